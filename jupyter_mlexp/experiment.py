@@ -1,0 +1,408 @@
+"""An experiment: one hypothesis and everything recorded while testing it.
+
+``experiments/<name>/`` holds ``idea.md``/``idea.json`` (the current
+hypothesis), ``idea_evolution.md``, ``JOURNAL.md``, ``IGNORED_RUNS.md``,
+``research_log.jsonl``, ``results.tsv`` and the run folders under ``quick/``
+and ``full/``. See ``docs/record-format.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import ignored as ignored_file
+from . import journal as journal_file
+from .errors import ExperimentNotFoundError, HypothesisError, NoHypothesisError, RecordError, RunNotFoundError
+from .fsio import append_jsonl, append_text, atomic_write_json, atomic_write_text, locked, read_jsonl
+from .hypothesis import Hypothesis, parse_body
+from .journal import now_iso
+from .run import MODES, Run
+from .workspace import check_name, experiments_dir
+
+IGNORED_DIRS = ("ignored", "_ignored")
+RESULTS_COLUMNS = ("run_id", "commit", "primary_metric", "memory_gb", "status", "description")
+
+
+@dataclass
+class RunInfo:
+    """A run as listed: its manifest plus where it lies and whether it is ignored."""
+
+    run_id: str
+    mode: str
+    status: str
+    path: Path
+    manifest: dict
+    ignored: bool = False
+    ignored_reason: str | None = None
+
+    def primary(self, metric: str | None) -> float | None:
+        if not metric:
+            return None
+        s = (self.manifest.get("metrics_summary") or {}).get(metric)
+        return None if not s else s.get("last")
+
+    def to_dict(self, primary_metric: str | None = None) -> dict:
+        m = self.manifest
+        return {
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "status": self.status,
+            "stage": m.get("stage"),
+            "params": m.get("params") or {},
+            "seed": m.get("seed"),
+            "started": m.get("started"),
+            "duration_s": m.get("duration_s"),
+            "primary_metric": primary_metric,
+            "primary_value": self.primary(primary_metric),
+            "verdict": m.get("verdict"),
+            "ignored": self.ignored,
+            "ignored_reason": self.ignored_reason,
+            "path": str(self.path),
+        }
+
+
+@dataclass
+class Registration:
+    hypothesis: Hypothesis
+    changed: bool
+    created: bool
+    changes: list[str] = field(default_factory=list)
+
+
+class Experiment:
+    """A folder ``experiments/<name>/`` and the operations on its record."""
+
+    def __init__(self, name: str, root: str | os.PathLike | None = None):
+        self.name = check_name(name)
+        self.base = experiments_dir(root)
+        self.path = self.base / self.name
+
+    # -- files ------------------------------------------------------------------------------
+    idea_json = property(lambda self: self.path / "idea.json")
+    idea_md = property(lambda self: self.path / "idea.md")
+    evolution_md = property(lambda self: self.path / "idea_evolution.md")
+    journal_md = property(lambda self: self.path / "JOURNAL.md")
+    ignored_md = property(lambda self: self.path / "IGNORED_RUNS.md")
+    log_jsonl = property(lambda self: self.path / "research_log.jsonl")
+    results_tsv = property(lambda self: self.path / "results.tsv")
+
+    def exists(self) -> bool:
+        return self.idea_json.exists()
+
+    def require(self) -> "Experiment":
+        if not self.path.is_dir():
+            raise ExperimentNotFoundError(
+                f"no experiment {self.name!r} under {self.base}; register one with %%hypothesis {self.name} "
+                f"or `mlexp hypothesis {self.name} ...`"
+            )
+        return self
+
+    @classmethod
+    def list(cls, root: str | os.PathLike | None = None) -> list["Experiment"]:
+        base = experiments_dir(root)
+        if not base.is_dir():
+            return []
+        out = []
+        for child in sorted(base.iterdir()):
+            if child.is_dir() and (child / "idea.json").exists():
+                try:
+                    out.append(cls(child.name, root))
+                except Exception:
+                    continue
+        return out
+
+    # -- events -----------------------------------------------------------------------------
+    def log_event(self, event: str, **data: Any) -> None:
+        append_jsonl(self.log_jsonl, {"event": event, "time": now_iso(), "experiment": self.name, **data})
+
+    def events(self) -> list[dict]:
+        return read_jsonl(self.log_jsonl)[0]
+
+    # -- hypothesis -------------------------------------------------------------------------
+    @property
+    def hypothesis(self) -> Hypothesis:
+        """The current hypothesis. Raises the gate's error when none is registered."""
+        try:
+            data = json.loads(self.idea_json.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise NoHypothesisError(
+                f"experiment {self.name!r} has no registered hypothesis: register one first with a "
+                f"%%hypothesis {self.name} cell (a claim, 'success: METRIC OP NUMBER', 'metrics: ...') "
+                f"or `mlexp hypothesis {self.name} --statement ... --success ... --metrics ...`"
+            ) from None
+        except (OSError, ValueError) as err:
+            raise RecordError(f"{self.idea_json} cannot be read ({err}); fix or restore it (git diff shows what changed)") from None
+        if not isinstance(data, dict):
+            raise RecordError(f"{self.idea_json} is not a JSON object; fix or restore it")
+        try:
+            return Hypothesis.from_dict(data)
+        except (HypothesisError, TypeError) as err:
+            raise RecordError(f"{self.idea_json}: {err}") from None
+
+    def history(self) -> list[dict]:
+        """Every registered version, oldest first (from ``research_log.jsonl``)."""
+        out = []
+        for ev in self.events():
+            if ev.get("event") in ("hypothesis_registered", "idea_updated") and isinstance(ev.get("hypothesis"), dict):
+                out.append({**ev["hypothesis"], "changes": ev.get("changes", [])})
+        return out
+
+    def register(self, hyp: Hypothesis | str, reason: str | None = None) -> Registration:
+        """Create or update the hypothesis; a changed one gets a new version, the old one is kept."""
+        if isinstance(hyp, str):
+            hyp = parse_body(hyp)
+        else:
+            hyp.validate()
+        self.path.mkdir(parents=True, exist_ok=True)
+        with locked(self.idea_json):
+            try:
+                old = self.hypothesis
+            except NoHypothesisError:
+                old = None
+            now = now_iso()
+            if old is not None and old.content() == hyp.content():
+                return Registration(old, changed=False, created=False)
+            changes = _describe_changes(old, hyp)
+            hyp.version = (old.version if old else 0) + 1
+            hyp.created = old.created if old else now
+            hyp.last_updated = now
+            hyp.update_reason = reason or ("initial registration" if old is None else "hypothesis edited and re-registered")
+            atomic_write_json(self.idea_json, hyp.to_dict())
+            atomic_write_text(self.idea_md, render_idea_md(self.name, hyp))
+            if old is None:
+                append_text(self.evolution_md, f"# Evolution of the idea: {self.name}\n\n")
+            append_text(self.evolution_md, render_evolution_entry(hyp, changes))
+            self.log_event(
+                "hypothesis_registered" if old is None else "idea_updated",
+                version=hyp.version, reason=hyp.update_reason, changes=changes, hypothesis=hyp.to_dict(),
+            )
+        self.add_journal(render_planned(hyp, old), tags=["PLANNED"], event=False)
+        return Registration(hyp, changed=True, created=old is None, changes=changes)
+
+    # -- journal ----------------------------------------------------------------------------
+    def add_journal(self, text: str, tags: Iterable[str] = (), event: bool = True) -> str:
+        if not text or not text.strip():
+            raise RecordError("empty journal entry: write what you noticed")
+        self.path.mkdir(parents=True, exist_ok=True)
+        entry = journal_file.append_entry(self.journal_md, text, tags)
+        if event:
+            inline, _ = journal_file.split_inline_tags(text)
+            self.log_event("journal_entry", tags=journal_file.normalize_tags([*tags, *inline]), text=text[:500])
+        return entry
+
+    def journal(self) -> journal_file.JournalRead:
+        return journal_file.read_journal(self.journal_md)
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, mode: str, **manifest: Any) -> Run:
+        """Create a new run folder under ``quick/`` or ``full/``. The gate: needs a hypothesis."""
+        hyp = self.hypothesis
+        manifest.setdefault("stage", hyp.stage)
+        manifest.setdefault("experiment", self.name)
+        manifest.setdefault("hypothesis_version", hyp.version)
+        manifest.setdefault("host", socket.gethostname())
+        run = Run.create(self.path, mode, manifest)
+        self.log_event("run_started", run_id=run.run_id, mode=mode, params=manifest.get("params"), seed=manifest.get("seed"))
+        return run
+
+    def finish_run(self, run: Run, status: str, error: BaseException | None = None, description: str = "", **extra) -> dict:
+        """End ``run``, append its event and its ``results.tsv`` row."""
+        manifest = run.finish(status, error, **extra)
+        ev = {"completed": "run_completed", "failed": "run_failed", "timeout": "run_timeout"}.get(status, f"run_{status}")
+        self.log_event(ev, run_id=run.run_id, mode=run.mode, duration_s=manifest.get("duration_s"),
+                       error=(manifest.get("error") or {}).get("message"))
+        self.append_result(run, description)
+        return manifest
+
+    def append_result(self, run: Run, description: str = "") -> None:
+        m = run.manifest
+        try:
+            primary = self.hypothesis.primary_metric
+        except Exception:
+            primary = None
+        value = (m.get("metrics_summary") or {}).get(primary or "", {}).get("last")
+        mem = m.get("peak_memory_gb")
+        row = [
+            run.run_id,
+            ((m.get("git") or {}).get("commit") or "")[:12],
+            "" if value is None else f"{value:.6g}",
+            "" if mem is None else f"{mem:.3f}",
+            m.get("status", ""),
+            " ".join((description or m.get("description") or "").split())[:200],
+        ]
+        line = "\t".join(c.replace("\t", " ") for c in row) + "\n"
+        with locked(self.results_tsv):
+            new = not self.results_tsv.exists()
+            with open(self.results_tsv, "a", encoding="utf-8") as fh:
+                if new:
+                    fh.write("\t".join(RESULTS_COLUMNS) + "\n")
+                fh.write(line)
+
+    def _run_dirs(self) -> Iterable[tuple[Path, bool]]:
+        """(run folder, placed under ignored/) for every folder holding a run.json."""
+        def scan(folder: Path, ignored: bool, depth: int):
+            try:
+                children = list(os.scandir(folder))
+            except OSError:
+                return
+            for child in children:
+                if not child.is_dir(follow_symlinks=False):
+                    continue
+                p = Path(child.path)
+                if os.path.exists(os.path.join(child.path, "run.json")):
+                    yield p, ignored
+                elif depth > 0 and (child.name in IGNORED_DIRS or child.name in MODES):
+                    yield from scan(p, ignored or child.name in IGNORED_DIRS, depth - 1)
+
+        for mode in MODES:
+            yield from scan(self.path / mode, False, 1)
+        for name in IGNORED_DIRS:
+            yield from scan(self.path / name, True, 2)
+
+    def runs(self, include_ignored: bool = True) -> list[RunInfo]:
+        """Every run, oldest first, with ignored state and ``stale`` for a dead ``running`` one."""
+        listed, _ = ignored_file.read_ignored(self.ignored_md)
+        out: list[RunInfo] = []
+        for path, in_ignored_dir in self._run_dirs():
+            try:
+                with open(path / "run.json", encoding="utf-8") as fh:
+                    manifest = json.load(fh)
+            except (OSError, ValueError):
+                manifest = {"run_id": path.name, "mode": path.parent.name, "status": "corrupt"}
+            run_id = manifest.get("run_id") or path.name
+            status = manifest.get("status", "unknown")
+            if status == "running" and _is_stale(manifest):
+                status = "stale"
+            reason = None
+            if in_ignored_dir:
+                reason = f"placed under {path.parent.relative_to(self.path)}/"
+            if run_id in listed:
+                reason = listed[run_id].reason
+            info = RunInfo(run_id, manifest.get("mode") or path.parent.name, status, path, manifest,
+                           ignored=reason is not None, ignored_reason=reason)
+            if include_ignored or not info.ignored:
+                out.append(info)
+        out.sort(key=lambda r: (r.manifest.get("started") or "", r.run_id))
+        return out
+
+    def get_run(self, run_id: str) -> RunInfo:
+        check_name(run_id, "run id")
+        for info in self.runs():
+            if info.run_id == run_id:
+                return info
+        raise RunNotFoundError(f"no run {run_id!r} in experiment {self.name!r} (see `mlexp runs {self.name}`)")
+
+    # -- ignored runs -----------------------------------------------------------------------
+    def ignored(self) -> tuple[list[ignored_file.IgnoredRun], list[str]]:
+        """Ignored runs (listed or placed under ignored/) and warnings, e.g. ids that match no run."""
+        listed, warnings = ignored_file.read_ignored(self.ignored_md)
+        out = list(listed.values())
+        known = set()
+        for path, in_dir in self._run_dirs():
+            known.add(path.name)
+            if in_dir and path.name not in listed:
+                out.append(ignored_file.IgnoredRun(path.name, f"placed under {path.parent.relative_to(self.path)}/",
+                                                   None, None, str(path.parent.relative_to(self.path))))
+        for rid in listed:
+            if rid not in known:
+                warnings.append(f"IGNORED_RUNS.md:{listed[rid].line}: run {rid!r} does not exist in this experiment")
+        return out, warnings
+
+    def ignore(self, run_id: str, reason: str) -> ignored_file.IgnoredRun:
+        if not reason or not reason.strip():
+            raise RecordError("say why the run is ignored: a reason is required")
+        self.get_run(run_id)
+        when = now_iso()
+        ignored_file.add(self.ignored_md, run_id, reason, when)
+        self.log_event("run_ignored", run_id=run_id, reason=reason)
+        return ignored_file.IgnoredRun(run_id, " ".join(reason.split()), when)
+
+    def unignore(self, run_id: str) -> None:
+        info = self.get_run(run_id)
+        removed = ignored_file.remove(self.ignored_md, run_id)
+        if any(part in IGNORED_DIRS for part in info.path.relative_to(self.path).parts):
+            raise RecordError(
+                f"run {run_id!r} is ignored because its folder is {info.path.relative_to(self.path)}; "
+                "move it back under quick/ or full/ to count it again"
+            )
+        if not removed:
+            raise RecordError(f"run {run_id!r} is not ignored")
+        self.log_event("run_unignored", run_id=run_id)
+
+
+def _is_stale(manifest: dict) -> bool:
+    """A ``running`` run whose process on this host is gone."""
+    pid = manifest.get("pid")
+    if not pid or manifest.get("host") not in (None, socket.gethostname()):
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError, OSError):
+        return False
+    return False
+
+
+def _describe_changes(old: Hypothesis | None, new: Hypothesis) -> list[str]:
+    if old is None:
+        return []
+    out = []
+    for key in Hypothesis.CONTENT_FIELDS:
+        a, b = getattr(old, key), getattr(new, key)
+        if a != b:
+            out.append(f"{key}: {a!r} → {b!r}")
+    return out
+
+
+def render_idea_md(name: str, h: Hypothesis) -> str:
+    lines = [
+        f"# {name}: hypothesis v{h.version}",
+        "",
+        f"> {h.statement}",
+        "",
+        f"- **Success:** `{h.success}`",
+        f"- **Failure:** `{h.failure}`" if h.failure else "- **Failure:** (not given)",
+        f"- **Metrics:** {', '.join(h.metrics)} (primary: {h.primary_metric})",
+        f"- **Stage:** {h.stage}",
+    ]
+    if h.baseline:
+        lines.append(f"- **Baseline:** {h.baseline}")
+    if h.expected:
+        lines.append(f"- **Expected:** {h.expected}")
+    if h.data:
+        lines.append(f"- **Data:** {', '.join(h.data)}")
+    if h.seeds:
+        lines.append(f"- **Seeds:** {', '.join(map(str, h.seeds))}")
+    lines += [
+        f"- **Version:** {h.version}",
+        f"- **Created:** {h.created}",
+        f"- **Last updated:** {h.last_updated} ({h.update_reason})",
+        "",
+        "Generated from idea.json; edit the hypothesis by re-registering it, so the change is versioned.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_evolution_entry(h: Hypothesis, changes: list[str]) -> str:
+    body = [f"## v{h.version} — {h.last_updated}", "", f"Reason: {h.update_reason}", "", f"> {h.statement}", "",
+            f"Success: `{h.success}`; metrics: {', '.join(h.metrics)}; stage: {h.stage}"]
+    if changes:
+        body += ["", "Changed:"] + [f"- {c}" for c in changes]
+    return "\n".join(body) + "\n\n"
+
+
+def render_planned(h: Hypothesis, old: Hypothesis | None) -> str:
+    parts = [f"Hypothesis v{h.version}: {h.statement}", f"Success criterion: {h.success}"]
+    if old is not None:
+        parts.append("Changes against v%d: %s" % (old.version, "; ".join(_describe_changes(old, h)) or "none"))
+    parts.append(f"Expected outcome: {h.expected or '(not stated)'}")
+    parts.append(f"Baseline to beat: {h.baseline or '(not known yet)'}")
+    return "\n".join(parts)

@@ -1,0 +1,85 @@
+"""``IGNORED_RUNS.md``: runs excluded from every statistic, each with a reason.
+
+One Markdown list item per run: ``- `RUN_ID`: reason (ignored 2026-11-22T10:00:00+01:00)``.
+Lines the parser does not recognise are kept verbatim and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fsio import atomic_write_text, locked
+
+HEADER = "# Ignored runs\n\nOne line per run: `- `RUN_ID`: reason`. Ignored runs are left out of every statistic and figure.\n\n"
+_LINE_RE = re.compile(
+    r"^\s*[-*]\s+`?(?P<run>[A-Za-z0-9][A-Za-z0-9_.\-/]*?)`?\s*(?::|—|–|\s-\s)\s*(?P<reason>.*?)"
+    r"(?:\s*\(ignored (?P<when>[^)]*)\))?\s*$"
+)
+
+
+@dataclass
+class IgnoredRun:
+    run_id: str
+    reason: str
+    when: str | None = None
+    line: int | None = None
+    source: str = "IGNORED_RUNS.md"
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "reason": self.reason, "when": self.when, "line": self.line, "source": self.source}
+
+
+def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
+    """Ignored runs by id (the last line for an id wins), and warnings for lines not understood."""
+    found: dict[str, IgnoredRun] = {}
+    warnings: list[str] = []
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return found, warnings
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or not stripped[0] in "-*":
+            if stripped and not stripped.startswith("#") and not stripped.startswith("One line per run"):
+                warnings.append(f"IGNORED_RUNS.md:{i}: not a '- RUN_ID: reason' line, kept as written")
+            continue
+        m = _LINE_RE.match(line)
+        if not m:
+            warnings.append(f"IGNORED_RUNS.md:{i}: not a '- RUN_ID: reason' line, kept as written")
+            continue
+        run_id = m["run"].rsplit("/", 1)[-1]
+        reason = m["reason"].strip() or "(no reason given)"
+        found[run_id] = IgnoredRun(run_id, reason, m["when"], i)
+    return found, warnings
+
+
+def add(path: Path, run_id: str, reason: str, when: str) -> None:
+    path = Path(path)
+    with locked(path):
+        text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+        if text and not text.endswith("\n"):
+            text += "\n"
+        reason = " ".join(reason.split())
+        atomic_write_text(path, text + f"- `{run_id}`: {reason} (ignored {when})\n")
+
+
+def remove(path: Path, run_id: str) -> bool:
+    """Drop every line naming ``run_id``; other lines, hand-written ones too, stay as they are."""
+    path = Path(path)
+    with locked(path):
+        if not path.exists():
+            return False
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = []
+        removed = False
+        for line in lines:
+            m = _LINE_RE.match(line.rstrip("\n"))
+            if m and m["run"].rsplit("/", 1)[-1] == run_id:
+                removed = True
+                continue
+            kept.append(line)
+        if removed:
+            atomic_write_text(path, "".join(kept))
+        return removed

@@ -1,0 +1,156 @@
+"""``JOURNAL.md``: append-only, timestamped, tagged entries a human may edit.
+
+Entries are Markdown level-2 headings ``## <ISO timestamp> [TAG] ...`` followed
+by a body. The parser reads whatever a person wrote: headings without a
+timestamp, text before the first heading, unknown tags. It reports what it
+could not understand as ``warnings`` and never rewrites the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .fsio import append_text
+
+TAGS = ("WEIRD", "HUNCH", "TODO", "RESOLVED")
+#: Kinds of entry the tool writes itself.
+SYSTEM_TAGS = ("PLANNED", "COMPLETED", "LESSON", "NOTE")
+KNOWN_TAGS = TAGS + SYSTEM_TAGS
+
+HEADER = "# Journal\n\nAppend-only. Each entry: `## <ISO timestamp> [TAG]...` then its text.\n"
+_TAG_RE = re.compile(r"\[([A-Za-z][A-Za-z0-9_-]*)\]")
+_TS_RE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)"
+)
+
+
+@dataclass
+class JournalEntry:
+    text: str
+    tags: list[str]
+    timestamp: str | None
+    line: int  # 1-based line of the entry's heading (or first line) in JOURNAL.md
+    unknown_tags: list[str] = field(default_factory=list)
+    title: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "timestamp": self.timestamp,
+            "tags": self.tags,
+            "unknown_tags": self.unknown_tags,
+            "title": self.title,
+            "text": self.text,
+            "line": self.line,
+        }
+
+
+@dataclass
+class JournalRead:
+    entries: list[JournalEntry]
+    warnings: list[str]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def normalize_tags(tags) -> list[str]:
+    out: list[str] = []
+    for tag in tags or ():
+        t = tag.strip().strip("[]").upper()
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def split_inline_tags(text: str) -> tuple[list[str], str]:
+    """Tags written at the start of the text (``[WEIRD] loss spiked``) and the rest."""
+    tags: list[str] = []
+    rest = text.lstrip()
+    while True:
+        m = re.match(r"\[([A-Za-z][A-Za-z0-9_-]*)\]\s*", rest)
+        if not m:
+            break
+        tags.append(m.group(1).upper())
+        rest = rest[m.end():]
+    return tags, rest
+
+
+def format_entry(text: str, tags=(), timestamp: str | None = None) -> str:
+    inline, body = split_inline_tags(text)
+    all_tags = normalize_tags([*tags, *inline])
+    heading = " ".join([timestamp or now_iso(), *(f"[{t}]" for t in all_tags)])
+    body = body.rstrip()
+    # A body line that looks like an entry heading would split the entry on re-read.
+    body = re.sub(r"(?m)^## ", "\\#\\# ", body)
+    return f"\n## {heading}\n\n{body}\n"
+
+
+def append_entry(path: Path, text: str, tags=(), timestamp: str | None = None) -> str:
+    """Append one entry under the journal's lock; create the file with a header if missing."""
+    path = Path(path)
+    entry = format_entry(text, tags, timestamp)
+    if not path.exists():
+        entry = HEADER + entry
+    append_text(path, entry)
+    return entry
+
+
+def _make_entry(heading: str | None, lines: list[str], line_no: int, warnings: list[str]) -> JournalEntry:
+    title = ""
+    timestamp = None
+    tags: list[str] = []
+    if heading is not None:
+        m = _TS_RE.match(heading.strip())
+        if m:
+            timestamp = m.group(1)
+            title = heading.strip()[m.end():]
+        else:
+            title = heading.strip()
+            warnings.append(f"JOURNAL.md:{line_no}: entry heading has no ISO timestamp: {heading.strip()[:60]!r}")
+        tags += [t.upper() for t in _TAG_RE.findall(title)]
+        title = _TAG_RE.sub("", title).strip()
+    else:
+        warnings.append(f"JOURNAL.md:{line_no}: text outside any '## <timestamp>' entry (kept as an entry)")
+    body = "\n".join(lines).strip("\n")
+    inline, _ = split_inline_tags(body)
+    tags += inline
+    tags = normalize_tags(tags)
+    unknown = [t for t in tags if t not in KNOWN_TAGS]
+    if unknown:
+        warnings.append(f"JOURNAL.md:{line_no}: unknown tag(s) {', '.join('[' + t + ']' for t in unknown)} kept as written")
+    text = body if not title else (f"{title}\n\n{body}" if body else title)
+    return JournalEntry(text=text.strip(), tags=tags, timestamp=timestamp, line=line_no, unknown_tags=unknown, title=title)
+
+
+def read_journal(path: Path) -> JournalRead:
+    """All entries, oldest first, with warnings for what was hand-written oddly."""
+    entries: list[JournalEntry] = []
+    warnings: list[str] = []
+    try:
+        raw = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return JournalRead(entries, warnings)
+    heading: str | None = None
+    start = 1
+    lines: list[str] = []
+    in_preamble = True
+    for i, line in enumerate(raw.splitlines(), 1):
+        if line.startswith("## "):
+            if heading is not None or any(s.strip() for s in lines):
+                entries.append(_make_entry(heading, lines, start, warnings))
+            heading, start, lines, in_preamble = line[3:], i, [], False
+            continue
+        if in_preamble and (line.startswith("# ") or line.startswith("Append-only.")) and not any(s.strip() for s in lines):
+            start = i + 1  # the file's own title and header line are not an entry
+            continue
+        if not lines and not line.strip():
+            start = i + 1 if heading is None else start
+            continue
+        lines.append(line)
+    if heading is not None or any(s.strip() for s in lines):
+        entries.append(_make_entry(heading, lines, start, warnings))
+    return JournalRead(entries, warnings)

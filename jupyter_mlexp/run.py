@@ -1,0 +1,223 @@
+"""One run: its folder, manifest, metrics, arrays and log.
+
+A run folder (``quick/<run_id>/`` or ``full/<run_id>/``) is created once and
+never reused. ``run.json`` is rewritten atomically at start and at the end;
+``metrics.jsonl`` is appended by this process alone, so the hot path takes no
+lock and no fsync: one buffered write per metric, flushed at least once a
+second and at the end of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidNameError, MetricValueError
+from .fsio import atomic_write_json
+from .logs import run_logger
+from .workspace import check_name
+
+MODES = ("quick", "full")
+FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
+FLUSH_EVERY = 1.0  # seconds: a crash loses at most this much of metrics.jsonl
+
+
+def new_run_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def iso(ts: float | None = None) -> str:
+    return datetime.fromtimestamp(ts if ts is not None else time.time(), timezone.utc).astimezone().isoformat(
+        timespec="milliseconds"
+    )
+
+
+class Run:
+    """A run being recorded. Use :meth:`Experiment.start_run` or :meth:`Run.attach`."""
+
+    def __init__(self, path: Path, manifest: dict):
+        self.path = Path(path)
+        self.manifest = manifest
+        self._metrics_fh = None
+        self._names: dict[str, str] = {}
+        self._steps: dict[str, int] = {}
+        self.summary: dict[str, dict] = dict(manifest.get("metrics_summary") or {})
+        self._last_flush = time.time()
+        self._logger_id = None
+        self.warnings: list[str] = []
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        return self.manifest["run_id"]
+
+    @property
+    def mode(self) -> str:
+        return self.manifest["mode"]
+
+    # -- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, experiment_dir: Path, mode: str, manifest: dict) -> "Run":
+        if mode not in MODES:
+            raise InvalidNameError(f"unknown mode {mode!r}: use 'quick' or 'full'")
+        run_id = manifest.get("run_id") or new_run_id()
+        check_name(run_id, "run id")
+        path = Path(experiment_dir) / mode / run_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir()  # never reuse a run folder: FileExistsError if the id was taken
+        (path / "experiment_results").mkdir()
+        now = time.time()
+        full = {
+            "run_id": run_id,
+            "mode": mode,
+            "status": "running",
+            "started": iso(now),
+            "started_ts": now,
+            "ended": None,
+            "duration_s": None,
+            "pid": os.getpid(),
+            **{k: v for k, v in manifest.items() if k != "run_id"},
+        }
+        run = cls(path, full)
+        run.write_manifest()
+        run._start_log()
+        return run
+
+    @classmethod
+    def attach(cls, path: Path) -> "Run":
+        """Open a run folder made by someone else (the batch runner) to add metrics to it."""
+        path = Path(path)
+        with open(path / "run.json", encoding="utf-8") as fh:
+            manifest = json.load(fh)
+        run = cls(path, manifest)
+        run._start_log()
+        return run
+
+    def write_manifest(self) -> None:
+        self.manifest["metrics_summary"] = self.summary
+        atomic_write_json(self.path / "run.json", self.manifest)
+
+    def finish(self, status: str, error: BaseException | None = None, **extra: Any) -> dict:
+        """Flush metrics, stamp status/end/duration (and the error, if any) into ``run.json``."""
+        self.close_metrics()
+        now = time.time()
+        self.manifest.update(
+            status=status,
+            ended=iso(now),
+            duration_s=round(now - self.manifest.get("started_ts", now), 4),
+            **extra,
+        )
+        if error is not None:
+            self.manifest["error"] = error_record(error)
+        if self.warnings:
+            self.manifest["warnings"] = self.warnings[-50:]
+        self.write_manifest()
+        self._stop_log()
+        return self.manifest
+
+    # -- metrics (hot path) -----------------------------------------------------------------
+    def _open_metrics(self):
+        self._metrics_fh = open(self.path / "metrics.jsonl", "a", encoding="utf-8", buffering=1 << 16)
+        return self._metrics_fh
+
+    def log_metric(self, name: str, value: Any, step: int | None = None) -> None:
+        """Append one value. NaN and inf are kept (as ``null`` with ``nonfinite``) and warned about."""
+        qname = self._names.get(name)
+        if qname is None:
+            if not isinstance(name, str) or not name:
+                raise MetricValueError(f"metric name must be a non-empty string, got {name!r}")
+            qname = self._names[name] = json.dumps(name)
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise MetricValueError(
+                f"metric {name!r}: value {value!r} is not a number (pass an int, a float or a 0-d array)"
+            ) from None
+        if step is None:
+            step = self._steps.get(name, -1) + 1
+        self._steps[name] = step
+        now = time.time()
+        fh = self._metrics_fh or self._open_metrics()
+        if v - v == 0.0:  # finite
+            fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n')
+            s = self.summary.get(name)
+            if s is None:
+                self.summary[name] = {"last": v, "min": v, "max": v, "n": 1, "step": step}
+            else:
+                s["last"] = v
+                s["step"] = step
+                s["n"] += 1
+                if v < s["min"]:
+                    s["min"] = v
+                elif v > s["max"]:
+                    s["max"] = v
+        else:
+            kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+            fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n')
+            s = self.summary.setdefault(name, {"last": None, "min": None, "max": None, "n": 0, "step": step})
+            s["last"] = None
+            s["nonfinite"] = s.get("nonfinite", 0) + 1
+            if s["nonfinite"] == 1:
+                self.warn(f"metric {name!r} got a non-finite value ({kind}) at step {step}; recorded as null")
+        if now - self._last_flush > FLUSH_EVERY:
+            fh.flush()
+            self._last_flush = now
+
+    def log_array(self, name: str, array: Any) -> Path:
+        import numpy as np
+
+        check_name(name, "array name")
+        target = self.path / "experiment_results" / f"{name}.npy"
+        target.parent.mkdir(exist_ok=True)
+        np.save(target, np.asarray(array), allow_pickle=False)
+        self.manifest.setdefault("arrays", {})[name] = str(target.relative_to(self.path))
+        return target
+
+    def close_metrics(self) -> None:
+        if self._metrics_fh is not None:
+            self._metrics_fh.close()
+            self._metrics_fh = None
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        if self._logger_id is not None:
+            self.logger.warning(message)
+
+    # -- loguru run.log ---------------------------------------------------------------------
+    def _start_log(self) -> None:
+        logger = run_logger()
+        rid = self.run_id
+        self._logger_id = logger.add(
+            self.path / "run.log",
+            level="DEBUG",
+            filter=lambda record: record["extra"].get("mlexp_run") == rid,
+            format="{time:YYYY-MM-DDTHH:mm:ss.SSSZZ} | {level:<7} | {message}",
+            enqueue=False,
+        )
+        self.logger = logger.bind(mlexp_run=rid)
+        self.logger.info(f"run {rid} ({self.mode}) started")
+
+    def _stop_log(self) -> None:
+        if self._logger_id is not None:
+            self.logger.info(f"run {self.run_id} ended: {self.manifest.get('status')}")
+            try:
+                run_logger().remove(self._logger_id)
+            except ValueError:
+                pass
+            self._logger_id = None
+
+
+def error_record(error: BaseException) -> dict:
+    tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return {
+        "name": type(error).__name__,
+        "message": str(error)[:2000],
+        "traceback": tb[-4000:],
+    }

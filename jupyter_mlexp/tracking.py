@@ -1,0 +1,110 @@
+"""The run that ``log_metric`` and ``log_array`` write to.
+
+Inside ``%%run_quick`` the magic activates its run. In a notebook executed by
+the batch runner, the runner names the run folder and mode (environment
+variables ``MLEXP_RUN_DIR`` / ``MLEXP_MODE``, or :func:`attach_batch_run` in an
+injected cell); every ``%%run_quick`` cell of that notebook then adds to that
+one run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import NoActiveRunError
+from .run import Run
+
+ENV_RUN_DIR = "MLEXP_RUN_DIR"
+ENV_MODE = "MLEXP_MODE"
+
+_active: list[Run] = []
+_batch: dict[str, Any] = {"run": None, "mode": None, "checked": False}
+
+
+def active_run() -> Run | None:
+    return _active[-1] if _active else None
+
+
+def push(run: Run) -> None:
+    _active.append(run)
+
+
+def pop(run: Run) -> None:
+    if run in _active:
+        _active.remove(run)
+
+
+def attach_batch_run(run_dir: str | os.PathLike | None, mode: str | None) -> Run | None:
+    """Make this process log into the runner's run folder (``run_dir``), in ``mode``."""
+    _batch["checked"] = True
+    _batch["mode"] = mode
+    if _batch["run"] is not None:
+        _batch["run"].close_metrics()
+        pop(_batch["run"])
+        _batch["run"] = None
+    if run_dir:
+        run = Run.attach(Path(run_dir))
+        _batch["run"] = run
+        _active.insert(0, run)
+    return _batch["run"]
+
+
+def batch_context() -> tuple[Run | None, str | None]:
+    """The runner's run and mode, if this process runs under the batch runner."""
+    if not _batch["checked"]:
+        _batch["checked"] = True
+        run_dir, mode = os.environ.get(ENV_RUN_DIR), os.environ.get(ENV_MODE)
+        if run_dir and Path(run_dir, "run.json").exists():
+            attach_batch_run(run_dir, mode)
+        else:
+            _batch["mode"] = mode
+    return _batch["run"], _batch["mode"]
+
+
+def flush_batch_run() -> None:
+    """Write what the batch run logged to disk (the runner calls this before reading the folder)."""
+    run = _batch["run"]
+    if run is not None:
+        run.close_metrics()
+        run.write_manifest()
+
+
+def log_metric(name: str, value: Any, step: int | None = None) -> None:
+    """Log one scalar to the active run's ``metrics.jsonl``."""
+    run = _active[-1] if _active else None
+    if run is None:
+        batch_context()
+        run = _active[-1] if _active else None
+        if run is None:
+            raise NoActiveRunError(
+                f"log_metric({name!r}) called outside a run: put it in a %%run_quick cell, "
+                "or execute the notebook with `mlexp run`"
+            )
+    run.log_metric(name, value, step)
+
+
+def log_array(name: str, array: Any) -> Path:
+    """Save ``array`` as ``experiment_results/<name>.npy`` in the active run."""
+    run = active_run() or batch_context()[0]
+    if run is None:
+        raise NoActiveRunError(f"log_array({name!r}) called outside a run: put it in a %%run_quick cell")
+    return run.log_array(name, array)
+
+
+_STDOUT_METRIC = re.compile(
+    r"^\s*([A-Za-z_][\w.\-/]*)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_stdout_metrics(text: str) -> list[tuple[str, float]]:
+    """``name: value`` lines of captured output, in order."""
+    out = []
+    for line in text.splitlines():
+        m = _STDOUT_METRIC.match(line)
+        if m:
+            out.append((m.group(1), float(m.group(2))))
+    return out

@@ -1,0 +1,93 @@
+"""Plain-text and Markdown views of the record, shared by the magics and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from .errors import NoHypothesisError
+from .experiment import Experiment
+
+RUN_COLUMNS = ("run_id", "mode", "stage", "status", "seed", "params", "duration_s", "primary", "ignored")
+
+
+def run_rows(exp: Experiment) -> list[dict]:
+    try:
+        primary = exp.hypothesis.primary_metric
+    except NoHypothesisError:
+        primary = None
+    rows = []
+    for info in exp.runs():
+        d = info.to_dict(primary)
+        value = d["primary_value"]
+        rows.append({
+            "run_id": d["run_id"],
+            "mode": d["mode"],
+            "stage": d["stage"] or "",
+            "status": d["status"],
+            "seed": "" if d["seed"] is None else str(d["seed"]),
+            "params": ", ".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in d["params"].items()),
+            "duration_s": "" if d["duration_s"] is None else f"{d['duration_s']:.2f}",
+            "primary": "" if value is None else f"{primary}={value:.6g}",
+            "ignored": ("yes: " + d["ignored_reason"]) if d["ignored"] else "",
+        })
+    return rows
+
+
+def text_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
+    if not rows:
+        return "(no runs)"
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    widths = {c: min(w, 60) for c, w in widths.items()}
+    def fmt(values):
+        return "  ".join(str(v)[: widths[c]].ljust(widths[c]) for c, v in zip(columns, values)).rstrip()
+    lines = [fmt(columns), fmt(["-" * widths[c] for c in columns])]
+    lines += [fmt([r.get(c, "") for c in columns]) for r in rows]
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
+    if not rows:
+        return "_(no runs)_"
+    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(esc(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def status_text(exp: Experiment) -> str:
+    try:
+        h = exp.hypothesis
+    except NoHypothesisError as err:
+        return str(err)
+    runs = exp.runs()
+    counts: dict[str, int] = {}
+    for r in runs:
+        key = f"{r.mode} {r.status}" + (" (ignored)" if r.ignored else "")
+        counts[key] = counts.get(key, 0) + 1
+    journal = exp.journal()
+    lines = [
+        f"experiment {exp.name} — hypothesis v{h.version} (stage {h.stage})",
+        f"  claim:    {h.statement}",
+        f"  success:  {h.success}" + (f"   failure: {h.failure}" if h.failure else ""),
+        f"  metrics:  {', '.join(h.metrics)}",
+        f"  runs:     " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet"),
+        f"  journal:  {len(journal.entries)} entries",
+        f"  record:   {exp.path}",
+    ]
+    for w in journal.warnings[:5]:
+        lines.append(f"  warning:  {w}")
+    return "\n".join(lines)
+
+
+def journal_text(exp: Experiment, limit: int = 10, tag: str | None = None) -> str:
+    read = exp.journal()
+    entries = [e for e in read.entries if not tag or tag.upper().strip("[]") in e.tags]
+    if not entries:
+        return "(no journal entries" + (f" tagged [{tag.upper()}]" if tag else "") + ")"
+    out = []
+    for e in entries[-limit:][::-1]:
+        tags = " ".join(f"[{t}]" for t in e.tags)
+        out.append(f"{e.timestamp or '(no time)'} {tags}  (JOURNAL.md:{e.line})\n  " + e.text.replace("\n", "\n  "))
+    for w in read.warnings[:5]:
+        out.append(f"warning: {w}")
+    return "\n".join(out)

@@ -1,0 +1,58 @@
+"""Where the record lives: the workspace root and safe names inside it.
+
+The ``experiments/`` folder sits at the root of the enclosing git repository,
+else in the current directory; ``MLEXP_ROOT`` overrides both. The same rule
+serves the magics, the CLI, the server extension and papermill runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import InvalidNameError
+
+ENV_ROOT = "MLEXP_ROOT"
+EXPERIMENTS_DIR = "experiments"
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+def find_root(start: str | os.PathLike | None = None) -> Path:
+    """The workspace root: ``$MLEXP_ROOT``, else the enclosing git work tree, else ``start``."""
+    env = os.environ.get(ENV_ROOT)
+    if env:
+        return Path(env).expanduser().resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def experiments_dir(root: str | os.PathLike | None = None) -> Path:
+    base = Path(root).resolve() if root is not None else find_root()
+    return base / EXPERIMENTS_DIR
+
+
+def check_name(name: str, what: str = "experiment name") -> str:
+    """Return ``name`` if it is a safe single path component, else raise.
+
+    Letters, digits, ``_``, ``-`` and ``.``; no leading dot; no ``..``; at most 128 chars.
+    """
+    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+        raise InvalidNameError(
+            f"invalid {what} {name!r}: use letters, digits, '_', '-' and '.', "
+            "start with a letter or digit, no '/' or '..' (at most 128 characters)"
+        )
+    return name
+
+
+def inside(base: Path, candidate: Path) -> bool:
+    """True when ``candidate`` (symlinks resolved) stays inside ``base``."""
+    try:
+        candidate.resolve().relative_to(base.resolve())
+    except ValueError:
+        return False
+    return True
