@@ -17,12 +17,10 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import Markdown, display
 
-from . import views
+from . import tracking, views
 from .errors import MlexpError, RunTimeoutError
 from .experiment import Experiment
 from .quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
-
-ENV_EXPERIMENT = "MLEXP_EXPERIMENT"
 
 #: ``%mlexp <sub> ...`` handlers: ``fn(magics, argv) -> None``. Other modules add to it.
 SUBCOMMANDS: dict = {}
@@ -51,11 +49,11 @@ class ExperimentMagics(Magics):
 
     def __init__(self, shell):
         super().__init__(shell)
-        self.current: str | None = os.environ.get(ENV_EXPERIMENT) or None
+        self.current: str | None = None
 
     # -- helpers ----------------------------------------------------------------------------
     def experiment(self, name: str | None = None) -> Experiment:
-        name = name or self.current
+        name = name or self.current or tracking.batch_experiment()
         if not name:
             raise UsageError(
                 "no current experiment: register a hypothesis first with a %%hypothesis NAME cell "
@@ -76,7 +74,7 @@ class ExperimentMagics(Magics):
         optionally ``failure:``, ``stage:``, ``baseline:``, ``expected:``, ``data:``, ``seeds:``.
         """
         args = parse_argstring(self.hypothesis, line)
-        name = args.name or self.current or _notebook_stem()
+        name = args.name or self.current or tracking.batch_experiment() or _notebook_stem()
         if not name:
             raise UsageError("name the experiment: %%hypothesis NAME")
         exp = Experiment(name)
@@ -231,8 +229,21 @@ def _panel(m: ExperimentMagics, argv):
     display(panel(m.experiment(argv[0] if argv else None)))
 
 
+#: Modules that add ``%mlexp`` subcommands of their own (``@subcommand``).
+SUBCOMMAND_MODULES = ("jupyter_mlexp.report.magics",)
+
+
 def load_ipython_extension(ipython) -> None:
+    import importlib
+
     import jupyter_mlexp
+
+    for name in SUBCOMMAND_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if not err.name or not (name == err.name or name.startswith(err.name + ".")):
+                raise
 
     ipython.register_magics(ExperimentMagics)
     ipython.push({"mlexp": jupyter_mlexp}, interactive=False)

@@ -21,7 +21,9 @@ ENV_RUN_DIR = "MLEXP_RUN_DIR"
 ENV_MODE = "MLEXP_MODE"
 
 _active: list[Run] = []
-_batch: dict[str, Any] = {"run": None, "mode": None, "checked": False}
+ENV_EXPERIMENT = "MLEXP_EXPERIMENT"
+
+_batch: dict[str, Any] = {"run": None, "mode": None, "experiment": None, "checked": False}
 
 
 def active_run() -> Run | None:
@@ -37,10 +39,17 @@ def pop(run: Run) -> None:
         _active.remove(run)
 
 
-def attach_batch_run(run_dir: str | os.PathLike | None, mode: str | None) -> Run | None:
-    """Make this process log into the runner's run folder (``run_dir``), in ``mode``."""
+def attach_batch_run(
+    run_dir: str | os.PathLike | None, mode: str | None, experiment: str | None = None
+) -> Run | None:
+    """Make this process log into the runner's run folder (``run_dir``), in ``mode``.
+
+    ``experiment`` becomes the magics' current experiment when a cell names none.
+    Called again (a warm kernel reused for the next run) it detaches the previous run.
+    """
     _batch["checked"] = True
     _batch["mode"] = mode
+    _batch["experiment"] = experiment
     if _batch["run"] is not None:
         _batch["run"].close_metrics()
         pop(_batch["run"])
@@ -57,11 +66,18 @@ def batch_context() -> tuple[Run | None, str | None]:
     if not _batch["checked"]:
         _batch["checked"] = True
         run_dir, mode = os.environ.get(ENV_RUN_DIR), os.environ.get(ENV_MODE)
+        experiment = os.environ.get(ENV_EXPERIMENT)
         if run_dir and Path(run_dir, "run.json").exists():
-            attach_batch_run(run_dir, mode)
+            attach_batch_run(run_dir, mode, experiment)
         else:
-            _batch["mode"] = mode
+            _batch["mode"], _batch["experiment"] = mode, experiment
     return _batch["run"], _batch["mode"]
+
+
+def batch_experiment() -> str | None:
+    """The experiment the batch runner names for this process, if any."""
+    batch_context()
+    return _batch["experiment"]
 
 
 def flush_batch_run() -> None:

@@ -1,0 +1,123 @@
+"""Core ``mlexp`` subcommands: hypothesis, status, runs, ignore, unignore, journal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import views
+from .errors import MlexpError
+from .experiment import Experiment
+from .hypothesis import Hypothesis, parse_body
+
+
+def default_experiment(name: str | None) -> Experiment:
+    """The named experiment, else the only one in the workspace."""
+    if name:
+        return Experiment(name)
+    found = Experiment.list()
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise MlexpError("no experiment in this workspace yet: register one with `mlexp hypothesis NAME ...`")
+    raise MlexpError("several experiments here; name one: " + ", ".join(e.name for e in found))
+
+
+def cmd_hypothesis(args) -> int:
+    if args.file:
+        text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+        hyp = parse_body(text)
+    else:
+        if not (args.statement and args.success and args.metrics):
+            raise MlexpError("give --statement, --success and --metrics, or -f hypothesis.md")
+        hyp = Hypothesis(
+            statement=args.statement, success=args.success, failure=args.failure,
+            metrics=[m.strip() for m in args.metrics.split(",") if m.strip()],
+            stage=args.stage, baseline=args.baseline, expected=args.expected,
+        )
+    reg = Experiment(args.name).register(hyp, reason=args.reason)
+    h = reg.hypothesis
+    state = "registered" if reg.created else ("updated to" if reg.changed else "unchanged at")
+    print(f"{args.name}: hypothesis {state} v{h.version} · success: {h.success}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    print(views.status_text(default_experiment(args.experiment)))
+    return 0
+
+
+def cmd_runs(args) -> int:
+    exp = default_experiment(args.experiment)
+    exp.require()
+    print(views.text_table(views.run_rows(exp)))
+    return 0
+
+
+def cmd_ignore(args) -> int:
+    exp = default_experiment(args.experiment)
+    exp.ignore(args.run_id, args.reason)
+    print(f"{exp.name}: run {args.run_id} ignored: {args.reason}")
+    return 0
+
+
+def cmd_unignore(args) -> int:
+    exp = default_experiment(args.experiment)
+    exp.unignore(args.run_id)
+    print(f"{exp.name}: run {args.run_id} counts again")
+    return 0
+
+
+def cmd_journal(args) -> int:
+    exp = default_experiment(args.experiment)
+    exp.hypothesis  # the journal belongs to a registered experiment
+    if args.text:
+        text = " ".join(args.text)
+        if text == "-":
+            text = sys.stdin.read()
+        exp.add_journal(text, args.tag or [])
+        print(f"{exp.name}: journal entry added")
+    else:
+        print(views.journal_text(exp, args.limit, (args.tag or [None])[0]))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("hypothesis", help="register (or update) an experiment's hypothesis")
+    p.add_argument("name")
+    p.add_argument("-f", "--file", help="a file with the same body as a %%%%hypothesis cell ('-' for stdin)")
+    p.add_argument("--statement")
+    p.add_argument("--success", help="'METRIC OP VALUE', e.g. 'val_acc >= 0.95'")
+    p.add_argument("--failure")
+    p.add_argument("--metrics", help="comma-separated, primary first")
+    p.add_argument("--stage", default="implementation")
+    p.add_argument("--baseline")
+    p.add_argument("--expected")
+    p.add_argument("--reason", help="why the hypothesis changed")
+    p.set_defaults(handler=cmd_hypothesis)
+
+    p = sub.add_parser("status", help="the experiment's hypothesis, runs and journal at a glance")
+    p.add_argument("experiment", nargs="?")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("runs", help="table of runs (ignored ones marked, dead 'running' ones shown as stale)")
+    p.add_argument("experiment", nargs="?")
+    p.set_defaults(handler=cmd_runs)
+
+    p = sub.add_parser("ignore", help="exclude a run from every statistic, with a reason")
+    p.add_argument("run_id")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--experiment")
+    p.set_defaults(handler=cmd_ignore)
+
+    p = sub.add_parser("unignore", help="count an ignored run again")
+    p.add_argument("run_id")
+    p.add_argument("--experiment")
+    p.set_defaults(handler=cmd_unignore)
+
+    p = sub.add_parser("journal", help="add a journal entry (TEXT) or show the latest entries")
+    p.add_argument("text", nargs="*")
+    p.add_argument("--tag", action="append", help="WEIRD, HUNCH, TODO, RESOLVED (repeatable)")
+    p.add_argument("--experiment")
+    p.add_argument("-n", "--limit", type=int, default=10)
+    p.set_defaults(handler=cmd_journal)
