@@ -22,3 +22,19 @@ def load_ipython_extension(ipython):
 
 
 # --- Jupyter extension hooks -------------------------------------------------------------------
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "jupyter-mlexp"}]
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "jupyter_mlexp"}]
+
+
+def _load_jupyter_server_extension(server_app):
+    """Mount the REST API; imported lazily so kernels never import jupyter_server."""
+    from .server.handlers import setup_handlers
+
+    setup_handlers(server_app.web_app)
+    server_app.log.info("jupyter_mlexp: REST API mounted under %smlexp/api/", server_app.web_app.settings["base_url"])

@@ -154,3 +154,41 @@ def read_journal(path: Path) -> JournalRead:
     if heading is not None or any(s.strip() for s in lines):
         entries.append(_make_entry(heading, lines, start, warnings))
     return JournalRead(entries, warnings)
+
+
+@dataclass
+class JournalPage:
+    """One page of entries, newest first, after filtering; ``total`` counts all that matched."""
+
+    entries: list[JournalEntry]
+    total: int
+    offset: int
+    limit: int
+    tags: dict[str, int]  # every tag in the journal and how many entries carry it
+
+    def to_dict(self) -> dict:
+        return {
+            "entries": [e.to_dict() for e in self.entries],
+            "total": self.total,
+            "offset": self.offset,
+            "limit": self.limit,
+            "tags": self.tags,
+        }
+
+
+def page_entries(entries: list[JournalEntry], tag: str | None = None, query: str | None = None,
+                 offset: int = 0, limit: int = 50) -> JournalPage:
+    """Entries carrying ``tag`` and containing ``query`` (case-insensitive), newest first, sliced."""
+    counts: dict[str, int] = {}
+    for e in entries:
+        for t in e.tags:
+            counts[t] = counts.get(t, 0) + 1
+    want_tag = (tag or "").strip().strip("[]").upper()
+    needle = (query or "").strip().lower()
+    matched = [
+        e for e in reversed(entries)
+        if (not want_tag or want_tag in e.tags) and (not needle or needle in e.text.lower())
+    ]
+    offset = max(0, int(offset))
+    limit = max(0, int(limit))
+    return JournalPage(matched[offset:offset + limit], len(matched), offset, limit, counts)

@@ -1,0 +1,169 @@
+"""JSON views of the record for the REST API, with no web framework in sight.
+
+Each function takes the workspace root and plain arguments, calls the core and
+returns a dict ready for ``json.dumps``. Errors are :class:`MlexpError`s whose
+``http_status`` the handlers answer with. The extra duty here is containment:
+an experiment (or a file of its record) that is a symlink leading out of the
+workspace root is refused before anything is read or written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import ExperimentNotFoundError, MlexpError, NoHypothesisError
+from ..experiment import Experiment, RunInfo
+from ..hypothesis import Criterion, verdict
+from ..journal import page_entries
+from ..workspace import ENV_ROOT, find_root, inside
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+class OutsideRootError(MlexpError):
+    """A name that leads, through a symlink, out of the workspace root."""
+
+    http_status = 404
+
+
+def workspace_root(server_root_dir: str | os.PathLike) -> Path:
+    """``$MLEXP_ROOT`` when set, else the server's own root directory.
+
+    Unlike the kernel side, the server does not climb to an enclosing git work
+    tree: a server must not show files above the root it was given.
+    """
+    if os.environ.get(ENV_ROOT):
+        return find_root()
+    return Path(server_root_dir).expanduser().resolve()
+
+
+def open_experiment(root: Path, name: str) -> Experiment:
+    """The experiment ``name`` under ``root``, refused unless it and its record files stay inside."""
+    exp = Experiment(name, root)  # validates the name: no '/', '..', leading dot
+    for path in (exp.base, exp.path):
+        if path.exists() and not inside(root, path):
+            raise OutsideRootError(f"experiment {name!r} is not inside the server's workspace root (a symlink leads out of it)")
+    exp.require()
+    record = (exp.idea_json, exp.journal_md, exp.ignored_md, exp.log_jsonl, exp.results_tsv,
+              exp.path / "quick", exp.path / "full")
+    for path in record:
+        if path.is_symlink() and not inside(exp.path, path):
+            raise OutsideRootError(f"{path.name} of experiment {name!r} is a symlink leading out of the experiment; refused")
+    return exp
+
+
+def _hypothesis(exp: Experiment):
+    try:
+        return exp.hypothesis
+    except NoHypothesisError:
+        return None
+
+
+def _primary(exp: Experiment) -> str | None:
+    try:
+        return exp.hypothesis.primary_metric
+    except MlexpError:
+        return None
+
+
+def list_experiments(root: Path) -> dict:
+    out = []
+    for exp in Experiment.list(root):
+        if not inside(root, exp.path):
+            continue
+        try:
+            hyp = exp.hypothesis
+            out.append({"name": exp.name, "statement": hyp.statement, "version": hyp.version, "stage": hyp.stage})
+        except MlexpError as err:
+            out.append({"name": exp.name, "statement": None, "version": None, "stage": None, "error": str(err)})
+    return {"root": str(root), "experiments": out}
+
+
+def current_verdict(hyp, runs: list[RunInfo]) -> dict | None:
+    """The success criterion judged on the latest completed, counted run (full runs before quick ones)."""
+    if hyp is None:
+        return None
+    counted = [r for r in runs if not r.ignored and r.status == "completed"]
+    for mode in ("full", "quick"):
+        for run in reversed([r for r in counted if r.mode == mode]):
+            value = run.primary(hyp.primary_metric)
+            stored = run.manifest.get("verdict")
+            if value is None and not stored:
+                continue
+            if not stored:
+                try:
+                    stored = verdict(Criterion.parse(hyp.success), value)
+                except MlexpError:
+                    stored = None
+            return {"verdict": stored, "run_id": run.run_id, "mode": run.mode, "metric": hyp.primary_metric, "value": value}
+    return None
+
+
+def experiment_detail(root: Path, name: str) -> dict:
+    exp = open_experiment(root, name)
+    hyp = _hypothesis(exp)
+    runs = exp.runs()
+    return {
+        "name": exp.name,
+        "hypothesis": hyp.to_dict() if hyp else None,
+        "primary_metric": hyp.primary_metric if hyp else None,
+        "history": exp.history(),
+        "verdict": current_verdict(hyp, runs),
+        "counts": {
+            "runs": len(runs),
+            "quick": sum(r.mode == "quick" for r in runs),
+            "full": sum(r.mode == "full" for r in runs),
+            "ignored": sum(r.ignored for r in runs),
+        },
+    }
+
+
+def journal_page(root: Path, name: str, tag: str | None = None, query: str | None = None,
+                 offset: int = 0, limit: int = DEFAULT_PAGE) -> dict:
+    exp = open_experiment(root, name)
+    read = exp.journal()
+    page = page_entries(read.entries, tag, query, offset, min(max(limit, 0), MAX_PAGE))
+    return {**page.to_dict(), "warnings": read.warnings}
+
+
+def add_journal_entry(root: Path, name: str, text: str, tags: list[str]) -> dict:
+    exp = open_experiment(root, name)
+    exp.add_journal(text, tags)
+    return journal_page(root, name, limit=1)
+
+
+def list_runs(root: Path, name: str) -> dict:
+    exp = open_experiment(root, name)
+    primary = _primary(exp)
+    runs = []
+    for r in exp.runs():
+        d = r.to_dict(primary)
+        d["path"] = r.path.relative_to(exp.path).as_posix()  # no absolute server paths in answers
+        runs.append(d)
+    return {"primary_metric": primary, "runs": runs}
+
+
+def list_ignored(root: Path, name: str) -> dict:
+    exp = open_experiment(root, name)
+    found, warnings = exp.ignored()
+    return {"ignored": [i.to_dict() for i in found], "warnings": warnings}
+
+
+def ignore_run(root: Path, name: str, run_id: str, reason: str) -> dict:
+    exp = open_experiment(root, name)
+    return {"ignored": exp.ignore(run_id, reason).to_dict()}
+
+
+def unignore_run(root: Path, name: str, run_id: str) -> dict:
+    exp = open_experiment(root, name)
+    exp.unignore(run_id)
+    return {"unignored": run_id}
+
+
+__all__ = [
+    "ExperimentNotFoundError", "OutsideRootError", "workspace_root", "open_experiment", "list_experiments",
+    "experiment_detail", "journal_page", "add_journal_entry", "list_runs", "list_ignored", "ignore_run",
+    "unignore_run", "current_verdict",
+]

@@ -1,0 +1,168 @@
+"""HTTP adapters over :mod:`jupyter_mlexp.server.api`, mounted under ``<base_url>/mlexp/api/``.
+
+One base class translates errors once: an :class:`MlexpError` becomes its
+``http_status`` and a JSON ``{"message": ...}``; a body that is not a JSON
+object becomes 400. The record is read in a worker thread so a large journal
+or a held file lock never stalls the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Callable
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from ..errors import MlexpError
+from . import api
+
+NAMESPACE = ("mlexp", "api")
+
+
+class BadRequest(MlexpError):
+    http_status = 400
+
+
+class MlexpHandler(APIHandler):
+    """Base: knows the workspace root, parses bodies, answers JSON."""
+
+    @property
+    def root(self):
+        return api.workspace_root(self.settings.get("server_root_dir") or ".")
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as err:
+            raise BadRequest(f"the request body is not valid JSON: {err}") from None
+        if not isinstance(body, dict):
+            raise BadRequest("the request body must be a JSON object")
+        return body
+
+    def int_argument(self, name: str, default: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadRequest(f"query parameter {name!r} must be a whole number, got {raw!r}") from None
+        if value < 0:
+            raise BadRequest(f"query parameter {name!r} must not be negative")
+        return value
+
+    async def answer(self, fn: Callable[..., dict], *args: Any, status: int = 200) -> None:
+        """Run ``fn(root, *args)`` off the event loop and write its dict, or the error it raised."""
+        try:
+            result = await asyncio.to_thread(fn, self.root, *args)
+        except MlexpError as err:
+            self.set_status(err.http_status)
+            self.finish(json.dumps({"message": str(err)}))
+            return
+        self.set_status(status)
+        self.finish(json.dumps(result))
+
+    async def fail(self, err: MlexpError) -> None:
+        self.set_status(err.http_status)
+        self.finish(json.dumps({"message": str(err)}))
+
+
+def _text(body: dict, key: str, required: bool = True) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{key!r} must be a string")
+    return value
+
+
+class ExperimentsHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self):
+        await self.answer(api.list_experiments)
+
+
+class ExperimentHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        await self.answer(api.experiment_detail, name)
+
+
+class JournalHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        try:
+            offset = self.int_argument("offset", 0)
+            limit = self.int_argument("limit", api.DEFAULT_PAGE)
+        except BadRequest as err:
+            return await self.fail(err)
+        await self.answer(api.journal_page, name, self.get_query_argument("tag", None),
+                          self.get_query_argument("q", None), offset, limit)
+
+    @tornado.web.authenticated
+    async def post(self, name: str):
+        try:
+            body = self.json_body()
+            text = _text(body, "text")
+            tags = body.get("tags") or []
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                raise BadRequest("'tags' must be a list of strings")
+        except BadRequest as err:
+            return await self.fail(err)
+        await self.answer(api.add_journal_entry, name, text, tags, status=201)
+
+
+class RunsHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        await self.answer(api.list_runs, name)
+
+
+class IgnoredHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        await self.answer(api.list_ignored, name)
+
+
+class IgnoreRunHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def post(self, name: str, run_id: str):
+        try:
+            reason = _text(self.json_body(), "reason")
+        except BadRequest as err:
+            return await self.fail(err)
+        await self.answer(api.ignore_run, name, run_id, reason)
+
+
+class UnignoreRunHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def post(self, name: str, run_id: str):
+        try:
+            self.json_body()  # an empty body is fine; a malformed one is still an error
+        except BadRequest as err:
+            return await self.fail(err)
+        await self.answer(api.unignore_run, name, run_id)
+
+
+# Path segments are matched still percent-encoded, so an encoded '/' stays inside one
+# segment and reaches the name check (which refuses it) instead of the file system.
+_SEG = r"([^/]+)"
+ROUTES = [
+    ("experiments", ExperimentsHandler),
+    (f"experiments/{_SEG}", ExperimentHandler),
+    (f"experiments/{_SEG}/journal", JournalHandler),
+    (f"experiments/{_SEG}/runs", RunsHandler),
+    (f"experiments/{_SEG}/ignored", IgnoredHandler),
+    (f"experiments/{_SEG}/runs/{_SEG}/ignore", IgnoreRunHandler),
+    (f"experiments/{_SEG}/runs/{_SEG}/unignore", UnignoreRunHandler),
+]
+
+
+def setup_handlers(web_app) -> None:
+    """Mount the API under ``<base_url>/mlexp/api/``."""
+    base_url = web_app.settings["base_url"]
+    handlers = [(url_path_join(base_url, *NAMESPACE, path) + "/?$", handler) for path, handler in ROUTES]
+    web_app.add_handlers(".*$", handlers)
