@@ -141,6 +141,11 @@ class ExperimentMagics(Magics):
                     raise UsageError("usage: %journal [-n N] [--tag TAG]   (%%journal [TAG ...] to add an entry)")
             print(views.journal_text(exp, limit, tag))
             return
+        if tracking.batch_context()[0] is not None:
+            # Journal cells were written by a person at the keyboard; a batch re-run of the
+            # notebook must not append them again once per run.
+            print("journal cell skipped: this notebook is executed by the batch runner")
+            return
         tags = [t.strip("[]").upper() for t in shlex.split(line) if t.strip("[]")]
         entry = exp.add_journal(cell, tags)
         if "LESSON" in tags:

@@ -1,0 +1,163 @@
+"""Magics in a real IPython shell: the gate, overrides, metric capture, budget, failures."""
+
+import json
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import start_ipython
+
+from jupyter_mlexp import Experiment
+from jupyter_mlexp.fsio import read_jsonl
+
+HYP = "Dropout 0.2 improves validation accuracy on digits.\nsuccess: val_acc >= 0.9\nmetrics: val_acc, loss\n"
+
+
+@pytest.fixture(scope="session")
+def _shell():
+    return start_ipython()
+
+
+@pytest.fixture
+def ip(_shell, workspace):
+    shell = _shell
+    from jupyter_mlexp import load_ipython_extension
+
+    load_ipython_extension(shell)  # fresh magics state and `mlexp` in the namespace, per test
+    yield shell
+    shell.run_line_magic("reset", "-f")
+
+
+def runs(name="digits"):
+    return Experiment(name).runs()
+
+
+def manifest(info):
+    return json.loads((info.path / "run.json").read_text())
+
+
+def test_gate_refuses_run_without_hypothesis(ip, workspace):
+    with pytest.raises(UsageError, match="register a hypothesis first"):
+        ip.run_cell_magic("run_quick", "", "x = 1\n")
+    assert "x" not in ip.user_ns
+    with pytest.raises(UsageError, match="no registered hypothesis"):
+        Experiment("ghost").path.mkdir(parents=True)
+        ip.run_cell_magic("run_quick", "--experiment ghost", "x = 1\n")
+    assert not (workspace / "experiments" / "ghost" / "quick").exists()
+
+
+def test_bad_hypothesis_is_a_usage_error_not_a_traceback(ip):
+    with pytest.raises(UsageError, match="not listed under 'metrics:'"):
+        ip.run_cell_magic("hypothesis", "digits", "A claim.\nsuccess: acc > 1\nmetrics: loss\n")
+    with pytest.raises(UsageError, match="invalid experiment name"):
+        ip.run_cell_magic("hypothesis", "../../etc", HYP)
+
+
+def test_quick_run_overrides_apply_once_and_metrics_from_both_paths(ip, capsys):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell("epochs = 10")
+    ip.run_cell_magic(
+        "run_quick", "epochs=2 lr=0.1 --seed 7",
+        "import random\n"
+        "first = random.random()\n"
+        "for i in range(epochs):\n"
+        "    mlexp.log_metric('loss', 1.0 / (i + 1))\n"
+        "print('val_acc: 0.93')\n"
+        "print('not a metric line: x')\n",
+    )
+    assert ip.user_ns["epochs"] == 10 and "lr" not in ip.user_ns
+    import random
+
+    random.seed(7)
+    assert ip.user_ns["first"] == random.random()  # seeded
+    (info,) = runs()
+    m = manifest(info)
+    assert m["status"] == "completed" and m["mode"] == "quick" and m["params"] == {"epochs": 2, "lr": 0.1}
+    assert m["seed"] == 7 and m["verdict"] == "met" and m["budget_s"] == 60.0
+    assert "mlexp.log_metric" in m["command"]
+    records, _ = read_jsonl(info.path / "metrics.jsonl")
+    assert [(r["name"], r["value"]) for r in records] == [("loss", 1.0), ("loss", 0.5), ("val_acc", 0.93)]
+    assert "val_acc: 0.93" in (info.path / "stdout.txt").read_text()
+    assert "started" in (info.path / "run.log").read_text()
+    out = capsys.readouterr().out
+    assert "completed" in out and "val_acc = 0.93" in out and "met" in out
+    assert info.path.parent.name == "quick"
+    tsv = (info.path.parent.parent / "results.tsv").read_text().splitlines()
+    assert tsv[0].split("\t")[0] == "run_id" and tsv[1].split("\t")[2] == "0.93"
+
+
+def test_full_flag_ignores_overrides_and_records_under_full(ip):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell("epochs = 10")
+    ip.run_cell_magic("run_quick", "epochs=2 --full", "seen = epochs\nprint('val_acc: 0.5')\n")
+    assert ip.user_ns["seen"] == 10
+    (info,) = runs()
+    assert info.mode == "full" and info.path.parent.name == "full" and manifest(info)["verdict"] == "not met"
+
+
+def test_budget_interrupts_a_sleeping_and_a_busy_cell(ip):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("run_quick", "--budget 0.5", "import time\nmlexp.log_metric('loss', 3)\ntime.sleep(30)\n")
+    ip.run_cell_magic("run_quick", "--budget 0.5", "x = 0\nwhile True:\n    x += 1\n")
+    a, b = runs()
+    assert a.status == b.status == "timeout"
+    assert manifest(a)["duration_s"] < 5 and manifest(b)["duration_s"] < 5
+    assert manifest(a)["metrics_summary"]["loss"]["last"] == 3  # logged before the budget: kept
+    ip.run_cell("after = 41 + 1")  # the kernel stays usable
+    assert ip.user_ns["after"] == 42
+    import signal
+
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_cell_that_raises_is_a_failed_run_with_metrics_kept(ip):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("run_quick", "", "mlexp.log_metric('loss', 0.7)\nraise ValueError('boom')\n")
+    (info,) = runs()
+    m = manifest(info)
+    assert info.status == "failed"
+    assert m["error"]["name"] == "ValueError" and m["error"]["message"] == "boom" and "boom" in m["error"]["traceback"]
+    assert read_jsonl(info.path / "metrics.jsonl")[0][0]["value"] == 0.7
+    events = [e["event"] for e in Experiment("digits").events()]
+    assert "run_failed" in events
+
+
+def test_bad_metric_value_fails_the_run_with_a_message(ip):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("run_quick", "", "mlexp.log_metric('loss', 'low')\n")
+    (info,) = runs()
+    assert info.status == "failed" and "not a number" in manifest(info)["error"]["message"]
+
+
+def test_journal_magics_and_mlexp_subcommands(ip, capsys):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("journal", "WEIRD TODO", "loss spikes at epoch 3")
+    ip.run_cell_magic("journal", "", "[HUNCH] the scaler leaks")
+    ip.run_line_magic("journal", "--tag weird")
+    out = capsys.readouterr().out
+    assert "loss spikes at epoch 3" in out and "scaler" not in out
+    tags = [e.tags for e in Experiment("digits").journal().entries]
+    assert tags[-2:] == [["WEIRD", "TODO"], ["HUNCH"]]
+    ip.run_cell_magic("run_quick", "", "print('val_acc: 0.95')\n")
+    (info,) = runs()
+    ip.run_line_magic("mlexp", f"ignore {info.run_id} --reason leaked test set")
+    assert runs()[0].ignored_reason == "leaked test set"
+    ip.run_line_magic("mlexp", f"unignore {info.run_id}")
+    assert not runs()[0].ignored
+    ip.run_line_magic("mlexp", "status")
+    assert "hypothesis v1" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="unknown %mlexp command"):
+        ip.run_line_magic("mlexp", "frobnicate")
+    with pytest.raises(UsageError, match="usage: %mlexp ignore"):
+        ip.run_line_magic("mlexp", f"ignore {info.run_id}")
+    with pytest.raises(UsageError, match="no run"):
+        ip.run_line_magic("mlexp", "ignore 20990101-000000-abcdef --reason x")
+
+
+def test_use_switches_experiment_and_applies_the_gate(ip):
+    Experiment("other").path.mkdir(parents=True)
+    with pytest.raises(UsageError, match="no registered hypothesis"):
+        ip.run_line_magic("mlexp", "use other")
+    Experiment("other").register(HYP)
+    ip.run_line_magic("mlexp", "use other")
+    ip.run_cell_magic("run_quick", "", "pass\n")
+    assert len(runs("other")) == 1

@@ -1,0 +1,85 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from jupyter_mlexp.errors import MetricValueError, NoActiveRunError
+from jupyter_mlexp.fsio import atomic_write_json, read_jsonl
+
+
+def test_all_metrics_on_disk_when_run_ends(experiment):
+    run = experiment.start_run("quick")
+    for i in range(100_000):
+        run.log_metric("loss", 1.0 / (i + 1))
+    experiment.finish_run(run, "completed")
+    records, bad = read_jsonl(run.path / "metrics.jsonl")
+    assert not bad and len(records) == 100_000
+    assert records[-1] == {"name": "loss", "value": 1 / 100_000, "step": 99_999, "time": records[-1]["time"]}
+    manifest = json.loads((run.path / "run.json").read_text())
+    assert manifest["status"] == "completed" and manifest["metrics_summary"]["loss"]["n"] == 100_000
+
+
+def test_nonfinite_and_non_numbers(experiment):
+    run = experiment.start_run("quick")
+    run.log_metric("acc", np.float32(0.5))
+    run.log_metric("acc", float("nan"))
+    run.log_metric("acc", math.inf, step=7)
+    with pytest.raises(MetricValueError, match="not a number"):
+        run.log_metric("acc", "high")
+    with pytest.raises(MetricValueError):
+        run.log_metric("acc", [1, 2])
+    experiment.finish_run(run, "completed")
+    records, _ = read_jsonl(run.path / "metrics.jsonl")
+    assert [r["value"] for r in records] == [0.5, None, None]
+    assert [r.get("nonfinite") for r in records] == [None, "nan", "inf"]
+    assert records[2]["step"] == 7
+    manifest = json.loads((run.path / "run.json").read_text())
+    assert any("non-finite" in w for w in manifest["warnings"])
+    assert "non-finite" in (run.path / "run.log").read_text()
+
+
+def test_log_metric_outside_a_run(workspace):
+    import jupyter_mlexp as mlexp
+
+    with pytest.raises(NoActiveRunError, match="%%run_quick"):
+        mlexp.log_metric("x", 1)
+
+
+def test_run_folders_are_never_reused(experiment):
+    run = experiment.start_run("quick", run_id="fixed-id")
+    with pytest.raises(FileExistsError):
+        experiment.start_run("quick", run_id="fixed-id")
+    assert run.path.name == "fixed-id"
+
+
+def test_atomic_replace_keeps_old_content_on_crash(tmp_path):
+    target = tmp_path / "run.json"
+    atomic_write_json(target, {"status": "running"})
+
+    class Boom:
+        def __str__(self):
+            raise RuntimeError("crash mid-write")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_json(target, {"status": Boom()})
+    assert json.loads(target.read_text()) == {"status": "running"}
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # no temp file left
+
+
+def test_manifest_captures_reproducibility_fields(experiment, tmp_path):
+    from jupyter_mlexp import provenance
+
+    data = tmp_path / "train.csv"
+    data.write_text("a,b\n1,2\n")
+    run = experiment.start_run(
+        "quick", seed=3, git=provenance.git_info(tmp_path), environment=provenance.environment(),
+        data=provenance.data_hashes([data], tmp_path / "cache.json"),
+    )
+    experiment.finish_run(run, "completed")
+    m = json.loads((run.path / "run.json").read_text())
+    assert m["git"]["repo"] is None and "not inside a git" in m["git"]["note"]
+    assert m["environment"]["python"] and "numpy" in m["environment"]["packages"]
+    assert len(m["data"][str(data)]["sha256"]) == 64
+    assert m["seed"] == 3 and m["stage"] == "implementation" and m["hypothesis_version"] == 1
+    assert m["duration_s"] >= 0 and m["ended"]
