@@ -1,0 +1,148 @@
+import * as React from 'react';
+
+import { IJournalEntry, IJournalPage, IJournalQuery } from '../tokens';
+
+/** Tags a researcher writes by hand; the add-entry box offers them. */
+export const ENTRY_TAGS = ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'NOTE'];
+
+export interface IJournalProps {
+  journal: IJournalPage;
+  query: IJournalQuery;
+  busy: boolean;
+  onQuery: (change: Partial<IJournalQuery>) => void;
+  onAdd: (text: string, tags: string[]) => Promise<boolean>;
+}
+
+function Entry({ entry }: { entry: IJournalEntry }): JSX.Element {
+  return (
+    <li className="jp-mlexp-entry">
+      <div className="jp-mlexp-entry-head">
+        <time className="jp-mlexp-muted">{entry.timestamp ? entry.timestamp.replace('T', ' ').slice(0, 19) : 'undated'}</time>
+        {entry.tags.map(tag => (
+          <span key={tag} className={`jp-mlexp-tag jp-mlexp-tag-${tag.toLowerCase()}`}>
+            {tag}
+          </span>
+        ))}
+      </div>
+      <div className="jp-mlexp-entry-text">{entry.text}</div>
+    </li>
+  );
+}
+
+/** The journal, newest first, one page at a time, with a tag filter, a search box and an add-entry box. */
+export function Journal(props: IJournalProps): JSX.Element {
+  const { journal, query } = props;
+  const [search, setSearch] = React.useState(query.q);
+  const [text, setText] = React.useState('');
+  const [tag, setTag] = React.useState('');
+
+  // Search as one types, but ask the server only once typing pauses.
+  React.useEffect(() => {
+    if (search === query.q) {
+      return;
+    }
+    const timer = setTimeout(() => props.onQuery({ q: search }), 300);
+    return () => clearTimeout(timer);
+  }, [search]);
+
+  const tags = Object.keys(journal.tags).sort();
+  const first = journal.total === 0 ? 0 : journal.offset + 1;
+  const last = journal.offset + journal.entries.length;
+  const add = async () => {
+    if (await props.onAdd(text, tag ? [tag] : [])) {
+      setText('');
+    }
+  };
+
+  return (
+    <section className="jp-mlexp-section jp-mlexp-journal" aria-label="Journal">
+      <h3>Journal</h3>
+      <div className="jp-mlexp-add-entry">
+        <textarea
+          className="jp-mlexp-input"
+          placeholder="What did you notice?"
+          aria-label="New journal entry"
+          value={text}
+          rows={2}
+          onChange={event => setText(event.target.value)}
+          onKeyDown={event => {
+            if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || event.shiftKey)) {
+              event.preventDefault();
+              void add();
+            }
+          }}
+        />
+        <div className="jp-mlexp-row">
+          <select className="jp-mlexp-select" aria-label="Tag of the new entry" value={tag} onChange={e => setTag(e.target.value)}>
+            <option value="">no tag</option>
+            {ENTRY_TAGS.map(t => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <button className="jp-mlexp-button jp-mlexp-primary" disabled={props.busy || !text.trim()} onClick={() => void add()}>
+            Add entry
+          </button>
+        </div>
+      </div>
+      <div className="jp-mlexp-row jp-mlexp-filters">
+        <select
+          className="jp-mlexp-select"
+          aria-label="Filter by tag"
+          value={query.tag}
+          onChange={event => props.onQuery({ tag: event.target.value })}
+        >
+          <option value="">all tags</option>
+          {tags.map(t => (
+            <option key={t} value={t}>
+              {t} ({journal.tags[t]})
+            </option>
+          ))}
+        </select>
+        <input
+          className="jp-mlexp-input"
+          type="search"
+          placeholder="Search the journal"
+          aria-label="Search the journal"
+          value={search}
+          onChange={event => setSearch(event.target.value)}
+        />
+      </div>
+      {journal.entries.length === 0 ? (
+        <p className="jp-mlexp-muted">{query.tag || query.q ? 'No entry matches.' : 'No journal entries yet.'}</p>
+      ) : (
+        <ul className="jp-mlexp-entries">
+          {journal.entries.map(e => (
+            <Entry key={`${e.line}-${e.timestamp}`} entry={e} />
+          ))}
+        </ul>
+      )}
+      <div className="jp-mlexp-row jp-mlexp-pager">
+        <button
+          className="jp-mlexp-button"
+          disabled={journal.offset === 0}
+          onClick={() => props.onQuery({ offset: Math.max(0, journal.offset - query.limit) })}
+        >
+          Newer
+        </button>
+        <span className="jp-mlexp-muted">
+          {first}–{last} of {journal.total}
+        </span>
+        <button className="jp-mlexp-button" disabled={last >= journal.total} onClick={() => props.onQuery({ offset: journal.offset + query.limit })}>
+          Older
+        </button>
+      </div>
+      {journal.warnings.length > 0 && (
+        <details className="jp-mlexp-warnings">
+          <summary>{journal.warnings.length} line(s) of JOURNAL.md read as best we could</summary>
+          <ul>
+            {journal.warnings.slice(0, 20).map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}

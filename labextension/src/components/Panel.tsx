@@ -1,0 +1,60 @@
+import * as React from 'react';
+
+import { IIgnoredRun, IJournalQuery, IMlexpState, IRun } from '../tokens';
+import { ExperimentPicker } from './ExperimentPicker';
+import { HypothesisCard } from './HypothesisCard';
+import { IgnoredRuns } from './IgnoredRuns';
+import { Journal } from './Journal';
+import { RunsTable } from './RunsTable';
+import { StatusBanner } from './StatusBanner';
+
+export interface IPanelProps {
+  state: IMlexpState;
+  onSelect: (name: string) => void;
+  onRefresh: () => void;
+  onJournalQuery: (change: Partial<IJournalQuery>) => void;
+  onAddEntry: (text: string, tags: string[]) => Promise<boolean>;
+  onIgnore: (run: IRun) => void;
+  onUnignore: (run: IRun | IIgnoredRun) => void;
+}
+
+/** The whole sidebar, drawn from the model's state; every action goes back through a callback. */
+export function Panel(props: IPanelProps): JSX.Element {
+  const { state } = props;
+  const empty = state.status === 'ready' && state.experiments.length === 0;
+  return (
+    <div className="jp-mlexp-panel">
+      <header className="jp-mlexp-title">
+        <h2>Experiments</h2>
+      </header>
+      <StatusBanner status={state.status} error={state.error} />
+      {state.status !== 'missing-extension' && (
+        <ExperimentPicker
+          experiments={state.experiments}
+          selected={state.selected}
+          onSelect={props.onSelect}
+          onRefresh={props.onRefresh}
+        />
+      )}
+      {empty && (
+        <p className="jp-mlexp-muted jp-mlexp-empty">
+          No experiment under <code>{state.root}</code>. Register one with a <code>%%hypothesis NAME</code> cell
+          (after <code>%load_ext jupyter_mlexp</code>).
+        </p>
+      )}
+      {state.detail && <HypothesisCard detail={state.detail} />}
+      {state.journal && (
+        <Journal
+          key={state.selected ?? ''}
+          journal={state.journal}
+          query={state.journalQuery}
+          busy={state.busy}
+          onQuery={props.onJournalQuery}
+          onAdd={props.onAddEntry}
+        />
+      )}
+      {state.runs && <RunsTable runs={state.runs} busy={state.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />}
+      {state.ignored && <IgnoredRuns ignored={state.ignored} busy={state.busy} onUnignore={props.onUnignore} />}
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+import * as React from 'react';
+
+import { IRun, IRunList } from '../tokens';
+import { WindowedList } from './WindowedList';
+
+export const RUN_ROW_HEIGHT = 26;
+
+export interface IRunsTableProps {
+  runs: IRunList;
+  busy: boolean;
+  onIgnore: (run: IRun) => void;
+  onUnignore: (run: IRun) => void;
+}
+
+function formatValue(value: number | null): string {
+  return value === null || value === undefined ? '–' : Number(value.toPrecision(4)).toString();
+}
+
+function RunRow(props: { run: IRun; busy: boolean; onIgnore: (run: IRun) => void; onUnignore: (run: IRun) => void }) {
+  const { run } = props;
+  const params = Object.entries(run.params)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
+  return (
+    <div
+      className={`jp-mlexp-run ${run.ignored ? 'jp-mlexp-run-ignored' : ''}`}
+      data-run-id={run.run_id}
+      title={[params && `params: ${params}`, run.ignored_reason && `ignored: ${run.ignored_reason}`].filter(Boolean).join('\n')}
+    >
+      <code className="jp-mlexp-run-id">{run.run_id}</code>
+      <span className={`jp-mlexp-status jp-mlexp-status-${run.status}`}>{run.status}</span>
+      <span className="jp-mlexp-run-value">{formatValue(run.primary_value)}</span>
+      {run.ignored ? (
+        <button className="jp-mlexp-button jp-mlexp-small" disabled={props.busy} onClick={() => props.onUnignore(run)}>
+          Count
+        </button>
+      ) : (
+        <button className="jp-mlexp-button jp-mlexp-small" disabled={props.busy} onClick={() => props.onIgnore(run)}>
+          Ignore
+        </button>
+      )}
+    </div>
+  );
+}
+
+function RunGroup(props: IRunsTableProps & { mode: string; title: string }): JSX.Element {
+  // Newest first: the run just finished is the one a researcher looks for.
+  const runs = props.runs.runs.filter(r => r.mode === props.mode).reverse();
+  return (
+    <div className={`jp-mlexp-run-group jp-mlexp-runs-${props.mode}`}>
+      <h4>
+        {props.title} <span className="jp-mlexp-muted">({runs.length})</span>
+      </h4>
+      {runs.length === 0 ? (
+        <p className="jp-mlexp-muted">No {props.mode} runs yet.</p>
+      ) : (
+        <>
+          <div className="jp-mlexp-run jp-mlexp-run-header" role="row">
+            <span>run</span>
+            <span>status</span>
+            <span>{props.runs.primary_metric ?? 'primary'}</span>
+            <span />
+          </div>
+          <WindowedList
+            items={runs}
+            rowHeight={RUN_ROW_HEIGHT}
+            maxHeight={RUN_ROW_HEIGHT * 10}
+            itemKey={r => r.run_id}
+            renderRow={r => <RunRow run={r} busy={props.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />}
+          />
+        </>
+      )}
+    </div>
+  );
+}
+
+/** Quick and full runs apart, each with status, primary metric and an ignore / count-again action. */
+export function RunsTable(props: IRunsTableProps): JSX.Element {
+  return (
+    <section className="jp-mlexp-section jp-mlexp-runs" aria-label="Runs">
+      <h3>Runs</h3>
+      <RunGroup {...props} mode="full" title="Full runs" />
+      <RunGroup {...props} mode="quick" title="Quick runs" />
+    </section>
+  );
+}

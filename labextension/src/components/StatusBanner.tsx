@@ -1,0 +1,30 @@
+import * as React from 'react';
+
+import { ConnectionStatus } from '../tokens';
+
+export interface IStatusBannerProps {
+  status: ConnectionStatus;
+  error: string | null;
+}
+
+/** Says plainly when the server extension is missing or a request failed. */
+export function StatusBanner({ status, error }: IStatusBannerProps): JSX.Element | null {
+  if (status === 'missing-extension') {
+    return (
+      <div className="jp-mlexp-banner jp-mlexp-banner-error" role="alert">
+        <strong>Server extension not found.</strong> {error}
+      </div>
+    );
+  }
+  if (error) {
+    return (
+      <div className="jp-mlexp-banner jp-mlexp-banner-warn" role="alert">
+        <strong>Request failed:</strong> {error} <em>Retrying with back-off; the data shown may be stale.</em>
+      </div>
+    );
+  }
+  if (status === 'loading') {
+    return <div className="jp-mlexp-banner">Loading experiments…</div>;
+  }
+  return null;
+}

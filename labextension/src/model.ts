@@ -1,0 +1,270 @@
+import { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { experimentPath, requestAPI, ServerExtensionMissingError } from './handler';
+import {
+  IExperimentDetail,
+  IExperimentList,
+  IIgnoredList,
+  IJournalPage,
+  IJournalQuery,
+  IMlexpState,
+  IRunList
+} from './tokens';
+
+export const JOURNAL_PAGE_SIZE = 50;
+
+export interface IMlexpModelOptions {
+  /** Milliseconds between refreshes while all is well. */
+  interval?: number;
+  /** Longest wait between refreshes once failures made the poll back off. */
+  maxInterval?: number;
+  /** Start polling on construction (tests turn it off and call `refresh`). */
+  autoPoll?: boolean;
+}
+
+/**
+ * The sidebar's state and the only caller of the REST API.
+ *
+ * It polls the selected experiment (journal page, runs, ignored runs) while the
+ * panel is visible, backs off after failures and tells views through `stateChanged`.
+ */
+export class MlexpModel implements IDisposable {
+  constructor(options: IMlexpModelOptions = {}) {
+    const interval = options.interval ?? 4000;
+    if (options.autoPoll ?? true) {
+      this._poll = new Poll({
+        auto: true,
+        factory: () => this.refresh(),
+        frequency: { interval, backoff: true, max: options.maxInterval ?? 60000 },
+        name: 'jupyter-mlexp:refresh',
+        standby: () => !this._visible || 'when-hidden'
+      });
+    }
+  }
+
+  get state(): IMlexpState {
+    return this._state;
+  }
+
+  get stateChanged(): ISignal<this, IMlexpState> {
+    return this._stateChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Whether the panel is on screen; a hidden panel does not poll. */
+  set visible(value: boolean) {
+    const wasHidden = !this._visible;
+    this._visible = value;
+    if (value && wasHidden && this._poll) {
+      void this._poll.refresh();
+    }
+  }
+
+  /**
+   * Fetch the experiment list and the selected experiment's record.
+   * Rejects on failure (so the poll backs off) after putting the error in the state.
+   */
+  async refresh(): Promise<void> {
+    const generation = this._generation;
+    try {
+      const list = await requestAPI<IExperimentList>('experiments');
+      let selected = this._state.selected;
+      if (!selected || !list.experiments.some(e => e.name === selected)) {
+        selected = list.experiments.length > 0 ? list.experiments[0].name : null;
+      }
+      const record = selected ? await this._fetchRecord(selected, this._state.journalQuery) : null;
+      if (generation !== this._generation) {
+        return; // the user picked another experiment or filter meanwhile; that fetch wins
+      }
+      this._update({
+        status: 'ready',
+        error: null,
+        experiments: list.experiments,
+        root: list.root,
+        selected,
+        ...(record ?? { detail: null, journal: null, runs: null, ignored: null })
+      });
+    } catch (error) {
+      if (generation === this._generation) {
+        this._fail(error);
+      }
+      throw error;
+    }
+  }
+
+  /** Show another experiment. */
+  async select(name: string): Promise<void> {
+    if (name === this._state.selected) {
+      return;
+    }
+    this._generation++;
+    this._update({
+      selected: name,
+      detail: null,
+      journal: null,
+      runs: null,
+      ignored: null,
+      journalQuery: { tag: '', q: '', offset: 0, limit: JOURNAL_PAGE_SIZE }
+    });
+    await this._quietRefresh();
+  }
+
+  /** Change the journal's tag filter, search text or page; a new filter starts at the newest entry. */
+  async setJournalQuery(change: Partial<IJournalQuery>): Promise<void> {
+    const old = this._state.journalQuery;
+    const query = { ...old, ...change };
+    if (change.offset === undefined && (query.tag !== old.tag || query.q !== old.q)) {
+      query.offset = 0;
+    }
+    query.offset = Math.max(0, query.offset);
+    this._generation++;
+    this._update({ journalQuery: query });
+    const name = this._state.selected;
+    if (!name) {
+      return;
+    }
+    const generation = this._generation;
+    try {
+      const journal = await requestAPI<IJournalPage>(journalUrl(name, query));
+      if (generation === this._generation) {
+        this._update({ journal, status: 'ready', error: null });
+      }
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  async addJournalEntry(text: string, tags: string[] = []): Promise<boolean> {
+    const name = this._state.selected;
+    if (!name || !text.trim()) {
+      return false;
+    }
+    return this._act(() =>
+      requestAPI(experimentPath(name, 'journal'), {
+        method: 'POST',
+        body: JSON.stringify({ text, tags })
+      })
+    );
+  }
+
+  async ignoreRun(runId: string, reason: string): Promise<boolean> {
+    const name = this._state.selected;
+    if (!name) {
+      return false;
+    }
+    return this._act(() =>
+      requestAPI(experimentPath(name, 'runs', runId, 'ignore'), {
+        method: 'POST',
+        body: JSON.stringify({ reason })
+      })
+    );
+  }
+
+  async unignoreRun(runId: string): Promise<boolean> {
+    const name = this._state.selected;
+    if (!name) {
+      return false;
+    }
+    return this._act(() =>
+      requestAPI(experimentPath(name, 'runs', runId, 'unignore'), {
+        method: 'POST',
+        body: '{}'
+      })
+    );
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._poll?.dispose();
+    Signal.clearData(this);
+  }
+
+  private async _fetchRecord(name: string, query: IJournalQuery) {
+    const [detail, journal, runs, ignored] = await Promise.all([
+      requestAPI<IExperimentDetail>(experimentPath(name)),
+      requestAPI<IJournalPage>(journalUrl(name, query)),
+      requestAPI<IRunList>(experimentPath(name, 'runs')),
+      requestAPI<IIgnoredList>(experimentPath(name, 'ignored'))
+    ]);
+    return { detail, journal, runs, ignored };
+  }
+
+  /** Send an action, then show its effect at once; a failure lands in `state.error`. */
+  private async _act(send: () => Promise<unknown>): Promise<boolean> {
+    this._update({ busy: true });
+    try {
+      await send();
+    } catch (error) {
+      this._update({ busy: false });
+      this._fail(error);
+      return false;
+    }
+    this._update({ busy: false });
+    await this._quietRefresh();
+    return true;
+  }
+
+  private async _quietRefresh(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch {
+      // already in the state; the poll keeps retrying with back-off
+    }
+  }
+
+  private _fail(error: unknown): void {
+    const missing = error instanceof ServerExtensionMissingError;
+    this._update({
+      status: missing ? 'missing-extension' : 'error',
+      error: error instanceof Error ? error.message : String(error)
+    });
+  }
+
+  private _update(change: Partial<IMlexpState>): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._state = { ...this._state, ...change };
+    this._stateChanged.emit(this._state);
+  }
+
+  private _state: IMlexpState = {
+    status: 'loading',
+    error: null,
+    experiments: [],
+    root: null,
+    selected: null,
+    detail: null,
+    journal: null,
+    journalQuery: { tag: '', q: '', offset: 0, limit: JOURNAL_PAGE_SIZE },
+    runs: null,
+    ignored: null,
+    busy: false
+  };
+  private _stateChanged = new Signal<this, IMlexpState>(this);
+  private _poll: Poll | null = null;
+  private _visible = false;
+  private _generation = 0;
+  private _isDisposed = false;
+}
+
+function journalUrl(name: string, query: IJournalQuery): string {
+  const params = new URLSearchParams();
+  if (query.tag) {
+    params.set('tag', query.tag);
+  }
+  if (query.q) {
+    params.set('q', query.q);
+  }
+  params.set('offset', String(query.offset));
+  params.set('limit', String(query.limit));
+  return `${experimentPath(name, 'journal')}?${params.toString()}`;
+}

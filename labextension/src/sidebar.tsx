@@ -1,0 +1,91 @@
+import { Dialog, InputDialog, ReactWidget, showDialog, UseSignal } from '@jupyterlab/apputils';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { Panel } from './components/Panel';
+import { flaskIcon } from './icon';
+import { MlexpModel } from './model';
+import { IIgnoredRun, IMlexpState, IRun } from './tokens';
+
+/** The left-sidebar widget: draws the model's state and asks the user what actions need (a reason). */
+export class MlexpSidebar extends ReactWidget {
+  constructor(readonly model: MlexpModel) {
+    super();
+    this.id = 'jp-mlexp-sidebar';
+    this.addClass('jp-mlexp-sidebar');
+    this.title.icon = flaskIcon;
+    this.title.caption = 'Experiments: hypothesis, journal, runs';
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.visible = this.isVisible;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.visible = true;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.visible = false;
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <UseSignal signal={this.model.stateChanged} initialArgs={this.model.state}>
+        {(_, state) => (
+          <Panel
+            state={state as IMlexpState}
+            onSelect={name => void this.model.select(name)}
+            onRefresh={() => void this.model.refresh().catch(() => undefined)}
+            onJournalQuery={change => void this.model.setJournalQuery(change)}
+            onAddEntry={(text, tags) => this.model.addJournalEntry(text, tags)}
+            onIgnore={run => void this._ignore(run)}
+            onUnignore={run => void this._unignore(run)}
+          />
+        )}
+      </UseSignal>
+    );
+  }
+
+  private async _ignore(run: IRun): Promise<void> {
+    const result = await InputDialog.getText({
+      title: `Ignore run ${run.run_id}`,
+      label: 'Why leave this run out of every statistic? (written to IGNORED_RUNS.md)',
+      placeholder: 'e.g. data loader bug, wrong split',
+      okLabel: 'Ignore run'
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    const reason = (result.value ?? '').trim();
+    if (!reason) {
+      await showDialog({
+        title: 'A reason is required',
+        body: 'Say why the run is ignored, so the record explains the gap later.',
+        buttons: [Dialog.okButton()]
+      });
+      return;
+    }
+    await this.model.ignoreRun(run.run_id, reason);
+  }
+
+  private async _unignore(run: IRun | IIgnoredRun): Promise<void> {
+    const reason = 'reason' in run ? run.reason : run.ignored_reason;
+    const result = await showDialog({
+      title: `Count run ${run.run_id} again?`,
+      body: `It was ignored because: ${reason ?? '(no reason recorded)'}`,
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Count again' })]
+    });
+    if (result.button.accept) {
+      await this.model.unignoreRun(run.run_id);
+    }
+  }
+}

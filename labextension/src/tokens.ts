@@ -1,0 +1,134 @@
+/**
+ * Response types of the REST API under `<base_url>/mlexp/api/`.
+ * They mirror `jupyter_mlexp/server/api.py`; `docs/rest-api.yaml` documents them.
+ */
+
+export interface IExperimentSummary {
+  name: string;
+  statement: string | null;
+  version: number | null;
+  stage: string | null;
+  error?: string;
+}
+
+export interface IExperimentList {
+  root: string;
+  experiments: IExperimentSummary[];
+}
+
+export interface IHypothesis {
+  statement: string;
+  success: string;
+  failure: string | null;
+  metrics: string[];
+  stage: string;
+  baseline: string | null;
+  expected: string | null;
+  version: number;
+  created: string | null;
+  last_updated: string | null;
+  update_reason: string | null;
+}
+
+export interface IHistoryEntry extends IHypothesis {
+  changes: string[];
+}
+
+export interface IVerdict {
+  verdict: string | null;
+  run_id: string;
+  mode: string;
+  metric: string;
+  value: number | null;
+}
+
+export interface IExperimentDetail {
+  name: string;
+  hypothesis: IHypothesis | null;
+  primary_metric: string | null;
+  history: IHistoryEntry[];
+  verdict: IVerdict | null;
+  counts: { runs: number; quick: number; full: number; ignored: number };
+}
+
+export interface IJournalEntry {
+  timestamp: string | null;
+  tags: string[];
+  unknown_tags: string[];
+  title: string;
+  text: string;
+  line: number;
+}
+
+export interface IJournalPage {
+  entries: IJournalEntry[];
+  total: number;
+  offset: number;
+  limit: number;
+  /** Every tag in the journal and how many entries carry it. */
+  tags: { [tag: string]: number };
+  warnings: string[];
+}
+
+export interface IRun {
+  run_id: string;
+  mode: string;
+  status: string;
+  stage: string | null;
+  params: { [key: string]: unknown };
+  seed: number | null;
+  started: string | null;
+  duration_s: number | null;
+  primary_metric: string | null;
+  primary_value: number | null;
+  verdict: string | null;
+  ignored: boolean;
+  ignored_reason: string | null;
+  path: string;
+}
+
+export interface IRunList {
+  primary_metric: string | null;
+  runs: IRun[];
+}
+
+export interface IIgnoredRun {
+  run_id: string;
+  reason: string;
+  when: string | null;
+  line: number | null;
+  source: string;
+}
+
+export interface IIgnoredList {
+  ignored: IIgnoredRun[];
+  warnings: string[];
+}
+
+/** What the journal shows: a tag filter, a search text and the first entry of the page. */
+export interface IJournalQuery {
+  tag: string;
+  q: string;
+  offset: number;
+  limit: number;
+}
+
+/** Where the panel stands with the server. */
+export type ConnectionStatus = 'loading' | 'ready' | 'missing-extension' | 'error';
+
+/** Everything the sidebar renders; owned by `MlexpModel`. */
+export interface IMlexpState {
+  status: ConnectionStatus;
+  /** The last failure, shown until a request succeeds again. */
+  error: string | null;
+  experiments: IExperimentSummary[];
+  root: string | null;
+  selected: string | null;
+  detail: IExperimentDetail | null;
+  journal: IJournalPage | null;
+  journalQuery: IJournalQuery;
+  runs: IRunList | null;
+  ignored: IIgnoredList | null;
+  /** An action (ignore, add entry...) being sent, to disable its buttons meanwhile. */
+  busy: boolean;
+}
