@@ -210,8 +210,7 @@ def execute_run(
             from .run import error_record
 
             run.manifest["cell_error"] = error_record(error)
-        run.close_metrics()
-        run.write_manifest()
+        run.save_progress()
     else:
         try:
             import resource

@@ -104,6 +104,29 @@ class Run:
         self.manifest["metrics_summary"] = self.summary
         atomic_write_json(self.path / "run.json", self.manifest)
 
+    #: Fields a process that attached to someone else's run may write back.
+    PROGRESS_FIELDS = ("metrics_summary", "verdict", "cells", "cell_error", "overrides", "arrays", "warnings")
+
+    def save_progress(self) -> None:
+        """Flush metrics and merge this process's progress into ``run.json`` as it is on disk.
+
+        Used by a process attached to the batch runner's run: the runner owns status and
+        timing, so only :attr:`PROGRESS_FIELDS` are written back.
+        """
+        self.close_metrics()
+        self.manifest["metrics_summary"] = self.summary
+        if self.warnings:
+            self.manifest["warnings"] = self.warnings[-50:]
+        try:
+            with open(self.path / "run.json", encoding="utf-8") as fh:
+                on_disk = json.load(fh)
+        except (OSError, ValueError):
+            on_disk = dict(self.manifest)
+        for key in self.PROGRESS_FIELDS:
+            if key in self.manifest:
+                on_disk[key] = self.manifest[key]
+        atomic_write_json(self.path / "run.json", on_disk)
+
     def finish(self, status: str, error: BaseException | None = None, **extra: Any) -> dict:
         """Flush metrics, stamp status/end/duration (and the error, if any) into ``run.json``."""
         self.close_metrics()

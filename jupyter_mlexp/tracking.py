@@ -9,6 +9,7 @@ one run.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 from pathlib import Path
@@ -58,6 +59,10 @@ def attach_batch_run(
         run = Run.attach(Path(run_dir))
         _batch["run"] = run
         _active.insert(0, run)
+        if not _batch.get("atexit"):
+            # A script or kernel that exits without calling flush_batch_run still leaves its metrics.
+            atexit.register(flush_batch_run)
+            _batch["atexit"] = True
     return _batch["run"]
 
 
@@ -84,8 +89,7 @@ def flush_batch_run() -> None:
     """Write what the batch run logged to disk (the runner calls this before reading the folder)."""
     run = _batch["run"]
     if run is not None:
-        run.close_metrics()
-        run.write_manifest()
+        run.save_progress()
 
 
 def log_metric(name: str, value: Any, step: int | None = None) -> None:
