@@ -1,0 +1,42 @@
+"""``build_report``: read the record, judge, draw, write the notebook. The front doors call this."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from ..experiment import Experiment
+from ..fsio import atomic_write_text
+from . import figures, notebook, summaries
+from .load import load_experiment
+from .verdict import judge
+
+REPORT_NAME = "report.ipynb"
+
+
+def build_report(experiment: Experiment | str, html: bool = False, baseline: str | dict | None = None) -> Path:
+    """Write ``experiments/<name>/report.ipynb`` (and ``report.html`` with ``html``); return its path.
+
+    Reads the runs, never writes to them. The notebook replaces the old one atomically.
+    """
+    exp = Experiment(experiment) if isinstance(experiment, str) else experiment
+    data = load_experiment(exp, baseline=baseline)
+    verdict = judge(data)
+    folder = exp.path
+    figs, notes = figures.make_figures(data, folder / figures.FIGURES_DIR)
+    paths = summaries.write_summaries(data, verdict, folder)
+    nb = notebook.build(data, verdict, figs, notes, paths, folder)
+    target = folder / REPORT_NAME
+    atomic_write_text(target, nbformat.writes(nb))
+    if html:
+        write_html(nb, target.with_suffix(".html"))
+    return target
+
+
+def write_html(nb: nbformat.NotebookNode, target: Path) -> Path:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    atomic_write_text(target, body)
+    return target

@@ -1,0 +1,21 @@
+"""Errors of the report, all under :class:`~jupyter_mlexp.errors.MlexpError`."""
+
+from __future__ import annotations
+
+from ..errors import MlexpError
+
+
+class ReportError(MlexpError):
+    """The report cannot be built as asked."""
+
+
+class MetricNotLoggedError(ReportError, LookupError):
+    """A figure or statistic of a metric no counted run logged: an error, never an empty plot."""
+
+    http_status = 404
+
+
+class BaselineNotFoundError(ReportError, LookupError):
+    """``--baseline KEY=VALUE,...`` matches no configuration (or several)."""
+
+    http_status = 404

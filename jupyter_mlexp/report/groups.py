@@ -1,0 +1,160 @@
+"""Configurations, the baseline, and each configuration's comparison against it.
+
+A configuration is a run's parameters without the seed; the runs of one
+configuration in one stage and mode are its seeds. Only counted runs (completed,
+not ignored) enter a group.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import BaselineNotFoundError
+from .load import ReportData, RunData
+from .stats import Comparison, Summary, compare, summarize
+
+BASELINE_STAGE = "baselines"
+
+
+@dataclass
+class Group:
+    stage: str
+    mode: str
+    config: str
+    params: dict
+    runs: list[RunData] = field(default_factory=list)
+
+    @property
+    def seeds(self) -> list:
+        return sorted({r.seed for r in self.runs}, key=lambda s: (s is None, str(s)))
+
+    def summary(self, metric: str) -> Summary:
+        return summarize_runs(self.runs, metric)
+
+
+def summarize_runs(runs: list[RunData], metric: str) -> Summary:
+    values, sources, missing = [], [], 0
+    for r in runs:
+        got = r.finals.get(metric)
+        if got is None:
+            missing += 1
+        else:
+            values.append(got[0])
+            sources.append(got[1])
+    return summarize(values, sources, missing)
+
+
+def group_runs(runs: list[RunData]) -> dict[tuple[str, str], list[Group]]:
+    """``{(stage, mode): [Group, ...]}`` in first-seen order."""
+    table: dict[tuple[str, str], dict[str, Group]] = {}
+    for r in runs:
+        key = (r.stage, r.mode)
+        by_config = table.setdefault(key, {})
+        g = by_config.get(r.config)
+        if g is None:
+            g = by_config[r.config] = Group(r.stage, r.mode, r.config, r.params)
+        g.runs.append(r)
+    order = {"quick": 0, "full": 1}
+    return {k: list(v.values()) for k, v in sorted(table.items(), key=lambda kv: (order.get(kv[0][1], 2), kv[0][0]))}
+
+
+def higher_is_better(data: ReportData, metric: str) -> bool:
+    """From the success criterion when it names ``metric`` (``<``/``<=`` mean lower is better)."""
+    h = data.hypothesis
+    if h is not None:
+        for text in (h.success, h.failure):
+            try:
+                from ..hypothesis import Criterion
+
+                c = Criterion.parse(text or "")
+            except Exception:
+                continue
+            if c.metric == metric:
+                return c.op not in ("<", "<=")
+    return not any(w in metric.lower() for w in ("loss", "error", "err", "time", "latency", "perplexity"))
+
+
+def rank_key(data: ReportData, metric: str):
+    hib = higher_is_better(data, metric)
+
+    def key(g: Group):
+        m = g.summary(metric).mean
+        if m is None:
+            return (1, 0.0)
+        return (0, -m if hib else m)
+    return key
+
+
+def mode_groups(data: ReportData, mode: str) -> list[Group]:
+    return [g for (stage, m), gs in group_runs(data.counted).items() if m == mode for g in gs]
+
+
+def _matches(params: dict, wanted: dict) -> bool:
+    for k, v in wanted.items():
+        if k not in params:
+            return False
+        if params[k] != v and str(params[k]) != str(v):
+            return False
+    return True
+
+
+def baseline_group(data: ReportData, mode: str, groups: list[Group] | None = None) -> tuple[Group | None, str]:
+    """The baseline of ``mode`` and how it was chosen; ``(None, why)`` when there is none."""
+    groups = mode_groups(data, mode) if groups is None else groups
+    primary = data.hypothesis.primary_metric if data.hypothesis else None
+    if data.baseline_params is not None:
+        wanted = data.baseline_params
+        found = [g for g in groups if _matches(g.params, wanted)]
+        configs = {g.config for g in found}
+        if not found:
+            anywhere = any(_matches(r.params, wanted) for r in data.counted)
+            if not anywhere:
+                raise BaselineNotFoundError(
+                    f"no counted run has the baseline parameters {wanted}: name a configuration that ran "
+                    "(see `mlexp runs`)")
+            return None, f"the named baseline {wanted} has no counted {mode} runs"
+        if len(configs) > 1:
+            raise BaselineNotFoundError(
+                f"the baseline {wanted} matches several configurations ({'; '.join(sorted(configs))}): "
+                "name more parameters")
+        best = max(found, key=lambda g: (g.stage == BASELINE_STAGE, len(g.runs)))
+        return best, f"named by the user ({', '.join(f'{k}={v}' for k, v in wanted.items())})"
+    candidates = [g for g in groups if g.stage == BASELINE_STAGE]
+    if not candidates:
+        return None, f"no counted {mode} runs in stage `{BASELINE_STAGE}` and no --baseline named"
+    if len(candidates) == 1 or not primary:
+        return candidates[0], f"the configuration of stage `{BASELINE_STAGE}`"
+    best = sorted(candidates, key=rank_key(data, primary))[0]
+    return best, f"the best of {len(candidates)} configurations in stage `{BASELINE_STAGE}` on {primary}"
+
+
+def best_group(data: ReportData, groups: list[Group], metric: str, exclude: Group | None = None) -> Group | None:
+    pool = [g for g in groups if g is not exclude and g.summary(metric).n > 0]
+    if not pool:
+        return None
+    return sorted(pool, key=rank_key(data, metric))[0]
+
+
+def comparisons(groups: list[Group], base: Group | None, metric: str) -> list[Comparison]:
+    """Each group of ``groups`` (but the baseline) against ``base`` on ``metric``."""
+    if base is None:
+        return []
+    b = base.summary(metric)
+    out = []
+    for g in groups:
+        if g is base:
+            continue
+        a = g.summary(metric)
+        if a.n == 0:
+            continue
+        out.append(compare(metric, label(g), a, label(base), b))
+    return out
+
+
+def label(g: Group) -> str:
+    return f"{g.config} [{g.stage}]"
+
+
+def total_duration(runs: list[RunData]) -> float:
+    return math.fsum(float(r.manifest.get("duration_s") or 0.0) for r in runs)

@@ -1,0 +1,146 @@
+"""Markdown tables of the report; the report's code cells call these to reproduce them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .groups import Group, baseline_group, comparisons, group_runs, label, mode_groups
+from .load import ReportData, RunData
+from .stats import EFFECT_SIZE, TEST_BOOTSTRAP, TEST_WELCH, fmt_comparison_row, fmt_summary
+
+
+def esc(value) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    if not rows:
+        return "_(none)_"
+    out = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def cite(sources, limit: int | None = None) -> str:
+    """``source: `a`; `b``` (relative paths, ``:line`` where a line is known)."""
+    sources = list(dict.fromkeys(sources))
+    if not sources:
+        return "source: —"
+    shown = sources if limit is None else sources[:limit]
+    more = "" if len(shown) == len(sources) else f"; … {len(sources) - len(shown)} more"
+    return "source: " + "; ".join(f"`{s}`" for s in shown) + more
+
+
+def _files(runs: list[RunData]) -> list[str]:
+    out = []
+    for r in runs:
+        used = {src.rsplit(":", 1)[0] for _, src in r.finals.values()}
+        out += sorted(used) or [r.manifest_file]
+    return out
+
+
+def results_tables(data: ReportData) -> list[tuple[str, str]]:
+    """``(title, markdown)`` per stage and mode: each configuration's metrics as mean ± std (n = seeds)."""
+    out = []
+    for (stage, mode), groups in group_runs(data.counted).items():
+        metrics = data.logged_metrics([r for g in groups for r in g.runs])
+        header = ["configuration", "seeds", *metrics, "sources (final value of each metric: last line logged)"]
+        rows = []
+        for g in groups:
+            rows.append([g.config, ", ".join(map(str, g.seeds)), *(fmt_summary(g.summary(m)) for m in metrics),
+                         "; ".join(f"`{f}`" for f in _files(g.runs))])
+        out.append((f"Stage `{stage}`, {mode} runs", md_table(header, rows)))
+    return out
+
+
+def comparison_table(data: ReportData, mode: str, metric: str | None = None) -> tuple[str, str]:
+    """``(note, markdown)``: each configuration of ``mode`` against the baseline on ``metric``."""
+    metric = metric or (data.hypothesis.primary_metric if data.hypothesis else None)
+    groups = mode_groups(data, mode)
+    base, how = baseline_group(data, mode, groups)
+    if metric is None:
+        return "no hypothesis, so no primary metric to compare on", ""
+    if base is None:
+        return f"no baseline for the {mode} runs: {how}", ""
+    b = base.summary(metric)
+    note = (f"Baseline ({mode}): `{label(base)}` — {how}; {metric} = {fmt_summary(b)} ({cite(b.sources)}). "
+            f"Test: {TEST_WELCH}; interval: {TEST_BOOTSTRAP} (2,000 resamples, seed 0); effect size: {EFFECT_SIZE}. "
+            "Δ = configuration − baseline.")
+    rows = []
+    for c in comparisons(groups, base, metric):
+        rows.append([c.config, fmt_summary(c.a), *fmt_comparison_row(c),
+                     "yes" if c.significant else "no", "; ".join(f"`{s}`" for s in c.a.sources)])
+    header = ["configuration", metric, "Δ mean", TEST_WELCH, "bootstrap 95% CI of Δ", EFFECT_SIZE,
+              "beyond seed noise", "sources"]
+    return note, md_table(header, rows)
+
+
+def _distinct(values) -> str:
+    vals = [v for v in dict.fromkeys(values) if v not in (None, "")]
+    return "; ".join(map(str, vals)) or "—"
+
+
+def _env(m: dict) -> str:
+    e = m.get("environment") or {}
+    if not e:
+        return ""
+    pk = e.get("packages") or {}
+    keys = [k for k in ("numpy", "torch", "scikit-learn", "jupyter-mlexp") if k in pk]
+    pkgs = ", ".join(f"{k} {pk[k]}" for k in keys)
+    return f"Python {e.get('python', '?')} · {e.get('platform', '?')}" + (f" · {pkgs}" if pkgs else "") + (
+        f" · GPU {', '.join(e['gpu'])}" if e.get("gpu") else "")
+
+
+def _git(m: dict) -> str:
+    g = m.get("git") or {}
+    if not g:
+        return ""
+    if not g.get("commit"):
+        return g.get("note") or "no commit"
+    dirty = g.get("dirty")
+    state = "dirty" if dirty else ("clean" if dirty is False else "dirty state unknown")
+    extra = f", diff sha256 {g['diff_sha256'][:12]}" if g.get("diff_sha256") else ""
+    return f"{g['commit'][:12]} ({g.get('branch') or 'detached'}, {state}{extra})"
+
+
+def _data(m: dict) -> str:
+    d = m.get("data") or {}
+    return "; ".join(f"{p}: {v.get('sha256', v.get('error', '?'))[:16]}" for p, v in d.items() if isinstance(v, dict))
+
+
+def _command(m: dict) -> str:
+    if m.get("notebook"):
+        return f"notebook {m['notebook']}"
+    cmd = (m.get("command") or "").strip()
+    if not cmd:
+        return m.get("source") or ""
+    first = cmd.splitlines()[0]
+    return first[:60] + ("…" if len(first) > 60 or "\n" in cmd else "")
+
+
+def methods_table(data: ReportData) -> str:
+    """Per configuration (stage, mode): parameters, seeds, runs, budget, git, environment, data, command."""
+    used = [r for r in data.runs if not r.ignored]
+    rows = []
+    for (stage, mode), groups in group_runs(used).items():
+        for g in groups:
+            ms = [r.manifest for r in g.runs]
+            statuses = Counter(r.status for r in g.runs)
+            rows.append([
+                g.config, stage, mode, ", ".join(map(str, g.seeds)),
+                ", ".join(f"{n} {s}" for s, n in statuses.items()),
+                _distinct(m.get("budget_s") for m in ms),
+                _distinct(_git(m) for m in ms), _distinct(_env(m) for m in ms), _distinct(_data(m) for m in ms),
+                _distinct(_command(m) for m in ms),
+                "; ".join(f"`{r.manifest_file}`" for r in g.runs),
+            ])
+    header = ["configuration", "stage", "mode", "seeds", "runs", "budget (s)", "git commit", "environment",
+              "data (sha256)", "command / notebook", "manifests"]
+    return md_table(header, rows)
+
+
+def group_of(data: ReportData, stage: str, mode: str, config: str) -> Group | None:
+    for g in group_runs(data.counted).get((stage, mode), []):
+        if g.config == config:
+            return g
+    return None
