@@ -158,6 +158,7 @@ def execute_run(
         seed = 0
     seed_everything(seed)
 
+    counts_before = {k: v.get("n", 0) + v.get("nonfinite", 0) for k, v in run.summary.items()}
     tee = _Tee(sys.stdout)
     error: BaseException | None = None
     started = time.perf_counter()
@@ -180,7 +181,8 @@ def execute_run(
     duration = time.perf_counter() - started
 
     captured = tee.buffer_.getvalue()
-    logged_by_api = set(run.summary)
+    # A metric this cell logged through the API is not counted again from its printed line.
+    logged_by_api = {k for k, v in run.summary.items() if v.get("n", 0) + v.get("nonfinite", 0) != counts_before.get(k)}
     for name, value in tracking.parse_stdout_metrics(captured):
         if name not in logged_by_api:
             run.log_metric(name, value)
