@@ -1,0 +1,88 @@
+import { IExperimentDetail, IIgnoredList, IJournalPage, IMlexpState, IRun, IRunList } from '../src/tokens';
+
+export const detail: IExperimentDetail = {
+  name: 'demo',
+  hypothesis: {
+    statement: 'Dropout 0.3 improves validation accuracy',
+    success: 'acc >= 0.9',
+    failure: null,
+    metrics: ['acc', 'loss'],
+    stage: 'implementation',
+    baseline: null,
+    expected: null,
+    version: 2,
+    created: '2026-11-22T10:00:00+00:00',
+    last_updated: '2026-11-22T11:00:00+00:00',
+    update_reason: 'stricter bar'
+  },
+  primary_metric: 'acc',
+  history: [],
+  verdict: { verdict: 'met', run_id: 'f-1', mode: 'full', metric: 'acc', value: 0.93 },
+  counts: { runs: 3, quick: 2, full: 1, ignored: 1 }
+};
+
+export const journal: IJournalPage = {
+  entries: [
+    { timestamp: '2026-11-22T12:00:00+00:00', tags: ['WEIRD'], unknown_tags: [], title: '', text: 'loss spiked at step 40', line: 9 },
+    { timestamp: '2026-11-22T11:00:00+00:00', tags: ['PLANNED'], unknown_tags: [], title: '', text: 'Hypothesis v1', line: 5 }
+  ],
+  total: 2,
+  offset: 0,
+  limit: 50,
+  tags: { WEIRD: 1, PLANNED: 1 },
+  warnings: []
+};
+
+export function run(run_id: string, mode: string, value: number | null, ignored_reason: string | null = null): IRun {
+  return {
+    run_id,
+    mode,
+    status: 'completed',
+    stage: 'implementation',
+    params: { lr: 0.1 },
+    seed: 1,
+    started: null,
+    duration_s: 1,
+    primary_metric: 'acc',
+    primary_value: value,
+    verdict: null,
+    ignored: ignored_reason !== null,
+    ignored_reason,
+    path: `${mode}/${run_id}`
+  };
+}
+
+export const runs: IRunList = {
+  primary_metric: 'acc',
+  runs: [run('q-1', 'quick', 0.7, 'data loader bug'), run('q-2', 'quick', 0.75), run('f-1', 'full', 0.93)]
+};
+
+export const ignored: IIgnoredList = {
+  ignored: [{ run_id: 'q-1', reason: 'data loader bug', when: '2026-11-22T12:30:00+00:00', line: 5, source: 'IGNORED_RUNS.md' }],
+  warnings: []
+};
+
+export const experiments = {
+  root: '/srv/work',
+  experiments: [
+    { name: 'demo', statement: 'Dropout 0.3 improves validation accuracy', version: 2, stage: 'implementation' },
+    { name: 'other', statement: 'Wider nets help', version: 1, stage: 'baselines' }
+  ]
+};
+
+export function readyState(change: Partial<IMlexpState> = {}): IMlexpState {
+  return {
+    status: 'ready',
+    error: null,
+    experiments: experiments.experiments,
+    root: experiments.root,
+    selected: 'demo',
+    detail,
+    journal,
+    journalQuery: { tag: '', q: '', offset: 0, limit: 50 },
+    runs,
+    ignored,
+    busy: false,
+    ...change
+  };
+}
