@@ -29,7 +29,7 @@ from .load import ReportData  # noqa: E402
 FIGURES_DIR = "figures"
 MAX_FIGURES = 5
 MAX_CURVES = 10  # configurations drawn in a learning curve (best first, plus the baseline)
-MAX_BARS = 20
+MAX_BARS = 10
 
 
 @dataclass

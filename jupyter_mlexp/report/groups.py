@@ -24,13 +24,17 @@ class Group:
     config: str
     params: dict
     runs: list[RunData] = field(default_factory=list)
+    _summaries: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def seeds(self) -> list:
         return sorted({r.seed for r in self.runs}, key=lambda s: (s is None, str(s)))
 
     def summary(self, metric: str) -> Summary:
-        return summarize_runs(self.runs, metric)
+        got = self._summaries.get(metric)
+        if got is None:
+            got = self._summaries[metric] = summarize_runs(self.runs, metric)
+        return got
 
 
 def summarize_runs(runs: list[RunData], metric: str) -> Summary:
@@ -86,8 +90,16 @@ def rank_key(data: ReportData, metric: str):
     return key
 
 
+def counted_groups(data: ReportData) -> dict[tuple[str, str], list[Group]]:
+    """``group_runs(data.counted)``, computed once per report."""
+    got = data.cache.get("groups")
+    if got is None:
+        got = data.cache["groups"] = group_runs(data.counted)
+    return got
+
+
 def mode_groups(data: ReportData, mode: str) -> list[Group]:
-    return [g for (stage, m), gs in group_runs(data.counted).items() if m == mode for g in gs]
+    return [g for (stage, m), gs in counted_groups(data).items() if m == mode for g in gs]
 
 
 def _matches(params: dict, wanted: dict) -> bool:
@@ -136,10 +148,13 @@ def best_group(data: ReportData, groups: list[Group], metric: str, exclude: Grou
     return sorted(pool, key=rank_key(data, metric))[0]
 
 
-def comparisons(groups: list[Group], base: Group | None, metric: str) -> list[Comparison]:
+def comparisons(groups: list[Group], base: Group | None, metric: str, cache: dict | None = None) -> list[Comparison]:
     """Each group of ``groups`` (but the baseline) against ``base`` on ``metric``."""
     if base is None:
         return []
+    key = ("comparisons", id(base), metric, len(groups))
+    if cache is not None and key in cache:
+        return cache[key]
     b = base.summary(metric)
     out = []
     for g in groups:
@@ -149,6 +164,8 @@ def comparisons(groups: list[Group], base: Group | None, metric: str) -> list[Co
         if a.n == 0:
             continue
         out.append(compare(metric, label(g), a, label(base), b))
+    if cache is not None:
+        cache[key] = out
     return out
 
 

@@ -38,6 +38,7 @@ class RunData:
     series: dict[str, list[tuple]] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     finals: dict[str, tuple[float, str]] = field(default_factory=dict)  # name -> (last value, "file:line")
+    config: str = ""  # config_key(params), computed once
 
     run_id = property(lambda self: self.info.run_id)
     mode = property(lambda self: self.info.mode)
@@ -47,7 +48,6 @@ class RunData:
     stage = property(lambda self: self.info.manifest.get("stage") or "(none)")
     seed = property(lambda self: self.info.manifest.get("seed"))
     params = property(lambda self: {k: v for k, v in (self.info.manifest.get("params") or {}).items() if k != "seed"})
-    config = property(lambda self: config_key(self.info.manifest.get("params")))
     manifest_file = property(lambda self: f"{self.rel}/run.json")
     metrics_file = property(lambda self: f"{self.rel}/metrics.jsonl")
 
@@ -58,43 +58,69 @@ class RunData:
 
 
 def read_metrics(path: Path) -> tuple[dict[str, list[tuple]], list[tuple[int, str]]]:
-    """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf come back as NaN."""
+    """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf come back as NaN.
+
+    Fast path: the whole file is decoded in one ``json.loads`` call; a file with a
+    bad line is read again line by line to skip exactly the bad ones.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return {}, []
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    records = None
+    if all(lines):
+        try:
+            records = json.loads("[" + ",".join(lines) + "]")
+        except ValueError:
+            records = None
+        if records is not None and len(records) != len(lines):
+            records = None  # a line holding two values: read line by line
     series: dict[str, list[tuple]] = {}
     skipped: list[tuple[int, str]] = []
-    loads = json.loads
-    try:
-        fh = open(path, encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return series, skipped
-    with fh:
-        for lineno, line in enumerate(fh, 1):
-            try:
-                rec = loads(line)
-                name = rec["name"]
-                value = rec["value"]
-                step = rec.get("step")
-            except (ValueError, KeyError, TypeError, AttributeError):
-                if line.strip():
-                    skipped.append((lineno, "not a metric record" if line.lstrip().startswith("{") else "not JSON"))
+    if records is None:
+        records = []
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                records.append(None)
                 continue
-            if value is None:
-                value = NAN
-            elif type(value) is not float:
-                try:
-                    value = float(value)
-                except (TypeError, ValueError):
-                    skipped.append((lineno, f"value {value!r} is not a number"))
-                    continue
-            points = series.get(name)
-            if points is None:
-                points = series[name] = []
-            points.append((len(points) if step is None else step, value, lineno))
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                records.append(None)
+                skipped.append((lineno, "not JSON"))
+    for lineno, rec in enumerate(records, 1):
+        if rec is None:
+            continue
+        try:
+            name = rec["name"]
+            value = rec["value"]
+            step = rec.get("step")
+            hash(name)
+        except (KeyError, TypeError, AttributeError):
+            skipped.append((lineno, "not a metric record (needs name and value)"))
+            continue
+        if value is None:
+            value = NAN
+        elif type(value) is not float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                skipped.append((lineno, f"value {value!r} is not a number"))
+                continue
+            value = float(value)
+        points = series.get(name)
+        if points is None:
+            points = series[name] = []
+        points.append((len(points) if step is None else step, value, lineno))
+    skipped.sort()
     return series, skipped
 
 
 def load_run(info: RunInfo, exp_dir: Path) -> RunData:
     rel = info.path.relative_to(exp_dir).as_posix()
-    data = RunData(info, rel)
+    data = RunData(info, rel, config=config_key(info.manifest.get("params")))
     data.series, data.skipped = read_metrics(info.path / "metrics.jsonl")
     mf = data.metrics_file
     for name, points in data.series.items():
@@ -130,10 +156,14 @@ class ReportData:
     ignored_warnings: list[str]
     lessons: list  # lessons.Lesson of this experiment
     baseline_params: dict | None = None  # the user's --baseline, parsed
+    cache: dict = field(default_factory=dict, repr=False)  # derived numbers, computed once per report
 
     @property
     def counted(self) -> list[RunData]:
-        return [r for r in self.runs if r.counted]
+        got = self.cache.get("counted")
+        if got is None:
+            got = self.cache["counted"] = [r for r in self.runs if r.counted]
+        return got
 
     @property
     def main_mode(self) -> str:

@@ -115,12 +115,28 @@ def bootstrap_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95,
     """Percentile bootstrap CI of ``mean(a) - mean(b)`` (seeded: the report is reproducible)."""
     if len(a) < 2 or len(b) < 2:
         return None
-    rng = np.random.default_rng(seed)
+    ia, ib = _resample_indices(len(a), len(b), resamples, seed)
     xa, xb = np.asarray(a, float), np.asarray(b, float)
-    da = xa[rng.integers(0, len(xa), (resamples, len(xa)))].mean(axis=1)
-    db = xb[rng.integers(0, len(xb), (resamples, len(xb)))].mean(axis=1)
+    da = xa[ia].mean(axis=1)
+    db = xb[ib].mean(axis=1)
     lo, hi = np.percentile(da - db, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
     return float(lo), float(hi)
+
+
+_INDEX_CACHE: dict = {}
+
+
+def _resample_indices(na: int, nb: int, resamples: int, seed: int):
+    """The resampling indices a fresh ``default_rng(seed)`` draws; the same for the same sizes, so cached."""
+    key = (na, nb, resamples, seed)
+    got = _INDEX_CACHE.get(key)
+    if got is None:
+        rng = np.random.default_rng(seed)
+        got = (rng.integers(0, na, (resamples, na)), rng.integers(0, nb, (resamples, nb)))
+        if len(_INDEX_CACHE) > 64:
+            _INDEX_CACHE.clear()
+        _INDEX_CACHE[key] = got
+    return got
 
 
 def hedges_g(a: Sequence[float], b: Sequence[float]) -> float | None:

@@ -43,7 +43,7 @@ def research_summary(data: ReportData, verdict: Verdict) -> dict:
     primary = data.hypothesis.primary_metric if data.hypothesis else None
     base, how = baseline_group(data, mode, groups)
     best = best_group(data, groups, primary) if primary else None
-    tests = [c.to_dict() for c in comparisons(groups, base, primary)] if primary else []
+    tests = [c.to_dict() for c in comparisons(groups, base, primary, data.cache)] if primary else []
     findings = []
     if best is not None:
         s = best.summary(primary)

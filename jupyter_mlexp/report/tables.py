@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .groups import Group, baseline_group, comparisons, group_runs, label, mode_groups
+from .groups import Group, baseline_group, comparisons, counted_groups, group_runs, label, mode_groups
 from .load import ReportData, RunData
 from .stats import EFFECT_SIZE, TEST_BOOTSTRAP, TEST_WELCH, fmt_comparison_row, fmt_summary
 
@@ -42,7 +42,7 @@ def _files(runs: list[RunData]) -> list[str]:
 def results_tables(data: ReportData) -> list[tuple[str, str]]:
     """``(title, markdown)`` per stage and mode: each configuration's metrics as mean ± std (n = seeds)."""
     out = []
-    for (stage, mode), groups in group_runs(data.counted).items():
+    for (stage, mode), groups in counted_groups(data).items():
         metrics = data.logged_metrics([r for g in groups for r in g.runs])
         header = ["configuration", "seeds", *metrics, "sources (final value of each metric: last line logged)"]
         rows = []
@@ -67,7 +67,7 @@ def comparison_table(data: ReportData, mode: str, metric: str | None = None) -> 
             f"Test: {TEST_WELCH}; interval: {TEST_BOOTSTRAP} (2,000 resamples, seed 0); effect size: {EFFECT_SIZE}. "
             "Δ = configuration − baseline.")
     rows = []
-    for c in comparisons(groups, base, metric):
+    for c in comparisons(groups, base, metric, data.cache):
         rows.append([c.config, fmt_summary(c.a), *fmt_comparison_row(c),
                      "yes" if c.significant else "no", "; ".join(f"`{s}`" for s in c.a.sources)])
     header = ["configuration", metric, "Δ mean", TEST_WELCH, "bootstrap 95% CI of Δ", EFFECT_SIZE,
@@ -140,7 +140,7 @@ def methods_table(data: ReportData) -> str:
 
 
 def group_of(data: ReportData, stage: str, mode: str, config: str) -> Group | None:
-    for g in group_runs(data.counted).get((stage, mode), []):
+    for g in counted_groups(data).get((stage, mode), []):
         if g.config == config:
             return g
     return None

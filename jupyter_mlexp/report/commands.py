@@ -1,0 +1,59 @@
+"""``mlexp report``, ``mlexp conclude``, ``mlexp lesson``: thin CLI front doors."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..commands import default_experiment
+
+
+def cmd_report(args) -> int:
+    from .api import build_report
+
+    exp = default_experiment(args.experiment)
+    path = build_report(exp, html=args.html, baseline=args.baseline)
+    print(f"{exp.name}: report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
+    return 0
+
+
+def cmd_conclude(args) -> int:
+    from .conclude import conclude
+
+    exp = default_experiment(args.experiment)
+    text = conclude(exp, args.learning, args.next, baseline=args.baseline)
+    print(f"{exp.name}: COMPLETED entry added to {exp.journal_md}\n{text}")
+    return 0
+
+
+def cmd_lesson(args) -> int:
+    from ..experiment import Experiment
+    from ..lessons import add_lesson, lessons_path
+
+    exp = Experiment(args.experiment).require() if args.experiment else None
+    if args.run and exp is not None:
+        exp.get_run(args.run)
+    lesson = add_lesson(" ".join(args.text), experiment=exp, run_id=args.run)
+    where = exp.base / "lessons.md" if exp is not None else lessons_path()
+    print(f"lesson added to {where} ({lesson.timestamp})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write experiments/NAME/report.ipynb from the logged runs (and --html)")
+    p.add_argument("experiment", nargs="?")
+    p.add_argument("--html", action="store_true", help="also render report.html through nbconvert")
+    p.add_argument("--baseline", help="the baseline configuration as KEY=VALUE,... (default: stage `baselines`)")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("conclude", help="close the experiment: a COMPLETED journal entry pairing the PLANNED one")
+    p.add_argument("experiment", nargs="?")
+    p.add_argument("--learning", required=True, help="what you learned, in one sentence (required)")
+    p.add_argument("--next", help="the next step")
+    p.add_argument("--baseline", help="the baseline configuration as KEY=VALUE,...")
+    p.set_defaults(handler=cmd_conclude)
+
+    p = sub.add_parser("lesson", help="record a lesson in experiments/lessons.md with date and source")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--experiment")
+    p.add_argument("--run", help="the run the lesson comes from")
+    p.set_defaults(handler=cmd_lesson)

@@ -1,0 +1,50 @@
+"""``%mlexp report [--html] [--baseline K=V,...]`` and ``%mlexp conclude --learning TEXT [--next TEXT]``."""
+
+from __future__ import annotations
+
+import argparse
+
+from IPython.core.error import UsageError
+
+from ..magics import subcommand
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # a UsageError, not SystemExit, inside a kernel
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _report_parser() -> _Parser:
+    p = _Parser(prog="%mlexp report", add_help=False)
+    p.add_argument("experiment", nargs="?")
+    p.add_argument("--html", action="store_true")
+    p.add_argument("--baseline")
+    return p
+
+
+def _conclude_parser() -> _Parser:
+    p = _Parser(prog="%mlexp conclude", add_help=False)
+    p.add_argument("experiment", nargs="?")
+    p.add_argument("--learning", nargs="+", required=True)
+    p.add_argument("--next", nargs="+")
+    p.add_argument("--baseline")
+    return p
+
+
+@subcommand("report")
+def _report(m, argv):
+    from .api import build_report
+
+    args = _report_parser().parse_args(argv)
+    path = build_report(m.experiment(args.experiment), html=args.html, baseline=args.baseline)
+    print(f"report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
+
+
+@subcommand("conclude")
+def _conclude(m, argv):
+    from .conclude import conclude
+
+    args = _conclude_parser().parse_args(argv)
+    text = conclude(m.experiment(args.experiment), " ".join(args.learning),
+                    " ".join(args.next) if args.next else None, baseline=args.baseline)
+    print("COMPLETED entry added:\n" + text)
