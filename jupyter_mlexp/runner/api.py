@@ -1,0 +1,253 @@
+"""The runner's Python API; ``mlexp run`` is a thin layer over :func:`run_sweep`.
+
+Usable from a script, a scheduler, or a notebook cell (where an event loop is
+already running, the sweep runs its own loop in a thread)::
+
+    from jupyter_mlexp.runner import run_sweep
+    result = run_sweep("train.ipynb", mode="full", seeds=[0, 1, 2], grid={"lr": [0.1, 0.01]}, jobs=2)
+    result.failed  # the runs that did not complete
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .. import provenance
+from ..errors import MlexpError, NoHypothesisError
+from ..experiment import Experiment
+from ..hypothesis import STAGES, parse_body
+from ..run import MODES
+from ..workspace import find_root
+from . import notebook as nbio
+from .execute import RunResult, SweepContext
+from .progress import Progress
+from .sweep import RunSpec, expand, parse_grid, parse_params, parse_seeds, read_params_file
+
+log = logging.getLogger("jupyter_mlexp.runner")
+
+
+@dataclass
+class SweepResult:
+    """Every run of a sweep, in sweep order, and how the sweep went."""
+
+    experiment: str
+    mode: str
+    runs: list[RunResult]
+    wall_s: float
+    sweep_id: str
+    warnings: list[str] = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)  # run ids ended as interrupted
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[RunResult]:
+        return [r for r in self.runs if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep; ``.result`` holds what finished and which runs were interrupted."""
+
+    def __init__(self, result: SweepResult):
+        super().__init__(f"sweep interrupted; runs marked interrupted: {', '.join(result.interrupted) or 'none'}")
+        self.result = result
+
+
+def plan(
+    notebook: str | os.PathLike,
+    *,
+    mode: str = "quick",
+    params: Mapping[str, Any] | Iterable[tuple[str, str]] | None = None,
+    params_file: str | os.PathLike | None = None,
+    grid: Mapping[str, list] | Iterable[str] | None = None,
+    seeds: Iterable[int] | str | None = None,
+    experiment: str | None = None,
+    stage: str | None = None,
+    kernel_name: str | None = None,
+    root: str | os.PathLike | None = None,
+) -> tuple[Experiment, nbio.SourceNotebook, list[RunSpec], list[str]]:
+    """Check everything before anything runs: notebook, experiment and its gate, sweep.
+
+    Returns the experiment, the read notebook, the run specs and warnings.
+    """
+    if mode not in MODES:
+        raise MlexpError(f"unknown mode {mode!r}: use quick or full")
+    if stage is not None and stage not in STAGES:
+        raise MlexpError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    src = nbio.load(notebook, kernel_name)
+    exp = _experiment(src, experiment, root)
+    fixed = {**read_params_file(params_file), **parse_params(params)}
+    axes = parse_grid(grid) if grid is not None and not isinstance(grid, Mapping) else dict(grid or {})
+    specs = expand(mode, fixed, axes, parse_seeds(seeds), src.declared)
+    warnings = []
+    undeclared = sorted({k for s in specs for k in s.undeclared})
+    if undeclared:
+        where = "its parameters cell" if src.has_parameters_cell else "any cell tagged 'parameters' (it has none)"
+        warnings.append(
+            f"parameter(s) {', '.join(undeclared)} not declared in {where} of {src.path.name}; "
+            "papermill injects them anyway, and each run's run.json records them under undeclared_params"
+        )
+    return exp, src, specs, warnings
+
+
+def _experiment(src: nbio.SourceNotebook, name: str | None, root) -> Experiment:
+    """The experiment to record into; the notebook's own ``%%hypothesis`` cell registers it, as the magic would."""
+    cell_name = src.hypothesis_name or (src.path.stem.replace(" ", "-") if src.hypothesis_body else None)
+    if name and src.hypothesis_name and src.hypothesis_name != name:
+        raise MlexpError(
+            f"--experiment {name} but {src.path.name} registers its hypothesis as {src.hypothesis_name!r}: "
+            "drop --experiment or change the %%hypothesis cell"
+        )
+    name = name or cell_name or src.used_experiment
+    if not name:
+        raise MlexpError(
+            f"{src.path.name} names no experiment: pass --experiment NAME, or add a %%hypothesis NAME cell "
+            "(or register one with `mlexp hypothesis NAME --statement ... --success ... --metrics ...`)"
+        )
+    exp = Experiment(name, root)
+    if src.hypothesis_body is not None:
+        reg = exp.register(parse_body(src.hypothesis_body), reason=f"registered from {src.path.name} by mlexp run")
+        if reg.changed:
+            log.warning("experiment %s: hypothesis v%d registered from %s", exp.name, reg.hypothesis.version, src.path.name)
+    try:
+        exp.hypothesis  # the gate
+    except NoHypothesisError as err:
+        raise NoHypothesisError(f"{err} (or add a %%hypothesis {name} cell to {src.path.name})") from None
+    return exp
+
+
+def run_sweep(
+    notebook: str | os.PathLike,
+    *,
+    mode: str = "quick",
+    params: Mapping[str, Any] | Iterable[tuple[str, str]] | None = None,
+    params_file: str | os.PathLike | None = None,
+    grid: Mapping[str, list] | Iterable[str] | None = None,
+    seeds: Iterable[int] | str | None = None,
+    budget: float | None = None,
+    jobs: int = 1,
+    scheduler: str | Any | None = None,
+    experiment: str | None = None,
+    stage: str | None = None,
+    fresh_kernel: bool = False,
+    progress: bool | None = None,
+    kernel_name: str | None = None,
+    root: str | os.PathLike | None = None,
+    cwd: str | os.PathLike | None = None,
+    data: Iterable[str] = (),
+    command: str = "",
+) -> SweepResult:
+    """Run ``notebook`` once per point of the sweep (grid × seeds) and record each run.
+
+    ``mode`` is ``quick`` or ``full``; runs land under ``quick/`` or ``full/`` of the
+    experiment. ``jobs`` runs that many at a time on this machine; ``scheduler`` (an
+    address, or a ``dask.distributed.Client``) sends them to a Dask cluster instead.
+    ``budget`` is the whole-notebook time limit per run, in seconds. The gate holds:
+    without a registered hypothesis nothing runs. A failed run does not stop the sweep;
+    ``result.failed`` lists them. Ctrl-C raises :class:`SweepInterrupted` after marking
+    the running runs ``interrupted``.
+    """
+    if not isinstance(jobs, int) or jobs < 1:
+        raise MlexpError(f"--jobs must be at least 1, got {jobs!r}")
+    if budget is not None and budget <= 0:
+        raise MlexpError(f"--budget must be a positive number of seconds, got {budget!r}")
+    root = Path(root).resolve() if root is not None else find_root()
+    exp, src, specs, warnings = plan(
+        notebook, mode=mode, params=params, params_file=params_file, grid=grid, seeds=seeds,
+        experiment=experiment, stage=stage, kernel_name=kernel_name, root=root,
+    )
+    for w in warnings:
+        log.warning(w)
+    client = owned = None
+    if scheduler is not None:  # connect before any run folder exists: nothing half-created
+        from .executors import connect
+
+        client = connect(scheduler) if isinstance(scheduler, str) else scheduler
+        owned = client if isinstance(scheduler, str) else None
+    ctx = SweepContext(
+        experiment=exp.name, root=str(root), source=src, mode=mode, budget=budget, stage=stage,
+        sweep_id=time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3),
+        command=command or _command(src.path, mode), git=provenance.git_info(exp.base.parent),
+        fresh_kernel=fresh_kernel, cwd=str(Path(cwd).resolve()) if cwd else str(src.path.parent),
+        executor="dask" if client is not None else "local",
+        data=provenance.data_hashes(list(data), exp.base / ".cache" / "data_hashes.json") if data else {},
+    )
+    slots = jobs if client is None else (sum(client.nthreads().values()) or 1)
+    bar = Progress(len(specs), enabled=True if progress is None else progress, slots=slots)
+    stats: dict = {}
+    t0 = time.perf_counter()
+    runs: list[RunResult] = []
+    try:
+        if client is None:
+            from .executors import run_local
+
+            runs = _run_async(lambda: run_local(specs, ctx, jobs, bar.started, bar.finished, stats))
+        else:
+            from .executors import run_dask
+
+            runs = run_dask(specs, ctx, client, bar.started, bar.finished)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        bar.close()
+        from .executors import end_leftovers
+
+        end_leftovers(ctx, "interrupted", "interrupted (Ctrl-C on mlexp run)")
+        result = SweepResult(exp.name, mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings,
+                             _interrupted(exp, ctx.sweep_id), stats)
+        raise SweepInterrupted(result) from None
+    finally:
+        bar.close()
+        if owned is not None:
+            owned.close()
+    if client is not None:  # a worker lost mid-run leaves its run folder behind
+        from .executors import end_leftovers
+
+        end_leftovers(ctx, "failed", "the Dask task ended without finishing its run (worker lost?)")
+    return SweepResult(exp.name, mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings, [], stats)
+
+
+def run_notebook(notebook: str | os.PathLike, *, mode: str = "quick", params: Mapping[str, Any] | None = None,
+                 seed: int = 0, **kwargs) -> RunResult:
+    """Run ``notebook`` once (one run); the :class:`RunResult`. Same options as :func:`run_sweep`."""
+    result = run_sweep(notebook, mode=mode, params=params, seeds=[seed], **kwargs)
+    return result.runs[0]
+
+
+def _interrupted(exp: Experiment, sweep_id: str) -> list[str]:
+    return [i.run_id for i in exp.runs() if i.manifest.get("sweep_id") == sweep_id and i.status == "interrupted"]
+
+
+def _command(path: Path, mode: str) -> str:
+    return f"mlexp run {path} --{mode}"
+
+
+def _run_async(coro_fn):
+    """``asyncio.run`` here, or in a helper thread when this thread already runs a loop (a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro_fn())
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro_fn())
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = err
+
+    t = threading.Thread(target=target, name="mlexp-sweep")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

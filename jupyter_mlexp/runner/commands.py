@@ -1,0 +1,94 @@
+"""``mlexp run``: parse the command line, call :func:`~.api.run_sweep`, map the outcome to an exit code.
+
+Exit codes: 0 every run completed; 1 a run failed or timed out (listed on
+stderr); 2 a usage error (one line, from :mod:`jupyter_mlexp.cli`); 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+
+from ..errors import MlexpError
+
+
+def _warnings_to_stderr() -> None:
+    log = logging.getLogger("jupyter_mlexp.runner")
+    if not any(getattr(h, "_mlexp", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("mlexp: warning: %(message)s"))
+        handler._mlexp = True
+        log.addHandler(handler)
+        log.propagate = False
+
+
+def cmd_run(args) -> int:
+    from .api import SweepInterrupted, run_sweep
+
+    if args.jobs is not None and args.jobs < 1:
+        raise MlexpError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.jobs and args.scheduler:
+        raise MlexpError("--jobs is for this machine; with --scheduler the cluster's workers set the parallelism")
+    _warnings_to_stderr()
+    try:
+        result = run_sweep(
+            args.notebook,
+            mode="full" if args.full else "quick",
+            params=args.param or None,
+            params_file=args.params_file,
+            grid=args.grid or None,
+            seeds=args.seeds,
+            budget=args.budget,
+            jobs=args.jobs or 1,
+            scheduler=args.scheduler,
+            experiment=args.experiment,
+            stage=args.stage,
+            fresh_kernel=args.fresh_kernel,
+            data=args.data or (),
+            command="mlexp " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "",
+        )
+    except SweepInterrupted as stop:
+        ids = stop.result.interrupted
+        print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) if ids else 'none'}", file=sys.stderr)
+        return 130
+    ok = [r for r in result.runs if r.ok]
+    print(f"{result.experiment}: {len(ok)}/{len(result.runs)} {result.mode} run(s) completed in {result.wall_s:.1f} s")
+    for r in result.runs:
+        value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
+        print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items())}"
+              f" seed={r.seed}{value}")
+    if result.failed:
+        print(f"mlexp: {len(result.failed)} run(s) did not complete:", file=sys.stderr)
+        for r in result.failed:
+            where = (r.error or {}).get("cell_index")
+            cell = "" if where is None else f" (cell {where})"
+            print(f"  {r.run_id} {r.status}{cell}: {(r.error or {}).get('message', '')}  -> {r.path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run", help="run a notebook as quick or full runs (papermill parameters, sweeps, local or Dask)",
+        description="Execute NOTEBOOK once per point of the sweep (grid x seeds); each run lands in "
+                    "experiments/<name>/quick|full/<run_id>/ with output.ipynb beside run.json.",
+    )
+    p.add_argument("notebook")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="quick runs (default): %%%%run_quick overrides apply")
+    mode.add_argument("--full", action="store_true", help="full runs: overrides ignored, recorded under full/")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="a parameter for the notebook's parameters cell (repeatable; papermill's typing)")
+    p.add_argument("-f", "--params-file", metavar="PARAMS.yaml", help="parameters from a YAML mapping")
+    p.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="a sweep axis (repeatable: cross product)")
+    p.add_argument("--seeds", metavar="0,1,2", help="one run per seed (times every grid point)")
+    p.add_argument("--budget", type=float, metavar="SECONDS", help="whole-notebook time limit per run")
+    p.add_argument("--jobs", type=int, metavar="N", help="runs at a time on this machine (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
+    p.add_argument("--experiment", help="experiment name (default: the notebook's %%%%hypothesis NAME cell)")
+    p.add_argument("--stage", help="stage recorded with the runs (default: the hypothesis' stage)")
+    p.add_argument("--fresh-kernel", action="store_true", help="a new kernel for every run (full isolation, slower)")
+    p.add_argument("--data", action="append", metavar="PATH", help="data file whose sha256 goes in each run.json")
+    p.set_defaults(handler=cmd_run)

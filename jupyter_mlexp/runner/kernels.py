@@ -1,0 +1,268 @@
+"""Kernels for runs: started ahead, one persistent client each, reset between runs.
+
+A fresh papermill run pays ~0.5 s of kernel start and a new client handshake,
+and sometimes a ~3 s stall at shutdown (see ``shared/notes/anchors.md``). A
+:class:`KernelPool` starts its kernels before they are needed and hands each
+to one run at a time through the same client; between runs the kernel is reset
+(:mod:`.kernelside`) instead of restarted. A run that failed, or that changed
+state the reset cannot undo, gets its kernel replaced. With ``reuse=False``
+(``--fresh-kernel``) every run gets a kernel of its own, still started ahead.
+Kernels are always shut down immediately (SIGKILL after the run is recorded):
+there is nothing left in them to save, and a polite shutdown is what stalls.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from queue import Empty
+
+from ..errors import MlexpError
+
+STALL_S = 1.0  # a shutdown slower than this paid the stall
+_PKG_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+class KernelError(MlexpError):
+    """A kernel that could not be started or answered."""
+
+
+def kernel_env(root: str | None = None, extra: dict | None = None) -> dict:
+    """This process's environment, with ``jupyter_mlexp`` importable and the workspace root fixed."""
+    env = dict(os.environ)
+    for key in ("MLEXP_RUN_DIR", "MLEXP_MODE", "MLEXP_EXPERIMENT"):
+        env.pop(key, None)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if _PKG_PARENT not in paths:
+        env["PYTHONPATH"] = os.pathsep.join([_PKG_PARENT, *paths])
+    if root:
+        env["MLEXP_ROOT"] = str(root)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    env.update(extra or {})
+    return env
+
+
+class Kernel:
+    """One kernel process and its one client."""
+
+    def __init__(self, km, kc, reuse: bool):
+        self.km = km
+        self.kc = kc
+        self.reuse = reuse
+        self.runs = 0
+        self.started_s = 0.0
+        self.shutdown_s: float | None = None
+
+    @property
+    def pid(self) -> int | None:
+        prov = getattr(self.km, "provisioner", None)
+        return getattr(prov, "pid", None) or getattr(getattr(prov, "process", None), "pid", None)
+
+    @classmethod
+    async def start(cls, kernel_name: str, cwd: str | None, env: dict, reuse: bool = True,
+                    timeout: float = 60.0) -> "Kernel":
+        from jupyter_client.manager import AsyncKernelManager
+
+        t0 = time.perf_counter()
+        km = AsyncKernelManager(kernel_name=kernel_name)
+        try:
+            await km.start_kernel(
+                cwd=cwd, env=env,
+                # an in-memory history: parallel kernels must not fight over one sqlite file
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            )
+        except Exception as err:
+            raise KernelError(f"could not start kernel {kernel_name!r}: {err}") from err
+        kc = km.client()
+        kc.start_channels()
+        kernel = cls(km, kc, reuse)
+        try:
+            await kc.wait_for_ready(timeout=timeout)
+            kc.allow_stdin = False
+            if reuse:
+                await kernel.evaluate("__import__('jupyter_mlexp.runner.kernelside').runner.kernelside.snapshot()")
+        except BaseException:
+            await kernel.shutdown()
+            raise
+        kernel.started_s = time.perf_counter() - t0
+        return kernel
+
+    async def alive(self) -> bool:
+        try:
+            return bool(await self.km.is_alive())
+        except Exception:
+            return False
+
+    async def evaluate(self, expression: str, timeout: float = 30.0):
+        """Evaluate one Python expression in the kernel, outside the notebook; its value, as a literal."""
+        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expression})
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise KernelError(f"kernel did not answer within {timeout:g} s")
+            try:
+                msg = await self.kc.get_shell_msg(timeout=min(left, 1.0))
+            except Empty:
+                if not await self.alive():
+                    raise KernelError("kernel died") from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            value = msg["content"].get("user_expressions", {}).get("v")
+            if not value or value.get("status") != "ok":
+                err = value or msg["content"]
+                raise KernelError(f"{err.get('ename', 'error')}: {err.get('evalue', '')}")
+            text = value["data"].get("text/plain", "None")
+            try:
+                return ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                return text
+
+    async def reset(self) -> list[str]:
+        """Reset for the next run; the reasons it cannot be reused (empty: reusable)."""
+        try:
+            return list(await self.evaluate("__import__('jupyter_mlexp.runner.kernelside').runner.kernelside.reset()"))
+        except KernelError as err:
+            return [f"reset failed: {err}"]
+
+    async def shutdown(self) -> float:
+        """Kill the kernel now and free its client; the seconds it took."""
+        t0 = time.perf_counter()
+        try:
+            self.kc.stop_channels()
+        except Exception:
+            pass
+        try:
+            if self.km.has_kernel:
+                await self.km.shutdown_kernel(now=True)
+        except Exception:
+            pass
+        self.shutdown_s = time.perf_counter() - t0
+        return self.shutdown_s
+
+    # -- peak memory of the kernel process -------------------------------------------------
+    def reset_peak_memory(self) -> None:
+        """Linux: restart the process's high-water mark, so a reused kernel reports this run's peak."""
+        pid = self.pid
+        if pid and sys.platform.startswith("linux"):
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as fh:
+                    fh.write("5")
+            except OSError:
+                pass
+
+    def peak_memory_gb(self) -> float | None:
+        pid = self.pid
+        if not pid:
+            return None
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024**2
+        except OSError:
+            pass
+        try:
+            import psutil
+
+            return psutil.Process(pid).memory_info().rss / 1024**3
+        except Exception:
+            return None
+
+
+class KernelPool:
+    """Kernels started ahead for a sweep: ``acquire`` one per run, ``release`` it after.
+
+    ``demand`` (runs still to start) keeps the pool from starting replacements no
+    run will use; None means unbounded (a Dask worker's pool).
+    """
+
+    def __init__(self, size: int, kernel_name: str = "python3", cwd: str | None = None,
+                 env: dict | None = None, reuse: bool = True, demand: int | None = None):
+        if size < 1:
+            raise MlexpError("a kernel pool needs at least one kernel")
+        self.size = size
+        self.kernel_name = kernel_name
+        self.cwd = cwd
+        self.env = env if env is not None else kernel_env()
+        self.reuse = reuse
+        self.demand = demand
+        self._ready: asyncio.Queue = asyncio.Queue()
+        self._starting: set[asyncio.Task] = set()
+        self._all: set[Kernel] = set()
+        self.shutdown_times: list[float] = []
+        self.started = 0
+        self.closed = False
+
+    def _want(self) -> bool:
+        # a reused kernel in a run comes back; a fresh one does not
+        have = (len(self._all) if self.reuse else self._ready.qsize()) + len(self._starting)
+        want = self.size if self.demand is None else min(self.size, self.demand)
+        return not self.closed and have < want
+
+    def _spawn(self) -> None:
+        task = asyncio.ensure_future(self._start_one())
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    async def _start_one(self) -> None:
+        try:
+            k = await Kernel.start(self.kernel_name, self.cwd, self.env, reuse=self.reuse)
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting run
+            if not isinstance(err, asyncio.CancelledError):
+                await self._ready.put(err)
+            raise
+        self.started += 1
+        if self.closed:
+            self.shutdown_times.append(await k.shutdown())
+            return
+        self._all.add(k)
+        await self._ready.put(k)
+
+    def fill(self) -> None:
+        """Start kernels until the pool has what the remaining runs need."""
+        while self._want():
+            self._spawn()
+
+    async def acquire(self) -> Kernel:
+        if self.demand is not None:
+            self.demand -= 1
+        if self._ready.empty() and not self._starting:
+            self._spawn()
+        item = await self._ready.get()
+        if isinstance(item, BaseException):
+            raise KernelError(f"kernel failed to start: {item}") from item
+        self.fill()  # fresh kernels: start the next one while this one runs
+        return item
+
+    async def release(self, kernel: Kernel, reusable: bool) -> None:
+        kernel.runs += 1
+        if self.reuse and reusable and not self.closed and await kernel.alive():
+            await self._ready.put(kernel)
+            return
+        await self.discard(kernel)
+        self.fill()
+
+    async def discard(self, kernel: Kernel) -> None:
+        self._all.discard(kernel)
+        self.shutdown_times.append(await kernel.shutdown())
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in list(self._starting):
+            task.cancel()
+        if self._starting:
+            await asyncio.gather(*self._starting, return_exceptions=True)
+        kernels = list(self._all)
+        self._all.clear()
+        times = await asyncio.gather(*(k.shutdown() for k in kernels), return_exceptions=True)
+        self.shutdown_times += [t for t in times if isinstance(t, float)]
+
+    @property
+    def stalls(self) -> int:
+        return sum(1 for t in self.shutdown_times if t > STALL_S)

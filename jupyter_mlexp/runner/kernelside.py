@@ -1,0 +1,127 @@
+"""Code the runner calls *inside* a warm kernel: snapshot it once, reset it between runs.
+
+Kept small and free of the runner's heavy imports: the kernel imports only this
+module and the core. :func:`reset` undoes what it can (new globals, output
+history, environment, working directory, ``sys.path``, ``sys.argv``, signal
+handlers, builtins, warning filters, open figures, the batch run, loaded
+extensions, local pure-Python modules) and returns the reasons the kernel must
+not be reused for what it cannot undo (threads still running, local compiled
+modules). Changes inside already-imported libraries are not detected: that is
+what ``--fresh-kernel`` is for.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import signal
+import sys
+import threading
+import warnings
+
+_base: dict | None = None
+_SIGNALS = [s for s in ("SIGINT", "SIGTERM", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGHUP") if hasattr(signal, s)]
+
+
+def _shell():
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def snapshot() -> bool:
+    """Remember the kernel's clean state (called once, right after it starts)."""
+    global _base
+    import jupyter_mlexp  # noqa: F401 - imported once here rather than in the first run
+    import jupyter_mlexp.quickrun  # noqa: F401
+
+    ip = _shell()
+    _base = {
+        "ns": dict(ip.user_ns),
+        "env": dict(os.environ),
+        "cwd": os.getcwd(),
+        "path": list(sys.path),
+        "argv": list(sys.argv),
+        "modules": set(sys.modules),
+        "threads": {t.ident for t in threading.enumerate()},
+        "signals": {s: signal.getsignal(getattr(signal, s)) for s in _SIGNALS},
+        "builtins": dict(vars(builtins)),
+        "warnings": list(warnings.filters),
+        "extensions": set(ip.extension_manager.loaded),
+        "stdout": (sys.stdout, sys.stderr),
+    }
+    return True
+
+
+def _local_modules(new: set[str]) -> tuple[list[str], list[str]]:
+    """New modules loaded from outside the Python installation: (pure Python, compiled)."""
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    pure, compiled = [], []
+    for name in new:
+        mod = sys.modules.get(name)
+        f = getattr(mod, "__file__", None)
+        if not f:
+            continue
+        real = os.path.realpath(f)
+        if any(real.startswith(r + os.sep) for r in roots) or "site-packages" in real or "dist-packages" in real:
+            continue
+        (compiled if real.endswith((".so", ".pyd", ".dylib")) else pure).append(name)
+    return pure, compiled
+
+
+def reset() -> list[str]:
+    """Return the kernel to its snapshot; the list says why it must be replaced instead (empty: reusable)."""
+    if _base is None:
+        return ["kernel was never snapshot"]
+    ip = _shell()
+    reasons: list[str] = []
+    ns = ip.user_ns
+    base_ns = _base["ns"]
+    for key in [k for k in ns if k not in base_ns]:
+        del ns[key]
+    for key, value in base_ns.items():
+        if ns.get(key, _base) is not value:
+            ns[key] = value
+    for name in ("_", "__", "___"):
+        ns[name] = ""
+    try:
+        ip.history_manager.output_hist.clear()
+    except AttributeError:
+        pass
+
+    if dict(os.environ) != _base["env"]:
+        os.environ.clear()
+        os.environ.update(_base["env"])
+    if os.getcwd() != _base["cwd"]:
+        os.chdir(_base["cwd"])
+    sys.path[:] = _base["path"]
+    sys.argv[:] = _base["argv"]
+    sys.stdout, sys.stderr = _base["stdout"]
+    for s, handler in _base["signals"].items():
+        if signal.getsignal(getattr(signal, s)) is not handler and handler is not None:
+            signal.signal(getattr(signal, s), handler)
+    b = vars(builtins)
+    if b.keys() != _base["builtins"].keys() or any(b[k] is not v for k, v in _base["builtins"].items()):
+        b.clear()
+        b.update(_base["builtins"])
+    warnings.filters[:] = _base["warnings"]
+    warnings._filters_mutated() if hasattr(warnings, "_filters_mutated") else None
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+    from jupyter_mlexp import tracking
+
+    tracking.attach_batch_run(None, None, None)
+    del tracking._active[:]
+    ip.extension_manager.loaded &= _base["extensions"]
+
+    alive = [t for t in threading.enumerate() if t.ident not in _base["threads"] and t.is_alive()]
+    if alive:
+        reasons.append("the run left threads running: " + ", ".join(t.name for t in alive[:5]))
+    new = set(sys.modules) - _base["modules"]
+    pure, compiled = _local_modules(new)
+    for name in pure:  # re-imported fresh by the next run, as a new kernel would
+        sys.modules.pop(name, None)
+    if compiled:
+        reasons.append("the run imported local compiled modules: " + ", ".join(sorted(compiled)[:5]))
+    return reasons
