@@ -78,7 +78,13 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
             lines += ["", text + "."]
         else:
             lines += ["", f"**Headline:** the primary metric `{primary}` was not measured by any counted {mode} run."]
-    lines += ["", f"**Verdict: {verdict.outcome}** — {verdict.reason}"]
+    if used:
+        lines += ["", f"**Total run time:** {total_duration(used):.1f} s over {len(used)} runs that are not ignored "
+                      "(source: `duration_s` in each run's `run.json`)."]
+    verdict_line = f"**Verdict: {verdict.outcome}** — {verdict.reason}"
+    if verdict.sources:
+        verdict_line += f" ({cite(verdict.sources)})"
+    lines += ["", verdict_line]
     return "\n".join(lines)
 
 
