@@ -16,6 +16,11 @@ function formatValue(value: number | null): string {
   return value === null || value === undefined ? '–' : Number(value.toPrecision(4)).toString();
 }
 
+/** Generated ids (`20261122-024620-a1b2c3`) differ at the end: keep the end when space is short. */
+export function shortRunId(runId: string, max = 14): string {
+  return runId.length <= max ? runId : `…${runId.slice(runId.length - max + 1)}`;
+}
+
 function RunRow(props: { run: IRun; busy: boolean; onIgnore: (run: IRun) => void; onUnignore: (run: IRun) => void }) {
   const { run } = props;
   const params = Object.entries(run.params)
@@ -25,9 +30,9 @@ function RunRow(props: { run: IRun; busy: boolean; onIgnore: (run: IRun) => void
     <div
       className={`jp-mlexp-run ${run.ignored ? 'jp-mlexp-run-ignored' : ''}`}
       data-run-id={run.run_id}
-      title={[params && `params: ${params}`, run.ignored_reason && `ignored: ${run.ignored_reason}`].filter(Boolean).join('\n')}
+      title={[run.run_id, params && `params: ${params}`, run.ignored_reason && `ignored: ${run.ignored_reason}`].filter(Boolean).join('\n')}
     >
-      <code className="jp-mlexp-run-id">{run.run_id}</code>
+      <code className="jp-mlexp-run-id">{shortRunId(run.run_id)}</code>
       <span className={`jp-mlexp-status jp-mlexp-status-${run.status}`}>{run.status}</span>
       <span className="jp-mlexp-run-value">{formatValue(run.primary_value)}</span>
       {run.ignored ? (
