@@ -176,7 +176,7 @@ def run() -> list[dict]:
         build_report(exp1)  # warm: imports, font cache
         floor(exp1, tmp / "floor1")
         t_floor, t_report = [], []
-        for _ in range(3):  # interleaved: the machine is shared
+        for _ in range(5):  # interleaved: the machine is shared
             t_floor.append(_median(lambda: floor(exp1, tmp / "floor1"), 1))
             t_report.append(_median(lambda: build_report(exp1), 1))
         f1, r1 = statistics.median(t_floor), statistics.median(t_report)

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from ..experiment import Experiment
-from ..fsio import atomic_write_text
+from .output import write_text
 from . import figures, notebook, summaries
 from .load import load_experiment
 from .verdict import judge
@@ -28,7 +28,7 @@ def build_report(experiment: Experiment | str, html: bool = False, baseline: str
     paths = summaries.write_summaries(data, verdict, folder)
     nb = notebook.build(data, verdict, figs, notes, paths, folder)
     target = folder / REPORT_NAME
-    atomic_write_text(target, nbformat.writes(nb))
+    write_text(target, nbformat.writes(nb))
     if html:
         write_html(nb, target.with_suffix(".html"))
     return target
@@ -38,5 +38,5 @@ def write_html(nb: nbformat.NotebookNode, target: Path) -> Path:
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_notebook_node(nb)
-    atomic_write_text(target, body)
+    write_text(target, body)
     return target

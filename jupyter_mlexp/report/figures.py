@@ -21,7 +21,7 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
-from ..fsio import atomic_write_json  # noqa: E402
+from .output import write_json  # noqa: E402
 from .errors import MetricNotLoggedError  # noqa: E402
 from .groups import Group, baseline_group, label, mode_groups, rank_key  # noqa: E402
 from .load import ReportData  # noqa: E402
@@ -75,7 +75,7 @@ def _save(fig: Figure, out: Path | None, payload: dict) -> None:
     tmp = out.with_name(f".{out.name}.tmp")
     fig.savefig(tmp, format="webp", dpi=100, pil_kwargs={"lossless": True, "quality": 80, "method": 0})
     tmp.replace(out)
-    atomic_write_json(out.with_suffix(".json"), payload)
+    write_json(out.with_suffix(".json"), payload)
 
 
 def learning_curve(data: ReportData, metric: str, mode: str | None = None, out: Path | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fsio import atomic_write_json
+from .output import write_json
 from .groups import BASELINE_STAGE, Group, baseline_group, best_group, comparisons, label, mode_groups
 from .load import ReportData
 from .verdict import Verdict
@@ -119,6 +119,6 @@ def write_summaries(data: ReportData, verdict: Verdict, folder: Path) -> dict[st
                           ("research_summary.json", research_summary(data, verdict)),
                           ("ablation_summary.json", ablation_summary(data))):
         path = Path(folder) / name
-        atomic_write_json(path, payload)
+        write_json(path, payload)
         paths[name] = path
     return paths
