@@ -205,6 +205,11 @@ def run_sweep(
         result = SweepResult(exp.name, mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings,
                              _interrupted(exp, ctx.sweep_id), stats)
         raise SweepInterrupted(result) from None
+    except Exception as err:
+        from .executors import end_leftovers
+
+        end_leftovers(ctx, "failed", f"the sweep stopped: {type(err).__name__}: {err}")
+        raise
     finally:
         bar.close()
         if owned is not None:

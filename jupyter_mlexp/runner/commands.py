@@ -21,7 +21,6 @@ def _warnings_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("mlexp: warning: %(message)s"))
         handler._mlexp = True
         log.addHandler(handler)
-        log.propagate = False
 
 
 def cmd_run(args) -> int:

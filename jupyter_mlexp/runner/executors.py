@@ -122,7 +122,7 @@ def run_dask(specs: list[RunSpec], ctx: SweepContext, client, on_start: OnStart,
         on_start(waiting.popleft())
     results: list[RunResult] = []
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             try:
                 result = future.result()
             except Exception as err:  # a worker lost mid-run, a pickling problem
