@@ -341,3 +341,23 @@ async def test_mlexp_root_overrides_server_root(jp_fetch, tmp_path, monkeypatch)
 
 async def test_extension_is_enabled(jp_serverapp):
     assert "jupyter_mlexp" in jp_serverapp.extension_manager.extensions
+
+
+def test_openapi_spec_documents_every_route():
+    import re
+
+    import yaml
+
+    from jupyter_mlexp.server.handlers import ROUTES
+
+    spec = yaml.safe_load((REPO / "docs" / "rest-api.yaml").read_text())
+    routes = set()
+    for path, handler in ROUTES:
+        templated = "/" + path
+        for param in ("{name}", "{run_id}"):
+            templated = templated.replace("([^/]+)", param, 1)
+        verbs = {m for m in ("get", "post") if m.upper() in handler.__dict__ or m in handler.__dict__}
+        routes.add((templated, frozenset(verbs)))
+    documented = {(p, frozenset(k for k in ops if k in ("get", "post"))) for p, ops in spec["paths"].items()}
+    assert documented == routes
+    assert all(re.match(r"^/experiments", p) for p, _ in documented)
