@@ -13,7 +13,7 @@ $(BIN)/python:
 
 ## setup: a virtualenv in .venv with the package (editable), its frontend built, and dev tools
 setup: $(BIN)/python
-	$(BIN)/pip install -q 'jupyterlab>=4.6,<5' 'hatchling>=1.21' 'hatch-jupyter-builder>=0.9'
+	$(BIN)/pip install -q 'jupyterlab>=4.6,<5' 'hatchling>=1.21' 'hatch-jupyter-builder>=0.9' editables
 	bash .ci/frontend.sh
 	$(BIN)/pip install -q --no-build-isolation -e '.[dev,demo]'
 
