@@ -161,3 +161,18 @@ def test_use_switches_experiment_and_applies_the_gate(ip):
     ip.run_line_magic("mlexp", "use other")
     ip.run_cell_magic("run_quick", "", "pass\n")
     assert len(runs("other")) == 1
+
+
+def test_report_and_conclude_from_the_real_shell(ip, capsys):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    for value in (0.91, 0.93):
+        ip.run_cell_magic("run_quick", "", f"mlexp.log_metric('loss', 0.3)\nprint('val_acc: {value}')\n")
+    ip.run_line_magic("mlexp", "report")
+    exp = Experiment("digits")
+    assert (exp.path / "report.ipynb").exists()
+    assert "report written to" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="learning"):
+        ip.run_line_magic("mlexp", "conclude")
+    ip.run_line_magic("mlexp", "conclude --learning quick runs clear the bar --next run full seeds")
+    completed = [e for e in exp.journal().entries if "COMPLETED" in e.tags]
+    assert len(completed) == 1 and "quick runs clear the bar" in completed[0].text
