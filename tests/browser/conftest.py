@@ -21,6 +21,9 @@ import pytest
 CHROMIUM = os.environ.get("MLEXP_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HUB_PREFIX = "/user/alice/"  # a JupyterHub-style base URL: the sidebar must honour it
+# Another environment's python to run `jupyter lab` from, e.g. a fresh venv where only the
+# built wheel was installed; it then runs with neither this checkout nor Node.js on its path.
+LAB_PYTHON = os.environ.get("MLEXP_LAB_PYTHON")
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +84,11 @@ class Lab:
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         }
         env.pop("JUPYTER_TOKEN", None)
+        if LAB_PYTHON:
+            env.pop("PYTHONPATH", None)
+            env["PATH"] = str(Path(LAB_PYTHON).parent)
         cmd = [
-            sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
+            LAB_PYTHON or sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
             "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
             f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={root}",
             f"--ServerApp.base_url={HUB_PREFIX}",
