@@ -1,0 +1,159 @@
+"""Runner speed: warm-kernel overhead, parallel efficiency, the Dask path, shutdown stalls.
+
+Anchors are measured in the same process, on the same notebooks: a fresh
+``papermill.execute_notebook`` per run, a sequential papermill loop and a
+process pool of two papermill workers (see ``shared/notes/anchors.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from benchmarks.common import figure
+
+REPO = Path(__file__).resolve().parents[1]
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+WORK = (
+    "import numpy as np, time\n"
+    "a = np.random.default_rng(seed).random(200_000)\n"
+    "for _ in range(reps):\n"
+    "    a = np.sqrt(np.sin(a) ** 2 + 1.0)\n"
+)
+
+
+def _notebook(path: Path, params: str, *cells: str) -> Path:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(metadata={"kernelspec": KERNELSPEC})
+    p = new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p, *(new_code_cell(c) for c in cells)]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _calibrate(target_s: float = 1.0) -> int:
+    """Repetitions of the work loop that take about ``target_s`` of CPU in one process."""
+    import numpy as np
+
+    a = np.random.default_rng(0).random(200_000)
+    t0 = time.perf_counter()
+    for _ in range(50):
+        a = np.sqrt(np.sin(a) ** 2 + 1.0)
+    per = (time.perf_counter() - t0) / 50
+    return max(1, int(target_s / per))
+
+
+def _papermill(args):
+    import papermill
+
+    src, out, params = args
+    t0 = time.perf_counter()
+    papermill.execute_notebook(src, out, parameters=params, progress_bar=False, kernel_name="python3")
+    return time.perf_counter() - t0
+
+
+def _pool_init():
+    import papermill  # noqa: F401 - imported before the timing's tasks arrive
+
+
+def run() -> list[dict]:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per run: the work is the runs, not BLAS threads
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *[p for p in paths if p != str(REPO)]])
+    tmp = Path(tempfile.mkdtemp(prefix="mlexp-bench-runner-"))
+    os.environ["MLEXP_ROOT"] = str(tmp)
+    import logging
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    from jupyter_mlexp import Experiment
+    from jupyter_mlexp.runner import run_sweep
+
+    Experiment("bench").register("Warm kernels make batch runs cheap.\nsuccess: y >= 1\nmetrics: y")
+    figures = []
+
+    # 1. per-run overhead: warm kernel vs a fresh papermill run of the same trivial notebook
+    trivial = _notebook(tmp / "trivial.ipynb", "x = 1", "y = x * 2")
+    fresh = [_papermill((str(trivial), str(tmp / f"pm{i}.ipynb"), {"x": i})) for i in range(6)]
+    pm_stalls = sum(1 for t in fresh if t > statistics.median(fresh) + 2.0)
+    fresh_s = statistics.median(fresh[1:])
+    warm = run_sweep(trivial, experiment="bench", seeds=list(range(16)), progress=False)
+    warm_runs = [r for r in warm.runs if r.kernel_reused]
+    warm_s = statistics.median(r.duration_s for r in warm_runs)
+    figures.append(figure(
+        "runner_warm_run_s", warm_s, "s", fresh_s, "<= 0.1 x fresh papermill run",
+        note="median whole run on a warm kernel (record, parameterize, execute, reset, finish); anchor: "
+             "papermill.execute_notebook in a running process",
+        runner_overhead_s=round(statistics.median(r.overhead_s for r in warm_runs), 4),
+    ))
+
+    # 2. parallel efficiency: 8 runs of ~1 s CPU-bound numpy work, jobs=2
+    reps = _calibrate(1.0)
+    work_nb = _notebook(tmp / "work.ipynb", f"seed = 0\nreps = {reps}", WORK, "y = float(a.sum())")
+    t0 = time.perf_counter()
+    import numpy as np
+
+    a = np.random.default_rng(0).random(200_000)
+    for _ in range(reps):
+        a = np.sqrt(np.sin(a) ** 2 + 1.0)
+    work_s = time.perf_counter() - t0
+    ideal = 8 * work_s / 2
+    t0 = time.perf_counter()
+    local = run_sweep(work_nb, experiment="bench", mode="full", seeds=list(range(8)), jobs=2, progress=False)
+    local_wall = time.perf_counter() - t0
+    assert all(r.ok for r in local.runs), [r.error for r in local.runs]
+
+    t0 = time.perf_counter()
+    seq = [_papermill((str(work_nb), str(tmp / f"seq{i}.ipynb"), {"seed": i})) for i in range(8)]
+    seq_wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(2, initializer=_pool_init) as pool:
+        par = list(pool.map(_papermill, [(str(work_nb), str(tmp / f"par{i}.ipynb"), {"seed": i}) for i in range(8)]))
+    pool_wall = time.perf_counter() - t0
+    pm_stalls += sum(1 for t in seq if t > statistics.median(seq) + 2.0)
+    pm_stalls += sum(1 for t in par if t > statistics.median(par) + 2.0)
+    figures.append(figure(
+        "runner_8x1s_jobs2_wall_s", local_wall, "s", ideal, "<= 1.2 x ideal (8 x work / 2)",
+        work_s=round(work_s, 3), kernels_started_inside_timing=True,
+        vs_sequential_papermill=round(local_wall / seq_wall, 3), sequential_papermill_s=round(seq_wall, 3),
+        vs_papermill_pool2=round(local_wall / pool_wall, 3), papermill_pool2_s=round(pool_wall, 3),
+    ))
+
+    # 3. the Dask path on a LocalCluster (started outside the timing: the user's cluster exists)
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        t0 = time.perf_counter()
+        dask = run_sweep(work_nb, experiment="bench", mode="full", seeds=list(range(8)),
+                         scheduler=cluster.scheduler_address, progress=False)
+        dask_wall = time.perf_counter() - t0
+    assert all(r.ok for r in dask.runs), [r.error for r in dask.runs]
+    figures.append(figure(
+        "runner_dask_vs_local_wall_s", dask_wall, "s", local_wall, "<= 1.1 x local executor",
+        note="same 8-run sweep; kernels start inside the timing on both paths",
+    ))
+
+    # 4. shutdown stalls: runner kernels (killed at once) vs the papermill runs above
+    stalls = warm.stats.get("stalls", 0) + local.stats.get("stalls", 0)
+    shutdowns = warm.stats.get("shutdown_times", []) + local.stats.get("shutdown_times", [])
+    figures.append(figure(
+        "runner_runs_paying_shutdown_stall", stalls, "runs", pm_stalls, "0",
+        runner_runs=len(warm.runs) + len(local.runs), papermill_runs=len(fresh) + len(seq) + len(par),
+        max_kernel_shutdown_s=round(max(shutdowns), 3) if shutdowns else None,
+    ))
+    return figures
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import json
+
+    for f in run():
+        print(json.dumps(f))
+    sys.exit(0)
