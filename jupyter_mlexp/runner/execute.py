@@ -252,12 +252,16 @@ async def _record(exp: Experiment, run: Run, st: _Exec, kernel: Kernel, pool: Ke
         st.kernel_ok = False
     if st.nb is not None and st.output is not None:
         nbio.write(st.nb, st.output)
-    # the kernel rewrote run.json (metrics_summary); read it back before finishing
-    _drop_log(run)
+    # the kernel merged its progress (metrics_summary, cells...) into run.json: read it back
+    # into this process's Run (whose run.log handle is still open) before finishing
+    final = run
     try:
-        final = Run.attach(run.path)
+        with open(run.path / "run.json", encoding="utf-8") as fh:
+            on_disk = json.load(fh)
+        run.manifest = on_disk
+        run.summary = dict(on_disk.get("metrics_summary") or {})
     except (OSError, ValueError):
-        final = run
+        pass
     already = final.manifest.get("status")
     if already in FINAL_STATUSES:  # someone (Ctrl-C on the client of a Dask sweep) ended it first
         st.status = already
@@ -300,19 +304,6 @@ async def _record(exp: Experiment, run: Run, st: _Exec, kernel: Kernel, pool: Ke
         kernel_reused=reused,
         overhead_s=round(time.perf_counter() - t0 - st.exec_s, 4),
     )
-
-
-def _drop_log(run: Run) -> None:
-    """Close this process's handle on run.log without writing an 'ended' line (the kernel's may follow)."""
-    from ..logs import run_logger
-
-    run.close_metrics()
-    if run._logger_id is not None:
-        try:
-            run_logger().remove(run._logger_id)
-        except ValueError:
-            pass
-        run._logger_id = None
 
 
 def _summary_from_metrics(run: Run) -> None:
