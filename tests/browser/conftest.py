@@ -26,6 +26,11 @@ HUB_PREFIX = "/user/alice/"  # a JupyterHub-style base URL: the sidebar must hon
 LAB_PYTHON = os.environ.get("MLEXP_LAB_PYTHON")
 
 
+def pytest_configure(config):
+    # pytest-base-url (pulled in by pytest-playwright) trips a pytest deprecation; not ours to fix.
+    config.addinivalue_line("filterwarnings", "ignore:Session-scoped fixtures defined as instance methods")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM).exists():

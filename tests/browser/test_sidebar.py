@@ -119,6 +119,15 @@ def test_sidebar_shows_record_and_ignores_a_run(page: Page, start_lab, tmp_path,
     page.screenshot(path=str(artifacts / "sidebar.png"))
     sidebar.screenshot(path=str(artifacts / "sidebar-panel.png"))
 
+    # The same panel in the dark theme, switched from the menu as a user would.
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=20_000)
+    expect(card).to_be_visible()
+    page.wait_for_timeout(500)  # let the theme's CSS settle before the picture
+    sidebar.screenshot(path=str(artifacts / "sidebar-panel-dark.png"))
+
 
 def test_sidebar_says_when_the_server_extension_is_missing(page: Page, start_lab, tmp_path, artifacts):
     root = tmp_path / "root"
