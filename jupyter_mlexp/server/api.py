@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ExperimentNotFoundError, MlexpError, NoHypothesisError
+from ..errors import MlexpError, NoHypothesisError
 from ..experiment import Experiment, RunInfo
 from ..hypothesis import Criterion, verdict
 from ..journal import page_entries
@@ -163,7 +163,7 @@ def unignore_run(root: Path, name: str, run_id: str) -> dict:
 
 
 __all__ = [
-    "ExperimentNotFoundError", "OutsideRootError", "workspace_root", "open_experiment", "list_experiments",
+    "OutsideRootError", "workspace_root", "open_experiment", "list_experiments",
     "experiment_detail", "journal_page", "add_journal_entry", "list_runs", "list_ignored", "ignore_run",
     "unignore_run", "current_verdict",
 ]

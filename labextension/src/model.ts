@@ -52,6 +52,11 @@ export class MlexpModel implements IDisposable {
     return this._stateChanged;
   }
 
+  /** Why the last action (add entry, ignore, unignore) failed; null when it succeeded. */
+  get lastActionError(): string | null {
+    return this._lastActionError;
+  }
+
   get isDisposed(): boolean {
     return this._isDisposed;
   }
@@ -199,10 +204,12 @@ export class MlexpModel implements IDisposable {
 
   /** Send an action, then show its effect at once; a failure lands in `state.error`. */
   private async _act(send: () => Promise<unknown>): Promise<boolean> {
+    this._lastActionError = null;
     this._update({ busy: true });
     try {
       await send();
     } catch (error) {
+      this._lastActionError = error instanceof Error ? error.message : String(error);
       this._update({ busy: false });
       this._fail(error);
       return false;
@@ -250,6 +257,7 @@ export class MlexpModel implements IDisposable {
     busy: false
   };
   private _stateChanged = new Signal<this, IMlexpState>(this);
+  private _lastActionError: string | null = null;
   private _poll: Poll | null = null;
   private _visible = false;
   private _generation = 0;

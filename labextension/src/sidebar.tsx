@@ -1,4 +1,4 @@
-import { Dialog, InputDialog, ReactWidget, showDialog, UseSignal } from '@jupyterlab/apputils';
+import { Dialog, InputDialog, ReactWidget, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
@@ -46,7 +46,7 @@ export class MlexpSidebar extends ReactWidget {
             onSelect={name => void this.model.select(name)}
             onRefresh={() => void this.model.refresh().catch(() => undefined)}
             onJournalQuery={change => void this.model.setJournalQuery(change)}
-            onAddEntry={(text, tags) => this.model.addJournalEntry(text, tags)}
+            onAddEntry={(text, tags) => this._report('Could not add the journal entry', this.model.addJournalEntry(text, tags))}
             onIgnore={run => void this._ignore(run)}
             onUnignore={run => void this._unignore(run)}
           />
@@ -74,7 +74,7 @@ export class MlexpSidebar extends ReactWidget {
       });
       return;
     }
-    await this.model.ignoreRun(run.run_id, reason);
+    await this._report(`Could not ignore run ${run.run_id}`, this.model.ignoreRun(run.run_id, reason));
   }
 
   private async _unignore(run: IRun | IIgnoredRun): Promise<void> {
@@ -85,7 +85,17 @@ export class MlexpSidebar extends ReactWidget {
       buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Count again' })]
     });
     if (result.button.accept) {
-      await this.model.unignoreRun(run.run_id);
+      await this._report(`Could not count run ${run.run_id} again`, this.model.unignoreRun(run.run_id));
     }
+  }
+
+  /** An action the user asked for failed: say so in a dialog, since the next poll clears the banner. */
+  private async _report(title: string, action: Promise<boolean>): Promise<boolean> {
+    const ok = await action;
+    const error = this.model.lastActionError;
+    if (!ok && error) {
+      void showErrorMessage(title, { message: error });
+    }
+    return ok;
   }
 }

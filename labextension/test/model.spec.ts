@@ -105,6 +105,7 @@ describe('MlexpModel', () => {
     expect(init).toEqual({ method: 'POST', body: JSON.stringify({ reason: 'wrong split' }) });
     expect(calls()).toContain('experiments/demo/ignored');
     expect(model.state.busy).toBe(false);
+    expect(model.lastActionError).toBeNull();
   });
 
   it('unignores and adds journal entries through the API', async () => {
@@ -122,6 +123,7 @@ describe('MlexpModel', () => {
     await model.refresh();
     expect(await model.ignoreRun('q-2', 'x')).toBe(false);
     expect(model.state.error).toBe('say why (HTTP 422)');
+    expect(model.lastActionError).toBe('say why (HTTP 422)');
     expect(model.state.busy).toBe(false);
   });
 

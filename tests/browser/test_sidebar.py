@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -11,8 +10,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-
-from jupyter_mlexp.experiment import Experiment
 
 pytestmark = pytest.mark.browser
 
