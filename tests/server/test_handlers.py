@@ -361,3 +361,25 @@ def test_openapi_spec_documents_every_route():
     documented = {(p, frozenset(k for k in ops if k in ("get", "post"))) for p, ops in spec["paths"].items()}
     assert documented == routes
     assert all(re.match(r"^/experiments", p) for p, _ in documented)
+
+
+async def test_experiment_folder_without_hypothesis(jp_fetch, jp_root_dir):
+    (jp_root_dir / "experiments" / "draft").mkdir(parents=True)
+    code, data = await get(jp_fetch, "experiments", "draft")
+    assert code == 200
+    assert (data["hypothesis"], data["verdict"], data["history"]) == (None, None, [])
+    _, runs = await get(jp_fetch, "experiments", "draft", "runs")
+    assert runs == {"primary_metric": None, "runs": []}
+
+
+async def test_verdict_waits_for_a_completed_counted_run(jp_fetch, jp_root_dir):
+    exp = Experiment("fresh", jp_root_dir)
+    exp.register(HYPOTHESIS)
+    _, data = await get(jp_fetch, "experiments", "fresh")
+    assert data["verdict"] is None
+    add_run(exp, "quick", 0.95, run_id="q-9")
+    _, data = await get(jp_fetch, "experiments", "fresh")
+    assert data["verdict"]["verdict"] == "met" and data["verdict"]["mode"] == "quick"
+    exp.ignore("q-9", "smoke test only")
+    _, data = await get(jp_fetch, "experiments", "fresh")
+    assert data["verdict"] is None
