@@ -155,13 +155,26 @@ def comparison_bars(data: ReportData, metric: str, mode: str | None = None, out:
 
 
 def planned_figures(data: ReportData) -> list[tuple[str, str]]:
-    """``(kind, metric)`` of the report's figures: the primary metric compared, then a learning
-    curve per pre-registered metric; at most ``MAX_FIGURES``."""
+    """``(kind, metric)`` of the report's figures: the primary metric compared, then per
+    pre-registered metric a learning curve (or, for a metric logged once per run, comparison
+    bars); at most ``MAX_FIGURES``."""
     metrics = list(data.hypothesis.metrics) if data.hypothesis else data.logged_metrics()[:1]
     if not metrics:
         return []
-    plan = [("comparison", metrics[0])] + [("learning curve", m) for m in metrics]
+    plan = [("comparison", metrics[0])]
+    for m in metrics:
+        # A metric logged once per run has no curve to draw: its comparison bars say it all.
+        if _max_steps(data, m) == 1:
+            if m != metrics[0]:
+                plan.append(("comparison", m))
+        else:
+            plan.append(("learning curve", m))
     return plan[:MAX_FIGURES]
+
+
+def _max_steps(data: ReportData, metric: str) -> int:
+    """Most values one counted run logged for ``metric`` (0 when none did)."""
+    return max((len(r.series.get(metric, ())) for r in data.counted), default=0)
 
 
 def make_figures(data: ReportData, out_dir: Path | None) -> tuple[list[FigureInfo], list[str]]:

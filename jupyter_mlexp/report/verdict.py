@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..hypothesis import Criterion
-from .groups import Group, baseline_group, best_group, compare, label, mode_groups
+from .groups import BASELINE_STAGE, Group, baseline_group, best_group, compare, label, mode_groups
 from .load import ReportData
 from .stats import Comparison, Summary, fmt_number, fmt_summary
 
@@ -64,8 +64,16 @@ def judge(data: ReportData, min_seeds: int = MIN_SEEDS) -> Verdict:
         return Verdict(INCONCLUSIVE, f"criterion not measured: {why}{caveat}", str(crit), mode)
     groups = mode_groups(data, mode)
     base, _ = baseline_group(data, mode, groups)
-    cand = best_group(data, groups, crit.metric, exclude=base) or (
-        base if base is not None and base.summary(crit.metric).n else None)
+    # The claim is about the configurations under test: those outside the baseline stage (or, with
+    # a named baseline, all but it). When every configuration is a baseline (the hypothesis is
+    # about the baselines themselves), the best of them is judged on the criterion alone.
+    if data.baseline_params is not None:
+        pool = [g for g in groups if g is not base]
+    else:
+        pool = [g for g in groups if g.stage != BASELINE_STAGE]
+    cand = best_group(data, pool, crit.metric)
+    if cand is None:
+        cand, base = best_group(data, groups, crit.metric), None
     if cand is None:
         return Verdict(INCONCLUSIVE, f"criterion not measured: no counted {mode} run logged a finite "
                                      f"`{crit.metric}`{caveat}", str(crit), mode, baseline=base)

@@ -264,3 +264,28 @@ def test_stats():
     assert stats.fmt_summary(stats.summarize([])) == "not measured"
     s = stats.summarize([1.0, float("nan"), 3.0])
     assert s.n == 2 and s.nonfinite == 1 and s.std == pytest.approx(math.sqrt(2))
+
+
+def test_verdict_when_every_configuration_is_a_baseline(workspace):
+    # A hypothesis about the baselines themselves (the digits example): the best configuration is
+    # judged on the criterion, not compared with another baseline configuration.
+    exp = make_experiment(workspace, stage="baselines")
+    seeds(exp, "a", [0.95, 0.96, 0.97], stage="baselines", params={"alpha": 0.0001})
+    seeds(exp, "b", [0.93, 0.94, 0.95], stage="baselines", params={"alpha": 0.01})
+    v = judge(load_experiment(exp))
+    assert v.outcome == "supported" and "alpha=0.0001" in v.reason and v.comparison is None
+
+    # With a configuration under test, it is the one judged and compared with the baseline stage.
+    seeds(exp, "c", [0.97, 0.975, 0.98], stage="full", params={"alpha": 0.001})
+    v = judge(load_experiment(exp))
+    assert "alpha=0.001" in v.reason and v.baseline is not None and v.comparison is not None
+
+
+def test_a_metric_logged_once_per_run_gets_bars_not_a_curve(workspace):
+    exp = make_experiment(workspace, metrics=("val_acc", "loss", "fit_seconds"))
+    for i, seed in enumerate((0, 1, 2)):
+        write_run(exp, f"r{i}", seed=seed, metrics={"val_acc": [0.9], "loss": [0.5, 0.4, 0.3], "fit_seconds": [1.0 + i]})
+    from jupyter_mlexp.report.figures import planned_figures
+
+    plan = planned_figures(load_experiment(exp))
+    assert plan == [("comparison", "val_acc"), ("learning curve", "loss"), ("comparison", "fit_seconds")]
