@@ -138,9 +138,10 @@ def list_runs(root: Path, name: str) -> dict:
     exp = open_experiment(root, name)
     primary = _primary(exp)
     runs = []
+    prefix = len(str(exp.path)) + 1
     for r in exp.runs():
         d = r.to_dict(primary)
-        d["path"] = r.path.relative_to(exp.path).as_posix()  # no absolute server paths in answers
+        d["path"] = d["path"][prefix:].replace(os.sep, "/")  # relative: no absolute server paths in answers
         runs.append(d)
     return {"primary_metric": primary, "runs": runs}
 
