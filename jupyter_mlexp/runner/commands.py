@@ -56,7 +56,7 @@ def cmd_run(args) -> int:
     print(f"{result.experiment}: {len(ok)}/{len(result.runs)} {result.mode} run(s) completed in {result.wall_s:.1f} s")
     for r in result.runs:
         value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
-        print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items())}"
+        print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items() if k != 'seed')}"
               f" seed={r.seed}{value}")
     if result.failed:
         print(f"mlexp: {len(result.failed)} run(s) did not complete:", file=sys.stderr)
