@@ -136,9 +136,18 @@ class Lab:
         self._log.close()
 
 
+def _labextension_installed() -> bool:
+    from jupyter_core.paths import jupyter_path
+
+    return any((Path(p) / "jupyter-mlexp" / "package.json").exists() for p in jupyter_path("labextensions"))
+
+
 @pytest.fixture
 def start_lab(tmp_path):
     """Factory: start ``jupyter lab`` on a free loopback port in ``tmp_path/root``; stopped after the test."""
+    if not LAB_PYTHON and not _labextension_installed():
+        pytest.fail("the jupyter-mlexp labextension is not installed in this environment: "
+                    "run `bash .ci/frontend.sh` then `pip install --no-build-isolation -e .` (or `make setup`)")
     labs: list[Lab] = []
 
     def start(root: Path, extra_args: list[str] = (), theme: str = "JupyterLab Light") -> Lab:
