@@ -42,7 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_slow_optional_imports() -> None:
+    """Keep jsonschema's optional ``rfc3987_syntax`` out of this process.
+
+    nbformat imports jsonschema, which imports ``rfc3987_syntax`` eagerly when it is installed
+    (it comes with jupyter_server's ``jsonschema[format-nongpl]``); that module builds a Lark
+    grammar at import, 1.4 s of every ``mlexp`` command on these machines
+    (python-jsonschema/jsonschema#1428). It only validates the ``iri`` string formats, which
+    nbformat's schemas do not use, so the CLI's own process marks it absent. Library users'
+    processes are left alone.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _skip_slow_optional_imports()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
