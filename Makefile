@@ -15,7 +15,8 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/pip install -q 'jupyterlab>=4.6,<5' 'hatchling>=1.21' 'hatch-jupyter-builder>=0.9' editables
 	bash .ci/frontend.sh
-	$(BIN)/pip install -q --no-build-isolation -e '.[dev,demo]'
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/pip install -q --no-build-isolation -e '.[dev,demo]'
+	$(BIN)/jupyter labextension develop --overwrite . > /dev/null
 
 ## demo: the example experiment end to end (quick run, full sweep over seeds and a grid, report)
 demo: setup

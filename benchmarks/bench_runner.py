@@ -137,7 +137,7 @@ def run() -> list[dict]:
         # A new cluster each time (started outside the timing: the user's cluster exists). Its first
         # sweep pays each worker's imports and kernel starts, as the local executor's pays its kernels;
         # a second sweep on the same cluster finds both ready.
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             for walls in (dask_walls, warm_walls):
                 t0 = time.perf_counter()
                 dask = run_sweep(work_nb, experiment="bench", mode="full", seeds=list(range(8)),

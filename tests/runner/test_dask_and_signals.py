@@ -26,7 +26,7 @@ TRAIN = "import jupyter_mlexp as mlexp\nmlexp.log_metric('acc', lr * epochs)"
 def cluster():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
         yield c
 
 
