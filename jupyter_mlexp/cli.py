@@ -59,7 +59,13 @@ def _skip_slow_optional_imports() -> None:
 def main(argv: list[str] | None = None) -> int:
     _skip_slow_optional_imports()
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if "--" in argv:  # `mlexp run [OPTIONS] -- CMD ...`: everything after -- is the command to run
+        i = argv.index("--")
+        argv, command = argv[:i], argv[i + 1:]
     args = parser.parse_args(argv)
+    args.command_argv = command
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE

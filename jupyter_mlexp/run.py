@@ -97,7 +97,7 @@ class Run:
         with open(path / "run.json", encoding="utf-8") as fh:
             manifest = json.load(fh)
         run = cls(path, manifest)
-        run._start_log()
+        run._start_log("attached by pid %d" % os.getpid())
         return run
 
     def write_manifest(self) -> None:
@@ -214,7 +214,7 @@ class Run:
             self.logger.warning(message)
 
     # -- loguru run.log ---------------------------------------------------------------------
-    def _start_log(self) -> None:
+    def _start_log(self, what: str = "started") -> None:
         logger = run_logger()
         rid = self.run_id
         self._logger_id = logger.add(
@@ -225,7 +225,7 @@ class Run:
             enqueue=False,
         )
         self.logger = logger.bind(mlexp_run=rid)
-        self.logger.info(f"run {rid} ({self.mode}) started")
+        self.logger.info(f"run {rid} ({self.mode}) {what}")
 
     def _stop_log(self) -> None:
         if self._logger_id is not None:

@@ -24,6 +24,10 @@ def _warnings_to_stderr() -> None:
 
 
 def cmd_run(args) -> int:
+    if getattr(args, "command_argv", None):
+        return cmd_run_script(args)
+    if not args.notebook:
+        raise MlexpError("give a NOTEBOOK, or a command after '--' (mlexp run --experiment NAME -- python train.py)")
     from .api import SweepInterrupted, run_sweep
 
     if args.jobs is not None and args.jobs < 1:
@@ -68,13 +72,46 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_run_script(args) -> int:
+    from ..commands import default_experiment
+    from .script import ScriptInterrupted, run_script
+    from .sweep import parse_params, parse_seeds
+
+    if args.notebook:
+        raise MlexpError(f"give either a notebook or a command after '--', not both ({args.notebook!r})")
+    for flag, value in (("--grid", args.grid), ("--jobs", args.jobs), ("--scheduler", args.scheduler),
+                        ("--fresh-kernel", args.fresh_kernel), ("-f", args.params_file)):
+        if value:
+            raise MlexpError(f"{flag} is for notebooks; a command runs once per seed (--seeds)")
+    exp = default_experiment(args.experiment)
+    seeds = parse_seeds(args.seeds) if args.seeds else [0]
+    params = parse_params(args.param) if args.param else {}
+    try:
+        runs = run_script(args.command_argv, exp, mode="full" if args.full else "quick", seeds=seeds,
+                          params=params, budget=args.budget, stage=args.stage, data=args.data or ())
+    except ScriptInterrupted as stop:
+        ids = [r.run_id for r in stop.runs if r.status == "interrupted"]
+        print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) or 'none'}", file=sys.stderr)
+        return 130
+    bad = [r for r in runs if not r.ok]
+    for r in runs:
+        value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
+        print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  seed={r.seed}{value}")
+    if bad:
+        print(f"mlexp: {len(bad)} run(s) did not complete:", file=sys.stderr)
+        for r in bad:
+            print(f"  {r.run_id} {r.status}: {(r.error or {}).get('message', '')}  -> {r.path}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run", help="run a notebook as quick or full runs (papermill parameters, sweeps, local or Dask)",
         description="Execute NOTEBOOK once per point of the sweep (grid x seeds); each run lands in "
                     "experiments/<name>/quick|full/<run_id>/ with output.ipynb beside run.json.",
     )
-    p.add_argument("notebook")
+    p.add_argument("notebook", nargs="?", help="the notebook; or give a command after '--' to run a script")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="quick runs (default): %%%%run_quick overrides apply")
     mode.add_argument("--full", action="store_true", help="full runs: overrides ignored, recorded under full/")

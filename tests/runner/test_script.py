@@ -1,0 +1,93 @@
+"""``mlexp run -- CMD``: a script as runs of an experiment, in real subprocesses."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from jupyter_mlexp import Experiment
+from jupyter_mlexp.cli import main
+
+TRAIN = textwrap.dedent("""
+    import json, os, sys, time
+    import jupyter_mlexp as mlexp
+    params = json.loads(os.environ["MLEXP_PARAMS"])
+    seed = int(os.environ["MLEXP_SEED"])
+    for step in range(3):
+        mlexp.log_metric("loss", 1.0 / (step + 1 + seed))
+    print(f"val_acc: {0.9 + 0.01 * seed}")
+    if params.get("sleep"):
+        time.sleep(params["sleep"])
+    sys.exit(params.get("code", 0))
+""")
+
+
+@pytest.fixture
+def script(workspace, tmp_path):
+    Experiment("cmd").register("A script reaches 0.9 val_acc.\nsuccess: val_acc >= 0.9\nmetrics: val_acc, loss\n")
+    path = tmp_path / "train.py"
+    path.write_text(TRAIN)
+    return path
+
+
+def manifests(mode="quick"):
+    return [json.loads((r.path / "run.json").read_text()) for r in Experiment("cmd").runs() if r.mode == mode]
+
+
+def test_script_runs_per_seed_with_metrics_from_api_and_stdout(script, capsys):
+    assert main(["run", "--full", "--seeds", "0,1", "-p", "lr", "0.1", "--experiment", "cmd", "--",
+                 sys.executable, str(script)]) == 0
+    out = capsys.readouterr().out
+    assert "val_acc: 0.9" in out and "completed" in out
+    a, b = manifests("full")
+    assert a["status"] == b["status"] == "completed" and (a["seed"], b["seed"]) == (0, 1)
+    assert a["params"] == {"lr": 0.1} and a["source"] == "script" and "train.py" in a["command"]
+    assert a["metrics_summary"]["loss"]["n"] == 3 and a["metrics_summary"]["val_acc"]["last"] == 0.9
+    assert b["verdict"] == "met" and a["exit_code"] == 0
+    run_dir = Experiment("cmd").runs()[0].path
+    assert "val_acc: 0.9" in (run_dir / "stdout.txt").read_text()
+    assert not (Experiment("cmd").path / "quick").exists()
+
+
+def test_script_failure_timeout_and_gate(script, capsys, workspace):
+    assert main(["run", "--experiment", "cmd", "-p", "code", "3", "--", sys.executable, str(script)]) == 1
+    assert main(["run", "--experiment", "cmd", "--budget", "1", "-p", "sleep", "30", "--",
+                 sys.executable, str(script)]) == 1
+    failed, timeout = manifests()
+    assert failed["status"] == "failed" and failed["error"]["exit_code"] == 3
+    assert "val_acc: 0.9" in failed["error"]["traceback"]
+    assert failed["metrics_summary"]["loss"]["n"] == 3  # kept
+    assert timeout["status"] == "timeout" and timeout["duration_s"] < 10
+    err = capsys.readouterr().err
+    assert "exited with code 3" in err and "time budget" in err
+
+    Experiment("nohyp").path.mkdir(parents=True)
+    assert main(["run", "--experiment", "nohyp", "--", sys.executable, str(script)]) == 2
+    assert "no registered hypothesis" in capsys.readouterr().err
+    assert not (Experiment("nohyp").path / "quick").exists()
+    assert main(["run", "--experiment", "cmd", "--", "no-such-command-xyz"]) == 2
+    assert "command not found" in capsys.readouterr().err
+    assert main(["run", "--experiment", "cmd", "--jobs", "2", "--", sys.executable, str(script)]) == 2
+
+
+def test_ctrl_c_marks_the_script_run_interrupted(script, workspace):
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_mlexp.cli", "run", "--experiment", "cmd", "-p", "sleep", "60", "--",
+         sys.executable, str(script)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(m.get("status") == "running" for m in manifests()):
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    (m,) = manifests()
+    assert m["status"] == "interrupted"
