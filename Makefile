@@ -30,7 +30,7 @@ demo: setup
 	@echo "record: $(DEMO_ROOT)/experiments/digits-sgd  (report.ipynb inside)"
 
 ## test: every test: Python (core, runner, report, server), frontend unit tests, and the browser test
-test: setup test-python test-browser
+test: setup test-browser test-python
 
 test-python:
 	$(BIN)/python -m pytest --ignore=tests/browser
