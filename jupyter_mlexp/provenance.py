@@ -94,7 +94,7 @@ def git_info(path: str | os.PathLike) -> dict:
         return {"repo": None, "note": "workspace is not inside a git repository"}
     top = Path(repo.working_tree_dir)
     gitdir = Path(repo.git_dir)
-    stamp = tuple(_mtime(gitdir / f) for f in ("HEAD", "index", "packed-refs"))
+    stamp = tuple(_mtime(gitdir / f) for f in ("HEAD", "index", "packed-refs", _head_ref(gitdir)))
     cached = _git_cache.get(top)
     if cached is None or cached[0] != stamp:
         try:
@@ -120,6 +120,15 @@ def git_info(path: str | os.PathLike) -> dict:
     info["untracked"] = len(untracked_files)
     info["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest() if diff else None
     return info
+
+
+def _head_ref(gitdir: Path) -> str:
+    """The ref file HEAD points to (``refs/heads/main``), whose mtime moves with every commit."""
+    try:
+        head = (gitdir / "HEAD").read_text().strip()
+    except OSError:
+        return "HEAD"
+    return head[5:].strip() if head.startswith("ref:") else "HEAD"
 
 
 def _mtime(p: Path) -> int:
