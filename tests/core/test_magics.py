@@ -176,3 +176,15 @@ def test_report_and_conclude_from_the_real_shell(ip, capsys):
     ip.run_line_magic("mlexp", "conclude --learning quick runs clear the bar --next run full seeds")
     completed = [e for e in exp.journal().entries if "COMPLETED" in e.tags]
     assert len(completed) == 1 and "quick runs clear the bar" in completed[0].text
+
+
+def test_data_flag_hashes_declared_files(ip, workspace):
+    data = workspace / "train.csv"
+    data.write_text("x,y\n1,2\n")
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("run_quick", f"--data {data} --data {workspace / 'nope.csv'}", "pass\n")
+    m = manifest(runs()[0])
+    import hashlib
+
+    assert m["data"][str(data)]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert m["data"][str(workspace / "nope.csv")] == {"error": "file not found"}
