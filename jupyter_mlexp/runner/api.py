@@ -119,7 +119,7 @@ def _experiment(src: nbio.SourceNotebook, name: str | None, root) -> Experiment:
     if src.hypothesis_body is not None:
         reg = exp.register(parse_body(src.hypothesis_body), reason=f"registered from {src.path.name} by mlexp run")
         if reg.changed:
-            log.warning("experiment %s: hypothesis v%d registered from %s", exp.name, reg.hypothesis.version, src.path.name)
+            log.info("experiment %s: hypothesis v%d registered from %s", exp.name, reg.hypothesis.version, src.path.name)
     try:
         exp.hypothesis  # the gate
     except NoHypothesisError as err:

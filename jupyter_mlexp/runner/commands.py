@@ -14,13 +14,22 @@ import sys
 from ..errors import MlexpError
 
 
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno <= logging.INFO else f"{record.levelname.lower()}: "
+        return f"mlexp: {level}{record.getMessage()}"
+
+
 def _warnings_to_stderr() -> None:
     log = logging.getLogger("jupyter_mlexp.runner")
     if not any(getattr(h, "_mlexp", False) for h in log.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("mlexp: warning: %(message)s"))
+        handler.setFormatter(_Formatter())
+        handler.setLevel(logging.INFO)
         handler._mlexp = True
         log.addHandler(handler)
+        if log.level == logging.NOTSET or log.level > logging.INFO:
+            log.setLevel(logging.INFO)
 
 
 def cmd_run(args) -> int:
