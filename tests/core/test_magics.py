@@ -188,3 +188,14 @@ def test_data_flag_hashes_declared_files(ip, workspace):
 
     assert m["data"][str(data)]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
     assert m["data"][str(workspace / "nope.csv")] == {"error": "file not found"}
+
+
+def test_panel_subcommand_displays_the_widget(ip, capsys):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("journal", "WEIRD", "odd spike")
+    ip.run_line_magic("mlexp", "panel")
+    print("OUT", repr(capsys.readouterr().out))
+    from jupyter_mlexp.widgets import panel
+
+    w = panel(Experiment("digits"))
+    assert "odd spike" in repr(w.children) or any("odd spike" in str(getattr(c, "value", "")) for c in _walk(w))
