@@ -47,7 +47,13 @@ class RunData:
     manifest = property(lambda self: self.info.manifest)
     stage = property(lambda self: self.info.manifest.get("stage") or "(none)")
     seed = property(lambda self: self.info.manifest.get("seed"))
-    params = property(lambda self: {k: v for k, v in (self.info.manifest.get("params") or {}).items() if k != "seed"})
+    @property
+    def params(self) -> dict:
+        """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
+        m = self.info.manifest
+        merged = {**(m.get("params") or {}), **(m.get("overrides") or {})}
+        return {k: v for k, v in merged.items() if k != "seed"}
+
     manifest_file = property(lambda self: f"{self.rel}/run.json")
     metrics_file = property(lambda self: f"{self.rel}/metrics.jsonl")
 
@@ -120,7 +126,8 @@ def read_metrics(path: Path) -> tuple[dict[str, list[tuple]], list[tuple[int, st
 
 def load_run(info: RunInfo, exp_dir: Path) -> RunData:
     rel = info.path.relative_to(exp_dir).as_posix()
-    data = RunData(info, rel, config=config_key(info.manifest.get("params")))
+    data = RunData(info, rel)
+    data.config = config_key(data.params)
     data.series, data.skipped = read_metrics(info.path / "metrics.jsonl")
     mf = data.metrics_file
     for name, points in data.series.items():

@@ -289,3 +289,11 @@ def test_a_metric_logged_once_per_run_gets_bars_not_a_curve(workspace):
 
     plan = planned_figures(load_experiment(exp))
     assert plan == [("comparison", "val_acc"), ("learning curve", "loss"), ("comparison", "fit_seconds")]
+
+
+def test_quick_overrides_are_part_of_the_configuration(workspace):
+    exp = make_experiment(workspace)
+    write_run(exp, "q1", mode="quick", metrics={"val_acc": [0.8]}, overrides={"epochs": 3})
+    write_run(exp, "q2", mode="quick", metrics={"val_acc": [0.85]}, overrides={"epochs": 5})
+    configs = {r.run_id: r.config for r in load_experiment(exp).counted}
+    assert configs["q1"] != configs["q2"] and "epochs=3" in configs["q1"]
