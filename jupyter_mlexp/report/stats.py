@@ -84,6 +84,13 @@ class Welch:
         return {"test": self.test, "t": self.t, "df": self.df, "p": self.p}
 
 
+def _mean_var(xs: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample variance (n - 1), summed exactly."""
+    n = len(xs)
+    m = math.fsum(xs) / n
+    return m, math.fsum((x - m) ** 2 for x in xs) / (n - 1)
+
+
 def welch(a: Sequence[float], b: Sequence[float]) -> Welch | None:
     """Welch's unequal-variance t-test of mean(a) vs mean(b); None when either side has n < 2.
 
@@ -94,9 +101,7 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Welch | None:
     na, nb = len(a), len(b)
     if na < 2 or nb < 2:
         return None
-    ma, mb = math.fsum(a) / na, math.fsum(b) / nb
-    va = math.fsum((x - ma) ** 2 for x in a) / (na - 1)
-    vb = math.fsum((x - mb) ** 2 for x in b) / (nb - 1)
+    (ma, va), (mb, vb) = _mean_var(a), _mean_var(b)
     sa, sb = va / na, vb / nb
     se2 = sa + sb
     if se2 == 0.0:
@@ -144,9 +149,7 @@ def hedges_g(a: Sequence[float], b: Sequence[float]) -> float | None:
     na, nb = len(a), len(b)
     if na < 2 or nb < 2:
         return None
-    ma, mb = math.fsum(a) / na, math.fsum(b) / nb
-    va = math.fsum((x - ma) ** 2 for x in a) / (na - 1)
-    vb = math.fsum((x - mb) ** 2 for x in b) / (nb - 1)
+    (ma, va), (mb, vb) = _mean_var(a), _mean_var(b)
     pooled = math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
     if pooled == 0.0:
         return None
