@@ -55,6 +55,7 @@ class RunInfo:
             "status": self.status,
             "stage": m.get("stage"),
             "params": m.get("params") or {},
+            "overrides": m.get("overrides") or {},
             "seed": m.get("seed"),
             "started": m.get("started"),
             "duration_s": m.get("duration_s"),

@@ -25,7 +25,9 @@ def run_rows(exp: Experiment) -> list[dict]:
             "stage": d["stage"] or "",
             "status": d["status"],
             "seed": "" if d["seed"] is None else str(d["seed"]),
-            "params": ", ".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in d["params"].items()),
+            # a quick run's configuration includes the %%run_quick overrides it applied
+            "params": ", ".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}"
+                                for k, v in {**d["params"], **d["overrides"]}.items()),
             "duration_s": "" if d["duration_s"] is None else f"{d['duration_s']:.2f}",
             "primary": "" if value is None else f"{primary}={value:.6g}",
             "ignored": ("yes: " + d["ignored_reason"]) if d["ignored"] else "",

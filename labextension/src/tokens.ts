@@ -76,6 +76,7 @@ export interface IRun {
   status: string;
   stage: string | null;
   params: { [key: string]: unknown };
+  overrides?: { [key: string]: unknown };
   seed: number | null;
   started: string | null;
   duration_s: number | null;
