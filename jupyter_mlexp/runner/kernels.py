@@ -67,6 +67,47 @@ def _drop_dask_malloc_setting(env: dict) -> None:
         del env["MALLOC_TRIM_THRESHOLD_"]
 
 
+READY_POLL_S = 0.05
+
+
+async def _wait_ready(km, kc, timeout: float) -> None:
+    """``kc.wait_for_ready`` with a 50 ms poll.
+
+    jupyter_client waits up to 1 s for each kernel_info reply and then 0.2 s for an IOPub
+    message (to know IOPub is subscribed), which costs a fresh kernel ~0.15-0.2 s of pure
+    waiting (measured here: ready in 0.37-0.47 s instead of 0.54-0.60 s). Same checks: a
+    kernel_info reply on shell, then any IOPub message.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if time.monotonic() > deadline:
+            raise KernelError(f"kernel did not answer within {timeout:g} s")
+        kc.kernel_info()
+        try:
+            msg = await kc.shell_channel.get_msg(timeout=READY_POLL_S)
+        except Empty:
+            if not await km.is_alive():
+                raise KernelError("kernel died before it answered") from None
+            continue
+        if msg.get("msg_type") != "kernel_info_reply":
+            continue
+        try:
+            await kc.iopub_channel.get_msg(timeout=READY_POLL_S)
+        except Empty:
+            continue  # IOPub not subscribed yet: ask again
+        handle = getattr(kc, "_handle_kernel_info_reply", None)  # protocol adaptation, as wait_for_ready does
+        if handle is not None:
+            handle(msg)
+        break
+    # Requests queued while the kernel booted are answered together: drop the extra replies.
+    for channel in (kc.shell_channel, kc.iopub_channel):
+        while True:
+            try:
+                await channel.get_msg(timeout=0.01)
+            except Empty:
+                break
+
+
 class Kernel:
     """One kernel process and its one client."""
 
@@ -102,7 +143,7 @@ class Kernel:
         kc.start_channels()
         kernel = cls(km, kc, reuse)
         try:
-            await kc.wait_for_ready(timeout=timeout)
+            await _wait_ready(km, kc, timeout)
             kc.allow_stdin = False
             if reuse:
                 await kernel.evaluate("__import__('jupyter_mlexp.runner.kernelside').runner.kernelside.snapshot()")
