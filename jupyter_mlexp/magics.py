@@ -182,7 +182,12 @@ def _short_timeout_tb(shell, etype, value, tb, tb_offset=None):
 def _notebook_stem() -> str | None:
     # JupyterLab sets JPY_SESSION_NAME to the notebook's path.
     path = os.environ.get("JPY_SESSION_NAME")
-    return Path(path).stem.replace(" ", "-") if path else None
+    if not path:
+        return None
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(path).stem).strip("-.")[:128]
+    return name or None
 
 
 @subcommand("status")

@@ -199,3 +199,9 @@ def test_panel_subcommand_displays_the_widget(ip, capsys):
 
     w = panel(Experiment("digits"))
     assert "odd spike" in repr(w.children) or any("odd spike" in str(getattr(c, "value", "")) for c in _walk(w))
+
+
+def test_unnamed_hypothesis_takes_the_notebook_name(ip, monkeypatch):
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/work/Digits (draft 2).ipynb")
+    ip.run_cell_magic("hypothesis", "", HYP)
+    assert Experiment("Digits-draft-2").hypothesis.version == 1
