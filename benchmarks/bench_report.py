@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import figure
+from benchmarks.common import figure, median_time
 
 METRICS = [f"m{i}" for i in range(10)]
 HYP_METRICS = METRICS[:4]  # pre-registered: 1 comparison + 4 learning curves = 5 figures
@@ -157,15 +157,6 @@ def floor(exp, out_dir: Path) -> None:
     nbformat.write(nb, str(out_dir / "floor.ipynb"))
 
 
-def _median(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def run() -> list[dict]:
     os.environ.setdefault("MPLBACKEND", "Agg")
     from jupyter_mlexp.report.api import build_report
@@ -177,11 +168,11 @@ def run() -> list[dict]:
         floor(exp1, tmp / "floor1")
         t_floor, t_report = [], []
         for _ in range(5):  # interleaved: the machine is shared
-            t_floor.append(_median(lambda: floor(exp1, tmp / "floor1"), 1))
-            t_report.append(_median(lambda: build_report(exp1), 1))
+            t_floor.append(median_time(lambda: floor(exp1, tmp / "floor1"), repeat=1, warmup=0))
+            t_report.append(median_time(lambda: build_report(exp1), repeat=1, warmup=0))
         f1, r1 = statistics.median(t_floor), statistics.median(t_report)
         exp10 = build_records(tmp / "x10", 10000)
-        r10 = _median(lambda: build_report(exp10), 1)
+        r10 = median_time(lambda: build_report(exp10), repeat=1, warmup=0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [
