@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import shlex
-from pathlib import Path
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
@@ -21,6 +20,7 @@ from . import tracking, views
 from .errors import MlexpError, RunTimeoutError
 from .experiment import Experiment
 from .quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
+from .workspace import name_from_path
 
 #: ``%mlexp <sub> ...`` handlers: ``fn(magics, argv) -> None``. Other modules add to it.
 SUBCOMMANDS: dict = {}
@@ -182,12 +182,7 @@ def _short_timeout_tb(shell, etype, value, tb, tb_offset=None):
 def _notebook_stem() -> str | None:
     # JupyterLab sets JPY_SESSION_NAME to the notebook's path.
     path = os.environ.get("JPY_SESSION_NAME")
-    if not path:
-        return None
-    import re
-
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(path).stem).strip("-.")[:128]
-    return name or None
+    return name_from_path(path) if path else None
 
 
 @subcommand("status")

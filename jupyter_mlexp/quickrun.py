@@ -21,7 +21,6 @@ from . import provenance, tracking
 from .budget import time_budget
 from .errors import RunTimeoutError
 from .experiment import Experiment
-from .hypothesis import verdict as judge
 from .run import Run
 
 DEFAULT_BUDGET = 60.0
@@ -183,9 +182,7 @@ def execute_run(
     captured = tee.buffer_.getvalue()
     # A metric this cell logged through the API is not counted again from its printed line.
     logged_by_api = {k for k, v in run.summary.items() if v.get("n", 0) + v.get("nonfinite", 0) != counts_before.get(k)}
-    for name, value in tracking.parse_stdout_metrics(captured):
-        if name not in logged_by_api:
-            run.log_metric(name, value)
+    run.log_printed_metrics(captured, skip=logged_by_api)
     if captured:
         with open(run.path / "stdout.txt", "a", encoding="utf-8") as fh:
             fh.write(captured)
@@ -200,9 +197,7 @@ def execute_run(
         status = "failed"
 
     criterion = hyp.success_criterion
-    observed = (run.summary.get(criterion.metric) or {}).get("last")
-    outcome_verdict = judge(criterion, observed)
-    run.manifest["verdict"] = outcome_verdict
+    outcome_verdict = run.record_verdict(criterion)
     primary = hyp.primary_metric
     message = None if error is None else f"{type(error).__name__}: {error}"
     if batch_run is not None:

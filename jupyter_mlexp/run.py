@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import time
 import traceback
@@ -193,6 +194,20 @@ class Run:
             fh.flush()
             self._last_flush = now
 
+    def log_printed_metrics(self, text: str, wanted=None, skip=()) -> None:
+        """Log the ``name: value`` lines of ``text``, but names in ``skip`` (already logged through
+        the API) and, when ``wanted`` is given, names outside it."""
+        for name, value in parse_stdout_metrics(text):
+            if name not in skip and (wanted is None or name in wanted):
+                self.log_metric(name, value)
+
+    def record_verdict(self, criterion) -> str:
+        """Judge the success criterion on the last logged value; stored as ``verdict`` in run.json."""
+        from .hypothesis import verdict
+
+        self.manifest["verdict"] = v = verdict(criterion, (self.summary.get(criterion.metric) or {}).get("last"))
+        return v
+
     def log_array(self, name: str, array: Any) -> Path:
         import numpy as np
 
@@ -235,6 +250,22 @@ class Run:
             except ValueError:
                 pass
             self._logger_id = None
+
+
+_PRINTED_METRIC = re.compile(
+    r"^\s*([A-Za-z_][\w.\-/]*)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_stdout_metrics(text: str) -> list[tuple[str, float]]:
+    """``name: value`` lines of captured output, in order."""
+    out = []
+    for line in text.splitlines():
+        m = _PRINTED_METRIC.match(line)
+        if m:
+            out.append((m.group(1), float(m.group(2))))
+    return out
 
 
 def error_record(error: BaseException) -> dict:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from .errors import NoActiveRunError
-from .run import Run
+from .run import Run, parse_stdout_metrics  # noqa: F401 - parse_stdout_metrics is public here too
 
 ENV_RUN_DIR = "MLEXP_RUN_DIR"
 ENV_MODE = "MLEXP_MODE"
@@ -114,17 +113,3 @@ def log_array(name: str, array: Any) -> Path:
     return run.log_array(name, array)
 
 
-_STDOUT_METRIC = re.compile(
-    r"^\s*([A-Za-z_][\w.\-/]*)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*$",
-    re.IGNORECASE,
-)
-
-
-def parse_stdout_metrics(text: str) -> list[tuple[str, float]]:
-    """``name: value`` lines of captured output, in order."""
-    out = []
-    for line in text.splitlines():
-        m = _STDOUT_METRIC.match(line)
-        if m:
-            out.append((m.group(1), float(m.group(2))))
-    return out

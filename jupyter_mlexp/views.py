@@ -72,7 +72,7 @@ def status_text(exp: Experiment) -> str:
         f"  claim:    {h.statement}",
         f"  success:  {h.success}" + (f"   failure: {h.failure}" if h.failure else ""),
         f"  metrics:  {', '.join(h.metrics)}",
-        f"  runs:     " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet"),
+        "  runs:     " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet"),
         f"  journal:  {len(journal.entries)} entries",
         f"  record:   {exp.path}",
     ]

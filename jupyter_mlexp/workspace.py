@@ -49,6 +49,12 @@ def check_name(name: str, what: str = "experiment name") -> str:
     return name
 
 
+def name_from_path(path: str | os.PathLike) -> str | None:
+    """A safe experiment name from a notebook's file name (``Digits (draft 2).ipynb`` -> ``Digits-draft-2``)."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(path).stem).strip("-.")[:128]
+    return name or None
+
+
 def inside(base: Path, candidate: Path) -> bool:
     """True when ``candidate`` (symlinks resolved) stays inside ``base``."""
     try:

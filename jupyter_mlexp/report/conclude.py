@@ -13,7 +13,7 @@ from ..experiment import Experiment
 from .errors import ReportError
 from .groups import total_duration
 from .load import load_experiment
-from .stats import fmt_number, fmt_summary
+from .stats import fmt_summary
 from .tables import cite
 from .verdict import judge
 

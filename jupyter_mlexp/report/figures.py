@@ -10,7 +10,6 @@ logged raises :class:`MetricNotLoggedError` instead of giving an empty plot.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -68,6 +67,14 @@ def _pick(data: ReportData, groups: list[Group], metric: str, limit: int, mode: 
     return chosen
 
 
+def _chosen(data: ReportData, metric: str, mode: str | None, limit: int) -> tuple[str, list[Group]]:
+    """The mode and the configurations a figure of ``metric`` draws; an error if it was never logged."""
+    mode = mode or data.main_mode
+    groups = mode_groups(data, mode)
+    _check_logged(data, groups, metric, mode)
+    return mode, _pick(data, groups, metric, limit, mode)
+
+
 def _save(fig: Figure, out: Path | None, payload: dict) -> None:
     if out is None:
         return
@@ -81,10 +88,7 @@ def _save(fig: Figure, out: Path | None, payload: dict) -> None:
 def learning_curve(data: ReportData, metric: str, mode: str | None = None, out: Path | None = None,
                    limit: int = MAX_CURVES) -> tuple[Figure, dict]:
     """``metric`` against its logged steps, one line per configuration (mean over seeds)."""
-    mode = mode or data.main_mode
-    groups = mode_groups(data, mode)
-    _check_logged(data, groups, metric, mode)
-    chosen = _pick(data, groups, metric, limit, mode)
+    mode, chosen = _chosen(data, metric, mode, limit)
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
     payload = {"kind": "learning curve", "metric": metric, "mode": mode, "curves": []}
@@ -130,10 +134,7 @@ def learning_curve(data: ReportData, metric: str, mode: str | None = None, out: 
 def comparison_bars(data: ReportData, metric: str, mode: str | None = None, out: Path | None = None,
                     limit: int = MAX_BARS) -> tuple[Figure, dict]:
     """Final ``metric`` per configuration: mean with std error bars (none for n = 1)."""
-    mode = mode or data.main_mode
-    groups = mode_groups(data, mode)
-    _check_logged(data, groups, metric, mode)
-    chosen = _pick(data, groups, metric, limit, mode)
+    mode, chosen = _chosen(data, metric, mode, limit)
     summaries = [g.summary(metric) for g in chosen]
     labels = [label(g) for g in chosen]
     fig = Figure(figsize=(7, max(2.4, 0.9 + 0.32 * len(chosen))))

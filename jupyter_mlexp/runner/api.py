@@ -25,7 +25,7 @@ from ..errors import MlexpError, NoHypothesisError
 from ..experiment import Experiment
 from ..hypothesis import STAGES, parse_body
 from ..run import MODES
-from ..workspace import find_root
+from ..workspace import find_root, name_from_path
 from . import notebook as nbio
 from .execute import RunResult, SweepContext
 from .progress import Progress
@@ -103,7 +103,7 @@ def plan(
 
 def _experiment(src: nbio.SourceNotebook, name: str | None, root) -> Experiment:
     """The experiment to record into; the notebook's own ``%%hypothesis`` cell registers it, as the magic would."""
-    cell_name = src.hypothesis_name or (src.path.stem.replace(" ", "-") if src.hypothesis_body else None)
+    cell_name = src.hypothesis_name or (name_from_path(src.path) if src.hypothesis_body else None)
     if name and src.hypothesis_name and src.hypothesis_name != name:
         raise MlexpError(
             f"--experiment {name} but {src.path.name} registers its hypothesis as {src.hypothesis_name!r}: "

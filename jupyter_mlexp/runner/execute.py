@@ -331,25 +331,17 @@ def _summary_from_metrics(run: Run) -> None:
 
 def _stdout_metrics(exp: Experiment, run: Run, nb) -> None:
     """``name: value`` lines printed outside ``%%run_quick`` cells, for the hypothesis' metrics not logged."""
-    from ..tracking import parse_stdout_metrics
-
     try:
-        wanted = set(exp.hypothesis.metrics) - set(run.summary)
+        wanted = set(exp.hypothesis.metrics)
     except Exception:
         return
-    if not wanted:
-        return
-    for name, value in parse_stdout_metrics(nbio.stdout_text(nb)):
-        if name in wanted:
-            run.log_metric(name, value)
+    run.log_printed_metrics(nbio.stdout_text(nb), wanted=wanted, skip=set(run.summary))
     run.close_metrics()
 
 
 def _verdict(exp: Experiment, run: Run) -> None:
-    from ..hypothesis import verdict
-
     try:
         crit = exp.hypothesis.success_criterion
     except Exception:
         return
-    run.manifest["verdict"] = verdict(crit, (run.summary.get(crit.metric) or {}).get("last"))
+    run.record_verdict(crit)

@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -29,9 +28,7 @@ from typing import Any, Mapping, Sequence
 from .. import provenance
 from ..errors import MlexpError
 from ..experiment import Experiment
-from ..hypothesis import verdict
 from ..run import MODES, Run
-from ..tracking import parse_stdout_metrics
 
 KILL_GRACE_S = 5.0
 TAIL_LINES = 40
@@ -109,7 +106,6 @@ def _one(command, exp: Experiment, hyp, mode, seed, params, budget, stage, data,
         MLEXP_EXPERIMENT=exp.name, MLEXP_SEED=str(seed), MLEXP_PARAMS=json.dumps(params),
         PYTHONUNBUFFERED="1",
     )
-    t0 = time.perf_counter()
     expired = threading.Event()
     tail: list[str] = []
     captured: list[str] = []
@@ -171,12 +167,8 @@ def _stop(proc: subprocess.Popen) -> None:
 def _end(exp: Experiment, run: Run, status: str, error: dict | None, hyp, text: str,
          code: int | None = None) -> ScriptRun:
     # ``run`` is re-read from disk: the command's own process merged its metrics into run.json.
-    logged = set(run.summary)
-    for name, value in parse_stdout_metrics(text):
-        if name in hyp.metrics and name not in logged:
-            run.log_metric(name, value)
-    crit = hyp.success_criterion
-    run.manifest["verdict"] = verdict(crit, (run.summary.get(crit.metric) or {}).get("last"))
+    run.log_printed_metrics(text, wanted=set(hyp.metrics), skip=set(run.summary))
+    run.record_verdict(hyp.success_criterion)
     run.manifest["exit_code"] = code
     if error:
         run.manifest["error"] = error
