@@ -31,15 +31,18 @@ HYPOTHESIS = "Dropout 0.3 improves validation accuracy on the toy set\nsuccess: 
 
 def make_record(root: Path) -> Path:
     """The experiment ``bench``: journal and run folders written in bulk, in the core's formats."""
-    from jupyter_mlexp.experiment import Experiment
-    from jupyter_mlexp.journal import HEADER, format_entry
+    from jupyter_mlexp.core.experiment import Experiment
+    from jupyter_mlexp.core.journal import HEADER, format_entry
 
     exp = Experiment("bench", root)
     exp.register(HYPOTHESIS)
     tags = ["WEIRD", "HUNCH", "TODO", "NOTE", "RESOLVED"]
     body = "".join(
-        format_entry(f"observation {i}: loss at step {i * 7} looked {'odd' if i % 3 else 'fine'}\nsecond line {i}",
-                     [tags[i % len(tags)]], timestamp=f"2026-11-{1 + i // 1000:02d}T10:{(i // 60) % 60:02d}:{i % 60:02d}+00:00")
+        format_entry(
+            f"observation {i}: loss at step {i * 7} looked {'odd' if i % 3 else 'fine'}\nsecond line {i}",
+            [tags[i % len(tags)]],
+            timestamp=f"2026-11-{1 + i // 1000:02d}T10:{(i // 60) % 60:02d}:{i % 60:02d}+00:00",
+        )
         for i in range(N_ENTRIES)
     )
     exp.journal_md.write_text(HEADER + body, encoding="utf-8")
@@ -49,9 +52,17 @@ def make_record(root: Path) -> Path:
         folder = exp.path / mode / run_id
         folder.mkdir(parents=True)
         manifest = {
-            "run_id": run_id, "mode": mode, "status": "completed", "started": f"2026-11-22T10:00:{i % 60:02d}+00:00",
-            "ended": None, "duration_s": 1.5, "pid": 1, "params": {"lr": 0.01 * (i % 7), "width": 64}, "seed": i % 5,
-            "stage": "implementation", "metrics_summary": {"acc": {"last": 0.5 + (i % 50) / 100, "min": 0.1, "max": 0.99, "n": 100, "step": 99}},
+            "run_id": run_id,
+            "mode": mode,
+            "status": "completed",
+            "started": f"2026-11-22T10:00:{i % 60:02d}+00:00",
+            "ended": None,
+            "duration_s": 1.5,
+            "pid": 1,
+            "params": {"lr": 0.01 * (i % 7), "width": 64},
+            "seed": i % 5,
+            "stage": "implementation",
+            "metrics_summary": {"acc": {"last": 0.5 + (i % 50) / 100, "min": 0.1, "max": 0.99, "n": 100, "step": 99}},
         }
         (folder / "run.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     for i in range(0, N_RUNS, 50):
@@ -73,11 +84,24 @@ class Server:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
         env["JUPYTER_CONFIG_DIR"] = str(root / ".jupyter-config")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser", "--ip=127.0.0.1",
-             f"--port={self.port}", "--port-retries=0", f"--ServerApp.token={self.token}",
-             f"--ServerApp.root_dir={root}", '--ServerApp.jpserver_extensions={"jupyter_mlexp": True}',
-             "--ServerApp.log_level=WARN"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root,
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--allow-root",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                "--port-retries=0",
+                f"--ServerApp.token={self.token}",
+                f"--ServerApp.root_dir={root}",
+                '--ServerApp.jpserver_extensions={"jupyter_mlexp": True}',
+                "--ServerApp.log_level=WARN",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=root,
         )
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         deadline = time.monotonic() + 60
@@ -85,10 +109,10 @@ class Server:
             try:
                 self.get("/mlexp/api/experiments")
                 return
-            except (OSError, http.client.HTTPException, RuntimeError):
+            except (OSError, http.client.HTTPException, RuntimeError) as err:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     self.stop()
-                    raise RuntimeError("jupyter server with jupyter_mlexp did not start")
+                    raise RuntimeError("jupyter server with jupyter_mlexp did not start") from err
                 self.conn.close()
                 time.sleep(0.2)
 
@@ -111,7 +135,7 @@ class Server:
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.journal import read_journal
+    from jupyter_mlexp.core.journal import read_journal
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -123,8 +147,14 @@ def run() -> list[dict]:
             runs = server.get("/mlexp/api/experiments/bench/runs")
             assert len(runs["runs"]) == N_RUNS
 
-            api_journal = median_time(lambda: server.get(f"/mlexp/api/experiments/bench/journal?limit={PAGE}"), repeat=15, warmup=2)
-            api_filtered = median_time(lambda: server.get(f"/mlexp/api/experiments/bench/journal?tag=WEIRD&q=odd&limit={PAGE}"), repeat=15, warmup=1)
+            api_journal = median_time(
+                lambda: server.get(f"/mlexp/api/experiments/bench/journal?limit={PAGE}"), repeat=15, warmup=2
+            )
+            api_filtered = median_time(
+                lambda: server.get(f"/mlexp/api/experiments/bench/journal?tag=WEIRD&q=odd&limit={PAGE}"),
+                repeat=15,
+                warmup=1,
+            )
             api_runs = median_time(lambda: server.get("/mlexp/api/experiments/bench/runs"), repeat=15, warmup=2)
         finally:
             server.stop()
@@ -146,8 +176,16 @@ def run() -> list[dict]:
 
     goal = "API <= 3x reading and parsing the files directly in Python (anchor)"
     return [
-        figure("api_journal_page_10k", api_journal * 1e3, "ms", anchor_journal * 1e3, goal,
-               entries=N_ENTRIES, page=PAGE, filtered_ms=round(api_filtered * 1e3, 3)),
+        figure(
+            "api_journal_page_10k",
+            api_journal * 1e3,
+            "ms",
+            anchor_journal * 1e3,
+            goal,
+            entries=N_ENTRIES,
+            page=PAGE,
+            filtered_ms=round(api_filtered * 1e3, 3),
+        ),
         figure("api_runs_list_1k", api_runs * 1e3, "ms", anchor_runs * 1e3, goal, runs=N_RUNS),
     ]
 

@@ -42,16 +42,23 @@ def run_quick_overhead() -> dict:
 
         magic = median_time(quick, repeat=41, warmup=3)
     overhead = magic - plain
-    return figure("run_quick_overhead", overhead * 1e3, "ms", plain * 1e3,
-                  "overhead <= 50 ms over the plain cell (anchor = plain cell time)",
-                  plain_cell_ms=round(plain * 1e3, 3), run_quick_ms=round(magic * 1e3, 3))
+    return figure(
+        "run_quick_overhead",
+        overhead * 1e3,
+        "ms",
+        plain * 1e3,
+        "overhead <= 50 ms over the plain cell (anchor = plain cell time)",
+        plain_cell_ms=round(plain * 1e3, 3),
+        run_quick_ms=round(magic * 1e3, 3),
+    )
 
 
 def log_metric_cost() -> list[dict]:
     """µs per ``log_metric`` (median of 5 batches of 100,000), vs a raw JSON line write and MLflow."""
     import json
 
-    from jupyter_mlexp import Experiment, tracking
+    from jupyter_mlexp import Experiment
+    from jupyter_mlexp.core import tracking
 
     n = 100_000
     with tempfile.TemporaryDirectory() as root:
@@ -76,12 +83,26 @@ def log_metric_cost() -> list[dict]:
                 for i in range(n):
                     fh.write(json.dumps({"name": "loss", "value": 0.5, "step": i, "time": time.time()}) + "\n")
                 raw.append((time.perf_counter() - t0) / n * 1e6)
-    out = [figure("log_metric_us", statistics.median(ours), "us/metric", statistics.median(raw),
-                  "<= 20 us per call, all 100,000 on disk at run end (anchor = raw json.dumps line write)")]
+    out = [
+        figure(
+            "log_metric_us",
+            statistics.median(ours),
+            "us/metric",
+            statistics.median(raw),
+            "<= 20 us per call, all 100,000 on disk at run end (anchor = raw json.dumps line write)",
+        )
+    ]
     mlflow_us = _mlflow_log_metric_us()
     if mlflow_us is not None:
-        out.append(figure("log_metric_vs_mlflow_us", statistics.median(ours), "us/metric", mlflow_us,
-                          "far below MLflow log_metric to its default SQLite store (anchor = MLflow, 300 calls)"))
+        out.append(
+            figure(
+                "log_metric_vs_mlflow_us",
+                statistics.median(ours),
+                "us/metric",
+                mlflow_us,
+                "far below MLflow log_metric to its default SQLite store (anchor = MLflow, 300 calls)",
+            )
+        )
     return out
 
 
@@ -110,20 +131,32 @@ def _big_record(root: str, scale: int):
     import json
 
     from jupyter_mlexp import Experiment
-    from jupyter_mlexp.journal import format_entry
+    from jupyter_mlexp.core.journal import format_entry
 
     os.environ["MLEXP_ROOT"] = root
     exp = Experiment("big")
     exp.register("Reading is fast.\nsuccess: loss <= 1\nmetrics: loss\n")
     with open(exp.journal_md, "a") as fh:
         for i in range(10_000 * scale):
-            fh.write(format_entry(f"entry {i} about something odd\nwith a second line", ["WEIRD"] if i % 3 else ["TODO"]))
+            fh.write(
+                format_entry(f"entry {i} about something odd\nwith a second line", ["WEIRD"] if i % 3 else ["TODO"])
+            )
     for i in range(1_000 * scale):
         d = exp.path / "full" / f"run-{i:05d}"
         d.mkdir(parents=True)
-        (d / "run.json").write_text(json.dumps({"run_id": d.name, "mode": "full", "status": "completed",
-                                                "params": {"lr": 0.1}, "seed": i % 3, "started": str(i),
-                                                "metrics_summary": {"loss": {"last": 0.1}}}))
+        (d / "run.json").write_text(
+            json.dumps(
+                {
+                    "run_id": d.name,
+                    "mode": "full",
+                    "status": "completed",
+                    "params": {"lr": 0.1},
+                    "seed": i % 3,
+                    "started": str(i),
+                    "metrics_summary": {"loss": {"last": 0.1}},
+                }
+            )
+        )
     return exp
 
 
@@ -141,11 +174,12 @@ def read_experiment() -> list[dict]:
         times: dict = {(scale, kind): [] for scale in (1, 2) for kind in ("ours", "floor")}
         for _ in range(7):
             for scale, exp in records.items():
-                def ours():
+
+                def ours(exp=exp, scale=scale):
                     assert len(exp.journal().entries) >= 10_000 * scale
                     assert len(exp.runs()) == 1_000 * scale
 
-                def floor():
+                def floor(exp=exp):
                     exp.journal_md.read_text()
                     for p in (exp.path / "full").iterdir():
                         json.loads((p / "run.json").read_text())

@@ -17,7 +17,6 @@ import random
 import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from benchmarks.common import figure, median_time
@@ -28,15 +27,16 @@ SEEDS = 3
 STEPS = 10
 
 
-def build_records(root: Path, n_runs: int) -> "object":
+def build_records(root: Path, n_runs: int) -> object:
     """An experiment with ``n_runs`` completed full runs (configurations of 3 seeds), files written directly."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from jupyter_mlexp.experiment import Experiment
-    from jupyter_mlexp.hypothesis import Hypothesis
+    from jupyter_mlexp.core.experiment import Experiment
+    from jupyter_mlexp.core.hypothesis import Hypothesis
 
     exp = Experiment("bench", root=root)
-    exp.register(Hypothesis(statement="A larger width raises m0", success="m0 >= 0.8", metrics=HYP_METRICS,
-                            stage="full"))
+    exp.register(
+        Hypothesis(statement="A larger width raises m0", success="m0 >= 0.8", metrics=HYP_METRICS, stage="full")
+    )
     rng = random.Random(0)
     full = exp.path / "full"
     full.mkdir(parents=True)
@@ -54,12 +54,23 @@ def build_records(root: Path, n_runs: int) -> "object":
                 v = base * (step + 1) / STEPS + rng.gauss(0, 0.01) + j * 0.01
                 lines.append(f'{{"name":"{name}","value":{v!r},"step":{step},"time":{t + step:.6f}}}')
         (folder / "metrics.jsonl").write_text("\n".join(lines) + "\n")
-        manifest = {"run_id": rid, "mode": "full", "stage": stage, "params": {"width": 64 + config, "depth": 2},
-                    "seed": seed, "status": "completed", "started": "2026-11-20T10:00:00.000+00:00",
-                    "ended": "2026-11-20T10:00:01.000+00:00", "duration_s": 1.0, "budget_s": None,
-                    "git": {"commit": "a" * 40, "branch": "main", "dirty": False},
-                    "environment": {"python": "3.11.7", "platform": "Linux"}, "data": {},
-                    "notebook": "train.ipynb", "metrics_summary": {}}
+        manifest = {
+            "run_id": rid,
+            "mode": "full",
+            "stage": stage,
+            "params": {"width": 64 + config, "depth": 2},
+            "seed": seed,
+            "status": "completed",
+            "started": "2026-11-20T10:00:00.000+00:00",
+            "ended": "2026-11-20T10:00:01.000+00:00",
+            "duration_s": 1.0,
+            "budget_s": None,
+            "git": {"commit": "a" * 40, "branch": "main", "dirty": False},
+            "environment": {"python": "3.11.7", "platform": "Linux"},
+            "data": {},
+            "notebook": "train.ipynb",
+            "metrics_summary": {},
+        }
         (folder / "run.json").write_text(json.dumps(manifest))
     return exp
 
@@ -109,12 +120,19 @@ def floor(exp, out_dir: Path) -> None:
     fig = Figure(figsize=(7, max(2.4, 0.9 + 0.32 * len(top))))
     ax = fig.subplots()
     ys = list(range(len(top)))[::-1]
-    ax.barh(ys, [agg[k, METRICS[0]][0] for k in top], xerr=[agg[k, METRICS[0]][1] or 0 for k in top],
-            color="#4878a8", ecolor="black", capsize=3)
+    ax.barh(
+        ys,
+        [agg[k, METRICS[0]][0] for k in top],
+        xerr=[agg[k, METRICS[0]][1] or 0 for k in top],
+        color="#4878a8",
+        ecolor="black",
+        capsize=3,
+    )
     for y, k in zip(ys, top):
         mean, std, n = agg[k, METRICS[0]]
-        ax.annotate(f"n = {n}", (mean + (std or 0), y), xytext=(4, 0), textcoords="offset points", va="center",
-                    fontsize=7)
+        ax.annotate(
+            f"n = {n}", (mean + (std or 0), y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7
+        )
     ax.set_yticks(ys, [k[1] for k in top], fontsize=7)
     ax.set_xlabel(METRICS[0])
     ax.set_title(f"{METRICS[0]}: configurations compared", fontsize=10)
@@ -136,10 +154,16 @@ def floor(exp, out_dir: Path) -> None:
                 m = sum(vs) / len(vs)
                 means.append(m)
                 stds.append(math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1)) if len(vs) > 1 else 0.0)
-            line, = ax.plot(steps, means, label=f"{k[1]} (n = {len(groups[k])})", linewidth=1.2)
+            (line,) = ax.plot(steps, means, label=f"{k[1]} (n = {len(groups[k])})", linewidth=1.2)
             if len(groups[k]) > 1:
-                ax.fill_between(steps, [m - d for m, d in zip(means, stds)], [m + d for m, d in zip(means, stds)],
-                                color=line.get_color(), alpha=0.15, linewidth=0)
+                ax.fill_between(
+                    steps,
+                    [m - d for m, d in zip(means, stds)],
+                    [m + d for m, d in zip(means, stds)],
+                    color=line.get_color(),
+                    alpha=0.15,
+                    linewidth=0,
+                )
         ax.set_xlabel("step")
         ax.set_ylabel(name)
         ax.set_title(f"{name}: learning curve", fontsize=10)
@@ -176,8 +200,13 @@ def run() -> list[dict]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [
-        figure("report of 1,000 runs × 10 metrics × 3 seeds (tables, 5 figures, notebook)", r1, "s", f1,
-               "≤ 1.5 × floor (hand-written: read the same files, same 5 figures and notebook with nbformat)"),
+        figure(
+            "report of 1,000 runs × 10 metrics × 3 seeds (tables, 5 figures, notebook)",
+            r1,
+            "s",
+            f1,
+            "≤ 1.5 × floor (hand-written: read the same files, same 5 figures and notebook with nbformat)",
+        ),
         figure("report of 10,000 runs vs 1,000 runs", r10, "s", r1, "ratio ≤ 11"),
     ]
 

@@ -93,12 +93,18 @@ def run() -> list[dict]:
     warm = run_sweep(trivial, experiment="bench", seeds=list(range(16)), progress=False)
     warm_runs = [r for r in warm.runs if r.kernel_reused]
     warm_s = statistics.median(r.duration_s for r in warm_runs)
-    figures.append(figure(
-        "runner_warm_run_s", warm_s, "s", fresh_s, "<= 0.1 x fresh papermill run",
-        note="median whole run on a warm kernel (record, parameterize, execute, reset, finish); anchor: "
-             "papermill.execute_notebook in a running process",
-        runner_overhead_s=round(statistics.median(r.overhead_s for r in warm_runs), 4),
-    ))
+    figures.append(
+        figure(
+            "runner_warm_run_s",
+            warm_s,
+            "s",
+            fresh_s,
+            "<= 0.1 x fresh papermill run",
+            note="median whole run on a warm kernel (record, parameterize, execute, reset, finish); anchor: "
+            "papermill.execute_notebook in a running process",
+            runner_overhead_s=round(statistics.median(r.overhead_s for r in warm_runs), 4),
+        )
+    )
 
     # 2. parallel efficiency: 8 runs of ~1 s CPU-bound numpy work, jobs=2
     reps = _calibrate(1.0)
@@ -122,13 +128,22 @@ def run() -> list[dict]:
     pool_wall = time.perf_counter() - t0
     pm_stalls += sum(1 for t in seq if t > statistics.median(seq) + 2.0)
     pm_stalls += sum(1 for t in par if t > statistics.median(par) + 2.0)
-    figures.append(figure(
-        "runner_8x1s_jobs2_wall_s", local_wall, "s", ideal, "<= 1.2 x ideal (8 x work / 2)",
-        work_s=round(work_s, 3), kernels_started_inside_timing=True,
-        kernel_start_s=round(statistics.median(r.overhead_s for r in local.runs if not r.kernel_reused), 3),
-        vs_sequential_papermill=round(local_wall / seq_wall, 3), sequential_papermill_s=round(seq_wall, 3),
-        vs_papermill_pool2=round(local_wall / pool_wall, 3), papermill_pool2_s=round(pool_wall, 3),
-    ))
+    figures.append(
+        figure(
+            "runner_8x1s_jobs2_wall_s",
+            local_wall,
+            "s",
+            ideal,
+            "<= 1.2 x ideal (8 x work / 2)",
+            work_s=round(work_s, 3),
+            kernels_started_inside_timing=True,
+            kernel_start_s=round(statistics.median(r.overhead_s for r in local.runs if not r.kernel_reused), 3),
+            vs_sequential_papermill=round(local_wall / seq_wall, 3),
+            sequential_papermill_s=round(seq_wall, 3),
+            vs_papermill_pool2=round(local_wall / pool_wall, 3),
+            papermill_pool2_s=round(pool_wall, 3),
+        )
+    )
 
     # 3. the Dask path on a LocalCluster (started outside the timing: the user's cluster exists)
     from distributed import LocalCluster
@@ -141,32 +156,57 @@ def run() -> list[dict]:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             for walls in (dask_walls, warm_walls):
                 t0 = time.perf_counter()
-                dask = run_sweep(work_nb, experiment="bench", mode="full", seeds=list(range(8)),
-                                 scheduler=cluster.scheduler_address, progress=False)
+                dask = run_sweep(
+                    work_nb,
+                    experiment="bench",
+                    mode="full",
+                    seeds=list(range(8)),
+                    scheduler=cluster.scheduler_address,
+                    progress=False,
+                )
                 walls.append(time.perf_counter() - t0)
                 assert all(r.ok for r in dask.runs), [r.error for r in dask.runs]
     dask_wall = statistics.median(dask_walls)
-    figures.append(figure(
-        "runner_dask_vs_local_wall_s", dask_wall, "s", local_wall, "<= 1.1 x local executor",
-        note=f"same 8-run sweep, median of {REPEATS}, first sweep on a new LocalCluster (worker imports and "
-             "kernel starts inside the timing; the local executor's parent had its imports done)",
-        dask_walls=[round(w, 3) for w in dask_walls], local_walls=[round(w, 3) for w in local_walls],
-    ))
-    figures.append(figure(
-        "runner_dask_second_sweep_vs_local_wall_s", statistics.median(warm_walls), "s", local_wall,
-        "<= 1.1 x local executor",
-        note="the same sweep again on the same cluster: worker imports done, its kernels already warm",
-        dask_walls=[round(w, 3) for w in warm_walls],
-    ))
+    figures.append(
+        figure(
+            "runner_dask_vs_local_wall_s",
+            dask_wall,
+            "s",
+            local_wall,
+            "<= 1.1 x local executor",
+            note=f"same 8-run sweep, median of {REPEATS}, first sweep on a new LocalCluster (worker imports and "
+            "kernel starts inside the timing; the local executor's parent had its imports done)",
+            dask_walls=[round(w, 3) for w in dask_walls],
+            local_walls=[round(w, 3) for w in local_walls],
+        )
+    )
+    figures.append(
+        figure(
+            "runner_dask_second_sweep_vs_local_wall_s",
+            statistics.median(warm_walls),
+            "s",
+            local_wall,
+            "<= 1.1 x local executor",
+            note="the same sweep again on the same cluster: worker imports done, its kernels already warm",
+            dask_walls=[round(w, 3) for w in warm_walls],
+        )
+    )
 
     # 4. shutdown stalls: runner kernels (killed at once) vs the papermill runs above
     stalls = warm.stats.get("stalls", 0) + local.stats.get("stalls", 0)
     shutdowns = warm.stats.get("shutdown_times", []) + local.stats.get("shutdown_times", [])
-    figures.append(figure(
-        "runner_runs_paying_shutdown_stall", stalls, "runs", pm_stalls, "0",
-        runner_runs=len(warm.runs) + len(local.runs), papermill_runs=len(fresh) + len(seq) + len(par),
-        max_kernel_shutdown_s=round(max(shutdowns), 3) if shutdowns else None,
-    ))
+    figures.append(
+        figure(
+            "runner_runs_paying_shutdown_stall",
+            stalls,
+            "runs",
+            pm_stalls,
+            "0",
+            runner_runs=len(warm.runs) + len(local.runs),
+            papermill_runs=len(fresh) + len(seq) + len(par),
+            max_kernel_shutdown_s=round(max(shutdowns), 3) if shutdowns else None,
+        )
+    )
     return figures
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def median_time(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -> float:
@@ -21,6 +21,12 @@ def median_time(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -> f
 
 def figure(name: str, value: float, unit: str, anchor_value: float | None, goal: str, **extra) -> dict:
     ratio = None if not anchor_value else round(value / anchor_value, 4)
-    return {"name": name, "value": round(value, 6), "unit": unit,
-            "anchor_value": None if anchor_value is None else round(anchor_value, 6),
-            "ratio": ratio, "goal": goal, **extra}
+    return {
+        "name": name,
+        "value": round(value, 6),
+        "unit": unit,
+        "anchor_value": None if anchor_value is None else round(anchor_value, 6),
+        "ratio": ratio,
+        "goal": goal,
+        **extra,
+    }

@@ -6,17 +6,17 @@ mlexp`` gives the logging API (``mlexp.log_metric``, ``mlexp.log_array``).
 
 from __future__ import annotations
 
-from .errors import MlexpError
-from .experiment import Experiment
-from .hypothesis import Hypothesis
-from .tracking import attach_batch_run, log_array, log_metric
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.tracking import attach_batch_run, log_array, log_metric
 
 __version__ = "0.1.0"
 __all__ = ["Experiment", "Hypothesis", "MlexpError", "attach_batch_run", "log_array", "log_metric", "__version__"]
 
 
 def load_ipython_extension(ipython):
-    from .magics import load_ipython_extension as _load
+    from jupyter_mlexp.frontdoors.magics import load_ipython_extension as _load
 
     _load(ipython)
 
@@ -34,7 +34,7 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(server_app):
     """Mount the REST API; imported lazily so kernels never import jupyter_server."""
-    from .server.handlers import setup_handlers
+    from jupyter_mlexp.frontdoors.server.handlers import setup_handlers
 
     setup_handlers(server_app.web_app)
     server_app.log.info("jupyter_mlexp: REST API mounted under %smlexp/api/", server_app.web_app.settings["base_url"])

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.cli import main
+from jupyter_mlexp.frontdoors.cli import main
 
 pytest.importorskip("sklearn", reason="the example needs the 'demo' extra (scikit-learn)")
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "digits.ipynb"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlexp.errors import ExperimentNotFoundError, InvalidNameError
-from jupyter_mlexp.widgets import JOURNAL_PAGE, ExperimentPanel, panel
+from jupyter_mlexp.core.errors import ExperimentNotFoundError, InvalidNameError
+from jupyter_mlexp.frontdoors.widgets import JOURNAL_PAGE, ExperimentPanel, panel
 
 
 def add_run(exp, mode, acc, run_id):

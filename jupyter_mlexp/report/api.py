@@ -6,11 +6,11 @@ from pathlib import Path
 
 import nbformat
 
-from ..experiment import Experiment
-from .output import write_text
-from . import figures, notebook, summaries
-from .load import load_experiment
-from .verdict import judge
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.report import figures, notebook, summaries
+from jupyter_mlexp.report.load import load_experiment
+from jupyter_mlexp.report.output import write_text
+from jupyter_mlexp.report.verdict import judge
 
 REPORT_NAME = "report.ipynb"
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 
-from ..experiment import Experiment
-from .errors import ReportError
-from .groups import total_duration
-from .load import load_experiment
-from .stats import fmt_summary
-from .tables import cite
-from .verdict import judge
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.report.errors import ReportError
+from jupyter_mlexp.report.groups import total_duration
+from jupyter_mlexp.report.load import load_experiment
+from jupyter_mlexp.report.stats import fmt_summary
+from jupyter_mlexp.report.tables import cite
+from jupyter_mlexp.report.verdict import judge
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?")
 
@@ -37,8 +37,10 @@ def conclude(exp: Experiment, learning: str, next: str | None = None, baseline: 
     """Append the ``COMPLETED`` entry to ``JOURNAL.md``; return its text."""
     learning = " ".join((learning or "").split())
     if not learning:
-        raise ReportError("say what you learned: --learning TEXT is required (one sentence, your words; "
-                          "the tool never writes it for you)")
+        raise ReportError(
+            "say what you learned: --learning TEXT is required (one sentence, your words; "
+            "the tool never writes it for you)"
+        )
     next_step = " ".join((next or "").split()) or None
     data = load_experiment(exp, baseline=baseline)
     h = data.hypothesis
@@ -69,20 +71,25 @@ def conclude(exp: Experiment, learning: str, next: str | None = None, baseline: 
         if v.baseline is not None and v.baseline is not v.group:
             b = v.baseline.summary(crit.metric)
             if b.mean is not None:
-                lines.append(f"Delta vs baseline `{v.baseline.config}` ({fmt_summary(b)}): {s.mean - b.mean:+.4g} "
-                             f"({cite(b.sources)})")
+                lines.append(
+                    f"Delta vs baseline `{v.baseline.config}` ({fmt_summary(b)}): {s.mean - b.mean:+.4g} "
+                    f"({cite(b.sources)})"
+                )
         else:
             lines.append("Delta vs baseline: no baseline configuration with counted runs")
     else:
         lines.append(f"Actual outcome: {crit.metric} not measured by any counted run")
     used = [r for r in data.runs if not r.ignored]
     quick = sum(r.mode == "quick" for r in used)
-    lines.append(f"Total run time: {total_duration(used):.1f} s over {len(used)} runs ({quick} quick, "
-                 f"{len(used) - quick} full; ignored runs excluded; source: duration_s of each run.json)")
+    lines.append(
+        f"Total run time: {total_duration(used):.1f} s over {len(used)} runs ({quick} quick, "
+        f"{len(used) - quick} full; ignored runs excluded; source: duration_s of each run.json)"
+    )
     lines.append(f"Learning: {learning}")
     lines.append(f"Next step: {next_step or '(not given)'}")
     text = "\n".join(lines)
     exp.add_journal(text, tags=["COMPLETED"], event=False)
-    exp.log_event("experiment_concluded", verdict=v.outcome, hypothesis_version=h.version,
-                  learning=learning, next=next_step)
+    exp.log_event(
+        "experiment_concluded", verdict=v.outcome, hypothesis_version=h.version, learning=learning, next=next_step
+    )
     return text

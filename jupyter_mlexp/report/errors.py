@@ -1,8 +1,8 @@
-"""Errors of the report, all under :class:`~jupyter_mlexp.errors.MlexpError`."""
+"""Errors of the report, all under :class:`~jupyter_mlexp.core.errors.MlexpError`."""
 
 from __future__ import annotations
 
-from ..errors import MlexpError
+from jupyter_mlexp.core.errors import MlexpError
 
 
 class ReportError(MlexpError):

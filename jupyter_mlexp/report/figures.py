@@ -18,12 +18,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg", force=False)
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure
 
-from .output import write_json  # noqa: E402
-from .errors import MetricNotLoggedError  # noqa: E402
-from .groups import Group, baseline_group, label, mode_groups, rank_key  # noqa: E402
-from .load import ReportData  # noqa: E402
+from jupyter_mlexp.report.errors import MetricNotLoggedError
+from jupyter_mlexp.report.groups import Group, baseline_group, label, mode_groups, rank_key
+from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.output import write_json
 
 FIGURES_DIR = "figures"
 MAX_FIGURES = 5
@@ -51,8 +51,11 @@ def _slug(text: str) -> str:
 def _check_logged(data: ReportData, groups: list[Group], metric: str, mode: str) -> None:
     if not any(metric in r.finals for g in groups for r in g.runs):
         elsewhere = any(metric in r.finals for r in data.runs)
-        hint = (" (only runs that are ignored, failed or in another mode have it)" if elsewhere else
-                "; logged metrics: " + (", ".join(data.logged_metrics()) or "none"))
+        hint = (
+            " (only runs that are ignored, failed or in another mode have it)"
+            if elsewhere
+            else "; logged metrics: " + (", ".join(data.logged_metrics()) or "none")
+        )
         raise MetricNotLoggedError(f"metric `{metric}` was never logged by a counted {mode} run{hint}: no figure drawn")
 
 
@@ -85,8 +88,9 @@ def _save(fig: Figure, out: Path | None, payload: dict) -> None:
     write_json(out.with_suffix(".json"), payload)
 
 
-def learning_curve(data: ReportData, metric: str, mode: str | None = None, out: Path | None = None,
-                   limit: int = MAX_CURVES) -> tuple[Figure, dict]:
+def learning_curve(
+    data: ReportData, metric: str, mode: str | None = None, out: Path | None = None, limit: int = MAX_CURVES
+) -> tuple[Figure, dict]:
     """``metric`` against its logged steps, one line per configuration (mean over seeds)."""
     mode, chosen = _chosen(data, metric, mode, limit)
     fig = Figure(figsize=(7, 4.2))
@@ -113,15 +117,23 @@ def learning_curve(data: ReportData, metric: str, mode: str | None = None, out: 
             means.append(m)
             stds.append(math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1)) if len(vs) > 1 else 0.0)
         n = len(files)
-        line, = ax.plot(steps, means, label=f"{label(g)} (n = {n})", linewidth=1.2)
+        (line,) = ax.plot(steps, means, label=f"{label(g)} (n = {n})", linewidth=1.2)
         if n > 1:
-            ax.fill_between(steps, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)],
-                            color=line.get_color(), alpha=0.15, linewidth=0)
-        payload["curves"].append({"configuration": label(g), "n": n, "steps": steps, "mean": means,
-                                  "std": stds, "sources": files})
+            ax.fill_between(
+                steps,
+                [m - s for m, s in zip(means, stds)],
+                [m + s for m, s in zip(means, stds)],
+                color=line.get_color(),
+                alpha=0.15,
+                linewidth=0,
+            )
+        payload["curves"].append(
+            {"configuration": label(g), "n": n, "steps": steps, "mean": means, "std": stds, "sources": files}
+        )
     if not payload["curves"]:
-        raise MetricNotLoggedError(f"metric `{metric}` has no finite step in any metrics.jsonl of a counted {mode} run: "
-                                   "no figure drawn")
+        raise MetricNotLoggedError(
+            f"metric `{metric}` has no finite step in any metrics.jsonl of a counted {mode} run: no figure drawn"
+        )
     ax.set_xlabel("step (from metrics.jsonl)")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric}: learning curve ({mode} runs, mean ± std over seeds)", fontsize=10)
@@ -131,8 +143,9 @@ def learning_curve(data: ReportData, metric: str, mode: str | None = None, out: 
     return fig, payload
 
 
-def comparison_bars(data: ReportData, metric: str, mode: str | None = None, out: Path | None = None,
-                    limit: int = MAX_BARS) -> tuple[Figure, dict]:
+def comparison_bars(
+    data: ReportData, metric: str, mode: str | None = None, out: Path | None = None, limit: int = MAX_BARS
+) -> tuple[Figure, dict]:
     """Final ``metric`` per configuration: mean with std error bars (none for n = 1)."""
     mode, chosen = _chosen(data, metric, mode, limit)
     summaries = [g.summary(metric) for g in chosen]
@@ -144,13 +157,24 @@ def comparison_bars(data: ReportData, metric: str, mode: str | None = None, out:
     errs = [s.std if s.std is not None else 0.0 for s in summaries]
     ax.barh(ys, means, xerr=errs, color="#4878a8", ecolor="black", capsize=3)
     for y, s in zip(ys, summaries):
-        ax.annotate(f"n = {s.n}", (s.mean + (s.std or 0.0), y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
-    ax.set_yticks(ys, [l if len(l) < 48 else l[:45] + "…" for l in labels], fontsize=7)
+        ax.annotate(
+            f"n = {s.n}",
+            (s.mean + (s.std or 0.0), y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
+    ax.set_yticks(ys, [t if len(t) < 48 else t[:45] + "…" for t in labels], fontsize=7)
     ax.set_xlabel(f"{metric} (final value; bars: mean, error bars: std over seeds)")
     ax.set_title(f"{metric}: configurations compared ({mode} runs)", fontsize=10)
     fig.tight_layout()
-    payload = {"kind": "comparison", "metric": metric, "mode": mode,
-               "bars": [{"configuration": l, **s.to_dict()} for l, s in zip(labels, summaries)]}
+    payload = {
+        "kind": "comparison",
+        "metric": metric,
+        "mode": mode,
+        "bars": [{"configuration": t, **s.to_dict()} for t, s in zip(labels, summaries)],
+    }
     _save(fig, out, payload)
     return fig, payload
 
@@ -195,7 +219,18 @@ def make_figures(data: ReportData, out_dir: Path | None) -> tuple[list[FigureInf
         parts = payload.get("curves") or payload.get("bars") or []
         sources = sorted({s for p in parts for s in p.get("sources", [])})
         title = f"{metric}: {'learning curve' if kind != 'comparison' else 'configurations compared'} ({mode} runs)"
-        infos.append(FigureInfo(name, kind, metric, mode, title, out, None if out is None else out.with_suffix(".json"),
-                                [p["configuration"] for p in parts], sources))
+        infos.append(
+            FigureInfo(
+                name,
+                kind,
+                metric,
+                mode,
+                title,
+                out,
+                None if out is None else out.with_suffix(".json"),
+                [p["configuration"] for p in parts],
+                sources,
+            )
+        )
         fig.clear()
     return infos, notes

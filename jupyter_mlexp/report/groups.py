@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .errors import BaselineNotFoundError
-from .load import ReportData, RunData
-from .stats import Comparison, Summary, compare, summarize
+from jupyter_mlexp.report.errors import BaselineNotFoundError
+from jupyter_mlexp.report.load import ReportData, RunData
+from jupyter_mlexp.report.stats import Comparison, Summary, compare, summarize
 
 BASELINE_STAGE = "baselines"
 
@@ -69,7 +69,7 @@ def higher_is_better(data: ReportData, metric: str) -> bool:
     if h is not None:
         for text in (h.success, h.failure):
             try:
-                from ..hypothesis import Criterion
+                from jupyter_mlexp.core.hypothesis import Criterion
 
                 c = Criterion.parse(text or "")
             except Exception:
@@ -87,6 +87,7 @@ def rank_key(data: ReportData, metric: str):
         if m is None:
             return (1, 0.0)
         return (0, -m if hib else m)
+
     return key
 
 
@@ -124,12 +125,14 @@ def baseline_group(data: ReportData, mode: str, groups: list[Group] | None = Non
             if not anywhere:
                 raise BaselineNotFoundError(
                     f"no counted run has the baseline parameters {wanted}: name a configuration that ran "
-                    "(see `mlexp runs`)")
+                    "(see `mlexp runs`)"
+                )
             return None, f"the named baseline {wanted} has no counted {mode} runs"
         if len(configs) > 1:
             raise BaselineNotFoundError(
                 f"the baseline {wanted} matches several configurations ({'; '.join(sorted(configs))}): "
-                "name more parameters")
+                "name more parameters"
+            )
         best = max(found, key=lambda g: (g.stage == BASELINE_STAGE, len(g.runs)))
         return best, f"named by the user ({', '.join(f'{k}={v}' for k, v in wanted.items())})"
     candidates = [g for g in groups if g.stage == BASELINE_STAGE]

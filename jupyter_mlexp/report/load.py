@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
-from ..errors import NoHypothesisError, RecordError
-from ..experiment import Experiment, RunInfo
-from ..hypothesis import Hypothesis
+from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
+from jupyter_mlexp.core.experiment import Experiment, RunInfo
+from jupyter_mlexp.core.hypothesis import Hypothesis
 
 NAN = float("nan")
 DEFAULT_CONFIG = "(no parameters)"
@@ -47,6 +47,7 @@ class RunData:
     manifest = property(lambda self: self.info.manifest)
     stage = property(lambda self: self.info.manifest.get("stage") or "(none)")
     seed = property(lambda self: self.info.manifest.get("seed"))
+
     @property
     def params(self) -> dict:
         """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
@@ -180,7 +181,7 @@ class ReportData:
     def logged_metrics(self, runs: Iterable[RunData] | None = None) -> list[str]:
         """Metric names logged by counted runs: hypothesis metrics first, then the rest sorted."""
         names: set[str] = set()
-        for r in (self.counted if runs is None else runs):
+        for r in self.counted if runs is None else runs:
             names.update(r.finals)
         first = [m for m in (self.hypothesis.metrics if self.hypothesis else []) if m in names]
         return first + sorted(names - set(first))
@@ -213,7 +214,7 @@ def parse_baseline(text: str | dict | None) -> dict | None:
     """``KEY=VALUE,...`` (values as Python literals, else strings) to a dict."""
     if text is None or isinstance(text, dict):
         return text
-    from ..quickrun import parse_overrides
+    from jupyter_mlexp.core.quickrun import parse_overrides
 
     items = [p.strip() for p in text.split(",") if p.strip()]
     if not items:
@@ -223,7 +224,7 @@ def parse_baseline(text: str | dict | None) -> dict | None:
 
 def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> ReportData:
     """Read the whole record of ``exp`` (runs of every status, ignored ones marked)."""
-    from ..lessons import read_lessons
+    from jupyter_mlexp.core.lessons import read_lessons
 
     exp.require()
     try:
@@ -233,12 +234,17 @@ def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> Repo
     runs = [load_run(info, exp.path) for info in exp.runs(include_ignored=True)]
     journal = exp.journal()
     ignored, ignored_warnings = exp.ignored()
-    lessons = [l for l in read_lessons(exp.base.parent) if l.experiment == exp.name]
+    lessons = [x for x in read_lessons(exp.base.parent) if x.experiment == exp.name]
     return ReportData(
-        experiment=exp, hypothesis=hyp, runs=runs,
+        experiment=exp,
+        hypothesis=hyp,
+        runs=runs,
         history=read_history(exp.log_jsonl, exp.path),
-        journal=journal.entries, journal_warnings=journal.warnings,
-        ignored=ignored, ignored_warnings=ignored_warnings, lessons=lessons,
+        journal=journal.entries,
+        journal_warnings=journal.warnings,
+        ignored=ignored,
+        ignored_warnings=ignored_warnings,
+        lessons=lessons,
         baseline_params=parse_baseline(baseline),
     )
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
-from ..journal import TAGS
-from .figures import FigureInfo
-from .groups import baseline_group, best_group, label, mode_groups, total_duration
-from .load import ReportData
-from .stats import fmt_summary
-from .tables import cite, comparison_table, md_table, methods_table, results_tables
-from .verdict import Verdict
+from jupyter_mlexp.core.journal import TAGS
+from jupyter_mlexp.report.figures import FigureInfo
+from jupyter_mlexp.report.groups import baseline_group, best_group, label, mode_groups, total_duration
+from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.stats import fmt_summary
+from jupyter_mlexp.report.tables import cite, comparison_table, md_table, methods_table, results_tables
+from jupyter_mlexp.report.verdict import Verdict
 
 FINISHED_BAD = ("failed", "timeout")
 UNFINISHED = ("interrupted", "running", "stale", "corrupt", "unknown")
@@ -44,6 +44,7 @@ def _when(ts: str | None):
 
 # -- sections ----------------------------------------------------------------------------------
 
+
 def abstract(data: ReportData, verdict: Verdict) -> str:
     h = data.hypothesis
     lines = ["## Abstract", ""]
@@ -57,12 +58,15 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
     seeds = sorted({r.seed for r in counted}, key=str)
     configs = {r.config for r in counted}
     bad = sum(r.status in FINISHED_BAD for r in used)
-    lines += ["", (
-        f"**Runs:** {by_mode.get('quick', 0)} quick and {by_mode.get('full', 0)} full runs "
-        f"({len(counted)} completed and counted, {bad} failed or timed out, "
-        f"{sum(r.ignored for r in data.runs)} ignored); {len(configs)} configuration{'s' if len(configs) != 1 else ''} "
-        f"over seeds {', '.join(map(str, seeds)) or '—'} (source: the `run.json` of each run folder under `quick/` and `full/`)."
-    )]
+    lines += [
+        "",
+        (
+            f"**Runs:** {by_mode.get('quick', 0)} quick and {by_mode.get('full', 0)} full runs "
+            f"({len(counted)} completed and counted, {bad} failed or timed out, "
+            f"{sum(r.ignored for r in data.runs)} ignored); {len(configs)} configuration{'s' if len(configs) != 1 else ''} "
+            f"over seeds {', '.join(map(str, seeds)) or '—'} (source: the `run.json` of each run folder under `quick/` and `full/`)."
+        ),
+    ]
     if h is not None and counted:
         mode = data.main_mode
         groups = mode_groups(data, mode)
@@ -79,8 +83,11 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
         else:
             lines += ["", f"**Headline:** the primary metric `{primary}` was not measured by any counted {mode} run."]
     if used:
-        lines += ["", f"**Total run time:** {total_duration(used):.1f} s over {len(used)} runs that are not ignored "
-                      "(source: `duration_s` in each run's `run.json`)."]
+        lines += [
+            "",
+            f"**Total run time:** {total_duration(used):.1f} s over {len(used)} runs that are not ignored "
+            "(source: `duration_s` in each run's `run.json`).",
+        ]
     verdict_line = f"**Verdict: {verdict.outcome}** — {verdict.reason}"
     if verdict.sources:
         verdict_line += f" ({cite(verdict.sources)})"
@@ -94,8 +101,10 @@ def introduction(data: ReportData, run_started: list) -> str:
     if h is None:
         return "\n".join(lines + ["No hypothesis registered: nothing was claimed before the runs."])
     lines += [
-        f"The hypothesis, as registered (version {h.version}, {h.last_updated}; source: `idea.json`):", "",
-        _quote(h.statement), "",
+        f"The hypothesis, as registered (version {h.version}, {h.last_updated}; source: `idea.json`):",
+        "",
+        _quote(h.statement),
+        "",
         f"- **Success criterion:** `{h.success}`",
         f"- **Failure criterion:** `{h.failure}`" if h.failure else "- **Failure criterion:** not given",
         f"- **Metrics:** {', '.join(h.metrics)} (primary: `{h.primary_metric}`)",
@@ -120,35 +129,48 @@ def introduction(data: ReportData, run_started: list) -> str:
         text += f" (source: `{c.source}`)"
         lines.append(text)
         when = _when(ev.get("time"))
-        if (first_run is not None and when is not None and ev.get("event") == "idea_updated"
-                and any(str(x).startswith(("success", "failure")) for x in changes)):
+        if (
+            first_run is not None
+            and when is not None
+            and ev.get("event") == "idea_updated"
+            and any(str(x).startswith(("success", "failure")) for x in changes)
+        ):
             try:
                 late = when > first_run
             except TypeError:
                 late = False
             if late:
                 n = sum(1 for t in run_started if t is not None and t < when)
-                lines.append(f"  - ⚠ **the criterion changed after {n} run(s) had started**: "
-                             "the verdict below uses the current criterion; judge the change yourself.")
+                lines.append(
+                    f"  - ⚠ **the criterion changed after {n} run(s) had started**: "
+                    "the verdict below uses the current criterion; judge the change yourself."
+                )
     lines += ["", "Full text of every version: `idea_evolution.md`."]
     return "\n".join(lines)
 
 
 def methods(data: ReportData) -> str:
-    lines = ["## Methods", "",
-             "Each configuration is a run's parameters without the seed; its runs over seeds are aggregated. "
-             "Statistics use completed runs that are not ignored. Per configuration, from each run's `run.json`:", "",
-             methods_table(data)]
+    lines = [
+        "## Methods",
+        "",
+        "Each configuration is a run's parameters without the seed; its runs over seeds are aggregated. "
+        "Statistics use completed runs that are not ignored. Per configuration, from each run's `run.json`:",
+        "",
+        methods_table(data),
+    ]
     return "\n".join(lines)
 
 
 def results_intro(data: ReportData) -> str:
-    return "\n".join([
-        "## Results", "",
-        "Each configuration's metrics as mean ± std over seeds (sample std; n = seeds). A metric's value for a run is "
-        "the last value it logged in `metrics.jsonl`; NaN/inf values are excluded and counted. Quick and full runs "
-        "are kept apart. Ignored, failed and unfinished runs enter no statistic and no figure.",
-    ])
+    return "\n".join(
+        [
+            "## Results",
+            "",
+            "Each configuration's metrics as mean ± std over seeds (sample std; n = seeds). A metric's value for a run is "
+            "the last value it logged in `metrics.jsonl`; NaN/inf values are excluded and counted. Quick and full runs "
+            "are kept apart. Ignored, failed and unfinished runs enter no statistic and no figure.",
+        ]
+    )
 
 
 def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
@@ -173,7 +195,10 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
         lines.append("")
     untagged = sum(1 for e in data.journal if not e.tags)
     if untagged:
-        lines += [f"{untagged} untagged journal entr{'y' if untagged == 1 else 'ies'} not listed (see `JOURNAL.md`).", ""]
+        lines += [
+            f"{untagged} untagged journal entr{'y' if untagged == 1 else 'ies'} not listed (see `JOURNAL.md`).",
+            "",
+        ]
     if not data.journal:
         lines += ["The journal is empty.", ""]
     elif not any_entry and not untagged:
@@ -187,10 +212,23 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
         reason = f"{err.get('name', '')}: {err.get('message', '')}".strip(": ") if err else ""
         if r.status == "timeout" and not reason:
             reason = f"time budget of {r.manifest.get('budget_s')} s spent"
-        rows.append([r.run_id, r.mode, r.config, r.seed, r.status, _one_line(reason or "(no reason recorded)", 200),
-                     f"`{r.manifest_file}`"])
-    lines += [md_table(["run", "mode", "configuration", "seed", "status", "reason", "source"], rows)
-              if rows else "None: every run that is not ignored finished.", ""]
+        rows.append(
+            [
+                r.run_id,
+                r.mode,
+                r.config,
+                r.seed,
+                r.status,
+                _one_line(reason or "(no reason recorded)", 200),
+                f"`{r.manifest_file}`",
+            ]
+        )
+    lines += [
+        md_table(["run", "mode", "configuration", "seed", "status", "reason", "source"], rows)
+        if rows
+        else "None: every run that is not ignored finished.",
+        "",
+    ]
     other = [r for r in data.runs if r.status in UNFINISHED and not r.ignored]
     if other:
         lines += ["Runs that did not finish (not counted):", ""]
@@ -200,7 +238,11 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
     lines += ["### Ignored runs", "", "Excluded from every statistic and figure above."]
     rows = []
     for ig in data.ignored:
-        src = f"IGNORED_RUNS.md:{ig.line}" if ig.line else (f"{ig.source}/" if ig.source != "IGNORED_RUNS.md" else ig.source)
+        src = (
+            f"IGNORED_RUNS.md:{ig.line}"
+            if ig.line
+            else (f"{ig.source}/" if ig.source != "IGNORED_RUNS.md" else ig.source)
+        )
         rows.append([ig.run_id, ig.reason, f"`{src}`"])
     lines += ["", md_table(["run", "reason", "source"], rows) if rows else "No run is ignored.", ""]
     if data.ignored_warnings:
@@ -223,24 +265,34 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
 
     lines += ["", "### Lessons", ""]
     if data.lessons:
-        lines += [f"- `{lessons_rel}:{l.line}` ({l.timestamp}{', run ' + l.run_id if l.run_id else ''}): {_one_line(l.text)}"
-                  for l in data.lessons]
+        lines += [
+            f"- `{lessons_rel}:{x.line}` ({x.timestamp}{', run ' + x.run_id if x.run_id else ''}): {_one_line(x.text)}"
+            for x in data.lessons
+        ]
     else:
         lines.append(f"No lesson recorded for this experiment in `{lessons_rel}`.")
     return "\n".join(lines)
 
 
 def conclusion(data: ReportData, verdict: Verdict) -> str:
-    lines = ["## Conclusion", "",
-             f"**The hypothesis is {verdict.outcome}.**" if verdict.outcome != "inconclusive"
-             else "**The result is inconclusive.**", "",
-             f"Judged against the success criterion registered before the runs (`{verdict.criterion}`, source: `idea.json`) "
-             f"on the counted {verdict.mode} runs: {verdict.reason}."]
+    lines = [
+        "## Conclusion",
+        "",
+        f"**The hypothesis is {verdict.outcome}.**"
+        if verdict.outcome != "inconclusive"
+        else "**The result is inconclusive.**",
+        "",
+        f"Judged against the success criterion registered before the runs (`{verdict.criterion}`, source: `idea.json`) "
+        f"on the counted {verdict.mode} runs: {verdict.reason}.",
+    ]
     if verdict.sources:
         lines += ["", cite(verdict.sources) + "."]
-    lines += ["", "This verdict is computed by `jupyter_mlexp.report.verdict.judge` "
-              "(supported / not supported / inconclusive: too few seeds, overlapping spread, criterion not measured); "
-              "it is not written by hand. The code cell below recomputes it."]
+    lines += [
+        "",
+        "This verdict is computed by `jupyter_mlexp.report.verdict.judge` "
+        "(supported / not supported / inconclusive: too few seeds, overlapping spread, criterion not measured); "
+        "it is not written by hand. The code cell below recomputes it.",
+    ]
     completed = [e for e in data.journal if "COMPLETED" in e.tags]
     if completed:
         e = completed[-1]
@@ -250,30 +302,37 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
 
 # -- the notebook ------------------------------------------------------------------------------
 
+
 def _setup_code(data: ReportData) -> str:
     exp = data.experiment
-    return "\n".join([
-        "# Re-run this notebook to recompute its tables, figures and verdict from the run files.",
-        "from pathlib import Path",
-        "from IPython.display import Image, Markdown, display",
-        "from jupyter_mlexp import Experiment",
-        "from jupyter_mlexp.report import figures, load, tables",
-        "from jupyter_mlexp.report.verdict import judge",
-        "",
-        "here = Path.cwd()",
-        f"EXPERIMENT_DIR = here if (here / 'idea.json').exists() else Path({str(exp.path)!r})",
-        "exp = Experiment(EXPERIMENT_DIR.name, root=EXPERIMENT_DIR.parent.parent)",
-        f"data = load.load_experiment(exp, baseline={data.baseline_params!r})",
-    ])
+    return "\n".join(
+        [
+            "# Re-run this notebook to recompute its tables, figures and verdict from the run files.",
+            "from pathlib import Path",
+            "from IPython.display import Image, Markdown, display",
+            "from jupyter_mlexp import Experiment",
+            "from jupyter_mlexp.report import figures, load, tables",
+            "from jupyter_mlexp.report.verdict import judge",
+            "",
+            "here = Path.cwd()",
+            f"EXPERIMENT_DIR = here if (here / 'idea.json').exists() else Path({str(exp.path)!r})",
+            "exp = Experiment(EXPERIMENT_DIR.name, root=EXPERIMENT_DIR.parent.parent)",
+            f"data = load.load_experiment(exp, baseline={data.baseline_params!r})",
+        ]
+    )
 
 
 def _figure_cell(fig: FigureInfo, number: int, report_dir: Path):
     rel = fig.path.relative_to(report_dir).as_posix()
     data_rel = fig.data_path.relative_to(report_dir).as_posix()
-    src = "; ".join(f"`{s}`" for s in fig.sources[:12]) + (f"; … {len(fig.sources) - 12} more" if len(fig.sources) > 12 else "")
-    text = (f"**Figure {number}.** {fig.title}: {', '.join(f'`{c}`' for c in fig.configurations[:MAX_NAMES])}"
-            f"{' …' if len(fig.configurations) > MAX_NAMES else ''}. File `{rel}`; plotted numbers `{data_rel}`; "
-            f"source: {src}.\n\n![{fig.name}](attachment:{fig.path.name})")
+    src = "; ".join(f"`{s}`" for s in fig.sources[:12]) + (
+        f"; … {len(fig.sources) - 12} more" if len(fig.sources) > 12 else ""
+    )
+    text = (
+        f"**Figure {number}.** {fig.title}: {', '.join(f'`{c}`' for c in fig.configurations[:MAX_NAMES])}"
+        f"{' …' if len(fig.configurations) > MAX_NAMES else ''}. File `{rel}`; plotted numbers `{data_rel}`; "
+        f"source: {src}.\n\n![{fig.name}](attachment:{fig.path.name})"
+    )
     cell = v4.new_markdown_cell(text)
     cell["attachments"] = {fig.path.name: {"image/webp": base64.b64encode(fig.path.read_bytes()).decode("ascii")}}
     return cell
@@ -282,16 +341,24 @@ def _figure_cell(fig: FigureInfo, number: int, report_dir: Path):
 MAX_NAMES = 12
 
 
-def build(data: ReportData, verdict: Verdict, figs: list[FigureInfo], fig_notes: list[str],
-          summary_paths: dict, report_dir: Path) -> nbformat.NotebookNode:
+def build(
+    data: ReportData,
+    verdict: Verdict,
+    figs: list[FigureInfo],
+    fig_notes: list[str],
+    summary_paths: dict,
+    report_dir: Path,
+) -> nbformat.NotebookNode:
     """The report notebook, validated."""
     exp = data.experiment
     skipped = data.skipped_lines()
     lessons_rel = "../lessons.md"
     cells = []
     md, code = v4.new_markdown_cell, v4.new_code_cell
-    title = f"# Report: {exp.name}\n\nBuilt by `mlexp report` from the files in `experiments/{exp.name}/` only; " \
-            "each number names the file it was read from (paths relative to this notebook)."
+    title = (
+        f"# Report: {exp.name}\n\nBuilt by `mlexp report` from the files in `experiments/{exp.name}/` only; "
+        "each number names the file it was read from (paths relative to this notebook)."
+    )
     if skipped:
         title += f"\n\n⚠ {len(skipped)} corrupt metrics line(s) were skipped: see Discussion › Data quality."
     cells += [md(title), code(_setup_code(data))]
@@ -308,32 +375,51 @@ def build(data: ReportData, verdict: Verdict, figs: list[FigureInfo], fig_notes:
     for title_, table in tables_:
         cells.append(md(f"### {title_}\n\n{table}"))
     if tables_:
-        cells.append(code("for title, table in tables.results_tables(data):\n    display(Markdown(f'### {title}\\n\\n{table}'))"))
+        cells.append(
+            code("for title, table in tables.results_tables(data):\n    display(Markdown(f'### {title}\\n\\n{table}'))")
+        )
     modes = [m for m in ("quick", "full") if any(r.mode == m for r in data.counted)]
     for mode in modes:
         note, table = comparison_table(data, mode)
         cells.append(md(f"### Comparison against the baseline ({mode} runs)\n\n{note}\n\n{table}".rstrip()))
-        cells.append(code(f"note, table = tables.comparison_table(data, {mode!r})\ndisplay(Markdown(note + '\\n\\n' + table))"))
+        cells.append(
+            code(f"note, table = tables.comparison_table(data, {mode!r})\ndisplay(Markdown(note + '\\n\\n' + table))")
+        )
     if figs or fig_notes:
         cells.append(md("### Figures\n\n" + "\n".join(f"- No figure: {n}" for n in fig_notes)))
     for i, fig in enumerate(figs, 1):
         cells.append(_figure_cell(fig, i, report_dir))
     if figs:
-        cells.append(code("infos, notes = figures.make_figures(data, EXPERIMENT_DIR / 'figures')\n"
-                          "for info in infos:\n    display(Image(filename=str(info.path)))\n"
-                          "for note in notes:\n    print('No figure:', note)"))
+        cells.append(
+            code(
+                "infos, notes = figures.make_figures(data, EXPERIMENT_DIR / 'figures')\n"
+                "for info in infos:\n    display(Image(filename=str(info.path)))\n"
+                "for note in notes:\n    print('No figure:', note)"
+            )
+        )
     if summary_paths:
-        cells.append(md("Stage summaries beside this report, each field computed from the runs: "
-                        + ", ".join(f"`{p.relative_to(report_dir).as_posix()}`" for p in summary_paths.values()) + "."))
+        cells.append(
+            md(
+                "Stage summaries beside this report, each field computed from the runs: "
+                + ", ".join(f"`{p.relative_to(report_dir).as_posix()}`" for p in summary_paths.values())
+                + "."
+            )
+        )
     cells.append(md(discussion(data, skipped, lessons_rel)))
     cells.append(md(conclusion(data, verdict)))
     cells.append(code("v = judge(data)\nprint(f'{v.outcome}: {v.reason}')"))
-    nb = v4.new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"},
-        "mlexp": {"experiment": exp.name, "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
-                  "verdict": verdict.outcome,
-                  "hypothesis_version": data.hypothesis.version if data.hypothesis else None},
-    })
+    nb = v4.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+            "mlexp": {
+                "experiment": exp.name,
+                "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "verdict": verdict.outcome,
+                "hypothesis_version": data.hypothesis.version if data.hypothesis else None,
+            },
+        },
+    )
     nbformat.validate(nb)
     return nb

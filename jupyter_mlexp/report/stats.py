@@ -8,8 +8,8 @@ from a single seed has no spread: it is shown as ``n = 1``, never as ``± 0``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from scipy import special
@@ -33,9 +33,15 @@ class Summary:
     missing: int = 0  # runs of the group that never logged the metric
 
     def to_dict(self) -> dict:
-        return {"mean": self.mean, "std": self.std, "n": self.n, "values": self.values,
-                "nonfinite_excluded": self.nonfinite, "runs_missing_metric": self.missing,
-                "sources": self.sources}
+        return {
+            "mean": self.mean,
+            "std": self.std,
+            "n": self.n,
+            "values": self.values,
+            "nonfinite_excluded": self.nonfinite,
+            "runs_missing_metric": self.missing,
+            "sources": self.sources,
+        }
 
 
 def summarize(values: Sequence[float], sources: Sequence[str] = (), missing: int = 0) -> Summary:
@@ -115,8 +121,9 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Welch | None:
     return Welch(t, df, min(1.0, p))
 
 
-def bootstrap_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95,
-                 resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float] | None:
+def bootstrap_ci(
+    a: Sequence[float], b: Sequence[float], level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> tuple[float, float] | None:
     """Percentile bootstrap CI of ``mean(a) - mean(b)`` (seeded: the report is reproducible)."""
     if len(a) < 2 or len(b) < 2:
         return None
@@ -175,20 +182,35 @@ class Comparison:
     @property
     def significant(self) -> bool:
         """Welch p < 0.05 and the bootstrap CI excludes 0."""
-        return (self.welch is not None and self.welch.p == self.welch.p and self.welch.p < 0.05
-                and self.ci is not None and (self.ci[0] > 0 or self.ci[1] < 0))
+        return (
+            self.welch is not None
+            and self.welch.p == self.welch.p
+            and self.welch.p < 0.05
+            and self.ci is not None
+            and (self.ci[0] > 0 or self.ci[1] < 0)
+        )
 
     def to_dict(self) -> dict:
         return {
-            "metric": self.metric, "configuration": self.config, "baseline": self.baseline,
-            "mean": self.a.mean, "std": self.a.std, "n": self.a.n,
-            "baseline_mean": self.b.mean, "baseline_std": self.b.std, "baseline_n": self.b.n,
+            "metric": self.metric,
+            "configuration": self.config,
+            "baseline": self.baseline,
+            "mean": self.a.mean,
+            "std": self.a.std,
+            "n": self.a.n,
+            "baseline_mean": self.b.mean,
+            "baseline_std": self.b.std,
+            "baseline_n": self.b.n,
             "delta": self.delta,
             "welch": None if self.welch is None else self.welch.to_dict(),
             "bootstrap_ci95": None if self.ci is None else list(self.ci),
-            "bootstrap": TEST_BOOTSTRAP, "effect_size": EFFECT_SIZE, "hedges_g": self.g,
-            "significant": self.significant, "note": self.note,
-            "sources": self.a.sources, "baseline_sources": self.b.sources,
+            "bootstrap": TEST_BOOTSTRAP,
+            "effect_size": EFFECT_SIZE,
+            "hedges_g": self.g,
+            "significant": self.significant,
+            "note": self.note,
+            "sources": self.a.sources,
+            "baseline_sources": self.b.sources,
         }
 
 
@@ -197,8 +219,18 @@ def compare(metric: str, config: str, a: Summary, baseline: str, b: Summary) -> 
     note = ""
     if a.n < 2 or b.n < 2:
         note = f"too few seeds for a test (n = {a.n} vs n = {b.n}; need ≥ 2 each)"
-    return Comparison(metric, config, baseline, a, b, delta, welch(a.values, b.values),
-                      bootstrap_ci(a.values, b.values), hedges_g(a.values, b.values), note)
+    return Comparison(
+        metric,
+        config,
+        baseline,
+        a,
+        b,
+        delta,
+        welch(a.values, b.values),
+        bootstrap_ci(a.values, b.values),
+        hedges_g(a.values, b.values),
+        note,
+    )
 
 
 def fmt_comparison_row(c: Comparison) -> list[str]:

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .output import write_json
-from .groups import BASELINE_STAGE, Group, baseline_group, best_group, comparisons, label, mode_groups
-from .load import ReportData
-from .verdict import Verdict
+from jupyter_mlexp.report.groups import (
+    BASELINE_STAGE,
+    Group,
+    baseline_group,
+    best_group,
+    comparisons,
+    label,
+    mode_groups,
+)
+from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.output import write_json
+from jupyter_mlexp.report.verdict import Verdict
 
 ABLATION_STAGE = "ablations"
 
@@ -28,11 +36,21 @@ def baseline_summary(data: ReportData) -> dict:
     primary = data.hypothesis.primary_metric if data.hypothesis else None
     best = best_group(data, groups, primary) if primary else None
     return {
-        "stage": BASELINE_STAGE, "mode": mode, "primary_metric": primary,
-        "methods": {g.config: {"params": g.params, "seeds": g.seeds, "runs": [r.rel for r in g.runs],
-                               "metrics": _metrics_table(data, g)} for g in groups},
-        "best_method": None if best is None else {
-            "configuration": best.config, "metric": primary, **best.summary(primary).to_dict()},
+        "stage": BASELINE_STAGE,
+        "mode": mode,
+        "primary_metric": primary,
+        "methods": {
+            g.config: {
+                "params": g.params,
+                "seeds": g.seeds,
+                "runs": [r.rel for r in g.runs],
+                "metrics": _metrics_table(data, g),
+            }
+            for g in groups
+        },
+        "best_method": None
+        if best is None
+        else {"configuration": best.config, "metric": primary, **best.summary(primary).to_dict()},
         "note": None if groups else f"no counted {mode} runs in stage `{BASELINE_STAGE}`",
     }
 
@@ -47,25 +65,50 @@ def research_summary(data: ReportData, verdict: Verdict) -> dict:
     findings = []
     if best is not None:
         s = best.summary(primary)
-        findings.append({"finding": "best configuration", "configuration": label(best), "metric": primary,
-                         "mean": s.mean, "std": s.std, "n": s.n, "sources": s.sources})
+        findings.append(
+            {
+                "finding": "best configuration",
+                "configuration": label(best),
+                "metric": primary,
+                "mean": s.mean,
+                "std": s.std,
+                "n": s.n,
+                "sources": s.sources,
+            }
+        )
     if base is not None and primary:
         s = base.summary(primary)
-        findings.append({"finding": "baseline", "configuration": label(base), "chosen_as": how, "metric": primary,
-                         "mean": s.mean, "std": s.std, "n": s.n, "sources": s.sources})
+        findings.append(
+            {
+                "finding": "baseline",
+                "configuration": label(base),
+                "chosen_as": how,
+                "metric": primary,
+                "mean": s.mean,
+                "std": s.std,
+                "n": s.n,
+                "sources": s.sources,
+            }
+        )
     sig = [t for t in tests if t["significant"]]
-    findings.append({"finding": "configurations different from the baseline beyond seed noise",
-                     "count": len(sig), "of": len(tests)})
+    findings.append(
+        {"finding": "configurations different from the baseline beyond seed noise", "count": len(sig), "of": len(tests)}
+    )
     return {
         "hypothesis_version": data.hypothesis.version if data.hypothesis else None,
-        "mode": mode, "primary_metric": primary,
-        "runs": {"total": len(data.runs), "counted": len(data.counted),
-                 "ignored": sum(r.ignored for r in data.runs),
-                 "failed": sum(r.status == "failed" for r in data.runs),
-                 "timeout": sum(r.status == "timeout" for r in data.runs)},
+        "mode": mode,
+        "primary_metric": primary,
+        "runs": {
+            "total": len(data.runs),
+            "counted": len(data.counted),
+            "ignored": sum(r.ignored for r in data.runs),
+            "failed": sum(r.status == "failed" for r in data.runs),
+            "timeout": sum(r.status == "timeout" for r in data.runs),
+        },
         "key_findings": findings,
-        "best_configuration": None if best is None else {"configuration": best.config, "stage": best.stage,
-                                                          "params": best.params, "seeds": best.seeds},
+        "best_configuration": None
+        if best is None
+        else {"configuration": best.config, "stage": best.stage, "params": best.params, "seeds": best.seeds},
         "statistical_tests": tests,
         "verdict": verdict.to_dict(),
     }
@@ -101,12 +144,20 @@ def ablation_summary(data: ReportData) -> dict:
                 effects[m] = {"delta": None, "sign": None, "note": "not measured on both sides"}
                 continue
             d = a.mean - b.mean
-            effects[m] = {"delta": d, "sign": "+" if d > 0 else "-" if d < 0 else "0",
-                          "mean": a.mean, "n": a.n, "reference_mean": b.mean, "reference_n": b.n,
-                          "sources": a.sources, "reference_sources": b.sources}
+            effects[m] = {
+                "delta": d,
+                "sign": "+" if d > 0 else "-" if d < 0 else "0",
+                "mean": a.mean,
+                "n": a.n,
+                "reference_mean": b.mean,
+                "reference_n": b.n,
+                "sources": a.sources,
+                "reference_sources": b.sources,
+            }
         out.append({"configuration": g.config, "changed": _changed(ref.params, g.params), "effects": effects})
     return {
-        "stage": ABLATION_STAGE, "mode": mode,
+        "stage": ABLATION_STAGE,
+        "mode": mode,
         "reference": None if ref is None else {"configuration": label(ref), "chosen_as": ref_how},
         "ablations": out,
         "note": None if ablations else f"no counted {mode} runs in stage `{ABLATION_STAGE}`",
@@ -115,9 +166,11 @@ def ablation_summary(data: ReportData) -> dict:
 
 def write_summaries(data: ReportData, verdict: Verdict, folder: Path) -> dict[str, Path]:
     paths = {}
-    for name, payload in (("baseline_summary.json", baseline_summary(data)),
-                          ("research_summary.json", research_summary(data, verdict)),
-                          ("ablation_summary.json", ablation_summary(data))):
+    for name, payload in (
+        ("baseline_summary.json", baseline_summary(data)),
+        ("research_summary.json", research_summary(data, verdict)),
+        ("ablation_summary.json", ablation_summary(data)),
+    ):
         path = Path(folder) / name
         write_json(path, payload)
         paths[name] = path

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .groups import Group, baseline_group, comparisons, counted_groups, group_runs, label, mode_groups
-from .load import ReportData, RunData
-from .stats import EFFECT_SIZE, TEST_BOOTSTRAP, TEST_WELCH, fmt_comparison_row, fmt_summary
+from jupyter_mlexp.report.groups import (
+    Group,
+    baseline_group,
+    comparisons,
+    counted_groups,
+    group_runs,
+    label,
+    mode_groups,
+)
+from jupyter_mlexp.report.load import ReportData, RunData
+from jupyter_mlexp.report.stats import EFFECT_SIZE, TEST_BOOTSTRAP, TEST_WELCH, fmt_comparison_row, fmt_summary
 
 
 def esc(value) -> str:
@@ -47,8 +55,14 @@ def results_tables(data: ReportData) -> list[tuple[str, str]]:
         header = ["configuration", "seeds", *metrics, "sources (final value of each metric: last line logged)"]
         rows = []
         for g in groups:
-            rows.append([g.config, ", ".join(map(str, g.seeds)), *(fmt_summary(g.summary(m)) for m in metrics),
-                         "; ".join(f"`{f}`" for f in _files(g.runs))])
+            rows.append(
+                [
+                    g.config,
+                    ", ".join(map(str, g.seeds)),
+                    *(fmt_summary(g.summary(m)) for m in metrics),
+                    "; ".join(f"`{f}`" for f in _files(g.runs)),
+                ]
+            )
         out.append((f"Stage `{stage}`, {mode} runs", md_table(header, rows)))
     return out
 
@@ -63,15 +77,32 @@ def comparison_table(data: ReportData, mode: str, metric: str | None = None) -> 
     if base is None:
         return f"no baseline for the {mode} runs: {how}", ""
     b = base.summary(metric)
-    note = (f"Baseline ({mode}): `{label(base)}` — {how}; {metric} = {fmt_summary(b)} ({cite(b.sources)}). "
-            f"Test: {TEST_WELCH}; interval: {TEST_BOOTSTRAP} (2,000 resamples, seed 0); effect size: {EFFECT_SIZE}. "
-            "Δ = configuration − baseline.")
+    note = (
+        f"Baseline ({mode}): `{label(base)}` — {how}; {metric} = {fmt_summary(b)} ({cite(b.sources)}). "
+        f"Test: {TEST_WELCH}; interval: {TEST_BOOTSTRAP} (2,000 resamples, seed 0); effect size: {EFFECT_SIZE}. "
+        "Δ = configuration − baseline."
+    )
     rows = []
     for c in comparisons(groups, base, metric, data.cache):
-        rows.append([c.config, fmt_summary(c.a), *fmt_comparison_row(c),
-                     "yes" if c.significant else "no", "; ".join(f"`{s}`" for s in c.a.sources)])
-    header = ["configuration", metric, "Δ mean", TEST_WELCH, "bootstrap 95% CI of Δ", EFFECT_SIZE,
-              "beyond seed noise", "sources"]
+        rows.append(
+            [
+                c.config,
+                fmt_summary(c.a),
+                *fmt_comparison_row(c),
+                "yes" if c.significant else "no",
+                "; ".join(f"`{s}`" for s in c.a.sources),
+            ]
+        )
+    header = [
+        "configuration",
+        metric,
+        "Δ mean",
+        TEST_WELCH,
+        "bootstrap 95% CI of Δ",
+        EFFECT_SIZE,
+        "beyond seed noise",
+        "sources",
+    ]
     return note, md_table(header, rows)
 
 
@@ -87,8 +118,11 @@ def _env(m: dict) -> str:
     pk = e.get("packages") or {}
     keys = [k for k in ("numpy", "torch", "scikit-learn", "jupyter-mlexp") if k in pk]
     pkgs = ", ".join(f"{k} {pk[k]}" for k in keys)
-    return f"Python {e.get('python', '?')} · {e.get('platform', '?')}" + (f" · {pkgs}" if pkgs else "") + (
-        f" · GPU {', '.join(e['gpu'])}" if e.get("gpu") else "")
+    return (
+        f"Python {e.get('python', '?')} · {e.get('platform', '?')}"
+        + (f" · {pkgs}" if pkgs else "")
+        + (f" · GPU {', '.join(e['gpu'])}" if e.get("gpu") else "")
+    )
 
 
 def _git(m: dict) -> str:
@@ -126,16 +160,34 @@ def methods_table(data: ReportData) -> str:
         for g in groups:
             ms = [r.manifest for r in g.runs]
             statuses = Counter(r.status for r in g.runs)
-            rows.append([
-                g.config, stage, mode, ", ".join(map(str, g.seeds)),
-                ", ".join(f"{n} {s}" for s, n in statuses.items()),
-                _distinct(m.get("budget_s") for m in ms),
-                _distinct(_git(m) for m in ms), _distinct(_env(m) for m in ms), _distinct(_data(m) for m in ms),
-                _distinct(_command(m) for m in ms),
-                "; ".join(f"`{r.manifest_file}`" for r in g.runs),
-            ])
-    header = ["configuration", "stage", "mode", "seeds", "runs", "budget (s)", "git commit", "environment",
-              "data (sha256)", "command / notebook", "manifests"]
+            rows.append(
+                [
+                    g.config,
+                    stage,
+                    mode,
+                    ", ".join(map(str, g.seeds)),
+                    ", ".join(f"{n} {s}" for s, n in statuses.items()),
+                    _distinct(m.get("budget_s") for m in ms),
+                    _distinct(_git(m) for m in ms),
+                    _distinct(_env(m) for m in ms),
+                    _distinct(_data(m) for m in ms),
+                    _distinct(_command(m) for m in ms),
+                    "; ".join(f"`{r.manifest_file}`" for r in g.runs),
+                ]
+            )
+    header = [
+        "configuration",
+        "stage",
+        "mode",
+        "seeds",
+        "runs",
+        "budget (s)",
+        "git commit",
+        "environment",
+        "data (sha256)",
+        "command / notebook",
+        "manifests",
+    ]
     return md_table(header, rows)
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..hypothesis import Criterion
-from .groups import BASELINE_STAGE, Group, baseline_group, best_group, compare, label, mode_groups
-from .load import ReportData
-from .stats import Comparison, Summary, fmt_number, fmt_summary
+from jupyter_mlexp.core.hypothesis import Criterion
+from jupyter_mlexp.report.groups import BASELINE_STAGE, Group, baseline_group, best_group, compare, label, mode_groups
+from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.stats import Comparison, Summary, fmt_number, fmt_summary
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 MIN_SEEDS = 3
@@ -38,7 +38,10 @@ class Verdict:
 
     def to_dict(self) -> dict:
         return {
-            "verdict": self.outcome, "reason": self.reason, "criterion": self.criterion, "mode": self.mode,
+            "verdict": self.outcome,
+            "reason": self.reason,
+            "criterion": self.criterion,
+            "mode": self.mode,
             "configuration": None if self.group is None else label(self.group),
             "summary": None if self.summary is None else self.summary.to_dict(),
             "baseline": None if self.baseline is None else label(self.baseline),
@@ -75,8 +78,13 @@ def judge(data: ReportData, min_seeds: int = MIN_SEEDS) -> Verdict:
     if cand is None:
         cand, base = best_group(data, groups, crit.metric), None
     if cand is None:
-        return Verdict(INCONCLUSIVE, f"criterion not measured: no counted {mode} run logged a finite "
-                                     f"`{crit.metric}`{caveat}", str(crit), mode, baseline=base)
+        return Verdict(
+            INCONCLUSIVE,
+            f"criterion not measured: no counted {mode} run logged a finite `{crit.metric}`{caveat}",
+            str(crit),
+            mode,
+            baseline=base,
+        )
     s = cand.summary(crit.metric)
     v = Verdict(INCONCLUSIVE, "", str(crit), mode, cand, s, base)
     where = f"best configuration `{label(cand)}`: {crit.metric} = {fmt_summary(s)}"
@@ -86,7 +94,10 @@ def judge(data: ReportData, min_seeds: int = MIN_SEEDS) -> Verdict:
     lo, hi = _spread_holds(crit, s)
     span = f"[{fmt_number(s.mean - s.std)}, {fmt_number(s.mean + s.std)}]"
     if fail is not None and fail.metric == crit.metric and all(_spread_holds(fail, s)):
-        v.outcome, v.reason = NOT_SUPPORTED, f"failure criterion `{fail}` met by the whole spread {span}; {where}{caveat}"
+        v.outcome, v.reason = (
+            NOT_SUPPORTED,
+            f"failure criterion `{fail}` met by the whole spread {span}; {where}{caveat}",
+        )
         return v
     if not lo and not hi:
         v.outcome, v.reason = NOT_SUPPORTED, f"the whole spread {span} misses `{crit}`; {where}{caveat}"
@@ -99,17 +110,23 @@ def judge(data: ReportData, min_seeds: int = MIN_SEEDS) -> Verdict:
         v.comparison = cmp
         p = "—" if cmp.welch is None else fmt_number(cmp.welch.p, 3)
         if not cmp.significant:
-            v.reason = (f"overlapping spread with the baseline `{label(base)}`: Δ = {fmt_number(cmp.delta)}, "
-                        f"Welch p = {p}, bootstrap 95% CI {_ci(cmp)}; the criterion `{crit}` is met but the "
-                        f"difference is within seed noise; {where}{caveat}")
+            v.reason = (
+                f"overlapping spread with the baseline `{label(base)}`: Δ = {fmt_number(cmp.delta)}, "
+                f"Welch p = {p}, bootstrap 95% CI {_ci(cmp)}; the criterion `{crit}` is met but the "
+                f"difference is within seed noise; {where}{caveat}"
+            )
             return v
-        better = (cmp.delta or 0) > 0 if crit.op in (">", ">=") else (cmp.delta or 0) < 0 if crit.op in ("<", "<=") else True
+        better = (
+            (cmp.delta or 0) > 0 if crit.op in (">", ">=") else (cmp.delta or 0) < 0 if crit.op in ("<", "<=") else True
+        )
         if not better:
             v.reason = f"the criterion `{crit}` is met but the configuration is worse than the baseline `{label(base)}`; {where}{caveat}"
             return v
         v.outcome = SUPPORTED
-        v.reason = (f"the whole spread {span} meets `{crit}` and beats the baseline `{label(base)}` "
-                    f"(Δ = {fmt_number(cmp.delta)}, Welch p = {p}, bootstrap 95% CI {_ci(cmp)}); {where}{caveat}")
+        v.reason = (
+            f"the whole spread {span} meets `{crit}` and beats the baseline `{label(base)}` "
+            f"(Δ = {fmt_number(cmp.delta)}, Welch p = {p}, bootstrap 95% CI {_ci(cmp)}); {where}{caveat}"
+        )
         return v
     v.outcome = SUPPORTED
     v.reason = f"the whole spread {span} meets `{crit}` (no baseline to compare against); {where}{caveat}"

@@ -16,7 +16,7 @@ __all__ = ["run_notebook", "run_sweep", "SweepResult", "SweepInterrupted"]
 
 def __getattr__(name):
     if name in __all__:
-        from . import api
+        from jupyter_mlexp.runner import api
 
         return getattr(api, name)
     raise AttributeError(name)

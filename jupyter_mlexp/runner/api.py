@@ -16,20 +16,21 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from .. import provenance
-from ..errors import MlexpError, NoHypothesisError
-from ..experiment import Experiment
-from ..hypothesis import STAGES, parse_body
-from ..run import MODES
-from ..workspace import find_root, name_from_path
-from . import notebook as nbio
-from .execute import RunResult, SweepContext
-from .progress import Progress
-from .sweep import RunSpec, expand, parse_grid, parse_params, parse_seeds, read_params_file
+from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.hypothesis import STAGES, parse_body
+from jupyter_mlexp.core.run import MODES
+from jupyter_mlexp.core.workspace import find_root, name_from_path
+from jupyter_mlexp.runner import notebook as nbio
+from jupyter_mlexp.runner.execute import RunResult, SweepContext
+from jupyter_mlexp.runner.progress import Progress
+from jupyter_mlexp.runner.sweep import RunSpec, expand, parse_grid, parse_params, parse_seeds, read_params_file
 
 log = logging.getLogger("jupyter_mlexp.runner")
 
@@ -119,9 +120,11 @@ def _experiment(src: nbio.SourceNotebook, name: str | None, root) -> Experiment:
     if src.hypothesis_body is not None:
         reg = exp.register(parse_body(src.hypothesis_body), reason=f"registered from {src.path.name} by mlexp run")
         if reg.changed:
-            log.info("experiment %s: hypothesis v%d registered from %s", exp.name, reg.hypothesis.version, src.path.name)
+            log.info(
+                "experiment %s: hypothesis v%d registered from %s", exp.name, reg.hypothesis.version, src.path.name
+            )
     try:
-        exp.hypothesis  # the gate
+        _ = exp.hypothesis  # the gate
     except NoHypothesisError as err:
         raise NoHypothesisError(f"{err} (or add a %%hypothesis {name} cell to {src.path.name})") from None
     return exp
@@ -164,22 +167,37 @@ def run_sweep(
         raise MlexpError(f"--budget must be a positive number of seconds, got {budget!r}")
     root = Path(root).resolve() if root is not None else find_root()
     exp, src, specs, warnings = plan(
-        notebook, mode=mode, params=params, params_file=params_file, grid=grid, seeds=seeds,
-        experiment=experiment, stage=stage, kernel_name=kernel_name, root=root,
+        notebook,
+        mode=mode,
+        params=params,
+        params_file=params_file,
+        grid=grid,
+        seeds=seeds,
+        experiment=experiment,
+        stage=stage,
+        kernel_name=kernel_name,
+        root=root,
     )
     for w in warnings:
         log.warning(w)
     client = owned = None
     if scheduler is not None:  # connect before any run folder exists: nothing half-created
-        from .executors import connect
+        from jupyter_mlexp.runner.executors import connect
 
         client = connect(scheduler) if isinstance(scheduler, str) else scheduler
         owned = client if isinstance(scheduler, str) else None
     ctx = SweepContext(
-        experiment=exp.name, root=str(root), source=src, mode=mode, budget=budget, stage=stage,
+        experiment=exp.name,
+        root=str(root),
+        source=src,
+        mode=mode,
+        budget=budget,
+        stage=stage,
         sweep_id=time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3),
-        command=command or _command(src.path, mode), git=provenance.git_info(exp.base.parent),
-        fresh_kernel=fresh_kernel, cwd=str(Path(cwd).resolve()) if cwd else str(src.path.parent),
+        command=command or _command(src.path, mode),
+        git=provenance.git_info(exp.base.parent),
+        fresh_kernel=fresh_kernel,
+        cwd=str(Path(cwd).resolve()) if cwd else str(src.path.parent),
         executor="dask" if client is not None else "local",
         data=provenance.data_hashes(list(data), exp.base / ".cache" / "data_hashes.json") if data else {},
     )
@@ -190,23 +208,31 @@ def run_sweep(
     runs: list[RunResult] = []
     try:
         if client is None:
-            from .executors import run_local
+            from jupyter_mlexp.runner.executors import run_local
 
             runs = _run_async(lambda: run_local(specs, ctx, jobs, bar.started, bar.finished, stats))
         else:
-            from .executors import run_dask
+            from jupyter_mlexp.runner.executors import run_dask
 
             runs = run_dask(specs, ctx, client, bar.started, bar.finished)
     except (KeyboardInterrupt, asyncio.CancelledError):
         bar.close()
-        from .executors import end_leftovers
+        from jupyter_mlexp.runner.executors import end_leftovers
 
         end_leftovers(ctx, "interrupted", "interrupted (Ctrl-C on mlexp run)")
-        result = SweepResult(exp.name, mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings,
-                             _interrupted(exp, ctx.sweep_id), stats)
+        result = SweepResult(
+            exp.name,
+            mode,
+            runs,
+            time.perf_counter() - t0,
+            ctx.sweep_id,
+            warnings,
+            _interrupted(exp, ctx.sweep_id),
+            stats,
+        )
         raise SweepInterrupted(result) from None
     except Exception as err:
-        from .executors import end_leftovers
+        from jupyter_mlexp.runner.executors import end_leftovers
 
         end_leftovers(ctx, "failed", f"the sweep stopped: {type(err).__name__}: {err}")
         raise
@@ -215,14 +241,20 @@ def run_sweep(
         if owned is not None:
             owned.close()
     if client is not None:  # a worker lost mid-run leaves its run folder behind
-        from .executors import end_leftovers
+        from jupyter_mlexp.runner.executors import end_leftovers
 
         end_leftovers(ctx, "failed", "the Dask task ended without finishing its run (worker lost?)")
     return SweepResult(exp.name, mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings, [], stats)
 
 
-def run_notebook(notebook: str | os.PathLike, *, mode: str = "quick", params: Mapping[str, Any] | None = None,
-                 seed: int = 0, **kwargs) -> RunResult:
+def run_notebook(
+    notebook: str | os.PathLike,
+    *,
+    mode: str = "quick",
+    params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    **kwargs,
+) -> RunResult:
     """Run ``notebook`` once (one run); the :class:`RunResult`. Same options as :func:`run_sweep`."""
     result = run_sweep(notebook, mode=mode, params=params, seeds=[seed], **kwargs)
     return result.runs[0]
@@ -247,7 +279,7 @@ def _run_async(coro_fn):
     def target():
         try:
             box["value"] = asyncio.run(coro_fn())
-        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as err:
             box["error"] = err
 
     t = threading.Thread(target=target, name="mlexp-sweep")

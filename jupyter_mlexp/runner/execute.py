@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import provenance
-from ..experiment import Experiment
-from ..run import FINAL_STATUSES, Run
-from . import notebook as nbio
-from .kernels import Kernel, KernelPool
-from .sweep import RunSpec
+from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.run import FINAL_STATUSES, Run
+from jupyter_mlexp.runner import notebook as nbio
+from jupyter_mlexp.runner.kernels import Kernel, KernelPool
+from jupyter_mlexp.runner.sweep import RunSpec
 
 SAVE_EVERY_S = 2.0  # write the partial output.ipynb at most this often during a run
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -106,8 +106,11 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
             **({"stage": ctx.stage} if ctx.stage else {}),
             parameters_cell=src.has_parameters_cell,
             parameters_injected=bool(spec.params),
-            **({"parameters_note": "parameters injected at the top: the notebook has no cell tagged 'parameters'"}
-               if spec.params and not src.has_parameters_cell else {}),
+            **(
+                {"parameters_note": "parameters injected at the top: the notebook has no cell tagged 'parameters'"}
+                if spec.params and not src.has_parameters_cell
+                else {}
+            ),
             undeclared_params=spec.undeclared,
             sweep_id=ctx.sweep_id,
             sweep_index=spec.index,
@@ -164,8 +167,11 @@ async def _execute(kernel: Kernel, st: _Exec, budget: float | None) -> None:
     st.exec_s = time.perf_counter() - t0
     if not done:  # the whole-notebook budget is spent: stop the kernel, keep what ran
         st.status = "timeout"
-        st.error = {"name": "RunTimeoutError", "message": f"notebook budget of {budget:g} s spent",
-                    "cell_index": _current_cell(st)}
+        st.error = {
+            "name": "RunTimeoutError",
+            "message": f"notebook budget of {budget:g} s spent",
+            "cell_index": _current_cell(st),
+        }
         st.kernel_ok = False
         st.stopped = True
         await kernel.shutdown()
@@ -223,9 +229,13 @@ async def _cells(kernel: Kernel, st: _Exec) -> None:
             if st.stopped:
                 return
             st.status = "failed"
-            st.error = {"name": "DeadKernelError", "message": "the kernel died while running cell "
-                        f"{st.source_index[index]} (killed, out of memory, os._exit or exit())",
-                        "cell_index": st.source_index[index], "output_cell_index": index}
+            st.error = {
+                "name": "DeadKernelError",
+                "message": "the kernel died while running cell "
+                f"{st.source_index[index]} (killed, out of memory, os._exit or exit())",
+                "cell_index": st.source_index[index],
+                "output_cell_index": index,
+            }
             st.kernel_ok = False
             return
         if time.monotonic() - st.last_save > SAVE_EVERY_S:
@@ -234,15 +244,23 @@ async def _cells(kernel: Kernel, st: _Exec) -> None:
     st.running_index = None
 
 
-async def _record(exp: Experiment, run: Run, st: _Exec, kernel: Kernel, pool: KernelPool, t0: float,
-                  spec: RunSpec | None = None, reused: bool = False) -> RunResult:
+async def _record(
+    exp: Experiment,
+    run: Run,
+    st: _Exec,
+    kernel: Kernel,
+    pool: KernelPool,
+    t0: float,
+    spec: RunSpec | None = None,
+    reused: bool = False,
+) -> RunResult:
     """Flush the kernel's metrics, write output.ipynb, stamp the final status, free the kernel."""
     peak = None
     reasons: list[str] = []
     if st.kernel_ok and await kernel.alive():
         try:
-            await kernel.evaluate("__import__('jupyter_mlexp.tracking').tracking.flush_batch_run()")
-        except Exception as err:  # noqa: BLE001
+            await kernel.evaluate("__import__('jupyter_mlexp.core.tracking').core.tracking.flush_batch_run()")
+        except Exception as err:
             st.kernel_ok = False
             reasons.append(f"flush failed: {err}")
         peak = kernel.peak_memory_gb()

@@ -17,14 +17,14 @@ import signal
 import socket
 import threading
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
-from ..errors import MlexpError
-from ..experiment import Experiment
-from ..run import Run
-from .execute import RunResult, SweepContext, run_one
-from .kernels import KernelPool, kernel_env
-from .sweep import RunSpec
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.run import Run
+from jupyter_mlexp.runner.execute import RunResult, SweepContext, run_one
+from jupyter_mlexp.runner.kernels import KernelPool, kernel_env
+from jupyter_mlexp.runner.sweep import RunSpec
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
@@ -41,13 +41,18 @@ class SchedulerError(MlexpError):
 
 def make_pool(ctx: SweepContext, size: int, demand: int | None) -> KernelPool:
     return KernelPool(
-        size, kernel_name=ctx.source.kernel_name, cwd=ctx.cwd, env=kernel_env(ctx.root),
-        reuse=not ctx.fresh_kernel, demand=demand,
+        size,
+        kernel_name=ctx.source.kernel_name,
+        cwd=ctx.cwd,
+        env=kernel_env(ctx.root),
+        reuse=not ctx.fresh_kernel,
+        demand=demand,
     )
 
 
-async def run_local(specs: list[RunSpec], ctx: SweepContext, jobs: int,
-                    on_start: OnStart, on_done: OnDone, stats: dict | None = None) -> list[RunResult]:
+async def run_local(
+    specs: list[RunSpec], ctx: SweepContext, jobs: int, on_start: OnStart, on_done: OnDone, stats: dict | None = None
+) -> list[RunResult]:
     """Run ``specs`` ``jobs`` at a time in this process's event loop."""
     pool = make_pool(ctx, min(jobs, len(specs)), demand=len(specs))
     pool.fill()  # kernels start while the first run folders are prepared
@@ -115,8 +120,9 @@ def run_dask(specs: list[RunSpec], ctx: SweepContext, client, on_start: OnStart,
 
     slots = sum(client.nthreads().values()) or 1
     client.run(_prewarm, ctx)  # every worker starts its kernels now, in parallel
-    futures = [client.submit(_dask_task, spec, ctx, key=f"mlexp-{ctx.sweep_id}-{spec.index}", pure=False)
-               for spec in specs]
+    futures = [
+        client.submit(_dask_task, spec, ctx, key=f"mlexp-{ctx.sweep_id}-{spec.index}", pure=False) for spec in specs
+    ]
     waiting = deque(specs)
     for _ in range(min(slots, len(specs))):
         on_start(waiting.popleft())
@@ -127,8 +133,17 @@ def run_dask(specs: list[RunSpec], ctx: SweepContext, client, on_start: OnStart,
                 result = future.result()
             except Exception as err:  # a worker lost mid-run, a pickling problem
                 spec = specs[int(future.key.rsplit("-", 1)[1])]
-                result = RunResult(spec.index, None, spec.mode, "failed", spec.params, spec.seed, None, 0.0,
-                                   error={"name": type(err).__name__, "message": f"Dask task failed: {err}"})
+                result = RunResult(
+                    spec.index,
+                    None,
+                    spec.mode,
+                    "failed",
+                    spec.params,
+                    spec.seed,
+                    None,
+                    0.0,
+                    error={"name": type(err).__name__, "message": f"Dask task failed: {err}"},
+                )
             results.append(result)
             on_done(result)
             if waiting:
@@ -158,8 +173,10 @@ def end_leftovers(ctx: SweepContext, status: str, message: str) -> list[str]:
             run = Run.attach(info.path)
         except (OSError, ValueError):
             continue
-        run.manifest["error"] = {"name": "KeyboardInterrupt" if status == "interrupted" else "RunnerError",
-                                 "message": message}
+        run.manifest["error"] = {
+            "name": "KeyboardInterrupt" if status == "interrupted" else "RunnerError",
+            "message": message,
+        }
         exp.finish_run(run, status, description=message)
         ended.append(info.run_id)
     return ended

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from queue import Empty
 
-from ..errors import MlexpError
+from jupyter_mlexp.core.errors import MlexpError
 
 STALL_S = 1.0  # a shutdown slower than this paid the stall
 _PKG_PARENT = str(Path(__file__).resolve().parents[2])
@@ -125,15 +125,17 @@ class Kernel:
         return getattr(prov, "pid", None) or getattr(getattr(prov, "process", None), "pid", None)
 
     @classmethod
-    async def start(cls, kernel_name: str, cwd: str | None, env: dict, reuse: bool = True,
-                    timeout: float = 60.0) -> "Kernel":
+    async def start(
+        cls, kernel_name: str, cwd: str | None, env: dict, reuse: bool = True, timeout: float = 60.0
+    ) -> Kernel:
         from jupyter_client.manager import AsyncKernelManager
 
         t0 = time.perf_counter()
         km = AsyncKernelManager(kernel_name=kernel_name)
         try:
             await km.start_kernel(
-                cwd=cwd, env=env,
+                cwd=cwd,
+                env=env,
                 # an in-memory history: parallel kernels must not fight over one sqlite file
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
             )
@@ -244,8 +246,15 @@ class KernelPool:
     run will use; None means unbounded (a Dask worker's pool).
     """
 
-    def __init__(self, size: int, kernel_name: str = "python3", cwd: str | None = None,
-                 env: dict | None = None, reuse: bool = True, demand: int | None = None):
+    def __init__(
+        self,
+        size: int,
+        kernel_name: str = "python3",
+        cwd: str | None = None,
+        env: dict | None = None,
+        reuse: bool = True,
+        demand: int | None = None,
+    ):
         if size < 1:
             raise MlexpError("a kernel pool needs at least one kernel")
         self.size = size
@@ -275,7 +284,7 @@ class KernelPool:
     async def _start_one(self) -> None:
         try:
             k = await Kernel.start(self.kernel_name, self.cwd, self.env, reuse=self.reuse)
-        except BaseException as err:  # noqa: BLE001 - handed to the waiting run
+        except BaseException as err:
             if not isinstance(err, asyncio.CancelledError):
                 await self._ready.put(err)
             raise

@@ -32,8 +32,9 @@ def _shell():
 def snapshot() -> bool:
     """Remember the kernel's clean state (called once, right after it starts)."""
     global _base
-    import jupyter_mlexp  # noqa: F401 - imported once here rather than in the first run
-    import jupyter_mlexp.quickrun  # noqa: F401
+    import jupyter_mlexp
+    import jupyter_mlexp.core.quickrun  # noqa: F401
+    import jupyter_mlexp.frontdoors.magics  # noqa: F401  (what %load_ext jupyter_mlexp loads)
 
     ip = _shell()
     _base = {
@@ -109,7 +110,7 @@ def reset() -> list[str]:
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
 
-    from jupyter_mlexp import tracking
+    from jupyter_mlexp.core import tracking
 
     tracking.attach_batch_run(None, None, None)
     del tracking._active[:]

@@ -18,7 +18,7 @@ from typing import Any
 
 import nbformat
 
-from ..errors import MlexpError
+from jupyter_mlexp.core.errors import MlexpError
 
 log = logging.getLogger("jupyter_mlexp.runner")
 
@@ -100,7 +100,7 @@ def attach_source(run_dir: Path, mode: str, experiment: str, seed: int) -> str:
     return (
         "# Injected by `mlexp run`: log this notebook's metrics into its run folder.\n"
         "from jupyter_mlexp import attach_batch_run as _mlexp_attach\n"
-        "from jupyter_mlexp.quickrun import seed_everything as _mlexp_seed\n"
+        "from jupyter_mlexp.core.quickrun import seed_everything as _mlexp_seed\n"
         f"_mlexp_attach({str(run_dir)!r}, {mode!r}, experiment={experiment!r})\n"
         f"_mlexp_seed({int(seed)})"
     )
@@ -171,5 +171,5 @@ def write(nb, path: Path) -> None:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(nbformat.writes(nb), encoding="utf-8")
         tmp.replace(path)
-    except Exception as err:  # noqa: BLE001 - the run's record matters more than the copy
+    except Exception as err:
         log.warning("could not write %s: %s", path, err)

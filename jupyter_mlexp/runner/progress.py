@@ -10,8 +10,8 @@ import sys
 import time
 from typing import TextIO
 
-from .execute import RunResult
-from .sweep import RunSpec
+from jupyter_mlexp.runner.execute import RunResult
+from jupyter_mlexp.runner.sweep import RunSpec
 
 
 def _fmt(seconds: float) -> str:

@@ -21,14 +21,15 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from .. import provenance
-from ..errors import MlexpError
-from ..experiment import Experiment
-from ..run import MODES, Run
+from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.run import MODES, Run
 
 KILL_GRACE_S = 5.0
 TAIL_LINES = 40
@@ -82,8 +83,9 @@ def run_script(
     done: list[ScriptRun] = []
     for seed in seeds:
         try:
-            done.append(_one(command, experiment, hyp, mode, int(seed), dict(params or {}), budget, stage,
-                             data, cwd, out))
+            done.append(
+                _one(command, experiment, hyp, mode, int(seed), dict(params or {}), budget, stage, data, cwd, out)
+            )
         except KeyboardInterrupt as stop:
             done.append(stop.args[0] if stop.args and isinstance(stop.args[0], ScriptRun) else None)
             raise ScriptInterrupted([r for r in done if r is not None]) from None
@@ -92,8 +94,13 @@ def run_script(
 
 def _one(command, exp: Experiment, hyp, mode, seed, params, budget, stage, data, cwd, out) -> ScriptRun:
     manifest = dict(
-        params=params, seed=seed, budget_s=budget, command=shlex.join(command), source="script",
-        git=provenance.git_info(exp.base.parent), environment=provenance.environment(),
+        params=params,
+        seed=seed,
+        budget_s=budget,
+        command=shlex.join(command),
+        source="script",
+        git=provenance.git_info(exp.base.parent),
+        environment=provenance.environment(),
         data=provenance.data_hashes(data, exp.base / ".cache" / "data_hashes.json"),
     )
     if stage:
@@ -102,8 +109,12 @@ def _one(command, exp: Experiment, hyp, mode, seed, params, budget, stage, data,
     run._stop_log()  # the command's process and the final attach below write run.log
     env = dict(os.environ)
     env.update(
-        MLEXP_ROOT=str(exp.base.parent), MLEXP_RUN_DIR=str(run.path), MLEXP_MODE=mode,
-        MLEXP_EXPERIMENT=exp.name, MLEXP_SEED=str(seed), MLEXP_PARAMS=json.dumps(params),
+        MLEXP_ROOT=str(exp.base.parent),
+        MLEXP_RUN_DIR=str(run.path),
+        MLEXP_MODE=mode,
+        MLEXP_EXPERIMENT=exp.name,
+        MLEXP_SEED=str(seed),
+        MLEXP_PARAMS=json.dumps(params),
         PYTHONUNBUFFERED="1",
     )
     expired = threading.Event()
@@ -111,8 +122,17 @@ def _one(command, exp: Experiment, hyp, mode, seed, params, budget, stage, data,
     captured: list[str] = []
     status, error, code = "completed", None, None
     try:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                start_new_session=True, text=True, errors="replace", bufsize=1)
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
     except OSError as err:
         _end(exp, Run.attach(run.path), "failed", {"name": type(err).__name__, "message": str(err)}, hyp, "")
         raise MlexpError(f"could not start {command[0]!r}: {err}") from None
@@ -142,8 +162,12 @@ def _one(command, exp: Experiment, hyp, mode, seed, params, budget, stage, data,
             status, error = "timeout", {"name": "RunTimeoutError", "message": f"time budget of {budget:g} s spent"}
         elif code != 0:
             status = "failed"
-            error = {"name": "ExitCode", "message": f"{command[0]} exited with code {code}",
-                     "exit_code": code, "traceback": "".join(tail)[-4000:]}
+            error = {
+                "name": "ExitCode",
+                "message": f"{command[0]} exited with code {code}",
+                "exit_code": code,
+                "traceback": "".join(tail)[-4000:],
+            }
     result = _end(exp, Run.attach(run.path), status, error, hyp, "".join(captured), code)
     if status == "interrupted":
         raise KeyboardInterrupt(result)
@@ -164,8 +188,9 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def _end(exp: Experiment, run: Run, status: str, error: dict | None, hyp, text: str,
-         code: int | None = None) -> ScriptRun:
+def _end(
+    exp: Experiment, run: Run, status: str, error: dict | None, hyp, text: str, code: int | None = None
+) -> ScriptRun:
     # ``run`` is re-read from disk: the command's own process merged its metrics into run.json.
     run.log_printed_metrics(text, wanted=set(hyp.metrics), skip=set(run.summary))
     run.record_verdict(hyp.success_criterion)
@@ -180,5 +205,14 @@ def _end(exp: Experiment, run: Run, status: str, error: dict | None, hyp, text: 
         pass
     manifest = exp.finish_run(run, status, description=run.manifest.get("command", "")[:80])
     primary = hyp.primary_metric
-    return ScriptRun(run.run_id, status, manifest.get("duration_s") or 0.0, run.path, manifest.get("seed", 0), code,
-                     primary, (run.summary.get(primary) or {}).get("last"), error)
+    return ScriptRun(
+        run.run_id,
+        status,
+        manifest.get("duration_s") or 0.0,
+        run.path,
+        manifest.get("seed", 0),
+        code,
+        primary,
+        (run.summary.get(primary) or {}).get("last"),
+        error,
+    )

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import ast
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from ..errors import MlexpError
+from jupyter_mlexp.core.errors import MlexpError
 
 
 class SweepError(MlexpError, ValueError):
@@ -131,7 +132,9 @@ def parse_seeds(text: str | Iterable[int] | None) -> list[int] | None:
                 else:
                     seeds.append(int(part))
             except ValueError:
-                raise SweepError(f"--seeds {text!r}: {part!r} is not a whole number (write --seeds 0,1,2 or 0-4)") from None
+                raise SweepError(
+                    f"--seeds {text!r}: {part!r} is not a whole number (write --seeds 0,1,2 or 0-4)"
+                ) from None
     if not seeds:
         raise SweepError("--seeds is empty: give at least one seed (e.g. --seeds 0,1,2)")
     if any(not isinstance(s, int) or isinstance(s, bool) for s in seeds):

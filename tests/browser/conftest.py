@@ -75,7 +75,8 @@ class Lab:
         settings = home / "settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True)
         (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
         (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
         self.token = secrets.token_hex(16)
         self.port = _free_port()
@@ -93,13 +94,21 @@ class Lab:
             env.pop("PYTHONPATH", None)
             env["PATH"] = str(Path(LAB_PYTHON).parent)
         cmd = [
-            LAB_PYTHON or sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
-            "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
-            f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={root}",
+            LAB_PYTHON or sys.executable,
+            "-m",
+            "jupyterlab",
+            "--allow-root",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--port-retries=0",
+            f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={root}",
             f"--ServerApp.base_url={HUB_PREFIX}",
             f"--LabApp.workspaces_dir={home / 'workspaces'}",
             f"--LabApp.user_settings_dir={home / 'settings'}",
-            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             *extra_args,
         ]
         self._log = open(self.log_path, "w")
@@ -146,8 +155,10 @@ def _labextension_installed() -> bool:
 def start_lab(tmp_path):
     """Factory: start ``jupyter lab`` on a free loopback port in ``tmp_path/root``; stopped after the test."""
     if not LAB_PYTHON and not _labextension_installed():
-        pytest.fail("the jupyter-mlexp labextension is not installed in this environment: "
-                    "run `bash .ci/frontend.sh` then `pip install --no-build-isolation -e .` (or `make setup`)")
+        pytest.fail(
+            "the jupyter-mlexp labextension is not installed in this environment: "
+            "run `bash .ci/frontend.sh` then `pip install --no-build-isolation -e .` (or `make setup`)"
+        )
     labs: list[Lab] = []
 
     def start(root: Path, extra_args: list[str] = (), theme: str = "JupyterLab Light") -> Lab:

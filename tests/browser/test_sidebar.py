@@ -22,13 +22,15 @@ metrics: val_acc, loss
 
 def kernel_side(root: Path, code: str) -> None:
     """Run core calls in another process, as a notebook kernel would."""
-    script = "from jupyter_mlexp.experiment import Experiment\n" + textwrap.dedent(code)
+    script = "from jupyter_mlexp.core.experiment import Experiment\n" + textwrap.dedent(code)
     env = {"MLEXP_ROOT": str(root), "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=root, timeout=60)
 
 
 def make_record(root: Path) -> None:
-    kernel_side(root, f"""
+    kernel_side(
+        root,
+        f"""
         exp = Experiment("digits-smoothing")
         exp.register({HYPOTHESIS!r})
         exp.add_journal("val loss jumps at epoch 3 on every seed", tags=["WEIRD"])
@@ -39,7 +41,8 @@ def make_record(root: Path) -> None:
             exp.finish_run(run, "completed")
         exp.ignore("q-002", "loader returned an empty validation split")
         Experiment("other-idea").register("Wider layers reduce loss on digits\\nsuccess: loss <= 0.2\\nmetrics: loss")
-    """)
+    """,
+    )
 
 
 def open_sidebar(page: Page, lab, width: int = 440) -> None:
@@ -97,7 +100,9 @@ def test_sidebar_shows_record_and_ignores_a_run(page: Page, start_lab, tmp_path,
     dialog.locator("input").fill("seed 1 used the old tokenizer")
     dialog.locator("button.jp-mod-accept").click()
     expect(ignored.locator('[data-run-id="q-001"]')).to_contain_text("seed 1 used the old tokenizer")
-    expect(sidebar.locator('.jp-mlexp-runs-quick [data-run-id="q-001"]')).to_have_class(re.compile("jp-mlexp-run-ignored"))
+    expect(sidebar.locator('.jp-mlexp-runs-quick [data-run-id="q-001"]')).to_have_class(
+        re.compile("jp-mlexp-run-ignored")
+    )
     ignored_md = (root / "experiments" / "digits-smoothing" / "IGNORED_RUNS.md").read_text()
     assert "- `q-001`: seed 1 used the old tokenizer" in ignored_md
     assert "- `q-002`: loader returned an empty validation split" in ignored_md

@@ -2,21 +2,50 @@ import subprocess
 import sys
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.cli import main
+from jupyter_mlexp.frontdoors.cli import main
 
 
 def test_hypothesis_gate_and_errors_are_one_line(workspace, capsys, tmp_path):
     assert main(["journal", "--experiment", "x", "hello"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mlexp: error:") and "no registered hypothesis" in err and "Traceback" not in err
-    assert main(["hypothesis", "x", "--statement", "Width helps and depth hurts", "--success", "acc > 1", "--metrics", "acc"]) == 2
+    assert (
+        main(
+            [
+                "hypothesis",
+                "x",
+                "--statement",
+                "Width helps and depth hurts",
+                "--success",
+                "acc > 1",
+                "--metrics",
+                "acc",
+            ]
+        )
+        == 2
+    )
     assert "bundles several claims" in capsys.readouterr().err
     body = tmp_path / "h.md"
     body.write_text("Width 256 improves val_acc.\nsuccess: val_acc >= 0.9\nmetrics: val_acc\n")
     assert main(["hypothesis", "x", "-f", str(body)]) == 0
     assert "registered v1" in capsys.readouterr().out
-    assert main(["hypothesis", "x", "--statement", "Width 256 improves val_acc.", "--success", "val_acc >= 0.95",
-                 "--metrics", "val_acc", "--reason", "stricter"]) == 0
+    assert (
+        main(
+            [
+                "hypothesis",
+                "x",
+                "--statement",
+                "Width 256 improves val_acc.",
+                "--success",
+                "val_acc >= 0.95",
+                "--metrics",
+                "val_acc",
+                "--reason",
+                "stricter",
+            ]
+        )
+        == 0
+    )
     assert "updated to v2" in capsys.readouterr().out
     assert Experiment("x").hypothesis.update_reason == "stricter"
 
@@ -42,5 +71,7 @@ def test_runs_ignore_unignore_journal(experiment, capsys):
 
 
 def test_entry_point_runs_as_a_process(experiment, workspace):
-    out = subprocess.run([sys.executable, "-m", "jupyter_mlexp.cli", "status", "digits"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "status", "digits"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "hypothesis v1" in out.stdout

@@ -3,12 +3,14 @@ import json
 import pytest
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.errors import HypothesisError, InvalidNameError, NoHypothesisError, RecordError
-from jupyter_mlexp.hypothesis import Criterion, parse_body, verdict
+from jupyter_mlexp.core.errors import HypothesisError, InvalidNameError, NoHypothesisError, RecordError
+from jupyter_mlexp.core.hypothesis import Criterion, parse_body, verdict
 
 
 def test_parse_body_reads_claim_and_keys():
-    h = parse_body("A wider MLP improves val accuracy.\nsuccess: val_acc >= 95%\nmetrics: val_acc, loss\nseeds: 0,1,2\nstage: baselines\n")
+    h = parse_body(
+        "A wider MLP improves val accuracy.\nsuccess: val_acc >= 95%\nmetrics: val_acc, loss\nseeds: 0,1,2\nstage: baselines\n"
+    )
     assert h.statement == "A wider MLP improves val accuracy."
     assert h.metrics == ["val_acc", "loss"]
     assert h.primary_metric == "val_acc"
@@ -25,7 +27,10 @@ def test_parse_body_reads_claim_and_keys():
         ("A claim.\nsuccess: loss < 1\nmetrics: acc\n", "not listed under 'metrics:'"),
         ("A claim.\nsuccess: acc > 1\n", "no metrics listed"),
         ("success: acc > 1\nmetrics: acc\n", "no statement"),
-        ("Dropout improves accuracy and reduces training time.\nsuccess: acc > 0.9\nmetrics: acc\n", "bundles several claims"),
+        (
+            "Dropout improves accuracy and reduces training time.\nsuccess: acc > 0.9\nmetrics: acc\n",
+            "bundles several claims",
+        ),
         ("Dropout helps. Width helps too.\nsuccess: acc > 0.9\nmetrics: acc\n", "bundles several claims"),
         ("A claim.\nsuccess: acc > 1\nmetrics: acc\nstage: production\n", "unknown stage"),
         ("A claim.\nsuccess: acc > 1\nmetrics: acc\nseeds: a,b\n", "whole numbers"),
@@ -47,9 +52,14 @@ def test_criterion_verdicts():
 def test_register_versions_and_never_loses_old(experiment):
     exp = experiment
     assert exp.hypothesis.version == 1
-    same = exp.register("Dropout 0.2 improves validation accuracy on digits.\nsuccess: val_acc >= 0.9\nfailure: val_acc < 0.8\nmetrics: val_acc, loss\n")
+    same = exp.register(
+        "Dropout 0.2 improves validation accuracy on digits.\nsuccess: val_acc >= 0.9\nfailure: val_acc < 0.8\nmetrics: val_acc, loss\n"
+    )
     assert not same.changed and exp.hypothesis.version == 1
-    reg = exp.register("Dropout 0.2 improves validation accuracy on digits.\nsuccess: val_acc >= 0.92\nmetrics: val_acc, loss\n", reason="tighter bar")
+    reg = exp.register(
+        "Dropout 0.2 improves validation accuracy on digits.\nsuccess: val_acc >= 0.92\nmetrics: val_acc, loss\n",
+        reason="tighter bar",
+    )
     assert reg.changed and reg.hypothesis.version == 2
     assert any("success" in c for c in reg.changes)
     h = exp.hypothesis
@@ -69,7 +79,9 @@ def test_register_versions_and_never_loses_old(experiment):
 
 def test_planned_entry_carries_baseline_and_expectation(workspace):
     exp = Experiment("x")
-    exp.register("Width 256 improves val_acc.\nsuccess: val_acc > 0.9\nmetrics: val_acc\nbaseline: val_acc 0.88 (width 128)\nexpected: +2 points\n")
+    exp.register(
+        "Width 256 improves val_acc.\nsuccess: val_acc > 0.9\nmetrics: val_acc\nbaseline: val_acc 0.88 (width 128)\nexpected: +2 points\n"
+    )
     (entry,) = exp.journal().entries
     assert entry.tags == ["PLANNED"]
     assert "0.88 (width 128)" in entry.text and "+2 points" in entry.text
@@ -84,14 +96,14 @@ def test_experiment_names_cannot_escape(workspace, name):
 
 def test_gate_without_hypothesis(workspace):
     with pytest.raises(NoHypothesisError, match="register one first"):
-        Experiment("nothing").hypothesis
+        _ = Experiment("nothing").hypothesis
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"statement": "x"}'])
 def test_corrupt_idea_json_is_a_clear_error_and_left_alone(experiment, content):
     experiment.idea_json.write_text(content)
     with pytest.raises(RecordError):
-        experiment.hypothesis
+        _ = experiment.hypothesis
     assert experiment.idea_json.read_text() == content
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from jupyter_mlexp.errors import RecordError, RunNotFoundError
+from jupyter_mlexp.core.errors import RecordError, RunNotFoundError
 
 
 def _run(exp, mode="quick", **kw):

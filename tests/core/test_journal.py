@@ -2,7 +2,7 @@ import multiprocessing as mp
 import os
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.journal import read_journal
+from jupyter_mlexp.core.journal import read_journal
 
 HAND_WRITTEN = """# Journal
 
@@ -88,7 +88,7 @@ def test_concurrent_appends_from_processes_lose_nothing(experiment, workspace):
 def test_empty_entry_refused(experiment):
     import pytest
 
-    from jupyter_mlexp.errors import RecordError
+    from jupyter_mlexp.core.errors import RecordError
 
     with pytest.raises(RecordError):
         experiment.add_journal("   ")

@@ -2,8 +2,9 @@
 
 import subprocess
 
-from jupyter_mlexp import Experiment, provenance
-from jupyter_mlexp.workspace import find_root
+from jupyter_mlexp import Experiment
+from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core.workspace import find_root
 
 
 def git(repo, *args):
@@ -26,7 +27,9 @@ def test_git_commit_branch_dirty_and_diff_hash(tmp_path, monkeypatch):
     sub.mkdir()
     monkeypatch.chdir(sub)
     assert find_root() == tmp_path  # experiments/ sits at the git root
-    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
 
     clean = provenance.git_info(sub)
     assert clean["commit"] == head and clean["branch"] == "main" and clean["dirty"] is False
@@ -55,7 +58,9 @@ def test_data_hash_cached_by_size_and_mtime(tmp_path):
     assert cache.exists() and first in cache.read_text()
     data.write_text("1,2,3\n")
     assert provenance.data_hashes([data], cache)[str(data)]["sha256"] != first
-    assert provenance.data_hashes([tmp_path / "missing.csv"])[str(tmp_path / "missing.csv")] == {"error": "file not found"}
+    assert provenance.data_hashes([tmp_path / "missing.csv"])[str(tmp_path / "missing.csv")] == {
+        "error": "file not found"
+    }
 
 
 def test_an_empty_commit_is_seen(tmp_path):

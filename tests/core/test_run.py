@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from jupyter_mlexp.errors import MetricValueError, NoActiveRunError
-from jupyter_mlexp.fsio import atomic_write_json, read_jsonl
+from jupyter_mlexp.core.errors import MetricValueError, NoActiveRunError
+from jupyter_mlexp.core.fsio import atomic_write_json, read_jsonl
 
 
 def test_all_metrics_on_disk_when_run_ends(experiment):
@@ -68,12 +68,15 @@ def test_atomic_replace_keeps_old_content_on_crash(tmp_path):
 
 
 def test_manifest_captures_reproducibility_fields(experiment, tmp_path):
-    from jupyter_mlexp import provenance
+    from jupyter_mlexp.core import provenance
 
     data = tmp_path / "train.csv"
     data.write_text("a,b\n1,2\n")
     run = experiment.start_run(
-        "quick", seed=3, git=provenance.git_info(tmp_path), environment=provenance.environment(),
+        "quick",
+        seed=3,
+        git=provenance.git_info(tmp_path),
+        environment=provenance.environment(),
         data=provenance.data_hashes([data], tmp_path / "cache.json"),
     )
     experiment.finish_run(run, "completed")

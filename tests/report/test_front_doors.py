@@ -2,13 +2,13 @@
 
 import nbformat
 import pytest
-
 from report_factory import make_experiment, seeds, write_run
 
-from jupyter_mlexp import lessons
-from jupyter_mlexp.cli import main
-import jupyter_mlexp.report.magics  # noqa: F401  (registers %mlexp report, conclude)
-from jupyter_mlexp.magics import SUBCOMMANDS
+import jupyter_mlexp.frontdoors.magics.report  # noqa: F401  (registers %mlexp report, conclude)
+from jupyter_mlexp.core import lessons
+from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.frontdoors.cli import main
+from jupyter_mlexp.frontdoors.magics.experiment import SUBCOMMANDS
 from jupyter_mlexp.report.conclude import conclude, expected_value
 from jupyter_mlexp.report.errors import ReportError
 
@@ -60,7 +60,7 @@ def test_lessons_without_experiment(workspace):
     lessons.add_lesson("Seeds before conclusions")
     (one,) = lessons.read_lessons()
     assert one.experiment is None and one.text == "Seeds before conclusions"
-    with pytest.raises(Exception):
+    with pytest.raises(RecordError, match="empty lesson"):
         lessons.add_lesson("   ")
 
 

@@ -6,9 +6,8 @@ import math
 
 import nbformat
 import pytest
-from scipy import stats as sps
-
 from report_factory import make_experiment, seeds, write_run
+from scipy import stats as sps
 
 from jupyter_mlexp.report import figures, stats
 from jupyter_mlexp.report.api import build_report
@@ -47,8 +46,14 @@ def exp(workspace):
     seeds(exp, "base", [0.80, 0.81, 0.82], stage="baselines", params={"warmup": 0})
     seeds(exp, "wu", [0.93, 0.94, 0.95], params={"warmup": 5})
     seeds(exp, "q", [0.7], mode="quick", params={"warmup": 5})
-    write_run(exp, "bad", status="failed", params={"warmup": 9},
-              error={"name": "ValueError", "message": "loss diverged"}, metrics={"val_acc": [0.2]})
+    write_run(
+        exp,
+        "bad",
+        status="failed",
+        params={"warmup": 9},
+        error={"name": "ValueError", "message": "loss diverged"},
+        metrics={"val_acc": [0.2]},
+    )
     write_run(exp, "late", status="timeout", params={"warmup": 9}, metrics={})
     write_run(exp, "ig", params={"warmup": 5}, seed=7, metrics={"val_acc": [0.111], "loss": [9.0]})
     write_run(exp, "ig2", params={"warmup": 5}, seed=8, metrics={"val_acc": [0.222], "loss": [9.0]}, under="ignored")
@@ -94,7 +99,7 @@ def test_sections_in_order_and_content(exp):
     atts = [cell for cell in nb.cells if cell.get("attachments")]
     assert len(atts) == 3
     for cell in atts:
-        (name, bundle), = cell.attachments.items()
+        ((name, bundle),) = cell.attachments.items()
         assert "image/webp" in bundle and (exp.path / "figures" / name).exists()
         assert (exp.path / "figures" / name).with_suffix(".json").exists()
     assert (exp.path / "figures" / "comparison_full_val_acc.webp").read_bytes()[8:12] == b"WEBP"
@@ -162,8 +167,13 @@ def test_n_equals_one_is_inconclusive(workspace):
 
 def test_missing_metric_nan_and_corrupt_line(workspace):
     exp = make_experiment(workspace)
-    write_run(exp, "a", seed=0, metrics={"val_acc": [0.5, 0.9], "loss": [0.3]},
-              corrupt_lines={1: '{"name": "val_acc", "value": 0.4'})
+    write_run(
+        exp,
+        "a",
+        seed=0,
+        metrics={"val_acc": [0.5, 0.9], "loss": [0.3]},
+        corrupt_lines={1: '{"name": "val_acc", "value": 0.4'},
+    )
     write_run(exp, "b", seed=1, metrics={"val_acc": [0.5, 0.91]})
     write_run(exp, "c", seed=2, metrics={"val_acc": [0.5, 0.92], "loss": [float("nan")]})
     data = load_experiment(exp)
@@ -196,7 +206,9 @@ def test_no_runs(workspace):
 
 def test_only_failed_runs(workspace):
     exp = make_experiment(workspace)
-    write_run(exp, "f1", status="failed", error={"name": "RuntimeError", "message": "CUDA OOM"}, metrics={"val_acc": [0.3]})
+    write_run(
+        exp, "f1", status="failed", error={"name": "RuntimeError", "message": "CUDA OOM"}, metrics={"val_acc": [0.3]}
+    )
     write_run(exp, "f2", status="failed", seed=1, error={"name": "KeyError", "message": "'x'"})
     _, sec = sections(build_report(exp))
     assert "no run completed" in sec["Conclusion"]
@@ -284,7 +296,9 @@ def test_verdict_when_every_configuration_is_a_baseline(workspace):
 def test_a_metric_logged_once_per_run_gets_bars_not_a_curve(workspace):
     exp = make_experiment(workspace, metrics=("val_acc", "loss", "fit_seconds"))
     for i, seed in enumerate((0, 1, 2)):
-        write_run(exp, f"r{i}", seed=seed, metrics={"val_acc": [0.9], "loss": [0.5, 0.4, 0.3], "fit_seconds": [1.0 + i]})
+        write_run(
+            exp, f"r{i}", seed=seed, metrics={"val_acc": [0.9], "loss": [0.5, 0.4, 0.3], "fit_seconds": [1.0 + i]}
+        )
     from jupyter_mlexp.report.figures import planned_figures
 
     plan = planned_figures(load_experiment(exp))

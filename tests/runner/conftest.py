@@ -19,6 +19,8 @@ def ws(workspace, monkeypatch):
 @pytest.fixture
 def nb(ws):
     """``nb(name, *cells, **kw)`` writes a notebook into the workspace."""
+
     def build(name, *cells, **kw):
         return make_notebook(ws / name, *cells, **kw)
+
     return build

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +18,9 @@ if str(REPO) not in _paths:
 HYPOTHESIS = "A larger lr raises acc.\nsuccess: acc >= 0.15\nmetrics: acc"
 
 
-def make_notebook(path: Path, *cells: str, params: str | None = "lr = 0.1\nepochs = 2", hypothesis: str | None = None) -> Path:
+def make_notebook(
+    path: Path, *cells: str, params: str | None = "lr = 0.1\nepochs = 2", hypothesis: str | None = None
+) -> Path:
     """A notebook: optional %%hypothesis cell, optional parameters cell, then ``cells``."""
     nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     out = [new_markdown_cell("A tiny notebook for the runner's tests.")]
@@ -49,4 +50,4 @@ def manifests(root: Path, experiment: str = "exp", mode: str | None = None) -> l
 
 
 def mlexp_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "jupyter_mlexp.cli", *args]
+    return [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", *args]

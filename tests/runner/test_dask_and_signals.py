@@ -6,16 +6,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from runner_helpers import manifests, mlexp_cmd
 
-from jupyter_mlexp.cli import main
+from jupyter_mlexp.frontdoors.cli import main
 from jupyter_mlexp.runner import run_sweep
 from jupyter_mlexp.runner.executors import SchedulerError
-from runner_helpers import manifests, mlexp_cmd
 
 pytestmark = pytest.mark.slow
 
@@ -31,15 +30,31 @@ def cluster():
 
 
 def _comparable(m: dict) -> tuple:
-    return (m["mode"], m["status"], json.dumps(m["params"], sort_keys=True), m["seed"],
-            m["metrics_summary"]["acc"]["last"], m["verdict"], m["parameters_cell"])
+    return (
+        m["mode"],
+        m["status"],
+        json.dumps(m["params"], sort_keys=True),
+        m["seed"],
+        m["metrics_summary"]["acc"]["last"],
+        m["verdict"],
+        m["parameters_cell"],
+    )
 
 
 def test_dask_path_produces_the_same_records_as_the_local_executor(nb, ws, cluster):
     path = nb("train.ipynb", TRAIN)
-    local = run_sweep(path, experiment="exp", mode="full", grid={"lr": [0.1, 0.2]}, seeds=[0, 1], jobs=2, progress=False)
-    dask = run_sweep(path, experiment="exp", mode="full", grid={"lr": [0.1, 0.2]}, seeds=[0, 1],
-                     scheduler=cluster.scheduler_address, progress=False)
+    local = run_sweep(
+        path, experiment="exp", mode="full", grid={"lr": [0.1, 0.2]}, seeds=[0, 1], jobs=2, progress=False
+    )
+    dask = run_sweep(
+        path,
+        experiment="exp",
+        mode="full",
+        grid={"lr": [0.1, 0.2]},
+        seeds=[0, 1],
+        scheduler=cluster.scheduler_address,
+        progress=False,
+    )
     assert [r.status for r in dask.runs] == ["completed"] * 4
     by_sweep: dict = {}
     for m in manifests(ws, mode="full"):
@@ -77,7 +92,10 @@ def test_unreachable_scheduler_fails_fast_and_creates_nothing(nb, ws, monkeypatc
 def _start_runner(ws: Path, path: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         mlexp_cmd("run", str(path), "--experiment", "exp", *extra),
-        cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ws,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

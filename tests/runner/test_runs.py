@@ -7,17 +7,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from runner_helpers import manifests
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.cli import main
+from jupyter_mlexp.frontdoors.cli import main
 from jupyter_mlexp.runner import run_notebook, run_sweep
-from runner_helpers import manifests
 
 pytestmark = pytest.mark.slow
 
-TRAIN = (
-    "%%run_quick epochs=1\nimport jupyter_mlexp as mlexp\nmlexp.log_metric('acc', lr * epochs)\nprint('loss: 0.5')"
-)
+TRAIN = "%%run_quick epochs=1\nimport jupyter_mlexp as mlexp\nmlexp.log_metric('acc', lr * epochs)\nprint('loss: 0.5')"
 
 
 def _results_rows(root: Path) -> list[list[str]]:
@@ -155,7 +153,8 @@ def test_notebook_hypothesis_cell_registers_the_experiment(workspace, monkeypatc
 
     monkeypatch.chdir(workspace)
     path = make_notebook(
-        workspace / "own.ipynb", TRAIN,
+        workspace / "own.ipynb",
+        TRAIN,
         hypothesis="%%hypothesis own\nA larger lr raises acc.\nsuccess: acc >= 0.15\nmetrics: acc",
     )
     r = run_notebook(path, mode="full", progress=False)

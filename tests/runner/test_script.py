@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.cli import main
+from jupyter_mlexp.frontdoors.cli import main
 
 TRAIN = textwrap.dedent("""
     import json, os, sys, time
@@ -37,8 +37,25 @@ def manifests(mode="quick"):
 
 
 def test_script_runs_per_seed_with_metrics_from_api_and_stdout(script, capsys):
-    assert main(["run", "--full", "--seeds", "0,1", "-p", "lr", "0.1", "--experiment", "cmd", "--",
-                 sys.executable, str(script)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--full",
+                "--seeds",
+                "0,1",
+                "-p",
+                "lr",
+                "0.1",
+                "--experiment",
+                "cmd",
+                "--",
+                sys.executable,
+                str(script),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "val_acc: 0.9" in out and "completed" in out
     a, b = manifests("full")
@@ -53,8 +70,10 @@ def test_script_runs_per_seed_with_metrics_from_api_and_stdout(script, capsys):
 
 def test_script_failure_timeout_and_gate(script, capsys, workspace):
     assert main(["run", "--experiment", "cmd", "-p", "code", "3", "--", sys.executable, str(script)]) == 1
-    assert main(["run", "--experiment", "cmd", "--budget", "1", "-p", "sleep", "30", "--",
-                 sys.executable, str(script)]) == 1
+    assert (
+        main(["run", "--experiment", "cmd", "--budget", "1", "-p", "sleep", "30", "--", sys.executable, str(script)])
+        == 1
+    )
     failed, timeout = manifests()
     assert failed["status"] == "failed" and failed["error"]["exit_code"] == 3
     assert "val_acc: 0.9" in failed["error"]["traceback"]
@@ -78,9 +97,24 @@ def test_ctrl_c_marks_the_script_run_interrupted(script, workspace):
     import time
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_mlexp.cli", "run", "--experiment", "cmd", "-p", "sleep", "60", "--",
-         sys.executable, str(script)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+        [
+            sys.executable,
+            "-m",
+            "jupyter_mlexp.frontdoors.cli",
+            "run",
+            "--experiment",
+            "cmd",
+            "-p",
+            "sleep",
+            "60",
+            "--",
+            sys.executable,
+            str(script),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
     )
     deadline = time.time() + 30
     while time.time() < deadline and not any(m.get("status") == "running" for m in manifests()):

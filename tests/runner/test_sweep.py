@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
-from jupyter_mlexp.cli import main
-from jupyter_mlexp.runner.sweep import SweepError, expand, parse_grid, parse_seeds, read_params_file
-
 from runner_helpers import manifests
+
+from jupyter_mlexp.frontdoors.cli import main
+from jupyter_mlexp.runner.sweep import SweepError, expand, parse_grid, parse_seeds, read_params_file
 
 
 def test_seeds_times_grid_is_the_cross_product():
     grid = parse_grid(["lr=0.1,0.01", "layers=[64],[64,64]"])
     assert grid == {"lr": [0.1, 0.01], "layers": [[64], [64, 64]]}
-    specs = expand("full", {"epochs": 3}, grid, parse_seeds("0,1,2"), {"lr": "float", "layers": "list", "epochs": "int"})
+    specs = expand(
+        "full", {"epochs": 3}, grid, parse_seeds("0,1,2"), {"lr": "float", "layers": "list", "epochs": "int"}
+    )
     assert len(specs) == 2 * 2 * 3
     points = {(s.params["lr"], tuple(s.params["layers"]), s.seed) for s in specs}
     assert len(points) == 12
@@ -32,13 +33,16 @@ def test_undeclared_parameters_are_listed():
     assert spec.undeclared == ["bogus"]
 
 
-@pytest.mark.parametrize("item, message", [
-    ("lr", "not NAME=V1,V2"),
-    ("lr=0.1,,0.2", "empty value"),
-    ("lr=[0.1,0.2", "unclosed bracket"),
-    ("lr=[0.1)", "does not parse"),
-    ("1lr=0.1", "not NAME=V1,V2"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ("lr", "not NAME=V1,V2"),
+        ("lr=0.1,,0.2", "empty value"),
+        ("lr=[0.1,0.2", "unclosed bracket"),
+        ("lr=[0.1)", "does not parse"),
+        ("1lr=0.1", "not NAME=V1,V2"),
+    ],
+)
 def test_grid_value_that_does_not_parse(item, message):
     with pytest.raises(SweepError, match=message.replace("[", r"\[")):
         parse_grid([item])

@@ -10,10 +10,10 @@ clashes with pytest-jupyter's at teardown).
 from __future__ import annotations
 
 import pytest
-from pytest_jupyter.jupyter_server import *  # noqa: F401,F403
+from pytest_jupyter.jupyter_server import *  # noqa: F403
 from traitlets.config import Config
 
-from jupyter_mlexp.experiment import Experiment
+from jupyter_mlexp.core.experiment import Experiment
 
 HYPOTHESIS = """Dropout 0.3 improves validation accuracy on the toy set
 success: acc >= 0.9

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlexp.experiment import Experiment
+from jupyter_mlexp.core.experiment import Experiment
 
 from .conftest import HYPOTHESIS, add_run
 
@@ -42,13 +42,19 @@ def raw_fetch(http_server_client, jp_base_url, jp_auth_header):
     """Fetch a path exactly as written (jp_fetch would re-escape '%')."""
 
     def fetch(path: str, method: str = "GET", body: str | None = None):
-        return http_server_client.fetch(jp_base_url + "mlexp/api/" + path, method=method, body=body,
-                                        headers=dict(jp_auth_header), request_timeout=20)
+        return http_server_client.fetch(
+            jp_base_url + "mlexp/api/" + path,
+            method=method,
+            body=body,
+            headers=dict(jp_auth_header),
+            request_timeout=20,
+        )
 
     return fetch
 
 
 # -- each endpoint --------------------------------------------------------------------------------
+
 
 async def test_list_experiments(jp_fetch, record, jp_root_dir):
     code, data = await get(jp_fetch, "experiments")
@@ -108,7 +114,9 @@ async def test_journal_bad_paging_is_400(jp_fetch, record):
 
 async def test_post_journal_entry(jp_fetch, record):
     exp, _ = record
-    code, data = await post(jp_fetch, "experiments", "demo", "journal", body={"text": "val loss flat", "tags": ["todo"]})
+    code, data = await post(
+        jp_fetch, "experiments", "demo", "journal", body={"text": "val loss flat", "tags": ["todo"]}
+    )
     assert code == 201
     assert data["entries"][0]["text"] == "val loss flat" and data["entries"][0]["tags"] == ["TODO"]
     assert "[TODO]" in exp.journal_md.read_text() and "val loss flat" in exp.journal_md.read_text()
@@ -133,7 +141,9 @@ async def test_runs_quick_and_full_with_primary_metric(jp_fetch, record):
 
 async def test_ignore_then_unignore(jp_fetch, record):
     exp, _ = record
-    code, data = await post(jp_fetch, "experiments", "demo", "runs", "q-1", "ignore", body={"reason": "data loader bug"})
+    code, data = await post(
+        jp_fetch, "experiments", "demo", "runs", "q-1", "ignore", body={"reason": "data loader bug"}
+    )
     assert code == 200 and data["ignored"]["run_id"] == "q-1"
     assert "- `q-1`: data loader bug" in exp.ignored_md.read_text()
 
@@ -168,27 +178,33 @@ async def test_unignore_of_counted_run_is_an_error(jp_fetch, record):
 
 # -- authentication -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method,path,body", [
-    ("GET", "experiments", None),
-    ("GET", "experiments/demo", None),
-    ("GET", "experiments/demo/journal", None),
-    ("POST", "experiments/demo/journal", '{"text": "sneaky"}'),
-    ("GET", "experiments/demo/runs", None),
-    ("GET", "experiments/demo/ignored", None),
-    ("POST", "experiments/demo/runs/q-1/ignore", '{"reason": "sneaky"}'),
-    ("POST", "experiments/demo/runs/q-1/unignore", "{}"),
-])
+
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("GET", "experiments", None),
+        ("GET", "experiments/demo", None),
+        ("GET", "experiments/demo/journal", None),
+        ("POST", "experiments/demo/journal", '{"text": "sneaky"}'),
+        ("GET", "experiments/demo/runs", None),
+        ("GET", "experiments/demo/ignored", None),
+        ("POST", "experiments/demo/runs/q-1/ignore", '{"reason": "sneaky"}'),
+        ("POST", "experiments/demo/runs/q-1/unignore", "{}"),
+    ],
+)
 async def test_no_token_is_403(http_server_client, jp_base_url, record, method, path, body):
     exp, _ = record
     before = (exp.journal_md.read_text(), exp.ignored_md.exists())
     with pytest.raises(HTTPClientError) as info:
-        await http_server_client.fetch(jp_base_url + "mlexp/api/" + path, method=method, body=body,
-                                       headers={"Authorization": ""})
+        await http_server_client.fetch(
+            jp_base_url + "mlexp/api/" + path, method=method, body=body, headers={"Authorization": ""}
+        )
     assert info.value.code == 403
     assert (exp.journal_md.read_text(), exp.ignored_md.exists()) == before
 
 
 # -- containment ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def outside(tmp_path):
@@ -206,24 +222,30 @@ def unchanged(snapshot) -> bool:
     return all(p.exists() and p.read_bytes() == b for p, b in snapshot.items())
 
 
-@pytest.mark.parametrize("name", [
-    "..",
-    "%2E%2E",
-    "..%2F..%2Foutside%2Fexperiments%2Fsecret",
-    "%2Fetc",
-    "%2Ftmp%2Foutside",
-    "a%2F..%2F..%2Fsecret",
-    ".hidden",
-    "%5C..%5Csecret",
-])
-@pytest.mark.parametrize("suffix,method,body", [
-    ("", "GET", None),
-    ("/journal", "GET", None),
-    ("/journal", "POST", '{"text": "escaped"}'),
-    ("/runs", "GET", None),
-    ("/ignored", "GET", None),
-    ("/runs/s-1/ignore", "POST", '{"reason": "escaped"}'),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "..",
+        "%2E%2E",
+        "..%2F..%2Foutside%2Fexperiments%2Fsecret",
+        "%2Fetc",
+        "%2Ftmp%2Foutside",
+        "a%2F..%2F..%2Fsecret",
+        ".hidden",
+        "%5C..%5Csecret",
+    ],
+)
+@pytest.mark.parametrize(
+    "suffix,method,body",
+    [
+        ("", "GET", None),
+        ("/journal", "GET", None),
+        ("/journal", "POST", '{"text": "escaped"}'),
+        ("/runs", "GET", None),
+        ("/ignored", "GET", None),
+        ("/runs/s-1/ignore", "POST", '{"reason": "escaped"}'),
+    ],
+)
 async def test_names_that_climb_out_are_refused(raw_fetch, record, outside, name, suffix, method, body):
     _, snapshot = outside
     with pytest.raises(HTTPClientError) as info:
@@ -284,8 +306,10 @@ async def test_symlinked_journal_leading_outside_is_refused(jp_fetch, record, ou
 
 # -- bodies ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["experiments/demo/journal", "experiments/demo/runs/q-1/ignore",
-                                  "experiments/demo/runs/q-1/unignore"])
+
+@pytest.mark.parametrize(
+    "path", ["experiments/demo/journal", "experiments/demo/runs/q-1/ignore", "experiments/demo/runs/q-1/unignore"]
+)
 @pytest.mark.parametrize("body", ["{not json", "[1, 2]", '"text"', "\xff\xfe"])
 async def test_malformed_body_is_400(raw_fetch, record, path, body):
     exp, _ = record
@@ -306,11 +330,12 @@ async def test_wrong_types_are_400(jp_fetch, record):
 
 # -- concurrency ----------------------------------------------------------------------------------
 
+
 async def test_post_while_another_process_appends_keeps_both(jp_fetch, jp_root_dir, record):
     exp, _ = record
     writer = textwrap.dedent(f"""
         import sys
-        from jupyter_mlexp.experiment import Experiment
+        from jupyter_mlexp.core.experiment import Experiment
         exp = Experiment("demo", {str(jp_root_dir)!r})
         print("ready", flush=True)
         for i in range(60):
@@ -320,7 +345,9 @@ async def test_post_while_another_process_appends_keeps_both(jp_fetch, jp_root_d
     proc = subprocess.Popen([sys.executable, "-c", writer], env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     for i in range(30):
-        code, _ = await post(jp_fetch, "experiments", "demo", "journal", body={"text": f"ui entry {i}", "tags": ["TODO"]})
+        code, _ = await post(
+            jp_fetch, "experiments", "demo", "journal", body={"text": f"ui entry {i}", "tags": ["TODO"]}
+        )
         assert code == 201
     assert proc.wait(timeout=60) == 0
     texts = [e.text for e in exp.journal().entries]
@@ -330,6 +357,7 @@ async def test_post_while_another_process_appends_keeps_both(jp_fetch, jp_root_d
 
 
 # -- workspace root -------------------------------------------------------------------------------
+
 
 async def test_mlexp_root_overrides_server_root(jp_fetch, tmp_path, monkeypatch):
     elsewhere = tmp_path / "elsewhere"
@@ -348,7 +376,7 @@ def test_openapi_spec_documents_every_route():
 
     import yaml
 
-    from jupyter_mlexp.server.handlers import ROUTES
+    from jupyter_mlexp.frontdoors.server.handlers import ROUTES
 
     spec = yaml.safe_load((REPO / "docs" / "rest-api.yaml").read_text())
     routes = set()

@@ -6,7 +6,7 @@ import argparse
 
 from IPython.core.error import UsageError
 
-from ..magics import subcommand
+from jupyter_mlexp.frontdoors.magics.experiment import subcommand
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,7 +33,7 @@ def _conclude_parser() -> _Parser:
 
 @subcommand("report")
 def _report(m, argv):
-    from .api import build_report
+    from jupyter_mlexp.report.api import build_report
 
     args = _report_parser().parse_args(argv)
     path = build_report(m.experiment(args.experiment), html=args.html, baseline=args.baseline)
@@ -42,9 +42,13 @@ def _report(m, argv):
 
 @subcommand("conclude")
 def _conclude(m, argv):
-    from .conclude import conclude
+    from jupyter_mlexp.report.conclude import conclude
 
     args = _conclude_parser().parse_args(argv)
-    text = conclude(m.experiment(args.experiment), " ".join(args.learning),
-                    " ".join(args.next) if args.next else None, baseline=args.baseline)
+    text = conclude(
+        m.experiment(args.experiment),
+        " ".join(args.learning),
+        " ".join(args.next) if args.next else None,
+        baseline=args.baseline,
+    )
     print("COMPLETED entry added:\n" + text)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fsio import atomic_write_text, locked
+from jupyter_mlexp.core.fsio import atomic_write_text, locked
 
 HEADER = "# Ignored runs\n\nOne line per run: `- `RUN_ID`: reason`. Ignored runs are left out of every statistic and figure.\n\n"
 _LINE_RE = re.compile(
@@ -28,7 +28,13 @@ class IgnoredRun:
     source: str = "IGNORED_RUNS.md"
 
     def to_dict(self) -> dict:
-        return {"run_id": self.run_id, "reason": self.reason, "when": self.when, "line": self.line, "source": self.source}
+        return {
+            "run_id": self.run_id,
+            "reason": self.reason,
+            "when": self.when,
+            "line": self.line,
+            "source": self.source,
+        }
 
 
 def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
@@ -41,7 +47,7 @@ def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
         return found, warnings
     for i, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
-        if not stripped or stripped.startswith("#") or not stripped[0] in "-*":
+        if not stripped or stripped.startswith("#") or stripped[0] not in "-*":
             if stripped and not stripped.startswith("#") and not stripped.startswith("One line per run"):
                 warnings.append(f"IGNORED_RUNS.md:{i}: not a '- RUN_ID: reason' line, kept as written")
             continue

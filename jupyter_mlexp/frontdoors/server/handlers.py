@@ -1,4 +1,4 @@
-"""HTTP adapters over :mod:`jupyter_mlexp.server.api`, mounted under ``<base_url>/mlexp/api/``.
+"""HTTP adapters over :mod:`jupyter_mlexp.frontdoors.server.api`, mounted under ``<base_url>/mlexp/api/``.
 
 One base class translates errors once: an :class:`MlexpError` becomes its
 ``http_status`` and a JSON ``{"message": ...}``; a body that is not a JSON
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from ..errors import MlexpError
-from . import api
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.frontdoors.server import api
 
 NAMESPACE = ("mlexp", "api")
 
@@ -99,8 +100,14 @@ class JournalHandler(MlexpHandler):
             limit = self.int_argument("limit", api.DEFAULT_PAGE)
         except BadRequest as err:
             return await self.fail(err)
-        await self.answer(api.journal_page, name, self.get_query_argument("tag", None),
-                          self.get_query_argument("q", None), offset, limit)
+        await self.answer(
+            api.journal_page,
+            name,
+            self.get_query_argument("tag", None),
+            self.get_query_argument("q", None),
+            offset,
+            limit,
+        )
 
     @tornado.web.authenticated
     async def post(self, name: str):

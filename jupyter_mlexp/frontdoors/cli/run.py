@@ -1,7 +1,7 @@
 """``mlexp run``: parse the command line, call :func:`~.api.run_sweep`, map the outcome to an exit code.
 
 Exit codes: 0 every run completed; 1 a run failed or timed out (listed on
-stderr); 2 a usage error (one line, from :mod:`jupyter_mlexp.cli`); 130 Ctrl-C.
+stderr); 2 a usage error (one line, from :mod:`jupyter_mlexp.frontdoors.cli`); 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import logging
 import shlex
 import sys
 
-from ..errors import MlexpError
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.frontdoors.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNS_FAILED
 
 
 class _Formatter(logging.Formatter):
@@ -37,7 +38,7 @@ def cmd_run(args) -> int:
         return cmd_run_script(args)
     if not args.notebook:
         raise MlexpError("give a NOTEBOOK, or a command after '--' (mlexp run --experiment NAME -- python train.py)")
-    from .api import SweepInterrupted, run_sweep
+    from jupyter_mlexp.runner.api import SweepInterrupted, run_sweep
 
     if args.jobs is not None and args.jobs < 1:
         raise MlexpError(f"--jobs must be at least 1, got {args.jobs}")
@@ -64,44 +65,59 @@ def cmd_run(args) -> int:
     except SweepInterrupted as stop:
         ids = stop.result.interrupted
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) if ids else 'none'}", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     ok = [r for r in result.runs if r.ok]
     print(f"{result.experiment}: {len(ok)}/{len(result.runs)} {result.mode} run(s) completed in {result.wall_s:.1f} s")
     for r in result.runs:
         value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
-        print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items() if k != 'seed')}"
-              f" seed={r.seed}{value}")
+        print(
+            f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items() if k != 'seed')}"
+            f" seed={r.seed}{value}"
+        )
     if result.failed:
         print(f"mlexp: {len(result.failed)} run(s) did not complete:", file=sys.stderr)
         for r in result.failed:
             where = (r.error or {}).get("cell_index")
             cell = "" if where is None else f" (cell {where})"
             print(f"  {r.run_id} {r.status}{cell}: {(r.error or {}).get('message', '')}  -> {r.path}", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_RUNS_FAILED
+    return EXIT_OK
 
 
 def cmd_run_script(args) -> int:
-    from ..commands import default_experiment
-    from .script import ScriptInterrupted, run_script
-    from .sweep import parse_params, parse_seeds
+    from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
+    from jupyter_mlexp.runner.script import ScriptInterrupted, run_script
+    from jupyter_mlexp.runner.sweep import parse_params, parse_seeds
 
     if args.notebook:
         raise MlexpError(f"give either a notebook or a command after '--', not both ({args.notebook!r})")
-    for flag, value in (("--grid", args.grid), ("--jobs", args.jobs), ("--scheduler", args.scheduler),
-                        ("--fresh-kernel", args.fresh_kernel), ("-f", args.params_file)):
+    for flag, value in (
+        ("--grid", args.grid),
+        ("--jobs", args.jobs),
+        ("--scheduler", args.scheduler),
+        ("--fresh-kernel", args.fresh_kernel),
+        ("-f", args.params_file),
+    ):
         if value:
             raise MlexpError(f"{flag} is for notebooks; a command runs once per seed (--seeds)")
     exp = default_experiment(args.experiment)
     seeds = parse_seeds(args.seeds) if args.seeds else [0]
     params = parse_params(args.param) if args.param else {}
     try:
-        runs = run_script(args.command_argv, exp, mode="full" if args.full else "quick", seeds=seeds,
-                          params=params, budget=args.budget, stage=args.stage, data=args.data or ())
+        runs = run_script(
+            args.command_argv,
+            exp,
+            mode="full" if args.full else "quick",
+            seeds=seeds,
+            params=params,
+            budget=args.budget,
+            stage=args.stage,
+            data=args.data or (),
+        )
     except ScriptInterrupted as stop:
         ids = [r.run_id for r in stop.runs if r.status == "interrupted"]
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) or 'none'}", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     bad = [r for r in runs if not r.ok]
     for r in runs:
         value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
@@ -110,22 +126,29 @@ def cmd_run_script(args) -> int:
         print(f"mlexp: {len(bad)} run(s) did not complete:", file=sys.stderr)
         for r in bad:
             print(f"  {r.run_id} {r.status}: {(r.error or {}).get('message', '')}  -> {r.path}", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_RUNS_FAILED
+    return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "run", help="run a notebook as quick or full runs (papermill parameters, sweeps, local or Dask)",
+        "run",
+        help="run a notebook as quick or full runs (papermill parameters, sweeps, local or Dask)",
         description="Execute NOTEBOOK once per point of the sweep (grid x seeds); each run lands in "
-                    "experiments/<name>/quick|full/<run_id>/ with output.ipynb beside run.json.",
+        "experiments/<name>/quick|full/<run_id>/ with output.ipynb beside run.json.",
     )
     p.add_argument("notebook", nargs="?", help="the notebook; or give a command after '--' to run a script")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="quick runs (default): %%%%run_quick overrides apply")
     mode.add_argument("--full", action="store_true", help="full runs: overrides ignored, recorded under full/")
-    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help="a parameter for the notebook's parameters cell (repeatable; papermill's typing)")
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="a parameter for the notebook's parameters cell (repeatable; papermill's typing)",
+    )
     p.add_argument("-f", "--params-file", metavar="PARAMS.yaml", help="parameters from a YAML mapping")
     p.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="a sweep axis (repeatable: cross product)")
     p.add_argument("--seeds", metavar="0,1,2", help="one run per seed (times every grid point)")

@@ -1,7 +1,7 @@
 """IPython magics: thin front doors over the core library.
 
 ``%%hypothesis``, ``%%run_quick``, ``%%journal`` / ``%journal`` and ``%mlexp``.
-Every :class:`~jupyter_mlexp.errors.MlexpError` becomes a ``UsageError``: the
+Every :class:`~jupyter_mlexp.core.errors.MlexpError` becomes a ``UsageError``: the
 user sees one message, not a traceback.
 """
 
@@ -16,11 +16,11 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import Markdown, display
 
-from . import tracking, views
-from .errors import MlexpError, RunTimeoutError
-from .experiment import Experiment
-from .quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
-from .workspace import name_from_path
+from jupyter_mlexp.core import tracking, views
+from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
+from jupyter_mlexp.core.workspace import name_from_path
 
 #: ``%mlexp <sub> ...`` handlers: ``fn(magics, argv) -> None``. Other modules add to it.
 SUBCOMMANDS: dict = {}
@@ -30,6 +30,7 @@ def subcommand(name):
     def deco(fn):
         SUBCOMMANDS[name] = fn
         return fn
+
     return deco
 
 
@@ -40,6 +41,7 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except MlexpError as err:
             raise UsageError(str(err)) from None
+
     return wrapper
 
 
@@ -113,8 +115,15 @@ class ExperimentMagics(Magics):
         shell.set_custom_exc((RunTimeoutError,), _short_timeout_tb)
         try:
             outcome = execute_run(
-                exp, execute, full=args.full, overrides=overrides, seed=args.seed,
-                budget=args.budget, data=args.data, command=cell, namespace=shell.user_ns,
+                exp,
+                execute,
+                full=args.full,
+                overrides=overrides,
+                seed=args.seed,
+                budget=args.budget,
+                data=args.data,
+                command=cell,
+                namespace=shell.user_ns,
             )
         finally:
             shell.custom_exceptions = previous_custom[0]
@@ -168,7 +177,7 @@ class ExperimentMagics(Magics):
 
 def _record_lesson(exp: Experiment, text: str) -> None:
     try:
-        from .lessons import add_lesson
+        from jupyter_mlexp.core.lessons import add_lesson
     except ImportError:
         return
     add_lesson(text, experiment=exp)
@@ -195,7 +204,7 @@ def _use(m: ExperimentMagics, argv):
     if len(argv) != 1:
         raise UsageError("usage: %mlexp use NAME")
     exp = Experiment(argv[0]).require()
-    exp.hypothesis  # the gate: only an experiment with a hypothesis can be current
+    _ = exp.hypothesis  # the gate: only an experiment with a hypothesis can be current
     m.current = exp.name
     print(f"current experiment: {exp.name}")
 
@@ -211,7 +220,7 @@ def _ignore(m: ExperimentMagics, argv):
     if not argv or "--reason" not in argv:
         raise UsageError("usage: %mlexp ignore RUN_ID --reason TEXT")
     i = argv.index("--reason")
-    reason = " ".join(argv[i + 1:])
+    reason = " ".join(argv[i + 1 :])
     run_ids = argv[:i]
     if len(run_ids) != 1 or not reason:
         raise UsageError("usage: %mlexp ignore RUN_ID --reason TEXT")
@@ -229,26 +238,6 @@ def _unignore(m: ExperimentMagics, argv):
 
 @subcommand("panel")
 def _panel(m: ExperimentMagics, argv):
-    from .widgets import panel
+    from jupyter_mlexp.frontdoors.widgets import panel
 
     display(panel(m.experiment(argv[0] if argv else None)))
-
-
-#: Modules that add ``%mlexp`` subcommands of their own (``@subcommand``).
-SUBCOMMAND_MODULES = ("jupyter_mlexp.report.magics",)
-
-
-def load_ipython_extension(ipython) -> None:
-    import importlib
-
-    import jupyter_mlexp
-
-    for name in SUBCOMMAND_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if not err.name or not (name == err.name or name.startswith(err.name + ".")):
-                raise
-
-    ipython.register_magics(ExperimentMagics)
-    ipython.push({"mlexp": jupyter_mlexp}, interactive=False)

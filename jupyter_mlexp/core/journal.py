@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .fsio import append_text
+from jupyter_mlexp.core.fsio import append_text
 
 TAGS = ("WEIRD", "HUNCH", "TODO", "RESOLVED")
 #: Kinds of entry the tool writes itself.
@@ -22,9 +22,7 @@ KNOWN_TAGS = TAGS + SYSTEM_TAGS
 
 HEADER = "# Journal\n\nAppend-only. Each entry: `## <ISO timestamp> [TAG]...` then its text.\n"
 _TAG_RE = re.compile(r"\[([A-Za-z][A-Za-z0-9_-]*)\]")
-_TS_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)"
-)
+_TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)")
 
 
 @dataclass
@@ -75,7 +73,7 @@ def split_inline_tags(text: str) -> tuple[list[str], str]:
         if not m:
             break
         tags.append(m.group(1).upper())
-        rest = rest[m.end():]
+        rest = rest[m.end() :]
     return tags, rest
 
 
@@ -107,7 +105,7 @@ def _make_entry(heading: str | None, lines: list[str], line_no: int, warnings: l
         m = _TS_RE.match(heading.strip())
         if m:
             timestamp = m.group(1)
-            title = heading.strip()[m.end():]
+            title = heading.strip()[m.end() :]
         else:
             title = heading.strip()
             warnings.append(f"JOURNAL.md:{line_no}: entry heading has no ISO timestamp: {heading.strip()[:60]!r}")
@@ -121,9 +119,13 @@ def _make_entry(heading: str | None, lines: list[str], line_no: int, warnings: l
     tags = normalize_tags(tags)
     unknown = [t for t in tags if t not in KNOWN_TAGS]
     if unknown:
-        warnings.append(f"JOURNAL.md:{line_no}: unknown tag(s) {', '.join('[' + t + ']' for t in unknown)} kept as written")
+        warnings.append(
+            f"JOURNAL.md:{line_no}: unknown tag(s) {', '.join('[' + t + ']' for t in unknown)} kept as written"
+        )
     text = body if not title else (f"{title}\n\n{body}" if body else title)
-    return JournalEntry(text=text.strip(), tags=tags, timestamp=timestamp, line=line_no, unknown_tags=unknown, title=title)
+    return JournalEntry(
+        text=text.strip(), tags=tags, timestamp=timestamp, line=line_no, unknown_tags=unknown, title=title
+    )
 
 
 def read_journal(path: Path) -> JournalRead:
@@ -144,7 +146,11 @@ def read_journal(path: Path) -> JournalRead:
                 entries.append(_make_entry(heading, lines, start, warnings))
             heading, start, lines, in_preamble = line[3:], i, [], False
             continue
-        if in_preamble and (line.startswith("# ") or line.startswith("Append-only.")) and not any(s.strip() for s in lines):
+        if (
+            in_preamble
+            and (line.startswith("# ") or line.startswith("Append-only."))
+            and not any(s.strip() for s in lines)
+        ):
             start = i + 1  # the file's own title and header line are not an entry
             continue
         if not lines and not line.strip():
@@ -176,8 +182,9 @@ class JournalPage:
         }
 
 
-def page_entries(entries: list[JournalEntry], tag: str | None = None, query: str | None = None,
-                 offset: int = 0, limit: int = 50) -> JournalPage:
+def page_entries(
+    entries: list[JournalEntry], tag: str | None = None, query: str | None = None, offset: int = 0, limit: int = 50
+) -> JournalPage:
     """Entries carrying ``tag`` and containing ``query`` (case-insensitive), newest first, sliced."""
     counts: dict[str, int] = {}
     for e in entries:
@@ -186,9 +193,10 @@ def page_entries(entries: list[JournalEntry], tag: str | None = None, query: str
     want_tag = (tag or "").strip().strip("[]").upper()
     needle = (query or "").strip().lower()
     matched = [
-        e for e in reversed(entries)
+        e
+        for e in reversed(entries)
         if (not want_tag or want_tag in e.tags) and (not needle or needle in e.text.lower())
     ]
     offset = max(0, int(offset))
     limit = max(0, int(limit))
-    return JournalPage(matched[offset:offset + limit], len(matched), offset, limit, counts)
+    return JournalPage(matched[offset : offset + limit], len(matched), offset, limit, counts)

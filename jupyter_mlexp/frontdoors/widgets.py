@@ -1,20 +1,20 @@
 """``%mlexp panel``: the sidebar's journal, runs and ignored runs as ipywidgets, for any notebook front end.
 
 For VS Code, Colab or the classic notebook, where the JupyterLab sidebar is not
-available. Every action calls the core (:class:`~jupyter_mlexp.experiment.Experiment`);
+available. Every action calls the core (:class:`~jupyter_mlexp.core.experiment.Experiment`);
 an error the user caused is shown in the panel's status line, not raised.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from .errors import MlexpError, NoHypothesisError
-from .experiment import Experiment
-from .journal import TAGS, page_entries
+from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.journal import TAGS, page_entries
 
 JOURNAL_PAGE = 20
 RUNS_SHOWN = 50  # newest runs per mode drawn in the table; the picker still offers every run
@@ -55,38 +55,60 @@ class ExperimentPanel(widgets.VBox):
 
         self.runs_table = widgets.HTML()
         self.run_picker = widgets.Dropdown(options=[], description="Run")
-        self.reason = widgets.Text(placeholder="why leave this run out of every statistic?", description="Reason",
-                                   layout=widgets.Layout(width="60%"))
+        self.reason = widgets.Text(
+            placeholder="why leave this run out of every statistic?",
+            description="Reason",
+            layout=widgets.Layout(width="60%"),
+        )
         self.ignore_button = widgets.Button(description="Ignore run", button_style="warning")
         self.unignore_button = widgets.Button(description="Count again")
         self.ignored_list = widgets.HTML()
-        self.refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="100px"))
+        self.refresh_button = widgets.Button(
+            description="Refresh", icon="refresh", layout=widgets.Layout(width="100px")
+        )
 
         self.tag_filter.observe(lambda _: self._journal_changed(), names="value")
         self.search.observe(lambda _: self._journal_changed(), names="value")
         self.newer.on_click(lambda _: self._page(-JOURNAL_PAGE))
         self.older.on_click(lambda _: self._page(JOURNAL_PAGE))
-        self.add_button.on_click(lambda _: self.add_entry(self.new_text.value, [self.new_tag.value] if self.new_tag.value else []))
+        self.add_button.on_click(
+            lambda _: self.add_entry(self.new_text.value, [self.new_tag.value] if self.new_tag.value else [])
+        )
         self.ignore_button.on_click(lambda _: self.ignore(self.run_picker.value, self.reason.value))
         self.unignore_button.on_click(lambda _: self.unignore(self.run_picker.value))
         self.refresh_button.on_click(lambda _: self.refresh())
 
-        journal = widgets.VBox([
-            widgets.HTML("<h4>Journal</h4>"),
-            self.new_text, widgets.HBox([self.new_tag, self.add_button]),
-            widgets.HBox([self.tag_filter, self.search]),
-            self.entries,
-            widgets.HBox([self.newer, self.page_label, self.older]),
-        ])
-        runs = widgets.VBox([
-            widgets.HTML("<h4>Runs</h4>"), self.runs_table,
-            widgets.HBox([self.run_picker, self.reason]), widgets.HBox([self.ignore_button, self.unignore_button]),
-        ])
+        journal = widgets.VBox(
+            [
+                widgets.HTML("<h4>Journal</h4>"),
+                self.new_text,
+                widgets.HBox([self.new_tag, self.add_button]),
+                widgets.HBox([self.tag_filter, self.search]),
+                self.entries,
+                widgets.HBox([self.newer, self.page_label, self.older]),
+            ]
+        )
+        runs = widgets.VBox(
+            [
+                widgets.HTML("<h4>Runs</h4>"),
+                self.runs_table,
+                widgets.HBox([self.run_picker, self.reason]),
+                widgets.HBox([self.ignore_button, self.unignore_button]),
+            ]
+        )
         ignored = widgets.VBox([widgets.HTML("<h4>Ignored runs</h4>"), self.ignored_list])
-        super().__init__([
-            widgets.HBox([widgets.HTML(f"<h3>Experiment <code>{_esc(experiment.name)}</code></h3>"), self.refresh_button]),
-            self.status, self.hypothesis, journal, runs, ignored,
-        ])
+        super().__init__(
+            [
+                widgets.HBox(
+                    [widgets.HTML(f"<h3>Experiment <code>{_esc(experiment.name)}</code></h3>"), self.refresh_button]
+                ),
+                self.status,
+                self.hypothesis,
+                journal,
+                runs,
+                ignored,
+            ]
+        )
         self.refresh()
 
     # -- actions -------------------------------------------------------------------------------
@@ -148,8 +170,10 @@ class ExperimentPanel(widgets.VBox):
         rows = []
         for e in page.entries:
             tags = " ".join(f"<b>[{_esc(t)}]</b>" for t in e.tags)
-            rows.append(f"<li><small>{_esc(e.timestamp or 'undated')}</small> {tags}<br>"
-                        f"<span style='white-space:pre-wrap'>{_esc(e.text)}</span></li>")
+            rows.append(
+                f"<li><small>{_esc(e.timestamp or 'undated')}</small> {tags}<br>"
+                f"<span style='white-space:pre-wrap'>{_esc(e.text)}</span></li>"
+            )
         self.entries.value = f"<ul>{''.join(rows)}</ul>" if rows else "<p><em>No journal entry matches.</em></p>"
         first = 0 if page.total == 0 else page.offset + 1
         self.page_label.value = f"{first}–{page.offset + len(page.entries)} of {page.total}"
@@ -185,11 +209,15 @@ class ExperimentPanel(widgets.VBox):
         self.run_picker.value = current if current in ids else (ids[0] if ids else None)
 
         ignored, warnings = self.experiment.ignored()
-        items = "".join(f"<li><code>{_esc(i.run_id)}</code>: {_esc(i.reason)}"
-                        f"{f' <small>({_esc(i.when)})</small>' if i.when else ''}</li>" for i in ignored)
+        items = "".join(
+            f"<li><code>{_esc(i.run_id)}</code>: {_esc(i.reason)}"
+            f"{f' <small>({_esc(i.when)})</small>' if i.when else ''}</li>"
+            for i in ignored
+        )
         notes = "".join(f"<li><small>{_esc(w)}</small></li>" for w in warnings)
         self.ignored_list.value = (f"<ul>{items}</ul>" if items else "<p><em>No run is ignored.</em></p>") + (
-            f"<ul>{notes}</ul>" if notes else "")
+            f"<ul>{notes}</ul>" if notes else ""
+        )
 
     # -- helpers -------------------------------------------------------------------------------
     def _journal_changed(self) -> None:

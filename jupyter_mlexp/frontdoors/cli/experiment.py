@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import views
-from .errors import MlexpError
-from .experiment import Experiment
-from .hypothesis import Hypothesis, parse_body
+from jupyter_mlexp.core import views
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
 
 
 def default_experiment(name: str | None) -> Experiment:
@@ -31,9 +31,13 @@ def cmd_hypothesis(args) -> int:
         if not (args.statement and args.success and args.metrics):
             raise MlexpError("give --statement, --success and --metrics, or -f hypothesis.md")
         hyp = Hypothesis(
-            statement=args.statement, success=args.success, failure=args.failure,
+            statement=args.statement,
+            success=args.success,
+            failure=args.failure,
             metrics=[m.strip() for m in args.metrics.split(",") if m.strip()],
-            stage=args.stage, baseline=args.baseline, expected=args.expected,
+            stage=args.stage,
+            baseline=args.baseline,
+            expected=args.expected,
         )
     reg = Experiment(args.name).register(hyp, reason=args.reason)
     h = reg.hypothesis
@@ -70,7 +74,7 @@ def cmd_unignore(args) -> int:
 
 def cmd_journal(args) -> int:
     exp = default_experiment(args.experiment)
-    exp.hypothesis  # the journal belongs to a registered experiment
+    _ = exp.hypothesis  # the journal belongs to a registered experiment
     if args.text:
         text = " ".join(args.text)
         if text == "-":

@@ -1,6 +1,6 @@
 """``mlexp`` (also ``jupyter mlexp``): the command-line front door.
 
-Each command module registers its subcommands with ``register(subparsers)``;
+Each command module (``experiment``, ``run``, ``report``) registers its subcommands with ``register(subparsers)``;
 a subcommand's handler takes the parsed args and returns an exit code. Library
 errors become one line on stderr and exit code 2; nothing prints a traceback
 for a user's mistake.
@@ -9,18 +9,11 @@ for a user's mistake.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-from .errors import MlexpError
-
-COMMAND_MODULES = (
-    "jupyter_mlexp.commands",
-    "jupyter_mlexp.runner.commands",
-    "jupyter_mlexp.report.commands",
-)
-
-EXIT_OK, EXIT_RUNS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.frontdoors.cli import experiment, report, run
+from jupyter_mlexp.frontdoors.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,14 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--root", default=None, help="workspace root (default: $MLEXP_ROOT, else the git root, else .)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if not err.name or not (name == err.name or name.startswith(err.name + ".")):
-                # a real missing dependency inside the module, not the module itself
-                raise
-            continue
+    for module in (experiment, run, report):
         module.register(sub)
     return parser
 
@@ -63,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     command: list[str] = []
     if "--" in argv:  # `mlexp run [OPTIONS] -- CMD ...`: everything after -- is the command to run
         i = argv.index("--")
-        argv, command = argv[:i], argv[i + 1:]
+        argv, command = argv[:i], argv[i + 1 :]
     args = parser.parse_args(argv)
     args.command_argv = command
     if not getattr(args, "handler", None):

@@ -11,18 +11,25 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from . import ignored as ignored_file
-from . import journal as journal_file
-from .errors import ExperimentNotFoundError, HypothesisError, NoHypothesisError, RecordError, RunNotFoundError
-from .fsio import append_jsonl, append_text, atomic_write_json, atomic_write_text, locked, read_jsonl
-from .hypothesis import Hypothesis, parse_body
-from .journal import now_iso
-from .run import MODES, Run
-from .workspace import check_name, experiments_dir
+from jupyter_mlexp.core import ignored as ignored_file
+from jupyter_mlexp.core import journal as journal_file
+from jupyter_mlexp.core.errors import (
+    ExperimentNotFoundError,
+    HypothesisError,
+    NoHypothesisError,
+    RecordError,
+    RunNotFoundError,
+)
+from jupyter_mlexp.core.fsio import append_jsonl, append_text, atomic_write_json, atomic_write_text, locked, read_jsonl
+from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
+from jupyter_mlexp.core.journal import now_iso
+from jupyter_mlexp.core.run import MODES, Run
+from jupyter_mlexp.core.workspace import check_name, experiments_dir
 
 IGNORED_DIRS = ("ignored", "_ignored")
 RESULTS_COLUMNS = ("run_id", "commit", "primary_metric", "memory_gb", "status", "description")
@@ -95,7 +102,7 @@ class Experiment:
     def exists(self) -> bool:
         return self.idea_json.exists()
 
-    def require(self) -> "Experiment":
+    def require(self) -> Experiment:
         if not self.path.is_dir():
             raise ExperimentNotFoundError(
                 f"no experiment {self.name!r} under {self.base}; register one with %%hypothesis {self.name} "
@@ -104,7 +111,7 @@ class Experiment:
         return self
 
     @classmethod
-    def list(cls, root: str | os.PathLike | None = None) -> list["Experiment"]:
+    def list(cls, root: str | os.PathLike | None = None) -> list[Experiment]:
         base = experiments_dir(root)
         if not base.is_dir():
             return []
@@ -137,7 +144,9 @@ class Experiment:
                 f"or `mlexp hypothesis {self.name} --statement ... --success ... --metrics ...`"
             ) from None
         except (OSError, ValueError) as err:
-            raise RecordError(f"{self.idea_json} cannot be read ({err}); fix or restore it (git diff shows what changed)") from None
+            raise RecordError(
+                f"{self.idea_json} cannot be read ({err}); fix or restore it (git diff shows what changed)"
+            ) from None
         if not isinstance(data, dict):
             raise RecordError(f"{self.idea_json} is not a JSON object; fix or restore it")
         try:
@@ -172,7 +181,9 @@ class Experiment:
             hyp.version = (old.version if old else 0) + 1
             hyp.created = old.created if old else now
             hyp.last_updated = now
-            hyp.update_reason = reason or ("initial registration" if old is None else "hypothesis edited and re-registered")
+            hyp.update_reason = reason or (
+                "initial registration" if old is None else "hypothesis edited and re-registered"
+            )
             atomic_write_json(self.idea_json, hyp.to_dict())
             atomic_write_text(self.idea_md, render_idea_md(self.name, hyp))
             if old is None:
@@ -180,7 +191,10 @@ class Experiment:
             append_text(self.evolution_md, render_evolution_entry(hyp, changes))
             self.log_event(
                 "hypothesis_registered" if old is None else "idea_updated",
-                version=hyp.version, reason=hyp.update_reason, changes=changes, hypothesis=hyp.to_dict(),
+                version=hyp.version,
+                reason=hyp.update_reason,
+                changes=changes,
+                hypothesis=hyp.to_dict(),
             )
         self.add_journal(render_planned(hyp, old), tags=["PLANNED"], event=False)
         return Registration(hyp, changed=True, created=old is None, changes=changes)
@@ -208,15 +222,26 @@ class Experiment:
         manifest.setdefault("hypothesis_version", hyp.version)
         manifest.setdefault("host", socket.gethostname())
         run = Run.create(self.path, mode, manifest)
-        self.log_event("run_started", run_id=run.run_id, mode=mode, params=manifest.get("params"), seed=manifest.get("seed"))
+        self.log_event(
+            "run_started", run_id=run.run_id, mode=mode, params=manifest.get("params"), seed=manifest.get("seed")
+        )
         return run
 
-    def finish_run(self, run: Run, status: str, error: BaseException | None = None, description: str = "", **extra) -> dict:
+    def finish_run(
+        self, run: Run, status: str, error: BaseException | None = None, description: str = "", **extra
+    ) -> dict:
         """End ``run``, append its event and its ``results.tsv`` row."""
         manifest = run.finish(status, error, **extra)
-        ev = {"completed": "run_completed", "failed": "run_failed", "timeout": "run_timeout"}.get(status, f"run_{status}")
-        self.log_event(ev, run_id=run.run_id, mode=run.mode, duration_s=manifest.get("duration_s"),
-                       error=(manifest.get("error") or {}).get("message"))
+        ev = {"completed": "run_completed", "failed": "run_failed", "timeout": "run_timeout"}.get(
+            status, f"run_{status}"
+        )
+        self.log_event(
+            ev,
+            run_id=run.run_id,
+            mode=run.mode,
+            duration_s=manifest.get("duration_s"),
+            error=(manifest.get("error") or {}).get("message"),
+        )
         self.append_result(run, description)
         return manifest
 
@@ -246,6 +271,7 @@ class Experiment:
 
     def _run_dirs(self) -> Iterable[tuple[Path, bool]]:
         """(run folder, placed under ignored/) for every folder holding a run.json."""
+
         def scan(folder: Path, ignored: bool, depth: int):
             try:
                 children = list(os.scandir(folder))
@@ -284,8 +310,15 @@ class Experiment:
                 reason = f"placed under {path.parent.relative_to(self.path)}/"
             if run_id in listed:
                 reason = listed[run_id].reason
-            info = RunInfo(run_id, manifest.get("mode") or path.parent.name, status, path, manifest,
-                           ignored=reason is not None, ignored_reason=reason)
+            info = RunInfo(
+                run_id,
+                manifest.get("mode") or path.parent.name,
+                status,
+                path,
+                manifest,
+                ignored=reason is not None,
+                ignored_reason=reason,
+            )
             if include_ignored or not info.ignored:
                 out.append(info)
         out.sort(key=lambda r: (r.manifest.get("started") or "", r.run_id))
@@ -307,8 +340,15 @@ class Experiment:
         for path, in_dir in self._run_dirs():
             known.add(path.name)
             if in_dir and path.name not in listed:
-                out.append(ignored_file.IgnoredRun(path.name, f"placed under {path.parent.relative_to(self.path)}/",
-                                                   None, None, str(path.parent.relative_to(self.path))))
+                out.append(
+                    ignored_file.IgnoredRun(
+                        path.name,
+                        f"placed under {path.parent.relative_to(self.path)}/",
+                        None,
+                        None,
+                        str(path.parent.relative_to(self.path)),
+                    )
+                )
         for rid in listed:
             if rid not in known:
                 warnings.append(f"IGNORED_RUNS.md:{listed[rid].line}: run {rid!r} does not exist in this experiment")
@@ -392,8 +432,15 @@ def render_idea_md(name: str, h: Hypothesis) -> str:
 
 
 def render_evolution_entry(h: Hypothesis, changes: list[str]) -> str:
-    body = [f"## v{h.version} — {h.last_updated}", "", f"Reason: {h.update_reason}", "", f"> {h.statement}", "",
-            f"Success: `{h.success}`; metrics: {', '.join(h.metrics)}; stage: {h.stage}"]
+    body = [
+        f"## v{h.version} — {h.last_updated}",
+        "",
+        f"Reason: {h.update_reason}",
+        "",
+        f"> {h.statement}",
+        "",
+        f"Success: `{h.success}`; metrics: {', '.join(h.metrics)}; stage: {h.stage}",
+    ]
     if changes:
         body += ["", "Changed:"] + [f"- {c}" for c in changes]
     return "\n".join(body) + "\n\n"
@@ -402,7 +449,7 @@ def render_evolution_entry(h: Hypothesis, changes: list[str]) -> str:
 def render_planned(h: Hypothesis, old: Hypothesis | None) -> str:
     parts = [f"Hypothesis v{h.version}: {h.statement}", f"Success criterion: {h.success}"]
     if old is not None:
-        parts.append("Changes against v%d: %s" % (old.version, "; ".join(_describe_changes(old, h)) or "none"))
+        parts.append(f"Changes against v{old.version}: {'; '.join(_describe_changes(old, h)) or 'none'}")
     parts.append(f"Expected outcome: {h.expected or '(not stated)'}")
     parts.append(f"Baseline to beat: {h.baseline or '(not known yet)'}")
     return "\n".join(parts)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import _thread
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from .errors import RunTimeoutError
+from jupyter_mlexp.core.errors import RunTimeoutError
 
 
 @contextmanager
@@ -26,6 +26,7 @@ def time_budget(seconds: float | None) -> Iterator[dict]:
         return
     use_alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if use_alarm:
+
         def on_alarm(signum, frame):
             state["expired"] = True
             raise RunTimeoutError(seconds)
@@ -38,6 +39,7 @@ def time_budget(seconds: float | None) -> Iterator[dict]:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     else:  # pragma: no cover - exercised on Windows only
+
         def fire():
             state["expired"] = True
             _thread.interrupt_main()

@@ -20,10 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidNameError, MetricValueError
-from .fsio import atomic_write_json
-from .logs import run_logger
-from .workspace import check_name
+from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
+from jupyter_mlexp.core.fsio import atomic_write_json
+from jupyter_mlexp.core.logs import run_logger
+from jupyter_mlexp.core.workspace import check_name
 
 MODES = ("quick", "full")
 FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
@@ -35,8 +35,10 @@ def new_run_id() -> str:
 
 
 def iso(ts: float | None = None) -> str:
-    return datetime.fromtimestamp(ts if ts is not None else time.time(), timezone.utc).astimezone().isoformat(
-        timespec="milliseconds"
+    return (
+        datetime.fromtimestamp(ts if ts is not None else time.time(), timezone.utc)
+        .astimezone()
+        .isoformat(timespec="milliseconds")
     )
 
 
@@ -65,7 +67,7 @@ class Run:
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
-    def create(cls, experiment_dir: Path, mode: str, manifest: dict) -> "Run":
+    def create(cls, experiment_dir: Path, mode: str, manifest: dict) -> Run:
         if mode not in MODES:
             raise InvalidNameError(f"unknown mode {mode!r}: use 'quick' or 'full'")
         run_id = manifest.get("run_id") or new_run_id()
@@ -92,13 +94,13 @@ class Run:
         return run
 
     @classmethod
-    def attach(cls, path: Path) -> "Run":
+    def attach(cls, path: Path) -> Run:
         """Open a run folder made by someone else (the batch runner) to add metrics to it."""
         path = Path(path)
         with open(path / "run.json", encoding="utf-8") as fh:
             manifest = json.load(fh)
         run = cls(path, manifest)
-        run._start_log("attached by pid %d" % os.getpid())
+        run._start_log(f"attached by pid {os.getpid()}")
         return run
 
     def write_manifest(self) -> None:
@@ -203,7 +205,7 @@ class Run:
 
     def record_verdict(self, criterion) -> str:
         """Judge the success criterion on the last logged value; stored as ``verdict`` in run.json."""
-        from .hypothesis import verdict
+        from jupyter_mlexp.core.hypothesis import verdict
 
         self.manifest["verdict"] = v = verdict(criterion, (self.summary.get(criterion.metric) or {}).get("last"))
         return v

@@ -11,17 +11,18 @@ import io
 import random
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from . import provenance, tracking
-from .budget import time_budget
-from .errors import RunTimeoutError
-from .experiment import Experiment
-from .run import Run
+from jupyter_mlexp.core import provenance, tracking
+from jupyter_mlexp.core.budget import time_budget
+from jupyter_mlexp.core.errors import RunTimeoutError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.run import Run
 
 DEFAULT_BUDGET = 60.0
 _MISSING = object()
@@ -126,7 +127,7 @@ def execute_run(
 ) -> RunOutcome:
     """Run ``execute`` as a quick run (or full, under the batch runner or with ``full=True``).
 
-    The gate: raises :class:`~jupyter_mlexp.errors.NoHypothesisError` before anything
+    The gate: raises :class:`~jupyter_mlexp.core.errors.NoHypothesisError` before anything
     runs when the experiment has no hypothesis.
     """
     hyp = experiment.hypothesis  # the gate
@@ -171,7 +172,7 @@ def execute_run(
                         error = execute()
                 except RunTimeoutError as exc:  # fired between execute() returning and the timer stopping
                     error = exc
-                except BaseException as exc:  # noqa: BLE001 - a run records every way it can end
+                except BaseException as exc:
                     error = exc
         finally:
             sys.stdout = real_stdout
@@ -204,7 +205,7 @@ def execute_run(
         cells = run.manifest.setdefault("cells", [])
         cells.append({"status": status, "duration_s": round(duration, 4), "error": message})
         if error is not None:
-            from .run import error_record
+            from jupyter_mlexp.core.run import error_record
 
             run.manifest["cell_error"] = error_record(error)
         run.save_progress()
@@ -235,7 +236,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     """``NAME=VALUE`` strings to a dict; values are Python literals, else strings."""
     import ast
 
-    from .errors import MlexpError
+    from jupyter_mlexp.core.errors import MlexpError
 
     out: dict[str, Any] = {}
     for item in items:

@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import NoActiveRunError
-from .run import Run, parse_stdout_metrics  # noqa: F401 - parse_stdout_metrics is public here too
+from jupyter_mlexp.core.errors import NoActiveRunError
+from jupyter_mlexp.core.run import Run, parse_stdout_metrics  # noqa: F401 - parse_stdout_metrics is public here too
 
 ENV_RUN_DIR = "MLEXP_RUN_DIR"
 ENV_MODE = "MLEXP_MODE"
@@ -39,9 +39,7 @@ def pop(run: Run) -> None:
         _active.remove(run)
 
 
-def attach_batch_run(
-    run_dir: str | os.PathLike | None, mode: str | None, experiment: str | None = None
-) -> Run | None:
+def attach_batch_run(run_dir: str | os.PathLike | None, mode: str | None, experiment: str | None = None) -> Run | None:
     """Make this process log into the runner's run folder (``run_dir``), in ``mode``.
 
     ``experiment`` becomes the magics' current experiment when a cell names none.
@@ -111,5 +109,3 @@ def log_array(name: str, array: Any) -> Path:
     if run is None:
         raise NoActiveRunError(f"log_array({name!r}) called outside a run: put it in a %%run_quick cell")
     return run.log_array(name, array)
-
-

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..commands import default_experiment
+from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
 
 
 def cmd_report(args) -> int:
-    from .api import build_report
+    from jupyter_mlexp.report.api import build_report
 
     exp = default_experiment(args.experiment)
     path = build_report(exp, html=args.html, baseline=args.baseline)
@@ -17,7 +17,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_conclude(args) -> int:
-    from .conclude import conclude
+    from jupyter_mlexp.report.conclude import conclude
 
     exp = default_experiment(args.experiment)
     text = conclude(exp, args.learning, args.next, baseline=args.baseline)
@@ -26,8 +26,8 @@ def cmd_conclude(args) -> int:
 
 
 def cmd_lesson(args) -> int:
-    from ..experiment import Experiment
-    from ..lessons import add_lesson, lessons_path
+    from jupyter_mlexp.core.experiment import Experiment
+    from jupyter_mlexp.core.lessons import add_lesson, lessons_path
 
     exp = Experiment(args.experiment).require() if args.experiment else None
     if args.run and exp is not None:

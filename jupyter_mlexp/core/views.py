@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .errors import NoHypothesisError
-from .experiment import Experiment
+from jupyter_mlexp.core.errors import NoHypothesisError
+from jupyter_mlexp.core.experiment import Experiment
 
 RUN_COLUMNS = ("run_id", "mode", "stage", "status", "seed", "params", "duration_s", "primary", "ignored")
 
@@ -19,19 +19,23 @@ def run_rows(exp: Experiment) -> list[dict]:
     for info in exp.runs():
         d = info.to_dict(primary)
         value = d["primary_value"]
-        rows.append({
-            "run_id": d["run_id"],
-            "mode": d["mode"],
-            "stage": d["stage"] or "",
-            "status": d["status"],
-            "seed": "" if d["seed"] is None else str(d["seed"]),
-            # a quick run's configuration includes the %%run_quick overrides it applied
-            "params": ", ".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}"
-                                for k, v in {**d["params"], **d["overrides"]}.items()),
-            "duration_s": "" if d["duration_s"] is None else f"{d['duration_s']:.2f}",
-            "primary": "" if value is None else f"{primary}={value:.6g}",
-            "ignored": ("yes: " + d["ignored_reason"]) if d["ignored"] else "",
-        })
+        rows.append(
+            {
+                "run_id": d["run_id"],
+                "mode": d["mode"],
+                "stage": d["stage"] or "",
+                "status": d["status"],
+                "seed": "" if d["seed"] is None else str(d["seed"]),
+                # a quick run's configuration includes the %%run_quick overrides it applied
+                "params": ", ".join(
+                    f"{k}={json.dumps(v) if not isinstance(v, str) else v}"
+                    for k, v in {**d["params"], **d["overrides"]}.items()
+                ),
+                "duration_s": "" if d["duration_s"] is None else f"{d['duration_s']:.2f}",
+                "primary": "" if value is None else f"{primary}={value:.6g}",
+                "ignored": ("yes: " + d["ignored_reason"]) if d["ignored"] else "",
+            }
+        )
     return rows
 
 
@@ -40,8 +44,10 @@ def text_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
         return "(no runs)"
     widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
     widths = {c: min(w, 60) for c, w in widths.items()}
+
     def fmt(values):
         return "  ".join(str(v)[: widths[c]].ljust(widths[c]) for c, v in zip(columns, values)).rstrip()
+
     lines = [fmt(columns), fmt(["-" * widths[c] for c in columns])]
     lines += [fmt([r.get(c, "") for c in columns]) for r in rows]
     return "\n".join(lines)
@@ -50,7 +56,10 @@ def text_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
 def markdown_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
     if not rows:
         return "_(no runs)_"
-    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+
+    def esc(v) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(esc(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines)

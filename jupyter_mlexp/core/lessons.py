@@ -16,13 +16,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import RecordError
-from .fsio import append_text
-from .journal import now_iso
-from .workspace import check_name, experiments_dir
+from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.core.fsio import append_text
+from jupyter_mlexp.core.journal import now_iso
+from jupyter_mlexp.core.workspace import check_name, experiments_dir
 
 LESSONS_FILE = "lessons.md"
-HEADER = "# Lessons\n\nAppend-only. Each entry: `## <ISO timestamp> · experiment `NAME` · run `RUN_ID`` then the lesson.\n"
+HEADER = (
+    "# Lessons\n\nAppend-only. Each entry: `## <ISO timestamp> · experiment `NAME` · run `RUN_ID`` then the lesson.\n"
+)
 _HEAD_RE = re.compile(r"^## (?P<ts>\S+)(?P<rest>.*)$")
 _EXP_RE = re.compile(r"experiment `([^`]+)`")
 _RUN_RE = re.compile(r"run `([^`]+)`")
@@ -37,8 +39,13 @@ class Lesson:
     line: int | None  # heading line in lessons.md (None for one just added)
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "timestamp": self.timestamp, "experiment": self.experiment,
-                "run_id": self.run_id, "line": self.line}
+        return {
+            "text": self.text,
+            "timestamp": self.timestamp,
+            "experiment": self.experiment,
+            "run_id": self.run_id,
+            "line": self.line,
+        }
 
 
 def lessons_path(root: str | os.PathLike | None = None) -> Path:
@@ -46,7 +53,7 @@ def lessons_path(root: str | os.PathLike | None = None) -> Path:
 
 
 def add_lesson(text: str, experiment=None, run_id: str | None = None, root: str | os.PathLike | None = None) -> Lesson:
-    """Append a lesson; ``experiment`` is an :class:`~jupyter_mlexp.experiment.Experiment` or a name."""
+    """Append a lesson; ``experiment`` is an :class:`~jupyter_mlexp.core.experiment.Experiment` or a name."""
     body = (text or "").strip()
     if not body:
         raise RecordError("empty lesson: write what you learned")
@@ -92,8 +99,15 @@ def read_lessons(root: str | os.PathLike | None = None) -> list[Lesson]:
         rest = m["rest"] if m else head[1]
         exp = _EXP_RE.search(rest)
         run = _RUN_RE.search(rest)
-        out.append(Lesson("\n".join(body).strip(), m["ts"] if m else None,
-                          exp.group(1) if exp else None, run.group(1) if run else None, head[0]))
+        out.append(
+            Lesson(
+                "\n".join(body).strip(),
+                m["ts"] if m else None,
+                exp.group(1) if exp else None,
+                run.group(1) if run else None,
+                head[0],
+            )
+        )
 
     for i, line in enumerate(lines, 1):
         if line.startswith("## "):

@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import HypothesisError
+from jupyter_mlexp.core.errors import HypothesisError
 
 STAGES = ("implementation", "baselines", "full", "ablations")
 KEYS = ("success", "failure", "metrics", "stage", "baseline", "expected", "data", "seeds")
@@ -26,9 +26,7 @@ _OPS = {
     "=": operator.eq,
 }
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?"
-_CRITERION_RE = re.compile(
-    rf"^\s*(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|==|>|<|=)\s*(?P<value>{_NUMBER})\s*$"
-)
+_CRITERION_RE = re.compile(rf"^\s*(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|==|>|<|=)\s*(?P<value>{_NUMBER})\s*$")
 _KEY_RE = re.compile(rf"^\s*(?P<key>{'|'.join(KEYS)})\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 _CLAIM_VERBS = (
     r"improv\w*|increas\w*|reduc\w*|decreas\w*|lower\w*|rais\w*|beat\w*|outperform\w*|"
@@ -46,7 +44,7 @@ class Criterion:
     value: float
 
     @classmethod
-    def parse(cls, text: str, what: str = "success") -> "Criterion":
+    def parse(cls, text: str, what: str = "success") -> Criterion:
         m = _CRITERION_RE.match(text or "")
         if not m:
             raise HypothesisError(
@@ -77,7 +75,7 @@ def verdict(criterion: Criterion, observed: float | None) -> str:
 
 @dataclass
 class Hypothesis:
-    """What a researcher registers; versioned by :class:`~jupyter_mlexp.experiment.Experiment`."""
+    """What a researcher registers; versioned by :class:`~jupyter_mlexp.core.experiment.Experiment`."""
 
     statement: str
     success: str
@@ -116,14 +114,14 @@ class Hypothesis:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Hypothesis":
+    def from_dict(cls, data: dict[str, Any]) -> Hypothesis:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         missing = [k for k in ("statement", "success", "metrics") if k not in known]
         if missing:
             raise HypothesisError(f"hypothesis record lacks {', '.join(missing)}")
         return cls(**known)
 
-    def validate(self) -> "Hypothesis":
+    def validate(self) -> Hypothesis:
         """Raise :class:`HypothesisError` saying what to fix; return self when registrable."""
         statement = " ".join(self.statement.split())
         if not statement:

@@ -20,8 +20,17 @@ from importlib import metadata
 from pathlib import Path
 
 KEY_PACKAGES = (
-    "jupyter-mlexp", "numpy", "scipy", "pandas", "scikit-learn", "torch", "jax", "tensorflow",
-    "papermill", "ipykernel", "matplotlib",
+    "jupyter-mlexp",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "torch",
+    "jax",
+    "tensorflow",
+    "papermill",
+    "ipykernel",
+    "matplotlib",
 )
 
 
@@ -58,7 +67,9 @@ def gpu_info() -> list[str] | None:
         try:
             out = subprocess.run(
                 ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                capture_output=True, text=True, timeout=5,
+                capture_output=True,
+                text=True,
+                timeout=5,
             )
             names = [n.strip() for n in out.stdout.splitlines() if n.strip()]
             return names or None
@@ -178,7 +189,7 @@ def data_hashes(paths, cache_file: Path | None = None) -> dict[str, dict]:
         _hash_memo[key] = digest
         out[str(p)] = {"sha256": digest, "size": st.st_size}
     if changed and cache_file is not None:
-        from .fsio import atomic_write_json
+        from jupyter_mlexp.core.fsio import atomic_write_json
 
         try:
             atomic_write_json(cache_file, disk)

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import InvalidNameError
+from jupyter_mlexp.core.errors import InvalidNameError
 
 ENV_ROOT = "MLEXP_ROOT"
 EXPERIMENTS_DIR = "experiments"

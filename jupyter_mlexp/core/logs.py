@@ -18,8 +18,16 @@ def run_logger():
         from loguru._logger import Core, Logger
 
         return Logger(
-            core=Core(), exception=None, depth=0, record=False, lazy=False, colors=False,
-            raw=False, capture=True, patchers=[], extra={},
+            core=Core(),
+            exception=None,
+            depth=0,
+            record=False,
+            lazy=False,
+            colors=False,
+            raw=False,
+            capture=True,
+            patchers=[],
+            extra={},
         )
     except Exception:  # pragma: no cover - a loguru that changed its internals
         return logger

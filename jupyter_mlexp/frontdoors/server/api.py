@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import MlexpError, NoHypothesisError
-from ..experiment import Experiment, RunInfo
-from ..hypothesis import Criterion, verdict
-from ..journal import page_entries
-from ..workspace import ENV_ROOT, find_root, inside
+from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
+from jupyter_mlexp.core.experiment import Experiment, RunInfo
+from jupyter_mlexp.core.hypothesis import Criterion, verdict
+from jupyter_mlexp.core.journal import page_entries
+from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -44,13 +44,24 @@ def open_experiment(root: Path, name: str) -> Experiment:
     exp = Experiment(name, root)  # validates the name: no '/', '..', leading dot
     for path in (exp.base, exp.path):
         if path.exists() and not inside(root, path):
-            raise OutsideRootError(f"experiment {name!r} is not inside the server's workspace root (a symlink leads out of it)")
+            raise OutsideRootError(
+                f"experiment {name!r} is not inside the server's workspace root (a symlink leads out of it)"
+            )
     exp.require()
-    record = (exp.idea_json, exp.journal_md, exp.ignored_md, exp.log_jsonl, exp.results_tsv,
-              exp.path / "quick", exp.path / "full")
+    record = (
+        exp.idea_json,
+        exp.journal_md,
+        exp.ignored_md,
+        exp.log_jsonl,
+        exp.results_tsv,
+        exp.path / "quick",
+        exp.path / "full",
+    )
     for path in record:
         if path.is_symlink() and not inside(exp.path, path):
-            raise OutsideRootError(f"{path.name} of experiment {name!r} is a symlink leading out of the experiment; refused")
+            raise OutsideRootError(
+                f"{path.name} of experiment {name!r} is a symlink leading out of the experiment; refused"
+            )
     return exp
 
 
@@ -97,7 +108,13 @@ def current_verdict(hyp, runs: list[RunInfo]) -> dict | None:
                     stored = verdict(Criterion.parse(hyp.success), value)
                 except MlexpError:
                     stored = None
-            return {"verdict": stored, "run_id": run.run_id, "mode": run.mode, "metric": hyp.primary_metric, "value": value}
+            return {
+                "verdict": stored,
+                "run_id": run.run_id,
+                "mode": run.mode,
+                "metric": hyp.primary_metric,
+                "value": value,
+            }
     return None
 
 
@@ -120,8 +137,9 @@ def experiment_detail(root: Path, name: str) -> dict:
     }
 
 
-def journal_page(root: Path, name: str, tag: str | None = None, query: str | None = None,
-                 offset: int = 0, limit: int = DEFAULT_PAGE) -> dict:
+def journal_page(
+    root: Path, name: str, tag: str | None = None, query: str | None = None, offset: int = 0, limit: int = DEFAULT_PAGE
+) -> dict:
     exp = open_experiment(root, name)
     read = exp.journal()
     page = page_entries(read.entries, tag, query, offset, min(max(limit, 0), MAX_PAGE))
@@ -164,7 +182,16 @@ def unignore_run(root: Path, name: str, run_id: str) -> dict:
 
 
 __all__ = [
-    "OutsideRootError", "workspace_root", "open_experiment", "list_experiments",
-    "experiment_detail", "journal_page", "add_journal_entry", "list_runs", "list_ignored", "ignore_run",
-    "unignore_run", "current_verdict",
+    "OutsideRootError",
+    "workspace_root",
+    "open_experiment",
+    "list_experiments",
+    "experiment_detail",
+    "journal_page",
+    "add_journal_entry",
+    "list_runs",
+    "list_ignored",
+    "ignore_run",
+    "unignore_run",
+    "current_verdict",
 ]

@@ -1,0 +1,13 @@
+"""IPython magics: ``%load_ext jupyter_mlexp`` registers them."""
+
+from __future__ import annotations
+
+from jupyter_mlexp.frontdoors.magics import report as _report  # noqa: F401  (registers %mlexp report/conclude)
+from jupyter_mlexp.frontdoors.magics.experiment import ExperimentMagics
+
+
+def load_ipython_extension(ipython) -> None:
+    import jupyter_mlexp
+
+    ipython.register_magics(ExperimentMagics)
+    ipython.push({"mlexp": jupyter_mlexp}, interactive=False)
