@@ -67,9 +67,11 @@ class RunInfo:
             "duration_s": m.get("duration_s"),
             "primary_metric": primary_metric,
             "primary_value": self.primary(primary_metric),
-            "verdict": m.get("verdict"),
+            # the per-run check against the criterion; runs recorded before 0.2 called it "verdict"
+            "criterion_check": m.get("criterion_check", m.get("verdict")),
             "ignored": self.ignored,
             "ignored_reason": self.ignored_reason,
+            "problem": self.problem,
             "path": str(self.path),
         }
 

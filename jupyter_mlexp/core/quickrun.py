@@ -13,45 +13,19 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib.util import find_spec
-from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import provenance, tracking
+from jupyter_mlexp.core import lifecycle, tracking
 from jupyter_mlexp.core.budget import time_budget
 from jupyter_mlexp.core.errors import RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.run import Run
+from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.lifecycle import RunResult
+from jupyter_mlexp.core.run import Run, error_record
 
 DEFAULT_BUDGET = 60.0
 _MISSING = object()
-
-
-@dataclass
-class RunOutcome:
-    run_id: str
-    mode: str
-    status: str
-    duration_s: float
-    path: Path
-    primary_metric: str
-    primary_value: float | None
-    criterion: str
-    verdict: str
-    error: str | None = None
-    batch: bool = False
-
-    def summary_line(self) -> str:
-        mark = {"completed": "✓", "failed": "✗", "timeout": "⏱", "interrupted": "■"}.get(self.status, "?")
-        value = "not logged" if self.primary_value is None else f"{self.primary_value:.6g}"
-        text = (
-            f"{mark} {self.mode} run {self.run_id} {self.status} in {self.duration_s:.2f} s · "
-            f"{self.primary_metric} = {value} · success ({self.criterion}): {self.verdict}"
-        )
-        if self.error:
-            text += f"\n  {self.error}"
-        return text
 
 
 def seed_everything(seed: int) -> None:
@@ -124,41 +98,69 @@ def execute_run(
     data: list[str] | None = None,
     command: str = "",
     namespace: dict | None = None,
-) -> RunOutcome:
+    notebook: str | None = None,
+) -> RunResult:
     """Run ``execute`` as a quick run (or full, under the batch runner or with ``full=True``).
 
     The gate: raises :class:`~jupyter_mlexp.core.errors.NoHypothesisError` before anything
-    runs when the experiment has no hypothesis.
+    runs when the experiment has no hypothesis. ``seed`` given: the cell sees it as its
+    ``seed`` variable; not given: the namespace's integer ``seed`` (else 0) is the run's seed.
     """
     hyp = experiment.hypothesis  # the gate
     batch_run, batch_mode = tracking.batch_context()
     mode = "full" if full or batch_mode == "full" else "quick"
     applied = dict(overrides or {}) if mode == "quick" else {}
     if batch_run is not None:
-        run: Run = batch_run
-        if mode == "full":
-            budget = None  # the runner's whole-notebook budget governs full runs
-        seed = run.manifest.get("seed") if seed is None else seed
-        if applied:
-            run.manifest.setdefault("overrides", {}).update(applied)
-    else:
-        run = experiment.start_run(
-            mode,
-            params=applied,
-            overrides=applied,
-            seed=0 if seed is None else seed,
-            budget_s=budget,
-            command=command,
-            source="%%run_quick cell",
-            git=provenance.git_info(experiment.base.parent),
-            environment=provenance.environment(),
-            data=provenance.data_hashes(data or [], experiment.base / ".cache" / "data_hashes.json"),
-        )
+        return _add_to_batch_run(batch_run, mode, execute, applied, seed, budget, namespace, hyp)
+    seen = dict(applied)  # what the cell sees: the overrides, and the seed when one is given
     if seed is None:
-        seed = 0
-    seed_everything(seed)
+        seed = _namespace_seed(namespace)
+    else:
+        seen["seed"] = seed
+    run = lifecycle.start(
+        experiment,
+        mode,
+        source="%%run_quick cell",
+        seed=seed,
+        params=applied,
+        budget=budget,
+        command=command,
+        data=data or [],
+        overrides=applied,
+        **({"notebook": notebook} if notebook else {}),
+    )
+    error, captured, _ = _execute(run, execute, seen, seed, budget, namespace)
+    if captured:
+        with open(run.path / "stdout.txt", "a", encoding="utf-8") as fh:
+            fh.write(captured)
+    description = command.splitlines()[0][:80] if command else ""
+    return lifecycle.finish(
+        experiment,
+        run,
+        lifecycle.status_of(error),
+        error=error,
+        printed=captured,
+        all_printed=True,  # a cell's printed ``name: value`` lines all count, not only the hypothesis'
+        peak_memory=lifecycle.peak_memory_gb(),
+        description=description,
+    )
 
-    counts_before = {k: v.get("n", 0) + v.get("nonfinite", 0) for k, v in run.summary.items()}
+
+def _namespace_seed(namespace: dict | None) -> int:
+    value = (namespace or {}).get("seed")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _execute(
+    run: Run,
+    execute: Callable[[], BaseException | None],
+    applied: dict,
+    seed: int,
+    budget: float | None,
+    namespace: dict | None,
+) -> tuple[BaseException | None, str, float]:
+    """Run the code with the run active, stdout teed, overrides set and the budget armed."""
+    seed_everything(seed)
     tee = _Tee(sys.stdout)
     error: BaseException | None = None
     started = time.perf_counter()
@@ -178,58 +180,45 @@ def execute_run(
             sys.stdout = real_stdout
     finally:
         tracking.pop(run)
-    duration = time.perf_counter() - started
+    return error, tee.buffer_.getvalue(), time.perf_counter() - started
 
-    captured = tee.buffer_.getvalue()
+
+def _add_to_batch_run(
+    run: Run,
+    mode: str,
+    execute: Callable[[], BaseException | None],
+    applied: dict,
+    seed: int | None,
+    budget: float | None,
+    namespace: dict | None,
+    hyp: Hypothesis,
+) -> RunResult:
+    """A ``%%run_quick`` cell inside a notebook the batch runner executes adds to the runner's run;
+    the runner ends that run (its life cycle), so this only records the cell's progress."""
+    if mode == "full":
+        budget = None  # the runner's whole-notebook budget governs full runs
+    seed = run.manifest.get("seed") if seed is None else seed
+    if applied:
+        run.manifest.setdefault("overrides", {}).update(applied)
+    counts_before = {k: v.get("n", 0) + v.get("nonfinite", 0) for k, v in run.summary.items()}
+    error, captured, duration = _execute(run, execute, applied, seed or 0, budget, namespace)
     # A metric this cell logged through the API is not counted again from its printed line.
     logged_by_api = {k for k, v in run.summary.items() if v.get("n", 0) + v.get("nonfinite", 0) != counts_before.get(k)}
     run.log_printed_metrics(captured, skip=logged_by_api)
     if captured:
         with open(run.path / "stdout.txt", "a", encoding="utf-8") as fh:
             fh.write(captured)
-
-    if error is None:
-        status = "completed"
-    elif isinstance(error, RunTimeoutError):
-        status = "timeout"
-    elif isinstance(error, KeyboardInterrupt):
-        status = "interrupted"
-    else:
-        status = "failed"
-
-    criterion = hyp.success_criterion
-    outcome_verdict = run.record_verdict(criterion)
-    primary = hyp.primary_metric
+    status = lifecycle.status_of(error)
+    run.record_criterion_check(hyp.success_criterion)
     message = None if error is None else f"{type(error).__name__}: {error}"
-    if batch_run is not None:
-        cells = run.manifest.setdefault("cells", [])
-        cells.append({"status": status, "duration_s": round(duration, 4), "error": message})
-        if error is not None:
-            from jupyter_mlexp.core.run import error_record
-
-            run.manifest["cell_error"] = error_record(error)
-        run.save_progress()
-    else:
-        try:
-            import resource
-
-            run.manifest["peak_memory_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-        except (ImportError, OSError):
-            pass
-        experiment.finish_run(run, status, error, description=command.splitlines()[0][:80] if command else "")
-    return RunOutcome(
-        run_id=run.run_id,
-        mode=mode,
-        status=status,
-        duration_s=duration,
-        path=run.path,
-        primary_metric=primary,
-        primary_value=(run.summary.get(primary) or {}).get("last"),
-        criterion=str(criterion),
-        verdict=outcome_verdict,
-        error=message,
-        batch=batch_run is not None,
-    )
+    run.manifest.setdefault("cells", []).append({"status": status, "duration_s": round(duration, 4), "error": message})
+    if error is not None:
+        run.manifest["cell_error"] = error_record(error)
+    run.save_progress()
+    result = lifecycle.result_of(run, hyp, batch=True)
+    result.mode, result.status, result.duration_s = mode, status, duration
+    result.error = None if error is None else {"name": type(error).__name__, "message": message}
+    return result
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:

@@ -16,14 +16,18 @@ import re
 import secrets
 import time
 import traceback
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
 from jupyter_mlexp.core.fsio import atomic_write_json
 from jupyter_mlexp.core.logs import run_logger
 from jupyter_mlexp.core.workspace import check_name
+
+if TYPE_CHECKING:
+    from jupyter_mlexp.core.hypothesis import Criterion
 
 MODES = ("quick", "full")
 FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
@@ -48,13 +52,25 @@ class Run:
     def __init__(self, path: Path, manifest: dict):
         self.path = Path(path)
         self.manifest = manifest
-        self._metrics_fh = None
+        self._metrics_fh: IO[str] | None = None
         self._names: dict[str, str] = {}
         self._steps: dict[str, int] = {}
-        self.summary: dict[str, dict] = dict(manifest.get("metrics_summary") or {})
         self._last_flush = time.time()
-        self._logger_id = None
+        self._logger_id: int | None = None
         self.warnings: list[str] = []
+
+    @property
+    def manifest(self) -> dict:
+        return self._manifest
+
+    @manifest.setter
+    def manifest(self, manifest: dict) -> None:
+        # The summary lives in the manifest alone: ``summary`` is the same dict, never a copy.
+        summary = manifest.get("metrics_summary")
+        if not isinstance(summary, dict):
+            summary = manifest["metrics_summary"] = {}
+        self._manifest = manifest
+        self.summary: dict[str, dict] = summary
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -104,11 +120,27 @@ class Run:
         return run
 
     def write_manifest(self) -> None:
-        self.manifest["metrics_summary"] = self.summary
         atomic_write_json(self.path / "run.json", self.manifest)
 
+    def reload(self, rebuild_summary: bool = False) -> None:
+        """Read back ``run.json`` as another process (the kernel, the script) left it.
+
+        With ``rebuild_summary`` (that process died before writing its summary), the
+        summary is rebuilt from ``metrics.jsonl``; a line cut by the crash is skipped.
+        """
+        try:
+            with open(self.path / "run.json", encoding="utf-8") as fh:
+                on_disk = json.load(fh)
+        except (OSError, ValueError):
+            on_disk = None
+        if isinstance(on_disk, dict):
+            self.manifest = on_disk
+        if rebuild_summary:
+            for name, value, step in read_metric_lines(self.path / "metrics.jsonl"):
+                summarize(self.summary, name, value, step)
+
     #: Fields a process that attached to someone else's run may write back.
-    PROGRESS_FIELDS = ("metrics_summary", "verdict", "cells", "cell_error", "overrides", "arrays", "warnings")
+    PROGRESS_FIELDS = ("metrics_summary", "criterion_check", "cells", "cell_error", "overrides", "arrays", "warnings")
 
     def save_progress(self) -> None:
         """Flush metrics and merge this process's progress into ``run.json`` as it is on disk.
@@ -117,7 +149,6 @@ class Run:
         timing, so only :attr:`PROGRESS_FIELDS` are written back.
         """
         self.close_metrics()
-        self.manifest["metrics_summary"] = self.summary
         if self.warnings:
             self.manifest["warnings"] = self.warnings[-50:]
         try:
@@ -173,17 +204,7 @@ class Run:
         fh = self._metrics_fh or self._open_metrics()
         if v - v == 0.0:  # finite
             fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n')
-            s = self.summary.get(name)
-            if s is None:
-                self.summary[name] = {"last": v, "min": v, "max": v, "n": 1, "step": step}
-            else:
-                s["last"] = v
-                s["step"] = step
-                s["n"] += 1
-                if v < s["min"]:
-                    s["min"] = v
-                elif v > s["max"]:
-                    s["max"] = v
+            summarize(self.summary, name, v, step)
         else:
             kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
             fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n')
@@ -203,12 +224,15 @@ class Run:
             if name not in skip and (wanted is None or name in wanted):
                 self.log_metric(name, value)
 
-    def record_verdict(self, criterion) -> str:
-        """Judge the success criterion on the last logged value; stored as ``verdict`` in run.json."""
-        from jupyter_mlexp.core.hypothesis import verdict
+    def record_criterion_check(self, criterion: Criterion) -> str:
+        """Check this run's last value against the success criterion (``met`` / ``not met`` /
+        ``not logged``), stored as ``criterion_check``. Not the experiment's verdict, which
+        is judged over seeds and configurations."""
+        from jupyter_mlexp.core.hypothesis import verdict as check
 
-        self.manifest["verdict"] = v = verdict(criterion, (self.summary.get(criterion.metric) or {}).get("last"))
-        return v
+        value = (self.summary.get(criterion.metric) or {}).get("last")
+        self.manifest["criterion_check"] = result = check(criterion, value)
+        return result
 
     def log_array(self, name: str, array: Any) -> Path:
         import numpy as np
@@ -258,6 +282,41 @@ _PRINTED_METRIC = re.compile(
     r"^\s*([A-Za-z_][\w.\-/]*)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*$",
     re.IGNORECASE,
 )
+
+
+def summarize(summary: dict[str, dict], name: str, v: float, step: int) -> None:
+    """Fold one finite value into a metric's summary (last, min, max, n, step): the one rule."""
+    s = summary.get(name)
+    if s is None:
+        summary[name] = {"last": v, "min": v, "max": v, "n": 1, "step": step}
+        return
+    s["last"] = v
+    s["step"] = step
+    s["n"] = s.get("n", 0) + 1
+    lo, hi = s.get("min"), s.get("max")
+    if lo is None or v < lo:
+        s["min"] = v
+    if hi is None or v > hi:
+        s["max"] = v
+
+
+def read_metric_lines(path: Path) -> Iterator[tuple[str, float, int]]:
+    """``(name, value, step)`` of the finite values in a ``metrics.jsonl``; broken lines skipped."""
+    try:
+        fh = open(path, encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    with fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a crash
+            if not isinstance(rec, dict):
+                continue
+            name, value, step = rec.get("name"), rec.get("value"), rec.get("step")
+            if isinstance(name, str) and isinstance(value, (int, float)) and isinstance(step, int):
+                yield name, float(value), step
 
 
 def parse_stdout_metrics(text: str) -> list[tuple[str, float]]:

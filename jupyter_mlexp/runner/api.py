@@ -25,10 +25,11 @@ from jupyter_mlexp.core import provenance
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import STAGES, parse_body
+from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.run import MODES
 from jupyter_mlexp.core.workspace import find_root, name_from_path
 from jupyter_mlexp.runner import notebook as nbio
-from jupyter_mlexp.runner.execute import RunResult, SweepContext
+from jupyter_mlexp.runner.execute import SweepContext
 from jupyter_mlexp.runner.progress import Progress
 from jupyter_mlexp.runner.sweep import RunSpec, expand, parse_grid, parse_params, parse_seeds, read_params_file
 
@@ -201,8 +202,7 @@ def run_sweep(
         executor="dask" if client is not None else "local",
         data=provenance.data_hashes(list(data), exp.base / ".cache" / "data_hashes.json") if data else {},
     )
-    slots = jobs if client is None else (sum(client.nthreads().values()) or 1)
-    bar = Progress(len(specs), enabled=True if progress is None else progress, slots=slots)
+    bar = Progress(len(specs), enabled=True if progress is None else progress)
     stats: dict = {}
     t0 = time.perf_counter()
     runs: list[RunResult] = []

@@ -11,15 +11,15 @@ and message), ``timeout`` (whole-notebook budget: the kernel is killed) or
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core import lifecycle
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.run import FINAL_STATUSES, Run
 from jupyter_mlexp.runner import notebook as nbio
 from jupyter_mlexp.runner.kernels import Kernel, KernelPool
@@ -48,40 +48,6 @@ class SweepContext:
     data: dict = field(default_factory=dict)
 
 
-@dataclass
-class RunResult:
-    """How one run ended; what ``run_sweep`` returns per run."""
-
-    index: int
-    run_id: str | None
-    mode: str
-    status: str
-    params: dict
-    seed: int
-    path: str | None
-    duration_s: float
-    error: dict | None = None
-    primary_metric: str | None = None
-    primary_value: float | None = None
-    peak_memory_gb: float | None = None
-    kernel_reused: bool = False
-    overhead_s: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "completed"
-
-    def describe(self) -> str:
-        what = " ".join([f"seed={self.seed}"] + [f"{k}={v!r}" for k, v in self.params.items() if k != "seed"])
-        text = f"{self.mode} run {self.run_id or '(not started)'} [{what}]: {self.status} in {self.duration_s:.2f} s"
-        if self.error:
-            text += f" — {self.error.get('message', '')}"
-        return text
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResult:
     """Execute ``spec`` as one run of ``ctx.experiment``; never leaves the run ``running``."""
     exp = Experiment(ctx.experiment, root=ctx.root)
@@ -92,17 +58,17 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
     state = _Exec()
     try:
         src = ctx.source
-        run = exp.start_run(
+        run = lifecycle.start(
+            exp,
             spec.mode,
-            params=spec.params,
-            seed=spec.seed,
-            budget_s=ctx.budget,
-            command=ctx.command,
             source="mlexp run (papermill parameters, nbclient)",
-            notebook=str(src.path),
-            git=ctx.git,
-            environment=provenance.environment(),
+            seed=spec.seed,
+            params=spec.params,
+            budget=ctx.budget,
+            command=ctx.command,
             data=ctx.data,
+            git=ctx.git,
+            notebook=str(src.path),
             **({"stage": ctx.stage} if ctx.stage else {}),
             parameters_cell=src.has_parameters_cell,
             parameters_injected=bool(spec.params),
@@ -128,7 +94,7 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
         if run is None:
             await pool.discard(kernel)
             raise
-        await _record(exp, run, state, kernel, pool, t0)
+        await _record(exp, run, state, kernel, pool, t0, spec=spec, reused=reused)
         raise
     except BaseException as err:
         if run is None:
@@ -142,12 +108,16 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
 
 @dataclass
 class _Exec:
+    """How the execution of one run's notebook is going, and how it ended."""
+
     nb: Any = None
     source_index: list = field(default_factory=list)
     output: Path | None = None
     status: str = "completed"
     error: dict | None = None
     kernel_ok: bool = True  # alive and not stopped mid-cell
+    running_index: int | None = None  # the cell being executed
+    exit: dict | None = None  # the notebook ended early with sys.exit(0)
     stopped: bool = False  # the runner stopped it (budget, Ctrl-C): the cell loop must not judge
     exec_s: float = 0.0
     last_save: float = 0.0
@@ -184,7 +154,7 @@ async def _execute(kernel: Kernel, st: _Exec, budget: float | None) -> None:
 
 
 def _current_cell(st: _Exec) -> int | None:
-    i = getattr(st, "running_index", None)
+    i = st.running_index
     return None if i is None else st.source_index[i]
 
 
@@ -251,10 +221,10 @@ async def _record(
     kernel: Kernel,
     pool: KernelPool,
     t0: float,
-    spec: RunSpec | None = None,
+    spec: RunSpec,
     reused: bool = False,
 ) -> RunResult:
-    """Flush the kernel's metrics, write output.ipynb, stamp the final status, free the kernel."""
+    """Flush the kernel's metrics, write output.ipynb, end the run (the life cycle), free the kernel."""
     peak = None
     reasons: list[str] = []
     if st.kernel_ok and await kernel.alive():
@@ -270,96 +240,38 @@ async def _record(
         st.kernel_ok = False
     if st.nb is not None and st.output is not None:
         nbio.write(st.nb, st.output)
-    # the kernel merged its progress (metrics_summary, cells...) into run.json: read it back
-    # into this process's Run (whose run.log handle is still open) before finishing
-    final = run
-    try:
-        with open(run.path / "run.json", encoding="utf-8") as fh:
-            on_disk = json.load(fh)
-        run.manifest = on_disk
-        run.summary = dict(on_disk.get("metrics_summary") or {})
-    except (OSError, ValueError):
-        pass
-    already = final.manifest.get("status")
+    # The kernel merged its progress (metrics summary, cells...) into run.json; a dead one
+    # left only metrics.jsonl.
+    run.reload(rebuild_summary=not st.kernel_ok)
+    already = run.manifest.get("status")
     if already in FINAL_STATUSES:  # someone (Ctrl-C on the client of a Dask sweep) ended it first
         st.status = already
+        run._stop_log()
     else:
-        if not st.kernel_ok:
-            _summary_from_metrics(final)
-        if st.nb is not None:
-            _stdout_metrics(exp, final, st.nb)
         extra: dict[str, Any] = {"output_notebook": "output.ipynb"}
-        if peak is not None:
-            extra["peak_memory_gb"] = round(peak, 4)
-        if getattr(st, "exit", None):
+        if st.exit:
             extra["exit"] = st.exit
         if reasons:
             extra["kernel_replaced"] = reasons
-        final.manifest["error"] = st.error
-        _verdict(exp, final)
-        desc = spec.label if spec is not None and spec.label else ""
-        exp.finish_run(final, st.status, description=(f"{spec.describe()}" if spec else desc), **extra)
-    final._stop_log()
+        lifecycle.finish(
+            exp,
+            run,
+            st.status,
+            error=st.error,
+            printed=nbio.stdout_text(st.nb) if st.nb is not None else "",
+            peak_memory=None if peak is None else round(peak, 4),
+            description=spec.describe(),
+            **extra,
+        )
     await pool.release(kernel, reusable=st.kernel_ok and st.status == "completed" and not reasons)
-    summary = final.manifest.get("metrics_summary") or {}
-    try:
-        primary = exp.hypothesis.primary_metric
-    except Exception:
-        primary = None
-    return RunResult(
-        index=spec.index if spec else -1,
-        run_id=run.run_id,
-        mode=run.mode,
-        status=st.status,
-        params=dict(run.manifest.get("params") or {}),
-        seed=run.manifest.get("seed"),
-        path=str(run.path),
-        duration_s=round(time.perf_counter() - t0, 4),
-        error=st.error,
-        primary_metric=primary,
-        primary_value=(summary.get(primary or "") or {}).get("last"),
-        peak_memory_gb=peak,
+    wall = round(time.perf_counter() - t0, 4)
+    result = lifecycle.result_of(
+        run,
+        lifecycle.hypothesis_of(exp),
+        index=spec.index,
         kernel_reused=reused,
-        overhead_s=round(time.perf_counter() - t0 - st.exec_s, 4),
+        overhead_s=round(wall - st.exec_s, 4),
     )
-
-
-def _summary_from_metrics(run: Run) -> None:
-    """The kernel died before writing run.json: rebuild the summary from metrics.jsonl."""
-    path = run.path / "metrics.jsonl"
-    if not path.exists():
-        return
-    summary: dict[str, dict] = {}
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue  # a line cut by the crash
-            v, name = rec.get("value"), rec.get("name")
-            if not isinstance(name, str) or v is None:
-                continue
-            s = summary.get(name)
-            if s is None:
-                summary[name] = {"last": v, "min": v, "max": v, "n": 1, "step": rec.get("step")}
-            else:
-                s.update(last=v, step=rec.get("step"), n=s["n"] + 1, min=min(s["min"], v), max=max(s["max"], v))
-    run.summary.update(summary)
-
-
-def _stdout_metrics(exp: Experiment, run: Run, nb) -> None:
-    """``name: value`` lines printed outside ``%%run_quick`` cells, for the hypothesis' metrics not logged."""
-    try:
-        wanted = set(exp.hypothesis.metrics)
-    except Exception:
-        return
-    run.log_printed_metrics(nbio.stdout_text(nb), wanted=wanted, skip=set(run.summary))
-    run.close_metrics()
-
-
-def _verdict(exp: Experiment, run: Run) -> None:
-    try:
-        crit = exp.hypothesis.success_criterion
-    except Exception:
-        return
-    run.record_verdict(crit)
+    result.status, result.duration_s, result.error = st.status, wall, st.error
+    result.peak_memory_gb = peak
+    return result

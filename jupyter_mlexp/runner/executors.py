@@ -21,8 +21,9 @@ from collections.abc import Callable
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.lifecycle import RunResult, not_started
 from jupyter_mlexp.core.run import Run
-from jupyter_mlexp.runner.execute import RunResult, SweepContext, run_one
+from jupyter_mlexp.runner.execute import SweepContext, run_one
 from jupyter_mlexp.runner.kernels import KernelPool, kernel_env
 from jupyter_mlexp.runner.sweep import RunSpec
 
@@ -71,11 +72,12 @@ async def run_local(
     try:
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for t in done:
-            if t.exception() is not None:
+            err = t.exception()
+            if err is not None:
                 for p in pending:
                     p.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
-                raise t.exception()
+                raise err
     except asyncio.CancelledError:
         for t in tasks:
             t.cancel()
@@ -133,16 +135,8 @@ def run_dask(specs: list[RunSpec], ctx: SweepContext, client, on_start: OnStart,
                 result = future.result()
             except Exception as err:  # a worker lost mid-run, a pickling problem
                 spec = specs[int(future.key.rsplit("-", 1)[1])]
-                result = RunResult(
-                    spec.index,
-                    None,
-                    spec.mode,
-                    "failed",
-                    spec.params,
-                    spec.seed,
-                    None,
-                    0.0,
-                    error={"name": type(err).__name__, "message": f"Dask task failed: {err}"},
+                result = not_started(
+                    spec.mode, f"Dask task failed: {err}", index=spec.index, params=spec.params, seed=spec.seed
                 )
             results.append(result)
             on_done(result)
@@ -194,7 +188,7 @@ class _WorkerRuntime:
         self.thread = threading.Thread(target=self.loop.run_forever, name="mlexp-kernels", daemon=True)
         self.thread.start()
         self.pool: KernelPool | None = None
-        self.key = None
+        self.key: tuple | None = None
         atexit.register(self.kill)
 
     def _pool(self, ctx: SweepContext) -> KernelPool:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from jupyter_mlexp.runner.execute import RunResult
+from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.runner.sweep import RunSpec
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def _fmt(seconds: float) -> str:
@@ -25,18 +28,17 @@ def _fmt(seconds: float) -> str:
 class Progress:
     """Told when runs start and end; shows the sweep's state."""
 
-    def __init__(self, total: int, enabled: bool = True, stream: TextIO | None = None, slots: int = 1):
+    def __init__(self, total: int, enabled: bool = True, stream: TextIO | None = None):
         self.total = total
         self.stream = stream or sys.stderr
         self.enabled = enabled and total > 0
-        self.slots = max(1, slots)
         self.done = self.failed = self.running = 0
         self.t0 = time.monotonic()
-        self.bar = None
+        self.bar: tqdm | None = None
         if self.enabled and _isatty(self.stream):
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm as make_bar
 
-            self.bar = tqdm(total=total, unit="run", file=self.stream, dynamic_ncols=True, desc="mlexp run")
+            self.bar = make_bar(total=total, unit="run", file=self.stream, dynamic_ncols=True, desc="mlexp run")
             self._postfix()
 
     # -- events -------------------------------------------------------------------------------
@@ -65,7 +67,7 @@ class Progress:
 
     # -- text ---------------------------------------------------------------------------------
     def estimate(self) -> float | None:
-        """Seconds left: the mean time per finished run so far, over the parallel slots."""
+        """Seconds left: the wall time per finished run so far (parallel runs included) times the runs left."""
         if not self.done:
             return None
         elapsed = time.monotonic() - self.t0
@@ -83,7 +85,8 @@ class Progress:
         return text
 
     def _postfix(self) -> None:
-        self.bar.set_postfix_str(f"done {self.done} · failed {self.failed} · running {self.running}", refresh=True)
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"done {self.done} · failed {self.failed} · running {self.running}", refresh=True)
 
 
 def _isatty(stream) -> bool:

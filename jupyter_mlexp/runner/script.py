@@ -1,18 +1,21 @@
 """Run a command (a training script) as runs of an experiment: ``mlexp run -- uv run train.py``.
 
-The command runs in its own process group with the run named in its
-environment (``MLEXP_RUN_DIR``, ``MLEXP_MODE``, ``MLEXP_EXPERIMENT``,
+The command runs in its own process group, tied to this process (on Linux it
+is sent SIGTERM if this process dies), with the run named in its environment (``MLEXP_RUN_DIR``, ``MLEXP_MODE``, ``MLEXP_EXPERIMENT``,
 ``MLEXP_ROOT``, ``MLEXP_SEED``, ``MLEXP_PARAMS`` as JSON), so
 ``import jupyter_mlexp as mlexp; mlexp.log_metric(...)`` inside it writes into
 that run. Its output is shown as it comes, kept in ``stdout.txt``, and
 ``name: value`` lines count for the hypothesis' metrics it did not log
-through the API. A command past ``budget`` is stopped (SIGTERM, then SIGKILL)
-and recorded as ``timeout``; a non-zero exit is ``failed`` with the exit code
+through the API. Its output goes straight into the run's ``stdout.txt`` (a
+killed ``mlexp`` loses none of it) and is echoed from there. A command past
+``budget`` is stopped (SIGTERM, then SIGKILL, to its whole process group) and
+recorded as ``timeout``; a non-zero exit is ``failed`` with the exit code
 and the last lines of output; Ctrl-C marks the run ``interrupted``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shlex
@@ -20,40 +23,24 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
+import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core import lifecycle
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.run import MODES, Run
+from jupyter_mlexp.core.lifecycle import RunResult
+from jupyter_mlexp.core.run import MODES
 
 KILL_GRACE_S = 5.0
 TAIL_LINES = 40
-
-
-@dataclass
-class ScriptRun:
-    run_id: str
-    status: str
-    duration_s: float
-    path: Path
-    seed: int
-    exit_code: int | None
-    primary_metric: str | None
-    primary_value: float | None
-    error: dict | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "completed"
+POLL_S = 0.05
 
 
 class ScriptInterrupted(KeyboardInterrupt):
-    def __init__(self, runs: list[ScriptRun]):
+    def __init__(self, runs: list[RunResult]):
         super().__init__("interrupted")
         self.runs = runs
 
@@ -69,44 +56,59 @@ def run_script(
     stage: str | None = None,
     data: Sequence[str] = (),
     cwd: str | os.PathLike | None = None,
-    echo=None,
-) -> list[ScriptRun]:
+    echo: TextIO | None = None,
+) -> list[RunResult]:
     """Run ``command`` once per seed, each as one run of ``experiment``; returns the runs in order."""
     if not command:
         raise MlexpError("no command given after '--' (e.g. mlexp run --experiment NAME -- python train.py)")
     if mode not in MODES:
         raise MlexpError(f"unknown mode {mode!r}")
+    if budget is not None and budget <= 0:
+        raise MlexpError(f"--budget must be a positive number of seconds, got {budget:g}")
     if shutil.which(command[0]) is None and not Path(command[0]).exists():
         raise MlexpError(f"command not found: {command[0]!r}")
-    hyp = experiment.hypothesis  # the gate, before any run folder exists
+    _ = experiment.hypothesis  # the gate, before any run folder exists
     out = echo if echo is not None else sys.stdout
-    done: list[ScriptRun] = []
+    done: list[RunResult] = []
     for seed in seeds:
         try:
-            done.append(
-                _one(command, experiment, hyp, mode, int(seed), dict(params or {}), budget, stage, data, cwd, out)
-            )
-        except KeyboardInterrupt as stop:
-            done.append(stop.args[0] if stop.args and isinstance(stop.args[0], ScriptRun) else None)
-            raise ScriptInterrupted([r for r in done if r is not None]) from None
+            done.append(_one(command, experiment, mode, int(seed), dict(params or {}), budget, stage, data, cwd, out))
+        except _Interrupted as stop:
+            done.append(stop.result)
+            raise ScriptInterrupted(done) from None
     return done
 
 
-def _one(command, exp: Experiment, hyp, mode, seed, params, budget, stage, data, cwd, out) -> ScriptRun:
-    manifest = dict(
-        params=params,
-        seed=seed,
-        budget_s=budget,
-        command=shlex.join(command),
+class _Interrupted(KeyboardInterrupt):
+    def __init__(self, result: RunResult):
+        super().__init__("interrupted")
+        self.result = result
+
+
+def _one(
+    command: Sequence[str],
+    exp: Experiment,
+    mode: str,
+    seed: int,
+    params: dict,
+    budget: float | None,
+    stage: str | None,
+    data: Sequence[str],
+    cwd: str | os.PathLike | None,
+    out: TextIO,
+) -> RunResult:
+    run = lifecycle.start(
+        exp,
+        mode,
         source="script",
-        git=provenance.git_info(exp.base.parent),
-        environment=provenance.environment(),
-        data=provenance.data_hashes(data, exp.base / ".cache" / "data_hashes.json"),
+        seed=seed,
+        params=params,
+        budget=budget,
+        command=shlex.join(command),
+        data=data,
+        **({"stage": stage} if stage else {}),
     )
-    if stage:
-        manifest["stage"] = stage
-    run = exp.start_run(mode, **manifest)
-    run._stop_log()  # the command's process and the final attach below write run.log
+    run._stop_log()  # the command's process and the end below write run.log
     env = dict(os.environ)
     env.update(
         MLEXP_ROOT=str(exp.base.parent),
@@ -117,61 +119,102 @@ def _one(command, exp: Experiment, hyp, mode, seed, params, budget, stage, data,
         MLEXP_PARAMS=json.dumps(params),
         PYTHONUNBUFFERED="1",
     )
-    expired = threading.Event()
-    tail: list[str] = []
-    captured: list[str] = []
     status, error, code = "completed", None, None
+    stdout_path = run.path / "stdout.txt"
+    with open(stdout_path, "ab") as sink:
+        try:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,  # a process group of its own, for the budget's killpg
+                preexec_fn=_tie_to_parent,
+            )
+        except OSError as err:
+            run.reload()
+            lifecycle.finish(exp, run, "failed", error={"name": type(err).__name__, "message": str(err)})
+            raise MlexpError(f"could not start {command[0]!r}: {err}") from None
+    follower = _Follower(stdout_path, out)
+    deadline = None if not budget else time.monotonic() + budget
     try:
-        proc = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
-    except OSError as err:
-        _end(exp, Run.attach(run.path), "failed", {"name": type(err).__name__, "message": str(err)}, hyp, "")
-        raise MlexpError(f"could not start {command[0]!r}: {err}") from None
-    timer = None
-    if budget:
-        timer = threading.Timer(budget, lambda: (expired.set(), _stop(proc)))
-        timer.daemon = True
-        timer.start()
-    try:
-        with open(run.path / "stdout.txt", "a", encoding="utf-8") as log:
-            for line in proc.stdout:
-                out.write(line)
-                log.write(line)
-                captured.append(line)
-                tail.append(line)
-                if len(tail) > TAIL_LINES:
-                    del tail[0]
-        code = proc.wait()
+        while (code := proc.poll()) is None:
+            follower.poll()
+            if deadline is not None and time.monotonic() > deadline:
+                _stop(proc)
+                status = "timeout"
+                error = {"name": "RunTimeoutError", "message": f"time budget of {budget:g} s spent"}
+                break
+            time.sleep(POLL_S)
     except KeyboardInterrupt:
         _stop(proc)
         status, error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted by Ctrl-C"}
-    finally:
-        if timer is not None:
-            timer.cancel()
-    if status != "interrupted":
-        if expired.is_set():
-            status, error = "timeout", {"name": "RunTimeoutError", "message": f"time budget of {budget:g} s spent"}
-        elif code != 0:
-            status = "failed"
-            error = {
-                "name": "ExitCode",
-                "message": f"{command[0]} exited with code {code}",
-                "exit_code": code,
-                "traceback": "".join(tail)[-4000:],
-            }
-    result = _end(exp, Run.attach(run.path), status, error, hyp, "".join(captured), code)
+    code = proc.poll()
+    follower.poll()
+    if status == "completed" and code != 0:
+        status = "failed"
+        error = {
+            "name": "ExitCode",
+            "message": f"{command[0]} exited with code {code}",
+            "exit_code": code,
+            "traceback": "".join(follower.tail)[-4000:],
+        }
+    run.reload()  # the command's own process merged its metrics into run.json
+    result = lifecycle.finish(
+        exp,
+        run,
+        status,
+        error=error,
+        printed=follower.text(),
+        peak_memory=lifecycle.peak_memory_gb(children=True),
+        exit_code=code,
+    )
     if status == "interrupted":
-        raise KeyboardInterrupt(result)
+        raise _Interrupted(result)
     return result
+
+
+# libc's prctl, looked up before any fork (a child between fork and exec must not import).
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+
+def _tie_to_parent() -> None:
+    """In the child before exec: SIGTERM when the supervising thread's process dies (Linux), so
+    the command cannot outlive ``mlexp``. (The signal follows the thread that forked: runs are
+    started from the main thread.)"""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class _Follower:
+    """Echo what the command appends to ``stdout.txt``, keep its last lines and its text."""
+
+    def __init__(self, path: Path, out: TextIO):
+        self.path, self.out, self.offset = path, out, path.stat().st_size
+        self.start = self.offset
+        self.tail: list[str] = []
+        self._partial = ""
+
+    def poll(self) -> None:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.offset)
+            chunk = fh.read()
+        if not chunk:
+            return
+        self.offset += len(chunk)
+        text = chunk.decode("utf-8", errors="replace")
+        self.out.write(text)
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        self.tail = (self.tail + [line + "\n" for line in lines])[-TAIL_LINES:]
+
+    def text(self) -> str:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            return fh.read().decode("utf-8", errors="replace")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -184,35 +227,6 @@ def _stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        proc.wait()
     except ProcessLookupError:
         pass
-
-
-def _end(
-    exp: Experiment, run: Run, status: str, error: dict | None, hyp, text: str, code: int | None = None
-) -> ScriptRun:
-    # ``run`` is re-read from disk: the command's own process merged its metrics into run.json.
-    run.log_printed_metrics(text, wanted=set(hyp.metrics), skip=set(run.summary))
-    run.record_verdict(hyp.success_criterion)
-    run.manifest["exit_code"] = code
-    if error:
-        run.manifest["error"] = error
-    try:
-        import resource
-
-        run.manifest["peak_memory_gb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
-    except (ImportError, OSError):
-        pass
-    manifest = exp.finish_run(run, status, description=run.manifest.get("command", "")[:80])
-    primary = hyp.primary_metric
-    return ScriptRun(
-        run.run_id,
-        status,
-        manifest.get("duration_s") or 0.0,
-        run.path,
-        manifest.get("seed", 0),
-        code,
-        primary,
-        (run.summary.get(primary) or {}).get("last"),
-        error,
-    )

@@ -23,7 +23,7 @@ def test_cells_add_to_the_runner_run_and_never_revert_its_status(experiment):
     b = execute_run(experiment, cell(0.95), overrides={"epochs": 1}, namespace=ns)
     assert a.batch and b.batch and a.run_id == b.run_id == run.run_id and a.mode == "full"
     assert ns["seen"] == 10  # full mode ignores quick overrides
-    assert b.verdict == "met"
+    assert b.criterion_check == "met"
     assert [r.run_id for r in experiment.runs()] == [run.run_id]  # no runs of their own
     assert not (experiment.path / "quick").exists()
     on_disk = json.loads((run.path / "run.json").read_text())

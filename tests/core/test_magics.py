@@ -73,7 +73,7 @@ def test_quick_run_overrides_apply_once_and_metrics_from_both_paths(ip, capsys):
     (info,) = runs()
     m = manifest(info)
     assert m["status"] == "completed" and m["mode"] == "quick" and m["params"] == {"epochs": 2, "lr": 0.1}
-    assert m["seed"] == 7 and m["verdict"] == "met" and m["budget_s"] == 60.0
+    assert m["seed"] == 7 and m["criterion_check"] == "met" and m["budget_s"] == 60.0
     assert "mlexp.log_metric" in m["command"]
     records, _ = read_jsonl(info.path / "metrics.jsonl")
     assert [(r["name"], r["value"]) for r in records] == [("loss", 1.0), ("loss", 0.5), ("val_acc", 0.93)]
@@ -92,7 +92,7 @@ def test_full_flag_ignores_overrides_and_records_under_full(ip):
     ip.run_cell_magic("run_quick", "epochs=2 --full", "seen = epochs\nprint('val_acc: 0.5')\n")
     assert ip.user_ns["seen"] == 10
     (info,) = runs()
-    assert info.mode == "full" and info.path.parent.name == "full" and manifest(info)["verdict"] == "not met"
+    assert info.mode == "full" and info.path.parent.name == "full" and manifest(info)["criterion_check"] == "not met"
 
 
 def test_budget_interrupts_a_sleeping_and_a_busy_cell(ip):

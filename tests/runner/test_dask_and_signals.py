@@ -36,7 +36,7 @@ def _comparable(m: dict) -> tuple:
         json.dumps(m["params"], sort_keys=True),
         m["seed"],
         m["metrics_summary"]["acc"]["last"],
-        m["verdict"],
+        m["criterion_check"],
         m["parameters_cell"],
     )
 

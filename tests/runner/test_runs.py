@@ -44,7 +44,7 @@ def test_quick_then_full_land_in_separate_folders(nb, ws):
         m = json.loads((folder / "run.json").read_text())
         assert m["status"] == "completed" and m["mode"] == r.mode
         assert m["metrics_summary"]["acc"]["n"] == 1
-        assert m["verdict"] == ("met" if r.mode == "full" else "not met")
+        assert m["criterion_check"] == ("met" if r.mode == "full" else "not met")
         assert m["parameters_cell"] is True and m["peak_memory_gb"] > 0.01
         assert (folder / "metrics.jsonl").exists()
     rows = _results_rows(ws)

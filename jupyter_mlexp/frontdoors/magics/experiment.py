@@ -106,6 +106,8 @@ class ExperimentMagics(Magics):
         exp = self.experiment(args.experiment)
         overrides = parse_overrides(args.overrides)
         shell = self.shell
+        if shell is None:  # a Magics object made outside a shell
+            raise UsageError("%%run_quick runs inside an IPython shell")
 
         def execute():
             result = shell.run_cell(cell, store_history=False)
@@ -124,6 +126,7 @@ class ExperimentMagics(Magics):
                 data=args.data,
                 command=cell,
                 namespace=shell.user_ns,
+                notebook=os.environ.get("JPY_SESSION_NAME") or None,
             )
         finally:
             shell.custom_exceptions = previous_custom[0]

@@ -1,0 +1,211 @@
+"""One run life cycle for every way of running: :func:`start`, the executor's own work, :func:`finish`.
+
+The ``%%run_quick`` cell (:mod:`.quickrun`), the notebook runner (local and on
+Dask), the script runner and the keep/discard loop all begin a run with
+:func:`start` (folder, manifest, provenance) and end it with :func:`finish`
+(printed metrics, the criterion check, peak memory, status, error, the
+``results.tsv`` row and the ``research_log.jsonl`` event), and all return one
+:class:`RunResult`. An executor keeps only what is its own: how it executes the
+code and how it stops it.
+"""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.run import Run, error_record
+
+STATUS_MARKS = {"completed": "✓", "failed": "✗", "timeout": "⏱", "interrupted": "■"}
+
+
+@dataclass
+class RunResult:
+    """How one run ended: what every executor returns, one per run."""
+
+    run_id: str | None
+    mode: str
+    status: str
+    path: str | None
+    seed: int | None = None
+    params: dict = field(default_factory=dict)
+    duration_s: float = 0.0
+    error: dict | None = None
+    primary_metric: str | None = None
+    primary_value: float | None = None
+    criterion: str | None = None
+    criterion_check: str | None = None
+    peak_memory_gb: float | None = None
+    exit_code: int | None = None
+    #: executor details: the sweep index, whether a warm kernel ran it, the time outside the code
+    index: int = -1
+    kernel_reused: bool = False
+    overhead_s: float | None = None
+    #: a %%run_quick cell that added to the batch runner's run instead of making its own
+    batch: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def message(self) -> str:
+        return (self.error or {}).get("message", "")
+
+    def describe(self) -> str:
+        """``full run ID [seed=0 alpha=0.1]: completed in 1.20 s`` (and the error, if any)."""
+        what = " ".join([f"seed={self.seed}"] + [f"{k}={v!r}" for k, v in self.params.items() if k != "seed"])
+        text = f"{self.mode} run {self.run_id or '(not started)'} [{what}]: {self.status} in {self.duration_s:.2f} s"
+        return text + (f" — {self.message}" if self.error else "")
+
+    def summary_line(self) -> str:
+        """One line for a person: status, time, the primary metric and the criterion check."""
+        mark = STATUS_MARKS.get(self.status, "?")
+        value = "not logged" if self.primary_value is None else f"{self.primary_value:.6g}"
+        text = (
+            f"{mark} {self.mode} run {self.run_id} {self.status} in {self.duration_s:.2f} s · "
+            f"{self.primary_metric} = {value} · criterion check ({self.criterion}): {self.criterion_check}"
+        )
+        return text + (f"\n  {self.message}" if self.error else "")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def start(
+    experiment: Experiment,
+    mode: str,
+    *,
+    source: str,
+    seed: int | None = 0,
+    params: Mapping[str, Any] | None = None,
+    budget: float | None = None,
+    command: str = "",
+    data: Sequence[str] | Mapping[str, Any] = (),
+    git: dict | None = None,
+    **extra: Any,
+) -> Run:
+    """Create the run folder and its manifest with provenance (git, environment, data hashes).
+
+    ``data`` is a list of paths to hash, or hashes already computed once for a whole sweep;
+    ``git`` likewise. Raises :class:`~.errors.NoHypothesisError` when nothing is registered.
+    """
+    hashes = (
+        dict(data)
+        if isinstance(data, Mapping)
+        else provenance.data_hashes(list(data), experiment.base / ".cache" / "data_hashes.json")
+    )
+    return experiment.start_run(
+        mode,
+        params=dict(params or {}),
+        seed=seed,
+        budget_s=budget,
+        command=command,
+        source=source,
+        git=git if git is not None else provenance.git_info(experiment.base.parent),
+        environment=provenance.environment(),
+        data=hashes,
+        **extra,
+    )
+
+
+def status_of(error: BaseException | None) -> str:
+    """The final status a run ends with when its code ended with ``error``."""
+    if error is None:
+        return "completed"
+    if isinstance(error, RunTimeoutError):
+        return "timeout"
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    return "failed"
+
+
+def peak_memory_gb(children: bool = False) -> float | None:
+    """Peak resident memory of this process (or of its waited-for children), in GB; Linux units."""
+    try:
+        who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+        return round(resource.getrusage(who).ru_maxrss / 1024**2, 4)
+    except (OSError, ValueError):
+        return None
+
+
+def finish(
+    experiment: Experiment,
+    run: Run,
+    status: str,
+    *,
+    error: BaseException | Mapping[str, Any] | None = None,
+    printed: str = "",
+    all_printed: bool = False,
+    peak_memory: float | None = None,
+    description: str = "",
+    **extra: Any,
+) -> RunResult:
+    """End ``run``: the one place a run's end is written, whatever executed it.
+
+    ``printed`` is the run's captured output: its ``name: value`` lines count for the
+    hypothesis' metrics (every name with ``all_printed``) that the run did not log through
+    the API. Then the criterion check, peak memory, the final status with the error, the
+    results row and the event.
+    """
+    hyp = hypothesis_of(experiment)
+    if printed:
+        wanted = None if all_printed or hyp is None else set(hyp.metrics)
+        run.log_printed_metrics(printed, wanted=wanted, skip=set(run.summary))
+    if hyp is not None:
+        run.record_criterion_check(hyp.success_criterion)
+    if peak_memory is not None:
+        run.manifest["peak_memory_gb"] = peak_memory
+    if isinstance(error, BaseException):
+        run.manifest["error"] = error_record(error)
+    elif error is not None:
+        run.manifest["error"] = dict(error)
+    if not description:
+        command = str(run.manifest.get("command") or "")
+        description = command.splitlines()[0][:80] if command else ""
+    experiment.finish_run(run, status, description=description, **extra)
+    return result_of(run, hyp)
+
+
+def result_of(run: Run, hyp: Hypothesis | None = None, **executor: Any) -> RunResult:
+    """The :class:`RunResult` of ``run`` as its manifest stands now."""
+    m = run.manifest
+    primary = hyp.primary_metric if hyp is not None else None
+    return RunResult(
+        run_id=run.run_id,
+        mode=run.mode,
+        status=str(m.get("status")),
+        path=str(run.path),
+        seed=m.get("seed"),
+        params=dict(m.get("params") or {}),
+        duration_s=float(m.get("duration_s") or 0.0),
+        error=m.get("error"),
+        primary_metric=primary,
+        primary_value=(run.summary.get(primary or "") or {}).get("last"),
+        criterion=str(hyp.success_criterion) if hyp is not None else None,
+        criterion_check=m.get("criterion_check"),
+        peak_memory_gb=m.get("peak_memory_gb"),
+        exit_code=m.get("exit_code"),
+        **executor,
+    )
+
+
+def not_started(mode: str, error: str, **fields: Any) -> RunResult:
+    """The result of a run whose folder could not be made (the executor failed first)."""
+    return RunResult(
+        run_id=None, mode=mode, status="failed", path=None, error={"name": "RunnerError", "message": error}, **fields
+    )
+
+
+def hypothesis_of(experiment: Experiment) -> Hypothesis | None:
+    """The experiment's hypothesis, or None when it has none (or it cannot be read)."""
+    try:
+        return experiment.hypothesis
+    except MlexpError:
+        return None
