@@ -44,8 +44,12 @@ class RunInfo:
     status: str
     path: Path
     manifest: dict
-    ignored: bool = False
     ignored_reason: str | None = None
+
+    @property
+    def ignored(self) -> bool:
+        """Ignored runs are the ones with a reason (listed in IGNORED_RUNS.md or placed under ignored/)."""
+        return self.ignored_reason is not None
 
     def primary(self, metric: str | None) -> float | None:
         if not metric:
@@ -113,7 +117,8 @@ class Experiment:
         return self
 
     @classmethod
-    def list(cls, root: str | os.PathLike | None = None) -> list[Experiment]:
+    def all(cls, root: str | os.PathLike | None = None) -> list[Experiment]:
+        """Every experiment with a registered hypothesis under ``root``, by name."""
         base = experiments_dir(root)
         if not base.is_dir():
             return []
@@ -318,7 +323,6 @@ class Experiment:
                 status,
                 path,
                 manifest,
-                ignored=reason is not None,
                 ignored_reason=reason,
             )
             if include_ignored or not info.ignored:

@@ -93,15 +93,13 @@ def git_info(path: str | os.PathLike) -> dict:
     A folder outside git answers ``{"repo": None, "note": ...}``; it is not an error.
     """
     path = Path(path).resolve()
+    import git  # GitPython (a declared dependency): finds the repo and reads refs without a subprocess
+
     try:
-        import git  # GitPython: finds the repo and reads refs without a subprocess
-    except ImportError:  # pragma: no cover - a declared dependency
-        git = None
-    try:
-        repo = git.Repo(path, search_parent_directories=True) if git else None
+        repo = git.Repo(path, search_parent_directories=True)
     except Exception:
         return {"repo": None, "note": "workspace is not inside a git repository"}
-    if repo is None or repo.bare:
+    if repo.bare or repo.working_tree_dir is None:
         return {"repo": None, "note": "workspace is not inside a git repository"}
     top = Path(repo.working_tree_dir)
     gitdir = Path(repo.git_dir)

@@ -8,7 +8,7 @@ an error the user caused is shown in the panel's status line, not raised.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import ipywidgets as widgets
 
@@ -112,7 +112,7 @@ class ExperimentPanel(widgets.VBox):
         self.refresh()
 
     # -- actions -------------------------------------------------------------------------------
-    def add_entry(self, text: str, tags: list[str] = ()) -> bool:
+    def add_entry(self, text: str, tags: Iterable[str] = ()) -> bool:
         if self._do(lambda: self.experiment.add_journal(text, tags), "journal entry added"):
             self.new_text.value = ""
             self.offset = 0

@@ -59,7 +59,9 @@ def conclude(exp: Experiment, learning: str, next: str | None = None, baseline: 
     crit = h.success_criterion
     s = v.summary
     if s is not None and s.mean is not None:
-        lines.append(f"Actual outcome: {crit.metric} = {fmt_summary(s)} for `{v.group.config}` ({cite(s.sources)})")
+        lines.append(
+            f"Actual outcome: {crit.metric} = {fmt_summary(s)} for `{v.group.config if v.group else '?'}` ({cite(s.sources)})"
+        )
         exp_num = expected_value(h.expected, crit.metric)
         if exp_num is not None:
             lines.append(f"Delta vs expectation ({h.expected!r}): {s.mean - exp_num:+.4g}")

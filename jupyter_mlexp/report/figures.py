@@ -95,7 +95,8 @@ def learning_curve(
     mode, chosen = _chosen(data, metric, mode, limit)
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
-    payload = {"kind": "learning curve", "metric": metric, "mode": mode, "curves": []}
+    curves: list[dict] = []
+    payload = {"kind": "learning curve", "metric": metric, "mode": mode, "curves": curves}
     for g in chosen:
         by_step: dict = {}
         files = []
@@ -127,10 +128,8 @@ def learning_curve(
                 alpha=0.15,
                 linewidth=0,
             )
-        payload["curves"].append(
-            {"configuration": label(g), "n": n, "steps": steps, "mean": means, "std": stds, "sources": files}
-        )
-    if not payload["curves"]:
+        curves.append({"configuration": label(g), "n": n, "steps": steps, "mean": means, "std": stds, "sources": files})
+    if not curves:
         raise MetricNotLoggedError(
             f"metric `{metric}` has no finite step in any metrics.jsonl of a counted {mode} run: no figure drawn"
         )
@@ -153,13 +152,13 @@ def comparison_bars(
     fig = Figure(figsize=(7, max(2.4, 0.9 + 0.32 * len(chosen))))
     ax = fig.subplots()
     ys = list(range(len(chosen)))[::-1]
-    means = [s.mean for s in summaries]
+    means = [math.nan if s.mean is None else s.mean for s in summaries]  # NaN: no bar
     errs = [s.std if s.std is not None else 0.0 for s in summaries]
     ax.barh(ys, means, xerr=errs, color="#4878a8", ecolor="black", capsize=3)
     for y, s in zip(ys, summaries):
         ax.annotate(
             f"n = {s.n}",
-            (s.mean + (s.std or 0.0), y),
+            ((s.mean or 0.0) + (s.std or 0.0), y),
             xytext=(4, 0),
             textcoords="offset points",
             va="center",
@@ -202,14 +201,14 @@ def _max_steps(data: ReportData, metric: str) -> int:
     return max((len(r.series.get(metric, ())) for r in data.counted), default=0)
 
 
-def make_figures(data: ReportData, out_dir: Path | None) -> tuple[list[FigureInfo], list[str]]:
+def make_figures(data: ReportData, out_dir: Path) -> tuple[list[FigureInfo], list[str]]:
     """Draw the planned figures into ``out_dir``; a metric never logged is a note, not a figure."""
     infos: list[FigureInfo] = []
     notes: list[str] = []
     mode = data.main_mode
     for kind, metric in planned_figures(data):
         name = f"{'comparison' if kind == 'comparison' else 'curve'}_{mode}_{_slug(metric)}"
-        out = None if out_dir is None else Path(out_dir) / f"{name}.webp"
+        out = Path(out_dir) / f"{name}.webp"
         draw = comparison_bars if kind == "comparison" else learning_curve
         try:
             fig, payload = draw(data, metric, mode, out)
@@ -227,7 +226,7 @@ def make_figures(data: ReportData, out_dir: Path | None) -> tuple[list[FigureInf
                 mode,
                 title,
                 out,
-                None if out is None else out.with_suffix(".json"),
+                out.with_suffix(".json"),
                 [p["configuration"] for p in parts],
                 sources,
             )

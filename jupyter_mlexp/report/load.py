@@ -192,7 +192,7 @@ class ReportData:
 
 def read_history(log: Path, exp_dir: Path) -> list[Cited]:
     rel = log.relative_to(exp_dir).as_posix()
-    out = []
+    out: list[Cited] = []
     try:
         fh = open(log, encoding="utf-8", errors="replace")
     except FileNotFoundError:

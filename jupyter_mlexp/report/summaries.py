@@ -9,6 +9,7 @@ as numbers, the best configuration, the statistical tests. ``ablation_summary.js
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jupyter_mlexp.report.groups import (
     BASELINE_STAGE,
@@ -49,7 +50,7 @@ def baseline_summary(data: ReportData) -> dict:
             for g in groups
         },
         "best_method": None
-        if best is None
+        if best is None or primary is None
         else {"configuration": best.config, "metric": primary, **best.summary(primary).to_dict()},
         "note": None if groups else f"no counted {mode} runs in stage `{BASELINE_STAGE}`",
     }
@@ -63,7 +64,7 @@ def research_summary(data: ReportData, verdict: Verdict) -> dict:
     best = best_group(data, groups, primary) if primary else None
     tests = [c.to_dict() for c in comparisons(groups, base, primary, data.cache)] if primary else []
     findings = []
-    if best is not None:
+    if best is not None and primary is not None:
         s = best.summary(primary)
         findings.append(
             {
@@ -137,7 +138,7 @@ def ablation_summary(data: ReportData) -> dict:
     for g in ablations:
         if ref is None:
             break
-        effects = {}
+        effects: dict[str, dict[str, Any]] = {}
         for m in data.logged_metrics(g.runs + ref.runs):
             a, b = g.summary(m), ref.summary(m)
             if a.mean is None or b.mean is None:

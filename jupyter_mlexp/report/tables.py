@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from jupyter_mlexp.report.groups import (
-    Group,
     baseline_group,
     comparisons,
     counted_groups,
@@ -139,7 +138,9 @@ def _git(m: dict) -> str:
 
 def _data(m: dict) -> str:
     d = m.get("data") or {}
-    return "; ".join(f"{p}: {v.get('sha256', v.get('error', '?'))[:16]}" for p, v in d.items() if isinstance(v, dict))
+    return "; ".join(
+        f"{p}: {str(v.get('sha256') or v.get('error') or '?')[:16]}" for p, v in d.items() if isinstance(v, dict)
+    )
 
 
 def _command(m: dict) -> str:
@@ -189,10 +190,3 @@ def methods_table(data: ReportData) -> str:
         "manifests",
     ]
     return md_table(header, rows)
-
-
-def group_of(data: ReportData, stage: str, mode: str, config: str) -> Group | None:
-    for g in counted_groups(data).get((stage, mode), []):
-        if g.config == config:
-            return g
-    return None

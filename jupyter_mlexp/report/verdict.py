@@ -50,6 +50,8 @@ class Verdict:
 
 
 def _spread_holds(c: Criterion, s: Summary) -> tuple[bool | None, bool | None]:
+    if s.mean is None or s.std is None:
+        return None, None
     return c.holds(s.mean - s.std), c.holds(s.mean + s.std)
 
 
@@ -92,7 +94,7 @@ def judge(data: ReportData, min_seeds: int = MIN_SEEDS) -> Verdict:
         v.reason = f"too few seeds: {where}; the verdict needs n ≥ {min_seeds}{caveat}"
         return v
     lo, hi = _spread_holds(crit, s)
-    span = f"[{fmt_number(s.mean - s.std)}, {fmt_number(s.mean + s.std)}]"
+    span = "[?]" if s.mean is None or s.std is None else f"[{fmt_number(s.mean - s.std)}, {fmt_number(s.mean + s.std)}]"
     if fail is not None and fail.metric == crit.metric and all(_spread_holds(fail, s)):
         v.outcome, v.reason = (
             NOT_SUPPORTED,

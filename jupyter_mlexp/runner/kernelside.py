@@ -57,7 +57,8 @@ def snapshot() -> bool:
 def _local_modules(new: set[str]) -> tuple[list[str], list[str]]:
     """New modules loaded from outside the Python installation: (pure Python, compiled)."""
     roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    pure, compiled = [], []
+    pure: list[str] = []
+    compiled: list[str] = []
     for name in new:
         mod = sys.modules.get(name)
         f = getattr(mod, "__file__", None)
@@ -105,7 +106,7 @@ def reset() -> list[str]:
     if b.keys() != _base["builtins"].keys() or any(b[k] is not v for k, v in _base["builtins"].items()):
         b.clear()
         b.update(_base["builtins"])
-    warnings.filters[:] = _base["warnings"]
+    warnings.filters[:] = _base["warnings"]  # type: ignore[index]  # typeshed types it as a read-only Sequence
     warnings._filters_mutated() if hasattr(warnings, "_filters_mutated") else None
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,7 @@ class SourceNotebook:
     used_experiment: str | None = None
 
 
-def load(path: str | Path, kernel_name: str | None = None) -> SourceNotebook:
+def load(path: str | os.PathLike, kernel_name: str | None = None) -> SourceNotebook:
     """Read ``path`` and inspect it; a missing or unreadable notebook is a clear error."""
     path = Path(path)
     if not path.exists():

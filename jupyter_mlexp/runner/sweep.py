@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,9 @@ def resolve_value(text: str) -> Any:
 
 def _split_items(text: str) -> list[str]:
     """Split on commas outside brackets and quotes: ``[1,2],[3]`` -> ``['[1,2]', '[3]']``."""
-    items, depth, quote, cur = [], 0, None, []
+    items: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, None
     for ch in text:
         if quote:
             cur.append(ch)
@@ -158,7 +161,7 @@ def parse_params(pairs: Iterable[tuple[str, str]] | Mapping[str, Any] | None) ->
     return out
 
 
-def read_params_file(path: str | Path | None) -> dict[str, Any]:
+def read_params_file(path: str | os.PathLike | None) -> dict[str, Any]:
     """A YAML mapping of parameters (papermill's ``-f``)."""
     if not path:
         return {}
@@ -233,7 +236,7 @@ def expand(
         check_types(name, values, declared)
 
     names = list(grid)
-    specs = []
+    specs: list[RunSpec] = []
     for combo in itertools.product(*(grid[n] for n in names)):
         for seed in seeds:
             p = {**params, **dict(zip(names, combo))}

@@ -39,7 +39,8 @@ def _skip_slow_optional_imports() -> None:
     processes are left alone.
     """
     if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
+        # None in sys.modules makes `import rfc3987_syntax` raise ImportError (the import system's own rule).
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:

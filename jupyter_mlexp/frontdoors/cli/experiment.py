@@ -15,7 +15,7 @@ def default_experiment(name: str | None) -> Experiment:
     """The named experiment, else the only one in the workspace."""
     if name:
         return Experiment(name)
-    found = Experiment.list()
+    found = Experiment.all()
     if len(found) == 1:
         return found[0]
     if not found:

@@ -21,13 +21,16 @@ class _Formatter(logging.Formatter):
         return f"mlexp: {level}{record.getMessage()}"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """The CLI's own handler, so a second call does not add another."""
+
+
 def _warnings_to_stderr() -> None:
     log = logging.getLogger("jupyter_mlexp.runner")
-    if not any(getattr(h, "_mlexp", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler(sys.stderr)
         handler.setFormatter(_Formatter())
         handler.setLevel(logging.INFO)
-        handler._mlexp = True
         log.addHandler(handler)
         if log.level == logging.NOTSET or log.level > logging.INFO:
             log.setLevel(logging.INFO)
@@ -101,7 +104,7 @@ def cmd_run_script(args) -> int:
         if value:
             raise MlexpError(f"{flag} is for notebooks; a command runs once per seed (--seeds)")
     exp = default_experiment(args.experiment)
-    seeds = parse_seeds(args.seeds) if args.seeds else [0]
+    seeds = (parse_seeds(args.seeds) if args.seeds else None) or [0]
     params = parse_params(args.param) if args.param else {}
     try:
         runs = run_script(
@@ -115,7 +118,7 @@ def cmd_run_script(args) -> int:
             data=args.data or (),
         )
     except ScriptInterrupted as stop:
-        ids = [r.run_id for r in stop.runs if r.status == "interrupted"]
+        ids = [r.run_id for r in stop.runs if r.status == "interrupted" and r.run_id]
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) or 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     bad = [r for r in runs if not r.ok]

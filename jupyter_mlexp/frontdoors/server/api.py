@@ -81,7 +81,7 @@ def _primary(exp: Experiment) -> str | None:
 
 def list_experiments(root: Path) -> dict:
     out = []
-    for exp in Experiment.list(root):
+    for exp in Experiment.all(root):
         if not inside(root, exp.path):
             continue
         try:
