@@ -18,6 +18,7 @@ from typing import Any
 
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
+from jupyter_mlexp.core import lessons
 from jupyter_mlexp.core.errors import (
     ExperimentNotFoundError,
     HypothesisError,
@@ -208,13 +209,18 @@ class Experiment:
 
     # -- journal ----------------------------------------------------------------------------
     def add_journal(self, text: str, tags: Iterable[str] = (), event: bool = True) -> str:
+        """Append an entry to JOURNAL.md; one tagged LESSON is also recorded in ``lessons.md``."""
         if not text or not text.strip():
             raise RecordError("empty journal entry: write what you noticed")
+        tags = list(tags)
         self.path.mkdir(parents=True, exist_ok=True)
         entry = journal_file.append_entry(self.journal_md, text, tags)
+        inline, body = journal_file.split_inline_tags(text)
+        all_tags = journal_file.normalize_tags([*tags, *inline])
         if event:
-            inline, _ = journal_file.split_inline_tags(text)
-            self.log_event("journal_entry", tags=journal_file.normalize_tags([*tags, *inline]), text=text[:500])
+            self.log_event("journal_entry", tags=all_tags, text=text[:500])
+        if journal_file.LESSON in all_tags:
+            lessons.add_lesson(body, experiment=self)
         return entry
 
     def journal(self) -> journal_file.JournalRead:

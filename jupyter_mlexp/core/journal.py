@@ -15,9 +15,12 @@ from pathlib import Path
 
 from jupyter_mlexp.core.fsio import append_text
 
-TAGS = ("WEIRD", "HUNCH", "TODO", "RESOLVED")
-#: Kinds of entry the tool writes itself.
-SYSTEM_TAGS = ("PLANNED", "COMPLETED", "LESSON", "NOTE")
+#: The tags a person gives an entry: the one list every front door offers (the REST API serves it
+#: as ``entry_tags``, the sidebar reads it there). A LESSON entry is also recorded in lessons.md.
+TAGS = ("WEIRD", "HUNCH", "TODO", "RESOLVED", "LESSON")
+LESSON = "LESSON"
+#: Kinds of entry the tool (or code in a kernel) writes itself.
+SYSTEM_TAGS = ("PLANNED", "COMPLETED", "NOTE")
 KNOWN_TAGS = TAGS + SYSTEM_TAGS
 
 HEADER = "# Journal\n\nAppend-only. Each entry: `## <ISO timestamp> [TAG]...` then its text.\n"

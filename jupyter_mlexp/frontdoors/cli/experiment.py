@@ -9,6 +9,7 @@ from jupyter_mlexp.core import views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
+from jupyter_mlexp.core.journal import TAGS
 
 
 def default_experiment(name: str | None) -> Experiment:
@@ -121,7 +122,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("journal", help="add a journal entry (TEXT) or show the latest entries")
     p.add_argument("text", nargs="*")
-    p.add_argument("--tag", action="append", help="WEIRD, HUNCH, TODO, RESOLVED (repeatable)")
+    p.add_argument("--tag", action="append", help=f"{', '.join(TAGS)} (repeatable; LESSON also writes lessons.md)")
     p.add_argument("--experiment")
     p.add_argument("-n", "--limit", type=int, default=10)
     p.set_defaults(handler=cmd_journal)

@@ -159,9 +159,7 @@ class ExperimentMagics(Magics):
             print("journal cell skipped: this notebook is executed by the batch runner")
             return
         tags = [t.strip("[]").upper() for t in shlex.split(line) if t.strip("[]")]
-        entry = exp.add_journal(cell, tags)
-        if "LESSON" in tags:
-            _record_lesson(exp, cell)
+        entry = exp.add_journal(cell, tags)  # a LESSON entry also goes to lessons.md (the core's rule)
         print(f"journal entry added to {exp.journal_md} " + entry.strip().splitlines()[0].removeprefix("## "))
 
     # -- %mlexp -------------------------------------------------------------------------------
@@ -176,14 +174,6 @@ class ExperimentMagics(Magics):
         if sub is None:
             raise UsageError(f"unknown %mlexp command {argv[0]!r}; one of: {', '.join(sorted(SUBCOMMANDS))}")
         return sub(self, argv[1:])
-
-
-def _record_lesson(exp: Experiment, text: str) -> None:
-    try:
-        from jupyter_mlexp.core.lessons import add_lesson
-    except ImportError:
-        return
-    add_lesson(text, experiment=exp)
 
 
 def _short_timeout_tb(shell, etype, value, tb, tb_offset=None):

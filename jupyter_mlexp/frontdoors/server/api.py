@@ -15,7 +15,7 @@ from pathlib import Path
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.hypothesis import Criterion, verdict
-from jupyter_mlexp.core.journal import page_entries
+from jupyter_mlexp.core.journal import TAGS, page_entries
 from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
 
 DEFAULT_PAGE = 50
@@ -143,7 +143,7 @@ def journal_page(
     exp = open_experiment(root, name)
     read = exp.journal()
     page = page_entries(read.entries, tag, query, offset, min(max(limit, 0), MAX_PAGE))
-    return {**page.to_dict(), "warnings": read.warnings}
+    return {**page.to_dict(), "warnings": read.warnings, "entry_tags": list(TAGS)}
 
 
 def add_journal_entry(root: Path, name: str, text: str, tags: list[str]) -> dict:
