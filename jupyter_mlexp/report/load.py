@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
@@ -146,7 +147,7 @@ def load_run(info: RunInfo, exp_dir: Path) -> RunData:
 class Cited:
     """Anything read from a file, with where: ``source`` is ``path`` or ``path:line``."""
 
-    value: object
+    value: Any  # as parsed from JSON: a dict for a log event
     source: str
 
 
