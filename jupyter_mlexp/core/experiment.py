@@ -176,6 +176,8 @@ class Experiment:
             hyp = parse_body(hyp)
         else:
             hyp.validate()
+        if hyp.version == 0 and not reason:
+            reason = hyp.update_reason  # a 'reason:' line of the cell body
         self.path.mkdir(parents=True, exist_ok=True)
         with locked(self.idea_json):
             try:
@@ -183,15 +185,18 @@ class Experiment:
             except NoHypothesisError:
                 old = None
             now = now_iso()
-            if old is not None and old.content() == hyp.content():
+            if old is not None and old.content() == hyp.content() and not old.edited_by_hand:
                 return Registration(old, changed=False, created=False)
             changes = _describe_changes(old, hyp)
+            if old is not None and not (reason and reason.strip()):
+                self._refuse_unexplained_change(old, changes)
             hyp.version = (old.version if old else 0) + 1
             hyp.created = old.created if old else now
             hyp.last_updated = now
             hyp.update_reason = reason or (
                 "initial registration" if old is None else "hypothesis edited and re-registered"
             )
+            hyp.content_sha256 = hyp.content_hash()
             atomic_write_json(self.idea_json, hyp.to_dict())
             atomic_write_text(self.idea_md, render_idea_md(self.name, hyp))
             if old is None:
@@ -206,6 +211,18 @@ class Experiment:
             )
         self.add_journal(render_planned(hyp, old), tags=["PLANNED"], event=False)
         return Registration(hyp, changed=True, created=old is None, changes=changes)
+
+    def _refuse_unexplained_change(self, old: Hypothesis, changes: list[str]) -> None:
+        """Changing a hypothesis that already has runs needs a reason: raise, register nothing."""
+        n = sum(1 for _ in self._run_dirs())
+        if n == 0:
+            return
+        what = "; ".join(changes) or "idea.json was edited by hand"
+        raise HypothesisError(
+            f"experiment {self.name!r}: hypothesis v{old.version} already has {n} run{'s' if n != 1 else ''}, so "
+            f"changing it needs a reason (changed: {what}); add a line 'reason: WHY' to the %%hypothesis cell, "
+            "or pass --reason WHY to `mlexp hypothesis`; nothing was re-registered"
+        )
 
     # -- journal ----------------------------------------------------------------------------
     def add_journal(self, text: str, tags: Iterable[str] = (), event: bool = True) -> str:
@@ -233,6 +250,8 @@ class Experiment:
         manifest.setdefault("stage", hyp.stage)
         manifest.setdefault("experiment", self.name)
         manifest.setdefault("hypothesis_version", hyp.version)
+        if hyp.content_sha256:
+            manifest.setdefault("hypothesis_sha256", hyp.content_sha256)
         manifest.setdefault("host", socket.gethostname())
         run = Run.create(self.path, mode, manifest)
         self.log_event(

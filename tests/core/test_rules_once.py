@@ -59,11 +59,11 @@ def test_widget_lesson_entry_records_the_lesson(experiment) -> None:
 
 
 def test_magic_records_the_lesson_once(experiment) -> None:
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.testing.globalipapp import get_ipython
 
     from jupyter_mlexp import load_ipython_extension
 
-    shell = start_ipython()
+    shell = get_ipython()  # the test session's one shell (started here if no test did before)
     load_ipython_extension(shell)
     try:
         shell.run_line_magic("mlexp", "use digits")
