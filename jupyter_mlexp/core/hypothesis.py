@@ -6,6 +6,9 @@ from storing it, so the magic, the CLI and the server share one parser.
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import json
 import math
 import operator
 import re
@@ -15,7 +18,22 @@ from typing import Any
 from jupyter_mlexp.core.errors import HypothesisError
 
 STAGES = ("implementation", "baselines", "full", "ablations")
-KEYS = ("success", "failure", "metrics", "stage", "baseline", "expected", "data", "seeds")
+BASELINE_STAGE = "baselines"
+KEYS = (
+    "success",
+    "failure",
+    "metrics",
+    "stage",
+    "baseline",
+    "expected",
+    "data",
+    "seeds",
+    "treatment",
+    "level",
+    "reason",
+)
+DEFAULT_SEEDS = 3
+DEFAULT_LEVEL = 0.95
 
 _OPS = {
     ">=": operator.ge,
@@ -27,6 +45,12 @@ _OPS = {
 }
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?"
 _CRITERION_RE = re.compile(rf"^\s*(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|==|>|<|=)\s*(?P<value>{_NUMBER})\s*$")
+_RELATIVE_RE = re.compile(
+    rf"^\s*(?P<metric>[A-Za-z_][\w.\-/]*)\s*(?P<op>>=|<=|==|>|<|=)\s*baseline\s*"
+    rf"(?:(?P<sign>[-+])\s*(?P<value>{_NUMBER}))?\s*$",
+    re.IGNORECASE,
+)
+_STAGE_BASELINE_RE = re.compile(r"^\s*stage\s+(?P<stage>[\w-]+)\s*$", re.IGNORECASE)
 _KEY_RE = re.compile(rf"^\s*(?P<key>{'|'.join(KEYS)})\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 _CLAIM_VERBS = (
     r"improv\w*|increas\w*|reduc\w*|decreas\w*|lower\w*|rais\w*|beat\w*|outperform\w*|"
@@ -37,40 +61,107 @@ _BUNDLE_RE = re.compile(rf"\b(?:{_CLAIM_VERBS})\b.*\b(?:and|while|but)\b.*\b(?:{
 
 @dataclass(frozen=True)
 class Criterion:
-    """``METRIC OP VALUE``, e.g. ``val_acc >= 0.95``."""
+    """``METRIC OP VALUE`` (``val_acc >= 0.95``) or, relative, ``METRIC OP baseline [± DELTA]``.
+
+    A relative criterion's ``value`` is the margin over the baseline's mean
+    (``val_acc >= baseline + 0.01`` has ``value == 0.01``, ``relative == True``).
+    """
 
     metric: str
     op: str
     value: float
+    relative: bool = False
 
     @classmethod
     def parse(cls, text: str, what: str = "success") -> Criterion:
+        rel = _RELATIVE_RE.match(text or "")
+        if rel:
+            delta = _number(rel["value"]) if rel["value"] else 0.0
+            op = "==" if rel["op"] == "=" else rel["op"]
+            return cls(rel["metric"], op, -delta if rel["sign"] == "-" else delta, relative=True)
         m = _CRITERION_RE.match(text or "")
         if not m:
             raise HypothesisError(
                 f"the {what} criterion {text!r} is not measurable: write it as "
-                f"'METRIC OP NUMBER', for example '{what}: val_acc >= 0.95' "
-                "(OP is one of >=, >, <=, <, ==)"
+                f"'METRIC OP NUMBER' or 'METRIC OP baseline + NUMBER', for example '{what}: val_acc >= 0.95' "
+                f"or '{what}: val_acc >= baseline + 0.01' (OP is one of >=, >, <=, <, ==)"
             )
-        raw = m["value"]
-        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
         op = "==" if m["op"] == "=" else m["op"]
-        return cls(m["metric"], op, value)
+        return cls(m["metric"], op, _number(m["value"]))
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.op not in ("<", "<=")
 
     def holds(self, observed: float | None) -> bool | None:
-        """True/False against ``observed``; None when it was not measured (missing or NaN)."""
-        if observed is None or (isinstance(observed, float) and math.isnan(observed)):
+        """True/False against ``observed``; None when it was not measured (missing or NaN) or when the
+        criterion is relative (one run alone cannot be held against the baseline's mean)."""
+        if self.relative or observed is None or (isinstance(observed, float) and math.isnan(observed)):
             return None
         return bool(_OPS[self.op](float(observed), self.value))
 
     def __str__(self) -> str:
+        if self.relative:
+            margin = "" if self.value == 0 else f" {'-' if self.value < 0 else '+'} {abs(self.value):g}"
+            return f"{self.metric} {self.op} baseline{margin}"
         return f"{self.metric} {self.op} {self.value:g}"
 
 
-def verdict(criterion: Criterion, observed: float | None) -> str:
-    """``met``, ``not met`` or ``not measured``."""
+def _number(raw: str) -> float:
+    return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+
+
+def criterion_check(criterion: Criterion, observed: float | None) -> str:
+    """One run's *criterion check*: ``met``, ``not met`` or ``not measured`` (never the verdict)."""
     held = criterion.holds(observed)
     return "not measured" if held is None else ("met" if held else "not met")
+
+
+#: Old name of :func:`criterion_check`, kept for callers not yet renamed.
+verdict = criterion_check
+
+
+def parse_config(text: str) -> dict[str, Any] | None:
+    """``NAME=VALUE, ...`` (values as Python literals, else strings) to a dict; None when ``text`` is
+    not of that form (free text such as ``majority class, about 0.10``)."""
+    items = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if not items:
+        return None
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not sep or not name.isidentifier() or not raw or name == "baseline":
+            return None
+        try:
+            out[name] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[name] = raw
+    return out
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """What ``baseline:`` names: a configuration, a stage, or only a free-text note."""
+
+    params: dict[str, Any] | None = None
+    stage: str | None = None
+    note: str | None = None
+
+    def __str__(self) -> str:
+        if self.params is not None:
+            return ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"stage {self.stage}" if self.stage else (self.note or "none")
+
+
+def baseline_spec(text: str | None) -> BaselineSpec:
+    if not text or not text.strip():
+        return BaselineSpec()
+    m = _STAGE_BASELINE_RE.match(text)
+    if m:
+        return BaselineSpec(stage=m["stage"].lower())
+    params = parse_config(text)
+    return BaselineSpec(params=params) if params is not None else BaselineSpec(note=text.strip())
 
 
 @dataclass
@@ -86,14 +177,49 @@ class Hypothesis:
     expected: str | None = None
     data: list[str] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
+    treatments: list[dict[str, Any]] = field(default_factory=list)
+    n_seeds: int | None = None  # ``seeds: N``: seeds per configuration the verdict needs
+    level: float = DEFAULT_LEVEL  # confidence level of the verdict's one-sided bound
     # Set by the experiment when stored.
     version: int = 0
     created: str | None = None
     last_updated: str | None = None
     update_reason: str | None = None
+    content_sha256: str | None = None  # of content() when registered: a hand edit of idea.json shows
 
     #: Fields whose change makes a new version.
-    CONTENT_FIELDS = ("statement", "success", "failure", "metrics", "stage", "baseline", "expected", "data", "seeds")
+    CONTENT_FIELDS = (
+        "statement",
+        "success",
+        "failure",
+        "metrics",
+        "stage",
+        "baseline",
+        "expected",
+        "data",
+        "seeds",
+        "treatments",
+        "n_seeds",
+        "level",
+    )
+
+    @property
+    def seeds_needed(self) -> int:
+        """Seeds per configuration the verdict needs: ``seeds: N``, else the planned seeds, else 3."""
+        return self.n_seeds or len(self.seeds) or DEFAULT_SEEDS
+
+    @property
+    def baseline_spec(self) -> BaselineSpec:
+        return baseline_spec(self.baseline)
+
+    def content_hash(self) -> str:
+        blob = json.dumps(self.content(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
+    def edited_by_hand(self) -> bool:
+        """idea.json no longer matches the hash stored when it was registered."""
+        return self.content_sha256 is not None and self.content_sha256 != self.content_hash()
 
     @property
     def primary_metric(self) -> str:
@@ -119,6 +245,8 @@ class Hypothesis:
         missing = [k for k in ("statement", "success", "metrics") if k not in known]
         if missing:
             raise HypothesisError(f"hypothesis record lacks {', '.join(missing)}")
+        for key, value in known.items():
+            _check_field(key, value)
         return cls(**known)
 
     def validate(self) -> Hypothesis:
@@ -150,8 +278,46 @@ class Hypothesis:
                 )
         if self.stage not in STAGES:
             raise HypothesisError(f"unknown stage {self.stage!r}: use one of {', '.join(STAGES)}")
+        if not 0.5 <= self.level < 1:
+            raise HypothesisError(f"level {self.level!r} is not a confidence level: use e.g. 'level: 0.95'")
+        if self.n_seeds is not None and self.n_seeds < 2:
+            raise HypothesisError("seeds: N needs N ≥ 2: one seed has no spread to judge")
         self.statement = statement
         return self
+
+
+#: Stored fields and the JSON type each must hold (None allowed for the optional ones).
+_FIELD_TYPES = {
+    "statement": (str,),
+    "success": (str,),
+    "metrics": (list,),
+    "failure": (str, type(None)),
+    "stage": (str,),
+    "baseline": (str, type(None)),
+    "expected": (str, type(None)),
+    "data": (list,),
+    "seeds": (list,),
+    "version": (int,),
+    "created": (str, type(None)),
+    "last_updated": (str, type(None)),
+    "update_reason": (str, type(None)),
+}
+
+
+def _check_field(key: str, value: Any) -> None:
+    """Refuse a stored field of the wrong JSON type: ``"metrics": "acc"`` must not become ``a, c, c``."""
+    types = _FIELD_TYPES.get(key)
+    if types is None:
+        return
+    bad = not isinstance(value, types) or isinstance(value, bool)
+    if not bad and key in ("metrics", "data"):
+        bad = not all(isinstance(x, str) for x in value) or (key == "metrics" and not value)
+    if not bad and key == "seeds":
+        bad = not all(isinstance(x, int) and not isinstance(x, bool) for x in value)
+    if bad:
+        want = {"metrics": "a list of names", "data": "a list of paths", "seeds": "a list of whole numbers"}
+        expected = want.get(key, "a string" if str in types else "a whole number")
+        raise HypothesisError(f"field {key!r} must be {expected}, not {type(value).__name__} {value!r:.40}")
 
 
 def _check_single_claim(statement: str) -> None:
@@ -175,20 +341,18 @@ def parse_body(body: str) -> Hypothesis:
     """
     statement_lines: list[str] = []
     values: dict[str, str] = {}
+    treatments: list[dict[str, Any]] = []
     for line in (body or "").splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         m = _KEY_RE.match(line)
-        if m:
+        if m and m["key"].lower() == "treatment":
+            treatments.append(parse_treatment(m["value"]))
+        elif m:
             values[m["key"].lower()] = m["value"].strip()
         else:
             statement_lines.append(line.strip())
-    seeds: list[int] = []
-    if values.get("seeds"):
-        try:
-            seeds = [int(s) for s in _split_list(values["seeds"])]
-        except ValueError:
-            raise HypothesisError(f"seeds must be whole numbers separated by commas, got {values['seeds']!r}") from None
+    seeds, n_seeds = parse_seeds(values.get("seeds", ""))
     hyp = Hypothesis(
         statement=" ".join(statement_lines),
         success=values.get("success", ""),
@@ -199,5 +363,41 @@ def parse_body(body: str) -> Hypothesis:
         expected=values.get("expected") or None,
         data=_split_list(values.get("data", "")),
         seeds=seeds,
+        treatments=treatments,
+        n_seeds=n_seeds,
+        level=parse_level(values.get("level", "")),
+        update_reason=values.get("reason") or None,
     )
     return hyp.validate()
+
+
+def parse_treatment(text: str) -> dict[str, Any]:
+    params = parse_config(text)
+    if params is None:
+        raise HypothesisError(
+            f"treatment {text.strip()!r} names no configuration: write 'treatment: NAME=VALUE, ...' "
+            "with the parameters of the configuration the claim is about (one line per treatment)"
+        )
+    return params
+
+
+def parse_seeds(text: str) -> tuple[list[int], int | None]:
+    """``seeds: N`` (one number: seeds per configuration) or ``seeds: 0, 1, 2`` (the planned seeds)."""
+    if not text.strip():
+        return [], None
+    try:
+        numbers = [int(s) for s in _split_list(text)]
+    except ValueError:
+        raise HypothesisError(
+            f"seeds must be a number of seeds ('seeds: 5') or whole numbers separated by commas, got {text!r}"
+        ) from None
+    return ([], numbers[0]) if len(numbers) == 1 else (numbers, None)
+
+
+def parse_level(text: str) -> float:
+    if not text.strip():
+        return DEFAULT_LEVEL
+    try:
+        return _number(text.strip())
+    except ValueError:
+        raise HypothesisError(f"level must be a confidence level such as 0.95 or 95%, got {text!r}") from None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.verdict_arms import fmt
 from jupyter_mlexp.report.errors import ReportError
 from jupyter_mlexp.report.groups import total_duration
 from jupyter_mlexp.report.load import load_experiment
-from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import cite
 from jupyter_mlexp.report.verdict import judge
 
@@ -55,28 +55,24 @@ def conclude(exp: Experiment, learning: str, next: str | None = None, baseline: 
         lines.append(f"Pairs the PLANNED entry at JOURNAL.md:{p.line} ({p.timestamp}) for hypothesis v{h.version}.")
     else:
         lines.append(f"No PLANNED entry found in JOURNAL.md for hypothesis v{h.version}.")
-    lines.append(f"Verdict ({v.mode} runs): {v.outcome} — {v.reason}")
+    lines.append(f"Verdict ({v.mode} runs): {v.decision} — {v.reason}")
+    lines += [f"Note: {c}" for c in v.criterion_changes]
     crit = h.success_criterion
-    s = v.summary
-    if s is not None and s.mean is not None:
-        lines.append(
-            f"Actual outcome: {crit.metric} = {fmt_summary(s)} for `{v.group.config if v.group else '?'}` ({cite(s.sources)})"
-        )
+    judged = v.judged[0] if v.judged else None
+    if judged is not None and judged.mean is not None:
+        lines.append(f"Actual outcome: {crit.metric} = {fmt(judged)} for `{judged.config}` ({cite(judged.sources)})")
         exp_num = expected_value(h.expected, crit.metric)
         if exp_num is not None:
-            lines.append(f"Delta vs expectation ({h.expected!r}): {s.mean - exp_num:+.4g}")
+            lines.append(f"Delta vs expectation ({h.expected!r}): {judged.mean - exp_num:+.4g}")
         elif h.expected:
             lines.append(f"Delta vs expectation: not computable (the expected outcome {h.expected!r} names no number)")
         else:
             lines.append("Delta vs expectation: not computable (no expected outcome was registered)")
-        lines.append(f"Delta vs the success threshold {crit}: {s.mean - crit.value:+.4g}")
-        if v.baseline is not None and v.baseline is not v.group:
-            b = v.baseline.summary(crit.metric)
-            if b.mean is not None:
-                lines.append(
-                    f"Delta vs baseline `{v.baseline.config}` ({fmt_summary(b)}): {s.mean - b.mean:+.4g} "
-                    f"({cite(b.sources)})"
-                )
+        if not crit.relative:
+            lines.append(f"Delta vs the success threshold {crit}: {judged.mean - crit.value:+.4g}")
+        b = v.baseline
+        if b is not None and b is not judged and b.mean is not None:
+            lines.append(f"Delta vs baseline `{b.config}` ({fmt(b)}): {judged.mean - b.mean:+.4g} ({cite(b.sources)})")
         else:
             lines.append("Delta vs baseline: no baseline configuration with counted runs")
     else:
@@ -92,6 +88,6 @@ def conclude(exp: Experiment, learning: str, next: str | None = None, baseline: 
     text = "\n".join(lines)
     exp.add_journal(text, tags=["COMPLETED"], event=False)
     exp.log_event(
-        "experiment_concluded", verdict=v.outcome, hypothesis_version=h.version, learning=learning, next=next_step
+        "experiment_concluded", verdict=v.decision, hypothesis_version=h.version, learning=learning, next=next_step
     )
     return text

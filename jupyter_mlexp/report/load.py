@@ -17,17 +17,18 @@ from typing import Any
 from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.observations import (  # the one reader lives in core.observations; re-exported
+    DEFAULT_CONFIG,
+    NAN,
+    Observation,
+    config_key,
+    final_values,
+    observation,
+    read_metrics,
+    run_params,
+)
 
-NAN = float("nan")
-DEFAULT_CONFIG = "(no parameters)"
-
-
-def config_key(params: dict | None) -> str:
-    """A configuration's name: its parameters without the seed, sorted, ``k=v, ...``."""
-    items = sorted((k, v) for k, v in (params or {}).items() if k != "seed")
-    if not items:
-        return DEFAULT_CONFIG
-    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in items)
+__all__ = ["DEFAULT_CONFIG", "NAN", "config_key", "read_metrics", "load_experiment", "ReportData", "RunData"]
 
 
 @dataclass
@@ -52,9 +53,12 @@ class RunData:
     @property
     def params(self) -> dict:
         """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
-        m = self.info.manifest
-        merged = {**(m.get("params") or {}), **(m.get("overrides") or {})}
-        return {k: v for k, v in merged.items() if k != "seed"}
+        return run_params(self.info.manifest)
+
+    @property
+    def observation(self) -> Observation:
+        """This run as the core verdict sees it (same final values)."""
+        return observation(self.info, self.rel, self.finals)
 
     manifest_file = property(lambda self: f"{self.rel}/run.json")
     metrics_file = property(lambda self: f"{self.rel}/metrics.jsonl")
@@ -65,81 +69,13 @@ class RunData:
         return self.status == "completed" and not self.ignored
 
 
-def read_metrics(path: Path) -> tuple[dict[str, list[tuple]], list[tuple[int, str]]]:
-    """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf come back as NaN.
-
-    Fast path: the whole file is decoded in one ``json.loads`` call; a file with a
-    bad line is read again line by line to skip exactly the bad ones.
-    """
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        return {}, []
-    lines = text.split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    records = None
-    if all(lines):
-        try:
-            records = json.loads("[" + ",".join(lines) + "]")
-        except ValueError:
-            records = None
-        if records is not None and len(records) != len(lines):
-            records = None  # a line holding two values: read line by line
-    series: dict[str, list[tuple]] = {}
-    skipped: list[tuple[int, str]] = []
-    if records is None:
-        records = []
-        for lineno, line in enumerate(lines, 1):
-            if not line.strip():
-                records.append(None)
-                continue
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                records.append(None)
-                skipped.append((lineno, "not JSON"))
-    for lineno, rec in enumerate(records, 1):
-        if rec is None:
-            continue
-        try:
-            name = rec["name"]
-            value = rec["value"]
-            step = rec.get("step")
-            hash(name)
-        except (KeyError, TypeError, AttributeError):
-            skipped.append((lineno, "not a metric record (needs name and value)"))
-            continue
-        if value is None:
-            value = NAN
-        elif type(value) is not float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                skipped.append((lineno, f"value {value!r} is not a number"))
-                continue
-            value = float(value)
-        points = series.get(name)
-        if points is None:
-            points = series[name] = []
-        points.append((len(points) if step is None else step, value, lineno))
-    skipped.sort()
-    return series, skipped
-
-
 def load_run(info: RunInfo, exp_dir: Path) -> RunData:
     rel = info.path.relative_to(exp_dir).as_posix()
     data = RunData(info, rel)
     data.config = config_key(data.params)
     data.series, data.skipped = read_metrics(info.path / "metrics.jsonl")
-    mf = data.metrics_file
-    for name, points in data.series.items():
-        _, value, line = points[-1]
-        data.finals[name] = (value, f"{mf}:{line}")
-    # A run whose metrics.jsonl is gone still has its summary in run.json: use it, cite it.
-    for name, s in (info.manifest.get("metrics_summary") or {}).items():
-        if name not in data.finals and isinstance(s, dict) and "last" in s:
-            last = s.get("last")
-            data.finals[name] = (NAN if last is None else float(last), data.manifest_file)
+    # A run whose metrics.jsonl is gone still has its summary in run.json: used and cited as such.
+    data.finals = final_values(data.series, info.manifest, rel)
     return data
 
 

@@ -20,7 +20,7 @@ from jupyter_mlexp.report.groups import baseline_group, best_group, label, mode_
 from jupyter_mlexp.report.load import ReportData
 from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import cite, comparison_table, md_table, methods_table, results_tables
-from jupyter_mlexp.report.verdict import Verdict
+from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
 
 FINISHED_BAD = ("failed", "timeout")
 UNFINISHED = ("interrupted", "running", "stale", "corrupt", "unknown")
@@ -88,14 +88,14 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
             f"**Total run time:** {total_duration(used):.1f} s over {len(used)} runs that are not ignored "
             "(source: `duration_s` in each run's `run.json`).",
         ]
-    verdict_line = f"**Verdict: {verdict.outcome}** — {verdict.reason}"
+    verdict_line = f"**Verdict: {verdict.decision}** — {verdict.reason}"
     if verdict.sources:
         verdict_line += f" ({cite(verdict.sources)})"
     lines += ["", verdict_line]
     return "\n".join(lines)
 
 
-def introduction(data: ReportData, run_started: list) -> str:
+def introduction(data: ReportData, run_started: list, verdict: Verdict | None = None) -> str:
     h = data.hypothesis
     lines = ["## Introduction", ""]
     if h is None:
@@ -115,6 +115,11 @@ def introduction(data: ReportData, run_started: list) -> str:
             lines.append(f"- **{label_}:** {getattr(h, key)}")
     if h.seeds:
         lines.append(f"- **Seeds planned:** {', '.join(map(str, h.seeds))}")
+    for t in h.treatments:
+        lines.append(f"- **Treatment (registered):** `{', '.join(f'{k}={v}' for k, v in t.items())}`")
+    lines.append(f"- **Seeds per configuration the verdict needs:** {h.seeds_needed}; **level:** {h.level:g}")
+    for change in verdict.criterion_changes if verdict else []:
+        lines.append(f"- ⚠ **{change}**")
     lines += ["", "### Evolution of the idea", ""]
     if not data.history:
         lines.append("No registration events in `research_log.jsonl`.")
@@ -275,29 +280,60 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
 
 
 def conclusion(data: ReportData, verdict: Verdict) -> str:
+    v = verdict
     lines = [
         "## Conclusion",
         "",
-        f"**The hypothesis is {verdict.outcome}.**"
-        if verdict.outcome != "inconclusive"
-        else "**The result is inconclusive.**",
+        f"**The hypothesis is {v.decision}.**" if v.decision != "inconclusive" else "**The result is inconclusive.**",
         "",
-        f"Judged against the success criterion registered before the runs (`{verdict.criterion}`, source: `idea.json`) "
-        f"on the counted {verdict.mode} runs: {verdict.reason}.",
+        f"Judged against the success criterion registered before the runs (`{v.criterion}`, "
+        f"hypothesis v{v.hypothesis_version}, source: `idea.json`) on the counted {v.mode} runs: {v.reason}.",
     ]
-    if verdict.sources:
-        lines += ["", cite(verdict.sources) + "."]
+    if v.sources:
+        lines += ["", cite(v.sources) + "."]
+    warnings = [f"- ⚠ **{c}**" for c in v.criterion_changes] + [f"- ⚠ {f}" for f in v.flags]
+    lines += [""] + warnings if warnings else []
+    if v.would_decide:
+        lines += ["", f"**What would decide it:** {v.would_decide}."]
+    if v.earlier_runs:
+        lines += [
+            "",
+            f"{len(v.earlier_runs)} run(s) made under earlier hypothesis versions are exploratory and not judged: "
+            + ", ".join(f"`{r}`" for r in v.earlier_runs[:MAX_NAMES])
+            + (" …" if len(v.earlier_runs) > MAX_NAMES else ""),
+        ]
+    if v.candidates:
+        lines += ["", f"Every candidate ({v.selection}; decisive test: {v.test}; level {v.level:g}):", ""]
+        lines.append(candidates_table(v))
     lines += [
         "",
-        "This verdict is computed by `jupyter_mlexp.report.verdict.judge` "
-        "(supported / not supported / inconclusive: too few seeds, overlapping spread, criterion not measured); "
-        "it is not written by hand. The code cell below recomputes it.",
+        "This verdict is computed by `jupyter_mlexp.core.verdict.judge`, the same function behind `mlexp status`, "
+        "the sidebar and the widgets (rule: `docs/report.md`); it is not written by hand. The code cell below "
+        "recomputes it.",
     ]
     completed = [e for e in data.journal if "COMPLETED" in e.tags]
     if completed:
         e = completed[-1]
         lines += ["", f"The researcher's conclusion (`JOURNAL.md:{e.line}`, {e.timestamp}):", "", _quote(e.text)]
     return "\n".join(lines)
+
+
+def candidates_table(v: Verdict) -> str:
+    rows = [
+        [
+            a.label,
+            fmt(a),
+            a.test or "—",
+            fmt_number(a.estimate),
+            a.interval_text() + ("" if a.bound_level is None else f" ({a.bound_level * 100:.4g}%)"),
+            fmt_number(a.p, 3),
+            fmt_number(a.p_adjusted, 3),
+            a.note or ("passes" if a in v.judged and v.decision == "supported" else "—"),
+        ]
+        for a in v.candidates
+    ]
+    head = ["configuration", "value over seeds", "test", "estimate", "one-sided bound", "p", "Holm-adjusted p", "note"]
+    return md_table(head, rows)
 
 
 # -- the notebook ------------------------------------------------------------------------------
@@ -314,8 +350,8 @@ def _setup_code(data: ReportData) -> str:
             "from jupyter_mlexp.report import figures, load, tables",
             "from jupyter_mlexp.report.verdict import judge",
             "",
-            "here = Path.cwd()",
-            f"EXPERIMENT_DIR = here if (here / 'idea.json').exists() else Path({str(exp.path)!r})",
+            "here = Path.cwd()  # the experiment folder (where this notebook lies) or the workspace",
+            f"EXPERIMENT_DIR = here if (here / 'idea.json').exists() else Path('experiments', {exp.name!r})",
             "exp = Experiment(EXPERIMENT_DIR.name, root=EXPERIMENT_DIR.parent.parent)",
             f"data = load.load_experiment(exp, baseline={data.baseline_params!r})",
         ]
@@ -364,7 +400,7 @@ def build(
     cells += [md(title), code(_setup_code(data))]
     cells.append(md(abstract(data, verdict)))
     run_started = [_when(r.manifest.get("started")) for r in data.runs]
-    cells.append(md(introduction(data, run_started)))
+    cells.append(md(introduction(data, run_started, verdict)))
     cells.append(md(methods(data)))
     cells.append(code("display(Markdown(tables.methods_table(data)))"))
     cells.append(md(results_intro(data)))
@@ -407,7 +443,7 @@ def build(
         )
     cells.append(md(discussion(data, skipped, lessons_rel)))
     cells.append(md(conclusion(data, verdict)))
-    cells.append(code("v = judge(data)\nprint(f'{v.outcome}: {v.reason}')"))
+    cells.append(code("v = judge(data)\nprint(f'{v.decision}: {v.reason}')"))
     nb = v4.new_notebook(
         cells=cells,
         metadata={
@@ -416,7 +452,7 @@ def build(
             "mlexp": {
                 "experiment": exp.name,
                 "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "verdict": verdict.outcome,
+                "verdict": verdict.decision,
                 "hypothesis_version": data.hypothesis.version if data.hypothesis else None,
             },
         },

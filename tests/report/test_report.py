@@ -236,7 +236,9 @@ def test_verdicts(workspace):
     seeds(exp, "base", [0.90, 0.93, 0.96], stage="baselines", params={"warmup": 0})
     seeds(exp, "wu", [0.91, 0.94, 0.97], params={"warmup": 5})
     v = judge(load_experiment(exp))
-    assert v.outcome == "inconclusive" and "overlapping spread" in v.reason
+    # mean 0.94, sd 0.03, n = 3: the one-sided 95% t lower bound 0.8894 straddles 0.9 (old rule: mean ± sd)
+    assert v.outcome == "inconclusive" and "straddles" in v.reason and "lower bound 0.8894" in v.reason
+    assert v.would_decide and "seeds per configuration" in v.would_decide
 
     exp2 = make_experiment(workspace, name="low")
     seeds(exp2, "wu", [0.5, 0.51, 0.52])
@@ -285,12 +287,14 @@ def test_verdict_when_every_configuration_is_a_baseline(workspace):
     seeds(exp, "a", [0.95, 0.96, 0.97], stage="baselines", params={"alpha": 0.0001})
     seeds(exp, "b", [0.93, 0.94, 0.95], stage="baselines", params={"alpha": 0.01})
     v = judge(load_experiment(exp))
-    assert v.outcome == "supported" and "alpha=0.0001" in v.reason and v.comparison is None
+    # both are candidates, Holm over k = 2; each passes its one-sided bound
+    assert v.outcome == "supported" and "alpha=0.0001" in v.reason and "k = 2" in v.reason
+    assert len(v.candidates) == 2
 
-    # With a configuration under test, it is the one judged and compared with the baseline stage.
+    # With a configuration under test, it is the one judged; the baseline stage is not a candidate.
     seeds(exp, "c", [0.97, 0.975, 0.98], stage="full", params={"alpha": 0.001})
     v = judge(load_experiment(exp))
-    assert "alpha=0.001" in v.reason and v.baseline is not None and v.comparison is not None
+    assert v.configurations == ["alpha=0.001 [full]"] and v.baseline is not None and len(v.candidates) == 1
 
 
 def test_a_metric_logged_once_per_run_gets_bars_not_a_curve(workspace):

@@ -1,0 +1,165 @@
+"""What the verdict is judged on: each counted run's configuration, seed and final metric values.
+
+One reader for every surface: the report (through :mod:`jupyter_mlexp.report.load`),
+the REST endpoint, ``mlexp status`` and the widgets all get a run's final value of
+a metric here: the last value it logged in ``metrics.jsonl`` (cited ``file:line``),
+else the ``last`` of ``metrics_summary`` in ``run.json``. NaN/inf come back as NaN.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jupyter_mlexp.core.experiment import Experiment, RunInfo
+
+NAN = float("nan")
+DEFAULT_CONFIG = "(no parameters)"
+Series = dict[str, list[tuple[Any, float, int]]]
+
+
+def config_key(params: dict[str, Any] | None) -> str:
+    """A configuration's name: its parameters without the seed, sorted, ``k=v, ...``."""
+    items = sorted((k, v) for k, v in (params or {}).items() if k != "seed")
+    if not items:
+        return DEFAULT_CONFIG
+    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in items)
+
+
+def run_params(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
+    merged = {**(manifest.get("params") or {}), **(manifest.get("overrides") or {})}
+    return {k: v for k, v in merged.items() if k != "seed"}
+
+
+def _records(lines: list[str]) -> tuple[list[Any], list[tuple[int, str]]]:
+    """Decoded lines (None for a blank or bad one) and the skipped ``(line, reason)``."""
+    if all(lines):
+        try:
+            records = json.loads("[" + ",".join(lines) + "]")
+            if len(records) == len(lines):
+                return records, []
+        except ValueError:
+            pass
+    out: list[Any] = []
+    skipped: list[tuple[int, str]] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            out.append(None)
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            out.append(None)
+            skipped.append((lineno, "not JSON"))
+    return out, skipped
+
+
+def read_metrics(path: Path) -> tuple[Series, list[tuple[int, str]]]:
+    """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf come back as NaN.
+
+    Fast path: the whole file is decoded in one ``json.loads`` call; a file with a
+    bad line is read again line by line to skip exactly the bad ones.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return {}, []
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    records, skipped = _records(lines)
+    series: Series = {}
+    for lineno, rec in enumerate(records, 1):
+        if rec is None:
+            continue
+        try:
+            name = rec["name"]
+            value = rec["value"]
+            step = rec.get("step")
+            hash(name)
+        except (KeyError, TypeError, AttributeError):
+            skipped.append((lineno, "not a metric record (needs name and value)"))
+            continue
+        if value is None:
+            value = NAN
+        elif type(value) is not float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                skipped.append((lineno, f"value {value!r} is not a number"))
+                continue
+            value = float(value)
+        points = series.get(name)
+        if points is None:
+            points = series[name] = []
+        points.append((len(points) if step is None else step, value, lineno))
+    skipped.sort()
+    return series, skipped
+
+
+def final_values(series: Series, manifest: dict[str, Any], rel: str) -> dict[str, tuple[float, str]]:
+    """``{metric: (last value, "file:line")}``; a metric whose metrics.jsonl is gone falls back to
+    the ``metrics_summary`` of run.json, cited as such. ``rel``: the run folder, relative."""
+    finals: dict[str, tuple[float, str]] = {}
+    for name, points in series.items():
+        _, value, line = points[-1]
+        finals[name] = (value, f"{rel}/metrics.jsonl:{line}")
+    for name, s in (manifest.get("metrics_summary") or {}).items():
+        if name not in finals and isinstance(s, dict) and "last" in s:
+            last = s.get("last")
+            finals[name] = (NAN if last is None else float(last), f"{rel}/run.json")
+    return finals
+
+
+@dataclass
+class Observation:
+    """One counted run as the verdict sees it."""
+
+    run_id: str
+    mode: str
+    stage: str
+    params: dict[str, Any]
+    seed: Any
+    finals: dict[str, tuple[float, str]] = field(default_factory=dict)
+    version: int | None = None  # hypothesis version in force when it started (None: not recorded)
+    started: str | None = None
+    config: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.config:
+            self.config = config_key(self.params)
+
+
+def observation(info: RunInfo, rel: str, finals: dict[str, tuple[float, str]]) -> Observation:
+    m = info.manifest
+    version = m.get("hypothesis_version")
+    return Observation(
+        run_id=info.run_id,
+        mode=info.mode,
+        stage=m.get("stage") or "(none)",
+        params=run_params(m),
+        seed=m.get("seed"),
+        finals=finals,
+        version=version if isinstance(version, int) else None,
+        started=m.get("started"),
+    )
+
+
+def counted(info: RunInfo) -> bool:
+    """Enters the verdict: completed and not ignored."""
+    return info.status == "completed" and not info.ignored
+
+
+def load_observations(exp: Experiment) -> list[Observation]:
+    """Every counted run of ``exp`` with its final metric values, read from its files."""
+    out = []
+    for info in exp.runs(include_ignored=True):
+        if not counted(info):
+            continue
+        rel = info.path.relative_to(exp.path).as_posix()
+        series, _ = read_metrics(info.path / "metrics.jsonl")
+        out.append(observation(info, rel, final_values(series, info.manifest, rel)))
+    return out

@@ -1,0 +1,255 @@
+"""The arms of the verdict: one configuration's seeds, and the test of each against the criterion."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_mlexp.core.hypothesis import Criterion
+from jupyter_mlexp.core.inference import (
+    Estimate,
+    bound,
+    detectable,
+    holm,
+    mean_sd,
+    one_sample,
+    p_greater,
+    paired,
+    seeds_for_power,
+    welch,
+)
+from jupyter_mlexp.core.observations import Observation
+
+
+def fmt_number(x: float | None, digits: int = 4) -> str:
+    if x is None or x != x:
+        return "—"
+    return f"{x:.{digits}g}"
+
+
+@dataclass
+class Arm:
+    """One configuration (within a stage and mode) over its seeds, and its test against the criterion."""
+
+    config: str
+    stage: str
+    params: dict[str, Any]
+    metric: str
+    runs: list[Observation] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    seeds: list[Any] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    nonfinite: int = 0
+    missing: int = 0
+    # the test
+    estimate: float | None = None  # the mean (absolute criterion) or the difference to the baseline
+    bound: float | None = None  # one-sided bound of the estimate at ``bound_level``
+    bound_level: float | None = None
+    lower: bool = True  # a lower bound (higher is better) or an upper one
+    threshold: float | None = None
+    p: float | None = None
+    p_adjusted: float | None = None
+    p_against: float | None = None
+    df: float | None = None
+    se: float | None = None
+    test: str | None = None
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.config} [{self.stage}]"
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float | None:
+        return mean_sd(self.values)[0] if self.values else None
+
+    @property
+    def sd(self) -> float | None:
+        return mean_sd(self.values)[1] if self.values else None
+
+    def interval_text(self) -> str:
+        if self.bound is None:
+            return "—"
+        return f"[{fmt_number(self.bound)}, ∞)" if self.lower else f"(−∞, {fmt_number(self.bound)}]"
+
+    def describe(self, crit: Criterion) -> str:
+        text = f"`{self.label}`: {crit.metric} = {fmt(self)}"
+        if self.bound is None:
+            return text + (f" ({self.note})" if self.note else "")
+        what = f"Δ = {fmt_number(self.estimate)}; " if crit.relative else ""
+        side = "lower" if self.lower else "upper"
+        level = f"{(self.bound_level or 0) * 100:.4g}%"
+        p = f"p = {fmt_number(self.p, 3)}"
+        if self.p_adjusted is not None and self.p_adjusted != self.p:
+            p += f", Holm-adjusted p = {fmt_number(self.p_adjusted, 3)}"
+        return f"{text} ({what}{self.test}, {level} {side} bound {fmt_number(self.bound)}, {p})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "configuration": self.label,
+            "params": self.params,
+            "stage": self.stage,
+            "metric": self.metric,
+            "n": self.n,
+            "seeds": self.seeds,
+            "values": self.values,
+            "mean": self.mean,
+            "sd": self.sd,
+            "nonfinite_excluded": self.nonfinite,
+            "runs_missing_metric": self.missing,
+            "test": self.test,
+            "estimate": self.estimate,
+            "bound": self.bound,
+            "bound_level": self.bound_level,
+            "bound_side": "lower" if self.lower else "upper",
+            "interval": self.interval_text(),
+            "p": self.p,
+            "p_adjusted": self.p_adjusted,
+            "note": self.note,
+            "sources": self.sources,
+        }
+
+
+def fmt(a: Arm) -> str:
+    """``0.912 ± 0.004 (n = 3)`` (sd over seeds); ``0.912 (n = 1)``; never ``± 0`` for one seed."""
+    if a.n == 0:
+        text = "not measured"
+    elif a.n == 1:
+        text = f"{fmt_number(a.mean)} (n = 1)"
+    else:
+        text = f"{fmt_number(a.mean)} ± {fmt_number(a.sd)} (n = {a.n})"
+    notes = []
+    if a.nonfinite:
+        notes.append(f"{a.nonfinite} NaN/inf excluded")
+    if a.missing:
+        notes.append(f"missing in {a.missing} run{'s' if a.missing > 1 else ''}")
+    return text + (f" [{'; '.join(notes)}]" if notes else "")
+
+
+def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
+    """One arm per (stage, configuration) of ``mode``, in first-seen order, with ``metric``'s values."""
+    arms: dict[tuple[str, str], Arm] = {}
+    for o in obs:
+        if o.mode != mode:
+            continue
+        a = arms.get((o.stage, o.config))
+        if a is None:
+            a = arms[(o.stage, o.config)] = Arm(o.config, o.stage, o.params, metric)
+        a.runs.append(o)
+        got = o.finals.get(metric)
+        if got is None:
+            a.missing += 1
+        elif not math.isfinite(got[0]):
+            a.nonfinite += 1
+        else:
+            a.values.append(got[0])
+            a.seeds.append(o.seed)
+            a.sources.append(got[1])
+    return list(arms.values())
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    return bool(value == wanted or str(value) == str(wanted))
+
+
+def matching(arms: list[Arm], wanted: dict[str, Any]) -> list[Arm]:
+    return [a for a in arms if all(k in a.params and _same(a.params[k], v) for k, v in wanted.items())]
+
+
+def ambiguous(arms: list[Arm]) -> bool:
+    return len({a.config for a in arms}) > 1
+
+
+def pick_baseline(arms: list[Arm], crit: Criterion) -> Arm | None:
+    """The best of the baseline-stage arms on the criterion's metric (the hardest to beat)."""
+    measured = [a for a in arms if a.n > 0]
+    if not measured:
+        return arms[0] if arms else None
+    sign = 1.0 if crit.higher_is_better else -1.0
+    return max(measured, key=lambda a: sign * (a.mean or 0.0))
+
+
+def seed_flags(arms: list[Arm]) -> list[str]:
+    """Unequal seed counts or different seed sets among the arms compared."""
+    out = []
+    counts = {a.label: a.n for a in arms}
+    if len(set(counts.values())) > 1:
+        out.append("unequal numbers of seeds: " + ", ".join(f"`{k}` n = {n}" for k, n in counts.items()))
+    sets = {tuple(sorted(map(str, a.seeds))) for a in arms}
+    if len(sets) > 1:
+        out.append("configurations ran different seed sets")
+    return out
+
+
+def _estimate(a: Arm, base: Arm | None) -> Estimate | None:
+    if base is None:
+        return one_sample(a.values)
+    same = len(set(map(str, a.seeds))) == a.n and sorted(map(str, a.seeds)) == sorted(map(str, base.seeds))
+    if same and a.n >= 2:
+        by_seed = dict(zip(map(str, base.seeds), base.values))
+        return paired(a.values, [by_seed[str(s)] for s in a.seeds])
+    return welch(a.values, base.values)
+
+
+def _p_or_one(p: float | None) -> float:
+    return 1.0 if p is None else p
+
+
+def test_arms(cands: list[Arm], base: Arm | None, crit: Criterion, level: float, need: int) -> str | None:
+    """Test each candidate against the criterion (one-sided), Holm-adjust over them; the test's name."""
+    tests = []
+    for a in cands:
+        a.threshold, a.lower = crit.value, crit.higher_is_better
+        est = _estimate(a, base) if a.n >= need else None
+        if est is None:
+            a.note = a.note or f"too few seeds (n = {a.n}; needs {need})"
+            continue
+        a.test, a.estimate, a.df, a.se = est.test, est.value, est.df, est.se
+        tests.append(est.test)
+        if est.se == 0.0:
+            a.note = "zero variance: every seed gave the same value, so no t bound exists (check the seeding)"
+            continue
+        greater = p_greater(est, crit.value)
+        a.p, a.p_against = (greater, 1 - greater) if a.lower else (1 - greater, greater)
+    adjusted = holm([a.p for a in cands])
+    alpha = 1 - level
+    order = sorted(range(len(cands)), key=lambda i: _p_or_one(cands[i].p))
+    for rank, i in enumerate(order):
+        a = cands[i]
+        a.p_adjusted = adjusted[i]
+        if a.p is None or a.estimate is None:
+            continue
+        a.bound_level = 1 - alpha / (len(cands) - rank)  # Holm's step: the bound at the level it is tested
+        est = Estimate(a.estimate, a.se or 0.0, a.df or 1.0, a.test or "")
+        a.bound = bound(est, a.bound_level, a.lower)
+    return tests[0] if tests and len(set(tests)) == 1 else (", ".join(sorted(set(tests))) or None)
+
+
+def would_decide(a: Arm, base: Arm | None, crit: Criterion, level: float) -> str | None:
+    """What would decide an inconclusive verdict: seeds for 80 % power, or the detectable effect."""
+    est = _estimate(a, base)
+    if est is None or est.se == 0 or a.sd is None:
+        return None
+    distance = abs(est.value - crit.value)
+    if base is None:
+        sd, arms = a.sd, 1
+    elif est.test.startswith("paired"):
+        sd, arms = est.se * math.sqrt(a.n), 1
+    else:
+        sd, arms = math.sqrt(((a.sd or 0.0) ** 2 + (base.sd or 0.0) ** 2) / 2), 2
+    n = seeds_for_power(distance, sd, level, arms)
+    smallest = detectable(est, level)
+    what = "the difference to the baseline" if base is not None else "the mean"
+    head = (
+        f"about {n} seeds per configuration would give 80% power at level {level:g} if {what} stays at "
+        f"{fmt_number(est.value)} (sd {fmt_number(sd)})"
+        if n is not None
+        else f"{what} sits on the threshold: no number of seeds would decide it"
+    )
+    return f"{head}; with n = {a.n} the smallest distance from the threshold detectable with 80% power is {fmt_number(smallest)}"
