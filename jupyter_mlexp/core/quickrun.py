@@ -17,7 +17,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from jupyter_mlexp.core import lifecycle, tracking
-from jupyter_mlexp.core.budget import time_budget
+from jupyter_mlexp.core.budget import overran, time_budget
 from jupyter_mlexp.core.errors import RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Hypothesis
@@ -180,7 +180,8 @@ def _execute(
             sys.stdout = real_stdout
     finally:
         tracking.pop(run)
-    return error, tee.buffer_.getvalue(), time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return overran(budget, elapsed, error), tee.buffer_.getvalue(), elapsed
 
 
 def _add_to_batch_run(

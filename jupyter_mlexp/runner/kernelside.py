@@ -33,7 +33,7 @@ def snapshot() -> bool:
     """Remember the kernel's clean state (called once, right after it starts)."""
     global _base
     import jupyter_mlexp
-    import jupyter_mlexp.core.quickrun  # noqa: F401
+    import jupyter_mlexp.core.quickrun
     import jupyter_mlexp.frontdoors.magics  # noqa: F401  (what %load_ext jupyter_mlexp loads)
 
     ip = _shell()

@@ -213,3 +213,35 @@ def test_unnamed_hypothesis_takes_the_notebook_name(ip, monkeypatch):
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/work/Digits (draft 2).ipynb")
     ip.run_cell_magic("hypothesis", "", HYP)
     assert Experiment("Digits-draft-2").hypothesis.version == 1
+
+
+def test_run_quick_seed_is_the_seed_the_cell_sees(ip):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell("seed = 0")
+    ip.run_cell_magic("run_quick", "--seed 7", "seen = seed\nprint('val_acc: 0.9')\n")
+    assert ip.user_ns["seen"] == 7
+    assert ip.user_ns["seed"] == 0  # an override for the run only, like NAME=VALUE
+    assert manifest(runs()[-1])["seed"] == 7
+    ip.run_cell("seed = 3")
+    ip.run_cell_magic("run_quick", "", "seen = seed\n")
+    assert ip.user_ns["seen"] == 3 and manifest(runs()[-1])["seed"] == 3  # the seed the code saw
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # swallows the budget's exception in a loop
+        "import time\nt0 = time.monotonic()\nwhile time.monotonic() - t0 < 2.5:\n"
+        "    try:\n        time.sleep(0.05)\n    except BaseException:\n        pass\n",
+        # turns the budget's timer off
+        "import signal, time\nsignal.setitimer(signal.ITIMER_REAL, 0)\nt0 = time.monotonic()\n"
+        "while time.monotonic() - t0 < 2.5:\n    try:\n        time.sleep(0.05)\n    except BaseException:\n        pass\n",
+    ],
+    ids=["swallows-BaseException", "resets-ITIMER_REAL"],
+)
+def test_run_past_the_budget_is_a_timeout_whatever_the_cell_does(ip, body):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("run_quick", "--budget 0.5", body)
+    m = manifest(runs()[-1])
+    assert m["status"] == "timeout", m.get("error")
+    assert "did not stop" in m["error"]["message"] or "budget" in m["error"]["message"]
