@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
-from jupyter_mlexp.core.errors import NoHypothesisError
+from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.observations import config_key, run_params
 
 RUN_COLUMNS = ("run_id", "mode", "stage", "status", "seed", "params", "duration_s", "primary", "ignored")
 
@@ -13,7 +12,7 @@ RUN_COLUMNS = ("run_id", "mode", "stage", "status", "seed", "params", "duration_
 def run_rows(exp: Experiment) -> list[dict]:
     try:
         primary = exp.hypothesis.primary_metric
-    except NoHypothesisError:
+    except (NoHypothesisError, RecordError):  # a broken idea.json does not hide the runs
         primary = None
     rows = []
     for info in exp.runs():
@@ -26,11 +25,8 @@ def run_rows(exp: Experiment) -> list[dict]:
                 "stage": d["stage"] or "",
                 "status": d["status"],
                 "seed": "" if d["seed"] is None else str(d["seed"]),
-                # a quick run's configuration includes the %%run_quick overrides it applied
-                "params": ", ".join(
-                    f"{k}={json.dumps(v) if not isinstance(v, str) else v}"
-                    for k, v in {**d["params"], **d["overrides"]}.items()
-                ),
+                # the configuration as the report names it (a quick run's includes its %%run_quick overrides)
+                "params": config_key(run_params(info.manifest)),
                 "duration_s": "" if d["duration_s"] is None else f"{d['duration_s']:.2f}",
                 "primary": "" if value is None else f"{primary}={value:.6g}",
                 "ignored": ("yes: " + d["ignored_reason"]) if d["ignored"] else "",

@@ -81,3 +81,14 @@ def test_journal_page_names_the_entry_tags(experiment, tags) -> None:
     assert page["entry_tags"] == list(TAGS)
     assert api.journal_page(experiment.base.parent, "digits")["entry_tags"] == list(TAGS)
     assert _lessons() == ([("check the loader", "digits")] if tags == ["LESSON"] else [])
+
+
+def test_runs_table_and_report_name_a_configuration_alike(experiment) -> None:
+    from jupyter_mlexp.core import views
+    from jupyter_mlexp.report.load import load_experiment
+
+    run = experiment.start_run("quick", params={"width": 64, "act": "relu", "seed": 3}, overrides={"lr": 0.1}, seed=3)
+    experiment.finish_run(run, "completed")
+    (row,) = views.run_rows(experiment)
+    (loaded,) = load_experiment(experiment).runs
+    assert row["params"] == loaded.config == "act=relu, lr=0.1, width=64"
