@@ -38,7 +38,9 @@ def mean_sd(xs: Sequence[float]) -> tuple[float, float | None]:
     m = math.fsum(xs) / n
     if n < 2:
         return m, None
-    return m, math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (n - 1))
+    sd = math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (n - 1))
+    # identical seeds (up to rounding of the mean, ~1e-16 relative) have no spread at all
+    return m, 0.0 if sd <= 1e-12 * max(abs(x) for x in xs) else sd
 
 
 def one_sample(xs: Sequence[float]) -> Estimate | None:

@@ -119,7 +119,8 @@ def _experiment(src: nbio.SourceNotebook, name: str | None, root) -> Experiment:
         )
     exp = Experiment(name, root)
     if src.hypothesis_body is not None:
-        reg = exp.register(parse_body(src.hypothesis_body), reason=f"registered from {src.path.name} by mlexp run")
+        # the cell's own 'reason:' line is the only reason: a changed hypothesis with runs needs one
+        reg = exp.register(parse_body(src.hypothesis_body))
         if reg.changed:
             log.info(
                 "experiment %s: hypothesis v%d registered from %s", exp.name, reg.hypothesis.version, src.path.name
