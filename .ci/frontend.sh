@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Frontend: node deps from the committed yarn.lock, jest, then the prebuilt labextension into
+# Frontend: node deps from the committed yarn.lock, ESLint + Prettier, jest, then the prebuilt labextension into
 # jupyter_mlexp/labextension/ (which the wheel ships). Needs jupyterlab (for jlpm and
 # `jupyter labextension build`) in the active environment and Node.js on PATH. Idempotent.
 set -euo pipefail
@@ -15,6 +15,7 @@ done
 start=$(date +%s)
 # --immutable: with CI=true yarn refuses to write a lockfile, so the committed one must be complete.
 jlpm install --immutable
+jlpm lint:check
 jlpm test --ci
 jlpm build:prod
 test -f ../jupyter_mlexp/labextension/package.json

@@ -6,7 +6,10 @@ export const API_NAMESPACE = 'mlexp/api';
 
 /** A request the server answered with an error status and (usually) a JSON `{message}`. */
 export class RequestError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
     super(message);
     this.name = 'RequestError';
   }
@@ -44,7 +47,7 @@ export async function requestAPI<T>(
     throw new RequestError(`Cannot reach the Jupyter server: ${(error as Error).message ?? error}`, 0);
   }
   const text = await response.text();
-  let data: any = null;
+  let data: unknown = null;
   if (text.length > 0) {
     try {
       data = JSON.parse(text);
@@ -53,17 +56,28 @@ export async function requestAPI<T>(
     }
   }
   if (!response.ok) {
+    const message = messageOf(data);
     // Our handlers always answer JSON {message}; a bare 404 comes from a server without them.
-    if (response.status === 404 && !(data && typeof data.message === 'string')) {
+    if (response.status === 404 && message === null) {
       throw new ServerExtensionMissingError(url);
     }
-    const message = data && data.message ? data.message : response.statusText || 'request failed';
-    throw new RequestError(`${message} (HTTP ${response.status})`, response.status);
+    throw new RequestError(
+      `${message || response.statusText || 'request failed'} (HTTP ${response.status})`,
+      response.status
+    );
   }
   if (data === null) {
     throw new RequestError(`The server answered ${url} with something other than JSON`, response.status);
   }
   return data as T;
+}
+
+/** The `message` of a JSON error body, or null when the body is not one. */
+function messageOf(data: unknown): string | null {
+  if (data && typeof data === 'object' && 'message' in data && typeof data.message === 'string') {
+    return data.message;
+  }
+  return null;
 }
 
 /** `experiments/<name>/<rest>` with each segment encoded, so a name can never add a path segment. */

@@ -15,6 +15,9 @@ import {
 
 export const JOURNAL_PAGE_SIZE = 50;
 
+/** The Python tag list (`jupyter_mlexp.core.journal`), offered only until the server sends its own. */
+export const DEFAULT_ENTRY_TAGS = ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'];
+
 export interface IMlexpModelOptions {
   /** Milliseconds between refreshes while all is well. */
   interval?: number;
@@ -52,11 +55,6 @@ export class MlexpModel implements IDisposable {
     return this._stateChanged;
   }
 
-  /** Why the last action (add entry, ignore, unignore) failed; null when it succeeded. */
-  get lastActionError(): string | null {
-    return this._lastActionError;
-  }
-
   get isDisposed(): boolean {
     return this._isDisposed;
   }
@@ -91,6 +89,7 @@ export class MlexpModel implements IDisposable {
         error: null,
         experiments: list.experiments,
         root: list.root,
+        entryTags: this._entryTags(record?.journal ?? null),
         selected,
         ...(record ?? { detail: null, journal: null, runs: null, ignored: null })
       });
@@ -137,7 +136,7 @@ export class MlexpModel implements IDisposable {
     try {
       const journal = await requestAPI<IJournalPage>(journalUrl(name, query));
       if (generation === this._generation) {
-        this._update({ journal, status: 'ready', error: null });
+        this._update({ journal, entryTags: this._entryTags(journal), status: 'ready', error: null });
       }
     } catch (error) {
       this._fail(error);
@@ -202,14 +201,18 @@ export class MlexpModel implements IDisposable {
     return { detail, journal, runs, ignored };
   }
 
-  /** Send an action, then show its effect at once; a failure lands in `state.error`. */
+  /** The server's tag list from a journal page, else the one already shown. */
+  private _entryTags(journal: IJournalPage | null): string[] {
+    const served = journal?.entry_tags;
+    return served && served.length > 0 ? served : this._state.entryTags;
+  }
+
+  /** Send an action, then show its effect at once; a failure lands in `state.error`, read from there. */
   private async _act(send: () => Promise<unknown>): Promise<boolean> {
-    this._lastActionError = null;
     this._update({ busy: true });
     try {
       await send();
     } catch (error) {
-      this._lastActionError = error instanceof Error ? error.message : String(error);
       this._update({ busy: false });
       this._fail(error);
       return false;
@@ -254,10 +257,10 @@ export class MlexpModel implements IDisposable {
     journalQuery: { tag: '', q: '', offset: 0, limit: JOURNAL_PAGE_SIZE },
     runs: null,
     ignored: null,
+    entryTags: DEFAULT_ENTRY_TAGS,
     busy: false
   };
   private _stateChanged = new Signal<this, IMlexpState>(this);
-  private _lastActionError: string | null = null;
   private _poll: Poll | null = null;
   private _visible = false;
   private _generation = 0;

@@ -46,7 +46,9 @@ export class MlexpSidebar extends ReactWidget {
             onSelect={name => void this.model.select(name)}
             onRefresh={() => void this.model.refresh().catch(() => undefined)}
             onJournalQuery={change => void this.model.setJournalQuery(change)}
-            onAddEntry={(text, tags) => this._report('Could not add the journal entry', this.model.addJournalEntry(text, tags))}
+            onAddEntry={(text, tags) =>
+              this._report('Could not add the journal entry', this.model.addJournalEntry(text, tags))
+            }
             onIgnore={run => void this._ignore(run)}
             onUnignore={run => void this._unignore(run)}
           />
@@ -92,7 +94,7 @@ export class MlexpSidebar extends ReactWidget {
   /** An action the user asked for failed: say so in a dialog, since the next poll clears the banner. */
   private async _report(title: string, action: Promise<boolean>): Promise<boolean> {
     const ok = await action;
-    const error = this.model.lastActionError;
+    const error = this.model.state.error;
     if (!ok && error) {
       void showErrorMessage(title, { message: error });
     }

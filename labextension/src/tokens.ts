@@ -1,6 +1,6 @@
 /**
  * Response types of the REST API under `<base_url>/mlexp/api/`.
- * They mirror `jupyter_mlexp/server/api.py`; `docs/rest-api.yaml` documents them.
+ * They mirror `jupyter_mlexp/frontdoors/server/api.py`; `docs/rest-api.yaml` documents them.
  */
 
 export interface IExperimentSummary {
@@ -68,6 +68,8 @@ export interface IJournalPage {
   /** Every tag in the journal and how many entries carry it. */
   tags: { [tag: string]: number };
   warnings: string[];
+  /** The tags a researcher writes by hand (the one Python list); older servers leave it out. */
+  entry_tags?: string[];
 }
 
 export interface IRun {
@@ -130,6 +132,8 @@ export interface IMlexpState {
   journalQuery: IJournalQuery;
   runs: IRunList | null;
   ignored: IIgnoredList | null;
+  /** Tags the add-entry box offers: the server's list once it answered, a default before. */
+  entryTags: string[];
   /** An action (ignore, add entry...) being sent, to disable its buttons meanwhile. */
   busy: boolean;
 }

@@ -26,7 +26,7 @@ function props(change: Partial<IPanelProps> = {}): IPanelProps {
     onSelect: jest.fn(),
     onRefresh: jest.fn(),
     onJournalQuery: jest.fn(),
-    onAddEntry: jest.fn(async () => true),
+    onAddEntry: jest.fn(() => Promise.resolve(true)),
     onIgnore: jest.fn(),
     onUnignore: jest.fn(),
     ...change
@@ -75,8 +75,12 @@ describe('Panel', () => {
 
   it('keeps quick and full runs apart, with status and primary metric', () => {
     render(<Panel {...props()} />);
-    const full = Array.from(container.querySelectorAll('.jp-mlexp-runs-full [data-run-id]')).map(e => e.getAttribute('data-run-id'));
-    const quick = Array.from(container.querySelectorAll('.jp-mlexp-runs-quick [data-run-id]')).map(e => e.getAttribute('data-run-id'));
+    const full = Array.from(container.querySelectorAll('.jp-mlexp-runs-full [data-run-id]')).map(e =>
+      e.getAttribute('data-run-id')
+    );
+    const quick = Array.from(container.querySelectorAll('.jp-mlexp-runs-quick [data-run-id]')).map(e =>
+      e.getAttribute('data-run-id')
+    );
     expect(full).toEqual(['f-1']);
     expect(quick).toEqual(['q-2', 'q-1']);
     const row = q('.jp-mlexp-runs-full [data-run-id="f-1"]');
@@ -122,13 +126,46 @@ describe('Panel', () => {
       tag.value = 'TODO';
       tag.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    await act(async () => button('Add entry').click());
+    await act(() => {
+      button('Add entry').click();
+      return Promise.resolve();
+    });
     expect(p.onAddEntry).toHaveBeenCalledWith('val loss flat', ['TODO']);
     expect(box.value).toBe('');
   });
 
+  it('offers the tags the state carries (the server list), not a list of its own', () => {
+    render(<Panel {...props({ state: readyState({ entryTags: ['WEIRD', 'IDEA'] }) })} />);
+    const options = Array.from(q('select[aria-label="Tag of the new entry"]').querySelectorAll('option'));
+    expect(options.map(o => o.value)).toEqual(['', 'WEIRD', 'IDEA']);
+  });
+
+  it('cuts a long journal entry and shows all of it on demand', () => {
+    const long = 'a'.repeat(300) + ' THE END';
+    const state = readyState();
+    const entry = { ...state.journal!.entries[0], text: long };
+    render(<Panel {...props({ state: { ...state, journal: { ...state.journal!, entries: [entry] } } })} />);
+    expect(q('.jp-mlexp-entry-text').textContent).not.toContain('THE END');
+    act(() => button('Show all').click());
+    expect(q('.jp-mlexp-entry-text').textContent).toContain('THE END');
+    expect(q('.jp-mlexp-expand').getAttribute('aria-expanded')).toBe('true');
+  });
+
   it('says when the server extension is missing', () => {
-    render(<Panel {...props({ state: readyState({ status: 'missing-extension', error: 'The jupyter-mlexp server extension did not answer', detail: null, journal: null, runs: null, ignored: null }) })} />);
+    render(
+      <Panel
+        {...props({
+          state: readyState({
+            status: 'missing-extension',
+            error: 'The jupyter-mlexp server extension did not answer',
+            detail: null,
+            journal: null,
+            runs: null,
+            ignored: null
+          })
+        })}
+      />
+    );
     expect(q('[role="alert"]').textContent).toContain('Server extension not found');
     expect(container.querySelector('#jp-mlexp-experiment')).toBeNull();
   });
@@ -140,14 +177,23 @@ describe('Panel', () => {
   });
 
   it('explains an empty workspace', () => {
-    render(<Panel {...props({ state: readyState({ experiments: [], selected: null, detail: null, journal: null, runs: null, ignored: null }) })} />);
+    render(
+      <Panel
+        {...props({
+          state: readyState({ experiments: [], selected: null, detail: null, journal: null, runs: null, ignored: null })
+        })}
+      />
+    );
     expect(q('.jp-mlexp-empty').textContent).toContain('%%hypothesis NAME');
   });
 });
 
 describe('RunsTable windowing', () => {
   it('renders only the rows in view of a thousand runs', () => {
-    const many = { primary_metric: 'acc', runs: Array.from({ length: 1000 }, (_, i) => run(`r-${i}`, 'full', i / 1000)) };
+    const many = {
+      primary_metric: 'acc',
+      runs: Array.from({ length: 1000 }, (_, i) => run(`r-${i}`, 'full', i / 1000))
+    };
     render(<RunsTable runs={many} busy={false} onIgnore={jest.fn()} onUnignore={jest.fn()} />);
     const rows = container.querySelectorAll('.jp-mlexp-runs-full [data-run-id]');
     expect(rows.length).toBeGreaterThan(5);
@@ -159,7 +205,9 @@ describe('RunsTable windowing', () => {
       scroller.scrollTop = 26 * 500;
       scroller.dispatchEvent(new Event('scroll'));
     });
-    const ids = Array.from(container.querySelectorAll('.jp-mlexp-runs-full [data-run-id]')).map(e => e.getAttribute('data-run-id'));
+    const ids = Array.from(container.querySelectorAll('.jp-mlexp-runs-full [data-run-id]')).map(e =>
+      e.getAttribute('data-run-id')
+    );
     expect(ids).toContain('r-499');
     expect(ids.length).toBeLessThan(40);
   });

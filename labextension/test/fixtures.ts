@@ -23,8 +23,22 @@ export const detail: IExperimentDetail = {
 
 export const journal: IJournalPage = {
   entries: [
-    { timestamp: '2026-11-22T12:00:00+00:00', tags: ['WEIRD'], unknown_tags: [], title: '', text: 'loss spiked at step 40', line: 9 },
-    { timestamp: '2026-11-22T11:00:00+00:00', tags: ['PLANNED'], unknown_tags: [], title: '', text: 'Hypothesis v1', line: 5 }
+    {
+      timestamp: '2026-11-22T12:00:00+00:00',
+      tags: ['WEIRD'],
+      unknown_tags: [],
+      title: '',
+      text: 'loss spiked at step 40',
+      line: 9
+    },
+    {
+      timestamp: '2026-11-22T11:00:00+00:00',
+      tags: ['PLANNED'],
+      unknown_tags: [],
+      title: '',
+      text: 'Hypothesis v1',
+      line: 5
+    }
   ],
   total: 2,
   offset: 0,
@@ -58,7 +72,9 @@ export const runs: IRunList = {
 };
 
 export const ignored: IIgnoredList = {
-  ignored: [{ run_id: 'q-1', reason: 'data loader bug', when: '2026-11-22T12:30:00+00:00', line: 5, source: 'IGNORED_RUNS.md' }],
+  ignored: [
+    { run_id: 'q-1', reason: 'data loader bug', when: '2026-11-22T12:30:00+00:00', line: 5, source: 'IGNORED_RUNS.md' }
+  ],
   warnings: []
 };
 
@@ -82,6 +98,7 @@ export function readyState(change: Partial<IMlexpState> = {}): IMlexpState {
     journalQuery: { tag: '', q: '', offset: 0, limit: 50 },
     runs,
     ignored,
+    entryTags: ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'],
     busy: false,
     ...change
   };

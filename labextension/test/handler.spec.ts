@@ -5,7 +5,7 @@ import { experimentPath, requestAPI, RequestError, ServerExtensionMissingError }
 const makeRequest = ServerConnection.makeRequest as jest.Mock;
 
 function reply(status: number, body: string, statusText = '') {
-  return { ok: status >= 200 && status < 300, status, statusText, text: async () => body };
+  return { ok: status >= 200 && status < 300, status, statusText, text: () => Promise.resolve(body) };
 }
 
 beforeEach(() => makeRequest.mockReset());
@@ -25,14 +25,14 @@ describe('requestAPI', () => {
 
   it('turns a bare 404 into "server extension missing"', async () => {
     makeRequest.mockResolvedValue(reply(404, '<html>Not Found</html>', 'Not Found'));
-    const error: any = await requestAPI('experiments').catch((e: any) => e);
+    const error = (await requestAPI('experiments').catch((e: unknown) => e)) as RequestError;
     expect(error).toBeInstanceOf(ServerExtensionMissingError);
     expect(error.message).toMatch(/jupyter server extension list/);
   });
 
   it('keeps a JSON 404 from our handlers as an ordinary error with its message', async () => {
     makeRequest.mockResolvedValue(reply(404, '{"message": "no experiment \'x\'"}'));
-    const error: any = await requestAPI('experiments/x').catch((e: any) => e);
+    const error = (await requestAPI('experiments/x').catch((e: unknown) => e)) as RequestError;
     expect(error).toBeInstanceOf(RequestError);
     expect(error).not.toBeInstanceOf(ServerExtensionMissingError);
     expect(error.status).toBe(404);
@@ -48,7 +48,10 @@ describe('requestAPI', () => {
 
   it('reports a network failure', async () => {
     makeRequest.mockRejectedValue(new TypeError('Failed to fetch'));
-    await expect(requestAPI('x')).rejects.toMatchObject({ status: 0, message: expect.stringMatching(/Failed to fetch/) });
+    await expect(requestAPI('x')).rejects.toMatchObject({
+      status: 0,
+      message: expect.stringMatching(/Failed to fetch/)
+    });
   });
 
   it('refuses a success that is not JSON', async () => {

@@ -1,5 +1,5 @@
 import * as handler from '../src/handler';
-import { MlexpModel } from '../src/model';
+import { DEFAULT_ENTRY_TAGS, MlexpModel } from '../src/model';
 import { detail, experiments, ignored, journal, runs } from './fixtures';
 
 jest.mock('../src/handler', () => ({ ...jest.requireActual('../src/handler'), requestAPI: jest.fn() }));
@@ -17,16 +17,16 @@ function serve(overrides: { [path: string]: unknown } = {}) {
     'experiments/other/ignored': { ignored: [], warnings: [] },
     ...overrides
   };
-  requestAPI.mockImplementation(async (endPoint: string) => {
+  requestAPI.mockImplementation((endPoint: string) => {
     const path = endPoint.split('?')[0];
     const answer = path.endsWith('/journal') && !(path in overrides) ? journal : answers[path];
     if (answer instanceof Error) {
-      throw answer;
+      return Promise.reject(answer);
     }
     if (answer === undefined) {
-      throw new handler.RequestError(`no fake for ${path}`, 404);
+      return Promise.reject(new handler.RequestError(`no fake for ${path}`, 404));
     }
-    return answer;
+    return Promise.resolve(answer);
   });
 }
 
@@ -105,7 +105,7 @@ describe('MlexpModel', () => {
     expect(init).toEqual({ method: 'POST', body: JSON.stringify({ reason: 'wrong split' }) });
     expect(calls()).toContain('experiments/demo/ignored');
     expect(model.state.busy).toBe(false);
-    expect(model.lastActionError).toBeNull();
+    expect(model.state.error).toBeNull();
   });
 
   it('unignores and adds journal entries through the API', async () => {
@@ -123,8 +123,18 @@ describe('MlexpModel', () => {
     await model.refresh();
     expect(await model.ignoreRun('q-2', 'x')).toBe(false);
     expect(model.state.error).toBe('say why (HTTP 422)');
-    expect(model.lastActionError).toBe('say why (HTTP 422)');
     expect(model.state.busy).toBe(false);
+  });
+
+  it('offers the default tags until the server sends its list, then the server list', async () => {
+    expect(model.state.entryTags).toEqual(DEFAULT_ENTRY_TAGS);
+    expect(model.state.entryTags).not.toContain('NOTE');
+    serve();
+    await model.refresh();
+    expect(model.state.entryTags).toEqual(DEFAULT_ENTRY_TAGS);
+    serve({ 'experiments/demo/journal': { ...journal, entry_tags: ['WEIRD', 'IDEA'] } });
+    await model.refresh();
+    expect(model.state.entryTags).toEqual(['WEIRD', 'IDEA']);
   });
 
   it('drops a refresh that finished after the user picked another experiment', async () => {

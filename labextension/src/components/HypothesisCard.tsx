@@ -1,10 +1,7 @@
 import * as React from 'react';
 
+import { formatValue } from '../format';
 import { IExperimentDetail } from '../tokens';
-
-function formatValue(value: number | null): string {
-  return value === null || value === undefined ? '–' : Number(value.toPrecision(4)).toString();
-}
 
 /** The current hypothesis: claim, success criterion, version and, when runs tell, the verdict. */
 export function HypothesisCard({ detail }: { detail: IExperimentDetail }): JSX.Element {

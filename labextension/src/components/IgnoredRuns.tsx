@@ -26,7 +26,11 @@ export function IgnoredRuns(props: IIgnoredRunsProps): JSX.Element {
                 <code>{i.run_id}</code>
                 {i.when && <span className="jp-mlexp-muted">{i.when.replace('T', ' ').slice(0, 16)}</span>}
                 {i.source === 'IGNORED_RUNS.md' && (
-                  <button className="jp-mlexp-button jp-mlexp-small" disabled={props.busy} onClick={() => props.onUnignore(i)}>
+                  <button
+                    className="jp-mlexp-button jp-mlexp-small"
+                    disabled={props.busy}
+                    onClick={() => props.onUnignore(i)}
+                  >
                     Count again
                   </button>
                 )}

@@ -1,49 +1,61 @@
 import * as React from 'react';
 
+import { formatTime } from '../format';
 import { IJournalEntry, IJournalPage, IJournalQuery } from '../tokens';
-
-/** Tags a researcher writes by hand; the add-entry box offers them. */
-export const ENTRY_TAGS = ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'NOTE'];
 
 export interface IJournalProps {
   journal: IJournalPage;
+  /** Tags a researcher writes by hand, as the server lists them; the add-entry box offers them. */
+  entryTags: string[];
   query: IJournalQuery;
   busy: boolean;
   onQuery: (change: Partial<IJournalQuery>) => void;
   onAdd: (text: string, tags: string[]) => Promise<boolean>;
 }
 
+/** Entries longer than this are cut, with a button to read the rest. */
+export const ENTRY_PREVIEW_CHARS = 280;
+
 function Entry({ entry }: { entry: IJournalEntry }): JSX.Element {
+  const [open, setOpen] = React.useState(false);
+  const long = entry.text.length > ENTRY_PREVIEW_CHARS;
+  const text = long && !open ? `${entry.text.slice(0, ENTRY_PREVIEW_CHARS).trimEnd()}…` : entry.text;
   return (
     <li className="jp-mlexp-entry">
       <div className="jp-mlexp-entry-head">
-        <time className="jp-mlexp-muted">{entry.timestamp ? entry.timestamp.replace('T', ' ').slice(0, 19) : 'undated'}</time>
+        <time className="jp-mlexp-muted">{formatTime(entry.timestamp, true, 'undated')}</time>
         {entry.tags.map(tag => (
           <span key={tag} className={`jp-mlexp-tag jp-mlexp-tag-${tag.toLowerCase()}`}>
             {tag}
           </span>
         ))}
       </div>
-      <div className="jp-mlexp-entry-text">{entry.text}</div>
+      <div className="jp-mlexp-entry-text">{text}</div>
+      {long && (
+        <button className="jp-mlexp-link jp-mlexp-expand" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? 'Show less' : 'Show all'}
+        </button>
+      )}
     </li>
   );
 }
 
 /** The journal, newest first, one page at a time, with a tag filter, a search box and an add-entry box. */
 export function Journal(props: IJournalProps): JSX.Element {
-  const { journal, query } = props;
+  const { journal, query, onQuery } = props;
+  const currentQ = query.q;
   const [search, setSearch] = React.useState(query.q);
   const [text, setText] = React.useState('');
   const [tag, setTag] = React.useState('');
 
   // Search as one types, but ask the server only once typing pauses.
   React.useEffect(() => {
-    if (search === query.q) {
+    if (search === currentQ) {
       return;
     }
-    const timer = setTimeout(() => props.onQuery({ q: search }), 300);
+    const timer = setTimeout(() => onQuery({ q: search }), 300);
     return () => clearTimeout(timer);
-  }, [search]);
+  }, [search, currentQ, onQuery]);
 
   const tags = Object.keys(journal.tags).sort();
   const first = journal.total === 0 ? 0 : journal.offset + 1;
@@ -73,15 +85,24 @@ export function Journal(props: IJournalProps): JSX.Element {
           }}
         />
         <div className="jp-mlexp-row">
-          <select className="jp-mlexp-select" aria-label="Tag of the new entry" value={tag} onChange={e => setTag(e.target.value)}>
+          <select
+            className="jp-mlexp-select"
+            aria-label="Tag of the new entry"
+            value={tag}
+            onChange={e => setTag(e.target.value)}
+          >
             <option value="">no tag</option>
-            {ENTRY_TAGS.map(t => (
+            {props.entryTags.map(t => (
               <option key={t} value={t}>
                 {t}
               </option>
             ))}
           </select>
-          <button className="jp-mlexp-button jp-mlexp-primary" disabled={props.busy || !text.trim()} onClick={() => void add()}>
+          <button
+            className="jp-mlexp-button jp-mlexp-primary"
+            disabled={props.busy || !text.trim()}
+            onClick={() => void add()}
+          >
             Add entry
           </button>
         </div>
@@ -129,7 +150,11 @@ export function Journal(props: IJournalProps): JSX.Element {
         <span className="jp-mlexp-muted">
           {first}–{last} of {journal.total}
         </span>
-        <button className="jp-mlexp-button" disabled={last >= journal.total} onClick={() => props.onQuery({ offset: journal.offset + query.limit })}>
+        <button
+          className="jp-mlexp-button"
+          disabled={last >= journal.total}
+          onClick={() => props.onQuery({ offset: journal.offset + query.limit })}
+        >
           Older
         </button>
       </div>

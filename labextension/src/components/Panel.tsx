@@ -38,8 +38,8 @@ export function Panel(props: IPanelProps): JSX.Element {
       )}
       {empty && (
         <p className="jp-mlexp-muted jp-mlexp-empty">
-          No experiment under <code>{state.root}</code>. Register one with a <code>%%hypothesis NAME</code> cell
-          (after <code>%load_ext jupyter_mlexp</code>).
+          No experiment under <code>{state.root}</code>. Register one with a <code>%%hypothesis NAME</code> cell (after{' '}
+          <code>%load_ext jupyter_mlexp</code>).
         </p>
       )}
       {state.detail && <HypothesisCard detail={state.detail} />}
@@ -47,13 +47,16 @@ export function Panel(props: IPanelProps): JSX.Element {
         <Journal
           key={state.selected ?? ''}
           journal={state.journal}
+          entryTags={state.entryTags}
           query={state.journalQuery}
           busy={state.busy}
           onQuery={props.onJournalQuery}
           onAdd={props.onAddEntry}
         />
       )}
-      {state.runs && <RunsTable runs={state.runs} busy={state.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />}
+      {state.runs && (
+        <RunsTable runs={state.runs} busy={state.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />
+      )}
       {state.ignored && <IgnoredRuns ignored={state.ignored} busy={state.busy} onUnignore={props.onUnignore} />}
     </div>
   );

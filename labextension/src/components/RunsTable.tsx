@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { formatValue } from '../format';
 import { IRun, IRunList } from '../tokens';
 import { WindowedList } from './WindowedList';
 
@@ -10,10 +11,6 @@ export interface IRunsTableProps {
   busy: boolean;
   onIgnore: (run: IRun) => void;
   onUnignore: (run: IRun) => void;
-}
-
-function formatValue(value: number | null): string {
-  return value === null || value === undefined ? '–' : Number(value.toPrecision(4)).toString();
 }
 
 /** Generated ids (`20261122-024620-a1b2c3`) differ at the end: keep the end when space is short. */
@@ -30,7 +27,9 @@ function RunRow(props: { run: IRun; busy: boolean; onIgnore: (run: IRun) => void
     <div
       className={`jp-mlexp-run ${run.ignored ? 'jp-mlexp-run-ignored' : ''}`}
       data-run-id={run.run_id}
-      title={[run.run_id, params && `params: ${params}`, run.ignored_reason && `ignored: ${run.ignored_reason}`].filter(Boolean).join('\n')}
+      title={[run.run_id, params && `params: ${params}`, run.ignored_reason && `ignored: ${run.ignored_reason}`]
+        .filter(Boolean)
+        .join('\n')}
     >
       <code className="jp-mlexp-run-id">{shortRunId(run.run_id)}</code>
       <span className={`jp-mlexp-status jp-mlexp-status-${run.status}`}>{run.status}</span>
@@ -71,7 +70,9 @@ function RunGroup(props: IRunsTableProps & { mode: string; title: string }): JSX
             rowHeight={RUN_ROW_HEIGHT}
             maxHeight={RUN_ROW_HEIGHT * 10}
             itemKey={r => r.run_id}
-            renderRow={r => <RunRow run={r} busy={props.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />}
+            renderRow={r => (
+              <RunRow run={r} busy={props.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />
+            )}
           />
         </>
       )}
