@@ -117,6 +117,7 @@ def execute_run(
         seed = _namespace_seed(namespace)
     else:
         seen["seed"] = seed
+    named: dict[str, Any] = {"notebook": notebook} if notebook else {}
     run = lifecycle.start(
         experiment,
         mode,
@@ -127,7 +128,7 @@ def execute_run(
         command=command,
         data=data or [],
         overrides=applied,
-        **({"notebook": notebook} if notebook else {}),
+        **named,
     )
     error, captured, _ = _execute(run, execute, seen, seed, budget, namespace)
     if captured:

@@ -208,7 +208,7 @@ async def _cells(kernel: Kernel, st: _Exec) -> None:
             }
             st.kernel_ok = False
             return
-        if time.monotonic() - st.last_save > SAVE_EVERY_S:
+        if st.output is not None and time.monotonic() - st.last_save > SAVE_EVERY_S:
             nbio.write(st.nb, st.output)
             st.last_save = time.monotonic()
     st.running_index = None

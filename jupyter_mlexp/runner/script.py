@@ -97,6 +97,7 @@ def _one(
     cwd: str | os.PathLike | None,
     out: TextIO,
 ) -> RunResult:
+    named: dict[str, Any] = {"stage": stage} if stage else {}  # else the hypothesis' stage
     run = lifecycle.start(
         exp,
         mode,
@@ -106,7 +107,7 @@ def _one(
         budget=budget,
         command=shlex.join(command),
         data=data,
-        **({"stage": stage} if stage else {}),
+        **named,
     )
     run._stop_log()  # the command's process and the end below write run.log
     env = dict(os.environ)
@@ -119,7 +120,8 @@ def _one(
         MLEXP_PARAMS=json.dumps(params),
         PYTHONUNBUFFERED="1",
     )
-    status, error, code = "completed", None, None
+    status, code = "completed", None
+    error: dict[str, Any] | None = None
     stdout_path = run.path / "stdout.txt"
     with open(stdout_path, "ab") as sink:
         try:

@@ -125,3 +125,66 @@ def test_ctrl_c_marks_the_script_run_interrupted(script, workspace):
     assert proc.returncode == 130, err
     (m,) = manifests()
     assert m["status"] == "interrupted"
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (a killed process not yet reaped by its new parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's prctl")
+def test_killing_mlexp_run_kills_the_script_and_keeps_its_output(script, workspace, tmp_path):
+    import os
+    import signal
+
+    pidfile = tmp_path / "child.pid"
+    body = f"import os, time\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\nprint('val_acc: 0.95')\ntime.sleep(60)\n"
+    train = tmp_path / "long.py"
+    train.write_text(body)
+    cli = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", "cmd", "--", sys.executable]
+    parent = subprocess.Popen([*cli, str(train)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
+        (run,) = Experiment("cmd").runs()
+        assert _wait_for(lambda: "val_acc: 0.95" in (run.path / "stdout.txt").read_text())
+        child = int(pidfile.read_text())
+        parent.send_signal(signal.SIGKILL)  # no handler, no cleanup: only the kernel can tell the child
+        parent.wait(10)
+        assert _wait_for(lambda: not _alive(child), timeout=10), "the script outlived mlexp run"
+    finally:
+        parent.kill()
+        if pidfile.exists() and _alive(int(pidfile.read_text() or 0)):
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    (run,) = Experiment("cmd").runs()
+    assert "val_acc: 0.95" in (run.path / "stdout.txt").read_text()  # written by the script itself, not buffered
+    assert run.status == "stale"  # its process is gone: not shown as running forever
+
+
+def test_budget_holds_when_a_grandchild_keeps_the_output_open(workspace, tmp_path, capsys):
+    import time
+
+    Experiment("cmd").register("A script reaches 0.9 val_acc.\nsuccess: val_acc >= 0.9\nmetrics: val_acc\n")
+    pidfile = tmp_path / "grandchild.pid"
+    started = time.monotonic()
+    code = main(
+        ["run", "--experiment", "cmd", "--budget", "1", "--", "sh", "-c", f"sleep 30 & echo $! > {pidfile}; sleep 30"]
+    )
+    assert code == 1 and time.monotonic() - started < 10
+    (run,) = Experiment("cmd").runs()
+    assert run.manifest["status"] == "timeout"
+    assert _wait_for(lambda: not _alive(int(pidfile.read_text())), timeout=10), "a grandchild outlived the run"
