@@ -110,18 +110,6 @@ def _one(
         **named,
     )
     run._stop_log()  # the command's process and the end below write run.log
-    env = dict(os.environ)
-    env.update(
-        MLEXP_ROOT=str(exp.base.parent),
-        MLEXP_RUN_DIR=str(run.path),
-        MLEXP_MODE=mode,
-        MLEXP_EXPERIMENT=exp.name,
-        MLEXP_SEED=str(seed),
-        MLEXP_PARAMS=json.dumps(params),
-        PYTHONUNBUFFERED="1",
-    )
-    status, code = "completed", None
-    error: dict[str, Any] | None = None
     stdout_path = run.path / "stdout.txt"
     with open(stdout_path, "ab") as sink:
         try:
@@ -130,7 +118,7 @@ def _one(
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=_environment(exp, run, mode, seed, params),
                 cwd=cwd,
                 start_new_session=True,  # a process group of its own, for the budget's killpg
                 preexec_fn=_tie_to_parent,
@@ -140,21 +128,7 @@ def _one(
             lifecycle.finish(exp, run, "failed", error={"name": type(err).__name__, "message": str(err)})
             raise MlexpError(f"could not start {command[0]!r}: {err}") from None
     follower = _Follower(stdout_path, out)
-    deadline = None if not budget else time.monotonic() + budget
-    try:
-        while (code := proc.poll()) is None:
-            follower.poll()
-            if deadline is not None and time.monotonic() > deadline:
-                _stop(proc)
-                status = "timeout"
-                error = {"name": "RunTimeoutError", "message": f"time budget of {budget:g} s spent"}
-                break
-            time.sleep(POLL_S)
-    except KeyboardInterrupt:
-        _stop(proc)
-        status, error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted by Ctrl-C"}
-    code = proc.poll()
-    follower.poll()
+    status, error, code = _supervise(proc, follower, budget)
     if status == "completed" and code != 0:
         status = "failed"
         error = {
@@ -176,6 +150,45 @@ def _one(
     if status == "interrupted":
         raise _Interrupted(result)
     return result
+
+
+def _environment(exp: Experiment, run, mode: str, seed: int, params: dict) -> dict[str, str]:
+    """What the command learns of its run: where to log, its seed and parameters."""
+    env = dict(os.environ)
+    env.update(
+        MLEXP_ROOT=str(exp.base.parent),
+        MLEXP_RUN_DIR=str(run.path),
+        MLEXP_MODE=mode,
+        MLEXP_EXPERIMENT=exp.name,
+        MLEXP_SEED=str(seed),
+        MLEXP_PARAMS=json.dumps(params),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _supervise(
+    proc: subprocess.Popen, follower: _Follower, budget: float | None
+) -> tuple[str, dict[str, Any] | None, int | None]:
+    """Wait for the command, echoing its output, until it ends, its budget is spent or Ctrl-C:
+    (status, error, exit code)."""
+    status, error = "completed", None
+    deadline = None if not budget else time.monotonic() + budget
+    try:
+        while proc.poll() is None:
+            follower.poll()
+            if deadline is not None and time.monotonic() > deadline:
+                _stop(proc)
+                status = "timeout"
+                error = {"name": "RunTimeoutError", "message": f"time budget of {budget:g} s spent"}
+                break
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        _stop(proc)
+        status, error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted by Ctrl-C"}
+    code = proc.poll()
+    follower.poll()
+    return status, error, code
 
 
 # libc's prctl, looked up before any fork (a child between fork and exec must not import).
