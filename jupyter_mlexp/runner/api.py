@@ -203,49 +203,48 @@ def run_sweep(
         executor="dask" if client is not None else "local",
         data=provenance.data_hashes(list(data), exp.base / ".cache" / "data_hashes.json") if data else {},
     )
+    try:
+        return _dispatch(exp, specs, ctx, client, jobs, warnings, progress)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _dispatch(
+    exp: Experiment,
+    specs: list,
+    ctx: SweepContext,
+    client: Any,
+    jobs: int,
+    warnings: list[str],
+    progress: bool | None,
+) -> SweepResult:
+    """Run the planned ``specs`` on this machine or on the Dask ``client``; end what a stop left running."""
+    from jupyter_mlexp.runner.executors import end_leftovers, run_dask, run_local
+
     bar = Progress(len(specs), enabled=True if progress is None else progress)
     stats: dict = {}
     t0 = time.perf_counter()
     runs: list[RunResult] = []
     try:
         if client is None:
-            from jupyter_mlexp.runner.executors import run_local
-
             runs = _run_async(lambda: run_local(specs, ctx, jobs, bar.started, bar.finished, stats))
         else:
-            from jupyter_mlexp.runner.executors import run_dask
-
             runs = run_dask(specs, ctx, client, bar.started, bar.finished)
     except (KeyboardInterrupt, asyncio.CancelledError):
         bar.close()
-        from jupyter_mlexp.runner.executors import end_leftovers
-
         end_leftovers(ctx, "interrupted", "interrupted (Ctrl-C on mlexp run)")
-        result = SweepResult(
-            exp.name,
-            mode,
-            runs,
-            time.perf_counter() - t0,
-            ctx.sweep_id,
-            warnings,
-            _interrupted(exp, ctx.sweep_id),
-            stats,
-        )
+        stopped = _interrupted(exp, ctx.sweep_id)
+        result = SweepResult(exp.name, ctx.mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings, stopped, stats)
         raise SweepInterrupted(result) from None
     except Exception as err:
-        from jupyter_mlexp.runner.executors import end_leftovers
-
         end_leftovers(ctx, "failed", f"the sweep stopped: {type(err).__name__}: {err}")
         raise
     finally:
         bar.close()
-        if owned is not None:
-            owned.close()
     if client is not None:  # a worker lost mid-run leaves its run folder behind
-        from jupyter_mlexp.runner.executors import end_leftovers
-
         end_leftovers(ctx, "failed", "the Dask task ended without finishing its run (worker lost?)")
-    return SweepResult(exp.name, mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings, [], stats)
+    return SweepResult(exp.name, ctx.mode, runs, time.perf_counter() - t0, ctx.sweep_id, warnings, [], stats)
 
 
 def run_notebook(
