@@ -170,6 +170,9 @@ ROUTES = [
 
 def setup_handlers(web_app) -> None:
     """Mount the API under ``<base_url>/mlexp/api/``."""
+    from jupyter_mlexp.frontdoors.server.run_handlers import ROUTES as RUN_ROUTES  # it builds on MlexpHandler
+
     base_url = web_app.settings["base_url"]
-    handlers = [(url_path_join(base_url, *NAMESPACE, path) + "/?$", handler) for path, handler in ROUTES]
+    routes = ROUTES + RUN_ROUTES
+    handlers = [(url_path_join(base_url, *NAMESPACE, path) + "/?$", handler) for path, handler in routes]
     web_app.add_handlers(".*$", handlers)

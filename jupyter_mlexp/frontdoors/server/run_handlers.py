@@ -1,0 +1,59 @@
+"""HTTP adapters over :mod:`jupyter_mlexp.frontdoors.server.run_views`: the runs table, a run, its curves, the report.
+
+Mounted by :func:`jupyter_mlexp.frontdoors.server.handlers.setup_handlers` beside the other routes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tornado.web
+
+from jupyter_mlexp.frontdoors.server import run_views
+from jupyter_mlexp.frontdoors.server.handlers import _SEG, BadRequest, MlexpHandler
+
+
+class _ServerRootMixin(MlexpHandler):
+    @property
+    def server_root(self) -> Path:
+        return Path(self.settings.get("server_root_dir") or ".").expanduser().resolve()
+
+
+class RunsTableHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        await self.answer(run_views.runs_table, name)
+
+
+class RunDetailHandler(_ServerRootMixin):
+    @tornado.web.authenticated
+    async def get(self, name: str, run_id: str):
+        await self.answer(run_views.run_detail, name, run_id, self.server_root)
+
+
+class RunMetricsHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str, run_id: str):
+        try:
+            offset = self.int_argument("offset", 0)
+        except BadRequest as err:
+            return await self.fail(err)
+        await self.answer(run_views.run_metrics, name, run_id, offset)
+
+
+class ReportHandler(_ServerRootMixin):
+    @tornado.web.authenticated
+    async def post(self, name: str):
+        try:
+            self.json_body()
+        except BadRequest as err:
+            return await self.fail(err)
+        await self.answer(run_views.build_report, name, self.server_root, status=201)
+
+
+ROUTES = [
+    (f"experiments/{_SEG}/table", RunsTableHandler),
+    (f"experiments/{_SEG}/runs/{_SEG}", RunDetailHandler),
+    (f"experiments/{_SEG}/runs/{_SEG}/metrics", RunMetricsHandler),
+    (f"experiments/{_SEG}/report", ReportHandler),
+]

@@ -1,0 +1,122 @@
+"""JSON views for the runs table, one run's page, its curves and the report button; no web framework here.
+
+Like :mod:`jupyter_mlexp.frontdoors.server.api`, each function takes the workspace root and
+plain arguments. Paths in answers are relative: to the experiment for the record, and to the
+Jupyter server's root for the files the frontend opens in a tab (None when outside it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.experiment import Experiment, RunInfo
+from jupyter_mlexp.core.metric_tail import read_metrics_since
+from jupyter_mlexp.core.observations import config_key, run_params
+from jupyter_mlexp.core.workspace import inside
+from jupyter_mlexp.frontdoors.server.api import OutsideRootError, open_experiment
+
+LOG_FILES = ("run.log", "stdout.txt", "stderr.txt")
+LOG_TAIL_CHARS = 20_000
+MAX_FILES = 200
+
+
+def _metrics_of(exp: Experiment) -> tuple[str | None, list[str]]:
+    try:
+        hyp = exp.hypothesis
+    except MlexpError:
+        return None, []
+    return hyp.primary_metric, list(hyp.metrics)
+
+
+def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
+    row = info.to_dict(primary)
+    row["path"] = info.path.relative_to(exp.path).as_posix()
+    summary = info.manifest.get("metrics_summary") or {}
+    row["metrics"] = {k: s.get("last") for k, s in summary.items() if isinstance(s, dict)}
+    params = run_params(info.manifest)
+    row["config"] = config_key(params)
+    row["config_params"] = params
+    return row
+
+
+def runs_table(root: Path, name: str) -> dict:
+    """Every run with its parameters, its last value of each metric and its configuration."""
+    exp = open_experiment(root, name)
+    primary, wanted = _metrics_of(exp)
+    rows = [_table_row(r, exp, primary) for r in exp.runs()]
+    logged = sorted({m for row in rows for m in row["metrics"]} - set(wanted))
+    params = sorted({p for row in rows for p in row["config_params"]})
+    return {"primary_metric": primary, "metrics": wanted + logged, "params": params, "runs": rows}
+
+
+def _run(exp: Experiment, run_id: str) -> RunInfo:
+    info = exp.get_run(run_id)
+    if not inside(exp.path, info.path):
+        raise OutsideRootError(f"run {run_id!r} of experiment {exp.name!r} is a symlink leading out of it; refused")
+    return info
+
+
+def _server_path(path: Path, server_root: Path | None) -> str | None:
+    if server_root is None or not inside(server_root, path):
+        return None
+    return path.resolve().relative_to(server_root.resolve()).as_posix()
+
+
+def _files(folder: Path) -> list[dict]:
+    out = []
+    for path in sorted(folder.rglob("*"))[:MAX_FILES]:
+        if path.is_file() and inside(folder, path):
+            out.append({"name": path.relative_to(folder).as_posix(), "size": path.stat().st_size})
+    return out
+
+
+def _tail(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(max(0, size - LOG_TAIL_CHARS))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return text if size <= LOG_TAIL_CHARS else "…" + text
+
+
+def run_detail(root: Path, name: str, run_id: str, server_root: Path | None = None) -> dict:
+    """One run: its row, ``run.json``, its files, the tails of its logs and its error."""
+    exp = open_experiment(root, name)
+    primary, _ = _metrics_of(exp)
+    info = _run(exp, run_id)
+    files = _files(info.path)
+    logs = {f: _tail(info.path / f) for f in LOG_FILES if (info.path / f).is_file()}
+    return {
+        "run": _table_row(info, exp, primary),
+        "manifest": info.manifest,
+        "error": info.manifest.get("error"),
+        "files": files,
+        "logs": logs,
+        "open_paths": {f["name"]: _server_path(info.path / f["name"], server_root) for f in files},
+    }
+
+
+def run_metrics(root: Path, name: str, run_id: str, offset: int = 0) -> dict:
+    """The run's metric points logged from byte ``offset`` of ``metrics.jsonl`` on."""
+    exp = open_experiment(root, name)
+    info = _run(exp, run_id)
+    path = info.path / "metrics.jsonl"
+    if path.is_symlink() and not inside(info.path, path):
+        raise OutsideRootError(f"metrics.jsonl of run {run_id!r} is a symlink leading out of the run; refused")
+    return {"run_id": info.run_id, "status": info.status, **read_metrics_since(path, offset).to_dict()}
+
+
+def build_report(root: Path, name: str, server_root: Path | None = None) -> dict:
+    """Build ``report.ipynb`` (the report library) and say where the server can open it."""
+    from jupyter_mlexp.report.api import build_report as build
+
+    exp = open_experiment(root, name)
+    target = build(exp)
+    return {"report": target.relative_to(exp.path).as_posix(), "open_path": _server_path(target, server_root)}
+
+
+__all__ = ["runs_table", "run_detail", "run_metrics", "build_report"]

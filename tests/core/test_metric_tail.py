@@ -1,0 +1,81 @@
+"""Reading metrics.jsonl from a byte offset: only new whole lines, a half-written line waits, a replaced file restarts."""
+
+from __future__ import annotations
+
+import json
+
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.metric_tail import read_metrics_since
+
+
+def line(name, value, step) -> str:
+    return json.dumps({"name": name, "value": value, "step": step}) + "\n"
+
+
+def test_reads_only_what_was_added_since_the_offset(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(line("loss", 1.0, 0) + line("acc", 0.5, 0))
+    first = read_metrics_since(path)
+    assert first.series == {"loss": [(0, 1.0)], "acc": [(0, 0.5)]}
+    assert first.next_offset == first.size == path.stat().st_size
+    with open(path, "a") as fh:
+        fh.write(line("loss", 0.8, 1))
+    second = read_metrics_since(path, first.next_offset)
+    assert second.series == {"loss": [(1, 0.8)]}
+    assert second.offset == first.next_offset and not second.reset
+
+
+def test_a_half_written_line_waits_for_the_next_read(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    whole = line("loss", 1.0, 0)
+    path.write_text(whole + '{"name": "loss", "val')
+    chunk = read_metrics_since(path)
+    assert chunk.series == {"loss": [(0, 1.0)]}
+    assert chunk.next_offset == len(whole.encode()) < chunk.size
+    path.write_text(whole + line("loss", 0.5, 1))
+    assert read_metrics_since(path, chunk.next_offset).series == {"loss": [(1, 0.5)]}
+
+
+def test_a_shorter_file_was_replaced_so_reading_starts_over(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(line("loss", 1.0, 0) * 5)
+    end = read_metrics_since(path).next_offset
+    path.write_text(line("loss", 9.0, 0))
+    chunk = read_metrics_since(path, end)
+    assert chunk.reset and chunk.offset == 0
+    assert chunk.series == {"loss": [(0, 9.0)]}
+
+
+def test_bad_lines_are_counted_not_served(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(
+        "not json\n" + line("loss", True, 0) + line("loss", float("nan"), 1) + line("loss", 2, "x") + line("ok", 2, 3)
+    )
+    chunk = read_metrics_since(path)
+    assert chunk.series == {"ok": [(3, 2.0)]}
+    assert chunk.skipped == 4
+
+
+def test_a_missing_file_is_empty_and_a_chunk_limit_is_respected(tmp_path):
+    assert read_metrics_since(tmp_path / "none.jsonl").series == {}
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(line("loss", float(i), i) for i in range(100)))
+    offset, steps = 0, []
+    while True:
+        chunk = read_metrics_since(path, offset, max_bytes=300)
+        steps += [s for s, _ in chunk.series.get("loss", [])]
+        offset = chunk.next_offset
+        if offset == chunk.size:
+            break
+    assert steps == list(range(100))
+
+
+def test_reads_what_a_real_run_logs(tmp_path):
+    exp = Experiment("demo", tmp_path)
+    exp.register("x improves y\nsuccess: acc >= 0.9\nmetrics: acc")
+    run = exp.start_run("quick", run_id="q-1", params={}, seed=0)
+    for step in range(3):
+        run.log_metric("acc", 0.1 * step, step=step)
+    exp.finish_run(run, "completed")
+    chunk = read_metrics_since(run.path / "metrics.jsonl")
+    assert [s for s, _ in chunk.series["acc"]] == [0, 1, 2]

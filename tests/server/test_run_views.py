@@ -1,0 +1,112 @@
+"""The runs table, one run, its curves from an offset and the report button, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyter_mlexp.core.experiment import Experiment
+
+API = ("mlexp", "api")
+
+
+async def get(jp_fetch, *parts, **params):
+    r = await jp_fetch(*API, *parts, params=params or None)
+    return r.code, json.loads(r.body)
+
+
+async def error(coro) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as info:
+        await coro
+    raw = info.value.response.body if info.value.response is not None else b"{}"
+    return info.value.code, json.loads(raw or b"{}")
+
+
+async def test_table_has_every_metric_parameter_and_configuration(jp_fetch, record):
+    exp, _ = record
+    run = exp.start_run("full", run_id="f-2", params={"lr": 0.01, "width": 64}, seed=2)
+    run.log_metric("acc", 0.95)
+    run.log_metric("grad_norm", 3.0)
+    exp.finish_run(run, "completed")
+    exp.ignore("q-1", "loader bug")
+    code, data = await get(jp_fetch, "experiments", "demo", "table")
+    assert code == 200
+    assert data["primary_metric"] == "acc"
+    assert data["metrics"] == ["acc", "loss", "grad_norm"]  # the hypothesis' first, then the others logged
+    assert data["params"] == ["lr", "width"]
+    rows = {r["run_id"]: r for r in data["runs"]}
+    assert rows["f-2"]["metrics"] == {"acc": 0.95, "grad_norm": 3.0}
+    assert rows["f-2"]["config"] == "lr=0.01, width=64"
+    assert rows["f-1"]["config"] == "lr=0.1"
+    assert rows["q-1"]["ignored"] and rows["q-1"]["ignored_reason"] == "loader bug"
+    assert rows["f-2"]["path"] == "full/f-2"
+
+
+async def test_run_detail_lists_files_logs_error_and_paths_to_open(jp_fetch, record, jp_root_dir):
+    exp, _ = record
+    run = exp.start_run("full", run_id="f-bad", params={"lr": 0.1}, seed=3)
+    (run.path / "output.ipynb").write_text("{}")
+    (run.path / "stdout.txt").write_text("epoch 1\n<b>not html</b>\n")
+    exp.finish_run(run, "failed", error=ValueError("shapes do not match"))
+    code, data = await get(jp_fetch, "experiments", "demo", "runs", "f-bad")
+    assert code == 200
+    assert data["run"]["status"] == "failed"
+    assert data["error"]["name"] == "ValueError"
+    assert data["error"]["message"] == "shapes do not match"
+    names = {f["name"] for f in data["files"]}
+    assert {"run.json", "output.ipynb", "stdout.txt"} <= names
+    assert data["logs"]["stdout.txt"] == "epoch 1\n<b>not html</b>\n"
+    assert data["open_paths"]["output.ipynb"] == "experiments/demo/full/f-bad/output.ipynb"
+    assert data["manifest"]["run_id"] == "f-bad"
+
+
+async def test_unknown_run_is_404(jp_fetch, record):
+    code, data = await error(get(jp_fetch, "experiments", "demo", "runs", "nope"))
+    assert code == 404 and "nope" in data["message"]
+
+
+async def test_metrics_from_an_offset_serve_only_new_points(jp_fetch, record):
+    exp, _ = record
+    run = exp.start_run("full", run_id="f-live", params={"lr": 0.1}, seed=4)
+    for step in range(3):
+        run.log_metric("loss", 1.0 / (step + 1), step=step)
+    run.close_metrics()
+    code, first = await get(jp_fetch, "experiments", "demo", "runs", "f-live", "metrics")
+    assert code == 200 and first["status"] == "running"
+    assert [p[0] for p in first["series"]["loss"]] == [0, 1, 2]
+    run.log_metric("loss", 0.2, step=3)
+    run.close_metrics()
+    code, second = await get(jp_fetch, "experiments", "demo", "runs", "f-live", "metrics", offset=first["next_offset"])
+    assert second["series"] == {"loss": [[3, 0.2]]}
+    assert second["offset"] == first["next_offset"]
+    exp.finish_run(run, "completed")
+    code, data = await error(get(jp_fetch, "experiments", "demo", "runs", "f-live", "metrics", offset="-1"))
+    assert code == 400
+
+
+async def test_report_button_builds_report_ipynb(jp_fetch, record, jp_root_dir):
+    r = await jp_fetch(*API, "experiments", "demo", "report", method="POST", body="{}")
+    data = json.loads(r.body)
+    assert r.code == 201
+    assert data == {"report": "report.ipynb", "open_path": "experiments/demo/report.ipynb"}
+    assert (jp_root_dir / "experiments" / "demo" / "report.ipynb").is_file()
+
+
+async def test_new_routes_need_the_token(jp_fetch, record, http_server_client, jp_base_url):
+    for path in ("experiments/demo/table", "experiments/demo/runs/q-1", "experiments/demo/runs/q-1/metrics"):
+        with pytest.raises(HTTPClientError) as info:
+            await http_server_client.fetch(jp_base_url + "mlexp/api/" + path)
+        assert info.value.code == 403, path
+
+
+async def test_a_run_folder_linking_out_of_the_experiment_is_refused(jp_fetch, record, tmp_path):
+    exp, _ = record
+    outside = tmp_path / "elsewhere" / "f-out"
+    outside.mkdir(parents=True)
+    (outside / "run.json").write_text(json.dumps({"run_id": "f-out", "mode": "full", "status": "completed"}))
+    (Experiment("demo", exp.base.parent).path / "full" / "f-out").symlink_to(outside)
+    for tail in ((), ("metrics",)):
+        code, data = await error(get(jp_fetch, "experiments", "demo", "runs", "f-out", *tail))
+        assert code == 404, data
