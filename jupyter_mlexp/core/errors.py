@@ -43,6 +43,18 @@ class RecordError(MlexpError):
     http_status = 422
 
 
+class RecordBusyError(RecordError):
+    """A lock on a record file held by another process for longer than the lock timeout."""
+
+    http_status = 503
+
+
+class DiskFullError(RecordError):
+    """A write that failed because the disk (or the user's quota) is full."""
+
+    http_status = 507
+
+
 class MetricValueError(MlexpError, TypeError):
     """A metric value that is not a number."""
 

@@ -30,6 +30,7 @@ from jupyter_mlexp.core.fsio import append_jsonl, append_text, atomic_write_json
 from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.run import MODES, Run
+from jupyter_mlexp.core.shapes import manifest_problem, text_list
 from jupyter_mlexp.core.workspace import check_name, experiments_dir
 
 IGNORED_DIRS = ("ignored", "_ignored")
@@ -46,6 +47,7 @@ class RunInfo:
     path: Path
     manifest: dict
     ignored_reason: str | None = None
+    problem: str | None = None  # why run.json is shown as corrupt: "quick/ID/run.json: ..."
 
     @property
     def ignored(self) -> bool:
@@ -167,7 +169,7 @@ class Experiment:
         out = []
         for ev in self.events():
             if ev.get("event") in ("hypothesis_registered", "idea_updated") and isinstance(ev.get("hypothesis"), dict):
-                out.append({**ev["hypothesis"], "changes": ev.get("changes", [])})
+                out.append({**ev["hypothesis"], "changes": text_list(ev.get("changes"))})
         return out
 
     def register(self, hyp: Hypothesis | str, reason: str | None = None) -> Registration:
@@ -328,11 +330,7 @@ class Experiment:
         listed, _ = ignored_file.read_ignored(self.ignored_md)
         out: list[RunInfo] = []
         for path, in_ignored_dir in self._run_dirs():
-            try:
-                with open(path / "run.json", encoding="utf-8") as fh:
-                    manifest = json.load(fh)
-            except (OSError, ValueError):
-                manifest = {"run_id": path.name, "mode": path.parent.name, "status": "corrupt"}
+            manifest = self._read_manifest(path)
             run_id = manifest.get("run_id") or path.name
             status = manifest.get("status", "unknown")
             if status == "running" and _is_stale(manifest):
@@ -349,11 +347,28 @@ class Experiment:
                 path,
                 manifest,
                 ignored_reason=reason,
+                problem=manifest.get("problem"),
             )
             if include_ignored or not info.ignored:
                 out.append(info)
         out.sort(key=lambda r: (r.manifest.get("started") or "", r.run_id))
         return out
+
+    def _read_manifest(self, path: Path) -> dict:
+        """``path/run.json``, or a stand-in with status ``corrupt`` naming the file and what is wrong."""
+        problem: str | None
+        try:
+            with open(path / "run.json", encoding="utf-8") as fh:
+                manifest = json.load(fh)
+        except (OSError, ValueError, RecursionError) as err:
+            problem = "not valid JSON" if not isinstance(err, OSError) else (err.strerror or type(err).__name__)
+        else:
+            problem = manifest_problem(manifest)
+            if problem is None:
+                return manifest
+        mode = path.parent.name if path.parent.name in MODES else None
+        where = (path / "run.json").relative_to(self.path).as_posix()
+        return {"run_id": path.name, "mode": mode, "status": "corrupt", "problem": f"{where}: {problem}"}
 
     def get_run(self, run_id: str) -> RunInfo:
         check_name(run_id, "run id")

@@ -9,6 +9,7 @@ never interleave.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -17,32 +18,54 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
+
+from jupyter_mlexp.core.errors import DiskFullError, RecordBusyError, RecordError
 
 LOCK_TIMEOUT = 30.0
 
 
-def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
+def read_record_text(path: Path) -> str | None:
+    """A text file of the record, None when it does not exist.
+
+    Bytes that are not UTF-8 are read as U+FFFD (a hand edit in another encoding must not
+    hide the rest); a path that is a folder or unreadable is a :class:`RecordError` naming it.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise RecordError(f"{path} cannot be read ({err.strerror or type(err).__name__}); fix or restore it") from None
+
+
+def atomic_write_text(path: Path, text: str, durable: bool = True, errors: str = "strict") -> None:
     """Replace ``path`` with ``text`` at once: readers see the old or the new file, never half.
 
     ``durable`` also fsyncs before the rename (the record itself); files rebuilt from the
     record (the report) can skip it.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise write_error(path, err) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=errors, newline="\n") as fh:
             fh.write(text)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(err, OSError):
+            raise write_error(path, err) from None
         raise
 
 
@@ -54,17 +77,66 @@ def atomic_write_json(path: Path, data: Any) -> None:
 def locked(path: Path) -> Iterator[None]:
     """Hold the lock that guards ``path`` (a ``.lock`` file beside it)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT):
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise write_error(path, err) from None
+    lock = FileLock(str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RecordBusyError(
+            f"{path.name} is locked by another process for more than {LOCK_TIMEOUT:g} s "
+            f"(lock file {lock.lock_file}); try again, or delete the lock file if no mlexp process is running"
+        ) from None
+    except OSError as err:
+        raise write_error(path, err) from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
-def append_text(path: Path, text: str) -> None:
-    """Append ``text`` under the file's lock in a single write."""
+def append_text(path: Path, text: str, header: str = "") -> None:
+    """Append ``text`` under the file's lock; ``header`` goes first when the file is new or empty.
+
+    The header is decided under the lock, so two first appends never both write it. A write
+    that fails part-way (a full disk) is cut back: the file is left as it was, never with half
+    an entry that would later read as a whole one.
+    """
+    path = Path(path)
     with locked(path):
-        with open(path, "a", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        except OSError as err:
+            raise write_error(path, err) from None
+        size = None
+        try:
+            size = os.fstat(fd).st_size
+            data = (header if size == 0 else "") + text
+            _write_all(fd, data.encode("utf-8", errors="replace"))
+        except OSError as err:
+            if size is not None:
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    pass
+            raise write_error(path, err) from None
+        finally:
+            os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def write_error(path: Path, err: OSError) -> RecordError:
+    """The one-line error for a record file that could not be written."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(f"the disk is full: {path} was left as it was; free some space and try again")
+    return RecordError(f"{path} cannot be written ({err.strerror or type(err).__name__}); fix or restore it")
 
 
 def append_jsonl(path: Path, record: dict) -> None:
@@ -76,20 +148,22 @@ def read_jsonl(path: Path) -> tuple[list[dict], list[tuple[int, str]]]:
     records: list[dict] = []
     bad: list[tuple[int, str]] = []
     try:
-        fh = open(path, encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+        text = read_record_text(path)
+    except RecordError as err:  # a folder where the file belongs: no records, and the reason as line 0
+        return records, [(0, str(err))]
+    if text is None:
         return records, bad
-    with fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                bad.append((lineno, f"not JSON ({err.msg})"))
-                continue
-            if not isinstance(obj, dict):
-                bad.append((lineno, "not a JSON object"))
-                continue
-            records.append(obj)
+    # A line cut short (a crash mid-append) is not JSON and is skipped like any other bad line.
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as err:
+            bad.append((lineno, f"not JSON ({getattr(err, 'msg', 'nested too deep')})"))
+            continue
+        if not isinstance(obj, dict):
+            bad.append((lineno, "not a JSON object"))
+            continue
+        records.append(obj)
     return records, bad

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_mlexp.core.fsio import atomic_write_text, locked
+from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.core.fsio import atomic_write_text, locked, read_record_text
 
 HEADER = "# Ignored runs\n\nOne line per run: `- `RUN_ID`: reason`. Ignored runs are left out of every statistic and figure.\n\n"
 _LINE_RE = re.compile(
@@ -41,9 +42,8 @@ def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
     """Ignored runs by id (the last line for an id wins), and warnings for lines not understood."""
     found: dict[str, IgnoredRun] = {}
     warnings: list[str] = []
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    text = read_record_text(Path(path))
+    if text is None:
         return found, warnings
     for i, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
@@ -64,20 +64,23 @@ def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
 def add(path: Path, run_id: str, reason: str, when: str) -> None:
     path = Path(path)
     with locked(path):
-        text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+        # undecodable bytes a person typed in another encoding stay as they were (surrogateescape)
+        text = _read_exact(path)
+        text = HEADER if text is None else text
         if text and not text.endswith("\n"):
             text += "\n"
         reason = " ".join(reason.split())
-        atomic_write_text(path, text + f"- `{run_id}`: {reason} (ignored {when})\n")
+        atomic_write_text(path, text + f"- `{run_id}`: {reason} (ignored {when})\n", errors="surrogateescape")
 
 
 def remove(path: Path, run_id: str) -> bool:
     """Drop every line naming ``run_id``; other lines, hand-written ones too, stay as they are."""
     path = Path(path)
     with locked(path):
-        if not path.exists():
+        text = _read_exact(path)
+        if text is None:
             return False
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines = text.splitlines(keepends=True)
         kept = []
         removed = False
         for line in lines:
@@ -87,5 +90,15 @@ def remove(path: Path, run_id: str) -> bool:
                 continue
             kept.append(line)
         if removed:
-            atomic_write_text(path, "".join(kept))
+            atomic_write_text(path, "".join(kept), errors="surrogateescape")
         return removed
+
+
+def _read_exact(path: Path) -> str | None:
+    """The file's text with undecodable bytes kept (``surrogateescape``), None when missing."""
+    try:
+        return path.read_bytes().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise RecordError(f"{path} cannot be read ({err.strerror or type(err).__name__}); fix or restore it") from None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jupyter_mlexp.core.fsio import append_text
+from jupyter_mlexp.core.fsio import append_text, read_record_text
 
 #: The tags a person gives an entry: the one list every front door offers (the REST API serves it
 #: as ``entry_tags``, the sidebar reads it there). A LESSON entry is also recorded in lessons.md.
@@ -135,9 +135,8 @@ def read_journal(path: Path) -> JournalRead:
     """All entries, oldest first, with warnings for what was hand-written oddly."""
     entries: list[JournalEntry] = []
     warnings: list[str] = []
-    try:
-        raw = Path(path).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    raw = read_record_text(Path(path))
+    if raw is None:
         return JournalRead(entries, warnings)
     heading: str | None = None
     start = 1

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import RecordError
-from jupyter_mlexp.core.fsio import append_text
+from jupyter_mlexp.core.fsio import append_text, read_record_text
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.workspace import check_name, experiments_dir
 
@@ -84,10 +84,10 @@ def add_lesson(text: str, experiment=None, run_id: str | None = None, root: str 
 def read_lessons(root: str | os.PathLike | None = None) -> list[Lesson]:
     """Every lesson, oldest first; hand-written entries are read as far as they go."""
     path = lessons_path(root)
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except FileNotFoundError:
+    text = read_record_text(path)
+    if text is None:
         return []
+    lines = text.splitlines()
     out: list[Lesson] = []
     head: tuple[int, str] | None = None
     body: list[str] = []

@@ -69,6 +69,8 @@ def read_metrics(path: Path) -> tuple[Series, list[tuple[int, str]]]:
             text = fh.read()
     except FileNotFoundError:
         return {}, []
+    except OSError as err:  # a folder where the file belongs, unreadable: the run shows no metrics
+        return {}, [(0, f"cannot be read ({err.strerror or type(err).__name__})")]
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()

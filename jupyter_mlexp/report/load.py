@@ -27,6 +27,7 @@ from jupyter_mlexp.core.observations import (  # the one reader lives in core.ob
     read_metrics,
     run_params,
 )
+from jupyter_mlexp.core.shapes import text_list, text_or_none
 
 __all__ = ["DEFAULT_CONFIG", "NAN", "config_key", "read_metrics", "load_experiment", "ReportData", "RunData"]
 
@@ -134,17 +135,33 @@ def read_history(log: Path, exp_dir: Path) -> list[Cited]:
         fh = open(log, encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return out
+    except OSError as err:
+        raise RecordError(f"{log} cannot be read ({err.strerror or type(err).__name__}); fix or restore it") from None
     with fh:
         for lineno, line in enumerate(fh, 1):
             if '"hypothesis' not in line and '"idea_updated"' not in line:
                 continue
             try:
                 ev = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(ev, dict) and ev.get("event") in ("hypothesis_registered", "idea_updated"):
-                out.append(Cited(ev, f"{rel}:{lineno}"))
+                out.append(Cited(_history_event(ev), f"{rel}:{lineno}"))
     return out
+
+
+def _history_event(ev: dict) -> dict:
+    """A registration event with each field the report reads in its expected type (hand edits aside)."""
+    hyp = ev.get("hypothesis")
+    version = ev.get("version")
+    return {
+        "event": ev["event"],
+        "time": text_or_none(ev.get("time")),
+        "version": version if isinstance(version, int) and not isinstance(version, bool) else None,
+        "reason": text_or_none(ev.get("reason")),
+        "changes": text_list(ev.get("changes")),
+        "hypothesis": hyp if isinstance(hyp, dict) else {},
+    }
 
 
 def parse_baseline(text: str | dict | None) -> dict | None:
