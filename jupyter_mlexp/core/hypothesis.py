@@ -117,10 +117,6 @@ def criterion_check(criterion: Criterion, observed: float | None) -> str:
     return "not measured" if held is None else ("met" if held else "not met")
 
 
-#: Old name of :func:`criterion_check`, kept for callers not yet renamed.
-verdict = criterion_check
-
-
 def parse_config(text: str) -> dict[str, Any] | None:
     """``NAME=VALUE, ...`` (values as Python literals, else strings) to a dict; None when ``text`` is
     not of that form (free text such as ``majority class, about 0.10``)."""

@@ -228,7 +228,7 @@ class Run:
         """Check this run's last value against the success criterion (``met`` / ``not met`` /
         ``not logged``), stored as ``criterion_check``. Not the experiment's verdict, which
         is judged over seeds and configurations."""
-        from jupyter_mlexp.core.hypothesis import verdict as check
+        from jupyter_mlexp.core.hypothesis import criterion_check as check
 
         value = (self.summary.get(criterion.metric) or {}).get("last")
         self.manifest["criterion_check"] = result = check(criterion, value)

@@ -28,6 +28,7 @@ from jupyter_mlexp.core.verdict_arms import (
     group_arms,
     matching,
     pick_baseline,
+    power_seeds,
     seed_flags,
     test_arms,
     would_decide,
@@ -35,6 +36,7 @@ from jupyter_mlexp.core.verdict_arms import (
 from jupyter_mlexp.core.verdict_history import criterion_changes
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
+MAX_DESCRIBED = 3  # candidates named in the reason; the rest are in ``candidates``
 __all__ = [
     "SUPPORTED",
     "NOT_SUPPORTED",
@@ -82,6 +84,24 @@ class Verdict:
     @property
     def configurations(self) -> list[str]:
         return [a.label for a in self.judged]
+
+    def summary(self) -> list[tuple[str, str]]:
+        """``(label, text)`` lines every text surface shows (status, runs, panel): the decision and reason first."""
+        out = [("verdict", f"{self.decision} — {self.reason}")]
+        if self.test:
+            out.append(("test", f"{self.test}, level {self.level:g}"))
+        out += [("interval", f"`{label}`: {text}") for label, text in self.to_dict()["intervals"].items()]
+        out += [("flag", f) for f in self.flags]
+        if self.would_decide:
+            out.append(("to decide", self.would_decide))
+        out += [("note", c) for c in self.criterion_changes]
+        if self.earlier_runs:
+            out.append(("earlier", f"{len(self.earlier_runs)} run(s) under earlier hypothesis versions: exploratory"))
+        return out
+
+    def text(self, indent: str = "") -> str:
+        """:meth:`summary` as aligned plain text (``mlexp status``, ``mlexp runs``, ``%mlexp status``)."""
+        return "\n".join(f"{indent}{(label + ':').ljust(9)} {text}" for label, text in self.summary())
 
     def to_dict(self) -> dict[str, Any]:
         arms = self.judged + ([self.baseline] if self.baseline else [])
@@ -174,7 +194,9 @@ def _decide(v: Verdict, h: Hypothesis, current: list[Observation], baseline: dic
     v.selection = (
         f"confirmatory: registered treatment{'s' if k > 1 else ''}"
         if v.confirmatory
-        else f"exploratory: selected after the runs among {k} candidate configuration{'s' if k > 1 else ''}"
+        else f"exploratory: selected after the runs among {k} candidate configurations"
+        if k > 1
+        else "exploratory: the one configuration run, no treatment registered"
     )
     v.test = test_arms(cands, base if crit.relative else None, crit, h.level, need)
     if v.test is None:
@@ -247,7 +269,11 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
     alpha = 1 - h.level
     cands = v.candidates
     passed = [a for a in cands if a.p_adjusted is not None and a.p_adjusted < alpha]
-    where = "; ".join(a.describe(crit) for a in (passed or cands[:1] if len(cands) > 3 else cands))
+    best = min(cands, key=lambda a: 1.0 if a.p is None else a.p)
+    shown = passed or (cands if len(cands) <= MAX_DESCRIBED else [best])
+    where = "; ".join(a.describe(crit) for a in shown[:MAX_DESCRIBED])
+    if len(shown) > MAX_DESCRIBED:
+        where += f"; and {len(shown) - MAX_DESCRIBED} more (see the candidates)"
     corr = "" if len(cands) == 1 else f" (Holm-adjusted over k = {len(cands)})"
     if passed:
         v.decision, v.judged = SUPPORTED, passed
@@ -255,7 +281,6 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
         return
     refuted = all(a.p_against is not None and a.p_against < alpha for a in cands)
     fail = h.failure_criterion
-    best = min(cands, key=lambda a: 1.0 if a.p is None else a.p)
     v.judged = [best]
     if refuted:
         v.decision = NOT_SUPPORTED
@@ -268,7 +293,24 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
     zero = [a for a in cands if a.note.startswith("zero variance")]
     why = f"; {zero[0].label}: {zero[0].note}" if zero else ""
     v.reason = f"{v.selection}: the bound straddles the threshold of `{crit}`{corr}; {where}{why}"
-    v.would_decide = would_decide(best, v.baseline if crit.relative else None, crit, h.level)
+    v.would_decide = _would_decide(v, best, crit, h.level)
+
+
+def _would_decide(v: Verdict, best: Arm, crit: Criterion, level: float) -> str | None:
+    base = v.baseline if crit.relative else None
+    text = would_decide(best, base, crit, level)
+    k = len(v.candidates)
+    if text is None or v.confirmatory or k == 1:
+        return text
+    # the selected configuration, registered and re-run on fresh seeds, is tested alone at the level
+    named = ", ".join(f"{key}={val}" for key, val in best.params.items()) or best.config
+    strict_level = 1 - (1 - level) / k
+    strict = power_seeds(best, base, crit, strict_level)
+    return (
+        f"register `treatment: {named}` and run it on fresh seeds (confirmatory: no correction for k): {text}; "
+        f"kept exploratory over k = {k}, {f'about {strict}' if strict else 'no number of'} seeds per configuration "
+        f"at Holm's first step (level {strict_level:.4g})"
+    )
 
 
 def _failure_met(cands: list[Arm], fail: Criterion, level: float) -> bool:
@@ -294,6 +336,8 @@ def judge_experiment(exp: Any, baseline: dict[str, Any] | None = None) -> Verdic
         hyp = exp.hypothesis
     except NoHypothesisError:
         hyp = None
+    except MlexpError as err:  # a broken idea.json: nothing to judge against, and every surface says why
+        return Verdict(INCONCLUSIVE, f"the hypothesis cannot be read: {err}", None, "quick")
     obs = load_observations(exp)
     made = sum(1 for r in exp.runs(include_ignored=False))
     return judge(obs, hyp, baseline=baseline, runs_made=made, changes=experiment_changes(exp) if hyp else ())

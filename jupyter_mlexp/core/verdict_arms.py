@@ -9,6 +9,7 @@ from typing import Any
 
 from jupyter_mlexp.core.hypothesis import Criterion
 from jupyter_mlexp.core.inference import (
+    MAX_SEEDS,
     Estimate,
     bound,
     detectable,
@@ -231,18 +232,32 @@ def test_arms(cands: list[Arm], base: Arm | None, crit: Criterion, level: float,
     return tests[0] if tests and len(set(tests)) == 1 else (", ".join(sorted(set(tests))) or None)
 
 
-def would_decide(a: Arm, base: Arm | None, crit: Criterion, level: float) -> str | None:
-    """What would decide an inconclusive verdict: seeds for 80 % power, or the detectable effect."""
+def _power_inputs(a: Arm, base: Arm | None, crit: Criterion) -> tuple[Estimate, float, float, int] | None:
+    """The estimate, its distance from the threshold, the per-seed sd and the number of arms."""
     est = _estimate(a, base)
     if est is None or est.se == 0 or a.sd is None:
         return None
-    distance = abs(est.value - crit.value)
     if base is None:
         sd, arms = a.sd, 1
     elif est.test.startswith("paired"):
         sd, arms = est.se * math.sqrt(a.n), 1
     else:
         sd, arms = math.sqrt(((a.sd or 0.0) ** 2 + (base.sd or 0.0) ** 2) / 2), 2
+    return est, abs(est.value - crit.value), sd, arms
+
+
+def power_seeds(a: Arm, base: Arm | None, crit: Criterion, level: float) -> int | None:
+    """Seeds per configuration for 80 % power at ``level`` if the observed effect and spread are the truth."""
+    got = _power_inputs(a, base, crit)
+    return None if got is None else seeds_for_power(got[1], got[2], level, got[3])
+
+
+def would_decide(a: Arm, base: Arm | None, crit: Criterion, level: float) -> str | None:
+    """What would decide an inconclusive verdict: seeds for 80 % power, or the detectable effect."""
+    got = _power_inputs(a, base, crit)
+    if got is None:
+        return None
+    est, distance, sd, arms = got
     n = seeds_for_power(distance, sd, level, arms)
     smallest = detectable(est, level)
     what = "the difference to the baseline" if base is not None else "the mean"
@@ -250,6 +265,6 @@ def would_decide(a: Arm, base: Arm | None, crit: Criterion, level: float) -> str
         f"about {n} seeds per configuration would give 80% power at level {level:g} if {what} stays at "
         f"{fmt_number(est.value)} (sd {fmt_number(sd)})"
         if n is not None
-        else f"{what} sits on the threshold: no number of seeds would decide it"
+        else f"{what} sits on the threshold: no number of seeds up to {MAX_SEEDS} would decide it"
     )
     return f"{head}; with n = {a.n} the smallest distance from the threshold detectable with 80% power is {fmt_number(smallest)}"

@@ -62,6 +62,8 @@ def markdown_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
 
 
 def status_text(exp: Experiment) -> str:
+    from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when a status is asked for
+
     try:
         h = exp.hypothesis
     except NoHypothesisError as err:
@@ -78,6 +80,7 @@ def status_text(exp: Experiment) -> str:
         f"  success:  {h.success}" + (f"   failure: {h.failure}" if h.failure else ""),
         f"  metrics:  {', '.join(h.metrics)}",
         "  runs:     " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet"),
+        judge_experiment(exp).text(indent="  "),  # the experiment's one verdict, as the report and sidebar show it
         f"  journal:  {len(journal.entries)} entries",
         f"  record:   {exp.path}",
     ]

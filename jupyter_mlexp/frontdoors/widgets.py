@@ -34,6 +34,17 @@ def _fmt(value) -> str:
     return "–" if value is None else f"{value:.4g}"
 
 
+def _verdict_html(exp: Experiment) -> str:
+    """The experiment's one verdict (core.verdict), the lines ``mlexp status`` prints, as HTML rows."""
+    from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when the panel is drawn
+
+    rows = "".join(
+        f"<tr><th style='text-align:left;vertical-align:top'>{_esc(label)}</th><td>{_esc(text)}</td></tr>"
+        for label, text in judge_experiment(exp).summary()
+    )
+    return f"<table class='mlexp-verdict'>{rows}</table>"
+
+
 class ExperimentPanel(widgets.VBox):
     """Hypothesis, journal (filter, search, pages, add), runs (ignore / count again) and ignored runs."""
 
@@ -155,7 +166,8 @@ class ExperimentPanel(widgets.VBox):
         self.hypothesis.value = (
             f"<div style='border-left:3px solid var(--jp-brand-color1, #1976d2);padding-left:8px'>"
             f"<b>v{h.version}</b> · {_esc(h.stage)}<br><b>{_esc(h.statement)}</b><br>"
-            f"success: <code>{_esc(h.success)}</code> · metrics: {_esc(', '.join(h.metrics))}</div>"
+            f"success: <code>{_esc(h.success)}</code> · metrics: {_esc(', '.join(h.metrics))}"
+            f"{_verdict_html(self.experiment)}</div>"
         )
 
     def _draw_journal(self) -> None:

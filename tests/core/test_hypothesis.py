@@ -4,7 +4,7 @@ import pytest
 
 from jupyter_mlexp import Experiment
 from jupyter_mlexp.core.errors import HypothesisError, InvalidNameError, NoHypothesisError, RecordError
-from jupyter_mlexp.core.hypothesis import Criterion, parse_body, verdict
+from jupyter_mlexp.core.hypothesis import Criterion, criterion_check, parse_body
 
 
 def test_parse_body_reads_claim_and_keys():
@@ -41,12 +41,12 @@ def test_bad_hypothesis_says_what_to_fix(body, message):
         parse_body(body)
 
 
-def test_criterion_verdicts():
+def test_criterion_checks():
     c = Criterion.parse("val_acc >= 0.9")
-    assert verdict(c, 0.95) == "met"
-    assert verdict(c, 0.5) == "not met"
-    assert verdict(c, None) == "not measured"
-    assert verdict(c, float("nan")) == "not measured"
+    assert criterion_check(c, 0.95) == "met"
+    assert criterion_check(c, 0.5) == "not met"
+    assert criterion_check(c, None) == "not measured"
+    assert criterion_check(c, float("nan")) == "not measured"
 
 
 def test_register_versions_and_never_loses_old(experiment):

@@ -78,8 +78,14 @@ async def test_experiment_detail_has_hypothesis_history_and_verdict(jp_fetch, re
     assert data["hypothesis"]["success"] == "acc >= 0.95"
     assert [h["version"] for h in data["history"]] == [1, 2]
     assert data["primary_metric"] == "acc"
-    # judged on the latest completed full run (acc 0.93 < 0.95)
-    assert data["verdict"] == {"verdict": "not met", "run_id": "f-1", "mode": "full", "metric": "acc", "value": 0.93}
+    # the per-run criterion check: the latest completed full run against the current criterion (0.93 < 0.95)
+    check = {"result": "not met", "run_id": "f-1", "mode": "full", "metric": "acc", "value": 0.93}
+    assert data["criterion_check"] == check
+    # the verdict is the experiment's one verdict: every run was made under v1, so v2 has nothing to judge
+    v = data["verdict"]
+    assert v["decision"] == "inconclusive" and v["hypothesis_version"] == 2
+    assert sorted(v["earlier_runs"]) == ["f-1", "q-1", "q-2"]
+    assert "no counted run under hypothesis v2" in v["reason"]
     assert data["counts"] == {"runs": 3, "quick": 2, "full": 1, "ignored": 0}
 
 
@@ -395,19 +401,22 @@ async def test_experiment_folder_without_hypothesis(jp_fetch, jp_root_dir):
     (jp_root_dir / "experiments" / "draft").mkdir(parents=True)
     code, data = await get(jp_fetch, "experiments", "draft")
     assert code == 200
-    assert (data["hypothesis"], data["verdict"], data["history"]) == (None, None, [])
+    assert (data["hypothesis"], data["verdict"], data["criterion_check"], data["history"]) == (None, None, None, [])
     _, runs = await get(jp_fetch, "experiments", "draft", "runs")
     assert runs == {"primary_metric": None, "runs": []}
 
 
-async def test_verdict_waits_for_a_completed_counted_run(jp_fetch, jp_root_dir):
+async def test_criterion_check_waits_for_a_completed_counted_run(jp_fetch, jp_root_dir):
     exp = Experiment("fresh", jp_root_dir)
     exp.register(HYPOTHESIS)
     _, data = await get(jp_fetch, "experiments", "fresh")
-    assert data["verdict"] is None
+    assert data["criterion_check"] is None and data["verdict"]["decision"] == "inconclusive"
+    assert data["verdict"]["reason"] == "criterion not measured: no run was made"
     add_run(exp, "quick", 0.95, run_id="q-9")
     _, data = await get(jp_fetch, "experiments", "fresh")
-    assert data["verdict"]["verdict"] == "met" and data["verdict"]["mode"] == "quick"
+    assert data["criterion_check"]["result"] == "met" and data["criterion_check"]["mode"] == "quick"
+    # one run meeting the criterion is a criterion check, not a verdict: one seed cannot support the claim
+    assert data["verdict"]["decision"] == "inconclusive" and "too few seeds" in data["verdict"]["reason"]
     exp.ignore("q-9", "smoke test only")
     _, data = await get(jp_fetch, "experiments", "fresh")
-    assert data["verdict"] is None
+    assert data["criterion_check"] is None

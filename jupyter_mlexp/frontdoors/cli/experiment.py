@@ -8,7 +8,7 @@ import sys
 from jupyter_mlexp.core import views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
+from jupyter_mlexp.core.hypothesis import parse_body
 from jupyter_mlexp.core.journal import TAGS
 
 
@@ -24,23 +24,23 @@ def default_experiment(name: str | None) -> Experiment:
     raise MlexpError("several experiments here; name one: " + ", ".join(e.name for e in found))
 
 
+def hypothesis_body(args) -> str:
+    """The ``%%hypothesis`` body the flags describe: the CLI registers through the magic's parser."""
+    if not (args.statement and args.success and args.metrics):
+        raise MlexpError("give --statement, --success and --metrics, or -f hypothesis.md")
+    lines = [" ".join(args.statement.split()), f"success: {args.success}", f"metrics: {args.metrics}"]
+    keys = ("failure", "stage", "baseline", "expected", "seeds", "level")
+    lines += [f"{k}: {getattr(args, k)}" for k in keys if getattr(args, k) not in (None, "")]
+    lines += [f"treatment: {t}" for t in args.treatment or []]
+    return "\n".join(lines) + "\n"
+
+
 def cmd_hypothesis(args) -> int:
     if args.file:
         text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
-        hyp = parse_body(text)
     else:
-        if not (args.statement and args.success and args.metrics):
-            raise MlexpError("give --statement, --success and --metrics, or -f hypothesis.md")
-        hyp = Hypothesis(
-            statement=args.statement,
-            success=args.success,
-            failure=args.failure,
-            metrics=[m.strip() for m in args.metrics.split(",") if m.strip()],
-            stage=args.stage,
-            baseline=args.baseline,
-            expected=args.expected,
-        )
-    reg = Experiment(args.name).register(hyp, reason=args.reason)
+        text = hypothesis_body(args)
+    reg = Experiment(args.name).register(parse_body(text), reason=args.reason)
     h = reg.hypothesis
     state = "registered" if reg.created else ("updated to" if reg.changed else "unchanged at")
     print(f"{args.name}: hypothesis {state} v{h.version} · success: {h.success}")
@@ -56,6 +56,10 @@ def cmd_runs(args) -> int:
     exp = default_experiment(args.experiment)
     exp.require()
     print(views.text_table(views.run_rows(exp)))
+    if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
+        from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
+
+        print("\n" + judge_experiment(exp).text())
     return 0
 
 
@@ -96,9 +100,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--failure")
     p.add_argument("--metrics", help="comma-separated, primary first")
     p.add_argument("--stage", default="implementation")
-    p.add_argument("--baseline")
+    p.add_argument("--baseline", help="'NAME=VALUE,...' (a configuration), 'stage baselines', or a free-text note")
+    p.add_argument(
+        "--treatment", action="append", help="'NAME=VALUE,...': the configuration the claim is about (repeatable)"
+    )
+    p.add_argument("--seeds", help="seeds per configuration the verdict needs (default 3), or a list '0,1,2'")
+    p.add_argument("--level", help="confidence level of the verdict (default 0.95)")
     p.add_argument("--expected")
-    p.add_argument("--reason", help="why the hypothesis changed")
+    p.add_argument("--reason", help="why the hypothesis changed (required once it has runs)")
     p.set_defaults(handler=cmd_hypothesis)
 
     p = sub.add_parser("status", help="the experiment's hypothesis, runs and journal at a glance")

@@ -72,8 +72,10 @@ class ExperimentMagics(Magics):
     def hypothesis(self, line, cell):
         """Register one testable hypothesis (or a new version of it) and make it current.
 
-        Body: the claim, then ``success: METRIC OP NUMBER``, ``metrics: M1, M2`` and
-        optionally ``failure:``, ``stage:``, ``baseline:``, ``expected:``, ``data:``, ``seeds:``.
+        Body: the claim, then ``success: METRIC OP NUMBER`` (or ``METRIC OP baseline + NUMBER``),
+        ``metrics: M1, M2`` and optionally ``failure:``, ``stage:``, ``baseline: NAME=VALUE, ...``,
+        ``treatment: NAME=VALUE, ...`` (repeatable), ``seeds: N``, ``level: 0.95``, ``expected:``,
+        ``data:`` and ``reason:`` (required to change a hypothesis that already has runs).
         """
         args = parse_argstring(self.hypothesis, line)
         name = args.name or self.current or tracking.batch_experiment() or _notebook_stem()
@@ -206,6 +208,10 @@ def _use(m: ExperimentMagics, argv):
 def _runs(m: ExperimentMagics, argv):
     exp = m.experiment(argv[0] if argv else None)
     display(Markdown(views.markdown_table(views.run_rows(exp))))
+    if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
+        from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
+
+        print(judge_experiment(exp).text())
 
 
 @subcommand("ignore")

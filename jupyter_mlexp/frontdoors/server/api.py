@@ -14,8 +14,9 @@ from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.hypothesis import Criterion, verdict
+from jupyter_mlexp.core.hypothesis import Criterion, criterion_check
 from jupyter_mlexp.core.journal import TAGS, page_entries
+from jupyter_mlexp.core.verdict import judge_experiment
 from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
 
 DEFAULT_PAGE = 50
@@ -92,29 +93,24 @@ def list_experiments(root: Path) -> dict:
     return {"root": str(root), "experiments": out}
 
 
-def current_verdict(hyp, runs: list[RunInfo]) -> dict | None:
-    """The success criterion judged on the latest completed, counted run (full runs before quick ones)."""
+def latest_criterion_check(hyp, runs: list[RunInfo]) -> dict | None:
+    """The per-run *criterion check* (met / not met / not measured) of the latest completed, counted run
+    that logged the criterion's metric (full runs before quick ones), against the current success criterion.
+    Not the verdict: that is judged over seeds and configurations (``verdict``)."""
     if hyp is None:
+        return None
+    try:
+        crit = Criterion.parse(hyp.success)
+    except MlexpError:
         return None
     counted = [r for r in runs if not r.ignored and r.status == "completed"]
     for mode in ("full", "quick"):
         for run in reversed([r for r in counted if r.mode == mode]):
-            value = run.primary(hyp.primary_metric)
-            stored = run.manifest.get("verdict")
-            if value is None and not stored:
+            value = run.primary(crit.metric)
+            if value is None:
                 continue
-            if not stored:
-                try:
-                    stored = verdict(Criterion.parse(hyp.success), value)
-                except MlexpError:
-                    stored = None
-            return {
-                "verdict": stored,
-                "run_id": run.run_id,
-                "mode": run.mode,
-                "metric": hyp.primary_metric,
-                "value": value,
-            }
+            result = criterion_check(crit, value)
+            return {"result": result, "run_id": run.run_id, "mode": run.mode, "metric": crit.metric, "value": value}
     return None
 
 
@@ -127,7 +123,9 @@ def experiment_detail(root: Path, name: str) -> dict:
         "hypothesis": hyp.to_dict() if hyp else None,
         "primary_metric": hyp.primary_metric if hyp else None,
         "history": exp.history(),
-        "verdict": current_verdict(hyp, runs),
+        # the experiment's one verdict (core.verdict.judge), the same the report, mlexp status and the panel show
+        "verdict": judge_experiment(exp).to_dict() if hyp else None,
+        "criterion_check": latest_criterion_check(hyp, runs),
         "counts": {
             "runs": len(runs),
             "quick": sum(r.mode == "quick" for r in runs),
@@ -193,5 +191,5 @@ __all__ = [
     "list_ignored",
     "ignore_run",
     "unignore_run",
-    "current_verdict",
+    "latest_criterion_check",
 ]
