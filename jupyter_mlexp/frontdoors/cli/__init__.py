@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.frontdoors.cli import experiment, report, run
+from jupyter_mlexp.frontdoors.cli import experiment, loop, report, run
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--root", default=None, help="workspace root (default: $MLEXP_ROOT, else the git root, else .)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (experiment, run, report):
+    for module in (experiment, run, loop, report):
         module.register(sub)
     return parser
 

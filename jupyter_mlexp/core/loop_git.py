@@ -1,0 +1,183 @@
+"""The loop's git work: one commit per attempt, a ref and a patch for each, a reset that loses nothing.
+
+Every attempt is committed on ``autoresearch/TAG``; before the branch goes back to the
+best kept commit, the attempt's commit gets a ref of its own (``refs/mlexp/attempts/NNNN``)
+and its diff is written as a patch. The reset touches only the paths the attempt changed:
+untracked files and the experiment record (``experiments/``) are never touched, the
+branch is never pushed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import git
+
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.fsio import atomic_write_text
+from jupyter_mlexp.core.loop_state import BRANCH_PREFIX
+
+
+class LoopGitError(MlexpError):
+    """The repository is not in a state the loop can work in (the message says why and how)."""
+
+
+class Repo:
+    """The git repository holding the code under study, with the record's folder kept out of attempts."""
+
+    def __init__(self, path: str | os.PathLike, record_dir: Path):
+        try:
+            self.repo = git.Repo(path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise LoopGitError(
+                f"{path} is not inside a git repository: the loop commits every attempt (git init)"
+            ) from None
+        self.root = Path(self.repo.working_tree_dir or path).resolve()
+        if not self.repo.head.is_valid():
+            raise LoopGitError("the repository has no commits yet: commit the code to study first")
+        try:
+            rel = Path(record_dir).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            rel = ""
+        #: pathspecs that keep the experiment record out of every attempt's commit and reset
+        self.exclude = [f":(exclude){rel}"] if rel else []
+        self.record_rel = rel
+
+    def _git(self, *args: str, **kwargs) -> str:
+        try:
+            return self.repo.git.execute(["git", *args], **kwargs)
+        except git.GitCommandError as err:
+            detail = (err.stderr or err.stdout or "").strip().replace("\n", " ")
+            raise LoopGitError(f"git {args[0]} failed: {detail[:300]}") from None
+
+    # -- state checks -----------------------------------------------------------------------
+    def head(self) -> str:
+        return self.repo.head.commit.hexsha
+
+    def branch(self) -> str | None:
+        return None if self.repo.head.is_detached else self.repo.active_branch.name
+
+    def check_clean_state(self) -> None:
+        """Refuse on a detached HEAD or during a rebase, merge, cherry-pick or revert."""
+        if self.repo.head.is_detached:
+            raise LoopGitError("HEAD is detached: check out the loop's branch (git switch autoresearch/TAG)")
+        gitdir = Path(self.repo.git_dir)
+        for marker, what in (
+            ("MERGE_HEAD", "a merge"),
+            ("rebase-merge", "a rebase"),
+            ("rebase-apply", "a rebase"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick"),
+            ("REVERT_HEAD", "a revert"),
+        ):
+            if (gitdir / marker).exists():
+                raise LoopGitError(f"the repository is in the middle of {what}: finish or abort it first")
+
+    def loop_tag(self) -> str:
+        """The tag of the loop whose branch is checked out; refuses on any other branch."""
+        self.check_clean_state()
+        name = self.branch() or ""
+        if not name.startswith(BRANCH_PREFIX):
+            raise LoopGitError(
+                f"branch {name!r} is not a loop branch: the loop works only on {BRANCH_PREFIX}TAG "
+                "(start one with `mlexp loop start TAG`, or git switch to it)"
+            )
+        return name[len(BRANCH_PREFIX) :]
+
+    def start_branch(self, branch: str) -> str:
+        """Create ``branch`` at the current commit and check it out (working-tree changes stay)."""
+        self.check_clean_state()
+        if branch in [h.name for h in self.repo.heads]:
+            raise LoopGitError(f"branch {branch!r} already exists: pick another tag, or git switch to it")
+        self._git("switch", "-q", "-c", branch)
+        return self.head()
+
+    # -- the attempt's change ---------------------------------------------------------------
+    def _status(self, *extra: str) -> list[tuple[str, str]]:
+        out = self._git("status", "--porcelain=v1", "-z", "--untracked-files=no", *extra)
+        entries = [e for e in out.split("\0") if e]
+        rows, skip = [], False
+        for e in entries:
+            if skip:  # the source of a rename
+                skip = False
+                continue
+            rows.append((e[:2], e[3:]))
+            skip = e[0] in "RC"
+        return rows
+
+    def changes(self) -> list[str]:
+        """Tracked paths changed (staged or not) outside the record: what an attempt commits."""
+        return [path for _, path in self._status("--", ".", *self.exclude)]
+
+    def staged_in_record(self) -> list[str]:
+        if not self.record_rel:
+            return []
+        return [path for code, path in self._status("--", self.record_rel) if code[0] not in " ?"]
+
+    def commit_attempt(self, message: str) -> str:
+        """Commit every tracked change outside the record as one commit; its sha."""
+        staged = self.staged_in_record()
+        if staged:
+            raise LoopGitError(
+                f"unrelated staged changes in the experiment record ({', '.join(staged[:3])}): "
+                "unstage them (git restore --staged PATH); the record is not part of an attempt"
+            )
+        if not self.changes():
+            raise LoopGitError("nothing to try: the working tree has no change to the tracked files")
+        self._git("add", "-u", "--", ".", *self.exclude)
+        self._git("commit", "-q", "--no-verify", "-m", message)
+        return self.head()
+
+    def keep_reachable(self, ref: str, sha: str, patch: Path) -> None:
+        """A ref of its own for the attempt's commit and its diff as a patch file."""
+        self._git("update-ref", ref, sha)
+        atomic_write_text(patch, self._git("format-patch", "-1", "--stdout", sha, strip_newline_in_stdout=False))
+
+    def lines(self, parent: str, sha: str) -> tuple[int, int]:
+        """Lines added and removed by the commit (binary files count 0)."""
+        added = removed = 0
+        for line in self._git("diff", "--numstat", parent, sha).splitlines():
+            a, r, _ = line.split("\t", 2)
+            added += int(a) if a.isdigit() else 0
+            removed += int(r) if r.isdigit() else 0
+        return added, removed
+
+    def restore(self, best: str) -> None:
+        """Move the branch back to ``best``: only the paths the commits since then changed are put back
+        (other uncommitted edits, untracked files and the record stay as they are)."""
+        if self.head() == best:
+            return
+        paths = [p for p in self._git("diff", "--name-only", "-z", best, "HEAD").split("\0") if p]
+        self._git("reset", "-q", "--soft", best)
+        if paths:
+            self._git("restore", f"--source={best}", "--staged", "--worktree", "--", *paths)
+
+    def parent_of(self, sha: str) -> str | None:
+        parents = self.repo.commit(sha).parents
+        return parents[0].hexsha if parents else None
+
+    def is_ancestor(self, sha: str, of: str = "HEAD") -> bool:
+        try:
+            self.repo.git.merge_base("--is-ancestor", sha, of)
+            return True
+        except git.GitCommandError:
+            return False
+
+    def show(self, ref: str) -> str:
+        return self._git("show", "--stat", "--patch", ref)
+
+    def apply(self, sha: str) -> None:
+        """Put ``sha``'s change into the index and working tree (refuses when it does not apply)."""
+        diff = self._git("diff", "--binary", f"{sha}^", sha, strip_newline_in_stdout=False)
+        if not diff.strip():
+            raise LoopGitError(f"commit {sha[:12]} changes nothing to revive")
+        try:
+            with tempfile.TemporaryFile() as stdin:
+                stdin.write(diff.encode("utf-8", "surrogateescape"))
+                stdin.seek(0)
+                self.repo.git.execute(["git", "apply", "--index", "-"], istream=stdin)
+        except git.GitCommandError as err:
+            raise LoopGitError(
+                f"the attempt no longer applies to the branch: {(err.stderr or '').strip()[:300]}"
+            ) from None

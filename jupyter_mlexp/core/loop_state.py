@@ -1,0 +1,265 @@
+"""What a keep/discard loop keeps on disk: its settings, its attempts, the attempt in flight.
+
+One loop lives in ``experiments/NAME/loops/TAG/`` beside the experiment's runs:
+
+- ``loop.json``: the settings fixed at ``mlexp loop start``, every finished attempt and the
+  attempt in flight (``pending``), rewritten atomically after each step: the state a
+  crashed loop resumes from;
+- ``results.tsv``: one row per attempt, autoresearch's five columns first; appended, never
+  rewritten (a row broken by a hand edit is skipped with a warning when read);
+- ``attempts/NNNN.patch``: each attempt's diff (``git format-patch``), so none is ever lost;
+- ``lock``: held (``flock``) by the ``mlexp loop try`` running now, naming it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlexp.core.errors import RecordBusyError, RecordError
+from jupyter_mlexp.core.fsio import append_text, atomic_write_json, read_record_text
+from jupyter_mlexp.core.workspace import check_name
+
+BRANCH_PREFIX = "autoresearch/"
+KEEP, DISCARD, CRASH = "keep", "discard", "crash"
+RESULTS_COLUMNS = (
+    "commit",
+    "metric",
+    "memory_gb",
+    "status",
+    "description",
+    "attempt",
+    "seeds",
+    "mean_std",
+    "vs_best",
+    "lines",
+    "duration_s",
+)
+
+
+@dataclass
+class Settings:
+    """A loop's rules, fixed when it starts (``mlexp loop start``)."""
+
+    tag: str
+    experiment: str
+    metric: str
+    higher_is_better: bool
+    seeds: list[int]
+    level: float = 0.95
+    budget: float | None = None
+    #: one-seed decisions: the least improvement that counts; None = the measured noise floor
+    min_delta: float | None = None
+    #: re-run a promising win on this many fresh seeds before keeping it (0 = no)
+    confirm: int = 0
+    #: the simplicity rule: a gain below ``simplicity_gain`` that adds more than this many lines is discarded
+    simplicity_lines: int = 20
+    #: None = the noise floor (2 sd of the repeated baseline), or 0 when there is none
+    simplicity_gain: float | None = None
+    start_commit: str = ""
+    created: str = ""
+
+    @property
+    def branch(self) -> str:
+        return BRANCH_PREFIX + self.tag
+
+
+@dataclass
+class Attempt:
+    """One attempt: a commit, its runs (one per seed) and the decision."""
+
+    n: int
+    description: str
+    commit: str
+    parent: str
+    command: list[str] = field(default_factory=list)
+    status: str = "running"
+    reason: str = ""
+    seeds: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
+    #: difference of means vs the best kept attempt (positive = better), its one-sided p
+    delta: float | None = None
+    p: float | None = None
+    test: str = ""
+    lines_added: int = 0
+    lines_removed: int = 0
+    duration_s: float = 0.0
+    memory_gb: float | None = None
+    log_tail: str = ""
+    baseline: bool = False
+    confirm_seeds: list[int] = field(default_factory=list)
+    started: str = ""
+    ended: str = ""
+    revived_from: int | None = None
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.values) / len(self.values) if self.values else None
+
+    @property
+    def sd(self) -> float | None:
+        if len(self.values) < 2:
+            return None
+        m = sum(self.values) / len(self.values)
+        return (sum((v - m) ** 2 for v in self.values) / (len(self.values) - 1)) ** 0.5
+
+    @property
+    def ref(self) -> str:
+        return attempt_ref(self.n)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attempt:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def attempt_ref(n: int) -> str:
+    """The ref that keeps attempt ``n``'s commit reachable after any reset."""
+    return f"refs/mlexp/attempts/{n:04d}"
+
+
+@dataclass
+class LoopState:
+    settings: Settings
+    attempts: list[Attempt] = field(default_factory=list)
+    pending: Attempt | None = None
+
+    def best(self) -> Attempt | None:
+        """The last kept attempt: the branch's tip and the reference for the next one."""
+        kept = [a for a in self.attempts if a.status == KEEP]
+        return kept[-1] if kept else None
+
+    def next_number(self) -> int:
+        numbers = [a.n for a in self.attempts] + ([self.pending.n] if self.pending else [])
+        return max(numbers, default=-1) + 1
+
+    def get(self, n: int) -> Attempt:
+        for a in self.attempts:
+            if a.n == n:
+                return a
+        raise RecordError(f"loop {self.settings.tag!r} has no attempt {n} (see `mlexp loop status`)")
+
+    def counts(self) -> dict[str, int]:
+        out = {KEEP: 0, DISCARD: 0, CRASH: 0}
+        for a in self.attempts:
+            out[a.status] = out.get(a.status, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "settings": asdict(self.settings),
+            "attempts": [asdict(a) for a in self.attempts],
+            "pending": asdict(self.pending) if self.pending else None,
+        }
+
+
+class LoopFiles:
+    """The files of one loop: ``experiments/NAME/loops/TAG/``."""
+
+    def __init__(self, experiment_path: Path, tag: str):
+        self.tag = check_name(tag, "loop tag")
+        self.path = Path(experiment_path) / "loops" / self.tag
+
+    state_json = property(lambda self: self.path / "loop.json")
+    results_tsv = property(lambda self: self.path / "results.tsv")
+    lock_file = property(lambda self: self.path / "lock")
+    figure = property(lambda self: self.path / "progress.webp")
+
+    def patch(self, n: int) -> Path:
+        return self.path / "attempts" / f"{n:04d}.patch"
+
+    def exists(self) -> bool:
+        return self.state_json.exists()
+
+    def load(self) -> LoopState:
+        text = read_record_text(self.state_json)
+        if text is None:
+            raise RecordError(f"no loop {self.tag!r}: start one with `mlexp loop start {self.tag}`")
+        try:
+            data = json.loads(text)
+            return LoopState(
+                Settings(**data["settings"]),
+                [Attempt.from_dict(a) for a in data.get("attempts") or []],
+                Attempt.from_dict(data["pending"]) if data.get("pending") else None,
+            )
+        except (ValueError, KeyError, TypeError) as err:
+            raise RecordError(f"{self.state_json} cannot be read ({err}); restore it from git or a backup") from None
+
+    def save(self, state: LoopState) -> None:
+        atomic_write_json(self.state_json, state.to_dict())
+
+    def append_result(self, a: Attempt) -> None:
+        append_text(
+            self.results_tsv, "\t".join(_clean(c) for c in result_row(a)) + "\n", "\t".join(RESULTS_COLUMNS) + "\n"
+        )
+
+    def read_results(self) -> tuple[list[dict[str, str]], list[str]]:
+        """The rows of ``results.tsv`` and a warning per row that cannot be read (skipped)."""
+        text = read_record_text(self.results_tsv) or ""
+        rows: list[dict[str, str]] = []
+        warnings: list[str] = []
+        lines = text.splitlines()
+        for i, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            cells = line.split("\t")
+            if len(cells) != len(RESULTS_COLUMNS) or not cells[5].strip().isdigit():
+                warnings.append(f"results.tsv:{i}: broken row skipped ({len(cells)} columns)")
+                continue
+            rows.append(dict(zip(RESULTS_COLUMNS, cells)))
+        return rows, warnings
+
+    @contextmanager
+    def busy(self, what: str) -> Iterator[None]:
+        """Hold the loop's lock for one command; a second one at once refuses, naming the first."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 500).decode("utf-8", "replace").strip() or "another mlexp loop command"
+                raise RecordBusyError(f"loop {self.tag!r} is busy: {holder}; wait for it to finish") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{what} (pid {os.getpid()})".encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def result_row(a: Attempt) -> list[str]:
+    mean, sd = a.mean, a.sd
+    if a.delta is None:
+        vs = ""
+    elif a.p is not None:
+        vs = f"Δ {a.delta:+.4g} (p {a.p:.3g})"
+    else:
+        vs = f"Δ {a.delta:+.4g}"
+    return [
+        a.commit[:12],
+        "" if mean is None else f"{mean:.6g}",
+        "" if a.memory_gb is None else f"{a.memory_gb:.3f}",
+        a.status,
+        a.description,
+        str(a.n),
+        ",".join(str(s) for s in a.seeds),
+        "" if mean is None else (f"{mean:.6g} ± {sd:.2g}" if sd is not None else f"{mean:.6g}"),
+        vs,
+        f"+{a.lines_added}/-{a.lines_removed}",
+        f"{a.duration_s:.1f}",
+    ]
+
+
+def _clean(cell: str) -> str:
+    return " ".join(str(cell).split())[:200]

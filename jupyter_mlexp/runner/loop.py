@@ -1,0 +1,336 @@
+"""The keep/discard loop: one git-committed change per attempt, a fixed budget, a decision seed noise
+cannot fool, and no attempt ever lost.
+
+:func:`start` makes the branch ``autoresearch/TAG`` and fixes the rules; :func:`try_attempt`
+commits the working tree's change, keeps its commit under ``refs/mlexp/attempts/NNNN``
+and its diff as a patch, runs it once per seed (:mod:`.loop_run`), decides with
+:mod:`jupyter_mlexp.core.loop` and, unless kept, puts the branch back on the best kept
+commit. Every command first :func:`recovers <recover>` an attempt a dead process left
+half done. ``docs/loop.md`` walks through the protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_mlexp.core import loop as rules
+from jupyter_mlexp.core.errors import MlexpError, RecordBusyError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.journal import now_iso
+from jupyter_mlexp.core.loop_git import Repo
+from jupyter_mlexp.core.loop_state import CRASH, KEEP, Attempt, LoopFiles, LoopState, Settings, attempt_ref
+from jupyter_mlexp.core.workspace import experiments_dir
+from jupyter_mlexp.runner import loop_run
+
+
+@dataclass
+class Loop:
+    """An open loop: its experiment, its files and the repository it commits to."""
+
+    experiment: Experiment
+    files: LoopFiles
+    repo: Repo
+
+    def load(self) -> LoopState:
+        return self.files.load()
+
+
+def start(
+    tag: str,
+    experiment: Experiment,
+    *,
+    seeds: Sequence[int] | None = None,
+    budget: float | None = None,
+    level: float | None = None,
+    min_delta: float | None = None,
+    confirm: int = 0,
+    simplicity_lines: int = 20,
+    simplicity_gain: float | None = None,
+    cwd: str | os.PathLike | None = None,
+) -> LoopState:
+    """Create ``autoresearch/TAG`` at the current commit and record the loop's rules."""
+    hyp = experiment.hypothesis  # the gate: metric and direction come from the hypothesis
+    crit = hyp.success_criterion
+    files = LoopFiles(experiment.path, tag)
+    if files.exists():
+        raise MlexpError(f"experiment {experiment.name!r} already has a loop {tag!r}: pick another tag")
+    _check_budget(budget)
+    if confirm < 0:
+        raise MlexpError(f"--confirm must be 0 or more seeds, got {confirm}")
+    repo = Repo(cwd or Path.cwd(), experiment.base)
+    settings = Settings(
+        tag=files.tag,
+        experiment=experiment.name,
+        metric=crit.metric,
+        higher_is_better=crit.higher_is_better,
+        seeds=[int(s) for s in (seeds or hyp.seeds or range(hyp.seeds_needed))],
+        level=level if level is not None else hyp.level,
+        budget=budget,
+        min_delta=min_delta,
+        confirm=confirm,
+        simplicity_lines=simplicity_lines,
+        simplicity_gain=simplicity_gain,
+        created=now_iso(),
+    )
+    settings.start_commit = repo.start_branch(settings.branch)
+    state = LoopState(settings)
+    files.save(state)
+    experiment.log_event("loop_started", tag=settings.tag, branch=settings.branch, settings=state.to_dict()["settings"])
+    return state
+
+
+def _check_budget(budget: float | None) -> None:
+    if budget is not None and not budget > 0:
+        raise MlexpError(f"--budget must be a positive number of seconds, got {budget:g}")
+
+
+def open_loop(cwd: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> Loop:
+    """The loop whose branch is checked out in the repository at ``cwd``."""
+    base = experiments_dir(root)
+    repo = Repo(cwd or Path.cwd(), base)
+    tag = repo.loop_tag()
+    found = [e for e in Experiment.all(root) if LoopFiles(e.path, tag).exists()]
+    if not found:
+        raise MlexpError(f"no loop {tag!r} under {base}: start it with `mlexp loop start {tag} --experiment NAME`")
+    if len(found) > 1:
+        raise MlexpError(f"loop {tag!r} is recorded in several experiments: {', '.join(e.name for e in found)}")
+    return Loop(found[0], LoopFiles(found[0].path, tag), repo)
+
+
+def try_attempt(
+    loop: Loop,
+    description: str,
+    command: Sequence[str],
+    *,
+    seeds: Sequence[int] | None = None,
+    budget: float | None = None,
+    revived_from: int | None = None,
+) -> Attempt:
+    """Commit the change, run it once per seed, decide keep / discard / crash, restore if not kept."""
+    if not description or not description.strip():
+        raise MlexpError('say what the attempt changes: -m "DESCRIPTION"')
+    if not command:
+        raise MlexpError("give the command after '--' (mlexp loop try -m DESC -- python train.py) or a NOTEBOOK")
+    _check_budget(budget)
+    loop_run.check_command(command, loop.repo.root)
+    with loop.files.busy(f"attempt running since {now_iso()}: {description[:60]}"):
+        state = loop.load()
+        recover(loop, state)
+        attempt = _begin(loop, state, " ".join(description.split()), list(command), seeds, revived_from)
+        try:
+            _run(loop, state, attempt, budget if budget is not None else state.settings.budget)
+        except MlexpError as err:  # the runner refused to run it: still an attempt, and a crash
+            _crash(attempt, f"could not run: {err}")
+        except KeyboardInterrupt:
+            _crash(attempt, "interrupted (Ctrl-C) during the attempt")
+            _end(loop, state, attempt)
+            raise
+        _end(loop, state, attempt)
+        return attempt
+
+
+def _begin(
+    loop: Loop, state: LoopState, description: str, command: list[str], seeds, revived_from: int | None
+) -> Attempt:
+    """Check the branch, commit the change, keep it reachable; the pending attempt, saved."""
+    repo, best = loop.repo, state.best()
+    repo.check_clean_state()
+    head = repo.head()
+    n = state.next_number()
+    a = Attempt(n, description, "", head, command, seeds=list(seeds or state.settings.seeds), started=now_iso())
+    a.revived_from = revived_from
+    if best is None:
+        if repo.changes():
+            raise MlexpError(
+                "the first attempt is the unmodified baseline: commit or revert the working tree's change "
+                "first, then `mlexp loop try -m baseline -- CMD` (several --seeds measure the noise floor)"
+            )
+        a.commit, a.baseline = head, True
+        state.pending = a
+        loop.files.save(state)
+        return a
+    if head != best.commit and not repo.is_ancestor(best.commit, head):
+        raise MlexpError(
+            f"the branch moved off the best kept commit {best.commit[:12]} (attempt {best.n}): "
+            f"git switch back to {state.settings.branch} at that commit"
+        )
+    a.parent = best.commit
+    changed = repo.changes()
+    if not changed and head == best.commit:
+        raise MlexpError("nothing to try: the working tree has no change to the tracked files")
+    state.pending = a  # saved before the commit: a kill from here on is found by the next command
+    loop.files.save(state)
+    try:
+        # with no change in the tree, the change was committed by hand on the branch
+        a.commit = repo.commit_attempt(f"attempt {n}: {description}") if changed else head
+    except MlexpError:
+        state.pending = None
+        loop.files.save(state)
+        raise
+    a.lines_added, a.lines_removed = repo.lines(best.commit, a.commit)
+    repo.keep_reachable(attempt_ref(n), a.commit, loop.files.patch(n))
+    loop.files.save(state)
+    return a
+
+
+def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None) -> None:
+    s, t0 = state.settings, time.perf_counter()
+
+    def progress(m: loop_run.Measured) -> None:
+        a.run_ids = list(m.run_ids)
+        loop.files.save(state)
+
+    cwd = loop.repo.root
+    m = loop_run.run_seeds(
+        loop.experiment, a.command, a.seeds, s.metric, attempt=a.n, budget=budget, cwd=cwd, on_run=progress
+    )
+    a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
+    a.duration_s = time.perf_counter() - t0
+    if m.crash:
+        _crash(a, m.crash, m.log_tail)
+        return
+    best, floor = state.best(), rules.noise_floor(state)
+    d = rules.decide(a, best, s, floor)
+    if d.promising and s.confirm and best is not None:
+        fresh = rules.fresh_seeds(state, s.confirm)
+        c = loop_run.run_seeds(loop.experiment, a.command, fresh, s.metric, attempt=a.n, budget=budget, cwd=cwd)
+        a.run_ids += c.run_ids
+        a.duration_s = time.perf_counter() - t0
+        if c.crash:
+            _crash(a, f"confirmation {c.crash}", c.log_tail)
+            return
+        a.confirm_seeds = c.seeds
+        a.seeds, a.values = a.seeds + c.seeds, a.values + c.values
+        check = rules.confirmed(c.seeds, c.values, best, s, floor)
+        if not check.better:
+            d.status = rules.DISCARD
+            d.reason = f"not confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g}) after {d.reason}"
+        else:
+            d.reason += f"; confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g})"
+    a.status, a.reason, a.delta, a.p, a.test = d.status, d.reason, d.delta, d.p, d.test
+
+
+def _crash(a: Attempt, reason: str, tail: str = "") -> None:
+    a.status, a.reason = CRASH, reason
+    a.log_tail = tail or a.log_tail
+
+
+def _end(loop: Loop, state: LoopState, a: Attempt) -> None:
+    """Restore the branch unless kept, then record: state, results row, research log event."""
+    best = state.best()
+    if a.status != KEEP and best is not None:
+        loop.repo.restore(best.commit)
+    a.ended = now_iso()
+    state.attempts.append(a)
+    state.pending = None
+    loop.files.save(state)
+    loop.files.append_result(a)
+    loop.experiment.log_event(
+        "loop_attempt",
+        tag=state.settings.tag,
+        attempt=a.n,
+        status=a.status,
+        reason=a.reason,
+        commit=a.commit,
+        parent=a.parent,
+        seeds=a.seeds,
+        values=a.values,
+        delta=a.delta,
+        p=a.p,
+        test=a.test,
+        noise_floor=rules.noise_floor(state),
+        lines=[a.lines_added, a.lines_removed],
+        run_ids=a.run_ids,
+    )
+
+
+def recover(loop: Loop, state: LoopState) -> Attempt | None:
+    """An attempt a dead process left in flight: record it as ``crash`` (patch kept), restore the branch."""
+    a = state.pending
+    if a is None:
+        return None
+    repo = loop.repo
+    if not a.commit and repo.head() != a.parent and repo.parent_of(repo.head()) == a.parent:
+        a.commit = repo.head()  # killed between the commit and saving it
+    if a.commit and not a.baseline:
+        repo.keep_reachable(attempt_ref(a.n), a.commit, loop.files.patch(a.n))
+    tail = ""
+    if a.run_ids:
+        run_dir = next((r.path for r in loop.experiment.runs() if r.run_id == a.run_ids[-1]), None)
+        tail = loop_run.tail_of_run_dir(run_dir) if run_dir else ""
+    _crash(a, "the loop's process died during the attempt (recovered by the next mlexp loop command)", tail)
+    if not a.commit:  # nothing was committed: the change is still in the working tree, left as it is
+        a.reason += "; nothing had been committed, the change is still in the working tree"
+    _end(loop, state, a)
+    return a
+
+
+def recover_if_idle(loop: Loop) -> tuple[LoopState, Attempt | None, bool]:
+    """The loop's state after recovering a dead attempt; ``busy`` when another command holds the loop."""
+    try:
+        with loop.files.busy(f"mlexp loop status since {now_iso()}"):
+            state = loop.load()
+            return state, recover(loop, state), False
+    except RecordBusyError:
+        return loop.load(), None, True
+
+
+def revive(loop: Loop, n: int, command: Sequence[str] | None = None, **kwargs) -> Attempt:
+    """Put attempt ``n``'s change back on the branch and try it again as a new attempt."""
+    with loop.files.busy(f"reviving attempt {n}"):
+        state = loop.load()
+        recover(loop, state)
+        old = state.get(n)
+        if old.baseline:
+            raise MlexpError(f"attempt {n} is the baseline: there is no change to revive")
+        if old.status == KEEP and loop.repo.is_ancestor(old.commit):
+            raise MlexpError(f"attempt {n} is kept: its change is already on the branch")
+        loop.repo.apply(old.commit)
+    return try_attempt(loop, f"revive {n}: {old.description}", list(command or old.command), revived_from=n, **kwargs)
+
+
+def show(loop: Loop, n: int) -> str:
+    """Attempt ``n``'s commit and diff (from its ref, else from its patch file)."""
+    state = loop.load()
+    state.get(n)
+    try:
+        return loop.repo.show(attempt_ref(n))
+    except MlexpError:
+        patch = loop.files.patch(n)
+        if patch.exists():
+            return patch.read_text(encoding="utf-8", errors="replace")
+        raise MlexpError(f"attempt {n} has no diff (the baseline, or nothing was committed)") from None
+
+
+def status(loop: Loop, figure: bool = True) -> dict:
+    """Best so far, counts, noise floor and the attempts; the figure written beside the record."""
+    from jupyter_mlexp.core.loop_figure import write_figure
+
+    state, recovered, busy = recover_if_idle(loop)
+    out = rules.summary(state)
+    out["busy"] = busy
+    out["recovered"] = None if recovered is None else recovered.n
+    _, out["warnings"] = loop.files.read_results()
+    out["record"] = str(loop.files.path)
+    out["figure"] = str(write_figure(state, loop.files.figure)) if figure else None
+    out["attempts_list"] = [
+        {
+            "attempt": a.n,
+            "status": a.status,
+            "commit": a.commit[:12],
+            "mean": a.mean,
+            "sd": a.sd,
+            "seeds": a.seeds,
+            "delta": a.delta,
+            "p": a.p,
+            "lines": [a.lines_added, a.lines_removed],
+            "description": a.description,
+            "reason": a.reason,
+        }
+        for a in state.attempts
+    ]
+    return out

@@ -1,0 +1,150 @@
+"""Run one attempt of the loop: its command (or notebook) once per seed, as runs of the experiment.
+
+Each seed is one run through the runner every run goes through (:func:`~.script.run_script`
+or :func:`~.api.run_notebook`, so the one life cycle: budget → ``timeout``, provenance,
+metrics from stdout or the API). The training log stays in the run's files; the loop
+reads back only the metric, peak memory and, for a crash, the last lines of the log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.lifecycle import RunResult
+
+TAIL_LINES = 20
+
+
+@dataclass
+class Measured:
+    """What the runs of an attempt gave: a value per seed, or the crash that stopped them."""
+
+    seeds: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
+    memory_gb: float | None = None
+    crash: str | None = None
+    log_tail: str = ""
+
+
+def is_notebook(command: Sequence[str]) -> bool:
+    return len(command) == 1 and command[0].endswith(".ipynb")
+
+
+def check_command(command: Sequence[str], cwd: Path) -> None:
+    """Refuse a command that does not exist before anything is committed."""
+    first = command[0]
+    if is_notebook(command):
+        if not (cwd / first).exists() and not Path(first).exists():
+            raise MlexpError(f"notebook not found: {first!r}")
+    elif shutil.which(first) is None and not (cwd / first).exists() and not Path(first).exists():
+        raise MlexpError(f"command not found: {first!r}")
+
+
+def run_seeds(
+    exp: Experiment,
+    command: Sequence[str],
+    seeds: Sequence[int],
+    metric: str,
+    *,
+    attempt: int,
+    budget: float | None,
+    cwd: Path,
+    on_run: Callable[[Measured], None] | None = None,
+) -> Measured:
+    """One run per seed until one crashes (failed, timeout, no metric, NaN); ``on_run`` after each."""
+    out = Measured()
+    for seed in seeds:
+        result = _one(exp, command, seed, attempt, budget, cwd)
+        if result.run_id:
+            out.run_ids.append(result.run_id)
+        if result.peak_memory_gb is not None:
+            out.memory_gb = max(out.memory_gb or 0.0, result.peak_memory_gb)
+        value, why = _value(result, metric)
+        if not result.ok or value is None:
+            out.crash = f"seed {seed}: " + (_failure(result) if not result.ok else why)
+            out.log_tail = log_tail(result)
+        else:
+            out.seeds.append(int(seed))
+            out.values.append(value)
+        if on_run is not None:
+            on_run(out)
+        if out.crash:
+            break
+    return out
+
+
+def _one(exp: Experiment, command: Sequence[str], seed: int, attempt: int, budget, cwd: Path) -> RunResult:
+    if is_notebook(command):
+        from jupyter_mlexp.runner.api import run_notebook
+
+        nb = Path(command[0])
+        return run_notebook(
+            nb if nb.is_absolute() else cwd / nb,
+            seed=seed,
+            experiment=exp.name,
+            budget=budget,
+            root=exp.base.parent,
+            progress=False,
+            command=f"mlexp loop try (attempt {attempt})",
+        )
+    from jupyter_mlexp.runner.script import ScriptInterrupted, run_script
+
+    try:
+        (result,) = run_script(
+            command, exp, seeds=[seed], params={"attempt": attempt}, budget=budget, cwd=cwd, echo=io.StringIO()
+        )
+    except ScriptInterrupted:
+        raise KeyboardInterrupt from None
+    return result
+
+
+def _value(result: RunResult, metric: str) -> tuple[float | None, str]:
+    """The run's last value of ``metric``, or why there is none (not printed, NaN, infinite)."""
+    if not result.path:
+        return None, "the run did not start"
+    try:
+        manifest = json.loads((Path(result.path) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, "its run.json cannot be read"
+    last = ((manifest.get("metrics_summary") or {}).get(metric) or {}).get("last")
+    if isinstance(last, (int, float)) and math.isfinite(last):
+        return float(last), ""
+    printed = re.findall(rf"^\s*{re.escape(metric)}\s*:\s*(\S+)\s*$", _stdout(result), re.M)
+    if printed and printed[-1].lower().lstrip("+-") in ("nan", "inf"):
+        return None, f"{metric} is {printed[-1]} (not a finite number)"
+    return None, f"no {metric} printed or logged"
+
+
+def _failure(result: RunResult) -> str:
+    return f"{result.status}: {result.message}".rstrip(": ")
+
+
+def _stdout(result: RunResult) -> str:
+    try:
+        return (Path(result.path or "") / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def log_tail(result: RunResult) -> str:
+    """The last lines of the run's log (its stdout, else the error's traceback)."""
+    text = _stdout(result) or str((result.error or {}).get("traceback") or result.message)
+    return "\n".join(text.rstrip("\n").splitlines()[-TAIL_LINES:])
+
+
+def tail_of_run_dir(path: Path) -> str:
+    try:
+        text = (path / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip("\n").splitlines()[-TAIL_LINES:])

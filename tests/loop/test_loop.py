@@ -1,0 +1,112 @@
+"""The keep/discard loop end to end: a real git repository, a real script run per seed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from conftest import attempt, edit, git, mlexp
+from PIL import Image
+
+from jupyter_mlexp import Experiment
+from jupyter_mlexp.core.loop_state import RESULTS_COLUMNS, LoopFiles
+
+
+def files() -> LoopFiles:
+    return LoopFiles(Experiment("tune").path, "t1")
+
+
+def test_noise_is_discarded_a_clear_win_kept_and_nothing_lost(started, capsys):
+    root = started
+    assert git(root, "branch", "--show-current") == "autoresearch/t1"
+    base = attempt(capsys, "baseline")
+    assert base["status"] == "keep" and base["baseline"] and len(base["values"]) == 3
+    base_commit = git(root, "rev-parse", "HEAD")
+
+    edit(root, SHIFT=0.001)  # a tenth of the seed noise (sd 0.01): its seeds differ by Δ 0.009, p 0.27
+    noisy = attempt(capsys, "shift by a hair")
+    assert noisy["status"] == "discard", noisy["reason"]
+    assert noisy["p"] is not None and noisy["p"] > 0.05
+    assert git(root, "rev-parse", "HEAD") == base_commit  # the branch is back on the best kept commit
+    assert "SHIFT = 0.0\n" in (root / "train.py").read_text()  # and so is the file
+    # ... and the discarded diff is not lost: its ref and its patch
+    assert git(root, "rev-parse", "refs/mlexp/attempts/0001") == noisy["commit"]
+    patch = files().patch(1).read_text()
+    assert "+SHIFT = 0.001" in patch and "-SHIFT = 0.0" in patch
+
+    edit(root, SHIFT=0.05)  # five sd better
+    win = attempt(capsys, "shift by a lot")
+    assert win["status"] == "keep", win["reason"]
+    assert win["p"] < 0.05 and win["delta"] > 0.03
+    assert git(root, "rev-parse", "HEAD") == win["commit"]
+    assert git(root, "log", "-1", "--format=%s") == "attempt 2: shift by a lot"
+
+    rows, warnings = files().read_results()
+    assert not warnings
+    assert [r["status"] for r in rows] == ["keep", "discard", "keep"]
+    header = files().results_tsv.read_text().splitlines()[0].split("\t")
+    assert header[:5] == ["commit", "metric", "memory_gb", "status", "description"]
+    assert tuple(header) == RESULTS_COLUMNS
+    events = [e for e in Experiment("tune").events() if e["event"] == "loop_attempt"]
+    assert [e["status"] for e in events] == ["keep", "discard", "keep"]
+    assert events[1]["p"] == noisy["p"]
+    # results.tsv and the record stay untracked
+    assert git(root, "ls-files", "experiments") == ""
+
+
+def test_status_json_counts_best_noise_floor_and_figure(started, capsys):
+    attempt(capsys, "baseline")
+    edit(started, SHIFT=0.05)
+    win = attempt(capsys, "better")
+    code, out, _ = mlexp(capsys, "loop", "status", "--json")
+    assert code == 0
+    st = json.loads(out)
+    assert st["counts"] == {"keep": 2, "discard": 0, "crash": 0}
+    assert st["best"]["attempt"] == 1 and st["best"]["commit"] == win["commit"]
+    assert st["noise_floor"] > 0
+    with Image.open(st["figure"]) as img:
+        assert img.format == "WEBP"
+    code, out, _ = mlexp(capsys, "loop", "status")
+    assert "keep 2 · discard 0 · crash 0" in out and len(out.splitlines()) <= 8
+
+
+def test_a_script_without_the_metric_is_a_crash_with_its_log_tail(started, capsys):
+    attempt(capsys, "baseline")
+    (started / "train.py").write_text("print('training...')\nprint('oops, forgot the metric')\n")
+    crashed = attempt(capsys, "no metric")
+    assert crashed["status"] == "crash"
+    assert "no val_loss printed or logged" in crashed["reason"]
+    assert "oops, forgot the metric" in crashed["log_tail"]
+    assert len(crashed["values"]) == 0 and len(crashed["run_ids"]) == 1  # stopped at the first seed
+    assert "SHIFT = 0.0" in (started / "train.py").read_text()  # restored
+
+
+def test_a_timeout_and_a_nan_are_crashes(started, capsys):
+    attempt(capsys, "baseline")
+    edit(started, SLEEP=30.0)
+    slow = attempt(capsys, "too slow", "--budget", "1")
+    assert slow["status"] == "crash" and "timeout" in slow["reason"]
+    assert slow["duration_s"] < 15
+    assert "step 2 loss" in slow["log_tail"]
+    (started / "train.py").write_text("print('val_loss: nan')\n")
+    nan = attempt(capsys, "nan")
+    assert nan["status"] == "crash" and "val_loss is nan" in nan["reason"]
+
+
+def test_bad_input_is_refused_before_anything_is_committed(started, capsys):
+    code, _, err = mlexp(capsys, "loop", "try", "-m", "x", "--", sys.executable, "train.py")
+    assert code == 0  # the baseline
+    head = git(started, "rev-parse", "HEAD")
+    for args, message in (
+        (["--", sys.executable, "train.py"], "nothing to try"),
+        (["--budget", "0", "--", sys.executable, "train.py"], "--budget must be a positive"),
+        (["--budget", "-3", "--", sys.executable, "train.py"], "--budget must be a positive"),
+    ):
+        code, _, err = mlexp(capsys, "loop", "try", "-m", "x", *args)
+        assert code == 2 and message in err, err
+    edit(started, SHIFT=0.1)
+    code, _, err = mlexp(capsys, "loop", "try", "-m", "x", "--", "no-such-command-xyz")
+    assert code == 2 and "command not found" in err
+    assert git(started, "rev-parse", "HEAD") == head
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["attempts"] == 1 and st["pending"] is None
