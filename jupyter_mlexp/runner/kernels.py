@@ -9,6 +9,12 @@ state the reset cannot undo, gets its kernel replaced. With ``reuse=False``
 (``--fresh-kernel``) every run gets a kernel of its own, still started ahead.
 Kernels are always shut down immediately (SIGKILL after the run is recorded):
 there is nothing left in them to save, and a polite shutdown is what stalls.
+
+A kernel talks to its runner over Unix sockets (ZeroMQ ``ipc``) in a private
+folder where the platform has them: the runner and its kernels are always on
+the same machine (a Dask worker starts its own), so nothing needs TCP, nothing
+listens on a port, and ipykernel has no unencrypted-TCP warning to print.
+``MLEXP_KERNEL_TRANSPORT=tcp`` goes back to loopback TCP.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from queue import Empty
@@ -24,11 +32,24 @@ from queue import Empty
 from jupyter_mlexp.core.errors import MlexpError
 
 STALL_S = 1.0  # a shutdown slower than this paid the stall
+_SUN_PATH_MAX = 100  # a Unix socket path is at most 107 bytes on Linux (104 on macOS); the port adds 6
 _PKG_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class KernelError(MlexpError):
     """A kernel that could not be started or answered."""
+
+
+def socket_transport() -> tuple[dict, str | None]:
+    """The kernel manager's transport settings: Unix sockets in a fresh private folder where the
+    platform has them (and the folder, to remove at shutdown), else loopback TCP."""
+    if os.name != "posix" or os.environ.get("MLEXP_KERNEL_TRANSPORT", "ipc").lower() == "tcp":
+        return {}, None
+    folder = tempfile.mkdtemp(prefix="mlexp-k-")  # mode 0700: only this user can connect
+    if len(folder) + 2 > _SUN_PATH_MAX:
+        os.rmdir(folder)
+        return {}, None
+    return {"transport": "ipc", "ip": os.path.join(folder, "k")}, folder
 
 
 def kernel_env(root: str | None = None, extra: dict | None = None) -> dict:
@@ -118,6 +139,7 @@ class Kernel:
         self.runs = 0
         self.started_s = 0.0
         self.shutdown_s: float | None = None
+        self.socket_folder: str | None = None  # the Unix sockets' folder, removed at shutdown
 
     @property
     def pid(self) -> int | None:
@@ -131,7 +153,8 @@ class Kernel:
         from jupyter_client.manager import AsyncKernelManager
 
         t0 = time.perf_counter()
-        km = AsyncKernelManager(kernel_name=kernel_name)
+        transport, folder = socket_transport()
+        km = AsyncKernelManager(kernel_name=kernel_name, **transport)
         try:
             await km.start_kernel(
                 cwd=cwd,
@@ -140,10 +163,13 @@ class Kernel:
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
             )
         except Exception as err:
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
             raise KernelError(f"could not start kernel {kernel_name!r}: {err}") from err
         kc = km.client()
         kc.start_channels()
         kernel = cls(km, kc, reuse)
+        kernel.socket_folder = folder
         try:
             await _wait_ready(km, kc, timeout)
             kc.allow_stdin = False
@@ -206,6 +232,8 @@ class Kernel:
                 await self.km.shutdown_kernel(now=True)
         except Exception:
             pass
+        if self.socket_folder:
+            shutil.rmtree(self.socket_folder, ignore_errors=True)
         self.shutdown_s = time.perf_counter() - t0
         return self.shutdown_s
 

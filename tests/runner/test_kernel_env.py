@@ -14,3 +14,58 @@ def test_kernels_do_not_inherit_dasks_malloc_setting(monkeypatch):
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")  # the user's own choice stays
     assert kernel_env()["MALLOC_TRIM_THRESHOLD_"] == "12345"
     assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "12345"
+
+
+def test_local_kernels_talk_over_private_unix_sockets_and_leave_nothing(tmp_path, monkeypatch):
+    import asyncio
+    import glob
+    import json
+    import tempfile
+
+    from jupyter_mlexp.runner.kernels import Kernel
+
+    monkeypatch.delenv("MLEXP_KERNEL_TRANSPORT", raising=False)
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "mlexp-k-*")))
+
+    async def go():
+        kernel = await Kernel.start("python3", str(tmp_path), kernel_env(), reuse=False)
+        try:
+            info = json.loads(open(kernel.km.connection_file).read())
+            folder = kernel.socket_folder
+            sockets = sorted(os.listdir(folder))
+            mode = os.stat(folder).st_mode & 0o777
+            value = await kernel.evaluate("6 * 7")
+        finally:
+            await kernel.shutdown()
+        return info, folder, sockets, mode, value
+
+    info, folder, sockets, mode, value = asyncio.run(go())
+    assert info["transport"] == "ipc" and info["ip"].startswith(folder) and value == 42
+    assert len(sockets) == 5 and mode == 0o700  # shell, iopub, stdin, control, heartbeat; only this user
+    assert not os.path.exists(folder) and set(glob.glob(os.path.join(tempfile.gettempdir(), "mlexp-k-*"))) == before
+    assert not any("ipc" in name for name in os.listdir(tmp_path))  # nothing in the kernel's working folder
+
+
+def test_a_run_prints_no_kernel_transport_warning(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.runner.runner_helpers import HYPOTHESIS, make_notebook
+
+    nb = make_notebook(
+        tmp_path / "nb.ipynb",
+        "import jupyter_mlexp as mlexp\nmlexp.log_metric('acc', lr)",
+        hypothesis=f"%%hypothesis\n{HYPOTHESIS}",
+    )
+    env = {**os.environ, "MLEXP_ROOT": str(tmp_path)}
+    env.pop("MLEXP_KERNEL_TRANSPORT", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", str(nb)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "without encryption" not in proc.stderr + proc.stdout and "WARNING" not in proc.stderr
