@@ -1,0 +1,162 @@
+"""The loop's faults: a killed attempt, two at once, a repository it must not touch, a broken results.tsv."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import attempt, edit, git, mlexp
+
+from jupyter_mlexp import Experiment
+from jupyter_mlexp.core.loop_state import LoopFiles
+
+
+def files() -> LoopFiles:
+    return LoopFiles(Experiment("tune").path, "t1")
+
+
+def wait_for(predicate, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def pending_running() -> bool:
+    try:
+        state = json.loads(files().state_json.read_text())
+    except (OSError, ValueError):
+        return False
+    pending = state.get("pending") or {}
+    return bool(pending.get("commit")) and any(r.status == "running" for r in Experiment("tune").runs())
+
+
+def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
+    root = started
+    attempt(capsys, "baseline")
+    base = git(root, "rev-parse", "HEAD")
+    edit(root, SHIFT=0.2, SLEEP=60.0)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_mlexp.frontdoors.cli",
+            "loop",
+            "try",
+            "-m",
+            "slow one",
+            "--",
+            "python3",
+            "train.py",
+        ],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert wait_for(pending_running), proc.stderr.read() if proc.poll() is not None else "no run started"
+        # a second try at once refuses, naming the first
+        edit(root, SHIFT=0.3)
+        code, _, err = mlexp(capsys, "loop", "try", "-m", "another", "--", sys.executable, "train.py")
+        assert code == 2 and "busy" in err and "slow one" in err
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    attempt_commit = git(root, "rev-parse", "refs/mlexp/attempts/0001")
+    assert git(root, "rev-parse", "HEAD") == attempt_commit  # the dead process left the branch on it
+    code, out, err = mlexp(capsys, "loop", "status", "--json", "--no-figure")
+    st = json.loads(out)
+    assert st["recovered"] == 1 and st["counts"]["crash"] == 1 and st["pending"] is None
+    assert git(root, "rev-parse", "HEAD") == base
+    assert "SHIFT = 0.0\n" in (root / "train.py").read_text()
+    assert "+SHIFT = 0.2" in files().patch(1).read_text()
+    crashed = next(a for a in st["attempts_list"] if a["attempt"] == 1)
+    assert "process died" in crashed["reason"]
+    # and the loop goes on
+    edit(root, SHIFT=0.05)
+    assert attempt(capsys, "after the crash")["status"] == "keep"
+
+
+def test_refuses_outside_a_loop_branch_detached_or_mid_merge(started, capsys):
+    root = started
+    attempt(capsys, "baseline")
+    git(root, "switch", "-q", "main")
+    edit(root, SHIFT=0.1)
+    code, _, err = mlexp(capsys, "loop", "try", "-m", "x", "--", sys.executable, "train.py")
+    assert code == 2 and "not a loop branch" in err
+    git(root, "checkout", "-q", "train.py")
+    git(root, "switch", "-q", "--detach", "autoresearch/t1")
+    code, _, err = mlexp(capsys, "loop", "status")
+    assert code == 2 and "detached" in err
+    git(root, "switch", "-q", "autoresearch/t1")
+    (root / ".git" / "MERGE_HEAD").write_text(git(root, "rev-parse", "HEAD") + "\n")
+    edit(root, SHIFT=0.1)
+    code, _, err = mlexp(capsys, "loop", "try", "-m", "x", "--", sys.executable, "train.py")
+    assert code == 2 and "middle of a merge" in err
+    (root / ".git" / "MERGE_HEAD").unlink()
+    # a tag whose branch exists is refused
+    code, _, err = mlexp(capsys, "loop", "start", "t1", "--experiment", "tune")
+    assert code == 2 and "already" in err
+
+
+def test_refuses_a_repository_without_commits_and_outside_git(workspace, monkeypatch, capsys):
+    Experiment("tune").register("A change lowers val_loss.\nsuccess: val_loss < 0.45\nmetrics: val_loss\n")
+    monkeypatch.chdir(workspace)
+    code, _, err = mlexp(capsys, "loop", "start", "t1", "--experiment", "tune")
+    assert code == 2 and "not inside a git repository" in err
+    git(workspace, "init", "-q")
+    code, _, err = mlexp(capsys, "loop", "start", "t1", "--experiment", "tune")
+    assert code == 2 and "no commits" in err
+
+
+def test_the_first_attempt_is_the_unmodified_baseline(started, capsys):
+    edit(started, SHIFT=0.1)
+    code, _, err = mlexp(capsys, "loop", "try", "-m", "x", "--", sys.executable, "train.py")
+    assert code == 2 and "unmodified baseline" in err
+    assert "SHIFT = 0.1" in (started / "train.py").read_text()  # the change is left alone
+
+
+def test_staged_record_files_are_unrelated_and_untracked_files_survive(started, capsys):
+    root = started
+    attempt(capsys, "baseline")
+    (root / "notes.txt").write_text("mine, untracked\n")
+    idea = Experiment("tune").path / "idea.md"
+    git(root, "add", "-f", str(idea))
+    edit(root, SHIFT=0.1)
+    code, _, err = mlexp(capsys, "loop", "try", "-m", "x", "--", sys.executable, "train.py")
+    assert code == 2 and "unrelated staged changes" in err
+    git(root, "rm", "-q", "--cached", str(idea))
+    edit(root, SHIFT=0.001)
+    assert attempt(capsys, "within noise")["status"] == "discard"
+    assert (root / "notes.txt").read_text() == "mine, untracked\n"  # never deleted
+    assert "experiments/" not in git(root, "show", "--stat", "HEAD")
+
+
+def test_a_broken_results_row_is_skipped_with_a_warning(started, capsys):
+    attempt(capsys, "baseline")
+    edit(started, SHIFT=0.05)
+    attempt(capsys, "better")
+    tsv = files().results_tsv
+    lines = tsv.read_text().splitlines()
+    lines.insert(2, "garbage row edited by hand")
+    tsv.write_text("\n".join(lines) + "\n")
+    rows, warnings = files().read_results()
+    assert [r["attempt"] for r in rows] == ["0", "1"]
+    assert warnings == ["results.tsv:3: broken row skipped (1 columns)"]
+    code, out, _ = mlexp(capsys, "loop", "status", "--no-figure")
+    assert code == 0 and "warning: results.tsv:3" in out
+
+
+@pytest.mark.parametrize("budget", ["0", "-1"])
+def test_start_refuses_a_budget_that_is_not_positive(repo, capsys, budget):
+    code, _, err = mlexp(capsys, "loop", "start", "t2", "--experiment", "tune", "--budget", budget)
+    assert code == 2 and "--budget must be a positive" in err
+    assert git(repo, "branch", "--show-current") == "main"

@@ -1,0 +1,90 @@
+"""The decision's rules (numbers in, keep/discard out) and revive, show, --confirm, one-seed attempts."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import attempt, edit, git, mlexp
+
+from jupyter_mlexp.core import loop as rules
+from jupyter_mlexp.core.loop_state import Attempt, LoopState, Settings
+
+
+def settings(**kw) -> Settings:
+    return Settings(
+        **{"tag": "t", "experiment": "e", "metric": "val_loss", "higher_is_better": False, "seeds": [0]} | kw
+    )
+
+
+def made(n, values, seeds=None, added=0, removed=0, status="keep", baseline=False) -> Attempt:
+    return Attempt(
+        n, f"a{n}", f"c{n}", "", status=status, values=values, seeds=seeds or list(range(len(values))),
+        lines_added=added, lines_removed=removed, baseline=baseline,
+    )  # fmt: skip
+
+
+def test_one_seed_needs_the_noise_floor_of_the_repeated_baseline():
+    base = made(0, [0.50, 0.52, 0.48], baseline=True)
+    state = LoopState(settings(), [base])
+    floor = rules.noise_floor(state)
+    assert abs(floor - 0.04) < 1e-9  # 2 sd
+    small = rules.decide(made(1, [0.47]), base, state.settings, floor)  # 0.03 better: inside the floor
+    assert small.status == "discard"
+    big = rules.decide(made(1, [0.45]), base, state.settings, floor)
+    assert big.status == "keep" and big.p is None
+    configured = rules.decide(made(1, [0.47]), base, settings(min_delta=0.01), floor)
+    assert configured.status == "keep"
+
+
+def test_simplicity_a_small_gain_with_many_lines_goes_an_equal_result_with_fewer_lines_stays():
+    base = made(0, [0.50], baseline=True)
+    s = settings(min_delta=0.001, simplicity_lines=20, simplicity_gain=0.01)
+    hacky = rules.decide(made(1, [0.495], added=40), base, s, None)
+    assert hacky.status == "discard" and "simplicity" in hacky.reason and hacky.promising
+    clean = rules.decide(made(1, [0.495], added=3), base, s, None)
+    assert clean.status == "keep"
+    worth_it = rules.decide(made(1, [0.45], added=40), base, s, None)
+    assert worth_it.status == "keep"
+    shorter = rules.decide(made(1, [0.5], added=2, removed=12), base, s, None)
+    assert shorter.status == "keep" and "simpler" in shorter.reason
+    shorter_but_worse = rules.decide(made(1, [0.6], added=2, removed=12), base, s, None)
+    assert shorter_but_worse.status == "discard"
+
+
+def test_several_seeds_use_the_one_sided_test_paired_on_shared_seeds_else_welch():
+    base = made(0, [0.50, 0.52, 0.48], baseline=True)
+    s = settings(seeds=[0, 1, 2])
+    paired = rules.compare([0, 1, 2], [0.49, 0.51, 0.47], base.seeds, base.values, s, None)
+    assert paired.test.startswith("paired") and paired.p == 0.0 and paired.better  # the same 0.01 on every seed
+    welch = rules.compare([3, 4, 5], [0.49, 0.51, 0.47], base.seeds, base.values, s, None)
+    assert welch.test.startswith("Welch") and 0.2 < welch.p < 0.5 and not welch.better
+    higher = settings(higher_is_better=True)
+    assert rules.compare([0, 1, 2], [0.6, 0.61, 0.62], [0, 1, 2], [0.5, 0.52, 0.49], higher, None).better
+
+
+def test_a_discarded_attempt_is_shown_and_revived_as_a_new_attempt(started, capsys):
+    root = started
+    attempt(capsys, "baseline")
+    edit(root, SHIFT=0.001)
+    first = attempt(capsys, "tiny shift")
+    assert first["status"] == "discard"
+    code, out, _ = mlexp(capsys, "loop", "show", "1")
+    assert code == 0 and "+SHIFT = 0.001" in out and "attempt 1: tiny shift" in out
+    code, out, err = mlexp(capsys, "loop", "revive", "1", "--json", "--seeds", "0,1,2,3,4")
+    again = json.loads(out)
+    assert again["n"] == 2 and again["revived_from"] == 1 and again["description"] == "revive 1: tiny shift"
+    assert again["seeds"] == [0, 1, 2, 3, 4] and again["commit"] != first["commit"]
+    assert git(root, "diff", first["commit"], again["commit"]) == ""  # the same change
+    code, _, err = mlexp(capsys, "loop", "revive", "0")
+    assert code == 2 and "baseline" in err
+
+
+def test_confirm_reruns_a_win_on_fresh_seeds_before_keeping_it(repo, capsys):
+    code, _, err = mlexp(capsys, "loop", "start", "c", "--experiment", "tune", "--seeds", "0,1,2", "--confirm", "2")
+    assert code == 0, err
+    attempt(capsys, "baseline")
+    edit(repo, SHIFT=0.05)
+    win = attempt(capsys, "better")
+    assert win["status"] == "keep" and win["confirm_seeds"] == [3, 4]
+    assert win["seeds"] == [0, 1, 2, 3, 4] and "confirmed on fresh seeds" in win["reason"]
+    assert len(win["run_ids"]) == 5
