@@ -18,6 +18,7 @@ TEST_WELCH = "Welch's t-test (two-sided)"
 TEST_BOOTSTRAP = "bootstrap 95% CI of the difference of means"
 EFFECT_SIZE = "Hedges' g"
 BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_MIN_N = 10  # a percentile bootstrap of fewer values per arm is far too narrow to trust
 
 
 @dataclass
@@ -179,17 +180,6 @@ class Comparison:
     g: float | None
     note: str = ""
 
-    @property
-    def significant(self) -> bool:
-        """Welch p < 0.05 and the bootstrap CI excludes 0."""
-        return (
-            self.welch is not None
-            and self.welch.p == self.welch.p
-            and self.welch.p < 0.05
-            and self.ci is not None
-            and (self.ci[0] > 0 or self.ci[1] < 0)
-        )
-
     def to_dict(self) -> dict:
         return {
             "metric": self.metric,
@@ -207,7 +197,7 @@ class Comparison:
             "bootstrap": TEST_BOOTSTRAP,
             "effect_size": EFFECT_SIZE,
             "hedges_g": self.g,
-            "significant": self.significant,
+            "descriptive": True,  # none of these decides: the verdict (core.verdict) does
             "note": self.note,
             "sources": self.a.sources,
             "baseline_sources": self.b.sources,
@@ -227,7 +217,7 @@ def compare(metric: str, config: str, a: Summary, baseline: str, b: Summary) -> 
         b,
         delta,
         welch(a.values, b.values),
-        bootstrap_ci(a.values, b.values),
+        bootstrap_ci(a.values, b.values) if min(a.n, b.n) >= BOOTSTRAP_MIN_N else None,
         hedges_g(a.values, b.values),
         note,
     )
@@ -238,5 +228,8 @@ def fmt_comparison_row(c: Comparison) -> list[str]:
         test = c.note or "—"
     else:
         test = f"t = {fmt_number(c.welch.t, 3)}, df = {fmt_number(c.welch.df, 3)}, p = {fmt_number(c.welch.p, 3)}"
-    ci = "—" if c.ci is None else f"[{fmt_number(c.ci[0])}, {fmt_number(c.ci[1])}]"
+    if c.ci is None:
+        ci = "—" if min(c.a.n, c.b.n) < 2 else f"— (n < {BOOTSTRAP_MIN_N} per arm)"
+    else:
+        ci = f"[{fmt_number(c.ci[0])}, {fmt_number(c.ci[1])}]"
     return [fmt_number(c.delta), test, ci, fmt_number(c.g, 3)]

@@ -91,10 +91,6 @@ def research_summary(data: ReportData, verdict: Verdict) -> dict:
                 "sources": s.sources,
             }
         )
-    sig = [t for t in tests if t["significant"]]
-    findings.append(
-        {"finding": "configurations different from the baseline beyond seed noise", "count": len(sig), "of": len(tests)}
-    )
     return {
         "hypothesis_version": data.hypothesis.version if data.hypothesis else None,
         "mode": mode,

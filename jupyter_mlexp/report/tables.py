@@ -13,7 +13,14 @@ from jupyter_mlexp.report.groups import (
     mode_groups,
 )
 from jupyter_mlexp.report.load import ReportData, RunData
-from jupyter_mlexp.report.stats import EFFECT_SIZE, TEST_BOOTSTRAP, TEST_WELCH, fmt_comparison_row, fmt_summary
+from jupyter_mlexp.report.stats import (
+    BOOTSTRAP_MIN_N,
+    EFFECT_SIZE,
+    TEST_BOOTSTRAP,
+    TEST_WELCH,
+    fmt_comparison_row,
+    fmt_summary,
+)
 
 
 def esc(value) -> str:
@@ -78,8 +85,9 @@ def comparison_table(data: ReportData, mode: str, metric: str | None = None) -> 
     b = base.summary(metric)
     note = (
         f"Baseline ({mode}): `{label(base)}` — {how}; {metric} = {fmt_summary(b)} ({cite(b.sources)}). "
-        f"Test: {TEST_WELCH}; interval: {TEST_BOOTSTRAP} (2,000 resamples, seed 0); effect size: {EFFECT_SIZE}. "
-        "Δ = configuration − baseline."
+        f"Descriptive statistics only, none of them decides: {TEST_WELCH}; {TEST_BOOTSTRAP} (2,000 resamples, "
+        f"seed 0; only with n ≥ {BOOTSTRAP_MIN_N} per arm); effect size: {EFFECT_SIZE}. Δ = configuration − "
+        "baseline. The verdict's one decisive test, with its interval, is in the Conclusion."
     )
     rows = []
     for c in comparisons(groups, base, metric, data.cache):
@@ -88,7 +96,6 @@ def comparison_table(data: ReportData, mode: str, metric: str | None = None) -> 
                 c.config,
                 fmt_summary(c.a),
                 *fmt_comparison_row(c),
-                "yes" if c.significant else "no",
                 "; ".join(f"`{s}`" for s in c.a.sources),
             ]
         )
@@ -99,7 +106,6 @@ def comparison_table(data: ReportData, mode: str, metric: str | None = None) -> 
         TEST_WELCH,
         "bootstrap 95% CI of Δ",
         EFFECT_SIZE,
-        "beyond seed noise",
         "sources",
     ]
     return note, md_table(header, rows)

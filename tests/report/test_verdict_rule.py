@@ -241,3 +241,25 @@ def test_mlexp_run_refuses_a_changed_hypothesis_without_the_cells_reason(workspa
         run_notebook(path, mode="full", progress=False)
     assert Experiment("own").hypothesis.version == 1  # nothing re-registered, no run made
     assert len(list(Experiment("own").runs())) == 3
+
+
+def test_the_report_shows_one_decisive_test_and_no_small_n_bootstrap(workspace):
+    import nbformat
+
+    exp = make_experiment(workspace, success="val_acc >= baseline + 0.01", stage="full")
+    seeds(exp, "b", [0.80, 0.83, 0.81], params={"warmup": 0}, stage="baselines")
+    seeds(exp, "t", [0.83, 0.87, 0.84], params={"warmup": 5})
+    nb = nbformat.read(build_report(exp), as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Descriptive statistics only, none of them decides" in text and "beyond seed noise" not in text
+    assert "— (n < 10 per arm)" in text  # a percentile bootstrap of 3 values per arm is not shown
+    summary = json.loads((exp.path / "research_summary.json").read_text())
+    assert summary["statistical_tests"][0]["bootstrap_ci95"] is None and summary["statistical_tests"][0]["descriptive"]
+    assert summary["verdict"]["test"].startswith("Welch") or summary["verdict"]["test"].startswith("paired")
+
+    big = make_experiment(workspace, name="big", success="val_acc >= baseline + 0.01")
+    seeds(big, "b", [0.80 + 0.001 * i for i in range(10)], params={"warmup": 0}, stage="baselines")
+    seeds(big, "t", [0.83 + 0.001 * i for i in range(10)], params={"warmup": 5})
+    build_report(big)
+    ci = json.loads((big.path / "research_summary.json").read_text())["statistical_tests"][0]["bootstrap_ci95"]
+    assert ci is not None and ci[0] < 0.03 < ci[1]
