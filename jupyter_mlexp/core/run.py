@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
 from jupyter_mlexp.core.fsio import atomic_write_json
-from jupyter_mlexp.core.logs import run_logger
+from jupyter_mlexp.core.logs import close_run_log, open_run_log
 from jupyter_mlexp.core.workspace import check_name
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class Run:
         self._names: dict[str, str] = {}
         self._steps: dict[str, int] = {}
         self._last_flush = time.time()
-        self._logger_id: int | None = None
+        self._logging = False  # run.log open for this run's messages
         self.warnings: list[str] = []
 
     @property
@@ -251,31 +251,20 @@ class Run:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
-        if self._logger_id is not None:
+        if self._logging:
             self.logger.warning(message)
 
     # -- loguru run.log ---------------------------------------------------------------------
     def _start_log(self, what: str = "started") -> None:
-        logger = run_logger()
-        rid = self.run_id
-        self._logger_id = logger.add(
-            self.path / "run.log",
-            level="DEBUG",
-            filter=lambda record: record["extra"].get("mlexp_run") == rid,
-            format="{time:YYYY-MM-DDTHH:mm:ss.SSSZZ} | {level:<7} | {message}",
-            enqueue=False,
-        )
-        self.logger = logger.bind(mlexp_run=rid)
-        self.logger.info(f"run {rid} ({self.mode}) {what}")
+        self.logger = open_run_log(self.run_id, self.path / "run.log")
+        self._logging = True
+        self.logger.info(f"run {self.run_id} ({self.mode}) {what}")
 
     def _stop_log(self) -> None:
-        if self._logger_id is not None:
+        if self._logging:
             self.logger.info(f"run {self.run_id} ended: {self.manifest.get('status')}")
-            try:
-                run_logger().remove(self._logger_id)
-            except ValueError:
-                pass
-            self._logger_id = None
+            close_run_log(self.run_id)
+            self._logging = False
 
 
 _PRINTED_METRIC = re.compile(

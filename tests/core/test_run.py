@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from jupyter_mlexp.core.errors import MetricValueError, NoActiveRunError
+from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.fsio import atomic_write_json, read_jsonl
 
 
@@ -86,3 +87,25 @@ def test_manifest_captures_reproducibility_fields(experiment, tmp_path):
     assert len(m["data"][str(data)]["sha256"]) == 64
     assert m["seed"] == 3 and m["stage"] == "implementation" and m["hypothesis_version"] == 1
     assert m["duration_s"] >= 0 and m["ended"]
+
+
+def test_each_run_log_holds_its_own_runs_lines_only(workspace, capfd):
+    from loguru import logger as users_logger
+
+    exp = Experiment("logs")
+    exp.register("Runs keep their own logs.\nsuccess: acc >= 0.5\nmetrics: acc")
+    a = exp.start_run("quick", seed=0)
+    b = exp.start_run("quick", seed=1)  # two runs open at once in one process
+    a.logger.info("only in a")
+    b.logger.info("only in b")
+    users_logger.info("the user's own message")  # the user's loguru keeps its own sinks
+    exp.finish_run(a, "completed")
+    b.logger.info("still b")
+    exp.finish_run(b, "completed")
+    log_a, log_b = (r.path / "run.log" for r in (a, b))
+    text_a, text_b = log_a.read_text(), log_b.read_text()
+    assert "only in a" in text_a and "only in b" not in text_a and "still b" not in text_a
+    assert "only in b" in text_b and "still b" in text_b and "only in a" not in text_b
+    assert "ended: completed" in text_a and "ended: completed" in text_b
+    assert "the user's own message" not in text_a + text_b
+    assert "only in" not in capfd.readouterr().err  # run messages never reach the terminal
