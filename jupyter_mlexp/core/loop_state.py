@@ -91,6 +91,10 @@ class Attempt:
     lines_added: int = 0
     lines_removed: int = 0
     duration_s: float = 0.0
+    #: the loop's own time (commit, ref, patch, decision, restore, records), outside the runs
+    overhead_s: float | None = None
+    #: wall time inside the runs (the command plus each run's start and end)
+    runs_s: float = 0.0
     memory_gb: float | None = None
     log_tail: str = ""
     baseline: bool = False

@@ -117,6 +117,7 @@ def try_attempt(
         raise MlexpError("give the command after '--' (mlexp loop try -m DESC -- python train.py) or a NOTEBOOK")
     _check_budget(budget)
     loop_run.check_command(command, loop.repo.root)
+    t0 = time.perf_counter()
     with loop.files.busy(f"attempt running since {now_iso()}: {description[:60]}"):
         state = loop.load()
         recover(loop, state)
@@ -129,7 +130,7 @@ def try_attempt(
             _crash(attempt, "interrupted (Ctrl-C) during the attempt")
             _end(loop, state, attempt)
             raise
-        _end(loop, state, attempt)
+        _end(loop, state, attempt, t0)
         return attempt
 
 
@@ -188,6 +189,7 @@ def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None) -> None
     m = loop_run.run_seeds(
         loop.experiment, a.command, a.seeds, s.metric, attempt=a.n, budget=budget, cwd=cwd, on_run=progress
     )
+    a.runs_s = m.runs_s
     a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
     a.duration_s = time.perf_counter() - t0
     if m.crash:
@@ -199,6 +201,7 @@ def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None) -> None
         fresh = rules.fresh_seeds(state, s.confirm)
         c = loop_run.run_seeds(loop.experiment, a.command, fresh, s.metric, attempt=a.n, budget=budget, cwd=cwd)
         a.run_ids += c.run_ids
+        a.runs_s += c.runs_s
         a.duration_s = time.perf_counter() - t0
         if c.crash:
             _crash(a, f"confirmation {c.crash}", c.log_tail)
@@ -219,12 +222,14 @@ def _crash(a: Attempt, reason: str, tail: str = "") -> None:
     a.log_tail = tail or a.log_tail
 
 
-def _end(loop: Loop, state: LoopState, a: Attempt) -> None:
+def _end(loop: Loop, state: LoopState, a: Attempt, t0: float | None = None) -> None:
     """Restore the branch unless kept, then record: state, results row, research log event."""
     best = state.best()
     if a.status != KEEP and best is not None:
         loop.repo.restore(best.commit)
     a.ended = now_iso()
+    if t0 is not None:
+        a.overhead_s = round(time.perf_counter() - t0 - a.runs_s, 4)
     state.attempts.append(a)
     state.pending = None
     loop.files.save(state)

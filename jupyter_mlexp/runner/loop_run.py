@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ class Measured:
     memory_gb: float | None = None
     crash: str | None = None
     log_tail: str = ""
+    runs_s: float = 0.0
 
 
 def is_notebook(command: Sequence[str]) -> bool:
@@ -64,7 +66,9 @@ def run_seeds(
     """One run per seed until one crashes (failed, timeout, no metric, NaN); ``on_run`` after each."""
     out = Measured()
     for seed in seeds:
+        t0 = time.perf_counter()
         result = _one(exp, command, seed, attempt, budget, cwd)
+        out.runs_s += time.perf_counter() - t0
         if result.run_id:
             out.run_ids.append(result.run_id)
         if result.peak_memory_gb is not None:
