@@ -14,8 +14,10 @@ import math
 import os
 import re
 import secrets
+import threading
 import time
 import traceback
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 MODES = ("quick", "full")
 FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
-FLUSH_EVERY = 1.0  # seconds: a crash loses at most this much of metrics.jsonl
+FLUSH_EVERY = 0.5  # seconds between flushes of metrics.jsonl: a crash loses at most the last second
 
 
 def new_run_id() -> str:
@@ -53,9 +55,10 @@ class Run:
         self.path = Path(path)
         self.manifest = manifest
         self._metrics_fh: IO[str] | None = None
+        self._metrics_lock = threading.Lock()  # the logging thread writes, the flusher flushes
+        self._dirty = False
         self._names: dict[str, str] = {}
         self._steps: dict[str, int] = {}
-        self._last_flush = time.time()
         self._logging = False  # run.log open for this run's messages
         self.warnings: list[str] = []
 
@@ -182,7 +185,15 @@ class Run:
     # -- metrics (hot path) -----------------------------------------------------------------
     def _open_metrics(self):
         self._metrics_fh = open(self.path / "metrics.jsonl", "a", encoding="utf-8", buffering=1 << 16)
+        _FLUSHER.watch(self)
         return self._metrics_fh
+
+    def flush_metrics(self) -> None:
+        """Write what is buffered of ``metrics.jsonl`` to the file (the flusher calls it twice a second)."""
+        with self._metrics_lock:
+            if self._dirty and self._metrics_fh is not None:
+                self._metrics_fh.flush()
+            self._dirty = False
 
     def log_metric(self, name: str, value: Any, step: int | None = None) -> None:
         """Append one value. NaN and inf are kept (as ``null`` with ``nonfinite``) and warned about."""
@@ -203,19 +214,20 @@ class Run:
         now = time.time()
         fh = self._metrics_fh or self._open_metrics()
         if v - v == 0.0:  # finite
-            fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n')
+            with self._metrics_lock:
+                fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n')
+                self._dirty = True
             summarize(self.summary, name, v, step)
         else:
             kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n')
+            with self._metrics_lock:
+                fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n')
+                self._dirty = True
             s = self.summary.setdefault(name, {"last": None, "min": None, "max": None, "n": 0, "step": step})
             s["last"] = None
             s["nonfinite"] = s.get("nonfinite", 0) + 1
             if s["nonfinite"] == 1:
                 self.warn(f"metric {name!r} got a non-finite value ({kind}) at step {step}; recorded as null")
-        if now - self._last_flush > FLUSH_EVERY:
-            fh.flush()
-            self._last_flush = now
 
     def log_printed_metrics(self, text: str, wanted=None, skip=()) -> None:
         """Log the ``name: value`` lines of ``text``, but names in ``skip`` (already logged through
@@ -245,9 +257,11 @@ class Run:
         return target
 
     def close_metrics(self) -> None:
-        if self._metrics_fh is not None:
-            self._metrics_fh.close()
-            self._metrics_fh = None
+        with self._metrics_lock:
+            if self._metrics_fh is not None:
+                self._metrics_fh.close()
+                self._metrics_fh = None
+        _FLUSHER.forget(self)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -265,6 +279,45 @@ class Run:
             self.logger.info(f"run {self.run_id} ended: {self.manifest.get('status')}")
             close_run_log(self.run_id)
             self._logging = False
+
+
+class _Flusher:
+    """One daemon thread per process that flushes every open ``metrics.jsonl`` with something new
+    every :data:`FLUSH_EVERY` seconds, so a killed process loses at most about a second of
+    ``log_metric`` calls however long it has been since the last one, and ``log_metric`` itself
+    never pays for a flush."""
+
+    def __init__(self) -> None:
+        self.runs: weakref.WeakSet[Run] = weakref.WeakSet()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+
+    def watch(self, run: Run) -> None:
+        with self.lock:
+            self.runs.add(run)
+            if self.thread is None or self.pid != os.getpid():  # none yet, or lost in a fork
+                self.pid = os.getpid()
+                self.thread = threading.Thread(target=self._loop, name="mlexp-metrics-flush", daemon=True)
+                self.thread.start()
+
+    def forget(self, run: Run) -> None:
+        with self.lock:
+            self.runs.discard(run)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(FLUSH_EVERY)
+            with self.lock:
+                runs = list(self.runs)
+            for run in runs:
+                try:
+                    run.flush_metrics()
+                except (OSError, ValueError):  # a full disk or a file closed meanwhile: the next try
+                    pass
+
+
+_FLUSHER = _Flusher()
 
 
 _PRINTED_METRIC = re.compile(

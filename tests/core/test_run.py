@@ -109,3 +109,39 @@ def test_each_run_log_holds_its_own_runs_lines_only(workspace, capfd):
     assert "ended: completed" in text_a and "ended: completed" in text_b
     assert "the user's own message" not in text_a + text_b
     assert "only in" not in capfd.readouterr().err  # run messages never reach the terminal
+
+
+def test_a_killed_process_keeps_the_metrics_it_logged_a_second_ago(workspace, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ready = tmp_path / "ready"
+    child = f"""
+import time
+from jupyter_mlexp.core.experiment import Experiment
+exp = Experiment("crash")
+exp.register("Metrics survive a kill.\\nsuccess: acc >= 0.5\\nmetrics: acc")
+run = exp.start_run("quick")
+for i in range(200):  # a burst well inside the file buffer, then nothing more is logged
+    run.log_metric("acc", i / 200)
+open({str(ready)!r}, "w").write(run.run_id)
+time.sleep(60)
+"""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child], cwd=workspace, env={**os.environ, "MLEXP_ROOT": str(workspace)}
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (ready.exists() and ready.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGKILL)  # no atexit, no finally: only what reached the file counts
+        proc.wait(10)
+    finally:
+        proc.kill()
+    (info,) = Experiment("crash").runs()
+    lines = (info.path / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 200 and json.loads(lines[-1])["step"] == 199
