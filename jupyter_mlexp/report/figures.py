@@ -1,8 +1,9 @@
 """Figures drawn only from logged data, saved as WebP with the plotted numbers beside them.
 
 ``learning_curve`` plots a metric against the steps logged in ``metrics.jsonl``
-(mean over seeds, ± std band where n ≥ 2); ``comparison_bars`` plots each
-configuration's final value (mean, std error bars; no bar for n = 1). Each
+(mean over seeds, ± std band where n ≥ 2); ``comparison_points`` plots each
+configuration's final value per seed, the mean with its t interval and the success
+criterion's threshold (no zero-based bars). One colour per configuration in every figure. Each
 figure ``figures/<name>.webp`` has ``figures/<name>.json`` next to it: the
 exact numbers drawn and the files they were read from. A metric no counted run
 logged raises :class:`MetricNotLoggedError` instead of giving an empty plot.
@@ -20,6 +21,8 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure
 
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.inference import one_sample, quantile
 from jupyter_mlexp.report.errors import MetricNotLoggedError
 from jupyter_mlexp.report.groups import Group, baseline_group, label, mode_groups, rank_key
 from jupyter_mlexp.report.load import ReportData
@@ -29,6 +32,21 @@ FIGURES_DIR = "figures"
 MAX_FIGURES = 5
 MAX_CURVES = 10  # configurations drawn in a learning curve (best first, plus the baseline)
 MAX_BARS = 10
+# colour-blind-safe (Okabe–Ito, then Tableau): one per configuration, in every figure
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#000000",
+    "#8C564B",
+    "#7F7F7F",
+    "#BCBD22",
+    "#17BECF",
+    "#C9B200",
+)
 
 
 @dataclass
@@ -93,6 +111,7 @@ def learning_curve(
 ) -> tuple[Figure, dict]:
     """``metric`` against its logged steps, one line per configuration (mean over seeds)."""
     mode, chosen = _chosen(data, metric, mode, limit)
+    palette = colours(data, mode)
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
     curves: list[dict] = []
@@ -118,7 +137,7 @@ def learning_curve(
             means.append(m)
             stds.append(math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1)) if len(vs) > 1 else 0.0)
         n = len(files)
-        (line,) = ax.plot(steps, means, label=f"{label(g)} (n = {n})", linewidth=1.2)
+        (line,) = ax.plot(steps, means, label=f"{label(g)} (n = {n})", linewidth=1.4, color=palette.get(label(g)))
         if n > 1:
             ax.fill_between(
                 steps,
@@ -128,7 +147,17 @@ def learning_curve(
                 alpha=0.15,
                 linewidth=0,
             )
-        curves.append({"configuration": label(g), "n": n, "steps": steps, "mean": means, "std": stds, "sources": files})
+        curves.append(
+            {
+                "configuration": label(g),
+                "colour": line.get_color(),
+                "n": n,
+                "steps": steps,
+                "mean": means,
+                "std": stds,
+                "sources": files,
+            }
+        )
     if not curves:
         raise MetricNotLoggedError(
             f"metric `{metric}` has no finite step in any metrics.jsonl of a counted {mode} run: no figure drawn"
@@ -142,37 +171,91 @@ def learning_curve(
     return fig, payload
 
 
-def comparison_bars(
+def colours(data: ReportData, mode: str) -> dict[str, str]:
+    """One colour per configuration of ``mode``, the same in every figure and legend of the report."""
+    key = f"colours:{mode}"
+    got = data.cache.get(key)
+    if not isinstance(got, dict):
+        got = {label(g): PALETTE[i % len(PALETTE)] for i, g in enumerate(mode_groups(data, mode))}
+        data.cache[key] = got
+    return got
+
+
+def _threshold(data: ReportData, metric: str, chosen: list[Group], mode: str) -> tuple[float, str] | None:
+    """Where the success criterion's line goes on ``metric``'s axis, and its legend text."""
+    h = data.hypothesis
+    if h is None:
+        return None
+    try:
+        crit = h.success_criterion
+    except MlexpError:
+        return None
+    if crit.metric != metric:
+        return None
+    if not crit.relative:
+        return crit.value, f"criterion `{crit}`"
+    base, _ = baseline_group(data, mode, chosen)
+    b = None if base is None else base.summary(metric).mean
+    return None if b is None else (b + crit.value, f"criterion `{crit}` at the baseline's mean")
+
+
+def comparison_points(
     data: ReportData, metric: str, mode: str | None = None, out: Path | None = None, limit: int = MAX_BARS
 ) -> tuple[Figure, dict]:
-    """Final ``metric`` per configuration: mean with std error bars (none for n = 1)."""
+    """Final ``metric`` per configuration: every seed's value, the mean and its t interval, the criterion."""
     mode, chosen = _chosen(data, metric, mode, limit)
-    summaries = [g.summary(metric) for g in chosen]
-    labels = [label(g) for g in chosen]
-    fig = Figure(figsize=(7, max(2.4, 0.9 + 0.32 * len(chosen))))
+    level = data.hypothesis.level if data.hypothesis else 0.95
+    two_sided = 1 - 2 * (1 - level)  # its ends are the verdict's one-sided bounds at ``level`` (before Holm)
+    palette = colours(data, mode)
+    fig = Figure(figsize=(7, max(2.6, 1.1 + 0.38 * len(chosen))))
     ax = fig.subplots()
-    ys = list(range(len(chosen)))[::-1]
-    means = [math.nan if s.mean is None else s.mean for s in summaries]  # NaN: no bar
-    errs = [s.std if s.std is not None else 0.0 for s in summaries]
-    ax.barh(ys, means, xerr=errs, color="#4878a8", ecolor="black", capsize=3)
-    for y, s in zip(ys, summaries):
+    rows = []
+    for y, g in zip(range(len(chosen) - 1, -1, -1), chosen):
+        s, name = g.summary(metric), label(g)
+        colour = palette.get(name, PALETTE[0])
+        ax.plot(s.values, [y + 0.18] * len(s.values), "o", color=colour, alpha=0.55, ms=4, mec="none")
+        est = one_sample(s.values)
+        half = None if est is None else quantile(1 - (1 - two_sided) / 2, est.df) * est.se
+        ax.errorbar(
+            [s.mean],
+            [y],
+            xerr=None if half is None else [[half], [half]],
+            fmt="D",
+            color=colour,
+            ms=5,
+            capsize=3,
+            lw=1.4,
+        )
         ax.annotate(
             f"n = {s.n}",
-            ((s.mean or 0.0) + (s.std or 0.0), y),
+            (1.0, y),
+            xycoords=("axes fraction", "data"),
             xytext=(4, 0),
             textcoords="offset points",
             va="center",
-            fontsize=7,
+            fontsize=8,
         )
-    ax.set_yticks(ys, [t if len(t) < 48 else t[:45] + "…" for t in labels], fontsize=7)
-    ax.set_xlabel(f"{metric} (final value; bars: mean, error bars: std over seeds)")
+        interval = None if half is None or s.mean is None else [s.mean - half, s.mean + half]
+        rows.append({"configuration": name, "colour": colour, "interval": interval, **s.to_dict()})
+    line = _threshold(data, metric, chosen, mode)
+    if line is not None:
+        ax.axvline(line[0], color="#b22222", ls="--", lw=1.2, label=line[1])
+        ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
+    ax.set_yticks(
+        range(len(chosen) - 1, -1, -1), [t if len(t) < 40 else t[:37] + "…" for t in map(label, chosen)], fontsize=8
+    )
+    ax.set_ylim(-0.7, len(chosen) - 0.3)
+    ax.set_xlabel(f"{metric} (final value; dots: seeds, ◆ mean with two-sided {two_sided:.0%} t interval)", fontsize=8)
     ax.set_title(f"{metric}: configurations compared ({mode} runs)", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     payload = {
         "kind": "comparison",
         "metric": metric,
         "mode": mode,
-        "bars": [{"configuration": t, **s.to_dict()} for t, s in zip(labels, summaries)],
+        "interval": f"two-sided {two_sided:.0%} t interval of the mean (its ends: one-sided {level:.0%} bounds)",
+        "threshold": None if line is None else {"value": line[0], "label": line[1]},
+        "configurations": rows,
     }
     _save(fig, out, payload)
     return fig, payload
@@ -209,13 +292,13 @@ def make_figures(data: ReportData, out_dir: Path) -> tuple[list[FigureInfo], lis
     for kind, metric in planned_figures(data):
         name = f"{'comparison' if kind == 'comparison' else 'curve'}_{mode}_{_slug(metric)}"
         out = Path(out_dir) / f"{name}.webp"
-        draw = comparison_bars if kind == "comparison" else learning_curve
+        draw = comparison_points if kind == "comparison" else learning_curve
         try:
             fig, payload = draw(data, metric, mode, out)
         except MetricNotLoggedError as err:
             notes.append(str(err))
             continue
-        parts = payload.get("curves") or payload.get("bars") or []
+        parts = payload.get("curves") or payload.get("configurations") or []
         sources = sorted({s for p in parts for s in p.get("sources", [])})
         title = f"{metric}: {'learning curve' if kind != 'comparison' else 'configurations compared'} ({mode} runs)"
         infos.append(

@@ -229,7 +229,7 @@ def fmt_comparison_row(c: Comparison) -> list[str]:
     else:
         test = f"t = {fmt_number(c.welch.t, 3)}, df = {fmt_number(c.welch.df, 3)}, p = {fmt_number(c.welch.p, 3)}"
     if c.ci is None:
-        ci = "—" if min(c.a.n, c.b.n) < 2 else f"— (n < {BOOTSTRAP_MIN_N} per arm)"
+        ci = "—" if min(c.a.n, c.b.n) < 2 else f"— (needs n ≥ {BOOTSTRAP_MIN_N} per arm)"
     else:
         ci = f"[{fmt_number(c.ci[0])}, {fmt_number(c.ci[1])}]"
     return [fmt_number(c.delta), test, ci, fmt_number(c.g, 3)]

@@ -224,7 +224,7 @@ def test_figure_of_unlogged_metric_is_an_error(workspace):
     with pytest.raises(MetricNotLoggedError, match="f1"):
         figures.learning_curve(data, "f1", out=out)
     with pytest.raises(MetricNotLoggedError):
-        figures.comparison_bars(data, "f1", out=out)
+        figures.comparison_points(data, "f1", out=out)
     assert not out.exists()
     _, sec = sections(build_report(exp))
     assert "No figure: metric `f1` was never logged" in sec["Results"]

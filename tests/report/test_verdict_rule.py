@@ -252,7 +252,7 @@ def test_the_report_shows_one_decisive_test_and_no_small_n_bootstrap(workspace):
     nb = nbformat.read(build_report(exp), as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Descriptive statistics only, none of them decides" in text and "beyond seed noise" not in text
-    assert "— (n < 10 per arm)" in text  # a percentile bootstrap of 3 values per arm is not shown
+    assert "— (needs n ≥ 10 per arm)" in text  # a percentile bootstrap of 3 values per arm is not shown
     summary = json.loads((exp.path / "research_summary.json").read_text())
     assert summary["statistical_tests"][0]["bootstrap_ci95"] is None and summary["statistical_tests"][0]["descriptive"]
     assert summary["verdict"]["test"].startswith("Welch") or summary["verdict"]["test"].startswith("paired")
@@ -263,3 +263,22 @@ def test_the_report_shows_one_decisive_test_and_no_small_n_bootstrap(workspace):
     build_report(big)
     ci = json.loads((big.path / "research_summary.json").read_text())["statistical_tests"][0]["bootstrap_ci95"]
     assert ci is not None and ci[0] < 0.03 < ci[1]
+
+
+def test_the_comparison_figure_draws_seeds_interval_and_threshold(workspace):
+    exp = make_experiment(workspace, success="val_acc >= 0.95")
+    seeds(exp, "demo", DEMO, params={"model": "mlp"})
+    seeds(exp, "other", [0.90, 0.91, 0.92], params={"model": "cnn"})
+    build_report(exp)
+    fig = json.loads((exp.path / "figures" / "comparison_full_val_acc.json").read_text())
+    curve = json.loads((exp.path / "figures" / "curve_full_val_acc.json").read_text())
+    assert fig["threshold"]["value"] == 0.95 and "val_acc >= 0.95" in fig["threshold"]["label"]
+    mlp = next(c for c in fig["configurations"] if c["configuration"] == "model=mlp [full]")
+    assert mlp["values"] == DEMO  # every seed is drawn, not a zero-based bar
+    # the interval's lower end is the verdict's one-sided 95% bound (k = 2 candidates: Holm moves only the level)
+    lower = sps.t.interval(0.90, 2, loc=sps.tmean(DEMO), scale=sps.sem(DEMO))[0]
+    assert mlp["interval"][0] == pytest.approx(lower)
+    # one colour per configuration across figures
+    colours = {c["configuration"]: c["colour"] for c in fig["configurations"]}
+    assert len(set(colours.values())) == 2
+    assert {c["configuration"]: c["colour"] for c in curve["curves"]} == colours
