@@ -2,25 +2,48 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { ICommandPalette } from '@jupyterlab/apputils';
 
 import { MlexpModel } from './model';
+import { MlexpRunsPanel } from './runsPanel';
+import { RunsViewModel } from './runsModel';
 import { MlexpSidebar } from './sidebar';
 
 const OPEN_COMMAND = 'jupyter-mlexp:open';
+const OPEN_RUNS_COMMAND = 'jupyter-mlexp:open-runs';
 
-/** Adds the Experiments panel to the left sidebar. */
+/** Adds the Experiments panel to the left sidebar and the runs table to the main area. */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlexp:sidebar',
-  description: 'A sidebar with the hypothesis, journal, runs and ignored runs of an experiment.',
+  description: 'A sidebar with the hypothesis, journal, runs and ignored runs of an experiment, and a runs table.',
   autoStart: true,
   optional: [ILayoutRestorer, ICommandPalette],
   activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null) => {
-    const sidebar = new MlexpSidebar(new MlexpModel());
+    const model = new MlexpModel();
+    const openPath = (path: string) => void app.commands.execute('docmanager:open', { path });
+    let runsPanel: MlexpRunsPanel | null = null;
+
+    const openRuns = (runId?: string) => {
+      if (!runsPanel || runsPanel.isDisposed) {
+        runsPanel = new MlexpRunsPanel(new RunsViewModel(model), openPath);
+        app.shell.add(runsPanel, 'main');
+      }
+      app.shell.activateById(runsPanel.id);
+      if (runId) {
+        void runsPanel.model.openRun(runId);
+      }
+    };
+
+    const sidebar = new MlexpSidebar(model, { openRuns, openPath });
     app.shell.add(sidebar, 'left', { rank: 600 });
     restorer?.add(sidebar, sidebar.id);
     app.commands.addCommand(OPEN_COMMAND, {
       label: 'Show the Experiments Sidebar',
       execute: () => app.shell.activateById(sidebar.id)
     });
+    app.commands.addCommand(OPEN_RUNS_COMMAND, {
+      label: 'Open the Runs Table',
+      execute: () => openRuns()
+    });
     palette?.addItem({ command: OPEN_COMMAND, category: 'Experiments' });
+    palette?.addItem({ command: OPEN_RUNS_COMMAND, category: 'Experiments' });
   }
 };
 

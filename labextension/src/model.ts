@@ -10,6 +10,7 @@ import {
   IJournalPage,
   IJournalQuery,
   IMlexpState,
+  IReportAnswer,
   IRunList
 } from './tokens';
 
@@ -180,6 +181,19 @@ export class MlexpModel implements IDisposable {
         body: '{}'
       })
     );
+  }
+
+  /** Build the selected experiment's report.ipynb; null when it failed (the reason is in `state.error`). */
+  async buildReport(): Promise<IReportAnswer | null> {
+    const name = this._state.selected;
+    if (!name) {
+      return null;
+    }
+    let answer: IReportAnswer | null = null;
+    const ok = await this._act(async () => {
+      answer = await requestAPI<IReportAnswer>(experimentPath(name, 'report'), { method: 'POST', body: '{}' });
+    });
+    return ok ? answer : null;
   }
 
   dispose(): void {

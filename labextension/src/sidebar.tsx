@@ -7,9 +7,18 @@ import { flaskIcon } from './icon';
 import { MlexpModel } from './model';
 import { IIgnoredRun, IMlexpState, IRun } from './tokens';
 
+/** What the sidebar asks of the application: the runs table, and a file in a tab. */
+export interface ISidebarActions {
+  openRuns: (runId?: string) => void;
+  openPath: (path: string) => void;
+}
+
 /** The left-sidebar widget: draws the model's state and asks the user what actions need (a reason). */
 export class MlexpSidebar extends ReactWidget {
-  constructor(readonly model: MlexpModel) {
+  constructor(
+    readonly model: MlexpModel,
+    private readonly _actions: ISidebarActions | null = null
+  ) {
     super();
     this.id = 'jp-mlexp-sidebar';
     this.addClass('jp-mlexp-sidebar');
@@ -51,6 +60,8 @@ export class MlexpSidebar extends ReactWidget {
             }
             onIgnore={run => void this._ignore(run)}
             onUnignore={run => void this._unignore(run)}
+            onOpenRuns={this._actions ? runId => this._actions?.openRuns(runId) : undefined}
+            onBuildReport={this._actions ? () => void this._buildReport() : undefined}
           />
         )}
       </UseSignal>
@@ -88,6 +99,24 @@ export class MlexpSidebar extends ReactWidget {
     });
     if (result.button.accept) {
       await this._report(`Could not count run ${run.run_id} again`, this.model.unignoreRun(run.run_id));
+    }
+  }
+
+  /** Build report.ipynb on the server, then open it. */
+  private async _buildReport(): Promise<void> {
+    const answer = await this.model.buildReport();
+    if (!answer) {
+      void showErrorMessage('Could not build the report', { message: this.model.state.error ?? 'unknown error' });
+      return;
+    }
+    if (answer.open_path) {
+      this._actions?.openPath(answer.open_path);
+    } else {
+      await showDialog({
+        title: 'Report built',
+        body: `${answer.report} was written in the experiment folder, outside the folder this server serves.`,
+        buttons: [Dialog.okButton()]
+      });
     }
   }
 

@@ -34,13 +34,33 @@ export interface IHistoryEntry extends IHypothesis {
   changes: string[];
 }
 
-export interface IVerdict {
+/** The latest counted run checked against the criterion (servers before the core verdict). */
+export interface IRunCheckVerdict {
   verdict: string | null;
   run_id: string;
   mode: string;
   metric: string;
   value: number | null;
 }
+
+/** The one verdict engine's answer (`core.verdict`), over every counted run of a mode. */
+export interface ICoreVerdict {
+  /** 'supported', 'not supported' or 'inconclusive'. */
+  decision: string;
+  reason: string;
+  criterion?: string | null;
+  mode?: string | null;
+  level?: number | null;
+  configurations?: string[];
+  /** Each configuration's interval, as text, by its label. */
+  intervals?: { [label: string]: string };
+  test?: string | null;
+  would_decide?: string | null;
+  flags?: string[];
+  sources?: string[];
+}
+
+export type IVerdict = IRunCheckVerdict | ICoreVerdict;
 
 export interface IExperimentDetail {
   name: string;
@@ -84,7 +104,10 @@ export interface IRun {
   duration_s: number | null;
   primary_metric: string | null;
   primary_value: number | null;
-  verdict: string | null;
+  /** The run's own check against the criterion (`verdict` on servers before 0.2). */
+  criterion_check?: string | null;
+  verdict?: string | null;
+  problem?: string | null;
   ignored: boolean;
   ignored_reason: string | null;
   path: string;
@@ -136,4 +159,53 @@ export interface IMlexpState {
   entryTags: string[];
   /** An action (ignore, add entry...) being sent, to disable its buttons meanwhile. */
   busy: boolean;
+}
+
+/** A run as the runs table lists it: every metric's last value and its configuration. */
+export interface ITableRun extends IRun {
+  metrics: { [metric: string]: number | null };
+  config: string;
+  config_params: { [key: string]: unknown };
+}
+
+export interface IRunsTable {
+  primary_metric: string | null;
+  /** The hypothesis' metrics first, then the others the runs logged. */
+  metrics: string[];
+  params: string[];
+  runs: ITableRun[];
+}
+
+export interface IRunError {
+  name?: string;
+  message?: string;
+  traceback?: string;
+  cell?: number | string | null;
+}
+
+export interface IRunDetail {
+  run: ITableRun;
+  manifest: { [key: string]: unknown };
+  error: IRunError | null;
+  files: { name: string; size: number }[];
+  /** The last part of run.log, stdout.txt, stderr.txt. */
+  logs: { [file: string]: string | null };
+  /** A file's path below the Jupyter server's root, to open it in a tab; null when outside. */
+  open_paths: { [file: string]: string | null };
+}
+
+/** Metric points from a byte offset of a run's metrics.jsonl on. */
+export interface IMetricChunk {
+  run_id: string;
+  status: string;
+  series: { [metric: string]: [number, number][] };
+  offset: number;
+  next_offset: number;
+  size: number;
+  reset: boolean;
+}
+
+export interface IReportAnswer {
+  report: string;
+  open_path: string | null;
 }

@@ -1,10 +1,66 @@
 import * as React from 'react';
 
 import { formatValue } from '../format';
-import { IExperimentDetail } from '../tokens';
+import { ICoreVerdict, IExperimentDetail, IRunCheckVerdict, IVerdict } from '../tokens';
+
+export interface IHypothesisCardProps {
+  detail: IExperimentDetail;
+  busy?: boolean;
+  /** Build report.ipynb and open it; absent, no button. */
+  onBuildReport?: () => void;
+}
+
+function isCoreVerdict(v: IVerdict): v is ICoreVerdict {
+  return typeof (v as ICoreVerdict).decision === 'string';
+}
+
+function verdictClass(word: string): string {
+  return `jp-mlexp-verdict jp-mlexp-verdict-${word.replace(/\s+/g, '-')}`;
+}
+
+/** The one verdict engine's decision, its reason, each configuration's interval and what to doubt. */
+function CoreVerdict({ v }: { v: ICoreVerdict }): JSX.Element {
+  const intervals = Object.entries(v.intervals ?? {});
+  return (
+    <>
+      <span className={verdictClass(v.decision)}>{v.decision}</span>{' '}
+      {v.mode && <span className="jp-mlexp-muted">over the {v.mode} runs</span>}
+      <div className="jp-mlexp-verdict-reason">{v.reason}</div>
+      {intervals.length > 0 && (
+        <ul className="jp-mlexp-intervals">
+          {intervals.map(([label, text]) => (
+            <li key={label}>
+              <span>{label}</span>: <span className="jp-mlexp-muted">{text}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {v.would_decide && <div className="jp-mlexp-muted">{v.would_decide}</div>}
+      {(v.flags ?? []).map(flag => (
+        <div key={flag} className="jp-mlexp-warning">
+          {flag}
+        </div>
+      ))}
+    </>
+  );
+}
+
+function RunCheck({ v }: { v: IRunCheckVerdict }): JSX.Element | null {
+  if (!v.verdict) {
+    return null;
+  }
+  return (
+    <>
+      <span className={verdictClass(v.verdict)}>{v.verdict}</span>{' '}
+      <span className="jp-mlexp-muted">
+        {v.metric} = {formatValue(v.value)} in {v.mode} run <code>{v.run_id}</code>
+      </span>
+    </>
+  );
+}
 
 /** The current hypothesis: claim, success criterion, version and, when runs tell, the verdict. */
-export function HypothesisCard({ detail }: { detail: IExperimentDetail }): JSX.Element {
+export function HypothesisCard({ detail, busy, onBuildReport }: IHypothesisCardProps): JSX.Element {
   const h = detail.hypothesis;
   if (!h) {
     return (
@@ -17,7 +73,7 @@ export function HypothesisCard({ detail }: { detail: IExperimentDetail }): JSX.E
     );
   }
   const v = detail.verdict;
-  const verdictClass = v?.verdict ? `jp-mlexp-verdict-${v.verdict.replace(/\s+/g, '-')}` : '';
+  const shown = v && (isCoreVerdict(v) || v.verdict);
   return (
     <section className="jp-mlexp-card jp-mlexp-hypothesis" aria-label="Hypothesis">
       <div className="jp-mlexp-card-head">
@@ -29,6 +85,16 @@ export function HypothesisCard({ detail }: { detail: IExperimentDetail }): JSX.E
           <span className="jp-mlexp-muted" title={detail.history.map(x => `v${x.version}: ${x.statement}`).join('\n')}>
             {detail.history.length} versions
           </span>
+        )}
+        {onBuildReport && (
+          <button
+            className="jp-mlexp-button jp-mlexp-small jp-mlexp-report-button"
+            disabled={busy}
+            title="Judge the runs and write report.ipynb, then open it"
+            onClick={onBuildReport}
+          >
+            Build report
+          </button>
         )}
       </div>
       <p className="jp-mlexp-statement">{h.statement}</p>
@@ -47,15 +113,10 @@ export function HypothesisCard({ detail }: { detail: IExperimentDetail }): JSX.E
         )}
         <dt>Metrics</dt>
         <dd>{h.metrics.join(', ')}</dd>
-        {v && v.verdict && (
+        {v && shown && (
           <>
             <dt>Verdict</dt>
-            <dd>
-              <span className={`jp-mlexp-verdict ${verdictClass}`}>{v.verdict}</span>{' '}
-              <span className="jp-mlexp-muted">
-                {v.metric} = {formatValue(v.value)} in {v.mode} run <code>{v.run_id}</code>
-              </span>
-            </dd>
+            <dd>{isCoreVerdict(v) ? <CoreVerdict v={v} /> : <RunCheck v={v} />}</dd>
           </>
         )}
       </dl>

@@ -16,6 +16,10 @@ export interface IPanelProps {
   onAddEntry: (text: string, tags: string[]) => Promise<boolean>;
   onIgnore: (run: IRun) => void;
   onUnignore: (run: IRun | IIgnoredRun) => void;
+  /** Open the runs table in the main area (at one run when given); absent, no button is shown. */
+  onOpenRuns?: (runId?: string) => void;
+  /** Build report.ipynb and open it; absent, no button is shown. */
+  onBuildReport?: () => void;
 }
 
 /** The whole sidebar, drawn from the model's state; every action goes back through a callback. */
@@ -42,7 +46,7 @@ export function Panel(props: IPanelProps): JSX.Element {
           <code>%load_ext jupyter_mlexp</code>).
         </p>
       )}
-      {state.detail && <HypothesisCard detail={state.detail} />}
+      {state.detail && <HypothesisCard detail={state.detail} busy={state.busy} onBuildReport={props.onBuildReport} />}
       {state.journal && (
         <Journal
           key={state.selected ?? ''}
@@ -55,7 +59,13 @@ export function Panel(props: IPanelProps): JSX.Element {
         />
       )}
       {state.runs && (
-        <RunsTable runs={state.runs} busy={state.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />
+        <RunsTable
+          runs={state.runs}
+          busy={state.busy}
+          onIgnore={props.onIgnore}
+          onUnignore={props.onUnignore}
+          onOpenRuns={props.onOpenRuns}
+        />
       )}
       {state.ignored && <IgnoredRuns ignored={state.ignored} busy={state.busy} onUnignore={props.onUnignore} />}
     </div>

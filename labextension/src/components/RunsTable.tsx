@@ -11,6 +11,7 @@ export interface IRunsTableProps {
   busy: boolean;
   onIgnore: (run: IRun) => void;
   onUnignore: (run: IRun) => void;
+  onOpenRuns?: (runId?: string) => void;
 }
 
 /** Generated ids (`20261122-024620-a1b2c3`) differ at the end: keep the end when space is short. */
@@ -18,7 +19,13 @@ export function shortRunId(runId: string, max = 14): string {
   return runId.length <= max ? runId : `…${runId.slice(runId.length - max + 1)}`;
 }
 
-function RunRow(props: { run: IRun; busy: boolean; onIgnore: (run: IRun) => void; onUnignore: (run: IRun) => void }) {
+function RunRow(props: {
+  run: IRun;
+  busy: boolean;
+  onIgnore: (run: IRun) => void;
+  onUnignore: (run: IRun) => void;
+  onOpenRuns?: (runId?: string) => void;
+}) {
   const { run } = props;
   const params = Object.entries(run.params)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
@@ -31,7 +38,17 @@ function RunRow(props: { run: IRun; busy: boolean; onIgnore: (run: IRun) => void
         .filter(Boolean)
         .join('\n')}
     >
-      <code className="jp-mlexp-run-id">{shortRunId(run.run_id)}</code>
+      {props.onOpenRuns ? (
+        <button
+          className="jp-mlexp-link jp-mlexp-run-id"
+          aria-label={`Open run ${run.run_id} in the runs table`}
+          onClick={() => props.onOpenRuns?.(run.run_id)}
+        >
+          <code>{shortRunId(run.run_id)}</code>
+        </button>
+      ) : (
+        <code className="jp-mlexp-run-id">{shortRunId(run.run_id)}</code>
+      )}
       <span className={`jp-mlexp-status jp-mlexp-status-${run.status}`}>{run.status}</span>
       <span className="jp-mlexp-run-value">{formatValue(run.primary_value)}</span>
       {run.ignored ? (
@@ -71,7 +88,13 @@ function RunGroup(props: IRunsTableProps & { mode: string; title: string }): JSX
             maxHeight={RUN_ROW_HEIGHT * 10}
             itemKey={r => r.run_id}
             renderRow={r => (
-              <RunRow run={r} busy={props.busy} onIgnore={props.onIgnore} onUnignore={props.onUnignore} />
+              <RunRow
+                run={r}
+                busy={props.busy}
+                onIgnore={props.onIgnore}
+                onUnignore={props.onUnignore}
+                onOpenRuns={props.onOpenRuns}
+              />
             )}
           />
         </>
@@ -84,7 +107,14 @@ function RunGroup(props: IRunsTableProps & { mode: string; title: string }): JSX
 export function RunsTable(props: IRunsTableProps): JSX.Element {
   return (
     <section className="jp-mlexp-section jp-mlexp-runs" aria-label="Runs">
-      <h3>Runs</h3>
+      <div className="jp-mlexp-row">
+        <h3>Runs</h3>
+        {props.onOpenRuns && (
+          <button className="jp-mlexp-button jp-mlexp-small" onClick={() => props.onOpenRuns?.()}>
+            Open runs table
+          </button>
+        )}
+      </div>
       <RunGroup {...props} mode="full" title="Full runs" />
       <RunGroup {...props} mode="quick" title="Quick runs" />
     </section>

@@ -1,0 +1,110 @@
+import * as React from 'react';
+
+import { formatDuration, formatTime } from '../format';
+import { cellText } from '../table';
+import { IRunDetail } from '../tokens';
+
+export interface IRunDetailProps {
+  detail: IRunDetail | null;
+  runId: string;
+  onOpenPath: (path: string) => void;
+  onClose: () => void;
+}
+
+function humanSize(bytes: number): string {
+  if (bytes < 1024) {
+    return `${bytes} B`;
+  }
+  return bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
+}
+
+/** One run's page: a failed run's error first, then its parameters, files (opened in a tab) and log tails. */
+export function RunDetail(props: IRunDetailProps): JSX.Element {
+  const { detail } = props;
+  const notebook = detail?.open_paths['output.ipynb'] ?? null;
+  return (
+    <section className="jp-mlexp-card jp-mlexp-run-detail" aria-label={`Run ${props.runId}`}>
+      <div className="jp-mlexp-card-head">
+        <h3>
+          Run <code>{props.runId}</code>
+        </h3>
+        {detail && <span className={`jp-mlexp-status jp-mlexp-status-${detail.run.status}`}>{detail.run.status}</span>}
+        {notebook && (
+          <button className="jp-mlexp-button jp-mlexp-primary" onClick={() => props.onOpenPath(notebook)}>
+            Open output.ipynb
+          </button>
+        )}
+        <button className="jp-mlexp-button" aria-label="Close the run" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+      {!detail && <p className="jp-mlexp-muted">Loading…</p>}
+      {detail && <RunBody detail={detail} onOpenPath={props.onOpenPath} />}
+    </section>
+  );
+}
+
+function RunBody({ detail, onOpenPath }: { detail: IRunDetail; onOpenPath: (path: string) => void }): JSX.Element {
+  const run = detail.run;
+  const error = detail.error;
+  return (
+    <>
+      {error && (
+        <div className="jp-mlexp-run-error" role="alert">
+          <strong>
+            {error.name ?? 'Error'}
+            {error.cell !== undefined && error.cell !== null ? ` in cell ${String(error.cell)}` : ''}:
+          </strong>{' '}
+          {error.message}
+          {error.traceback && (
+            <details>
+              <summary>Traceback</summary>
+              <pre>{error.traceback}</pre>
+            </details>
+          )}
+        </div>
+      )}
+      {run.problem && <p className="jp-mlexp-warning">{run.problem}</p>}
+      <dl className="jp-mlexp-criteria">
+        <dt>Configuration</dt>
+        <dd>{run.config}</dd>
+        <dt>Seed</dt>
+        <dd>{cellText(run.seed)}</dd>
+        <dt>Started</dt>
+        <dd>{formatTime(run.started, true, '–')}</dd>
+        <dt>Duration</dt>
+        <dd>{formatDuration(run.duration_s)}</dd>
+        {run.ignored && (
+          <>
+            <dt>Ignored</dt>
+            <dd>{run.ignored_reason}</dd>
+          </>
+        )}
+      </dl>
+      <h4>Files</h4>
+      <ul className="jp-mlexp-files">
+        {detail.files.map(f => {
+          const path = detail.open_paths[f.name];
+          return (
+            <li key={f.name}>
+              {path ? (
+                <button className="jp-mlexp-link" onClick={() => onOpenPath(path)}>
+                  {f.name}
+                </button>
+              ) : (
+                <code>{f.name}</code>
+              )}{' '}
+              <span className="jp-mlexp-muted">{humanSize(f.size)}</span>
+            </li>
+          );
+        })}
+      </ul>
+      {Object.entries(detail.logs).map(([name, text]) => (
+        <details key={name} className="jp-mlexp-log" open={name === 'stdout.txt' && !!error}>
+          <summary>{name}</summary>
+          <pre>{text ?? ''}</pre>
+        </details>
+      ))}
+    </>
+  );
+}

@@ -1,0 +1,258 @@
+import * as React from 'react';
+
+import { IRunsViewState } from '../runsModel';
+import { cellText, cellValue, differingParams, filterRuns, IRunFilter, meanCurve, sortRuns } from '../table';
+import { IRunsTable, ITableRun } from '../tokens';
+import { CurveChart, ICurve } from './CurveChart';
+import { RunDetail } from './RunDetail';
+import { RunsGrid } from './RunsGrid';
+
+export interface IRunsViewProps {
+  state: IRunsViewState;
+  curveRuns: string[];
+  onSort: (column: string) => void;
+  onFilter: (change: Partial<IRunFilter>) => void;
+  onGrouped: (grouped: boolean) => void;
+  onSelect: (runIds: string[], on: boolean) => void;
+  onClearSelection: () => void;
+  onOpenRun: (runId: string | null) => void;
+  onIgnoreSelected: () => void;
+  onCurveMetric: (metric: string) => void;
+  onOpenPath: (path: string) => void;
+}
+
+function Toolbar(props: IRunsViewProps & { table: IRunsTable }): JSX.Element {
+  const { filter, grouped } = props.state;
+  const statuses = Array.from(new Set(props.table.runs.map(r => r.status))).sort();
+  return (
+    <div className="jp-mlexp-toolbar" role="toolbar" aria-label="Filter the runs">
+      <input
+        className="jp-mlexp-input jp-mlexp-filter"
+        type="search"
+        aria-label="Filter runs"
+        placeholder="text or param=value"
+        value={filter.text}
+        onChange={e => props.onFilter({ text: e.target.value })}
+      />
+      <select
+        className="jp-mlexp-select"
+        aria-label="Status"
+        value={filter.status}
+        onChange={e => props.onFilter({ status: e.target.value })}
+      >
+        <option value="">any status</option>
+        {statuses.map(s => (
+          <option key={s} value={s}>
+            {s}
+          </option>
+        ))}
+      </select>
+      <select
+        className="jp-mlexp-select"
+        aria-label="Mode"
+        value={filter.mode}
+        onChange={e => props.onFilter({ mode: e.target.value })}
+      >
+        <option value="">quick and full</option>
+        <option value="quick">quick</option>
+        <option value="full">full</option>
+      </select>
+      <select
+        className="jp-mlexp-select"
+        aria-label="Ignored runs"
+        value={filter.ignored}
+        onChange={e => props.onFilter({ ignored: e.target.value as IRunFilter['ignored'] })}
+      >
+        <option value="all">counted and ignored</option>
+        <option value="counted">counted only</option>
+        <option value="ignored">ignored only</option>
+      </select>
+      <label className="jp-mlexp-check">
+        <input type="checkbox" checked={grouped} onChange={e => props.onGrouped(e.target.checked)} />
+        Group by configuration
+      </label>
+    </div>
+  );
+}
+
+function SelectionBar(props: IRunsViewProps): JSX.Element | null {
+  const n = props.state.selection.length;
+  if (n === 0) {
+    return null;
+  }
+  return (
+    <div className="jp-mlexp-row jp-mlexp-selection" aria-live="polite">
+      <span>
+        {n} run{n === 1 ? '' : 's'} selected
+      </span>
+      <button className="jp-mlexp-button" disabled={props.state.busy} onClick={props.onIgnoreSelected}>
+        Ignore selected…
+      </button>
+      <button className="jp-mlexp-button" onClick={props.onClearSelection}>
+        Clear selection
+      </button>
+    </div>
+  );
+}
+
+/** The selected runs side by side: parameters (differences marked) and last metric values. */
+export function CompareTable({ table, runs }: { table: IRunsTable; runs: ITableRun[] }): JSX.Element {
+  const differ = differingParams(runs, table.params);
+  return (
+    <section className="jp-mlexp-card jp-mlexp-compare" aria-label="Compare runs">
+      <h3>Compare</h3>
+      <div className="jp-mlexp-scroll-x">
+        <table className="jp-mlexp-compare-table">
+          <thead>
+            <tr>
+              <th />
+              {runs.map(r => (
+                <th key={r.run_id} scope="col">
+                  <code>{r.run_id}</code>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {table.params.map(p => (
+              <tr key={`p${p}`} className={differ.has(p) ? 'jp-mlexp-differs' : ''}>
+                <th scope="row">
+                  {p}
+                  {differ.has(p) ? ' ≠' : ''}
+                </th>
+                {runs.map(r => (
+                  <td key={r.run_id}>{cellText(cellValue(r, `param:${p}`))}</td>
+                ))}
+              </tr>
+            ))}
+            {table.metrics.map(m => (
+              <tr key={`m${m}`}>
+                <th scope="row">{m}</th>
+                {runs.map(r => (
+                  <td key={r.run_id} className="jp-mlexp-num">
+                    {cellText(r.metrics[m])}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** One line per run, or per configuration (mean ± spread over its runs) when grouped. */
+export function curvesOf(state: IRunsViewState, runIds: string[]): ICurve[] {
+  const metric = state.curveMetric;
+  const table = state.table;
+  if (!metric || !table) {
+    return [];
+  }
+  const byId = new Map(table.runs.map(r => [r.run_id, r]));
+  const pointsOf = (id: string) => state.curves[id]?.series[metric] ?? [];
+  if (!state.grouped) {
+    return runIds.filter(id => pointsOf(id).length > 0).map(id => ({ label: id, points: pointsOf(id) }));
+  }
+  const groups = new Map<string, string[]>();
+  for (const id of runIds) {
+    const run = byId.get(id);
+    const key = run ? `${run.mode} ${run.config}` : id;
+    groups.set(key, [...(groups.get(key) ?? []), id]);
+  }
+  return Array.from(groups.entries())
+    .map(([label, ids]) => {
+      const band = meanCurve(ids.map(pointsOf).filter(p => p.length > 0));
+      return { label: `${label} (${ids.length})`, points: band.map(b => [b.step, b.mean] as [number, number]), band };
+    })
+    .filter(c => c.points.length > 0);
+}
+
+function Curves(props: IRunsViewProps & { table: IRunsTable }): JSX.Element | null {
+  const { state } = props;
+  if (props.curveRuns.length === 0) {
+    return null;
+  }
+  return (
+    <section className="jp-mlexp-card jp-mlexp-curves" aria-label="Curves">
+      <div className="jp-mlexp-row">
+        <h3>Curves</h3>
+        <select
+          className="jp-mlexp-select"
+          aria-label="Metric to plot"
+          value={state.curveMetric ?? ''}
+          onChange={e => props.onCurveMetric(e.target.value)}
+        >
+          {props.table.metrics.map(m => (
+            <option key={m} value={m}>
+              {m}
+            </option>
+          ))}
+        </select>
+      </div>
+      <CurveChart metric={state.curveMetric ?? ''} curves={curvesOf(state, props.curveRuns)} />
+    </section>
+  );
+}
+
+/** The runs table panel: filters, the table, the open run, curves and the comparison of ticked runs. */
+export function RunsView(props: IRunsViewProps): JSX.Element {
+  const { state } = props;
+  const table = state.table;
+  if (!state.experiment) {
+    return <p className="jp-mlexp-muted jp-mlexp-empty">Pick an experiment in the Experiments sidebar.</p>;
+  }
+  const shown = table ? sortRuns(filterRuns(table.runs, state.filter), state.sort) : [];
+  const ticked = table ? table.runs.filter(r => state.selection.includes(r.run_id)) : [];
+  return (
+    <div className="jp-mlexp-panel jp-mlexp-runs-view">
+      <header className="jp-mlexp-title">
+        <h2>
+          Runs of <code>{state.experiment}</code>
+        </h2>
+        {table && (
+          <span className="jp-mlexp-muted">
+            {shown.length} of {table.runs.length} shown
+          </span>
+        )}
+      </header>
+      {state.error && (
+        <div className="jp-mlexp-banner jp-mlexp-banner-error" role="alert">
+          {state.error}
+        </div>
+      )}
+      {!table && !state.error && <p className="jp-mlexp-muted">Loading…</p>}
+      {table && (
+        <>
+          <Toolbar {...props} table={table} />
+          <SelectionBar {...props} />
+          <div className="jp-mlexp-scroll-x">
+            <RunsGrid
+              table={table}
+              runs={shown}
+              grouped={state.grouped}
+              sort={state.sort}
+              selection={state.selection}
+              openRun={state.openRun}
+              onSort={props.onSort}
+              onSelect={props.onSelect}
+              onOpen={props.onOpenRun}
+            />
+          </div>
+          <div className="jp-mlexp-runs-lower">
+            {state.openRun && (
+              <RunDetail
+                runId={state.openRun}
+                detail={state.detail}
+                onOpenPath={props.onOpenPath}
+                onClose={() => props.onOpenRun(null)}
+              />
+            )}
+            <Curves {...props} table={table} />
+            {ticked.length >= 2 && <CompareTable table={table} runs={ticked} />}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,274 @@
+import { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { experimentPath, requestAPI } from './handler';
+import { MlexpModel } from './model';
+import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk } from './table';
+import { IMetricChunk, IRunDetail, IRunsTable } from './tokens';
+
+/** Reads per poll and run before the rest waits for the next poll (a large file comes in chunks). */
+const MAX_CHUNKS_PER_POLL = 20;
+
+export interface IRunsViewState {
+  experiment: string | null;
+  table: IRunsTable | null;
+  error: string | null;
+  sort: ISort | null;
+  filter: IRunFilter;
+  grouped: boolean;
+  /** Runs ticked for comparing, curves or ignoring together. */
+  selection: string[];
+  /** The run whose page is open below the table. */
+  openRun: string | null;
+  detail: IRunDetail | null;
+  /** The metric the curves plot. */
+  curveMetric: string | null;
+  curves: { [runId: string]: ICurveData };
+  busy: boolean;
+}
+
+export interface IRunsViewOptions {
+  interval?: number;
+  maxInterval?: number;
+  autoPoll?: boolean;
+}
+
+/**
+ * The runs table's state: the table of the experiment the sidebar shows, the open run,
+ * the ticked runs and their curves. Polls with the sidebar's back-off while visible;
+ * a curve's update asks only for what `metrics.jsonl` gained since the last read.
+ */
+export class RunsViewModel implements IDisposable {
+  constructor(
+    readonly sidebar: MlexpModel,
+    options: IRunsViewOptions = {}
+  ) {
+    this._state = { ...this._state, experiment: sidebar.state.selected };
+    sidebar.stateChanged.connect(this._onSidebar);
+    if (options.autoPoll ?? true) {
+      this._poll = new Poll({
+        auto: true,
+        factory: () => this.refresh(),
+        frequency: { interval: options.interval ?? 3000, backoff: true, max: options.maxInterval ?? 60000 },
+        name: 'jupyter-mlexp:runs',
+        standby: () => !this._visible || 'when-hidden'
+      });
+    }
+  }
+
+  get state(): IRunsViewState {
+    return this._state;
+  }
+
+  get stateChanged(): ISignal<this, IRunsViewState> {
+    return this._stateChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  set visible(value: boolean) {
+    const wasHidden = !this._visible;
+    this._visible = value;
+    if (value && wasHidden && this._poll) {
+      void this._poll.refresh();
+    }
+  }
+
+  /** The table, the open run's page and the new points of every curve shown. */
+  async refresh(): Promise<void> {
+    const name = this._state.experiment;
+    if (!name) {
+      return;
+    }
+    try {
+      const table = await requestAPI<IRunsTable>(experimentPath(name, 'table'));
+      if (name !== this._state.experiment) {
+        return;
+      }
+      const curveMetric = this._state.curveMetric ?? table.primary_metric ?? table.metrics[0] ?? null;
+      this._update({ table, curveMetric, error: null });
+      await this._refreshCurves(name);
+      const open = this._state.openRun;
+      if (open && this._state.detail?.run.status === 'running') {
+        await this._loadDetail(name, open);
+      }
+    } catch (error) {
+      this._update({ error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+
+  setSort(column: string): void {
+    const old = this._state.sort;
+    const descending = old?.column === column ? !old.descending : column.startsWith('metric:');
+    this._update({ sort: { column, descending } });
+  }
+
+  setFilter(change: Partial<IRunFilter>): void {
+    this._update({ filter: { ...this._state.filter, ...change } });
+  }
+
+  setGrouped(grouped: boolean): void {
+    this._update({ grouped });
+  }
+
+  setCurveMetric(metric: string): void {
+    this._update({ curveMetric: metric });
+  }
+
+  /** Tick or untick runs; ticked runs get their curves. */
+  select(runIds: string[], on: boolean): void {
+    const set = new Set(this._state.selection);
+    runIds.forEach(id => (on ? set.add(id) : set.delete(id)));
+    this._update({ selection: Array.from(set) });
+    void this._quiet(() => this._refreshCurves(this._state.experiment));
+  }
+
+  clearSelection(): void {
+    this._update({ selection: [] });
+  }
+
+  /** Open a run's page: its files, logs, error; its curve is drawn too. */
+  async openRun(runId: string | null): Promise<void> {
+    this._update({ openRun: runId, detail: null });
+    const name = this._state.experiment;
+    if (!name || !runId) {
+      return;
+    }
+    await this._quiet(async () => {
+      await this._loadDetail(name, runId);
+      await this._refreshCurves(name);
+    });
+  }
+
+  /** Leave the ticked runs out of every statistic, for one reason. Returns the runs that failed. */
+  async ignoreSelected(reason: string): Promise<string[]> {
+    const name = this._state.experiment;
+    if (!name) {
+      return [];
+    }
+    const failed: string[] = [];
+    this._update({ busy: true });
+    for (const runId of this._state.selection) {
+      try {
+        await requestAPI(experimentPath(name, 'runs', runId, 'ignore'), {
+          method: 'POST',
+          body: JSON.stringify({ reason })
+        });
+      } catch (error) {
+        failed.push(`${runId}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    this._update({ busy: false, selection: [] });
+    await this._quiet(() => this.refresh());
+    await this.sidebar.refresh().catch(() => undefined);
+    return failed;
+  }
+
+  /** The runs whose curves are drawn: the ticked ones, else the open one. */
+  curveRuns(): string[] {
+    const s = this._state;
+    return s.selection.length > 0 ? s.selection : s.openRun ? [s.openRun] : [];
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._poll?.dispose();
+    Signal.clearData(this);
+  }
+
+  private async _loadDetail(name: string, runId: string): Promise<void> {
+    const detail = await requestAPI<IRunDetail>(experimentPath(name, 'runs', runId));
+    if (this._state.openRun === runId && this._state.experiment === name) {
+      this._update({ detail });
+    }
+  }
+
+  /** Read what each drawn curve's file gained; a finished run already read to its end is left alone. */
+  private async _refreshCurves(name: string | null): Promise<void> {
+    if (!name) {
+      return;
+    }
+    for (const runId of this.curveRuns()) {
+      const known = this._state.curves[runId];
+      if (known && known.status !== 'running' && known.status !== 'unknown') {
+        continue;
+      }
+      let data = known;
+      for (let i = 0; i < MAX_CHUNKS_PER_POLL; i++) {
+        const offset = data?.offset ?? 0;
+        const chunk = await requestAPI<IMetricChunk>(
+          `${experimentPath(name, 'runs', runId, 'metrics')}?offset=${offset}`
+        );
+        data = mergeChunk(data, chunk);
+        if (chunk.next_offset >= chunk.size) {
+          break;
+        }
+      }
+      if (name !== this._state.experiment || !data) {
+        return;
+      }
+      this._update({ curves: { ...this._state.curves, [runId]: data } });
+    }
+  }
+
+  private async _quiet(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      this._update({ error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private _onSidebar = (): void => {
+    const selected = this.sidebar.state.selected;
+    if (selected !== this._state.experiment) {
+      this._update({
+        experiment: selected,
+        table: null,
+        selection: [],
+        openRun: null,
+        detail: null,
+        curves: {},
+        curveMetric: null,
+        error: null
+      });
+      if (this._visible) {
+        void this._quiet(() => this.refresh());
+      }
+    }
+  };
+
+  private _update(change: Partial<IRunsViewState>): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._state = { ...this._state, ...change };
+    this._stateChanged.emit(this._state);
+  }
+
+  private _state: IRunsViewState = {
+    experiment: null,
+    table: null,
+    error: null,
+    sort: null,
+    filter: EMPTY_FILTER,
+    grouped: false,
+    selection: [],
+    openRun: null,
+    detail: null,
+    curveMetric: null,
+    curves: {},
+    busy: false
+  };
+  private _stateChanged = new Signal<this, IRunsViewState>(this);
+  private _poll: Poll | null = null;
+  private _visible = false;
+  private _isDisposed = false;
+}

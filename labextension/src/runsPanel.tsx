@@ -1,0 +1,99 @@
+import { Dialog, InputDialog, ReactWidget, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { RunsView } from './components/RunsView';
+import { flaskIcon } from './icon';
+import { IRunsViewState, RunsViewModel } from './runsModel';
+
+/** The main-area panel with the runs table; it shows the experiment picked in the sidebar. */
+export class MlexpRunsPanel extends ReactWidget {
+  constructor(
+    readonly model: RunsViewModel,
+    private readonly _openPath: (path: string) => void
+  ) {
+    super();
+    this.id = 'jp-mlexp-runs';
+    this.addClass('jp-mlexp-runs-panel');
+    this.title.icon = flaskIcon;
+    this.title.label = 'Runs';
+    this.title.caption = 'Runs of the experiment: sort, filter, group, compare, curves';
+    this.title.closable = true;
+    model.stateChanged.connect(this._retitle);
+    this._retitle();
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.visible = true;
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.visible = this.isVisible;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.visible = false;
+  }
+
+  protected render(): JSX.Element {
+    const m = this.model;
+    return (
+      <UseSignal signal={m.stateChanged} initialArgs={m.state}>
+        {(_, state) => (
+          <RunsView
+            state={state as IRunsViewState}
+            curveRuns={m.curveRuns()}
+            onSort={c => m.setSort(c)}
+            onFilter={f => m.setFilter(f)}
+            onGrouped={g => m.setGrouped(g)}
+            onSelect={(ids, on) => m.select(ids, on)}
+            onClearSelection={() => m.clearSelection()}
+            onOpenRun={id => void m.openRun(id)}
+            onIgnoreSelected={() => void this._ignoreSelected()}
+            onCurveMetric={metric => m.setCurveMetric(metric)}
+            onOpenPath={this._openPath}
+          />
+        )}
+      </UseSignal>
+    );
+  }
+
+  private _retitle = (): void => {
+    const name = this.model.state.experiment;
+    this.title.label = name ? `Runs: ${name}` : 'Runs';
+  };
+
+  private async _ignoreSelected(): Promise<void> {
+    const ids = this.model.state.selection;
+    const result = await InputDialog.getText({
+      title: `Ignore ${ids.length} run${ids.length === 1 ? '' : 's'}`,
+      label: `Why leave ${ids.join(', ')} out of every statistic? (one reason, written to IGNORED_RUNS.md)`,
+      placeholder: 'e.g. data loader bug, wrong split',
+      okLabel: 'Ignore runs'
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    const reason = (result.value ?? '').trim();
+    if (!reason) {
+      await showDialog({
+        title: 'A reason is required',
+        body: 'Say why the runs are ignored, so the record explains the gap later.',
+        buttons: [Dialog.okButton()]
+      });
+      return;
+    }
+    const failed = await this.model.ignoreSelected(reason);
+    if (failed.length > 0) {
+      void showErrorMessage('Some runs were not ignored', { message: failed.join('\n') });
+    }
+  }
+}

@@ -1,0 +1,248 @@
+/** The runs table's logic, apart from React: columns, sorting, filtering, grouping by configuration, curves. */
+
+import { formatValue } from './format';
+import { IMetricChunk, IRunsTable, ITableRun } from './tokens';
+
+/** A column id: a fixed field (`status`...), `param:<name>` or `metric:<name>`. */
+export type ColumnId = string;
+
+export interface IColumn {
+  id: ColumnId;
+  label: string;
+  /** Pixels; the header and every row share them. */
+  width: number;
+  numeric: boolean;
+}
+
+export interface ISort {
+  column: ColumnId;
+  descending: boolean;
+}
+
+export interface IRunFilter {
+  /** Free text; `name=value` words match a parameter exactly, other words any text of the run. */
+  text: string;
+  status: string;
+  mode: string;
+  ignored: 'all' | 'counted' | 'ignored';
+}
+
+export const EMPTY_FILTER: IRunFilter = { text: '', status: '', mode: '', ignored: 'all' };
+
+const FIXED: IColumn[] = [
+  { id: 'run_id', label: 'run', width: 170, numeric: false },
+  { id: 'status', label: 'status', width: 88, numeric: false },
+  { id: 'mode', label: 'mode', width: 56, numeric: false },
+  { id: 'stage', label: 'stage', width: 110, numeric: false },
+  { id: 'seed', label: 'seed', width: 52, numeric: true }
+];
+const TAIL: IColumn[] = [
+  { id: 'started', label: 'started', width: 128, numeric: false },
+  { id: 'duration_s', label: 'duration', width: 88, numeric: true }
+];
+
+/**
+ * Run, status, mode, stage, seed, one column per parameter and per metric, start and duration.
+ * Grouped, the first column holds a configuration's name and metrics hold `mean ± spread`: both wider.
+ */
+export function columnsOf(table: IRunsTable, grouped = false): IColumn[] {
+  const first = grouped ? [{ ...FIXED[0], label: 'configuration', width: 280 }, ...FIXED.slice(1)] : FIXED;
+  return [
+    ...first,
+    ...table.params.map(p => ({ id: `param:${p}`, label: p, width: 90, numeric: true })),
+    ...table.metrics.map(m => ({ id: `metric:${m}`, label: m, width: grouped ? 150 : 100, numeric: true })),
+    ...TAIL
+  ];
+}
+
+/** The raw value of a cell, for sorting and filtering. */
+export function cellValue(run: ITableRun, column: ColumnId): unknown {
+  if (column.startsWith('param:')) {
+    return run.config_params[column.slice(6)] ?? run.params[column.slice(6)];
+  }
+  if (column.startsWith('metric:')) {
+    return run.metrics[column.slice(7)];
+  }
+  return (run as unknown as { [key: string]: unknown })[column];
+}
+
+/** A cell as text: numbers with four significant digits, objects as JSON. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '–';
+  }
+  if (typeof value === 'number') {
+    return formatValue(value);
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+/** Numbers before text, missing values last, whichever the direction. */
+export function compareValues(a: unknown, b: unknown): number {
+  const missingA = a === null || a === undefined;
+  const missingB = b === null || b === undefined;
+  if (missingA || missingB) {
+    return missingA === missingB ? 0 : missingA ? 1 : -1;
+  }
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a - b;
+  }
+  if (typeof a === 'number') {
+    return -1;
+  }
+  if (typeof b === 'number') {
+    return 1;
+  }
+  return cellText(a).localeCompare(cellText(b), undefined, { numeric: true });
+}
+
+export function sortRuns(runs: ITableRun[], sort: ISort | null): ITableRun[] {
+  if (!sort) {
+    return runs;
+  }
+  const sign = sort.descending ? -1 : 1;
+  const keyed = runs.map(run => ({ run, key: cellValue(run, sort.column) }));
+  keyed.sort((x, y) => {
+    const missing = (x.key === null || x.key === undefined) !== (y.key === null || y.key === undefined);
+    const order = compareValues(x.key, y.key);
+    return missing ? order : sign * order;
+  });
+  return keyed.map(k => k.run);
+}
+
+function paramMatches(run: ITableRun, word: string): boolean {
+  const at = word.indexOf('=');
+  const key = word.slice(0, at);
+  const wanted = word.slice(at + 1);
+  const value = cellValue(run, `param:${key}`);
+  return value !== undefined && cellText(value) === wanted;
+}
+
+function textOf(run: ITableRun): string {
+  return [run.run_id, run.status, run.mode, run.stage, run.config, run.ignored_reason, run.problem]
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase();
+}
+
+export function filterRuns(runs: ITableRun[], filter: IRunFilter): ITableRun[] {
+  const words = filter.text.trim().split(/\s+/).filter(Boolean);
+  return runs.filter(run => {
+    if ((filter.status && run.status !== filter.status) || (filter.mode && run.mode !== filter.mode)) {
+      return false;
+    }
+    if ((filter.ignored === 'counted' && run.ignored) || (filter.ignored === 'ignored' && !run.ignored)) {
+      return false;
+    }
+    const text = textOf(run);
+    return words.every(w => (w.indexOf('=') > 0 ? paramMatches(run, w) : text.includes(w.toLowerCase())));
+  });
+}
+
+export interface IStat {
+  mean: number;
+  /** Sample standard deviation over the runs; null with one run. */
+  spread: number | null;
+  n: number;
+}
+
+export function stat(values: number[]): IStat | null {
+  if (values.length === 0) {
+    return null;
+  }
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (values.length < 2) {
+    return { mean, spread: null, n: 1 };
+  }
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+  return { mean, spread: Math.sqrt(variance), n: values.length };
+}
+
+export function formatStat(s: IStat | null | undefined): string {
+  if (!s) {
+    return '–';
+  }
+  return s.spread === null ? formatValue(s.mean) : `${formatValue(s.mean)} ± ${formatValue(s.spread)}`;
+}
+
+export interface IConfigGroup {
+  config: string;
+  mode: string;
+  runs: ITableRun[];
+  /** Over the counted, completed runs only, as the report does. */
+  metrics: { [metric: string]: IStat | null };
+}
+
+/** Runs of one configuration and mode together, with each metric's mean ± spread over their seeds. */
+export function groupRuns(runs: ITableRun[], metrics: string[]): IConfigGroup[] {
+  const groups = new Map<string, IConfigGroup>();
+  for (const run of runs) {
+    const key = `${run.mode}\u0000${run.config}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { config: run.config, mode: run.mode, runs: [], metrics: {} };
+      groups.set(key, group);
+    }
+    group.runs.push(run);
+  }
+  for (const group of groups.values()) {
+    const counted = group.runs.filter(r => !r.ignored && r.status === 'completed');
+    for (const m of metrics) {
+      group.metrics[m] = stat(counted.map(r => r.metrics[m]).filter((v): v is number => typeof v === 'number'));
+    }
+  }
+  return Array.from(groups.values());
+}
+
+/** Points of one metric, `[step, value]`, by metric name. */
+export type Series = { [metric: string]: [number, number][] };
+
+/** What the curves know of a run: its points so far and where to read on. */
+export interface ICurveData {
+  offset: number;
+  status: string;
+  series: Series;
+}
+
+/** Add a chunk read from `offset` to what was known (start over when the server says the file was replaced). */
+export function mergeChunk(known: ICurveData | undefined, chunk: IMetricChunk): ICurveData {
+  const base: Series = chunk.reset || !known ? {} : { ...known.series };
+  for (const [name, points] of Object.entries(chunk.series)) {
+    base[name] = base[name] ? base[name].concat(points) : points;
+  }
+  return { offset: chunk.next_offset, status: chunk.status, series: base };
+}
+
+/** Mean and ± one spread at each step the runs share, for a configuration's curve. */
+export function meanCurve(curves: [number, number][][]): { step: number; mean: number; lo: number; hi: number }[] {
+  const bySteps = new Map<number, number[]>();
+  for (const curve of curves) {
+    for (const [step, value] of curve) {
+      const values = bySteps.get(step) ?? [];
+      values.push(value);
+      bySteps.set(step, values);
+    }
+  }
+  return Array.from(bySteps.entries())
+    .sort((a, b) => a[0] - b[0])
+    .map(([step, values]) => {
+      const s = stat(values)!;
+      const spread = s.spread ?? 0;
+      return { step, mean: s.mean, lo: s.mean - spread, hi: s.mean + spread };
+    });
+}
+
+/** Parameters whose values differ between the runs, to highlight them when comparing. */
+export function differingParams(runs: ITableRun[], params: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const p of params) {
+    const values = new Set(runs.map(r => cellText(cellValue(r, `param:${p}`))));
+    if (values.size > 1) {
+      out.add(p);
+    }
+  }
+  return out;
+}

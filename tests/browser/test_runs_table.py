@@ -1,0 +1,189 @@
+"""The runs table in a real browser: sort, filter, group, open a run, compare, curves that grow, ignore two at once."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from test_sidebar import REPO, kernel_side, open_sidebar  # tests/browser is on sys.path (rootdir-relative)
+
+pytestmark = pytest.mark.browser
+
+HYPOTHESIS = """Momentum 0.9 lowers validation loss on digits
+success: val_loss <= 0.3
+metrics: val_loss, acc
+"""
+
+LIVE_RUN = """
+import sys, time
+from jupyter_mlexp.core.experiment import Experiment
+exp = Experiment("digits-momentum")
+run = exp.start_run("full", run_id="f-live", params={"momentum": 0.9, "lr": 0.1}, seed=9)
+step = 0
+while step < 400:
+    run.log_metric("val_loss", 1.0 / (step + 1), step=step)
+    run.close_metrics()
+    step += 1
+    time.sleep(0.25)
+exp.finish_run(run, "completed")
+"""
+
+
+def make_record(root: Path) -> None:
+    kernel_side(
+        root,
+        f"""
+        import json
+        exp = Experiment("digits-momentum")
+        exp.register({HYPOTHESIS!r})
+        exp.add_journal("momentum 0.5 looks flat after epoch 2", tags=["WEIRD"])
+        runs = [
+            ("f-m5-s0", 0.5, 0, 0.42), ("f-m5-s1", 0.5, 1, 0.40),
+            ("f-m9-s0", 0.9, 0, 0.25), ("f-m9-s1", 0.9, 1, 0.28), ("f-m9-s2", 0.9, 2, 0.27),
+        ]
+        for rid, m, seed, final in runs:
+            run = exp.start_run("full", run_id=rid, params={{"momentum": m, "lr": 0.1}}, seed=seed)
+            for step in range(20):
+                run.log_metric("val_loss", final + (1.0 - final) * 0.8 ** step, step=step)
+            run.log_metric("acc", 1 - final / 2, step=19)
+            (run.path / "output.ipynb").write_text(json.dumps({{
+                "cells": [{{"cell_type": "markdown", "metadata": {{}}, "source": ["# output of {{rid}}"]}}],
+                "metadata": {{"kernelspec": {{"name": "python3", "display_name": "Python 3", "language": "python"}}}},
+                "nbformat": 4, "nbformat_minor": 5}}).replace("{{rid}}", rid))
+            exp.finish_run(run, "completed")
+        run = exp.start_run("quick", run_id="q-bad", params={{"momentum": 0.9, "lr": 1.0}}, seed=0)
+        run.log_metric("val_loss", 9.0, step=0)
+        try:
+            raise FloatingPointError("loss is NaN at step 3 <script>alert(1)</script>")
+        except FloatingPointError as err:
+            exp.finish_run(run, "failed", error=err)
+        """,
+    )
+
+
+def open_runs_table(page: Page, lab):
+    open_sidebar(page, lab)
+    page.locator("#jp-mlexp-sidebar button", has_text="Open runs table").click()
+    panel = page.locator("#jp-mlexp-runs")
+    expect(panel).to_be_visible()
+    expect(panel.locator(".jp-mlexp-grid-run")).to_have_count(6, timeout=20_000)
+    return panel
+
+
+def run_ids(panel) -> list[str]:
+    return panel.locator(".jp-mlexp-grid-run").evaluate_all("rows => rows.map(r => r.dataset.runId)")
+
+
+def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab, tmp_path, artifacts):
+    root = tmp_path / "root"
+    root.mkdir()
+    make_record(root)
+    lab = start_lab(root)
+    t0 = time.monotonic()
+    panel = open_runs_table(page, lab)
+    print(f"runs table on screen {time.monotonic() - t0:.2f} s after navigation started")
+    expect(panel.locator(".jp-mlexp-grid-head")).to_contain_text("momentum")
+    expect(panel.locator(".jp-mlexp-grid-head")).to_contain_text("val_loss")
+
+    # Sort by the primary metric: ascending puts the best (lowest loss) first.
+    header = panel.locator('.jp-mlexp-grid-head button[title="Sort by val_loss"]')
+    header.click()  # metrics sort descending first
+    expect(panel.locator('[aria-sort="descending"]')).to_have_count(1)
+    assert run_ids(panel)[0] == "q-bad"
+    header.click()
+    expect(panel.locator('[aria-sort="ascending"]')).to_have_count(1)
+    assert run_ids(panel)[:3] == ["f-m9-s0", "f-m9-s2", "f-m9-s1"]
+
+    # Filter by a parameter.
+    panel.locator('input[aria-label="Filter runs"]').fill("momentum=0.5")
+    expect(panel.locator(".jp-mlexp-grid-run")).to_have_count(2)
+    assert sorted(run_ids(panel)) == ["f-m5-s0", "f-m5-s1"]
+    panel.locator('input[aria-label="Filter runs"]').fill("")
+    expect(panel.locator(".jp-mlexp-grid-run")).to_have_count(6)
+
+    # Group by configuration: mean ± spread over seeds.
+    panel.locator("label", has_text="Group by configuration").locator("input").check()
+    group = panel.locator('.jp-mlexp-grid-group[data-config="lr=0.1, momentum=0.9"]')
+    expect(group).to_contain_text("3 runs")
+    expect(group).to_contain_text(re.compile(r"0\.2\d+ ± 0\.01\d+"))
+    panel.locator("label", has_text="Group by configuration").locator("input").uncheck()
+
+    # A failed run shows its error at once, as text; its output opens in a notebook tab.
+    panel.locator('.jp-mlexp-grid-run[data-run-id="q-bad"]').click()
+    detail = panel.locator(".jp-mlexp-run-detail")
+    expect(detail.locator(".jp-mlexp-run-error")).to_contain_text(
+        "FloatingPointError: loss is NaN at step 3 <script>alert(1)</script>"
+    )
+    panel.locator('.jp-mlexp-grid-run[data-run-id="f-m9-s0"]').focus()
+    page.keyboard.press("Enter")
+    expect(detail).to_contain_text("f-m9-s0")
+    expect(panel.locator(".jp-mlexp-curves svg polyline")).to_have_count(1)
+    detail.locator("button", has_text="Open output.ipynb").click()
+    tab = page.locator(".lm-TabBar-tab", has_text="output.ipynb")
+    expect(tab).to_be_visible(timeout=20_000)
+    expect(page.locator(".jp-NotebookPanel .jp-MarkdownOutput").first).to_contain_text("output of f-m9-s0")
+    page.locator(".lm-TabBar-tab", has_text="Runs:").click()
+
+    # Compare two runs: parameter differences marked, curves overlaid.
+    panel.locator('input[aria-label="Select run f-m5-s0"]').check()
+    panel.locator('input[aria-label="Select run f-m9-s0"]').check()
+    compare = panel.locator(".jp-mlexp-compare")
+    expect(compare.locator(".jp-mlexp-differs")).to_contain_text("momentum")
+    expect(panel.locator(".jp-mlexp-curves svg polyline")).to_have_count(2)
+    page.screenshot(path=str(artifacts / "runs-table.png"))
+
+    # A curve grows while its run is going.
+    env = {"MLEXP_ROOT": str(root), "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    live = subprocess.Popen([sys.executable, "-c", textwrap.dedent(LIVE_RUN)], env=env, cwd=root)
+    try:
+        row = panel.locator('.jp-mlexp-grid-run[data-run-id="f-live"]')
+        expect(row).to_be_visible(timeout=20_000)
+        panel.locator("button", has_text="Clear selection").click()
+        row.click()
+        legend = panel.locator(".jp-mlexp-legend-item", has_text="f-live")
+        expect(legend).to_be_visible(timeout=20_000)
+        first = int(re.search(r"\((\d+) points\)", legend.inner_text()).group(1))
+        expect(legend).not_to_have_text(re.compile(rf"\({first} points\)"), timeout=20_000)
+        later = int(re.search(r"\((\d+) points\)", legend.inner_text()).group(1))
+        assert later > first
+    finally:
+        live.kill()
+        live.wait()
+
+    # Ignore two runs at once, with one reason: IGNORED_RUNS.md gets both.
+    panel.locator('input[aria-label="Select run f-m5-s0"]').check()
+    panel.locator('input[aria-label="Select run f-m5-s1"]').check()
+    panel.locator("button", has_text="Ignore selected").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Ignore 2 runs")
+    dialog.locator("input").fill("momentum 0.5 used the wrong schedule")
+    dialog.locator("button.jp-mod-accept").click()
+    expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m5-s0"]')).to_have_class(re.compile("jp-mlexp-run-ignored"))
+    expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m5-s1"]')).to_contain_text("ignored")
+    ignored_md = (root / "experiments" / "digits-momentum" / "IGNORED_RUNS.md").read_text()
+    assert "- `f-m5-s0`: momentum 0.5 used the wrong schedule" in ignored_md
+    assert "- `f-m5-s1`: momentum 0.5 used the wrong schedule" in ignored_md
+    page.screenshot(path=str(artifacts / "runs-table-ignored.png"))
+
+
+def test_runs_table_dark_and_report_button(page: Page, start_lab, tmp_path, artifacts):
+    root = tmp_path / "root"
+    root.mkdir()
+    make_record(root)
+    lab = start_lab(root, theme="JupyterLab Dark")
+    panel = open_runs_table(page, lab)
+    panel.locator("label", has_text="Group by configuration").locator("input").check()
+    panel.locator('input[aria-label="Select configuration full lr=0.1, momentum=0.9"]').check()
+    expect(panel.locator(".jp-mlexp-curves polygon")).to_have_count(1)  # the ± spread band
+    page.screenshot(path=str(artifacts / "runs-table-dark.png"))
+
+    sidebar = page.locator("#jp-mlexp-sidebar")
+    sidebar.locator("button", has_text="Build report").click()
+    expect(page.locator(".lm-TabBar-tab", has_text="report.ipynb")).to_be_visible(timeout=60_000)
+    assert (root / "experiments" / "digits-momentum" / "report.ipynb").is_file()
