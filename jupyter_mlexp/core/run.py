@@ -54,8 +54,9 @@ class Run:
     def __init__(self, path: Path, manifest: dict):
         self.path = Path(path)
         self.manifest = manifest
-        self._metrics_fh: IO[str] | None = None
-        self._metrics_lock = threading.Lock()  # the logging thread writes, the flusher flushes
+        # binary and buffered: io's buffered writers lock internally, so the flusher thread may
+        # flush while the logging thread writes (a text wrapper would need a lock of ours per call)
+        self._metrics_fh: IO[bytes] | None = None
         self._dirty = False
         self._names: dict[str, str] = {}
         self._steps: dict[str, int] = {}
@@ -184,16 +185,16 @@ class Run:
 
     # -- metrics (hot path) -----------------------------------------------------------------
     def _open_metrics(self):
-        self._metrics_fh = open(self.path / "metrics.jsonl", "a", encoding="utf-8", buffering=1 << 16)
+        self._metrics_fh = open(self.path / "metrics.jsonl", "ab", buffering=1 << 16)
         _FLUSHER.watch(self)
         return self._metrics_fh
 
     def flush_metrics(self) -> None:
         """Write what is buffered of ``metrics.jsonl`` to the file (the flusher calls it twice a second)."""
-        with self._metrics_lock:
-            if self._dirty and self._metrics_fh is not None:
-                self._metrics_fh.flush()
-            self._dirty = False
+        fh = self._metrics_fh
+        if self._dirty and fh is not None:
+            self._dirty = False  # before the flush: a line written meanwhile sets it again
+            fh.flush()
 
     def log_metric(self, name: str, value: Any, step: int | None = None) -> None:
         """Append one value. NaN and inf are kept (as ``null`` with ``nonfinite``) and warned about."""
@@ -214,15 +215,13 @@ class Run:
         now = time.time()
         fh = self._metrics_fh or self._open_metrics()
         if v - v == 0.0:  # finite
-            with self._metrics_lock:
-                fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n')
-                self._dirty = True
+            fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n'.encode())
+            self._dirty = True
             summarize(self.summary, name, v, step)
         else:
             kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            with self._metrics_lock:
-                fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n')
-                self._dirty = True
+            fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n'.encode())
+            self._dirty = True
             s = self.summary.setdefault(name, {"last": None, "min": None, "max": None, "n": 0, "step": step})
             s["last"] = None
             s["nonfinite"] = s.get("nonfinite", 0) + 1
@@ -257,10 +256,9 @@ class Run:
         return target
 
     def close_metrics(self) -> None:
-        with self._metrics_lock:
-            if self._metrics_fh is not None:
-                self._metrics_fh.close()
-                self._metrics_fh = None
+        fh, self._metrics_fh = self._metrics_fh, None
+        if fh is not None:
+            fh.close()
         _FLUSHER.forget(self)
 
     def warn(self, message: str) -> None:
