@@ -12,9 +12,10 @@ from benchmarks.common import figure, median_time
 
 
 def _shell():
-    from IPython.testing.globalipapp import start_ipython
+    # IPython's own shell, not its test shell (IPython.testing needs pytest, not in the bench extra)
+    from IPython.core.interactiveshell import InteractiveShell
 
-    return start_ipython()
+    return InteractiveShell.instance()
 
 
 def run_quick_overhead() -> dict:
