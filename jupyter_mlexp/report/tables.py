@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from jupyter_mlexp.report.groups import (
     baseline_group,
@@ -149,9 +150,20 @@ def _data(m: dict) -> str:
     )
 
 
-def _command(m: dict) -> str:
+def _where(path: str, root: Path) -> str:
+    """A recorded path as the report shows it: relative to the workspace, never this machine's absolute path."""
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    try:
+        return p.relative_to(root).as_posix()
+    except ValueError:
+        return f"{p.name} (outside the workspace)"
+
+
+def _command(m: dict, root: Path) -> str:
     if m.get("notebook"):
-        return f"notebook {m['notebook']}"
+        return f"notebook {_where(str(m['notebook']), root)}"
     cmd = (m.get("command") or "").strip()
     if not cmd:
         return m.get("source") or ""
@@ -160,8 +172,10 @@ def _command(m: dict) -> str:
 
 
 def methods_table(data: ReportData) -> str:
-    """Per configuration (stage, mode): parameters, seeds, runs, budget, git, environment, data, command."""
+    """Per configuration (stage, mode): parameters, seeds, runs, budget, git, data, command; then the
+    environments in a table of their own (so the first fits a notebook's width)."""
     used = [r for r in data.runs if not r.ignored]
+    root = data.experiment.base.parent
     rows = []
     for (stage, mode), groups in group_runs(used).items():
         for g in groups:
@@ -176,9 +190,8 @@ def methods_table(data: ReportData) -> str:
                     ", ".join(f"{n} {s}" for s, n in statuses.items()),
                     _distinct(m.get("budget_s") for m in ms),
                     _distinct(_git(m) for m in ms),
-                    _distinct(_env(m) for m in ms),
                     _distinct(_data(m) for m in ms),
-                    _distinct(_command(m) for m in ms),
+                    _distinct(_command(m, root) for m in ms),
                     "; ".join(f"`{r.manifest_file}`" for r in g.runs),
                 ]
             )
@@ -190,9 +203,17 @@ def methods_table(data: ReportData) -> str:
         "runs",
         "budget (s)",
         "git commit",
-        "environment",
         "data (sha256)",
         "command / notebook",
         "manifests",
     ]
-    return md_table(header, rows)
+    return md_table(header, rows) + "\n\n**Environments**\n\n" + environment_table(used)
+
+
+def environment_table(runs: list[RunData]) -> str:
+    """Each distinct environment (Python, platform, key packages, GPU) and the runs that used it."""
+    by_env: dict[str, list[RunData]] = {}
+    for r in runs:
+        by_env.setdefault(_env(r.manifest) or "not recorded", []).append(r)
+    rows = [[env, len(rs), ", ".join(dict.fromkeys(r.config for r in rs))] for env, rs in by_env.items()]
+    return md_table(["environment", "runs", "configurations"], rows)

@@ -282,3 +282,19 @@ def test_the_comparison_figure_draws_seeds_interval_and_threshold(workspace):
     colours = {c["configuration"]: c["colour"] for c in fig["configurations"]}
     assert len(set(colours.values())) == 2
     assert {c["configuration"]: c["colour"] for c in curve["curves"]} == colours
+
+
+def test_the_methods_table_fits_and_names_no_absolute_path(workspace):
+    from jupyter_mlexp.report.tables import methods_table
+
+    exp = make_experiment(workspace)
+    nb_path = workspace / "notebooks" / "train.ipynb"
+    for i, x in enumerate([0.91, 0.92, 0.93]):
+        write_run(exp, f"r{i}", seed=i, params={"lr": 0.1}, metrics={"val_acc": [x]}, notebook=str(nb_path))
+    write_run(exp, "elsewhere", seed=9, params={"lr": 0.2}, metrics={"val_acc": [0.9]}, notebook="/opt/x/nb.ipynb")
+    text = methods_table(load_experiment(exp))
+    assert "notebook notebooks/train.ipynb" in text and str(workspace) not in text
+    assert "nb.ipynb (outside the workspace)" in text and "/opt/x" not in text
+    main_table, env = text.split("**Environments**")
+    assert "Python 3.11.7" not in main_table and "Python 3.11.7" in env  # environments in a table of their own
+    assert "| 4 |" in env or "4" in env.splitlines()[-1]
