@@ -1,7 +1,7 @@
 """The loop's figure: the metric over attempts, kept ones joined as the running best.
 
 Kept attempts are filled and joined by the running best (a step line), discarded ones
-hollow, crashed ones a cross on the lower edge (they have no value); each point is
+hollow, crashed ones a cross on the worse edge (they have no value); each point is
 the mean over seeds with ±1 sd. Written as WebP beside the loop's record.
 """
 
@@ -21,7 +21,7 @@ def write_figure(state: LoopState, path: Path) -> Path:
     from matplotlib.figure import Figure
 
     s = state.settings
-    fig = Figure(figsize=(7, 3.6), dpi=110)
+    fig = Figure(figsize=(8.2, 3.6), dpi=110)
     ax = fig.add_subplot()
     measured = [a for a in state.attempts if a.values]
     values = [v for a in measured for v in a.values]
@@ -42,19 +42,20 @@ def write_figure(state: LoopState, path: Path) -> Path:
                 label=f"{status} ({len(pts)})",
             )
     crashed = [a.n for a in state.attempts if a.status == CRASH]
+    worst = low - pad if s.higher_is_better else high + pad  # crashes sit on the worse edge
     if crashed:
-        ax.plot(crashed, [low - pad] * len(crashed), "x", color=COLORS[CRASH], ms=9, label=f"crash ({len(crashed)})")
+        ax.plot(crashed, [worst] * len(crashed), "x", color=COLORS[CRASH], ms=9, label=f"crash ({len(crashed)})")
     xs, ys, best = _running_best(state)
     if xs:
         ax.step(xs, ys, where="post", color=COLORS[KEEP], lw=1.5, alpha=0.7, label="running best")
     ax.set_xlabel("attempt")
     ax.set_ylabel(f"{s.metric} ({'higher' if s.higher_is_better else 'lower'} is better)")
     ax.set_title(f"loop {s.tag}: {s.experiment}" + (f" · best {best:.4g}" if best is not None else ""), fontsize=10)
-    ax.set_ylim(low - 2 * pad, high + pad)
+    ax.set_ylim(low - 2 * pad, high + 2 * pad)
     if state.attempts:
         ax.set_xlim(-0.5, max(a.n for a in state.attempts) + 0.5)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="webp")

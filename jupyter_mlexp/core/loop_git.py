@@ -173,11 +173,19 @@ class Repo:
         if not diff.strip():
             raise LoopGitError(f"commit {sha[:12]} changes nothing to revive")
         try:
-            with tempfile.TemporaryFile() as stdin:
-                stdin.write(diff.encode("utf-8", "surrogateescape"))
-                stdin.seek(0)
-                self.repo.git.execute(["git", "apply", "--index", "-"], istream=stdin)
-        except git.GitCommandError as err:
-            raise LoopGitError(
-                f"the attempt no longer applies to the branch: {(err.stderr or '').strip()[:300]}"
-            ) from None
+            self._apply(diff, "--index")
+        except git.GitCommandError:
+            try:  # the lines around it moved since: merge it in three ways (the preimage is in the repo)
+                self._apply(diff, "--3way")
+            except git.GitCommandError as err:
+                detail = " ".join((err.stderr or "").split())[:300]
+                raise LoopGitError(
+                    f"the attempt does not apply cleanly to the branch ({detail}); resolve the conflicts "
+                    "(git status) and try it with `mlexp loop try`, or git restore --staged --worktree the files"
+                ) from None
+
+    def _apply(self, diff: str, *how: str) -> None:
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(diff.encode("utf-8", "surrogateescape"))
+            stdin.seek(0)
+            self.repo.git.execute(["git", "apply", *how, "-"], istream=stdin)

@@ -267,6 +267,7 @@ def recover(loop: Loop, state: LoopState) -> Attempt | None:
     if a.run_ids:
         run_dir = next((r.path for r in loop.experiment.runs() if r.run_id == a.run_ids[-1]), None)
         tail = loop_run.tail_of_run_dir(run_dir) if run_dir else ""
+    a.seeds = []  # as for any crash: the seeds column lists the seeds that gave a value
     _crash(a, "the loop's process died during the attempt (recovered by the next mlexp loop command)", tail)
     if not a.commit:  # nothing was committed: the change is still in the working tree, left as it is
         a.reason += "; nothing had been committed, the change is still in the working tree"

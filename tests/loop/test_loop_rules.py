@@ -88,3 +88,43 @@ def test_confirm_reruns_a_win_on_fresh_seeds_before_keeping_it(repo, capsys):
     assert win["status"] == "keep" and win["confirm_seeds"] == [3, 4]
     assert win["seeds"] == [0, 1, 2, 3, 4] and "confirmed on fresh seeds" in win["reason"]
     assert len(win["run_ids"]) == 5
+
+
+def test_revive_refuses_a_change_that_conflicts_with_the_branch(started, capsys):
+    attempt(capsys, "baseline")
+    edit(started, SHIFT=0.001)
+    assert attempt(capsys, "tiny")["status"] == "discard"
+    edit(started, SHIFT=0.05)
+    assert attempt(capsys, "big")["status"] == "keep"
+    code, _, err = mlexp(capsys, "loop", "revive", "1")
+    assert code == 2 and "does not apply cleanly" in err
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["attempts"] == 3 and st["pending"] is None  # nothing recorded for the refused revive
+
+
+def test_a_notebook_attempt_runs_through_the_notebook_runner(repo, capsys):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def write(shift: float) -> None:
+        nb = new_notebook(
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
+        params = new_code_cell("seed = 0")
+        params.metadata["tags"] = ["parameters"]
+        body = f"SHIFT = {shift}\nprint(f'val_loss: {{0.5 - SHIFT + 0.001 * seed:.4f}}')"
+        nb.cells = [params, new_code_cell(body)]
+        nbformat.write(nb, str(repo / "train.ipynb"))
+
+    write(0.0)
+    git(repo, "add", "train.ipynb")
+    git(repo, "commit", "-q", "-m", "a notebook")
+    assert mlexp(capsys, "loop", "start", "nb", "--experiment", "tune", "--seeds", "0,1")[0] == 0
+    code, out, err = mlexp(capsys, "loop", "try", "-m", "baseline", "--json", "train.ipynb")
+    base = json.loads(out)
+    assert base["status"] == "keep" and base["values"] == [0.5, 0.501], err
+    write(0.1)
+    code, out, err = mlexp(capsys, "loop", "try", "-m", "shift", "--json", "train.ipynb")
+    better = json.loads(out)
+    assert better["status"] == "keep" and better["values"] == [0.4, 0.401]
+    assert better["p"] == 0.0  # the same 0.1 on both seeds: no spread
