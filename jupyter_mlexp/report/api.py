@@ -35,8 +35,7 @@ def build_report(experiment: Experiment | str, html: bool = False, baseline: str
 
 
 def write_html(nb: nbformat.NotebookNode, target: Path) -> Path:
-    from nbconvert import HTMLExporter
+    """``report.html``, sanitised: no script from the record runs when it is opened (report.html)."""
+    from jupyter_mlexp.report.html import write_html as write_safe_html  # nbconvert: loaded only when asked
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    write_text(target, body)
-    return target
+    return write_safe_html(nb, target)

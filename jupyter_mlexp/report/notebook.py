@@ -18,6 +18,9 @@ from jupyter_mlexp.core.journal import TAGS
 from jupyter_mlexp.report.figures import FigureInfo
 from jupyter_mlexp.report.groups import baseline_group, best_group, label, mode_groups, total_duration
 from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.safe import code as _code
+from jupyter_mlexp.report.safe import markup as _markup
+from jupyter_mlexp.report.safe import text as _text
 from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import cite, comparison_table, md_table, methods_table, results_tables
 from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
@@ -27,12 +30,14 @@ UNFINISHED = ("interrupted", "running", "stale", "corrupt", "unknown")
 
 
 def _quote(text: str) -> str:
-    return "\n".join("> " + line for line in (text or "").splitlines()) or "> "
+    """Record text as a block quote, each line shown as written (no markup of its own)."""
+    return "\n".join("> " + _text(line, one_line=False) for line in (text or "").splitlines()) or "> "
 
 
 def _one_line(text: str, limit: int = 300) -> str:
+    """Record text folded to one line, cut at ``limit`` and escaped (shown as text, never as markup)."""
     flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return _text(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def _when(ts: str | None):
@@ -51,7 +56,7 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
     if h is None:
         lines.append("No hypothesis is registered for this experiment (`idea.json` is missing).")
     else:
-        lines.append(f"**Hypothesis v{h.version}:** {h.statement} (source: `idea.json`)")
+        lines.append(f"**Hypothesis v{h.version}:** {_text(h.statement)} (source: `idea.json`)")
     used = [r for r in data.runs if not r.ignored]
     counted = data.counted
     by_mode = Counter(r.mode for r in used)
@@ -74,14 +79,17 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
         best = best_group(data, groups, primary)
         if best is not None:
             s = best.summary(primary)
-            text = f"**Headline ({mode} runs):** best configuration `{label(best)}`: {primary} = {fmt_summary(s)} ({cite(s.sources)})"
+            text = f"**Headline ({mode} runs):** best configuration {_code(label(best))}: {_text(primary)} = {fmt_summary(s)} ({cite(s.sources)})"
             base, _ = baseline_group(data, mode, groups)
             if base is not None and base is not best:
                 b = base.summary(primary)
-                text += f"; baseline `{label(base)}`: {fmt_summary(b)} ({cite(b.sources)})"
+                text += f"; baseline {_code(label(base))}: {fmt_summary(b)} ({cite(b.sources)})"
             lines += ["", text + "."]
         else:
-            lines += ["", f"**Headline:** the primary metric `{primary}` was not measured by any counted {mode} run."]
+            lines += [
+                "",
+                f"**Headline:** the primary metric {_code(primary)} was not measured by any counted {mode} run.",
+            ]
     if used:
         lines += [
             "",
@@ -105,18 +113,18 @@ def introduction(data: ReportData, run_started: list, verdict: Verdict | None = 
         "",
         _quote(h.statement),
         "",
-        f"- **Success criterion:** `{h.success}`",
-        f"- **Failure criterion:** `{h.failure}`" if h.failure else "- **Failure criterion:** not given",
-        f"- **Metrics:** {', '.join(h.metrics)} (primary: `{h.primary_metric}`)",
-        f"- **Stage:** {h.stage}",
+        f"- **Success criterion:** {_code(h.success)}",
+        f"- **Failure criterion:** {_code(h.failure)}" if h.failure else "- **Failure criterion:** not given",
+        f"- **Metrics:** {_text(', '.join(map(str, h.metrics)))} (primary: {_code(h.primary_metric)})",
+        f"- **Stage:** {_text(h.stage)}",
     ]
     for key, label_ in (("baseline", "Baseline to beat"), ("expected", "Expected outcome")):
         if getattr(h, key):
-            lines.append(f"- **{label_}:** {getattr(h, key)}")
+            lines.append(f"- **{label_}:** {_text(getattr(h, key))}")
     if h.seeds:
-        lines.append(f"- **Seeds planned:** {', '.join(map(str, h.seeds))}")
+        lines.append(f"- **Seeds planned:** {_text(', '.join(map(str, h.seeds)))}")
     for t in h.treatments:
-        lines.append(f"- **Treatment (registered):** `{', '.join(f'{k}={v}' for k, v in t.items())}`")
+        lines.append(f"- **Treatment (registered):** {_code(', '.join(f'{k}={v}' for k, v in t.items()))}")
     lines.append(f"- **Seeds per configuration the verdict needs:** {h.seeds_needed}; **level:** {h.level:g}")
     for change in verdict.criterion_changes if verdict else []:
         lines.append(f"- ⚠ **{change}**")
@@ -128,9 +136,11 @@ def introduction(data: ReportData, run_started: list, verdict: Verdict | None = 
         ev = c.value
         hv = ev.get("hypothesis") or {}
         changes = ev.get("changes") or []
-        text = f"- **v{ev.get('version', hv.get('version', '?'))}** — {ev.get('time', '?')}: {ev.get('reason') or hv.get('update_reason') or '(no reason given)'}"
+        version = ev.get("version", hv.get("version", "?"))
+        reason = ev.get("reason") or hv.get("update_reason") or "(no reason given)"
+        text = f"- **v{_text(version)}** — {_text(ev.get('time', '?'))}: {_one_line(str(reason))}"
         if changes:
-            text += "; changed: " + "; ".join(f"`{x}`" for x in changes)
+            text += "; changed: " + "; ".join(_code(x) for x in changes)
         text += f" (source: `{c.source}`)"
         lines.append(text)
         when = _when(ev.get("time"))
@@ -190,13 +200,13 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
         entries = by_tag.get(tag, [])
         if tag not in TAGS and not entries:
             continue
-        lines += [f"**[{tag}]** ({len(entries)})", ""]
+        lines += [f"**[{_text(tag)}]** ({len(entries)})", ""]
         if not entries:
             lines += ["_(none)_", ""]
             continue
         any_entry = True
         for e in entries:
-            lines.append(f"- `JOURNAL.md:{e.line}` ({e.timestamp or 'no timestamp'}): {_one_line(e.text)}")
+            lines.append(f"- `JOURNAL.md:{e.line}` ({_text(e.timestamp or 'no timestamp')}): {_one_line(e.text)}")
         lines.append("")
     untagged = sum(1 for e in data.journal if not e.tags)
     if untagged:
@@ -237,7 +247,10 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
     other = [r for r in data.runs if r.status in UNFINISHED and not r.ignored]
     if other:
         lines += ["Runs that did not finish (not counted):", ""]
-        lines += [f"- `{r.run_id}` ({r.mode}): status `{r.status}` (source: `{r.manifest_file}`)" for r in other]
+        lines += [
+            f"- {_code(r.run_id)} ({_text(r.mode)}): status {_code(r.status)} (source: {_code(r.manifest_file)})"
+            for r in other
+        ]
         lines.append("")
 
     lines += ["### Ignored runs", "", "Excluded from every statistic and figure above."]
@@ -251,27 +264,30 @@ def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
         rows.append([ig.run_id, ig.reason, f"`{src}`"])
     lines += ["", md_table(["run", "reason", "source"], rows) if rows else "No run is ignored.", ""]
     if data.ignored_warnings:
-        lines += ["Warnings:", ""] + [f"- ⚠ {w}" for w in data.ignored_warnings] + [""]
+        lines += ["Warnings:", ""] + [f"- ⚠ {_markup(w)}" for w in data.ignored_warnings] + [""]
 
     lines += ["### Data quality", ""]
     notes = []
-    notes += [f"- skipped corrupt line `{s}`" for s in skipped]
+    notes += [f"- skipped corrupt line {_code(s)}" for s in skipped]
     for r in data.counted:
         for name, (value, src) in r.finals.items():
             if value != value or value in (float("inf"), float("-inf")):
-                notes.append(f"- `{name}` ends non-finite in run `{r.run_id}` (`{src}`): excluded from its mean")
+                notes.append(
+                    f"- {_code(name)} ends non-finite in run {_code(r.run_id)} ({_code(src)}): excluded from its mean"
+                )
     counted = data.counted
     for m in data.logged_metrics():
         have = sum(1 for r in counted if m in r.finals)
         if have < len(counted):
-            notes.append(f"- `{m}` was logged by {have} of {len(counted)} counted runs")
-    notes += [f"- journal: {w}" for w in data.journal_warnings]
+            notes.append(f"- {_code(m)} was logged by {have} of {len(counted)} counted runs")
+    notes += [f"- journal: {_markup(w)}" for w in data.journal_warnings]
     lines += notes or ["Every metrics line was read; no value was missing or non-finite."]
 
     lines += ["", "### Lessons", ""]
     if data.lessons:
         lines += [
-            f"- `{lessons_rel}:{x.line}` ({x.timestamp}{', run ' + x.run_id if x.run_id else ''}): {_one_line(x.text)}"
+            f"- `{lessons_rel}:{x.line}` ({_text(x.timestamp)}{', run ' + _code(x.run_id) if x.run_id else ''}): "
+            f"{_one_line(x.text)}"
             for x in data.lessons
         ]
     else:
@@ -286,7 +302,7 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
         "",
         f"**The hypothesis is {v.decision}.**" if v.decision != "inconclusive" else "**The result is inconclusive.**",
         "",
-        f"Judged against the success criterion registered before the runs (`{v.criterion}`, "
+        f"Judged against the success criterion registered before the runs ({_code(v.criterion)}, "
         f"hypothesis v{v.hypothesis_version}, source: `idea.json`) on the counted {v.mode} runs: {v.reason}.",
     ]
     if v.sources:
@@ -314,7 +330,7 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
     completed = [e for e in data.journal if "COMPLETED" in e.tags]
     if completed:
         e = completed[-1]
-        lines += ["", f"The researcher's conclusion (`JOURNAL.md:{e.line}`, {e.timestamp}):", "", _quote(e.text)]
+        lines += ["", f"The researcher's conclusion (`JOURNAL.md:{e.line}`, {_text(e.timestamp)}):", "", _quote(e.text)]
     return "\n".join(lines)
 
 
@@ -361,13 +377,13 @@ def _setup_code(data: ReportData) -> str:
 def _figure_cell(fig: FigureInfo, number: int, report_dir: Path):
     rel = fig.path.relative_to(report_dir).as_posix()
     data_rel = fig.data_path.relative_to(report_dir).as_posix()
-    src = "; ".join(f"`{s}`" for s in fig.sources[:12]) + (
+    src = "; ".join(_code(s) for s in fig.sources[:12]) + (
         f"; … {len(fig.sources) - 12} more" if len(fig.sources) > 12 else ""
     )
     text = (
-        f"**Figure {number}.** {fig.title}: {', '.join(f'`{c}`' for c in fig.configurations[:MAX_NAMES])}"
+        f"**Figure {number}.** {_text(fig.title)}: {', '.join(_code(c) for c in fig.configurations[:MAX_NAMES])}"
         f"{' …' if len(fig.configurations) > MAX_NAMES else ''}. File `{rel}`; plotted numbers `{data_rel}`; "
-        f"source: {src}.\n\n![{fig.name}](attachment:{fig.path.name})"
+        f"source: {src}.\n\n![{_text(fig.name)}](attachment:{fig.path.name})"
     )
     cell = v4.new_markdown_cell(text)
     cell["attachments"] = {fig.path.name: {"image/webp": base64.b64encode(fig.path.read_bytes()).decode("ascii")}}
@@ -422,7 +438,7 @@ def build(
             code(f"note, table = tables.comparison_table(data, {mode!r})\ndisplay(Markdown(note + '\\n\\n' + table))")
         )
     if figs or fig_notes:
-        cells.append(md("### Figures\n\n" + "\n".join(f"- No figure: {n}" for n in fig_notes)))
+        cells.append(md("### Figures\n\n" + "\n".join(f"- No figure: {_markup(n)}" for n in fig_notes)))
     for i, fig in enumerate(figs, 1):
         cells.append(_figure_cell(fig, i, report_dir))
     if figs:

@@ -14,6 +14,7 @@ from jupyter_mlexp.report.groups import (
     mode_groups,
 )
 from jupyter_mlexp.report.load import ReportData, RunData
+from jupyter_mlexp.report.safe import cell as safe_cell
 from jupyter_mlexp.report.stats import (
     BOOTSTRAP_MIN_N,
     EFFECT_SIZE,
@@ -25,7 +26,8 @@ from jupyter_mlexp.report.stats import (
 
 
 def esc(value) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """A table cell: one line, and text from the record shown as text (see report.safe)."""
+    return safe_cell(value)
 
 
 def md_table(header: list[str], rows: list[list]) -> str:
