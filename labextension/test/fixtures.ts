@@ -1,4 +1,13 @@
-import { IExperimentDetail, IIgnoredList, IJournalPage, IMlexpState, IRun, IRunList } from '../src/tokens';
+import {
+  IExperimentDetail,
+  IIgnoredList,
+  IJournalPage,
+  IMlexpState,
+  IRun,
+  IRunList,
+  IRunsTable,
+  ITableRun
+} from '../src/tokens';
 
 export const detail: IExperimentDetail = {
   name: 'demo',
@@ -103,3 +112,40 @@ export function readyState(change: Partial<IMlexpState> = {}): IMlexpState {
     ...change
   };
 }
+
+export function tableRun(
+  run_id: string,
+  params: { [key: string]: unknown },
+  metrics: { [metric: string]: number | null },
+  change: Partial<ITableRun> = {}
+): ITableRun {
+  const config = Object.entries(params)
+    .sort()
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
+  return {
+    ...run(run_id, 'full', metrics.acc ?? null),
+    params,
+    metrics,
+    config,
+    config_params: params,
+    ...change
+  };
+}
+
+export const runsTable: IRunsTable = {
+  primary_metric: 'acc',
+  metrics: ['acc', 'loss'],
+  params: ['lr'],
+  runs: [
+    tableRun('r-1', { lr: 0.1 }, { acc: 0.8, loss: 0.5 }, { seed: 1 }),
+    tableRun('r-2', { lr: 0.1 }, { acc: 0.9, loss: 0.4 }, { seed: 2 }),
+    tableRun('r-3', { lr: 0.01 }, { acc: 0.7, loss: null }, { seed: 1 }),
+    tableRun(
+      'r-4',
+      { lr: 0.01 },
+      { acc: 0.1, loss: 2 },
+      { seed: 2, status: 'failed', ignored: true, ignored_reason: 'nan' }
+    )
+  ]
+};

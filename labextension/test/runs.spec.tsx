@@ -1,0 +1,318 @@
+import * as React from 'react';
+import { act } from 'react';
+import { createRoot, Root } from 'react-dom/client';
+
+import { CurveChart, thin, ticks } from '../src/components/CurveChart';
+import { HypothesisCard } from '../src/components/HypothesisCard';
+import { IRunsViewProps, RunsView } from '../src/components/RunsView';
+import * as handler from '../src/handler';
+import { MlexpModel } from '../src/model';
+import { IRunsViewState, RunsViewModel } from '../src/runsModel';
+import { EMPTY_FILTER } from '../src/table';
+import { IMetricChunk, IRunDetail } from '../src/tokens';
+import { detail, experiments, ignored, journal, runs, runsTable } from './fixtures';
+
+jest.mock('../src/handler', () => ({ ...jest.requireActual('../src/handler'), requestAPI: jest.fn() }));
+const requestAPI = handler.requestAPI as jest.Mock;
+
+let container: HTMLDivElement;
+let root: Root;
+
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+  root = createRoot(container);
+  requestAPI.mockReset();
+});
+
+afterEach(() => {
+  act(() => root.unmount());
+  container.remove();
+});
+
+function render(element: React.ReactElement) {
+  act(() => root.render(element));
+}
+
+const runDetail: IRunDetail = {
+  run: { ...runsTable.runs[3] },
+  manifest: {},
+  error: { name: 'ValueError', message: '<img src=x onerror=alert(1)> bad shape', traceback: 'Traceback ...' },
+  files: [
+    { name: 'output.ipynb', size: 2048 },
+    { name: 'run.json', size: 300 }
+  ],
+  logs: { 'stdout.txt': 'epoch 1' },
+  open_paths: { 'output.ipynb': 'experiments/demo/full/r-4/output.ipynb', 'run.json': null }
+};
+
+function viewState(change: Partial<IRunsViewState> = {}): IRunsViewState {
+  return {
+    experiment: 'demo',
+    table: runsTable,
+    error: null,
+    sort: null,
+    filter: EMPTY_FILTER,
+    grouped: false,
+    selection: [],
+    openRun: null,
+    detail: null,
+    curveMetric: 'acc',
+    curves: {},
+    busy: false,
+    ...change
+  };
+}
+
+function viewProps(change: Partial<IRunsViewProps> = {}): IRunsViewProps {
+  return {
+    state: viewState(),
+    curveRuns: [],
+    onSort: jest.fn(),
+    onFilter: jest.fn(),
+    onGrouped: jest.fn(),
+    onSelect: jest.fn(),
+    onClearSelection: jest.fn(),
+    onOpenRun: jest.fn(),
+    onIgnoreSelected: jest.fn(),
+    onCurveMetric: jest.fn(),
+    onOpenPath: jest.fn(),
+    ...change
+  };
+}
+
+describe('RunsView', () => {
+  it('lists the runs with a column per parameter and metric; ignored runs are marked', () => {
+    render(<RunsView {...viewProps()} />);
+    const head = container.querySelector('.jp-mlexp-grid-head')!;
+    expect(head.textContent).toContain('lr');
+    expect(head.textContent).toContain('loss');
+    const rows = container.querySelectorAll('.jp-mlexp-grid-run');
+    expect(rows).toHaveLength(4);
+    const ignoredRow = container.querySelector('[data-run-id="r-4"]')!;
+    expect(ignoredRow.className).toContain('jp-mlexp-run-ignored');
+    expect(ignoredRow.textContent).toContain('ignored');
+  });
+
+  it('sorts from a header button, opens a run on click or Enter, ticks on Space', () => {
+    const props = viewProps();
+    render(<RunsView {...props} />);
+    act(() => (container.querySelector('button[title="Sort by acc"]') as HTMLElement).click());
+    expect(props.onSort).toHaveBeenCalledWith('metric:acc');
+    const row = container.querySelector('[data-run-id="r-2"]') as HTMLElement;
+    act(() => row.click());
+    expect(props.onOpenRun).toHaveBeenCalledWith('r-2');
+    act(() => row.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })));
+    expect(props.onOpenRun).toHaveBeenCalledTimes(2);
+    act(() => row.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', bubbles: true })));
+    expect(props.onSelect).toHaveBeenCalledWith(['r-2'], true);
+  });
+
+  it('shows the sorted, filtered rows and the groups with mean ± spread', () => {
+    const state = viewState({
+      sort: { column: 'metric:acc', descending: true },
+      filter: { ...EMPTY_FILTER, text: 'lr=0.1' }
+    });
+    render(<RunsView {...viewProps({ state })} />);
+    const ids = Array.from(container.querySelectorAll('.jp-mlexp-grid-run')).map(r => r.getAttribute('data-run-id'));
+    expect(ids).toEqual(['r-2', 'r-1']);
+    expect(container.querySelector('[aria-sort="descending"]')!.textContent).toContain('acc');
+    render(<RunsView {...viewProps({ state: viewState({ grouped: true }) })} />);
+    const group = container.querySelector('[data-config="lr=0.1"]')!;
+    expect(group.textContent).toContain('2 runs');
+    expect(group.textContent).toContain('0.85 ± 0.07071');
+  });
+
+  it("shows a failed run's error as text, and opens its notebook", () => {
+    const props = viewProps({ state: viewState({ openRun: 'r-4', detail: runDetail }) });
+    render(<RunsView {...props} />);
+    const error = container.querySelector('.jp-mlexp-run-error')!;
+    expect(error.textContent).toContain('ValueError: <img src=x onerror=alert(1)> bad shape');
+    expect(error.querySelector('img')).toBeNull();
+    const open = Array.from(container.querySelectorAll('button')).find(b => b.textContent === 'Open output.ipynb')!;
+    act(() => open.click());
+    expect(props.onOpenPath).toHaveBeenCalledWith('experiments/demo/full/r-4/output.ipynb');
+  });
+
+  it('compares ticked runs, marks differing parameters and draws their curves', () => {
+    const curves = {
+      'r-1': {
+        offset: 10,
+        status: 'completed',
+        series: {
+          acc: [
+            [0, 0.5],
+            [1, 0.8]
+          ] as [number, number][]
+        }
+      },
+      'r-3': { offset: 10, status: 'running', series: { acc: [[0, 0.4]] as [number, number][] } }
+    };
+    const state = viewState({ selection: ['r-1', 'r-3'], curves });
+    render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-3'] })} />);
+    expect(container.querySelector('.jp-mlexp-differs')!.textContent).toContain('lr');
+    expect(container.querySelectorAll('.jp-mlexp-curves polyline')).toHaveLength(2);
+    expect(container.querySelector('.jp-mlexp-selection')!.textContent).toContain('2 runs selected');
+  });
+});
+
+describe('CurveChart', () => {
+  it('draws one line per curve, a band when given, and says when nothing is logged', () => {
+    render(
+      <CurveChart
+        metric="loss"
+        curves={[
+          {
+            label: 'a',
+            points: [
+              [0, 1],
+              [1, 0.5]
+            ],
+            band: [
+              { step: 0, lo: 0.9, hi: 1.1 },
+              { step: 1, lo: 0.4, hi: 0.6 }
+            ]
+          },
+          { label: 'b', points: [[0, 2]] }
+        ]}
+      />
+    );
+    expect(container.querySelectorAll('polyline')).toHaveLength(2);
+    expect(container.querySelectorAll('polygon')).toHaveLength(1);
+    expect(container.querySelector('figcaption')!.textContent).toContain('a (2 points)');
+    render(<CurveChart metric="loss" curves={[]} />);
+    expect(container.textContent).toContain('No loss logged yet');
+  });
+
+  it('picks round ticks and thins long curves', () => {
+    expect(ticks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    const long = Array.from({ length: 100000 }, (_, i) => i);
+    const thinned = thin(long, 1000);
+    expect(thinned.length).toBeLessThanOrEqual(1001);
+    expect(thinned[thinned.length - 1]).toBe(99999);
+  });
+});
+
+describe('HypothesisCard', () => {
+  it("shows the verdict engine's decision, reason, intervals and flags", () => {
+    const verdict = {
+      decision: 'not supported',
+      reason: 'the upper bound 0.41 is above 0.3',
+      mode: 'full',
+      intervals: { 'lr=0.1': '(−∞, 0.41]' },
+      flags: ['unequal numbers of seeds']
+    };
+    const onBuildReport = jest.fn();
+    render(<HypothesisCard detail={{ ...detail, verdict }} onBuildReport={onBuildReport} />);
+    const badge = container.querySelector('.jp-mlexp-verdict')!;
+    expect(badge.textContent).toBe('not supported');
+    expect(badge.className).toContain('jp-mlexp-verdict-not-supported');
+    expect(container.textContent).toContain('the upper bound 0.41 is above 0.3');
+    expect(container.textContent).toContain('lr=0.1: (−∞, 0.41]');
+    expect(container.textContent).toContain('unequal numbers of seeds');
+    const button = Array.from(container.querySelectorAll('button')).find(b => b.textContent === 'Build report')!;
+    act(() => button.click());
+    expect(onBuildReport).toHaveBeenCalled();
+  });
+});
+
+/** A fake server for the runs model. */
+function serve(chunks: IMetricChunk[] = []) {
+  const answers: { [path: string]: unknown } = {
+    experiments,
+    'experiments/demo': detail,
+    'experiments/demo/journal': journal,
+    'experiments/demo/runs': runs,
+    'experiments/demo/ignored': ignored,
+    'experiments/demo/table': runsTable,
+    'experiments/demo/runs/r-4': runDetail
+  };
+  requestAPI.mockImplementation((endPoint: string, init?: RequestInit) => {
+    const path = endPoint.split('?')[0];
+    if (path.endsWith('/metrics')) {
+      return Promise.resolve(chunks.shift());
+    }
+    if (init?.method === 'POST') {
+      return Promise.resolve(path.endsWith('/report') ? { report: 'report.ipynb', open_path: 'x/report.ipynb' } : {});
+    }
+    return answers[path] === undefined
+      ? Promise.reject(new Error(`no fake for ${path}`))
+      : Promise.resolve(answers[path]);
+  });
+}
+
+function chunk(
+  points: [number, number][],
+  offset: number,
+  next: number,
+  size: number,
+  status = 'running'
+): IMetricChunk {
+  return { run_id: 'r-4', status, series: { acc: points }, offset, next_offset: next, size, reset: false };
+}
+
+describe('RunsViewModel', () => {
+  async function models() {
+    const sidebar = new MlexpModel({ autoPoll: false });
+    await sidebar.refresh();
+    return { sidebar, model: new RunsViewModel(sidebar, { autoPoll: false }) };
+  }
+
+  it("loads the sidebar experiment's table and picks the primary metric for curves", async () => {
+    serve();
+    const { model } = await models();
+    await model.refresh();
+    expect(model.state.experiment).toBe('demo');
+    expect(model.state.table?.runs).toHaveLength(4);
+    expect(model.state.curveMetric).toBe('acc');
+  });
+
+  it('reads a curve from where it stopped, in chunks, and again only while the run is going', async () => {
+    serve([chunk([[0, 0.1]], 0, 10, 20), chunk([[1, 0.2]], 10, 20, 20), chunk([[2, 0.3]], 20, 30, 30, 'completed')]);
+    const { model } = await models();
+    await model.refresh();
+    await model.openRun('r-4');
+    expect(model.state.detail?.error?.name).toBe('ValueError');
+    expect(model.state.curves['r-4'].series.acc).toEqual([
+      [0, 0.1],
+      [1, 0.2]
+    ]);
+    await model.refresh();
+    expect(model.state.curves['r-4'].series.acc).toHaveLength(3);
+    const metricCalls = () => requestAPI.mock.calls.map(c => c[0] as string).filter(p => p.includes('/metrics'));
+    expect(metricCalls()).toEqual([
+      'experiments/demo/runs/r-4/metrics?offset=0',
+      'experiments/demo/runs/r-4/metrics?offset=10',
+      'experiments/demo/runs/r-4/metrics?offset=20'
+    ]);
+    await model.refresh(); // completed and read to the end: no more reads
+    expect(metricCalls()).toHaveLength(3);
+  });
+
+  it('sorts (metrics best first), selects, and ignores the ticked runs with one reason', async () => {
+    serve([]);
+    const { model } = await models();
+    model.setSort('metric:acc');
+    expect(model.state.sort).toEqual({ column: 'metric:acc', descending: true });
+    model.setSort('metric:acc');
+    expect(model.state.sort?.descending).toBe(false);
+    requestAPI.mockClear();
+    model.select(['r-1', 'r-2'], true);
+    expect(model.curveRuns()).toEqual(['r-1', 'r-2']);
+    serve([]);
+    const failed = await model.ignoreSelected('bad split');
+    expect(failed).toEqual([]);
+    const posts = requestAPI.mock.calls.filter(c => c[1]?.method === 'POST');
+    expect(posts.map(c => [c[0], c[1].body])).toEqual([
+      ['experiments/demo/runs/r-1/ignore', JSON.stringify({ reason: 'bad split' })],
+      ['experiments/demo/runs/r-2/ignore', JSON.stringify({ reason: 'bad split' })]
+    ]);
+    expect(model.state.selection).toEqual([]);
+  });
+
+  it('builds the report through the sidebar model', async () => {
+    serve();
+    const { sidebar } = await models();
+    expect(await sidebar.buildReport()).toEqual({ report: 'report.ipynb', open_path: 'x/report.ipynb' });
+  });
+});

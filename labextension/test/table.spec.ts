@@ -1,0 +1,125 @@
+import {
+  cellText,
+  columnsOf,
+  differingParams,
+  EMPTY_FILTER,
+  filterRuns,
+  formatStat,
+  groupRuns,
+  meanCurve,
+  mergeChunk,
+  sortRuns,
+  stat
+} from '../src/table';
+import { IMetricChunk } from '../src/tokens';
+import { runsTable } from './fixtures';
+
+const ids = (runs: { run_id: string }[]) => runs.map(r => r.run_id);
+
+describe('columns', () => {
+  it('has one column per parameter and per metric', () => {
+    const cols = columnsOf(runsTable).map(c => c.id);
+    expect(cols).toEqual(expect.arrayContaining(['run_id', 'status', 'param:lr', 'metric:acc', 'metric:loss']));
+    expect(cols.indexOf('param:lr')).toBeLessThan(cols.indexOf('metric:acc'));
+  });
+});
+
+describe('sortRuns', () => {
+  it('sorts by a metric either way, missing values last both ways', () => {
+    const up = sortRuns(runsTable.runs, { column: 'metric:loss', descending: false });
+    expect(ids(up)).toEqual(['r-2', 'r-1', 'r-4', 'r-3']);
+    const down = sortRuns(runsTable.runs, { column: 'metric:loss', descending: true });
+    expect(ids(down)).toEqual(['r-4', 'r-1', 'r-2', 'r-3']);
+  });
+
+  it('sorts text naturally and leaves the order alone without a sort', () => {
+    expect(ids(sortRuns(runsTable.runs, { column: 'status', descending: false }))[3]).toBe('r-4');
+    expect(sortRuns(runsTable.runs, null)).toBe(runsTable.runs);
+  });
+});
+
+describe('filterRuns', () => {
+  it('matches param=value exactly and other words anywhere', () => {
+    expect(ids(filterRuns(runsTable.runs, { ...EMPTY_FILTER, text: 'lr=0.01' }))).toEqual(['r-3', 'r-4']);
+    expect(ids(filterRuns(runsTable.runs, { ...EMPTY_FILTER, text: 'lr=0.1' }))).toEqual(['r-1', 'r-2']);
+    expect(ids(filterRuns(runsTable.runs, { ...EMPTY_FILTER, text: 'NAN' }))).toEqual(['r-4']);
+    expect(ids(filterRuns(runsTable.runs, { ...EMPTY_FILTER, text: 'r-2 lr=0.1' }))).toEqual(['r-2']);
+  });
+
+  it('filters by status and by ignored', () => {
+    expect(ids(filterRuns(runsTable.runs, { ...EMPTY_FILTER, status: 'failed' }))).toEqual(['r-4']);
+    expect(ids(filterRuns(runsTable.runs, { ...EMPTY_FILTER, ignored: 'counted' }))).toEqual(['r-1', 'r-2', 'r-3']);
+    expect(ids(filterRuns(runsTable.runs, { ...EMPTY_FILTER, ignored: 'ignored' }))).toEqual(['r-4']);
+  });
+});
+
+describe('groupRuns', () => {
+  it('gives each configuration the mean ± spread of its counted, completed runs', () => {
+    const groups = groupRuns(runsTable.runs, ['acc', 'loss']);
+    expect(groups.map(g => g.config)).toEqual(['lr=0.1', 'lr=0.01']);
+    expect(groups[0].metrics.acc!.mean).toBeCloseTo(0.85);
+    expect(groups[0].metrics.acc!.spread).toBeCloseTo(Math.sqrt(0.005));
+    expect(groups[1].runs).toHaveLength(2);
+    expect(groups[1].metrics.acc).toEqual({ mean: 0.7, spread: null, n: 1 }); // the ignored run left out
+    expect(groups[1].metrics.loss).toBeNull();
+    expect(formatStat(groups[0].metrics.acc)).toBe('0.85 ± 0.07071');
+    expect(formatStat(null)).toBe('–');
+  });
+
+  it('computes a sample spread', () => {
+    expect(stat([1, 2, 3])).toEqual({ mean: 2, spread: 1, n: 3 });
+    expect(stat([])).toBeNull();
+  });
+});
+
+describe('curves', () => {
+  const chunk = (series: IMetricChunk['series'], next: number, reset = false): IMetricChunk => ({
+    run_id: 'r',
+    status: 'running',
+    series,
+    offset: 0,
+    next_offset: next,
+    size: next,
+    reset
+  });
+
+  it('appends what a chunk adds and starts over on a reset', () => {
+    let data = mergeChunk(undefined, chunk({ loss: [[0, 1]] }, 10));
+    data = mergeChunk(data, chunk({ loss: [[1, 0.5]], acc: [[1, 0.2]] }, 25));
+    expect(data.series).toEqual({
+      loss: [
+        [0, 1],
+        [1, 0.5]
+      ],
+      acc: [[1, 0.2]]
+    });
+    expect(data.offset).toBe(25);
+    data = mergeChunk(data, chunk({ loss: [[0, 9]] }, 5, true));
+    expect(data.series).toEqual({ loss: [[0, 9]] });
+  });
+
+  it('averages curves step by step with a ± band', () => {
+    const band = meanCurve([
+      [
+        [0, 1],
+        [1, 3]
+      ],
+      [
+        [0, 3],
+        [1, 3],
+        [2, 4]
+      ]
+    ]);
+    expect(band.map(b => b.step)).toEqual([0, 1, 2]);
+    expect(band[0]).toEqual({ step: 0, mean: 2, lo: 2 - Math.SQRT2, hi: 2 + Math.SQRT2 });
+    expect(band[2]).toEqual({ step: 2, mean: 4, lo: 4, hi: 4 });
+  });
+});
+
+describe('compare', () => {
+  it('marks the parameters that differ', () => {
+    expect(differingParams(runsTable.runs.slice(0, 2), ['lr'])).toEqual(new Set());
+    expect(differingParams(runsTable.runs.slice(1, 3), ['lr'])).toEqual(new Set(['lr']));
+    expect(cellText({ a: 1 })).toBe('{"a":1}');
+  });
+});
