@@ -102,9 +102,13 @@ describe('RunsView', () => {
     const row = container.querySelector('[data-run-id="r-2"]') as HTMLElement;
     act(() => row.click());
     expect(props.onOpenRun).toHaveBeenCalledWith('r-2');
-    act(() => row.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })));
+    act(() => {
+      row.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    });
     expect(props.onOpenRun).toHaveBeenCalledTimes(2);
-    act(() => row.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', bubbles: true })));
+    act(() => {
+      row.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', bubbles: true }));
+    });
     expect(props.onSelect).toHaveBeenCalledWith(['r-2'], true);
   });
 
