@@ -34,6 +34,8 @@ class Loop:
     experiment: Experiment
     files: LoopFiles
     repo: Repo
+    #: where commands run: the directory the loop was opened from
+    cwd: Path
 
     def load(self) -> LoopState:
         return self.files.load()
@@ -98,7 +100,7 @@ def open_loop(cwd: str | os.PathLike | None = None, root: str | os.PathLike | No
         raise MlexpError(f"no loop {tag!r} under {base}: start it with `mlexp loop start {tag} --experiment NAME`")
     if len(found) > 1:
         raise MlexpError(f"loop {tag!r} is recorded in several experiments: {', '.join(e.name for e in found)}")
-    return Loop(found[0], LoopFiles(found[0].path, tag), repo)
+    return Loop(found[0], LoopFiles(found[0].path, tag), repo, Path(cwd or Path.cwd()).resolve())
 
 
 def try_attempt(
@@ -116,7 +118,7 @@ def try_attempt(
     if not command:
         raise MlexpError("give the command after '--' (mlexp loop try -m DESC -- python train.py) or a NOTEBOOK")
     _check_budget(budget)
-    loop_run.check_command(command, loop.repo.root)
+    loop_run.check_command(command, loop.cwd)
     t0 = time.perf_counter()
     with loop.files.busy(f"attempt running since {now_iso()}: {description[:60]}"):
         state = loop.load()
@@ -185,7 +187,7 @@ def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None) -> None
         a.run_ids = list(m.run_ids)
         loop.files.save(state)
 
-    cwd = loop.repo.root
+    cwd = loop.cwd
     m = loop_run.run_seeds(
         loop.experiment, a.command, a.seeds, s.metric, attempt=a.n, budget=budget, cwd=cwd, on_run=progress
     )

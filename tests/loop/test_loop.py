@@ -54,6 +54,14 @@ def test_noise_is_discarded_a_clear_win_kept_and_nothing_lost(started, capsys):
     assert git(root, "ls-files", "experiments") == ""
 
 
+def test_try_prints_a_few_lines_never_the_training_log(started, capsys):
+    code, out, _ = mlexp(capsys, "loop", "try", "-m", "baseline", "--", sys.executable, "train.py")
+    assert code == 0 and len(out.splitlines()) == 2 and "step 0 loss" not in out
+    assert out.startswith("attempt 0 keep · val_loss ")
+    run_dir = next(r.path for r in Experiment("tune").runs())
+    assert "step 0 loss" in (run_dir / "stdout.txt").read_text()  # the log is in the run's files
+
+
 def test_status_json_counts_best_noise_floor_and_figure(started, capsys):
     attempt(capsys, "baseline")
     edit(started, SHIFT=0.05)

@@ -66,6 +66,10 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
         edit(root, SHIFT=0.3)
         code, _, err = mlexp(capsys, "loop", "try", "-m", "another", "--", sys.executable, "train.py")
         assert code == 2 and "busy" in err and "slow one" in err
+        edit(root, SHIFT=0.2)
+        # status meanwhile says an attempt is running, and leaves it alone
+        st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+        assert st["busy"] and st["pending"]["attempt"] == 1 and st["recovered"] is None
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
@@ -160,3 +164,41 @@ def test_start_refuses_a_budget_that_is_not_positive(repo, capsys, budget):
     code, _, err = mlexp(capsys, "loop", "start", "t2", "--experiment", "tune", "--budget", budget)
     assert code == 2 and "--budget must be a positive" in err
     assert git(repo, "branch", "--show-current") == "main"
+
+
+def test_ctrl_c_records_a_crash_and_restores_the_branch(started, capsys):
+    root = started
+    attempt(capsys, "baseline")
+    base = git(root, "rev-parse", "HEAD")
+    edit(root, SHIFT=0.2, SLEEP=60.0)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_mlexp.frontdoors.cli",
+            "loop",
+            "try",
+            "-m",
+            "stopped",
+            "--",
+            "python3",
+            "train.py",
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell's background job starts with SIGINT ignored, and Python keeps an ignored SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert wait_for(pending_running)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["counts"]["crash"] == 1 and st["recovered"] is None
+    assert "Ctrl-C" in st["attempts_list"][1]["reason"]
+    assert git(root, "rev-parse", "HEAD") == base
