@@ -155,13 +155,14 @@ def counted(info: RunInfo) -> bool:
     return info.status == "completed" and not info.ignored
 
 
-def load_observations(exp: Experiment) -> list[Observation]:
-    """Every counted run of ``exp`` with its final metric values, read from its files."""
+def load_observations(exp: Experiment, runs: list[RunInfo] | None = None) -> list[Observation]:
+    """Every counted run of ``exp`` (of ``runs``, when the caller has read them) with its final metric values."""
     out = []
-    for info in exp.runs(include_ignored=True):
+    top = len(str(exp.path)) + 1
+    for info in exp.runs(include_ignored=True) if runs is None else runs:
         if not counted(info):
             continue
-        rel = info.path.relative_to(exp.path).as_posix()
+        rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
         series, _ = read_metrics(info.path / "metrics.jsonl")
         out.append(observation(info, rel, final_values(series, info.manifest, rel)))
     return out

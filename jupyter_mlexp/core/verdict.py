@@ -338,6 +338,8 @@ def judge_experiment(exp: Any, baseline: dict[str, Any] | None = None) -> Verdic
         hyp = None
     except MlexpError as err:  # a broken idea.json: nothing to judge against, and every surface says why
         return Verdict(INCONCLUSIVE, f"the hypothesis cannot be read: {err}", None, "quick")
-    obs = load_observations(exp)
-    made = sum(1 for r in exp.runs(include_ignored=False))
-    return judge(obs, hyp, baseline=baseline, runs_made=made, changes=experiment_changes(exp) if hyp else ())
+    runs = exp.runs(include_ignored=True)  # read once: observations, runs made and criterion changes
+    obs = load_observations(exp, runs)
+    made = sum(1 for r in runs if not r.ignored)
+    changes = experiment_changes(exp, runs) if hyp else ()
+    return judge(obs, hyp, baseline=baseline, runs_made=made, changes=changes)

@@ -60,7 +60,9 @@ def criterion_changes(events: Sequence[dict[str, Any]], started: Sequence[str | 
     return out
 
 
-def experiment_changes(exp: Any) -> list[str]:
-    """:func:`criterion_changes` of an :class:`~jupyter_mlexp.core.experiment.Experiment`."""
+def experiment_changes(exp: Any, runs: Sequence[Any] | None = None) -> list[str]:
+    """:func:`criterion_changes` of an :class:`~jupyter_mlexp.core.experiment.Experiment` (``runs``: its
+    runs, ignored ones included, when the caller has read them)."""
     events = [e for e in exp.events() if e.get("event") in ("hypothesis_registered", "idea_updated")]
-    return criterion_changes(events, [r.manifest.get("started") for r in exp.runs(include_ignored=True)])
+    runs = exp.runs(include_ignored=True) if runs is None else runs
+    return criterion_changes(events, [r.manifest.get("started") for r in runs])

@@ -217,7 +217,7 @@ def comparison_points(
         est = one_sample(s.values)
         half = None if est is None else quantile(1 - (1 - two_sided) / 2, est.df) * est.se
         ax.errorbar(
-            [s.mean],
+            [math.nan if s.mean is None else s.mean],
             [y],
             xerr=None if half is None else [[half], [half]],
             fmt="D",
