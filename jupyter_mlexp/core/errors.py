@@ -49,6 +49,12 @@ class RecordBusyError(RecordError):
     http_status = 503
 
 
+class OutsideRecordError(RecordError):
+    """A record file that is a symlink leading out of the folder the REST API may read."""
+
+    http_status = 403
+
+
 class DiskFullError(RecordError):
     """A write that failed because the disk (or the user's quota) is full."""
 

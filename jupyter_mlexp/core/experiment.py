@@ -26,7 +26,15 @@ from jupyter_mlexp.core.errors import (
     RecordError,
     RunNotFoundError,
 )
-from jupyter_mlexp.core.fsio import append_jsonl, append_text, atomic_write_json, atomic_write_text, locked, read_jsonl
+from jupyter_mlexp.core.fsio import (
+    append_jsonl,
+    append_text,
+    atomic_write_json,
+    atomic_write_text,
+    check_confined,
+    locked,
+    read_jsonl,
+)
 from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.run import MODES, Run
@@ -146,6 +154,7 @@ class Experiment:
     def hypothesis(self) -> Hypothesis:
         """The current hypothesis. Raises the gate's error when none is registered."""
         try:
+            check_confined(self.idea_json)
             data = json.loads(self.idea_json.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise NoHypothesisError(
@@ -358,8 +367,11 @@ class Experiment:
         """``path/run.json``, or a stand-in with status ``corrupt`` naming the file and what is wrong."""
         problem: str | None
         try:
+            check_confined(path / "run.json")
             with open(path / "run.json", encoding="utf-8") as fh:
                 manifest = json.load(fh)
+        except RecordError:
+            problem = "a symlink leading out of the workspace; not read"
         except (OSError, ValueError, RecursionError) as err:
             problem = "not valid JSON" if not isinstance(err, OSError) else (err.strerror or type(err).__name__)
         else:

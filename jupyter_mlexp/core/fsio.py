@@ -15,14 +15,44 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
-from jupyter_mlexp.core.errors import DiskFullError, RecordBusyError, RecordError
+from jupyter_mlexp.core.errors import DiskFullError, OutsideRecordError, RecordBusyError, RecordError
 
 LOCK_TIMEOUT = 30.0
+
+
+#: The folder every record file read or appended must stay inside (symlinks resolved), when set.
+_CONFINED: ContextVar[Path | None] = ContextVar("mlexp_confined", default=None)
+
+
+@contextmanager
+def confined_to(root: Path) -> Iterator[None]:
+    """Within the block, a record file whose real path leads out of ``root`` is refused.
+
+    The REST API reads the record for whoever can reach the server: a ``run.json``,
+    ``metrics.jsonl`` or journal that is a symlink out of the workspace must not be served.
+    Kernels and the CLI read with the user's own rights and set no confinement.
+    """
+    token = _CONFINED.set(Path(os.path.realpath(root)))
+    try:
+        yield
+    finally:
+        _CONFINED.reset(token)
+
+
+def check_confined(path: Path) -> None:
+    """Raise :class:`OutsideRecordError` when confined and ``path`` resolves outside the confinement."""
+    jail = _CONFINED.get()
+    if jail is None:
+        return
+    real = Path(os.path.realpath(path))
+    if real != jail and jail not in real.parents:
+        raise OutsideRecordError(f"{path} leads out of {jail} (a symlink); refused")
 
 
 def read_record_text(path: Path) -> str | None:
@@ -31,6 +61,7 @@ def read_record_text(path: Path) -> str | None:
     Bytes that are not UTF-8 are read as U+FFFD (a hand edit in another encoding must not
     hide the rest); a path that is a folder or unreadable is a :class:`RecordError` naming it.
     """
+    check_confined(path)
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
@@ -105,6 +136,7 @@ def append_text(path: Path, text: str, header: str = "") -> None:
     an entry that would later read as a whole one.
     """
     path = Path(path)
+    check_confined(path)
     with locked(path):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import RecordError
-from jupyter_mlexp.core.fsio import atomic_write_text, locked, read_record_text
+from jupyter_mlexp.core.fsio import atomic_write_text, check_confined, locked, read_record_text
 
 HEADER = "# Ignored runs\n\nOne line per run: `- `RUN_ID`: reason`. Ignored runs are left out of every statistic and figure.\n\n"
 _LINE_RE = re.compile(
@@ -96,6 +96,7 @@ def remove(path: Path, run_id: str) -> bool:
 
 def _read_exact(path: Path) -> str | None:
     """The file's text with undecodable bytes kept (``surrogateescape``), None when missing."""
+    check_confined(path)
     try:
         return path.read_bytes().decode("utf-8", "surrogateescape")
     except FileNotFoundError:

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_mlexp.core.fsio import check_confined
+
 MAX_CHUNK = 4 << 20  # bytes per read; a caller loops until ``next_offset == size``
 
 
@@ -41,6 +43,7 @@ class MetricChunk:
 
 def read_metrics_since(path: Path, offset: int = 0, max_bytes: int = MAX_CHUNK) -> MetricChunk:
     """The whole lines of ``path`` from byte ``offset`` on (at most about ``max_bytes`` of them)."""
+    check_confined(path)  # the REST API serves this: a symlink out of the workspace is refused
     try:
         fh = open(path, "rb")
     except FileNotFoundError:

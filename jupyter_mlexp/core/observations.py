@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.core.fsio import check_confined
+
 if TYPE_CHECKING:
     from jupyter_mlexp.core.experiment import Experiment, RunInfo
 
@@ -65,10 +68,13 @@ def read_metrics(path: Path) -> tuple[Series, list[tuple[int, str]]]:
     bad line is read again line by line to skip exactly the bad ones.
     """
     try:
+        check_confined(path)
         with open(path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     except FileNotFoundError:
         return {}, []
+    except RecordError as err:  # a symlink out of the workspace, read by the REST API: not read
+        return {}, [(0, str(err))]
     except OSError as err:  # a folder where the file belongs, unreadable: the run shows no metrics
         return {}, [(0, f"cannot be read ({err.strerror or type(err).__name__})")]
     lines = text.split("\n")

@@ -18,6 +18,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.fsio import confined_to
 from jupyter_mlexp.frontdoors.server import api
 
 NAMESPACE = ("mlexp", "api")
@@ -57,8 +58,9 @@ class MlexpHandler(APIHandler):
 
     async def answer(self, fn: Callable[..., dict], *args: Any, status: int = 200) -> None:
         """Run ``fn(root, *args)`` off the event loop and write its dict, or the error it raised."""
+        root = self.root
         try:
-            result = await asyncio.to_thread(fn, self.root, *args)
+            result = await asyncio.to_thread(_confined_call, root, fn, *args)
         except MlexpError as err:
             self.set_status(err.http_status)
             self.finish(json.dumps({"message": str(err)}))
@@ -69,6 +71,12 @@ class MlexpHandler(APIHandler):
     async def fail(self, err: MlexpError) -> None:
         self.set_status(err.http_status)
         self.finish(json.dumps({"message": str(err)}))
+
+
+def _confined_call(root, fn: Callable[..., dict], *args: Any) -> dict:
+    """``fn(root, *args)`` with every record file it reads or appends confined to ``root``."""
+    with confined_to(root):
+        return fn(root, *args)
 
 
 def _text(body: dict, key: str, required: bool = True) -> str | None:

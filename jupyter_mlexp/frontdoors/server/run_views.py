@@ -89,7 +89,10 @@ def run_detail(root: Path, name: str, run_id: str, server_root: Path | None = No
     primary, _ = _metrics_of(exp)
     info = _run(exp, run_id)
     files = _files(info.path)
-    logs = {f: _tail(info.path / f) for f in LOG_FILES if (info.path / f).is_file()}
+    # a log that is a symlink out of the run is not served (nor listed in files)
+    logs = {
+        f: _tail(info.path / f) for f in LOG_FILES if (info.path / f).is_file() and inside(info.path, info.path / f)
+    }
     return {
         "run": _table_row(info, exp, primary),
         "manifest": info.manifest,
