@@ -164,6 +164,35 @@ class Repo:
         except git.GitCommandError:
             return False
 
+    def resolve(self, ref: str) -> str:
+        try:
+            return self.repo.commit(ref).hexsha
+        except (git.BadName, ValueError):
+            raise LoopGitError(f"{ref!r} names no commit") from None
+
+    def subject(self, sha: str) -> str:
+        return str(self.repo.commit(sha).summary)
+
+    def fast_forward(self, sha: str) -> None:
+        """Advance the checked-out branch to ``sha`` (a descendant of HEAD) and its tree."""
+        self._git("merge", "-q", "--ff-only", sha)
+
+    def add_worktree(self, path: Path, sha: str) -> None:
+        self._git("worktree", "add", "-q", "--detach", str(path), sha)
+
+    def remove_worktree(self, path: Path) -> None:
+        try:
+            self._git("worktree", "remove", "--force", str(path))
+        except LoopGitError:
+            self.prune_worktrees()
+
+    def prune_worktrees(self) -> None:
+        self._git("worktree", "prune")
+
+    @property
+    def common_dir(self) -> Path:
+        return Path(self.repo.common_dir)
+
     def show(self, ref: str) -> str:
         return self._git("show", "--stat", "--patch", ref)
 

@@ -134,6 +134,8 @@ class LoopState:
     settings: Settings
     attempts: list[Attempt] = field(default_factory=list)
     pending: Attempt | None = None
+    #: the attempts of a parallel batch in flight (``mlexp loop batch``)
+    batch: list[Attempt] = field(default_factory=list)
 
     def best(self) -> Attempt | None:
         """The last kept attempt: the branch's tip and the reference for the next one."""
@@ -141,7 +143,7 @@ class LoopState:
         return kept[-1] if kept else None
 
     def next_number(self) -> int:
-        numbers = [a.n for a in self.attempts] + ([self.pending.n] if self.pending else [])
+        numbers = [a.n for a in self.attempts + self.batch] + ([self.pending.n] if self.pending else [])
         return max(numbers, default=-1) + 1
 
     def get(self, n: int) -> Attempt:
@@ -161,6 +163,7 @@ class LoopState:
             "settings": asdict(self.settings),
             "attempts": [asdict(a) for a in self.attempts],
             "pending": asdict(self.pending) if self.pending else None,
+            "batch": [asdict(a) for a in self.batch],
         }
 
 
@@ -192,6 +195,7 @@ class LoopFiles:
                 Settings(**data["settings"]),
                 [Attempt.from_dict(a) for a in data.get("attempts") or []],
                 Attempt.from_dict(data["pending"]) if data.get("pending") else None,
+                [Attempt.from_dict(a) for a in data.get("batch") or []],
             )
         except (ValueError, KeyError, TypeError) as err:
             raise RecordError(f"{self.state_json} cannot be read ({err}); restore it from git or a backup") from None

@@ -12,6 +12,7 @@ half done. ``docs/loop.md`` walks through the protocol.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def start(
     files = LoopFiles(experiment.path, tag)
     if files.exists():
         raise MlexpError(f"experiment {experiment.name!r} already has a loop {tag!r}: pick another tag")
-    _check_budget(budget)
+    check_budget(budget)
     if confirm < 0:
         raise MlexpError(f"--confirm must be 0 or more seeds, got {confirm}")
     repo = Repo(cwd or Path.cwd(), experiment.base)
@@ -85,7 +86,7 @@ def start(
     return state
 
 
-def _check_budget(budget: float | None) -> None:
+def check_budget(budget: float | None) -> None:
     if budget is not None and not budget > 0:
         raise MlexpError(f"--budget must be a positive number of seconds, got {budget:g}")
 
@@ -117,7 +118,7 @@ def try_attempt(
         raise MlexpError('say what the attempt changes: -m "DESCRIPTION"')
     if not command:
         raise MlexpError("give the command after '--' (mlexp loop try -m DESC -- python train.py) or a NOTEBOOK")
-    _check_budget(budget)
+    check_budget(budget)
     loop_run.check_command(command, loop.cwd)
     t0 = time.perf_counter()
     with loop.files.busy(f"attempt running since {now_iso()}: {description[:60]}"):
@@ -130,9 +131,9 @@ def try_attempt(
             _crash(attempt, f"could not run: {err}")
         except KeyboardInterrupt:
             _crash(attempt, "interrupted (Ctrl-C) during the attempt")
-            _end(loop, state, attempt)
+            end_attempt(loop, state, attempt)
             raise
-        _end(loop, state, attempt, t0)
+        end_attempt(loop, state, attempt, t0)
         return attempt
 
 
@@ -224,10 +225,10 @@ def _crash(a: Attempt, reason: str, tail: str = "") -> None:
     a.log_tail = tail or a.log_tail
 
 
-def _end(loop: Loop, state: LoopState, a: Attempt, t0: float | None = None) -> None:
+def end_attempt(loop: Loop, state: LoopState, a: Attempt, t0: float | None = None, restore: bool = True) -> None:
     """Restore the branch unless kept, then record: state, results row, research log event."""
     best = state.best()
-    if a.status != KEEP and best is not None:
+    if restore and a.status != KEEP and best is not None:
         loop.repo.restore(best.commit)
     a.ended = now_iso()
     if t0 is not None:
@@ -255,11 +256,12 @@ def _end(loop: Loop, state: LoopState, a: Attempt, t0: float | None = None) -> N
     )
 
 
-def recover(loop: Loop, state: LoopState) -> Attempt | None:
-    """An attempt a dead process left in flight: record it as ``crash`` (patch kept), restore the branch."""
+def recover(loop: Loop, state: LoopState) -> list[Attempt]:
+    """Attempts a dead process left in flight: recorded as ``crash`` (patches kept), the branch restored."""
+    done = _recover_batch(loop, state)
     a = state.pending
     if a is None:
-        return None
+        return done
     repo = loop.repo
     if not a.commit and repo.head() != a.parent and repo.parent_of(repo.head()) == a.parent:
         a.commit = repo.head()  # killed between the commit and saving it
@@ -273,18 +275,32 @@ def recover(loop: Loop, state: LoopState) -> Attempt | None:
     _crash(a, "the loop's process died during the attempt (recovered by the next mlexp loop command)", tail)
     if not a.commit:  # nothing was committed: the change is still in the working tree, left as it is
         a.reason += "; nothing had been committed, the change is still in the working tree"
-    _end(loop, state, a)
-    return a
+    end_attempt(loop, state, a)
+    return [*done, a]
 
 
-def recover_if_idle(loop: Loop) -> tuple[LoopState, Attempt | None, bool]:
+def _recover_batch(loop: Loop, state: LoopState) -> list[Attempt]:
+    """A parallel batch left in flight: each attempt a crash, its worktrees removed."""
+    done = list(state.batch)
+    for a in done:
+        state.batch = [b for b in state.batch if b.n != a.n]
+        _crash(a, "the loop's process died during the batch (recovered by the next mlexp loop command)")
+        a.seeds = []
+        end_attempt(loop, state, a, restore=False)
+    if done:
+        shutil.rmtree(loop.repo.common_dir / "mlexp-worktrees", ignore_errors=True)
+        loop.repo.prune_worktrees()
+    return done
+
+
+def recover_if_idle(loop: Loop) -> tuple[LoopState, list[Attempt], bool]:
     """The loop's state after recovering a dead attempt; ``busy`` when another command holds the loop."""
     try:
         with loop.files.busy(f"mlexp loop status since {now_iso()}"):
             state = loop.load()
             return state, recover(loop, state), False
     except RecordBusyError:
-        return loop.load(), None, True
+        return loop.load(), [], True
 
 
 def revive(loop: Loop, n: int, command: Sequence[str] | None = None, **kwargs) -> Attempt:
@@ -321,7 +337,7 @@ def status(loop: Loop, figure: bool = True) -> dict:
     state, recovered, busy = recover_if_idle(loop)
     out = rules.summary(state)
     out["busy"] = busy
-    out["recovered"] = None if recovered is None else recovered.n
+    out["recovered"] = [a.n for a in recovered]
     _, out["warnings"] = loop.files.read_results()
     out["record"] = str(loop.files.path)
     out["figure"] = str(write_figure(state, loop.files.figure)) if figure else None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.lifecycle import RunResult
 
 TAIL_LINES = 20
@@ -152,3 +152,24 @@ def tail_of_run_dir(path: Path) -> str:
     except OSError:
         return ""
     return "\n".join(text.rstrip("\n").splitlines()[-TAIL_LINES:])
+
+
+def measured_from_runs(runs: Sequence[RunInfo], metric: str) -> Measured:
+    """A :class:`Measured` from runs already recorded (a parallel arm's), in seed order."""
+    out = Measured(run_ids=[r.run_id for r in runs])
+    for info in sorted(runs, key=lambda r: r.manifest.get("seed") or 0):
+        m = info.manifest
+        value = info.primary(metric)
+        seed = m.get("seed")
+        if m.get("peak_memory_gb") is not None:
+            out.memory_gb = max(out.memory_gb or 0.0, float(m["peak_memory_gb"]))
+        if info.status != "completed" or not isinstance(value, (int, float)) or not math.isfinite(value):
+            why = (m.get("error") or {}).get("message") or f"no finite {metric} printed or logged"
+            out.crash = out.crash or f"seed {seed}: {info.status}: {why}"
+            out.log_tail = out.log_tail or tail_of_run_dir(info.path)
+            continue
+        out.seeds.append(int(seed or 0))
+        out.values.append(float(value))
+    if not runs:
+        out.crash = "no run was recorded"
+    return out

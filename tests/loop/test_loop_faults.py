@@ -69,7 +69,7 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
         edit(root, SHIFT=0.2)
         # status meanwhile says an attempt is running, and leaves it alone
         st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
-        assert st["busy"] and st["pending"]["attempt"] == 1 and st["recovered"] is None
+        assert st["busy"] and st["pending"]["attempt"] == 1 and st["recovered"] == []
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
@@ -78,7 +78,7 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
     assert git(root, "rev-parse", "HEAD") == attempt_commit  # the dead process left the branch on it
     code, out, err = mlexp(capsys, "loop", "status", "--json", "--no-figure")
     st = json.loads(out)
-    assert st["recovered"] == 1 and st["counts"]["crash"] == 1 and st["pending"] is None
+    assert st["recovered"] == [1] and st["counts"]["crash"] == 1 and st["pending"] is None
     assert git(root, "rev-parse", "HEAD") == base
     assert "SHIFT = 0.0\n" in (root / "train.py").read_text()
     assert "+SHIFT = 0.2" in files().patch(1).read_text()
@@ -199,6 +199,30 @@ def test_ctrl_c_records_a_crash_and_restores_the_branch(started, capsys):
         proc.kill()
     assert proc.returncode == 130, err
     st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
-    assert st["counts"]["crash"] == 1 and st["recovered"] is None
+    assert st["counts"]["crash"] == 1 and st["recovered"] == []
     assert "Ctrl-C" in st["attempts_list"][1]["reason"]
+    assert git(root, "rev-parse", "HEAD") == base
+
+
+def test_a_batch_left_in_flight_is_recovered_as_crashes(started, capsys):
+    from jupyter_mlexp.core.loop_state import Attempt
+
+    root = started
+    attempt(capsys, "baseline")
+    base = git(root, "rev-parse", "HEAD")
+    git(root, "switch", "-q", "-c", "idea", "autoresearch/t1")
+    edit(root, SHIFT=0.05)
+    git(root, "commit", "-q", "-am", "idea")
+    idea = git(root, "rev-parse", "HEAD")
+    git(root, "switch", "-q", "autoresearch/t1")
+    # what a killed `mlexp loop batch` leaves: the batch in loop.json and a worktree under .git
+    state = files().load()
+    state.batch.append(Attempt(1, "idea", idea, base, ["python3", "train.py"], seeds=[0, 1, 2]))
+    files().save(state)
+    tree = root / ".git" / "mlexp-worktrees" / "x" / "1"
+    git(root, "worktree", "add", "-q", "--detach", str(tree), idea)
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["recovered"] == [1] and st["counts"]["crash"] == 1
+    assert "died during the batch" in st["attempts_list"][1]["reason"]
+    assert not tree.exists() and "mlexp-worktrees" not in git(root, "worktree", "list")
     assert git(root, "rev-parse", "HEAD") == base

@@ -128,3 +128,37 @@ def test_a_notebook_attempt_runs_through_the_notebook_runner(repo, capsys):
     better = json.loads(out)
     assert better["status"] == "keep" and better["values"] == [0.4, 0.401]
     assert better["p"] == 0.0  # the same 0.1 on both seeds: no spread
+
+
+def test_a_batch_runs_prepared_commits_in_worktrees_beside_the_best_and_keeps_one(started, capsys):
+    from jupyter_mlexp import Experiment
+
+    root = started
+    attempt(capsys, "baseline")
+    base = git(root, "rev-parse", "HEAD")
+    for branch, shift in (("idea-a", 0.05), ("idea-b", 0.001), ("idea-c", 0.08)):
+        git(root, "switch", "-q", "-c", branch, "autoresearch/t1")
+        edit(root, SHIFT=shift)
+        git(root, "commit", "-q", "-am", f"shift {shift}")
+    git(root, "switch", "-q", "autoresearch/t1")
+    code, out, err = mlexp(
+        capsys, "loop", "batch", "idea-a", "idea-b", "idea-c", "--jobs", "4", "--json", "--", "python3", "train.py"
+    )
+    assert code == 0, err
+    done = {a["description"]: a for a in json.loads(out)}
+    assert [a["n"] for a in done.values()] == [1, 2, 3]
+    assert done["shift 0.08"]["status"] == "keep", done["shift 0.08"]["reason"]
+    assert (
+        done["shift 0.05"]["status"] == "discard"
+        and "attempt 3 of the same batch did better" in done["shift 0.05"]["reason"]
+    )
+    assert done["shift 0.001"]["status"] == "discard"
+    assert "re-run alongside" in done["shift 0.001"]["reason"]
+    assert git(root, "rev-parse", "HEAD") == done["shift 0.08"]["commit"]
+    assert git(root, "merge-base", "--is-ancestor", base, "HEAD") == ""
+    # every arm's runs are in the record, with the commit each ran as its provenance
+    runs = [r for r in Experiment("tune").runs() if "loop_batch" in (r.manifest.get("params") or {})]
+    assert len(runs) == 4 * 3
+    commits = {str(r.manifest["params"]["arm"]): r.manifest["git"]["commit"] for r in runs}
+    assert commits == {"reference": base, **{str(a["n"]): a["commit"] for a in done.values()}}
+    assert "mlexp-worktrees" not in git(root, "worktree", "list")

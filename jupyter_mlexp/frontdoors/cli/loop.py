@@ -1,7 +1,7 @@
 """``mlexp loop``: the keep/discard loop from the command line (a thin layer over :mod:`~.runner.loop`).
 
-``start TAG``, ``try -m DESC -- CMD`` (or ``try -m DESC NOTEBOOK``), ``status``, ``show N``,
-``revive N``. Each prints a few lines (``--json``: one JSON object, for agents); the
+``start TAG``, ``try -m DESC -- CMD`` (or ``try -m DESC NOTEBOOK``), ``batch REF ... -- CMD``,
+``status``, ``show N``, ``revive N``. Each prints a few lines (``--json``: one JSON object, for agents); the
 training log stays in the runs' files. ``try`` exits 0 on keep or discard, 1 on crash.
 """
 
@@ -94,6 +94,21 @@ def cmd_revive(args) -> int:
     return _report(a, args, opened.load().settings.metric)
 
 
+def cmd_batch(args) -> int:
+    from jupyter_mlexp.runner import loop
+    from jupyter_mlexp.runner.loop_batch import try_batch
+
+    opened = loop.open_loop()
+    done = try_batch(opened, args.refs, args.command_argv, jobs=args.jobs, seeds=_seeds(args.seeds), budget=args.budget)
+    metric = opened.load().settings.metric
+    if args.json:
+        print(json.dumps([{**asdict(a), "mean": a.mean, "sd": a.sd} for a in done]))
+    else:
+        for a in done:
+            print("\n".join(_describe(a, metric)))
+    return EXIT_RUNS_FAILED if any(a.status == CRASH for a in done) else EXIT_OK
+
+
 def cmd_status(args) -> int:
     from jupyter_mlexp.runner import loop
 
@@ -117,8 +132,9 @@ def cmd_status(args) -> int:
     )
     if out["busy"]:
         print("  an attempt is running now")
-    if out["recovered"] is not None:
-        print(f"  recovered attempt {out['recovered']}: recorded as crash, branch back on the best kept commit")
+    if out["recovered"]:
+        which = ", ".join(map(str, out["recovered"]))
+        print(f"  recovered attempt {which}: recorded as crash, branch back on the best kept commit")
     for w in out["warnings"]:
         print(f"  warning: {w}")
     if out["figure"]:
@@ -157,6 +173,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per run (default: the loop's)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(handler=cmd_try)
+
+    b = lsub.add_parser(
+        "batch", help="try prepared commits in parallel worktrees, the best kept commit re-run alongside"
+    )
+    b.add_argument("refs", nargs="+", metavar="REF", help="commits (branches, shas) on top of the best kept one")
+    b.add_argument("--jobs", type=int, default=2, metavar="N", help="arms run at a time (default 2)")
+    b.add_argument("--seeds", metavar="0,1,2", help="seeds for every arm (default: the loop's)")
+    b.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per run (default: the loop's)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(handler=cmd_batch)
 
     st = lsub.add_parser("status", help="best so far, counts, noise floor, figure")
     st.add_argument("--json", action="store_true")

@@ -1,0 +1,205 @@
+"""Parallel attempts: several prepared commits at once, each in its own git worktree, judged
+against the best kept commit re-run alongside them (the same contention for every arm).
+
+``mlexp loop batch REF [REF ...] --jobs N -- COMMAND``: every REF is a commit on top of the
+best kept one (prepared on a branch of its own); each becomes an attempt. Each arm (the
+reference and every candidate) runs as ``mlexp run --seeds ... -- COMMAND`` in a worktree
+under ``.git/mlexp-worktrees/``, whose ``experiments`` folder is a link to the record, so
+its runs land in the experiment with the worktree's commit as their provenance. At most
+one attempt of a batch is kept (the largest improvement among the winners); the branch
+then fast-forwards to it. The others are discarded; their refs and patches stay.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from jupyter_mlexp.core import loop as rules
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.journal import now_iso
+from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, attempt_ref
+from jupyter_mlexp.runner import loop_run
+from jupyter_mlexp.runner.loop import Loop, check_budget, end_attempt, recover
+
+POLL_S = 0.1
+
+
+def try_batch(
+    loop: Loop,
+    refs: Sequence[str],
+    command: Sequence[str],
+    *,
+    jobs: int = 2,
+    seeds: Sequence[int] | None = None,
+    budget: float | None = None,
+) -> list[Attempt]:
+    """Run every prepared commit in ``refs`` and the best kept commit in parallel; decide each."""
+    if not refs:
+        raise MlexpError("name the prepared commits to try (branches or shas on top of the best kept commit)")
+    if jobs < 1:
+        raise MlexpError(f"--jobs must be at least 1, got {jobs}")
+    if not command or loop_run.is_notebook(command):
+        raise MlexpError("a batch runs a command given after '--' (notebooks: one `mlexp loop try` at a time)")
+    check_budget(budget)
+    loop_run.check_command(command, loop.cwd)
+    with loop.files.busy(f"batch of {len(refs)} attempts running since {now_iso()}"):
+        state = loop.load()
+        recover(loop, state)
+        attempts = _plan(loop, state, refs, list(command), seeds)
+        best = state.best()
+        assert best is not None
+        arms = {"reference": best.commit, **{str(a.n): a.commit for a in attempts}}
+        batch_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+        t0 = time.perf_counter()
+        try:
+            measured = _run_arms(
+                loop, arms, list(command), attempts[0].seeds, batch_id, jobs, budget or state.settings.budget
+            )
+        except KeyboardInterrupt:
+            for a in attempts:
+                a.status, a.reason = CRASH, "interrupted (Ctrl-C) during the batch"
+                _finish(loop, state, a)
+            raise
+        for a in attempts:
+            m = measured[str(a.n)]
+            a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
+            a.duration_s = time.perf_counter() - t0
+            if m.crash:
+                a.status, a.reason, a.log_tail = CRASH, m.crash, m.log_tail
+        _decide(state, attempts, measured["reference"], best)
+        winner = next((a for a in attempts if a.status == KEEP), None)
+        if winner is not None:
+            loop.repo.fast_forward(winner.commit)
+        for a in attempts:
+            _finish(loop, state, a)
+        return attempts
+
+
+def _plan(loop: Loop, state: LoopState, refs: Sequence[str], command: list[str], seeds) -> list[Attempt]:
+    best, repo = state.best(), loop.repo
+    if best is None:
+        raise MlexpError("run the unmodified baseline first: mlexp loop try -m baseline -- CMD")
+    repo.check_clean_state()
+    if repo.head() != best.commit or repo.changes():
+        raise MlexpError(
+            f"the branch must be clean at the best kept commit {best.commit[:12]} (attempt {best.n}): "
+            "prepare each change as a commit of its own on another branch"
+        )
+    attempts = []
+    for ref in refs:
+        sha = repo.resolve(ref)
+        if sha == best.commit or not repo.is_ancestor(best.commit, sha):
+            raise MlexpError(f"{ref!r} is not a change on top of the best kept commit {best.commit[:12]}")
+        a = Attempt(state.next_number(), repo.subject(sha), sha, best.commit, command, started=now_iso())
+        a.seeds = list(seeds or state.settings.seeds)
+        a.lines_added, a.lines_removed = repo.lines(best.commit, sha)
+        state.batch.append(a)
+        attempts.append(a)
+    loop.files.save(state)
+    for a in attempts:
+        repo.keep_reachable(attempt_ref(a.n), a.commit, loop.files.patch(a.n))
+    return attempts
+
+
+def _decide(state: LoopState, attempts: list[Attempt], ref: loop_run.Measured, best: Attempt) -> None:
+    """Each candidate against the reference re-run alongside it; at most one kept."""
+    reference = Attempt(best.n, best.description, best.commit, best.parent, seeds=ref.seeds, values=ref.values)
+    floor = rules.noise_floor(state)
+    for a in attempts:
+        if a.status == CRASH:
+            continue
+        if ref.crash:
+            a.status, a.reason = CRASH, f"the reference re-run of attempt {best.n} crashed: {ref.crash}"
+        else:
+            d = rules.decide(a, reference, state.settings, floor)
+            a.status, a.delta, a.p, a.test = d.status, d.delta, d.p, d.test
+            a.reason = d.reason.replace(f"attempt {best.n}", f"attempt {best.n} re-run alongside")
+    winners = sorted((a for a in attempts if a.status == KEEP), key=lambda a: -(a.delta or 0.0))
+    for other in winners[1:]:
+        other.status = DISCARD
+        other.reason = f"{other.reason}; attempt {winners[0].n} of the same batch did better"
+
+
+def _finish(loop: Loop, state: LoopState, a: Attempt) -> None:
+    state.batch = [b for b in state.batch if b.n != a.n]
+    end_attempt(loop, state, a, restore=False)
+
+
+def _run_arms(
+    loop: Loop,
+    arms: dict[str, str],
+    command: list[str],
+    seeds: list[int],
+    batch_id: str,
+    jobs: int,
+    budget: float | None,
+) -> dict[str, loop_run.Measured]:
+    """Each arm as ``mlexp run`` in its own worktree, ``jobs`` at a time; what each measured."""
+    base = loop.repo.common_dir / "mlexp-worktrees" / batch_id
+    trees = {arm: base / arm for arm in arms}
+    try:
+        for arm, sha in arms.items():
+            _worktree(loop, trees[arm], sha)
+        _pool([_arm_process(loop, trees[arm], arm, command, seeds, batch_id, budget) for arm in arms], jobs)
+    finally:
+        for tree in trees.values():
+            if tree.exists():
+                loop.repo.remove_worktree(tree)
+        shutil.rmtree(base, ignore_errors=True)
+    runs = [r for r in loop.experiment.runs() if (r.manifest.get("params") or {}).get("loop_batch") == batch_id]
+    out = {}
+    for arm in arms:
+        mine = [r for r in runs if str(r.manifest["params"].get("arm")) == arm]
+        out[arm] = loop_run.measured_from_runs(mine, loop.load().settings.metric)
+    return out
+
+
+def _worktree(loop: Loop, path: Path, sha: str) -> None:
+    loop.repo.add_worktree(path, sha)
+    record = path / (loop.repo.record_rel or "experiments")
+    if loop.repo.record_rel and not record.exists():
+        record.symlink_to(loop.experiment.base, target_is_directory=True)
+
+
+def _arm_process(loop: Loop, tree: Path, arm: str, command: list[str], seeds: list[int], batch_id: str, budget) -> dict:
+    rel = loop.cwd.relative_to(loop.repo.root) if loop.cwd.is_relative_to(loop.repo.root) else Path()
+    argv = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", loop.experiment.name]
+    argv += ["--seeds", ",".join(map(str, seeds)), "-p", "loop_batch", batch_id, "-p", "arm", arm]
+    argv += ["--budget", str(budget)] if budget else []
+    argv += ["--", *command]
+    root = tree if loop.repo.record_rel else loop.experiment.base.parent
+    return {"argv": argv, "cwd": tree / rel, "env": {**os.environ, "MLEXP_ROOT": str(root)}}
+
+
+def _pool(specs: list[dict], jobs: int) -> None:
+    """Run the processes ``jobs`` at a time; Ctrl-C interrupts them all (their runs end interrupted)."""
+    waiting = list(specs)
+    running: list[subprocess.Popen] = []
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                s = waiting.pop(0)
+                running.append(
+                    subprocess.Popen(
+                        s["argv"], cwd=s["cwd"], env=s["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
+                )
+            running = [p for p in running if p.poll() is None]
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        for p in running:
+            p.send_signal(signal.SIGINT)
+        for p in running:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        raise
