@@ -18,6 +18,7 @@ from jupyter_mlexp.core.journal import TAGS
 from jupyter_mlexp.report.figures import FigureInfo
 from jupyter_mlexp.report.groups import baseline_group, best_group, label, mode_groups, total_duration
 from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.rerun import digest, rerun_tables
 from jupyter_mlexp.report.safe import code as _code
 from jupyter_mlexp.report.safe import markup as _markup
 from jupyter_mlexp.report.safe import text as _text
@@ -361,9 +362,9 @@ def _setup_code(data: ReportData) -> str:
         [
             "# Re-run this notebook to recompute its tables, figures and verdict from the run files.",
             "from pathlib import Path",
-            "from IPython.display import Image, Markdown, display",
             "from jupyter_mlexp import Experiment",
             "from jupyter_mlexp.report import figures, load, tables",
+            "from jupyter_mlexp.report.rerun import rerun_tables, show, show_figures  # each shown only if changed",
             "from jupyter_mlexp.report.verdict import judge",
             "",
             "here = Path.cwd()  # the experiment folder (where this notebook lies) or the workspace",
@@ -418,7 +419,7 @@ def build(
     run_started = [_when(r.manifest.get("started")) for r in data.runs]
     cells.append(md(introduction(data, run_started, verdict)))
     cells.append(md(methods(data)))
-    cells.append(code("display(Markdown(tables.methods_table(data)))"))
+    cells.append(code(f"show('Methods table', tables.methods_table(data), {digest(methods_table(data))!r})"))
     cells.append(md(results_intro(data)))
     tables_ = results_tables(data)
     if not tables_:
@@ -427,26 +428,29 @@ def build(
     for title_, table in tables_:
         cells.append(md(f"### {title_}\n\n{table}"))
     if tables_:
-        cells.append(
-            code("for title, table in tables.results_tables(data):\n    display(Markdown(f'### {title}\\n\\n{table}'))")
-        )
+        built = digest(rerun_tables(tables_))
+        cells.append(code(f"show('Results tables', rerun_tables(tables.results_tables(data)), {built!r})"))
     modes = [m for m in ("quick", "full") if any(r.mode == m for r in data.counted)]
     for mode in modes:
         note, table = comparison_table(data, mode)
         cells.append(md(f"### Comparison against the baseline ({mode} runs)\n\n{note}\n\n{table}".rstrip()))
+        built = digest(note + "\n\n" + table)
         cells.append(
-            code(f"note, table = tables.comparison_table(data, {mode!r})\ndisplay(Markdown(note + '\\n\\n' + table))")
+            code(
+                f"note, table = tables.comparison_table(data, {mode!r})\n"
+                f"show('Comparison ({mode} runs)', note + '\\n\\n' + table, {built!r})"
+            )
         )
     if figs or fig_notes:
         cells.append(md("### Figures\n\n" + "\n".join(f"- No figure: {_markup(n)}" for n in fig_notes)))
     for i, fig in enumerate(figs, 1):
         cells.append(_figure_cell(fig, i, report_dir))
     if figs:
+        drawn = {f.name: digest(f.data_path.read_bytes()) for f in figs}  # the numbers each figure plotted
         cells.append(
             code(
                 "infos, notes = figures.make_figures(data, EXPERIMENT_DIR / 'figures')\n"
-                "for info in infos:\n    display(Image(filename=str(info.path)))\n"
-                "for note in notes:\n    print('No figure:', note)"
+                f"show_figures(infos, {drawn!r}, notes)"
             )
         )
     if summary_paths:
@@ -459,7 +463,8 @@ def build(
         )
     cells.append(md(discussion(data, skipped, lessons_rel)))
     cells.append(md(conclusion(data, verdict)))
-    cells.append(code("v = judge(data)\nprint(f'{v.decision}: {v.reason}')"))
+    built = digest(f"{verdict.decision}: {verdict.reason}")
+    cells.append(code(f"v = judge(data)\nshow('Verdict', f'{{v.decision}}: {{v.reason}}', {built!r})"))
     nb = v4.new_notebook(
         cells=cells,
         metadata={

@@ -83,17 +83,31 @@ def test_magic_subcommands(exp, capsys):
     assert "Learning: it works" in exp.journal_md.read_text()
 
 
-@pytest.mark.slow
-def test_report_code_cells_reexecute(exp):
+def _execute(path):
     from nbclient import NotebookClient
 
-    write_run(exp, "nan", seed=9, params={"warmup": 5}, metrics={"val_acc": [float("nan")]})
-    path = exp.path / "report.ipynb"
-    main(["report", "exp"])
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(exp.path)}}).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(str(o.get("data", {}).get("text/markdown", "")) + o.get("text", "") for o in outputs)
-    assert "0.94 ± 0.01 (n = 3)" in text and "supported" in text
+    return outputs, text
+
+
+@pytest.mark.slow
+def test_report_code_cells_reexecute(exp):
+    write_run(exp, "nan", seed=9, params={"warmup": 5}, metrics={"val_acc": [float("nan")]})
+    path = exp.path / "report.ipynb"
+    main(["report", "exp"])
+    # re-run as the first cell invites: every result is recomputed, and nothing is shown twice
+    outputs, text = _execute(path)
+    for what in ("Methods table", "Results tables", "Comparison (full runs)", "Verdict"):
+        assert f"{what}: unchanged since the report was built" in text
+    assert "Figure comparison_full_val_acc: unchanged" in text
+    assert not [o for o in outputs if {"text/markdown", "image/webp"} & set(o.get("data", {}))]
+    # a run added after the report was built: the re-run shows what changed, marked as recomputed
+    write_run(exp, "late", seed=3, params={"warmup": 5}, metrics={"val_acc": [0.96]})
+    outputs, text = _execute(path)
+    assert "Results tables: changed since the report was built, recomputed now" in text
+    assert "0.945 ± 0.01291 (n = 4)" in text and "Methods table: changed" in text
     assert any("image/webp" in o.get("data", {}) for o in outputs)
