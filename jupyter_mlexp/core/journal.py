@@ -164,6 +164,11 @@ def read_journal(path: Path) -> JournalRead:
     return JournalRead(entries, warnings)
 
 
+#: Characters of entry text one page carries at most (shared by its entries; at least MIN_ENTRY_SHOWN each).
+PAGE_TEXT_CHARS = 400_000
+MIN_ENTRY_SHOWN = 500
+
+
 @dataclass
 class JournalPage:
     """One page of entries, newest first, after filtering; ``total`` counts all that matched."""
@@ -174,9 +179,21 @@ class JournalPage:
     limit: int
     tags: dict[str, int]  # every tag in the journal and how many entries carry it
 
-    def to_dict(self) -> dict:
+    def to_dict(self, text_budget: int = PAGE_TEXT_CHARS) -> dict:
+        """The page as JSON. The entries' texts share ``text_budget`` characters: a long entry is cut
+        (``truncated``, with its full ``length``; JOURNAL.md keeps it whole), so a page never ships megabytes."""
+        each = max(MIN_ENTRY_SHOWN, text_budget // max(1, len(self.entries)))
+        entries = []
+        for e in self.entries:
+            d = e.to_dict()
+            d["length"] = len(e.text)
+            d["truncated"] = len(e.text) > each
+            if d["truncated"]:
+                d["text"] = e.text[:each] + "…"
+            d["title"] = e.title if len(e.title) <= each else e.title[:each] + "…"
+            entries.append(d)
         return {
-            "entries": [e.to_dict() for e in self.entries],
+            "entries": entries,
             "total": self.total,
             "offset": self.offset,
             "limit": self.limit,

@@ -23,9 +23,35 @@ from jupyter_mlexp.frontdoors.server import api
 
 NAMESPACE = ("mlexp", "api")
 
+#: Limits on what a client may send (the server answers 413 or 400 with one line past them).
+MAX_BODY_BYTES = 256 * 1024
+MAX_ENTRY_CHARS = 20_000  # one journal entry
+MAX_REASON_CHARS = 2_000  # an ignore reason: one line of IGNORED_RUNS.md
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+MAX_DEPTH = 16  # JSON nesting; the bodies the API takes are two levels deep
+
 
 class BadRequest(MlexpError):
     http_status = 400
+
+
+class TooLarge(BadRequest):
+    http_status = 413
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, counted up to ``limit + 1`` (no deeper walk)."""
+    if limit < 0 or not isinstance(value, (dict, list)):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(c, limit - 1) for c in children), default=0)
+
+
+def limited_text(value: str, what: str, limit: int) -> str:
+    if len(value) > limit:
+        raise TooLarge(f"{what} is {len(value):,} characters; the limit is {limit} (keep the rest in a file)")
+    return value
 
 
 class MlexpHandler(APIHandler):
@@ -36,12 +62,19 @@ class MlexpHandler(APIHandler):
         return api.workspace_root(self.settings.get("server_root_dir") or ".")
 
     def json_body(self) -> dict:
+        raw = self.request.body or b"{}"
+        if len(raw) > MAX_BODY_BYTES:
+            raise TooLarge(f"the request body is {len(raw):,} bytes; the limit is {MAX_BODY_BYTES:,}")
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as err:
             raise BadRequest(f"the request body is not valid JSON: {err}") from None
+        except RecursionError:
+            raise BadRequest(f"the request body is nested too deep (the limit is {MAX_DEPTH} levels)") from None
         if not isinstance(body, dict):
             raise BadRequest("the request body must be a JSON object")
+        if _depth(body, MAX_DEPTH) > MAX_DEPTH:
+            raise BadRequest(f"the request body is nested too deep (the limit is {MAX_DEPTH} levels)")
         return body
 
     def int_argument(self, name: str, default: int) -> int:
@@ -121,10 +154,12 @@ class JournalHandler(MlexpHandler):
     async def post(self, name: str):
         try:
             body = self.json_body()
-            text = _text(body, "text")
+            text = limited_text(_text(body, "text") or "", "the journal entry", MAX_ENTRY_CHARS)
             tags = body.get("tags") or []
             if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
                 raise BadRequest("'tags' must be a list of strings")
+            if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG_CHARS for t in tags):
+                raise BadRequest(f"at most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters each")
         except BadRequest as err:
             return await self.fail(err)
         await self.answer(api.add_journal_entry, name, text, tags, status=201)
@@ -146,7 +181,7 @@ class IgnoreRunHandler(MlexpHandler):
     @tornado.web.authenticated
     async def post(self, name: str, run_id: str):
         try:
-            reason = _text(self.json_body(), "reason")
+            reason = limited_text(_text(self.json_body(), "reason") or "", "the reason", MAX_REASON_CHARS)
         except BadRequest as err:
             return await self.fail(err)
         await self.answer(api.ignore_run, name, run_id, reason)
