@@ -11,12 +11,22 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-## setup: a virtualenv in .venv with the package (editable), its frontend built, and dev tools
-setup: $(BIN)/python
+## setup: a virtualenv in .venv with the package (editable), its frontend built, and dev tools.
+## The second time it installs nothing unless pyproject.toml changed, and the frontend script
+## skips its build and tests unless the frontend's sources changed.
+INSTALLED := $(VENV)/.mlexp-installed
+
+setup: $(INSTALLED)
+	@bash .ci/frontend.sh
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q 'jupyterlab>=4.6,<5' 'hatchling>=1.21' 'hatch-jupyter-builder>=0.9' editables
 	bash .ci/frontend.sh
+	@# a previous `labextension develop` symlink would make pip write install.json into the source tree
+	rm -f $(VENV)/share/jupyter/labextensions/jupyter-mlexp jupyter_mlexp/labextension/install.json
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/pip install -q --no-build-isolation -e '.[dev,demo]'
-	$(BIN)/jupyter labextension develop --overwrite . > /dev/null
+	$(BIN)/jupyter labextension develop --overwrite . > /dev/null 2>&1 || $(BIN)/jupyter labextension develop --overwrite .
+	@touch $@
 
 ## demo: the example experiment end to end (quick run, full sweep over seeds and a grid, report)
 demo: setup
