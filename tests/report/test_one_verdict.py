@@ -130,3 +130,18 @@ def test_ignoring_a_run_moves_every_surface_together(workspace, capsys):
     assert experiment_detail(workspace, "demo")["criterion_check"]["result"] == "met"  # the per-run check, named so
     assert main(["status", "demo"]) == 0
     assert _line(capsys.readouterr().out) == f"verdict:  {v.decision} — {v.reason}"
+
+
+def test_a_quick_run_records_the_notebook_it_came_from(workspace, shell, monkeypatch):
+    from jupyter_mlexp.core.experiment import Experiment
+
+    make_experiment(workspace, name="nb", success="val_acc >= 0.9", metrics=("val_acc",))
+    shell.run_line_magic("mlexp", "use nb")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    shell.user_ns["__vsc_ipynb_file__"] = str(workspace / "train.ipynb")  # what VS Code sets
+    shell.run_cell_magic("run_quick", "--seed 7", "seen = seed\nprint('val_acc: 0.93')\n")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(workspace / "lab.ipynb"))  # what JupyterLab sets
+    shell.run_cell_magic("run_quick", "--seed 8", "print('val_acc: 0.94')\n")
+    runs = Experiment("nb").runs()
+    assert [r.manifest.get("notebook") for r in runs] == [str(workspace / "train.ipynb"), str(workspace / "lab.ipynb")]
+    assert shell.user_ns["seen"] == 7 and [r.manifest["seed"] for r in runs] == [7, 8]

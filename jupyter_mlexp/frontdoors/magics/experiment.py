@@ -128,7 +128,7 @@ class ExperimentMagics(Magics):
                 data=args.data,
                 command=cell,
                 namespace=shell.user_ns,
-                notebook=os.environ.get("JPY_SESSION_NAME") or None,
+                notebook=_notebook_path(shell),
             )
         finally:
             shell.custom_exceptions = previous_custom[0]
@@ -181,6 +181,12 @@ class ExperimentMagics(Magics):
 def _short_timeout_tb(shell, etype, value, tb, tb_offset=None):
     print(f"RunTimeoutError: {value} — cell interrupted; the kernel is still usable.")
     return None
+
+
+def _notebook_path(shell) -> str | None:
+    """The notebook this cell came from: JupyterLab's ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``."""
+    found = os.environ.get("JPY_SESSION_NAME") or shell.user_ns.get("__vsc_ipynb_file__")
+    return str(found) if found else None
 
 
 def _notebook_stem() -> str | None:
