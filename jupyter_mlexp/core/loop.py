@@ -70,8 +70,9 @@ def compare(
     if len(a) < 2 or len(b) < 2:
         delta = sum(a) / len(a) - sum(b) / len(b)
         return Comparison(delta, None, f"Δ vs least improvement {tol:.4g}", delta > tol, delta >= -tol)
-    if sorted(seeds) == sorted(best_seeds) and len(set(seeds)) == len(seeds):
-        by_a, by_b = dict(zip(seeds, a)), dict(zip(best_seeds, b))
+    by_a, by_b = dict(zip(seeds, a)), dict(zip(best_seeds, b))
+    if len(by_a) == len(a) and set(by_a) <= set(by_b):
+        # paired over the attempt's seeds (the best may have more: fresh seeds from --confirm)
         order = sorted(by_a)
         est = inference.paired([by_a[s] for s in order], [by_b[s] for s in order])
     else:

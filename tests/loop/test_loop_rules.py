@@ -58,6 +58,8 @@ def test_several_seeds_use_the_one_sided_test_paired_on_shared_seeds_else_welch(
     assert paired.test.startswith("paired") and paired.p == 0.0 and paired.better  # the same 0.01 on every seed
     welch = rules.compare([3, 4, 5], [0.49, 0.51, 0.47], base.seeds, base.values, s, None)
     assert welch.test.startswith("Welch") and 0.2 < welch.p < 0.5 and not welch.better
+    confirmed_best = rules.compare([0, 1, 2], [0.49, 0.51, 0.47], [0, 1, 2, 3, 4], [*base.values, 0.5, 0.6], s, None)
+    assert confirmed_best.test.startswith("paired") and confirmed_best.better  # paired over the shared seeds
     higher = settings(higher_is_better=True)
     assert rules.compare([0, 1, 2], [0.6, 0.61, 0.62], [0, 1, 2], [0.5, 0.52, 0.49], higher, None).better
 
