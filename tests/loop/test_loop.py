@@ -118,3 +118,19 @@ def test_bad_input_is_refused_before_anything_is_committed(started, capsys):
     assert git(started, "rev-parse", "HEAD") == head
     st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
     assert st["attempts"] == 1 and st["pending"] is None
+
+
+def test_the_loop_as_plain_data_for_a_view(started, capsys):
+    from jupyter_mlexp.core.loop_view import attempt_patch, loops
+
+    attempt(capsys, "baseline")
+    edit(started, SHIFT=0.001)
+    attempt(capsys, "noise")
+    edit(started, SHIFT=0.05)
+    attempt(capsys, "better")
+    (view,) = loops(Experiment("tune"))
+    rows = view["attempts_list"]
+    assert [r["status"] for r in rows] == ["keep", "discard", "keep"]
+    assert rows[1]["running_best"] == rows[0]["metric"] and rows[2]["running_best"] == rows[2]["metric"]
+    assert [r["has_patch"] for r in rows] == [False, True, True]
+    assert "+SHIFT = 0.001" in attempt_patch(Experiment("tune"), "t1", 1)
