@@ -71,6 +71,7 @@ class Verdict:
     would_decide: str | None = None
     criterion_changes: list[str] = field(default_factory=list)
     hypothesis_version: int | None = None
+    relative: bool = False  # the criterion is relative to the baseline (its runs are in the test)
 
     @property
     def outcome(self) -> str:
@@ -78,7 +79,8 @@ class Verdict:
 
     @property
     def sources(self) -> list[str]:
-        arms = self.judged + ([self.baseline] if self.baseline is not None and self.judged else [])
+        compared = self.baseline is not None and self.relative and self.judged  # the baseline is in the test
+        arms = self.judged + ([self.baseline] if compared and self.baseline is not None else [])
         return [s for a in arms for s in a.sources]
 
     @property
@@ -104,7 +106,7 @@ class Verdict:
         return "\n".join(f"{indent}{(label + ':').ljust(9)} {text}" for label, text in self.summary())
 
     def to_dict(self) -> dict[str, Any]:
-        arms = self.judged + ([self.baseline] if self.baseline else [])
+        arms = self.judged + ([self.baseline] if self.baseline is not None and self.relative else [])
         return {
             "decision": self.decision,
             "reason": self.reason,
@@ -176,6 +178,9 @@ def _decide(v: Verdict, h: Hypothesis, current: list[Observation], baseline: dic
     v.confirmatory = bool(h.treatments)
     cands = _treatments(arms, h, base) if h.treatments else _pool(arms, h, base, baseline, crit)
     v.candidates = cands
+    v.relative = crit.relative
+    if base is not None and base in cands:  # a claim about the baselines themselves: no baseline to name
+        v.baseline = base = None
     if crit.relative and base is None:
         raise Undecidable(
             f"the criterion `{crit}` is relative but no baseline was registered or run: add "

@@ -298,3 +298,12 @@ def test_the_methods_table_fits_and_names_no_absolute_path(workspace):
     main_table, env = text.split("**Environments**")
     assert "Python 3.11.7" not in main_table and "Python 3.11.7" in env  # environments in a table of their own
     assert "| 4 |" in env or "4" in env.splitlines()[-1]
+
+
+def test_a_claim_about_the_baselines_themselves_names_no_baseline(workspace):
+    exp = make_experiment(workspace, success="val_acc >= 0.95", stage="baselines")
+    seeds(exp, "a", DEMO, params={"alpha": 0.0001}, stage="baselines")
+    seeds(exp, "b", [0.9467, 0.9533, 0.9356], params={"alpha": 0.01}, stage="baselines")
+    d = judge_experiment(exp).to_dict()
+    assert d["baseline"] is None and len(d["candidates"]) == 2 and d["decision"] == "inconclusive"
+    assert len(d["sources"]) == len(set(d["sources"])) == 3  # the judged configuration's three files, once each
