@@ -1,9 +1,9 @@
 """Parallel attempts: several prepared commits at once, each in its own git worktree, judged
 against the best kept commit re-run alongside them (the same contention for every arm).
 
-``mlexp loop batch REF [REF ...] --jobs N -- COMMAND``: every REF is a commit on top of the
+``mlexp loop batch REF [REF ...] --jobs N -- COMMAND`` (or ``... NOTEBOOK``): every REF is a commit on top of the
 best kept one (prepared on a branch of its own); each becomes an attempt. Each arm (the
-reference and every candidate) runs as ``mlexp run --seeds ... -- COMMAND`` in a worktree
+reference and every candidate) runs as ``mlexp run --seeds ... -- COMMAND`` (or NOTEBOOK) in a worktree
 under ``.git/mlexp-worktrees/``, whose ``experiments`` folder is a link to the record, so
 its runs land in the experiment with the worktree's commit as their provenance. At most
 one attempt of a batch is kept (the largest improvement among the winners); the branch
@@ -46,8 +46,8 @@ def try_batch(
         raise MlexpError("name the prepared commits to try (branches or shas on top of the best kept commit)")
     if jobs < 1:
         raise MlexpError(f"--jobs must be at least 1, got {jobs}")
-    if not command or loop_run.is_notebook(command):
-        raise MlexpError("a batch runs a command given after '--' (notebooks: one `mlexp loop try` at a time)")
+    if not command:
+        raise MlexpError("give the command after '--' (mlexp loop batch REF ... -- python train.py) or a NOTEBOOK")
     check_budget(budget)
     loop_run.check_command(command, loop.cwd)
     with loop.files.busy(f"batch of {len(refs)} attempts running since {now_iso()}"):
@@ -174,7 +174,7 @@ def _arm_process(loop: Loop, tree: Path, arm: str, command: list[str], seeds: li
     argv = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", loop.experiment.name]
     argv += ["--seeds", ",".join(map(str, seeds)), "-p", "loop_batch", batch_id, "-p", "arm", arm]
     argv += ["--budget", str(budget)] if budget else []
-    argv += ["--", *command]
+    argv += command if loop_run.is_notebook(command) else ["--", *command]
     root = tree if loop.repo.record_rel else loop.experiment.base.parent
     return {"argv": argv, "cwd": tree / rel, "env": {**os.environ, "MLEXP_ROOT": str(root)}}
 

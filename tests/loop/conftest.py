@@ -80,3 +80,16 @@ def started(repo, capsys):
 
 
 PYTHON = sys.executable
+
+
+def write_notebook(root: Path, shift: float) -> None:
+    """``train.ipynb``: a parameters cell with ``seed``, then val_loss = 0.5 - SHIFT + 0.001 * seed."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    params = new_code_cell("seed = 0")
+    params.metadata["tags"] = ["parameters"]
+    body = f"SHIFT = {shift}\nprint(f'val_loss: {{0.5 - SHIFT + 0.001 * seed:.4f}}')"
+    nb.cells = [params, new_code_cell(body)]
+    nbformat.write(nb, str(root / "train.ipynb"))

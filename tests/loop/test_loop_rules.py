@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
-from conftest import attempt, edit, git, mlexp
+from conftest import attempt, edit, git, mlexp, write_notebook
 
 from jupyter_mlexp.core import loop as rules
 from jupyter_mlexp.core.loop_state import Attempt, LoopState, Settings
@@ -105,19 +106,7 @@ def test_revive_refuses_a_change_that_conflicts_with_the_branch(started, capsys)
 
 
 def test_a_notebook_attempt_runs_through_the_notebook_runner(repo, capsys):
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    def write(shift: float) -> None:
-        nb = new_notebook(
-            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-        )
-        params = new_code_cell("seed = 0")
-        params.metadata["tags"] = ["parameters"]
-        body = f"SHIFT = {shift}\nprint(f'val_loss: {{0.5 - SHIFT + 0.001 * seed:.4f}}')"
-        nb.cells = [params, new_code_cell(body)]
-        nbformat.write(nb, str(repo / "train.ipynb"))
-
+    write = functools.partial(write_notebook, repo)
     write(0.0)
     git(repo, "add", "train.ipynb")
     git(repo, "commit", "-q", "-m", "a notebook")
@@ -164,3 +153,19 @@ def test_a_batch_runs_prepared_commits_in_worktrees_beside_the_best_and_keeps_on
     commits = {str(r.manifest["params"]["arm"]): r.manifest["git"]["commit"] for r in runs}
     assert commits == {"reference": base, **{str(a["n"]): a["commit"] for a in done.values()}}
     assert "mlexp-worktrees" not in git(root, "worktree", "list")
+
+
+def test_a_batch_of_notebook_attempts(repo, capsys):
+    write_notebook(repo, 0.0)
+    git(repo, "add", "train.ipynb")
+    git(repo, "commit", "-q", "-m", "a notebook")
+    assert mlexp(capsys, "loop", "start", "nbb", "--experiment", "tune", "--seeds", "0,1")[0] == 0
+    assert json.loads(mlexp(capsys, "loop", "try", "-m", "baseline", "--json", "train.ipynb")[1])["status"] == "keep"
+    git(repo, "switch", "-q", "-c", "idea", "autoresearch/nbb")
+    write_notebook(repo, 0.1)
+    git(repo, "commit", "-q", "-am", "shift 0.1")
+    git(repo, "switch", "-q", "autoresearch/nbb")
+    code, out, err = mlexp(capsys, "loop", "batch", "idea", "train.ipynb", "--json")
+    assert code == 0, err
+    (done,) = json.loads(out)
+    assert done["status"] == "keep" and done["values"] == [0.4, 0.401], err

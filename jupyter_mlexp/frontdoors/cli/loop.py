@@ -98,8 +98,11 @@ def cmd_batch(args) -> int:
     from jupyter_mlexp.runner import loop
     from jupyter_mlexp.runner.loop_batch import try_batch
 
+    refs, command = list(args.refs), list(args.command_argv or [])
+    if not command and refs and refs[-1].endswith(".ipynb"):
+        refs, command = refs[:-1], [refs[-1]]  # mlexp loop batch REF ... NOTEBOOK
     opened = loop.open_loop()
-    done = try_batch(opened, args.refs, args.command_argv, jobs=args.jobs, seeds=_seeds(args.seeds), budget=args.budget)
+    done = try_batch(opened, refs, command, jobs=args.jobs, seeds=_seeds(args.seeds), budget=args.budget)
     metric = opened.load().settings.metric
     if args.json:
         print(json.dumps([{**asdict(a), "mean": a.mean, "sd": a.sd} for a in done]))
@@ -177,7 +180,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = lsub.add_parser(
         "batch", help="try prepared commits in parallel worktrees, the best kept commit re-run alongside"
     )
-    b.add_argument("refs", nargs="+", metavar="REF", help="commits (branches, shas) on top of the best kept one")
+    b.add_argument(
+        "refs",
+        nargs="+",
+        metavar="REF",
+        help="commits (branches, shas) on top of the best kept one; then NOTEBOOK or -- CMD",
+    )
     b.add_argument("--jobs", type=int, default=2, metavar="N", help="arms run at a time (default 2)")
     b.add_argument("--seeds", metavar="0,1,2", help="seeds for every arm (default: the loop's)")
     b.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per run (default: the loop's)")
