@@ -210,9 +210,8 @@ class Experiment:
             hyp.content_sha256 = hyp.content_hash()
             atomic_write_json(self.idea_json, hyp.to_dict())
             atomic_write_text(self.idea_md, render_idea_md(self.name, hyp))
-            if old is None:
-                append_text(self.evolution_md, f"# Evolution of the idea: {self.name}\n\n")
-            append_text(self.evolution_md, render_evolution_entry(hyp, changes))
+            header = f"# Evolution of the idea: {self.name}\n\n"
+            append_text(self.evolution_md, render_evolution_entry(hyp, changes), header=header)
             self.log_event(
                 "hypothesis_registered" if old is None else "idea_updated",
                 version=hyp.version,

@@ -68,16 +68,24 @@ def normalize_tags(tags) -> list[str]:
 
 
 def split_inline_tags(text: str) -> tuple[list[str], str]:
-    """Tags written at the start of the text (``[WEIRD] loss spiked``) and the rest."""
+    """Tags written at the start of the text (``[WEIRD] loss spiked``) and the rest.
+
+    A tag is a name of two or more characters (``[hunch]``, ``[Odd]``); a single letter is a
+    checkbox (``[x] fixed …``), kept as written.
+    """
     tags: list[str] = []
     rest = text.lstrip()
     while True:
         m = re.match(r"\[([A-Za-z][A-Za-z0-9_-]*)\]\s*", rest)
-        if not m:
+        if not m or not _is_tag(m.group(1)):
             break
         tags.append(m.group(1).upper())
         rest = rest[m.end() :]
     return tags, rest
+
+
+def _is_tag(name: str) -> bool:
+    return len(name) >= 2
 
 
 def format_entry(text: str, tags=(), timestamp: str | None = None) -> str:
@@ -94,9 +102,7 @@ def append_entry(path: Path, text: str, tags=(), timestamp: str | None = None) -
     """Append one entry under the journal's lock; create the file with a header if missing."""
     path = Path(path)
     entry = format_entry(text, tags, timestamp)
-    if not path.exists():
-        entry = HEADER + entry
-    append_text(path, entry)
+    append_text(path, entry, header=HEADER)  # the header is decided under the lock: written once
     return entry
 
 

@@ -74,10 +74,7 @@ def add_lesson(text: str, experiment=None, run_id: str | None = None, root: str 
     # A body line that looks like a heading would split the entry on re-read.
     body = re.sub(r"(?m)^## ", "\\#\\# ", body)
     entry = f"\n## {when} · {' · '.join(source)}\n\n{body}\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        entry = HEADER + entry
-    append_text(path, entry)
+    append_text(path, entry, header=HEADER)  # the header is decided under the lock: written once
     return Lesson(body, when, name, run_id, None)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import re
 import secrets
@@ -203,14 +204,28 @@ class Run:
             if not isinstance(name, str) or not name:
                 raise MetricValueError(f"metric name must be a non-empty string, got {name!r}")
             qname = self._names[name] = json.dumps(name)
+        cls = type(value)
+        if cls is not float and cls is not int and (cls is bool or cls.__name__ in ("bool", "bool_")):
+            raise MetricValueError(
+                f"metric {name!r}: value {value!r} is a truth value, not a measurement (log float(x) if you mean 1/0)"
+            )
         try:
             v = float(value)
         except (TypeError, ValueError):
             raise MetricValueError(
                 f"metric {name!r}: value {value!r} is not a number (pass an int, a float or a 0-d array)"
             ) from None
+        except OverflowError:
+            raise MetricValueError(f"metric {name!r}: value {str(value)[:20]}… is too large for a float") from None
         if step is None:
             step = self._steps.get(name, -1) + 1
+        elif type(step) is not int:
+            try:
+                if isinstance(step, bool):
+                    raise TypeError
+                step = operator.index(step)  # numpy integers too
+            except TypeError:
+                raise MetricValueError(f"metric {name!r}: step {step!r} is not a whole number") from None
         self._steps[name] = step
         now = time.time()
         fh = self._metrics_fh or self._open_metrics()

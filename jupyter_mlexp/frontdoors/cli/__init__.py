@@ -13,7 +13,7 @@ import sys
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.frontdoors.cli import experiment, loop, report, run
-from jupyter_mlexp.frontdoors.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE
+from jupyter_mlexp.frontdoors.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +68,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mlexp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `mlexp runs | head`: the reader has gone; say nothing more
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

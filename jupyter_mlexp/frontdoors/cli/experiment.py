@@ -13,8 +13,8 @@ from jupyter_mlexp.core.journal import TAGS
 
 
 def default_experiment(name: str | None) -> Experiment:
-    """The named experiment, else the only one in the workspace."""
-    if name:
+    """The named experiment, else (no name given at all) the only one in the workspace."""
+    if name is not None:  # an empty --experiment "" is refused by the name check, never "the only one"
         return Experiment(name)
     found = Experiment.all()
     if len(found) == 1:
@@ -22,6 +22,17 @@ def default_experiment(name: str | None) -> Experiment:
     if not found:
         raise MlexpError("no experiment in this workspace yet: register one with `mlexp hypothesis NAME ...`")
     raise MlexpError("several experiments here; name one: " + ", ".join(e.name for e in found))
+
+
+def read_user_file(path: str) -> str:
+    """A UTF-8 text file the user named on the command line, or one line saying why it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except UnicodeDecodeError as err:
+        raise MlexpError(f"{path} is not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except OSError as err:
+        raise MlexpError(f"{path} cannot be read: {err.strerror or type(err).__name__}") from None
 
 
 def hypothesis_body(args) -> str:
@@ -37,7 +48,7 @@ def hypothesis_body(args) -> str:
 
 def cmd_hypothesis(args) -> int:
     if args.file:
-        text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+        text = sys.stdin.read() if args.file == "-" else read_user_file(args.file)
     else:
         text = hypothesis_body(args)
     reg = Experiment(args.name).register(parse_body(text), reason=args.reason)
