@@ -1,6 +1,7 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 
+import { hasSession, kernelExperiment, kernelOf } from './follow';
 import { MlexpModel } from './model';
 import { MlexpRunsPanel } from './runsPanel';
 import { RunsViewModel } from './runsModel';
@@ -16,7 +17,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   optional: [ILayoutRestorer, ICommandPalette],
   activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null) => {
-    const model = new MlexpModel();
+    // Follow the notebook (or console) last active in the main area: its kernel's current experiment.
+    let lastWithKernel: unknown = null;
+    app.shell.currentChanged?.connect((_, change) => {
+      if (hasSession(change.newValue)) {
+        lastWithKernel = change.newValue;
+      }
+    });
+    const model = new MlexpModel({ askKernel: () => kernelExperiment(kernelOf(lastWithKernel)) });
     const openPath = (path: string) => void app.commands.execute('docmanager:open', { path });
     let runsPanel: MlexpRunsPanel | null = null;
 

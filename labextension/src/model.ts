@@ -26,6 +26,11 @@ export interface IMlexpModelOptions {
   maxInterval?: number;
   /** Start polling on construction (tests turn it off and call `refresh`). */
   autoPoll?: boolean;
+  /**
+   * The active notebook kernel's current experiment (null: none; undefined: cannot tell).
+   * When it changes, the panel follows it; a pick in the picker holds until it changes again.
+   */
+  askKernel?: () => Promise<string | null | undefined>;
 }
 
 /**
@@ -37,6 +42,7 @@ export interface IMlexpModelOptions {
 export class MlexpModel implements IDisposable {
   constructor(options: IMlexpModelOptions = {}) {
     const interval = options.interval ?? 4000;
+    this._askKernel = options.askKernel ?? null;
     if (options.autoPoll ?? true) {
       this._poll = new Poll({
         auto: true,
@@ -76,12 +82,22 @@ export class MlexpModel implements IDisposable {
   async refresh(): Promise<void> {
     const generation = this._generation;
     try {
+      const kernelExperiment = this._askKernel ? await this._askKernel() : undefined;
       const list = await requestAPI<IExperimentList>('experiments');
       let selected = this._state.selected;
-      if (!selected || !list.experiments.some(e => e.name === selected)) {
+      const known = (name: string | null | undefined) => !!name && list.experiments.some(e => e.name === name);
+      if (kernelExperiment && kernelExperiment !== this._followed && known(kernelExperiment)) {
+        this._followed = kernelExperiment; // the kernel moved to another experiment: follow it
+        selected = kernelExperiment;
+      }
+      if (!known(selected)) {
         selected = list.experiments.length > 0 ? list.experiments[0].name : null;
       }
-      const record = selected ? await this._fetchRecord(selected, this._state.journalQuery) : null;
+      const journalQuery =
+        selected === this._state.selected
+          ? this._state.journalQuery
+          : { ...this._state.journalQuery, tag: '', q: '', offset: 0 };
+      const record = selected ? await this._fetchRecord(selected, journalQuery) : null;
       if (generation !== this._generation) {
         return; // the user picked another experiment or filter meanwhile; that fetch wins
       }
@@ -91,6 +107,8 @@ export class MlexpModel implements IDisposable {
         experiments: list.experiments,
         root: list.root,
         entryTags: this._entryTags(record?.journal ?? null),
+        kernelExperiment: kernelExperiment === undefined ? this._state.kernelExperiment : kernelExperiment,
+        journalQuery,
         selected,
         ...(record ?? { detail: null, journal: null, runs: null, ignored: null })
       });
@@ -272,8 +290,11 @@ export class MlexpModel implements IDisposable {
     runs: null,
     ignored: null,
     entryTags: DEFAULT_ENTRY_TAGS,
+    kernelExperiment: null,
     busy: false
   };
+  private _askKernel: (() => Promise<string | null | undefined>) | null;
+  private _followed: string | null = null;
   private _stateChanged = new Signal<this, IMlexpState>(this);
   private _poll: Poll | null = null;
   private _visible = false;

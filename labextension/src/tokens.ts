@@ -157,6 +157,8 @@ export interface IMlexpState {
   ignored: IIgnoredList | null;
   /** Tags the add-entry box offers: the server's list once it answered, a default before. */
   entryTags: string[];
+  /** The experiment the active notebook's kernel works on, when known. */
+  kernelExperiment: string | null;
   /** An action (ignore, add entry...) being sent, to disable its buttons meanwhile. */
   busy: boolean;
 }

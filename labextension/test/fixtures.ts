@@ -108,6 +108,7 @@ export function readyState(change: Partial<IMlexpState> = {}): IMlexpState {
     runs,
     ignored,
     entryTags: ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'],
+    kernelExperiment: null,
     busy: false,
     ...change
   };

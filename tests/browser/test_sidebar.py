@@ -78,7 +78,9 @@ def test_sidebar_shows_record_and_ignores_a_run(page: Page, start_lab, tmp_path,
     expect(card).to_contain_text("Label smoothing 0.1 improves validation accuracy on digits")
     expect(card).to_contain_text("val_acc >= 0.95")
     expect(card.locator(".jp-mlexp-version")).to_have_text("v1")
-    expect(card.locator(".jp-mlexp-verdict")).to_have_text("met")
+    # The one verdict engine's decision (two full seeds are too few to decide) and its reason.
+    expect(card.locator(".jp-mlexp-verdict")).to_have_text("inconclusive")
+    expect(card.locator(".jp-mlexp-verdict-reason")).not_to_be_empty()
     journal = sidebar.locator(".jp-mlexp-journal")
     expect(journal).to_contain_text("val loss jumps at epoch 3 on every seed")
     expect(journal).to_contain_text("the augmentation flips digits 6 and 9")

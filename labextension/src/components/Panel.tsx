@@ -40,6 +40,16 @@ export function Panel(props: IPanelProps): JSX.Element {
           onRefresh={props.onRefresh}
         />
       )}
+      {state.kernelExperiment && state.kernelExperiment !== state.selected && (
+        <div className="jp-mlexp-row jp-mlexp-kernel-note">
+          <span className="jp-mlexp-muted">
+            The active notebook&apos;s kernel works on <code>{state.kernelExperiment}</code>.
+          </span>
+          <button className="jp-mlexp-button jp-mlexp-small" onClick={() => props.onSelect(state.kernelExperiment!)}>
+            Show it
+          </button>
+        </div>
+      )}
       {empty && (
         <p className="jp-mlexp-muted jp-mlexp-empty">
           No experiment under <code>{state.root}</code>. Register one with a <code>%%hypothesis NAME</code> cell (after{' '}
