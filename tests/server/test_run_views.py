@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -110,3 +114,62 @@ async def test_a_run_folder_linking_out_of_the_experiment_is_refused(jp_fetch, r
     for tail in ((), ("metrics",)):
         code, data = await error(get(jp_fetch, "experiments", "demo", "runs", "f-out", *tail))
         assert code == 404, data
+
+
+# -- the table's cache: a poll while nothing changed reads no run.json ------------------------------
+
+
+def test_table_cache_answers_unchanged_polls_and_sees_every_change(tmp_path, monkeypatch):
+    from jupyter_mlexp.frontdoors.server import run_views
+
+    exp = Experiment("demo", tmp_path)
+    exp.register("x improves y\nsuccess: acc >= 0.9\nmetrics: acc")
+    done = exp.start_run("full", run_id="f-1", params={"lr": 0.1}, seed=1)
+    done.log_metric("acc", 0.5)
+    exp.finish_run(done, "completed")
+    going = exp.start_run("full", run_id="f-2", params={"lr": 0.1}, seed=2)
+    going.log_metric("acc", 0.1)
+    going.save_progress()
+    reads = []
+    real_runs = Experiment.runs
+    monkeypatch.setattr(Experiment, "runs", lambda self, *a, **k: reads.append(1) or real_runs(self, *a, **k))
+
+    def table():
+        return {r["run_id"]: r for r in run_views.runs_table(tmp_path, "demo")["runs"]}
+
+    assert table()["f-2"]["metrics"] == {"acc": 0.1}
+    assert table()["f-2"]["metrics"] == {"acc": 0.1}
+    assert len(reads) == 1  # the second poll came from the cache
+
+    time.sleep(0.01)
+    going.log_metric("acc", 0.2)
+    going.save_progress()  # a running run rewrites its run.json
+    assert table()["f-2"]["metrics"] == {"acc": 0.2}
+    exp.finish_run(going, "completed")
+    assert table()["f-2"]["status"] == "completed"
+    exp.ignore("f-1", "bad split")
+    assert table()["f-1"]["ignored"]
+    new = exp.start_run("quick", run_id="q-9", params={}, seed=0)
+    assert "q-9" in table()
+    exp.finish_run(new, "completed")
+    table()
+    n = len(reads)
+    table()
+    table()
+    assert len(reads) == n
+
+
+def test_table_cache_sees_a_running_run_whose_process_died(tmp_path):
+    from jupyter_mlexp.frontdoors.server import run_views
+
+    exp = Experiment("demo", tmp_path)
+    exp.register("x improves y\nsuccess: acc >= 0.9\nmetrics: acc")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    run = exp.start_run("full", run_id="f-1", params={}, seed=1)
+    manifest = json.loads((run.path / "run.json").read_text())
+    manifest.pop("pid_start", None)  # newer records pin the process start time too
+    (run.path / "run.json").write_text(json.dumps({**manifest, "pid": child.pid, "host": socket.gethostname()}))
+    assert run_views.runs_table(tmp_path, "demo")["runs"][0]["status"] == "running"
+    child.kill()
+    child.wait()
+    assert run_views.runs_table(tmp_path, "demo")["runs"][0]["status"] == "stale"
