@@ -187,3 +187,57 @@ def test_runs_table_dark_and_report_button(page: Page, start_lab, tmp_path, arti
     sidebar.locator("button", has_text="Build report").click()
     expect(page.locator(".lm-TabBar-tab", has_text="report.ipynb")).to_be_visible(timeout=60_000)
     assert (root / "experiments" / "digits-momentum" / "report.ipynb").is_file()
+
+
+def make_many_runs(root: Path, n: int) -> None:
+    """``n`` finished runs written straight to disk (as the core would), to time the page, not the writer."""
+    kernel_side(
+        root,
+        f"""
+        import json
+        exp = Experiment("many-runs")
+        exp.register({HYPOTHESIS!r})
+        run = exp.start_run("full", run_id="template", params={{"momentum": 0.9, "lr": 0.1}}, seed=0)
+        run.log_metric("val_loss", 0.5)
+        exp.finish_run(run, "completed")
+        manifest = json.loads((run.path / "run.json").read_text())
+        for i in range({n}):
+            folder = exp.path / "full" / f"r-{{i:05d}}"
+            folder.mkdir()
+            loss = 0.2 + ((i * 7919) % {n}) / {n}
+            summary = {{"val_loss": {{"last": loss, "min": loss, "max": loss, "n": 1, "step": 0}}}}
+            (folder / "run.json").write_text(json.dumps({{**manifest, "run_id": f"r-{{i:05d}}", "seed": i % 5,
+                "params": {{"momentum": [0.5, 0.9][i % 2], "lr": 0.1}}, "metrics_summary": summary}}))
+        """,
+    )
+
+
+def test_runs_table_with_ten_thousand_runs(page: Page, start_lab, tmp_path, artifacts):
+    root = tmp_path / "root"
+    root.mkdir()
+    make_many_runs(root, 10_000)
+    lab = start_lab(root)
+    open_sidebar(page, lab)
+    page.locator("#jp-mlexp-sidebar button", has_text="Open runs table").click()
+    t0 = time.monotonic()
+    panel = page.locator("#jp-mlexp-runs")
+    expect(panel.locator(".jp-mlexp-grid-run").first).to_be_visible(timeout=60_000)
+    opened = time.monotonic() - t0
+    drawn = panel.locator(".jp-mlexp-grid-run").count()
+    assert drawn < 60  # virtualised: only the rows in view (and a few more) are in the page
+    expect(panel.locator(".jp-mlexp-runs-view .jp-mlexp-title")).to_contain_text("10001 of 10001 shown")
+
+    header = panel.locator('.jp-mlexp-grid-head button[title="Sort by val_loss"]')
+    header.click()  # descending first
+    expect(panel.locator('[aria-sort="descending"]')).to_have_count(1)
+    t1 = time.monotonic()
+    header.click()
+    expect(panel.locator(".jp-mlexp-grid-run").first).to_have_attribute("data-run-id", "r-00000")
+    sorted_in = time.monotonic() - t1
+    # Scrolling far down draws other rows, still only a few.
+    panel.locator(".jp-mlexp-windowed").evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
+    expect(panel.locator('.jp-mlexp-grid-run[data-run-id="r-00000"]')).to_have_count(0)
+    assert panel.locator(".jp-mlexp-grid-run").count() < 60
+    print(f"10,000 runs: table on screen {opened:.2f} s after the click, sorted by a metric in {sorted_in:.2f} s")
+    (artifacts / "runs-table-10000.txt").write_text(f"open_s={opened:.3f}\nsort_s={sorted_in:.3f}\n")
+    assert opened < 10 and sorted_in < 5  # generous on a shared 2-core machine; the figures are printed
