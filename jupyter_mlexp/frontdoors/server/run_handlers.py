@@ -1,4 +1,4 @@
-"""HTTP adapters over :mod:`jupyter_mlexp.frontdoors.server.run_views`: the runs table, a run, its curves, the report.
+"""HTTP adapters for the runs table, a run, its curves, the report (``run_views``) and the loops (``loop_views``).
 
 Mounted by :func:`jupyter_mlexp.frontdoors.server.handlers.setup_handlers` beside the other routes.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import tornado.web
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.frontdoors.server import run_views
+from jupyter_mlexp.frontdoors.server import loop_views, run_views
 from jupyter_mlexp.frontdoors.server.handlers import _SEG, BadRequest, MlexpHandler
 
 
@@ -59,9 +59,23 @@ class ReportHandler(_ServerRootMixin):
         await self.answer(run_views.build_report, name, self.server_root, status=201)
 
 
+class LoopsHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        await self.answer(loop_views.list_loops, name)
+
+
+class AttemptPatchHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str, tag: str, n: str):
+        await self.answer(loop_views.attempt_patch, name, tag, int(n))
+
+
 ROUTES = [
     (f"experiments/{_SEG}/table", RunsTableHandler),
     (f"experiments/{_SEG}/runs/{_SEG}", RunDetailHandler),
     (f"experiments/{_SEG}/runs/{_SEG}/metrics", RunMetricsHandler),
     (f"experiments/{_SEG}/report", ReportHandler),
+    (f"experiments/{_SEG}/loops", LoopsHandler),
+    (f"experiments/{_SEG}/loops/{_SEG}/attempts/([0-9]{{1,6}})/patch", AttemptPatchHandler),
 ]

@@ -1,0 +1,45 @@
+"""JSON views of an experiment's keep/discard loops for the sidebar: attempts in order, and one attempt's diff.
+
+Read-only, through :mod:`jupyter_mlexp.core.loop_view` (no git, no lock). Paths are relative
+to the experiment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_mlexp.core import loop_view
+from jupyter_mlexp.core.loop_state import LoopFiles
+from jupyter_mlexp.core.workspace import inside
+from jupyter_mlexp.frontdoors.server.api import OutsideRootError, open_experiment
+
+MAX_PATCH_CHARS = 200_000
+
+
+def list_loops(root: Path, name: str) -> dict:
+    """Every loop of the experiment with its attempts (status, metric, decision, running best)."""
+    exp = open_experiment(root, name)
+    loops_dir = exp.path / "loops"
+    if loops_dir.is_symlink() and not inside(exp.path, loops_dir):
+        raise OutsideRootError(f"loops/ of experiment {name!r} is a symlink leading out of it; refused")
+    out = []
+    for view in loop_view.loops(exp):
+        figure = view.get("figure")
+        if figure:
+            view["figure"] = Path(figure).relative_to(exp.path).as_posix()
+        out.append(view)
+    return {"loops": out}
+
+
+def attempt_patch(root: Path, name: str, tag: str, n: int) -> dict:
+    """Attempt ``n``'s diff as it ran (cut past ``MAX_PATCH_CHARS``)."""
+    exp = open_experiment(root, name)
+    files = LoopFiles(exp.path, tag)  # validates the tag
+    if files.path.exists() and not inside(exp.path, files.path):
+        raise OutsideRootError(f"loop {tag!r} of experiment {name!r} is a symlink leading out of it; refused")
+    text = loop_view.attempt_patch(exp, files.tag, n)
+    cut = len(text) > MAX_PATCH_CHARS
+    return {"tag": files.tag, "attempt": n, "patch": text[:MAX_PATCH_CHARS], "truncated": cut}
+
+
+__all__ = ["list_loops", "attempt_patch"]
