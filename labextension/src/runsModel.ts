@@ -5,7 +5,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { experimentPath, requestAPI } from './handler';
 import { MlexpModel } from './model';
 import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk } from './table';
-import { IMetricChunk, IRunDetail, IRunsTable } from './tokens';
+import { IAttemptPatch, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './tokens';
 
 /** Reads per poll and run before the rest waits for the next poll (a large file comes in chunks). */
 const MAX_CHUNKS_PER_POLL = 20;
@@ -25,6 +25,9 @@ export interface IRunsViewState {
   /** The metric the curves plot. */
   curveMetric: string | null;
   curves: { [runId: string]: ICurveData };
+  /** The experiment's keep/discard loops, and the diff of the attempt opened. */
+  loops: ILoop[];
+  patch: IAttemptPatch | null;
   busy: boolean;
 }
 
@@ -84,12 +87,15 @@ export class RunsViewModel implements IDisposable {
       return;
     }
     try {
-      const table = await requestAPI<IRunsTable>(experimentPath(name, 'table'));
+      const [table, loops] = await Promise.all([
+        requestAPI<IRunsTable>(experimentPath(name, 'table')),
+        requestAPI<{ loops: ILoop[] }>(experimentPath(name, 'loops')).catch(() => ({ loops: [] as ILoop[] }))
+      ]);
       if (name !== this._state.experiment) {
         return;
       }
       const curveMetric = this._state.curveMetric ?? table.primary_metric ?? table.metrics[0] ?? null;
-      this._update({ table, curveMetric, error: null });
+      this._update({ table, loops: loops.loops, curveMetric, error: null });
       await this._refreshCurves(name);
       const open = this._state.openRun;
       if (open && this._state.detail?.run.status === 'running') {
@@ -142,6 +148,22 @@ export class RunsViewModel implements IDisposable {
       await this._loadDetail(name, runId);
       await this._refreshCurves(name);
     });
+  }
+
+  /** Show the diff of a loop's attempt. */
+  async openAttempt(tag: string, n: number): Promise<void> {
+    const name = this._state.experiment;
+    if (!name) {
+      return;
+    }
+    await this._quiet(async () => {
+      const patch = await requestAPI<IAttemptPatch>(experimentPath(name, 'loops', tag, 'attempts', String(n), 'patch'));
+      this._update({ patch });
+    });
+  }
+
+  closePatch(): void {
+    this._update({ patch: null });
   }
 
   /** Leave the ticked runs out of every statistic, for one reason. Returns the runs that failed. */
@@ -237,6 +259,8 @@ export class RunsViewModel implements IDisposable {
         detail: null,
         curves: {},
         curveMetric: null,
+        loops: [],
+        patch: null,
         error: null
       });
       if (this._visible) {
@@ -265,6 +289,8 @@ export class RunsViewModel implements IDisposable {
     detail: null,
     curveMetric: null,
     curves: {},
+    loops: [],
+    patch: null,
     busy: false
   };
   private _stateChanged = new Signal<this, IRunsViewState>(this);

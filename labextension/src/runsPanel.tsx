@@ -60,6 +60,8 @@ export class MlexpRunsPanel extends ReactWidget {
             onIgnoreSelected={() => void this._ignoreSelected()}
             onCurveMetric={metric => m.setCurveMetric(metric)}
             onOpenPath={this._openPath}
+            onOpenAttempt={(tag, n) => void m.openAttempt(tag, n)}
+            onClosePatch={() => m.closePatch()}
           />
         )}
       </UseSignal>

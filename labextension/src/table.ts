@@ -32,17 +32,18 @@ export const EMPTY_FILTER: IRunFilter = { text: '', status: '', mode: '', ignore
 const FIXED: IColumn[] = [
   { id: 'run_id', label: 'run', width: 170, numeric: false },
   { id: 'status', label: 'status', width: 88, numeric: false },
-  { id: 'mode', label: 'mode', width: 56, numeric: false },
-  { id: 'stage', label: 'stage', width: 110, numeric: false },
-  { id: 'seed', label: 'seed', width: 52, numeric: true }
+  { id: 'mode', label: 'mode', width: 56, numeric: false }
 ];
 const TAIL: IColumn[] = [
+  { id: 'seed', label: 'seed', width: 52, numeric: true },
+  { id: 'stage', label: 'stage', width: 110, numeric: false },
   { id: 'started', label: 'started', width: 128, numeric: false },
   { id: 'duration_s', label: 'duration', width: 88, numeric: true }
 ];
 
 /**
- * Run, status, mode, stage, seed, one column per parameter and per metric, start and duration.
+ * Run, status, mode, one column per parameter and per metric (what tells runs apart first), then seed,
+ * stage, start and duration.
  * Grouped, the first column holds a configuration's name and metrics hold `mean ± spread`: both wider.
  */
 export function columnsOf(table: IRunsTable, grouped = false): IColumn[] {

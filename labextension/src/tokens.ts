@@ -211,3 +211,40 @@ export interface IReportAnswer {
   report: string;
   open_path: string | null;
 }
+
+/** One attempt of a keep/discard loop. */
+export interface ILoopAttempt {
+  attempt: number;
+  status: string;
+  description: string;
+  commit: string;
+  metric: number | null;
+  sd: number | null;
+  seeds: number[];
+  delta: number | null;
+  p: number | null;
+  test: string;
+  reason: string;
+  lines: [number, number];
+  duration_s: number | null;
+  running_best: number | null;
+  has_patch: boolean;
+}
+
+export interface ILoop {
+  tag: string;
+  metric?: string;
+  direction?: string;
+  attempts?: number;
+  best?: { attempt: number; mean: number | null } | null;
+  attempts_list?: ILoopAttempt[];
+  /** Why the loop could not be read. */
+  problem?: string;
+}
+
+export interface IAttemptPatch {
+  tag: string;
+  attempt: number;
+  patch: string;
+  truncated: boolean;
+}

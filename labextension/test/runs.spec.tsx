@@ -59,6 +59,8 @@ function viewState(change: Partial<IRunsViewState> = {}): IRunsViewState {
     detail: null,
     curveMetric: 'acc',
     curves: {},
+    loops: [],
+    patch: null,
     busy: false,
     ...change
   };
@@ -77,6 +79,8 @@ function viewProps(change: Partial<IRunsViewProps> = {}): IRunsViewProps {
     onIgnoreSelected: jest.fn(),
     onCurveMetric: jest.fn(),
     onOpenPath: jest.fn(),
+    onOpenAttempt: jest.fn(),
+    onClosePatch: jest.fn(),
     ...change
   };
 }
@@ -160,6 +164,61 @@ describe('RunsView', () => {
   });
 });
 
+describe('LoopView', () => {
+  const attempt = (n: number, status: string, metric: number | null, best: number | null, hasPatch = true) => ({
+    attempt: n,
+    status,
+    description: `change ${n}`,
+    commit: `c${n}`,
+    metric,
+    sd: null,
+    seeds: [0],
+    delta: null,
+    p: null,
+    test: '',
+    reason: status === 'discard' ? 'no better' : '',
+    lines: [1, 1] as [number, number],
+    duration_s: 1,
+    running_best: best,
+    has_patch: hasPatch
+  });
+  const loops = [
+    {
+      tag: 'tune',
+      metric: 'acc',
+      direction: 'higher is better',
+      attempts: 3,
+      best: { attempt: 1, mean: 0.8 },
+      attempts_list: [
+        attempt(0, 'keep', 0.7, 0.7, false),
+        attempt(1, 'keep', 0.8, 0.8),
+        attempt(2, 'discard', 0.75, 0.8)
+      ]
+    }
+  ];
+
+  it('lists attempts in order with status, metric, decision and running best; a diff opens on click', () => {
+    const props = viewProps({ state: viewState({ loops }) });
+    render(<RunsView {...props} />);
+    const rows = Array.from(container.querySelectorAll('.jp-mlexp-loop-table tbody tr'));
+    expect(rows.map(r => r.getAttribute('data-attempt'))).toEqual(['0', '1', '2']);
+    expect(rows[2].textContent).toContain('discard');
+    expect(rows[2].textContent).toContain('no better');
+    expect(rows[2].textContent).toContain('0.8');
+    expect(rows[0].querySelector('button')).toBeNull(); // the baseline has no diff
+    act(() => (rows[1].querySelector('button') as HTMLElement).click());
+    expect(props.onOpenAttempt).toHaveBeenCalledWith('tune', 1);
+  });
+
+  it('shows a diff as text, lines marked added or removed', () => {
+    const patch = { tag: 'tune', attempt: 1, patch: '-width = 64\n+width = <b>128</b>', truncated: false };
+    render(<RunsView {...viewProps({ state: viewState({ loops, patch }) })} />);
+    expect(container.querySelector('.jp-mlexp-diff-del')!.textContent).toContain('-width = 64');
+    expect(container.querySelector('.jp-mlexp-diff-add')!.textContent).toContain('+width = <b>128</b>');
+    expect(container.querySelector('.jp-mlexp-diff b')).toBeNull();
+  });
+});
+
 describe('CurveChart', () => {
   it('draws one line per curve, a band when given, and says when nothing is logged', () => {
     render(
@@ -229,7 +288,9 @@ function serve(chunks: IMetricChunk[] = []) {
     'experiments/demo/runs': runs,
     'experiments/demo/ignored': ignored,
     'experiments/demo/table': runsTable,
-    'experiments/demo/runs/r-4': runDetail
+    'experiments/demo/runs/r-4': runDetail,
+    'experiments/demo/loops': { loops: [{ tag: 'tune', attempts_list: [] }] },
+    'experiments/demo/loops/tune/attempts/1/patch': { tag: 'tune', attempt: 1, patch: '+x', truncated: false }
   };
   requestAPI.mockImplementation((endPoint: string, init?: RequestInit) => {
     const path = endPoint.split('?')[0];
@@ -269,6 +330,11 @@ describe('RunsViewModel', () => {
     expect(model.state.experiment).toBe('demo');
     expect(model.state.table?.runs).toHaveLength(4);
     expect(model.state.curveMetric).toBe('acc');
+    expect(model.state.loops.map(l => l.tag)).toEqual(['tune']);
+    await model.openAttempt('tune', 1);
+    expect(model.state.patch?.patch).toBe('+x');
+    model.closePatch();
+    expect(model.state.patch).toBeNull();
   });
 
   it('reads a curve from where it stopped, in chunks, and again only while the run is going', async () => {

@@ -172,12 +172,35 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     page.screenshot(path=str(artifacts / "runs-table-ignored.png"))
 
 
-def test_runs_table_dark_and_report_button(page: Page, start_lab, tmp_path, artifacts):
+LOOP = r"""
+from jupyter_mlexp.core.loop_state import Attempt, LoopFiles, LoopState, Settings
+exp = Experiment("digits-momentum")
+files = LoopFiles(exp.path, "tune")
+files.path.mkdir(parents=True)
+attempts = [
+    Attempt(0, "baseline", "c0", "", status="keep", values=[0.30, 0.32], seeds=[0, 1]),
+    Attempt(1, "warmup 5 epochs", "c1", "c0", status="keep", reason="better by 0.04 (p = 0.01)", values=[0.27, 0.27]),
+    Attempt(2, "momentum 0.99", "c2", "c1", status="discard", reason="no better (p = 0.41)", values=[0.28, 0.29]),
+]
+files.save(LoopState(Settings("tune", exp.name, "val_loss", False, [0, 1]), attempts))
+(files.path / "attempts").mkdir()
+files.patch(1).write_text("--- a/train.py\n+++ b/train.py\n@@ -1 +1 @@\n-warmup = 0\n+warmup = 5\n")
+"""
+
+
+def test_runs_table_dark_loops_and_report_button(page: Page, start_lab, tmp_path, artifacts):
     root = tmp_path / "root"
     root.mkdir()
     make_record(root)
+    kernel_side(root, LOOP)
     lab = start_lab(root, theme="JupyterLab Dark")
     panel = open_runs_table(page, lab)
+    # The loop: attempts in order with their decision and the running best; a diff on click.
+    loop = panel.locator('.jp-mlexp-loop[data-loop="tune"]')
+    expect(loop.locator("tbody tr")).to_have_count(3)
+    expect(loop.locator('tr[data-attempt="2"]')).to_contain_text("no better (p = 0.41)")
+    loop.locator('tr[data-attempt="1"] button').click()
+    expect(panel.locator(".jp-mlexp-diff-add")).to_contain_text("+warmup = 5")
     panel.locator("label", has_text="Group by configuration").locator("input").check()
     panel.locator('input[aria-label="Select configuration full lr=0.1, momentum=0.9"]').check()
     expect(panel.locator(".jp-mlexp-curves polygon")).to_have_count(1)  # the ± spread band

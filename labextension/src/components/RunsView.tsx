@@ -4,6 +4,7 @@ import { IRunsViewState } from '../runsModel';
 import { cellText, cellValue, differingParams, filterRuns, IRunFilter, meanCurve, sortRuns } from '../table';
 import { IRunsTable, ITableRun } from '../tokens';
 import { CurveChart, ICurve } from './CurveChart';
+import { LoopView } from './LoopView';
 import { RunDetail } from './RunDetail';
 import { RunsGrid } from './RunsGrid';
 
@@ -19,6 +20,8 @@ export interface IRunsViewProps {
   onIgnoreSelected: () => void;
   onCurveMetric: (metric: string) => void;
   onOpenPath: (path: string) => void;
+  onOpenAttempt: (tag: string, n: number) => void;
+  onClosePatch: () => void;
 }
 
 function Toolbar(props: IRunsViewProps & { table: IRunsTable }): JSX.Element {
@@ -251,6 +254,12 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
             <Curves {...props} table={table} />
             {ticked.length >= 2 && <CompareTable table={table} runs={ticked} />}
           </div>
+          <LoopView
+            loops={state.loops}
+            patch={state.patch}
+            onOpenAttempt={props.onOpenAttempt}
+            onClosePatch={props.onClosePatch}
+          />
         </>
       )}
     </div>
