@@ -62,12 +62,23 @@ export interface ICoreVerdict {
 
 export type IVerdict = IRunCheckVerdict | ICoreVerdict;
 
+export interface ICriterionCheck {
+  /** 'met', 'not met' or 'not measured'. */
+  result: string;
+  run_id: string;
+  mode: string;
+  metric: string;
+  value: number | null;
+}
+
 export interface IExperimentDetail {
   name: string;
   hypothesis: IHypothesis | null;
   primary_metric: string | null;
   history: IHistoryEntry[];
   verdict: IVerdict | null;
+  /** The latest counted run checked against the success criterion (not the verdict). */
+  criterion_check?: ICriterionCheck | null;
   counts: { runs: number; quick: number; full: number; ignored: number };
 }
 

@@ -266,8 +266,11 @@ describe('HypothesisCard', () => {
       flags: ['unequal numbers of seeds']
     };
     const onBuildReport = jest.fn();
-    render(<HypothesisCard detail={{ ...detail, verdict }} onBuildReport={onBuildReport} />);
-    const badge = container.querySelector('.jp-mlexp-verdict')!;
+    const check = { result: 'met', run_id: 'q-9', mode: 'quick', metric: 'acc', value: 0.95 };
+    render(<HypothesisCard detail={{ ...detail, verdict, criterion_check: check }} onBuildReport={onBuildReport} />);
+    expect(container.querySelector('.jp-mlexp-criterion-check')!.textContent).toContain('met');
+    expect(container.querySelector('.jp-mlexp-criterion-check')!.textContent).toContain('acc = 0.95 in quick run q-9');
+    const badge = container.querySelector('.jp-mlexp-verdict')!; // the verdict comes first
     expect(badge.textContent).toBe('not supported');
     expect(badge.className).toContain('jp-mlexp-verdict-not-supported');
     expect(container.textContent).toContain('the upper bound 0.41 is above 0.3');

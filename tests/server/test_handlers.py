@@ -383,12 +383,13 @@ def test_openapi_spec_documents_every_route():
     import yaml
 
     from jupyter_mlexp.frontdoors.server.handlers import ROUTES
+    from jupyter_mlexp.frontdoors.server.run_handlers import ROUTES as RUN_ROUTES
 
     spec = yaml.safe_load((REPO / "docs" / "rest-api.yaml").read_text())
     routes = set()
-    for path, handler in ROUTES:
-        templated = "/" + path
-        for param in ("{name}", "{run_id}"):
+    for path, handler in ROUTES + RUN_ROUTES:
+        templated = "/" + path.replace("([0-9]{1,6})", "{n}")
+        for param in ("{name}", "{tag}" if "/loops/" in path else "{run_id}"):
             templated = templated.replace("([^/]+)", param, 1)
         verbs = {m for m in ("get", "post") if m.upper() in handler.__dict__ or m in handler.__dict__}
         routes.add((templated, frozenset(verbs)))

@@ -119,6 +119,14 @@ export function HypothesisCard({ detail, busy, onBuildReport }: IHypothesisCardP
             <dd>{isCoreVerdict(v) ? <CoreVerdict v={v} /> : <RunCheck v={v} />}</dd>
           </>
         )}
+        {detail.criterion_check && (
+          <>
+            <dt>Latest run</dt>
+            <dd className="jp-mlexp-criterion-check">
+              <RunCheck v={{ ...detail.criterion_check, verdict: detail.criterion_check.result }} />
+            </dd>
+          </>
+        )}
       </dl>
     </section>
   );
