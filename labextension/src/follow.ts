@@ -7,6 +7,9 @@
 export const KERNEL_EXPRESSION =
   "getattr(get_ipython().magics_manager.registry.get('ExperimentMagics'), 'current', None)";
 
+/** How long the sidebar waits for the kernel's answer before it polls without it. */
+export const ASK_TIMEOUT_MS = 2000;
+
 /** Just what we use of a kernel connection (`Kernel.IKernelConnection`). */
 export interface IKernelLike {
   status: string;
@@ -44,18 +47,28 @@ export function parseRepr(text: string | undefined): string | null {
  * The kernel's current experiment; null when it has none, undefined when it cannot tell
  * (no kernel, a busy one we must not queue behind, not Python, or the extension not loaded).
  */
-export async function kernelExperiment(kernel: IKernelLike | null): Promise<string | null | undefined> {
+export async function kernelExperiment(
+  kernel: IKernelLike | null,
+  timeoutMs = ASK_TIMEOUT_MS
+): Promise<string | null | undefined> {
   if (!kernel || kernel.status !== 'idle') {
     return undefined;
   }
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const reply = await kernel.requestExecute({
+    const request = kernel.requestExecute({
       code: '',
       silent: true,
       store_history: false,
       allow_stdin: false,
       user_expressions: { mlexp: KERNEL_EXPRESSION }
     }).done;
+    // A kernel that never answers must not hold up the sidebar's poll.
+    const timeout = new Promise<null>(resolve => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    const reply = await Promise.race([request, timeout]);
+    if (reply === null) {
+      return undefined;
+    }
     const content = reply.content as {
       status?: string;
       user_expressions?: { mlexp?: { status?: string; data?: { [mime: string]: string } } };
@@ -67,5 +80,7 @@ export async function kernelExperiment(kernel: IKernelLike | null): Promise<stri
     return parseRepr(result.data?.['text/plain']);
   } catch {
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -31,7 +31,7 @@ export const EMPTY_FILTER: IRunFilter = { text: '', status: '', mode: '', ignore
 
 const FIXED: IColumn[] = [
   { id: 'run_id', label: 'run', width: 170, numeric: false },
-  { id: 'status', label: 'status', width: 88, numeric: false },
+  { id: 'status', label: 'status', width: 150, numeric: false },
   { id: 'mode', label: 'mode', width: 56, numeric: false }
 ];
 const TAIL: IColumn[] = [

@@ -37,6 +37,8 @@ describe('kernelExperiment', () => {
     expect(await kernelExperiment(busy)).toBeUndefined();
     expect(busy.requestExecute).not.toHaveBeenCalled();
     expect(await kernelExperiment(kernel(null))).toBeUndefined();
+    const silent: IKernelLike = { status: 'idle', requestExecute: () => ({ done: new Promise(() => undefined) }) };
+    expect(await kernelExperiment(silent, 20)).toBeUndefined(); // a kernel that never answers
   });
 
   it('finds the kernel of a widget with a session', () => {

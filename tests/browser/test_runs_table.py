@@ -166,6 +166,9 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     dialog.locator("button.jp-mod-accept").click()
     expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m5-s0"]')).to_have_class(re.compile("jp-mlexp-run-ignored"))
     expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m5-s1"]')).to_contain_text("ignored")
+    # The sidebar shows them at once too.
+    sidebar_ignored = page.locator("#jp-mlexp-sidebar .jp-mlexp-ignored")
+    expect(sidebar_ignored.locator('[data-run-id="f-m5-s1"]')).to_contain_text("momentum 0.5 used the wrong schedule")
     ignored_md = (root / "experiments" / "digits-momentum" / "IGNORED_RUNS.md").read_text()
     assert "- `f-m5-s0`: momentum 0.5 used the wrong schedule" in ignored_md
     assert "- `f-m5-s1`: momentum 0.5 used the wrong schedule" in ignored_md

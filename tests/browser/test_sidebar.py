@@ -79,8 +79,11 @@ def test_sidebar_shows_record_and_ignores_a_run(page: Page, start_lab, tmp_path,
     expect(card).to_contain_text("val_acc >= 0.95")
     expect(card.locator(".jp-mlexp-version")).to_have_text("v1")
     # The one verdict engine's decision (two full seeds are too few to decide) and its reason.
-    expect(card.locator(".jp-mlexp-verdict")).to_have_text("inconclusive")
+    expect(card.locator(".jp-mlexp-verdict").first).to_have_text("inconclusive")
     expect(card.locator(".jp-mlexp-verdict-reason")).not_to_be_empty()
+    # The latest counted run against the criterion: a check, not the verdict.
+    expect(card.locator(".jp-mlexp-criterion-check")).to_contain_text("met")
+    expect(card.locator(".jp-mlexp-criterion-check")).to_contain_text("f-002")
     journal = sidebar.locator(".jp-mlexp-journal")
     expect(journal).to_contain_text("val loss jumps at epoch 3 on every seed")
     expect(journal).to_contain_text("the augmentation flips digits 6 and 9")

@@ -113,7 +113,7 @@ function RunRow(props: { run: ITableRun; columns: IColumn[] } & IRunsGridProps):
           className={`${c.numeric ? 'jp-mlexp-num' : ''} ${c.id === 'status' ? `jp-mlexp-status-${run.status}` : ''}`}
         >
           {runCell(run, c)}
-          {c.id === 'status' && run.ignored && <span className="jp-mlexp-ignored-mark"> ignored</span>}
+          {c.id === 'status' && run.ignored && <span className="jp-mlexp-ignored-mark"> · ignored</span>}
         </span>
       ))}
     </div>
