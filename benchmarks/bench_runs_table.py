@@ -1,0 +1,77 @@
+"""Runs table and live curves, the API side (issue 12), in process.
+
+One experiment with 10,000 runs and a run whose ``metrics.jsonl`` holds 1,000,000 lines.
+Figures: the table built from scratch (anchor: reading every ``run.json``), a poll while
+nothing changed (goal under 20 ms: stat calls and a cached answer, not a re-scan), and a
+live curve's update after 100 new lines (anchor: re-reading the whole file).
+The page side (first page on screen, sorting) is timed by ``tests/browser/test_runs_table.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import figure, median_time
+
+N_RUNS = 10_000
+N_LINES = 1_000_000
+NEW_LINES = 100
+HYPOTHESIS = "Momentum 0.9 lowers validation loss\nsuccess: val_loss <= 0.3\nmetrics: val_loss, acc\n"
+
+
+def make_record(root: Path):
+    """``N_RUNS`` finished runs written in the core's format, and one run with ``N_LINES`` metric lines."""
+    from jupyter_mlexp.core.experiment import Experiment
+
+    exp = Experiment("bench", root)
+    exp.register(HYPOTHESIS)
+    live = exp.start_run("full", run_id="live", params={"momentum": 0.9}, seed=0)
+    live.log_metric("val_loss", 1.0)
+    exp.finish_run(live, "completed")
+    manifest = json.loads((live.path / "run.json").read_text())
+    for i in range(N_RUNS):
+        folder = exp.path / "full" / f"r-{i:05d}"
+        folder.mkdir()
+        loss = 0.2 + (i * 7919 % N_RUNS) / N_RUNS
+        summary = {"val_loss": {"last": loss, "min": loss, "max": loss, "n": 1, "step": 0}}
+        run = {**manifest, "run_id": folder.name, "seed": i % 5, "params": {"momentum": [0.5, 0.9][i % 2]}}
+        (folder / "run.json").write_text(json.dumps({**run, "metrics_summary": summary}))
+    lines = "".join(json.dumps({"name": "val_loss", "value": 1 / (s + 1), "step": s}) + "\n" for s in range(N_LINES))
+    (live.path / "metrics.jsonl").write_text(lines)
+    return exp, live.path / "metrics.jsonl"
+
+
+def run() -> list[dict]:
+    from jupyter_mlexp.core.metric_tail import read_metrics_since
+    from jupyter_mlexp.core.run import read_metric_lines
+    from jupyter_mlexp.frontdoors.server import run_views
+
+    root = Path(tempfile.mkdtemp(prefix="mlexp-bench-table-"))
+    exp, metrics = make_record(root)
+
+    def direct_read():
+        return [json.loads(p.read_text()) for p in exp.path.glob("full/*/run.json")]
+
+    def fresh_table():
+        run_views._TABLES.clear()
+        return run_views.runs_table_json(root, "bench")
+
+    anchor = median_time(direct_read, repeat=3)
+    fresh = median_time(fresh_table, repeat=3)
+    run_views.runs_table_json(root, "bench")
+    cached = median_time(lambda: run_views.runs_table_json(root, "bench"), repeat=20)
+
+    end = metrics.stat().st_size
+    with open(metrics, "a") as fh:
+        for s in range(N_LINES, N_LINES + NEW_LINES):
+            fh.write(json.dumps({"name": "val_loss", "value": 0.001, "step": s}) + "\n")
+    update = median_time(lambda: read_metrics_since(metrics, end), repeat=20)
+    whole = median_time(lambda: sum(1 for _ in read_metric_lines(metrics)), repeat=3)
+    assert len(read_metrics_since(metrics, end).series["val_loss"]) == NEW_LINES
+    return [
+        figure("runs_table_fresh_10000_runs", fresh, "s", anchor, "a fresh build near the direct read of run.json"),
+        figure("runs_table_poll_unchanged", cached, "s", anchor, "under 0.020 s (cache and file stamps)"),
+        figure("live_curve_update_100_of_1M_lines", update, "s", whole, "reads only the new lines"),
+    ]
