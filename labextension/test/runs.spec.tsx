@@ -114,6 +114,16 @@ describe('RunsView', () => {
       row.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', bubbles: true }));
     });
     expect(props.onSelect).toHaveBeenCalledWith(['r-2'], true);
+    act(() => {
+      row.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+    });
+    expect(document.activeElement?.getAttribute('data-run-id')).toBe('r-3');
+    act(() => {
+      (document.activeElement as HTMLElement).dispatchEvent(
+        new KeyboardEvent('keydown', { key: 'ArrowUp', bubbles: true })
+      );
+    });
+    expect(document.activeElement?.getAttribute('data-run-id')).toBe('r-2');
   });
 
   it('shows the sorted, filtered rows and the groups with mean ± spread', () => {

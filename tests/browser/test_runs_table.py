@@ -123,6 +123,10 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     panel.locator('.jp-mlexp-grid-run[data-run-id="f-m9-s0"]').focus()
     page.keyboard.press("Enter")
     expect(detail).to_contain_text("f-m9-s0")
+    page.keyboard.press("ArrowDown")  # arrow keys walk the rows
+    expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m9-s2"]')).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m9-s0"]')).to_be_focused()
     expect(panel.locator(".jp-mlexp-curves svg polyline")).to_have_count(1)
     detail.locator("button", has_text="Open output.ipynb").click()
     tab = page.locator(".lm-TabBar-tab", has_text="output.ipynb")

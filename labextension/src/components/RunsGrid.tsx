@@ -69,7 +69,28 @@ function runCell(run: ITableRun, column: IColumn): string {
   return cellText(cellValue(run, column.id));
 }
 
-function RunRow(props: { run: ITableRun; columns: IColumn[] } & IRunsGridProps): JSX.Element {
+/** Arrow keys move between rows, scrolling the windowed list so the next row is drawn, then focus it. */
+export function moveFocus(from: HTMLElement, runs: ITableRun[], index: number, step: number): void {
+  const target = runs[index + step];
+  const scroller = from.closest('.jp-mlexp-windowed');
+  if (!target || !scroller) {
+    return;
+  }
+  const top = (index + step) * GRID_ROW_HEIGHT;
+  if (top < scroller.scrollTop) {
+    scroller.scrollTop = top;
+  } else if (top + GRID_ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight) {
+    scroller.scrollTop = top + GRID_ROW_HEIGHT - scroller.clientHeight;
+  }
+  const focus = () =>
+    Array.from(scroller.querySelectorAll<HTMLElement>('.jp-mlexp-grid-run'))
+      .find(el => el.dataset.runId === target.run_id)
+      ?.focus();
+  focus();
+  requestAnimationFrame(focus); // after the scroll drew the row
+}
+
+function RunRow(props: { run: ITableRun; index: number; columns: IColumn[] } & IRunsGridProps): JSX.Element {
   const { run, columns } = props;
   const ticked = props.selection.includes(run.run_id);
   const open = () => props.onOpen(run.run_id);
@@ -95,6 +116,9 @@ function RunRow(props: { run: ITableRun; columns: IColumn[] } & IRunsGridProps):
         } else if (e.key === ' ') {
           e.preventDefault();
           props.onSelect([run.run_id], !ticked);
+        } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+          e.preventDefault();
+          moveFocus(e.currentTarget, props.runs, props.index, e.key === 'ArrowDown' ? 1 : -1);
         }
       }}
     >
@@ -197,7 +221,7 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
           rowHeight={GRID_ROW_HEIGHT}
           maxHeight={GRID_ROW_HEIGHT * 14}
           itemKey={r => r.run_id}
-          renderRow={r => <RunRow run={r} columns={columns} {...props} />}
+          renderRow={(r, i) => <RunRow run={r} index={i} columns={columns} {...props} />}
         />
       )}
     </div>
