@@ -172,6 +172,16 @@ describe('RunsView', () => {
     expect(container.querySelectorAll('.jp-mlexp-curves polyline')).toHaveLength(2);
     expect(container.querySelector('.jp-mlexp-selection')!.textContent).toContain('2 runs selected');
   });
+
+  it('compares configurations when grouped: mean ± spread per configuration', () => {
+    const state = viewState({ grouped: true, selection: ['r-1', 'r-2', 'r-3'] });
+    render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-2', 'r-3'] })} />);
+    const compare = container.querySelector('.jp-mlexp-compare')!;
+    expect(compare.querySelectorAll('thead th')).toHaveLength(3);
+    expect(compare.textContent).toContain('full lr=0.1 (2)');
+    expect(compare.textContent).toContain('0.85 ± 0.07071');
+    expect(compare.querySelector('.jp-mlexp-differs')!.textContent).toContain('lr');
+  });
 });
 
 describe('LoopView', () => {

@@ -211,6 +211,13 @@ def test_runs_table_dark_loops_and_report_button(page: Page, start_lab, tmp_path
     panel.locator("label", has_text="Group by configuration").locator("input").check()
     panel.locator('input[aria-label="Select configuration full lr=0.1, momentum=0.9"]').check()
     expect(panel.locator(".jp-mlexp-curves polygon")).to_have_count(1)  # the ± spread band
+    # Two configurations compared: mean ± spread each, the differing parameter marked, two bands.
+    panel.locator('input[aria-label="Select configuration full lr=0.1, momentum=0.5"]').check()
+    compare = panel.locator(".jp-mlexp-compare")
+    expect(compare.locator("thead th")).to_have_count(3)
+    expect(compare.locator(".jp-mlexp-differs")).to_contain_text("momentum")
+    expect(compare).to_contain_text("±")
+    expect(panel.locator(".jp-mlexp-curves polygon")).to_have_count(2)
     page.screenshot(path=str(artifacts / "runs-table-dark.png"))
 
     sidebar = page.locator("#jp-mlexp-sidebar")

@@ -1,7 +1,17 @@
 import * as React from 'react';
 
 import { IRunsViewState } from '../runsModel';
-import { cellText, cellValue, differingParams, filterRuns, IRunFilter, meanCurve, sortRuns } from '../table';
+import {
+  cellText,
+  cellValue,
+  differingParams,
+  filterRuns,
+  formatStat,
+  groupRuns,
+  IRunFilter,
+  meanCurve,
+  sortRuns
+} from '../table';
 import { IRunsTable, ITableRun } from '../tokens';
 import { CurveChart, ICurve } from './CurveChart';
 import { LoopView } from './LoopView';
@@ -98,20 +108,34 @@ function SelectionBar(props: IRunsViewProps): JSX.Element | null {
   );
 }
 
-/** The selected runs side by side: parameters (differences marked) and last metric values. */
-export function CompareTable({ table, runs }: { table: IRunsTable; runs: ITableRun[] }): JSX.Element {
-  const differ = differingParams(runs, table.params);
+/** The selected runs (or, grouped, their configurations) side by side: parameters, differences marked, metrics. */
+export function CompareTable(props: { table: IRunsTable; runs: ITableRun[]; grouped: boolean }): JSX.Element {
+  const { table, runs } = props;
+  const groups = props.grouped ? groupRuns(runs, table.metrics) : null;
+  const columns = groups
+    ? groups.map(g => ({
+        key: `${g.mode} ${g.config}`,
+        label: `${g.mode} ${g.config} (${g.runs.length})`,
+        run: g.runs[0]
+      }))
+    : runs.map(r => ({ key: r.run_id, label: r.run_id, run: r }));
+  const differ = differingParams(
+    columns.map(c => c.run),
+    table.params
+  );
+  const metricText = (i: number, m: string) =>
+    groups ? formatStat(groups[i].metrics[m]) : cellText(columns[i].run.metrics[m]);
   return (
     <section className="jp-mlexp-card jp-mlexp-compare" aria-label="Compare runs">
-      <h3>Compare</h3>
+      <h3>Compare{groups ? ' configurations (mean ± spread over counted runs)' : ''}</h3>
       <div className="jp-mlexp-scroll-x">
         <table className="jp-mlexp-compare-table">
           <thead>
             <tr>
               <th />
-              {runs.map(r => (
-                <th key={r.run_id} scope="col">
-                  <code>{r.run_id}</code>
+              {columns.map(c => (
+                <th key={c.key} scope="col">
+                  <code>{c.label}</code>
                 </th>
               ))}
             </tr>
@@ -123,17 +147,17 @@ export function CompareTable({ table, runs }: { table: IRunsTable; runs: ITableR
                   {p}
                   {differ.has(p) ? ' ≠' : ''}
                 </th>
-                {runs.map(r => (
-                  <td key={r.run_id}>{cellText(cellValue(r, `param:${p}`))}</td>
+                {columns.map(c => (
+                  <td key={c.key}>{cellText(cellValue(c.run, `param:${p}`))}</td>
                 ))}
               </tr>
             ))}
             {table.metrics.map(m => (
               <tr key={`m${m}`}>
                 <th scope="row">{m}</th>
-                {runs.map(r => (
-                  <td key={r.run_id} className="jp-mlexp-num">
-                    {cellText(r.metrics[m])}
+                {columns.map((c, i) => (
+                  <td key={c.key} className="jp-mlexp-num">
+                    {metricText(i, m)}
                   </td>
                 ))}
               </tr>
@@ -252,7 +276,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
               />
             )}
             <Curves {...props} table={table} />
-            {ticked.length >= 2 && <CompareTable table={table} runs={ticked} />}
+            {ticked.length >= 2 && <CompareTable table={table} runs={ticked} grouped={state.grouped} />}
           </div>
           <LoopView
             loops={state.loops}
