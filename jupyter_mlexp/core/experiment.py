@@ -18,7 +18,7 @@ from typing import Any
 
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
-from jupyter_mlexp.core import lessons
+from jupyter_mlexp.core import lessons, procs
 from jupyter_mlexp.core.errors import (
     ExperimentNotFoundError,
     HypothesisError,
@@ -434,17 +434,11 @@ class Experiment:
 
 
 def _is_stale(manifest: dict) -> bool:
-    """A ``running`` run whose process on this host is gone."""
+    """A ``running`` run whose process on this host is gone (exited, a zombie, or its PID reused)."""
     pid = manifest.get("pid")
     if not pid or manifest.get("host") not in (None, socket.gethostname()):
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError, OSError):
-        return False
-    return False
+    return procs.is_gone(int(pid), manifest.get("pid_start"))
 
 
 def _describe_changes(old: Hypothesis | None, new: Hypothesis) -> list[str]:

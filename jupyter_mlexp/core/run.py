@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from jupyter_mlexp.core import procs
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
 from jupyter_mlexp.core.fsio import atomic_write_json
 from jupyter_mlexp.core.logs import close_run_log, open_run_log
@@ -107,6 +108,7 @@ class Run:
             "ended": None,
             "duration_s": None,
             "pid": os.getpid(),
+            "pid_start": procs.start_time(os.getpid()),  # tells this process from a later one with its PID
             **{k: v for k, v in manifest.items() if k != "run_id"},
         }
         run = cls(path, full)

@@ -4,6 +4,7 @@ word, a failed append leaves the file as it was, and a header is written once un
 from __future__ import annotations
 
 import errno
+import os
 import subprocess
 import sys
 import threading
@@ -213,3 +214,52 @@ def test_concurrent_first_appends_write_the_header_once(experiment, which):
         assert sorted(e.text for e in read_journal(path).entries) == [f"entry {i}" for i in range(4)]
     else:
         assert sorted(x.text for x in lessons.read_lessons()) == [f"lesson {i}" for i in range(4)]
+
+
+# -- 9: stale detection knows a process by more than its PID ----------------------------------------------
+
+
+def _running_run(experiment, pid, pid_start):
+    import json
+
+    run = experiment.start_run("quick")
+    path = run.path / "run.json"
+    m = json.loads(path.read_text())
+    m.update(pid=pid, pid_start=pid_start)
+    path.write_text(json.dumps(m))
+    return run.run_id
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_zombie_run_process_is_stale(experiment):
+    from jupyter_mlexp.core.procs import start_time
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = start_time(child.pid)
+    deadline = time.time() + 10
+    while open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z" and time.time() < deadline:
+        time.sleep(0.05)  # exited, not yet reaped: a zombie
+    try:
+        rid = _running_run(experiment, child.pid, started)
+        assert experiment.get_run(rid).status == "stale"
+    finally:
+        child.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_pid_now_owned_by_another_process_is_stale(experiment):
+    from jupyter_mlexp.core.procs import start_time
+
+    mine = start_time(os.getpid())
+    rid = _running_run(experiment, os.getpid(), mine - 1)  # this PID, but started at another time
+    assert experiment.get_run(rid).status == "stale"
+    rid = _running_run(experiment, os.getpid(), mine)  # the very process: still running
+    assert experiment.get_run(rid).status == "running"
+
+
+def test_a_new_run_records_its_process_start(experiment):
+    run = experiment.start_run("quick")
+    if sys.platform.startswith("linux"):
+        assert isinstance(run.manifest["pid_start"], int)
+    assert experiment.get_run(run.run_id).status == "running"
+    experiment.finish_run(run, "completed")
