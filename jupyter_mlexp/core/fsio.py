@@ -83,6 +83,10 @@ def atomic_write_text(path: Path, text: str, durable: bool = True, errors: str =
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
         raise write_error(path, err) from None
+    try:  # mkstemp makes 0600: give the file the old file's mode, else what the umask gives any new file
+        os.fchmod(fd, _mode_for(path))
+    except OSError:
+        pass
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors=errors, newline="\n") as fh:
             fh.write(text)
@@ -98,6 +102,27 @@ def atomic_write_text(path: Path, text: str, durable: bool = True, errors: str =
         if isinstance(err, OSError):
             raise write_error(path, err) from None
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask (read from /proc where it can be, so it is never changed even briefly)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

@@ -263,3 +263,27 @@ def test_a_new_run_records_its_process_start(experiment):
         assert isinstance(run.manifest["pid_start"], int)
     assert experiment.get_run(run.run_id).status == "running"
     experiment.finish_run(run, "completed")
+
+
+# -- 13: rewritten files follow the umask like any other file -----------------------------------------------
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_rewritten_files_follow_the_umask(workspace, umask):
+    from jupyter_mlexp import Experiment
+
+    old = os.umask(umask)
+    try:
+        exp = Experiment("shared")
+        exp.register("A claim\nsuccess: acc >= 0.9\nmetrics: acc\n")
+        run = exp.start_run("quick", run_id="q-1")
+        exp.finish_run(run, "completed")
+        exp.ignore("q-1", "flaky")
+    finally:
+        os.umask(old)
+    want = 0o666 & ~umask
+    for path in (exp.idea_json, exp.idea_md, exp.ignored_md, run.path / "run.json", exp.journal_md):
+        assert path.stat().st_mode & 0o777 == want, (path.name, oct(path.stat().st_mode))
+    exp.idea_json.chmod(0o640)  # a mode the user chose is kept on rewrite
+    exp.register("A claim\nsuccess: acc >= 0.95\nmetrics: acc\n", reason="stricter")
+    assert exp.idea_json.stat().st_mode & 0o777 == 0o640
