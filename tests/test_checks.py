@@ -39,10 +39,5 @@ def test_ruff_format() -> None:
     _check(_tool("ruff"), "format", "--check", ".")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="run life cycle files (core/run.py, core/quickrun.py, runner/execute.py, runner/script.py) "
-    "are being typed in issue 8; remove this mark once mypy reports no errors",
-)
 def test_mypy() -> None:
     _check(_tool("mypy"), "jupyter_mlexp")

@@ -316,6 +316,10 @@ class _Flusher:
                 self.thread = threading.Thread(target=self._loop, name="mlexp-metrics-flush", daemon=True)
                 self.thread.start()
 
+    def owns(self, thread: threading.Thread) -> bool:
+        """Whether ``thread`` is this process's flusher (a kernel's reset between runs keeps it)."""
+        return thread is self.thread
+
     def forget(self, run: Run) -> None:
         with self.lock:
             self.runs.discard(run)
@@ -393,3 +397,9 @@ def error_record(error: BaseException) -> dict:
         "message": str(error)[:2000],
         "traceback": tb[-4000:],
     }
+
+
+def is_own_thread(thread: threading.Thread) -> bool:
+    """Whether ``thread`` belongs to this library (the metrics flusher), not to a run's code: it
+    outlives runs by design, so a warm kernel that has it is still clean."""
+    return _FLUSHER.owns(thread)

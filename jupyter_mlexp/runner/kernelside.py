@@ -117,7 +117,11 @@ def reset() -> list[str]:
     del tracking._active[:]
     ip.extension_manager.loaded &= _base["extensions"]
 
-    alive = [t for t in threading.enumerate() if t.ident not in _base["threads"] and t.is_alive()]
+    from jupyter_mlexp.core.run import is_own_thread
+
+    alive = [
+        t for t in threading.enumerate() if t.ident not in _base["threads"] and t.is_alive() and not is_own_thread(t)
+    ]
     if alive:
         reasons.append("the run left threads running: " + ", ".join(t.name for t in alive[:5]))
     new = set(sys.modules) - _base["modules"]
