@@ -2,8 +2,10 @@
 
 Both call :func:`~.execute.run_one` with a warm :class:`~.kernels.KernelPool`:
 the local executor owns one pool of N kernels for the sweep; each Dask worker
-process keeps a pool of as many kernels as it has threads, started ahead when
-the sweep connects, and reused across tasks. Run folders are created where the
+keeps a pool of as many kernels as it has threads (:mod:`.dask_worker`), started
+ahead when a sweep begins and reused across tasks and sweeps; the worker plugin
+registered on connect (:mod:`.dask_preload`) imports what a run needs ahead and
+shuts the kernels down with the worker. Run folders are created where the
 run executes, so the workers must see the same workspace (a shared file system,
 as with papermill on a cluster).
 """
@@ -11,11 +13,9 @@ as with papermill on a cluster).
 from __future__ import annotations
 
 import asyncio
-import atexit
 import os
 import signal
 import socket
-import threading
 from collections import deque
 from collections.abc import Callable
 
@@ -97,6 +97,8 @@ def connect(address: str, timeout: float | None = None):
     """A ``dask.distributed.Client`` on ``address``, or a :class:`SchedulerError` naming it, fast."""
     try:
         from distributed import Client
+
+        from jupyter_mlexp.runner import dask_preload
     except ImportError:
         raise SchedulerError("--scheduler needs dask.distributed: pip install 'jupyter-mlexp[dask]'") from None
     timeout = float(os.environ.get("MLEXP_SCHEDULER_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)) if timeout is None else timeout
@@ -113,6 +115,7 @@ def connect(address: str, timeout: float | None = None):
     except Exception:
         client.close()
         raise SchedulerError(f"the Dask scheduler at {address} has no workers (waited {timeout:g} s)") from None
+    dask_preload.register(client)  # workers start importing what a run needs while the sweep is planned
     return client
 
 
@@ -120,10 +123,14 @@ def run_dask(specs: list[RunSpec], ctx: SweepContext, client, on_start: OnStart,
     """Submit every spec to the cluster; results in sweep order. Ctrl-C cancels and marks runs interrupted."""
     from distributed import as_completed
 
+    from jupyter_mlexp.runner import dask_preload, dask_worker
+
     slots = sum(client.nthreads().values()) or 1
-    client.run(_prewarm, ctx)  # every worker starts its kernels now, in parallel
+    dask_preload.register(client)  # a no-op when connect() did it
+    client.run(dask_worker.prewarm, dask_worker.pool_key(ctx))  # every worker starts its kernels now, in parallel
     futures = [
-        client.submit(_dask_task, spec, ctx, key=f"mlexp-{ctx.sweep_id}-{spec.index}", pure=False) for spec in specs
+        client.submit(dask_worker.run_task, spec, ctx, key=f"mlexp-{ctx.sweep_id}-{spec.index}", pure=False)
+        for spec in specs
     ]
     waiting = deque(specs)
     for _ in range(min(slots, len(specs))):
@@ -174,81 +181,3 @@ def end_leftovers(ctx: SweepContext, status: str, message: str) -> list[str]:
         exp.finish_run(run, status, description=message)
         ended.append(info.run_id)
     return ended
-
-
-# -- on a Dask worker ----------------------------------------------------------------------------
-
-
-class _WorkerRuntime:
-    """Per worker process: an event loop thread and a warm kernel pool, reused across tasks."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="mlexp-kernels", daemon=True)
-        self.thread.start()
-        self.pool: KernelPool | None = None
-        self.key: tuple | None = None
-        atexit.register(self.kill)
-
-    def _pool(self, ctx: SweepContext) -> KernelPool:
-        key = (ctx.source.kernel_name, ctx.cwd, ctx.root, ctx.fresh_kernel)
-        if self.pool is None or self.key != key:
-            if self.pool is not None:
-                asyncio.ensure_future(self.pool.close())
-            self.pool = make_pool(ctx, self.size, demand=None)
-            self.key = key
-        return self.pool
-
-    def call(self, coro_fn):
-        return asyncio.run_coroutine_threadsafe(coro_fn(), self.loop).result()
-
-    def prewarm(self, ctx: SweepContext) -> int:
-        async def go():
-            self._pool(ctx).fill()
-            return self.size
-
-        return self.call(go)
-
-    def run(self, spec: RunSpec, ctx: SweepContext) -> RunResult:
-        async def go():
-            return await run_one(spec, ctx, self._pool(ctx))
-
-        return self.call(go)
-
-    def kill(self) -> None:
-        """At worker exit: kernels must not outlive it."""
-        pool = self.pool
-        for k in list(getattr(pool, "_all", ())):
-            if k.pid:
-                try:
-                    os.kill(k.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-
-
-_runtime: _WorkerRuntime | None = None
-_runtime_lock = threading.Lock()
-
-
-def _get_runtime() -> _WorkerRuntime:
-    global _runtime
-    with _runtime_lock:
-        if _runtime is None:
-            try:
-                from distributed import get_worker
-
-                w = get_worker()
-                size = max(1, int(getattr(w, "nthreads", None) or w.state.nthreads))
-            except Exception:
-                size = 1
-            _runtime = _WorkerRuntime(size)
-        return _runtime
-
-
-def _prewarm(ctx: SweepContext) -> int:
-    return _get_runtime().prewarm(ctx)
-
-
-def _dask_task(spec: RunSpec, ctx: SweepContext) -> RunResult:
-    return _get_runtime().run(spec, ctx)

@@ -1,0 +1,172 @@
+"""On a Dask worker: one event loop thread and one warm kernel pool, reused across tasks, closed with the worker.
+
+A worker keeps as many kernels as it has threads. They start when a sweep asks for them
+(:func:`prewarm`, called on every worker before the sweep's tasks are submitted) and stay
+warm for the next sweep with the same kernel, folder and workspace (:class:`PoolKey`).
+:func:`close_runtime` shuts them down; the worker plugin of :mod:`.dask_preload` calls it
+when the worker closes, so no kernel outlives its worker (an ``atexit`` kill covers a
+worker process that ends without closing).
+
+This module imports only the kernel pool at first: kernels can start while the rest of
+what a run needs is still being imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import signal
+import threading
+from typing import Any, NamedTuple
+
+from jupyter_mlexp.runner.kernels import KernelPool, kernel_env
+
+CLOSE_TIMEOUT_S = 10.0
+
+
+class PoolKey(NamedTuple):
+    """What a warm kernel is good for: runs with the same kernel, working folder, workspace and reuse."""
+
+    kernel_name: str
+    cwd: str | None
+    root: str | None
+    fresh_kernel: bool = False
+
+
+def pool_key(ctx: Any) -> PoolKey:
+    """The :class:`PoolKey` of a sweep's ``SweepContext``."""
+    return PoolKey(ctx.source.kernel_name, ctx.cwd, ctx.root, bool(ctx.fresh_kernel))
+
+
+class WorkerRuntime:
+    """Per worker: an event loop thread and a warm kernel pool."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="mlexp-kernels", daemon=True)
+        self.thread.start()
+        self.pool: KernelPool | None = None
+        self.key: PoolKey | None = None
+        self.closed = False
+        atexit.register(self.kill)
+
+    def _pool(self, key: PoolKey) -> KernelPool:
+        if self.pool is None or self.key != key:
+            if self.pool is not None:
+                asyncio.ensure_future(self.pool.close())
+            self.pool = KernelPool(
+                self.size,
+                kernel_name=key.kernel_name,
+                cwd=key.cwd,
+                env=kernel_env(key.root),
+                reuse=not key.fresh_kernel,
+                demand=None,
+            )
+            self.key = key
+        return self.pool
+
+    def call(self, coro_fn):
+        if self.closed:
+            raise RuntimeError("this worker's kernel pool is closed (the worker is closing)")
+        return asyncio.run_coroutine_threadsafe(coro_fn(), self.loop).result()
+
+    def prewarm(self, key: PoolKey) -> int:
+        """Start the kernels for ``key`` (in the background); the pool's size."""
+
+        async def go():
+            self._pool(key).fill()
+            return self.size
+
+        return self.call(go)
+
+    def run(self, spec, ctx):
+        from jupyter_mlexp.runner.execute import run_one
+
+        async def go():
+            return await run_one(spec, ctx, self._pool(pool_key(ctx)))
+
+        return self.call(go)
+
+    def pids(self) -> list[int]:
+        """The kernel processes of the pool (started or starting)."""
+        return [k.pid for k in list(getattr(self.pool, "_all", ())) if k.pid]
+
+    async def aclose(self) -> None:
+        """Shut the kernels down (SIGKILL what is left after :data:`CLOSE_TIMEOUT_S`), stop the thread."""
+        if self.closed:
+            return
+        self.closed = True
+        pool = self.pool
+        if pool is not None:
+            done = asyncio.run_coroutine_threadsafe(pool.close(), self.loop)
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(done), CLOSE_TIMEOUT_S)
+            except Exception:
+                pass
+        self.kill()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.get_running_loop().run_in_executor(None, self.thread.join, CLOSE_TIMEOUT_S)
+        atexit.unregister(self.kill)
+
+    def kill(self) -> None:
+        """At worker exit: kernels must not outlive it."""
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+_runtimes: dict[str, WorkerRuntime] = {}
+_lock = threading.Lock()
+
+
+def _this_worker():
+    try:
+        from distributed import get_worker
+
+        return get_worker()
+    except Exception:  # not in a task or on a worker's event loop
+        return None
+
+
+def _name(worker) -> str:
+    return str(getattr(worker, "address", "") or "") if worker is not None else ""
+
+
+def runtime_for(worker=None) -> WorkerRuntime:
+    """The runtime of ``worker`` (default: the worker running this code), created on first use."""
+    worker = worker if worker is not None else _this_worker()
+    name = _name(worker)
+    with _lock:
+        rt = _runtimes.get(name)
+        if rt is None or rt.closed:
+            try:
+                size = max(1, int(getattr(worker, "nthreads", None) or worker.state.nthreads))
+            except Exception:
+                size = 1
+            rt = _runtimes[name] = WorkerRuntime(size)
+        return rt
+
+
+async def close_runtime(worker=None) -> list[int]:
+    """Close ``worker``'s runtime, if it has one; the kernel PIDs it had."""
+    with _lock:
+        rt = _runtimes.pop(_name(worker), None)
+    if rt is None:
+        return []
+    pids = rt.pids()
+    await rt.aclose()
+    return pids
+
+
+def prewarm(key: PoolKey, dask_worker=None) -> int:
+    """On every worker, before a sweep's tasks: its kernels start (``client.run`` passes ``dask_worker``)."""
+    return runtime_for(dask_worker).prewarm(key)
+
+
+def run_task(spec, ctx):
+    """One run of a sweep, as a Dask task: on this worker's warm kernels."""
+    return runtime_for().run(spec, ctx)
