@@ -1,8 +1,8 @@
 """On a Dask worker: one event loop thread and one warm kernel pool, reused across tasks, closed with the worker.
 
-A worker keeps as many kernels as it has threads. They start when a sweep asks for them
-(:func:`prewarm`, called on every worker before the sweep's tasks are submitted) and stay
-warm for the next sweep with the same kernel, folder and workspace (:class:`PoolKey`).
+A worker keeps as many kernels as it has threads for each kernel, folder and workspace in use
+(:class:`PoolKey`). They start when a sweep asks for them (:func:`prewarm`, called on every
+worker before the sweep's tasks are submitted) and stay warm for the next sweep with the same key.
 :func:`close_runtime` shuts them down; the worker plugin of :mod:`.dask_preload` calls it
 when the worker closes, so no kernel outlives its worker (an ``atexit`` kill covers a
 worker process that ends without closing).
@@ -18,11 +18,13 @@ import atexit
 import os
 import signal
 import threading
+from collections import Counter, OrderedDict
 from typing import Any, NamedTuple
 
 from jupyter_mlexp.runner.kernels import KernelPool, kernel_env
 
 CLOSE_TIMEOUT_S = 10.0
+MAX_POOLS = 4  # warm pools a worker keeps for different kernels, folders or workspaces
 
 
 class PoolKey(NamedTuple):
@@ -40,23 +42,28 @@ def pool_key(ctx: Any) -> PoolKey:
 
 
 class WorkerRuntime:
-    """Per worker: an event loop thread and a warm kernel pool."""
+    """Per worker: an event loop thread and warm kernel pools, one per :class:`PoolKey` in use.
+
+    Sweeps from different folders can share a worker at once (the arms of a loop batch, each in
+    its worktree): each keeps its own pool, so none closes kernels another's run is using. Past
+    :data:`MAX_POOLS`, the least recently used pools with no run going are closed.
+    """
 
     def __init__(self, size: int):
         self.size = size
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="mlexp-kernels", daemon=True)
         self.thread.start()
-        self.pool: KernelPool | None = None
-        self.key: PoolKey | None = None
+        self.pools: OrderedDict[PoolKey, KernelPool] = OrderedDict()
+        self.busy: Counter[PoolKey] = Counter()
         self.closed = False
         atexit.register(self.kill)
 
     def _pool(self, key: PoolKey) -> KernelPool:
-        if self.pool is None or self.key != key:
-            if self.pool is not None:
-                asyncio.ensure_future(self.pool.close())
-            self.pool = KernelPool(
+        """The pool for ``key``, created on first use (in the runtime's loop)."""
+        pool = self.pools.get(key)
+        if pool is None:
+            pool = self.pools[key] = KernelPool(
                 self.size,
                 kernel_name=key.kernel_name,
                 cwd=key.cwd,
@@ -64,8 +71,11 @@ class WorkerRuntime:
                 reuse=not key.fresh_kernel,
                 demand=None,
             )
-            self.key = key
-        return self.pool
+        self.pools.move_to_end(key)
+        idle = [k for k in self.pools if k != key and not self.busy[k]]
+        for old in idle[: max(0, len(self.pools) - MAX_POOLS)]:
+            asyncio.ensure_future(self.pools.pop(old).close())
+        return pool
 
     def call(self, coro_fn):
         if self.closed:
@@ -84,23 +94,33 @@ class WorkerRuntime:
     def run(self, spec, ctx):
         from jupyter_mlexp.runner.execute import run_one
 
+        key = pool_key(ctx)
+
         async def go():
-            return await run_one(spec, ctx, self._pool(pool_key(ctx)))
+            self.busy[key] += 1
+            try:
+                return await run_one(spec, ctx, self._pool(key))
+            finally:
+                self.busy[key] -= 1
 
         return self.call(go)
 
     def pids(self) -> list[int]:
-        """The kernel processes of the pool (started or starting)."""
-        return [k.pid for k in list(getattr(self.pool, "_all", ())) if k.pid]
+        """The kernel processes of the pools."""
+        return [k.pid for pool in list(self.pools.values()) for k in list(pool._all) if k.pid]
 
     async def aclose(self) -> None:
         """Shut the kernels down (SIGKILL what is left after :data:`CLOSE_TIMEOUT_S`), stop the thread."""
         if self.closed:
             return
         self.closed = True
-        pool = self.pool
-        if pool is not None:
-            done = asyncio.run_coroutine_threadsafe(pool.close(), self.loop)
+        pools = list(self.pools.values())
+        if pools:
+
+            async def close_all():
+                await asyncio.gather(*(p.close() for p in pools), return_exceptions=True)
+
+            done = asyncio.run_coroutine_threadsafe(close_all(), self.loop)
             try:
                 await asyncio.wait_for(asyncio.wrap_future(done), CLOSE_TIMEOUT_S)
             except Exception:

@@ -98,3 +98,31 @@ def test_preload_module_prepares_workers_started_with_it(nb, ws):
         assert result.runs[0].status == "completed"
         pid = manifests(ws)[0]["kernel"]["pid"]
     assert _gone(pid)
+
+
+def test_sweeps_from_two_folders_share_a_worker_at_once(nb, ws):
+    """Each folder keeps its own warm kernels: neither sweep closes kernels the other's runs are using."""
+    import threading
+
+    from distributed import LocalCluster
+
+    paths = []
+    for folder in ("a", "b"):
+        (ws / folder).mkdir()
+        paths.append(nb(f"{folder}/train.ipynb", "import time\ntime.sleep(0.3)", TRAIN))
+    results: dict = {}
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster:
+
+        def sweep(path):
+            results[path.parent.name] = run_sweep(
+                path, experiment="exp", seeds=[0, 1, 2], scheduler=cluster.scheduler_address, progress=False
+            )
+
+        threads = [threading.Thread(target=sweep, args=(p,), daemon=True) for p in paths]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert not any(t.is_alive() for t in threads), "a sweep hung: its kernels were closed under it"
+    assert sorted(results) == ["a", "b"]
+    assert [r.status for r in results["a"].runs + results["b"].runs] == ["completed"] * 6
