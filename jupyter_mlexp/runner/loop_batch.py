@@ -8,6 +8,10 @@ under ``.git/mlexp-worktrees/``, whose ``experiments`` folder is a link to the r
 its runs land in the experiment with the worktree's commit as their provenance. At most
 one attempt of a batch is kept (the largest improvement among the winners); the branch
 then fast-forwards to it. The others are discarded; their refs and patches stay.
+
+With ``--scheduler ADDRESS`` (notebooks) every arm's ``mlexp run`` sends its runs to that Dask
+cluster, all arms at once unless ``--jobs`` says otherwise: the cluster's workers interleave
+the arms' runs, so the reference still shares the candidates' contention.
 """
 
 from __future__ import annotations
@@ -37,19 +41,25 @@ def try_batch(
     refs: Sequence[str],
     command: Sequence[str],
     *,
-    jobs: int = 2,
+    jobs: int | None = None,
     seeds: Sequence[int] | None = None,
     budget: float | None = None,
+    scheduler: str | None = None,
 ) -> list[Attempt]:
-    """Run every prepared commit in ``refs`` and the best kept commit in parallel; decide each."""
+    """Run every prepared commit in ``refs`` and the best kept commit in parallel; decide each.
+
+    ``jobs``: arms at a time (default 2 on this machine, all of them with a ``scheduler``).
+    """
     if not refs:
         raise MlexpError("name the prepared commits to try (branches or shas on top of the best kept commit)")
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise MlexpError(f"--jobs must be at least 1, got {jobs}")
     if not command:
         raise MlexpError("give the command after '--' (mlexp loop batch REF ... -- python train.py) or a NOTEBOOK")
     check_budget(budget)
     loop_run.check_command(command, loop.cwd)
+    if scheduler:
+        _check_scheduler(scheduler, command)
     with loop.files.busy(f"batch of {len(refs)} attempts running since {now_iso()}"):
         state = loop.load()
         recover(loop, state)
@@ -58,10 +68,18 @@ def try_batch(
         assert best is not None
         arms = {"reference": best.commit, **{str(a.n): a.commit for a in attempts}}
         batch_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+        at_a_time = jobs or (len(arms) if scheduler else 2)
         t0 = time.perf_counter()
         try:
             measured = _run_arms(
-                loop, arms, list(command), attempts[0].seeds, batch_id, jobs, budget or state.settings.budget
+                loop,
+                arms,
+                list(command),
+                attempts[0].seeds,
+                batch_id,
+                at_a_time,
+                budget or state.settings.budget,
+                scheduler,
             )
         except KeyboardInterrupt:
             for a in attempts:
@@ -81,6 +99,19 @@ def try_batch(
         for a in attempts:
             _finish(loop, state, a)
         return attempts
+
+
+def _check_scheduler(scheduler: str, command: Sequence[str]) -> None:
+    """Refuse a script or an unreachable cluster before anything is committed (connecting also readies
+    the workers: :mod:`.dask_preload`)."""
+    if not loop_run.is_notebook(command):
+        raise MlexpError(
+            "--scheduler runs notebooks (mlexp loop batch REF ... NOTEBOOK --scheduler ADDRESS); "
+            "a command after '--' runs on this machine"
+        )
+    from jupyter_mlexp.runner.executors import connect
+
+    connect(scheduler).close()
 
 
 def _plan(loop: Loop, state: LoopState, refs: Sequence[str], command: list[str], seeds) -> list[Attempt]:
@@ -141,6 +172,7 @@ def _run_arms(
     batch_id: str,
     jobs: int,
     budget: float | None,
+    scheduler: str | None = None,
 ) -> dict[str, loop_run.Measured]:
     """Each arm as ``mlexp run`` in its own worktree, ``jobs`` at a time; what each measured."""
     base = loop.repo.common_dir / "mlexp-worktrees" / batch_id
@@ -148,7 +180,7 @@ def _run_arms(
     try:
         for arm, sha in arms.items():
             _worktree(loop, trees[arm], sha)
-        _pool([_arm_process(loop, trees[arm], arm, command, seeds, batch_id, budget) for arm in arms], jobs)
+        _pool([_arm_process(loop, trees[arm], arm, command, seeds, batch_id, budget, scheduler) for arm in arms], jobs)
     finally:
         for tree in trees.values():
             if tree.exists():
@@ -169,11 +201,14 @@ def _worktree(loop: Loop, path: Path, sha: str) -> None:
         record.symlink_to(loop.experiment.base, target_is_directory=True)
 
 
-def _arm_process(loop: Loop, tree: Path, arm: str, command: list[str], seeds: list[int], batch_id: str, budget) -> dict:
+def _arm_process(
+    loop: Loop, tree: Path, arm: str, command: list[str], seeds: list[int], batch_id: str, budget, scheduler=None
+) -> dict:
     rel = loop.cwd.relative_to(loop.repo.root) if loop.cwd.is_relative_to(loop.repo.root) else Path()
     argv = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", loop.experiment.name]
     argv += ["--seeds", ",".join(map(str, seeds)), "-p", "loop_batch", batch_id, "-p", "arm", arm]
     argv += ["--budget", str(budget)] if budget else []
+    argv += ["--scheduler", scheduler] if scheduler else []
     argv += command if loop_run.is_notebook(command) else ["--", *command]
     root = tree if loop.repo.record_rel else loop.experiment.base.parent
     return {"argv": argv, "cwd": tree / rel, "env": {**os.environ, "MLEXP_ROOT": str(root)}}

@@ -102,7 +102,9 @@ def cmd_batch(args) -> int:
     if not command and refs and refs[-1].endswith(".ipynb"):
         refs, command = refs[:-1], [refs[-1]]  # mlexp loop batch REF ... NOTEBOOK
     opened = loop.open_loop()
-    done = try_batch(opened, refs, command, jobs=args.jobs, seeds=_seeds(args.seeds), budget=args.budget)
+    done = try_batch(
+        opened, refs, command, jobs=args.jobs, seeds=_seeds(args.seeds), budget=args.budget, scheduler=args.scheduler
+    )
     metric = opened.load().settings.metric
     if args.json:
         print(json.dumps([{**asdict(a), "mean": a.mean, "sd": a.sd} for a in done]))
@@ -186,7 +188,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="REF",
         help="commits (branches, shas) on top of the best kept one; then NOTEBOOK or -- CMD",
     )
-    b.add_argument("--jobs", type=int, default=2, metavar="N", help="arms run at a time (default 2)")
+    b.add_argument("--jobs", type=int, metavar="N", help="arms at a time (default 2; all with --scheduler)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="the arms' runs on an existing Dask cluster (notebooks)")
     b.add_argument("--seeds", metavar="0,1,2", help="seeds for every arm (default: the loop's)")
     b.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per run (default: the loop's)")
     b.add_argument("--json", action="store_true")

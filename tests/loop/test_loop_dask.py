@@ -1,0 +1,66 @@
+"""Parallel attempts on the Dask executor: each arm in its own worktree, its runs on a real LocalCluster."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import git, mlexp, write_notebook
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+        yield c
+
+
+def _prepared(repo, capsys, tag: str) -> str:
+    """A notebook loop with its baseline kept (on this machine) and a commit ``idea`` that lowers val_loss."""
+    write_notebook(repo, 0.0)
+    git(repo, "add", "train.ipynb")
+    git(repo, "commit", "-q", "-m", "a notebook")
+    assert mlexp(capsys, "loop", "start", tag, "--experiment", "tune", "--seeds", "0,1")[0] == 0
+    assert json.loads(mlexp(capsys, "loop", "try", "-m", "baseline", "--json", "train.ipynb")[1])["status"] == "keep"
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "-q", "-c", "idea", f"autoresearch/{tag}")
+    write_notebook(repo, 0.1)
+    git(repo, "commit", "-q", "-am", "shift 0.1")
+    git(repo, "switch", "-q", f"autoresearch/{tag}")
+    return base
+
+
+def test_a_batch_on_the_dask_executor_runs_every_arm_on_the_cluster(repo, capsys, cluster):
+    from jupyter_mlexp import Experiment
+
+    base = _prepared(repo, capsys, "dask")
+    code, out, err = mlexp(
+        capsys, "loop", "batch", "idea", "train.ipynb", "--scheduler", cluster.scheduler_address, "--json"
+    )
+    assert code == 0, err
+    (done,) = json.loads(out)
+    assert done["status"] == "keep" and done["values"] == [0.4, 0.401], done["reason"]
+    assert git(repo, "rev-parse", "HEAD") == done["commit"]
+    runs = [r.manifest for r in Experiment("tune").runs() if "loop_batch" in (r.manifest.get("params") or {})]
+    assert len(runs) == 2 * 2  # reference and candidate, two seeds each
+    assert {m["executor"] for m in runs} == {"dask"}
+    assert {str(m["params"]["arm"]): m["git"]["commit"] for m in runs} == {"reference": base, "1": done["commit"]}
+    assert "mlexp-worktrees" not in git(repo, "worktree", "list")
+
+
+def test_a_batch_refuses_a_script_or_an_unreachable_scheduler_before_committing_anything(
+    repo, capsys, cluster, monkeypatch
+):
+    _prepared(repo, capsys, "refuse")
+    head = git(repo, "rev-parse", "HEAD")
+    code, _, err = mlexp(capsys, "loop", "batch", "idea", "--scheduler", cluster.scheduler_address, "--", "python3")
+    assert code == 2 and "--scheduler runs notebooks" in err
+    monkeypatch.setenv("MLEXP_SCHEDULER_TIMEOUT", "1")
+    code, _, err = mlexp(capsys, "loop", "batch", "idea", "train.ipynb", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["attempts"] == 1 and git(repo, "rev-parse", "HEAD") == head  # the baseline only
+    assert not git(repo, "for-each-ref", "refs/mlexp/attempts/0001")
