@@ -53,7 +53,25 @@ class ExperimentPanel(widgets.VBox):
         self.offset = 0
         self.status = widgets.HTML()
         self.hypothesis = widgets.HTML()
+        self.refresh_button = widgets.Button(
+            description="Refresh", icon="refresh", layout=widgets.Layout(width="100px")
+        )
+        self.refresh_button.on_click(lambda _: self.refresh())
+        title = widgets.HTML(f"<h3>Experiment <code>{_esc(experiment.name)}</code></h3>")
+        super().__init__(
+            [
+                widgets.HBox([title, self.refresh_button]),
+                self.status,
+                self.hypothesis,
+                self._journal_box(),
+                self._runs_box(),
+                widgets.VBox([widgets.HTML("<h4>Ignored runs</h4>"), self.ignored_list]),
+            ]
+        )
+        self.refresh()
 
+    def _journal_box(self) -> widgets.VBox:
+        """The journal's filter, search, pages and new-entry form, wired to their actions."""
         self.tag_filter = widgets.Dropdown(options=[("all tags", "")], value="", description="Tag")
         self.search = widgets.Text(placeholder="search the journal", description="Search", continuous_update=False)
         self.entries = widgets.HTML()
@@ -64,6 +82,26 @@ class ExperimentPanel(widgets.VBox):
         self.new_tag = widgets.Dropdown(options=[("no tag", "")] + [(t, t) for t in TAGS], value="", description="Tag")
         self.add_button = widgets.Button(description="Add entry", button_style="primary")
 
+        self.tag_filter.observe(lambda _: self._journal_changed(), names="value")
+        self.search.observe(lambda _: self._journal_changed(), names="value")
+        self.newer.on_click(lambda _: self._page(-JOURNAL_PAGE))
+        self.older.on_click(lambda _: self._page(JOURNAL_PAGE))
+        self.add_button.on_click(
+            lambda _: self.add_entry(self.new_text.value, [self.new_tag.value] if self.new_tag.value else [])
+        )
+        return widgets.VBox(
+            [
+                widgets.HTML("<h4>Journal</h4>"),
+                self.new_text,
+                widgets.HBox([self.new_tag, self.add_button]),
+                widgets.HBox([self.tag_filter, self.search]),
+                self.entries,
+                widgets.HBox([self.newer, self.page_label, self.older]),
+            ]
+        )
+
+    def _runs_box(self) -> widgets.VBox:
+        """The runs table, the run picker with ignore / count again, and the ignored list."""
         self.runs_table = widgets.HTML()
         self.run_picker = widgets.Dropdown(options=[], description="Run")
         self.reason = widgets.Text(
@@ -74,32 +112,9 @@ class ExperimentPanel(widgets.VBox):
         self.ignore_button = widgets.Button(description="Ignore run", button_style="warning")
         self.unignore_button = widgets.Button(description="Count again")
         self.ignored_list = widgets.HTML()
-        self.refresh_button = widgets.Button(
-            description="Refresh", icon="refresh", layout=widgets.Layout(width="100px")
-        )
-
-        self.tag_filter.observe(lambda _: self._journal_changed(), names="value")
-        self.search.observe(lambda _: self._journal_changed(), names="value")
-        self.newer.on_click(lambda _: self._page(-JOURNAL_PAGE))
-        self.older.on_click(lambda _: self._page(JOURNAL_PAGE))
-        self.add_button.on_click(
-            lambda _: self.add_entry(self.new_text.value, [self.new_tag.value] if self.new_tag.value else [])
-        )
         self.ignore_button.on_click(lambda _: self.ignore(self.run_picker.value, self.reason.value))
         self.unignore_button.on_click(lambda _: self.unignore(self.run_picker.value))
-        self.refresh_button.on_click(lambda _: self.refresh())
-
-        journal = widgets.VBox(
-            [
-                widgets.HTML("<h4>Journal</h4>"),
-                self.new_text,
-                widgets.HBox([self.new_tag, self.add_button]),
-                widgets.HBox([self.tag_filter, self.search]),
-                self.entries,
-                widgets.HBox([self.newer, self.page_label, self.older]),
-            ]
-        )
-        runs = widgets.VBox(
+        return widgets.VBox(
             [
                 widgets.HTML("<h4>Runs</h4>"),
                 self.runs_table,
@@ -107,20 +122,6 @@ class ExperimentPanel(widgets.VBox):
                 widgets.HBox([self.ignore_button, self.unignore_button]),
             ]
         )
-        ignored = widgets.VBox([widgets.HTML("<h4>Ignored runs</h4>"), self.ignored_list])
-        super().__init__(
-            [
-                widgets.HBox(
-                    [widgets.HTML(f"<h3>Experiment <code>{_esc(experiment.name)}</code></h3>"), self.refresh_button]
-                ),
-                self.status,
-                self.hypothesis,
-                journal,
-                runs,
-                ignored,
-            ]
-        )
-        self.refresh()
 
     # -- actions -------------------------------------------------------------------------------
     def add_entry(self, text: str, tags: Iterable[str] = ()) -> bool:
