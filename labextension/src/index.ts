@@ -26,11 +26,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     const model = new MlexpModel({ askKernel: () => kernelExperiment(kernelOf(lastWithKernel)) });
     const openPath = (path: string) => void app.commands.execute('docmanager:open', { path });
+    // A run's files are its record: its output.ipynb opens as JupyterLab's "Notebook (no kernel)" does,
+    // so looking at a run never starts (or reuses) a kernel.
+    const openRunFile = (path: string) =>
+      void app.commands.execute('docmanager:open', {
+        path,
+        kernelPreference: { shouldStart: false, shouldReuse: false, autoStartDefault: false }
+      });
     let runsPanel: MlexpRunsPanel | null = null;
 
     const openRuns = (runId?: string) => {
       if (!runsPanel || runsPanel.isDisposed) {
-        runsPanel = new MlexpRunsPanel(new RunsViewModel(model), openPath);
+        runsPanel = new MlexpRunsPanel(new RunsViewModel(model), openRunFile);
         app.shell.add(runsPanel, 'main');
       }
       app.shell.activateById(runsPanel.id);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -132,6 +133,10 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     tab = page.locator(".lm-TabBar-tab", has_text="output.ipynb")
     expect(tab).to_be_visible(timeout=20_000)
     expect(page.locator(".jp-NotebookPanel .jp-MarkdownOutput").first).to_contain_text("output of f-m9-s0")
+    time.sleep(1.0)  # a kernel, had one been asked for, has its session by now
+    status, body = lab.get("api/sessions")
+    assert status == 200, body
+    assert not [s for s in json.loads(body) if s["path"].endswith("output.ipynb")], body  # looking starts no kernel
     page.locator(".lm-TabBar-tab", has_text="Runs:").click()
 
     # Compare two runs: parameter differences marked, curves overlaid.
