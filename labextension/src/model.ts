@@ -1,8 +1,5 @@
-import { IDisposable } from '@lumino/disposable';
-import { Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { experimentPath, requestAPI, ServerExtensionMissingError } from './handler';
+import { IPollOptions, PolledModel } from './polledModel';
 import {
   IExperimentDetail,
   IExperimentList,
@@ -19,13 +16,23 @@ export const JOURNAL_PAGE_SIZE = 50;
 /** The Python tag list (`jupyter_mlexp.core.journal`), offered only until the server sends its own. */
 export const DEFAULT_ENTRY_TAGS = ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'];
 
-export interface IMlexpModelOptions {
-  /** Milliseconds between refreshes while all is well. */
-  interval?: number;
-  /** Longest wait between refreshes once failures made the poll back off. */
-  maxInterval?: number;
-  /** Start polling on construction (tests turn it off and call `refresh`). */
-  autoPoll?: boolean;
+const INITIAL_STATE: IMlexpState = {
+  status: 'loading',
+  error: null,
+  experiments: [],
+  root: null,
+  selected: null,
+  detail: null,
+  journal: null,
+  journalQuery: { tag: '', q: '', offset: 0, limit: JOURNAL_PAGE_SIZE },
+  runs: null,
+  ignored: null,
+  entryTags: DEFAULT_ENTRY_TAGS,
+  kernelExperiment: null,
+  busy: false
+};
+
+export interface IMlexpModelOptions extends IPollOptions {
   /**
    * The active notebook kernel's current experiment (null: none; undefined: cannot tell).
    * When it changes, the panel follows it; a pick in the picker holds until it changes again.
@@ -39,40 +46,10 @@ export interface IMlexpModelOptions {
  * It polls the selected experiment (journal page, runs, ignored runs) while the
  * panel is visible, backs off after failures and tells views through `stateChanged`.
  */
-export class MlexpModel implements IDisposable {
+export class MlexpModel extends PolledModel<IMlexpState> {
   constructor(options: IMlexpModelOptions = {}) {
-    const interval = options.interval ?? 4000;
+    super(INITIAL_STATE, 'jupyter-mlexp:refresh', 4000, options);
     this._askKernel = options.askKernel ?? null;
-    if (options.autoPoll ?? true) {
-      this._poll = new Poll({
-        auto: true,
-        factory: () => this.refresh(),
-        frequency: { interval, backoff: true, max: options.maxInterval ?? 60000 },
-        name: 'jupyter-mlexp:refresh',
-        standby: () => !this._visible || 'when-hidden'
-      });
-    }
-  }
-
-  get state(): IMlexpState {
-    return this._state;
-  }
-
-  get stateChanged(): ISignal<this, IMlexpState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /** Whether the panel is on screen; a hidden panel does not poll. */
-  set visible(value: boolean) {
-    const wasHidden = !this._visible;
-    this._visible = value;
-    if (value && wasHidden && this._poll) {
-      void this._poll.refresh();
-    }
   }
 
   /**
@@ -214,15 +191,6 @@ export class MlexpModel implements IDisposable {
     return ok ? answer : null;
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._poll?.dispose();
-    Signal.clearData(this);
-  }
-
   private async _fetchRecord(name: string, query: IJournalQuery) {
     const [detail, journal, runs, ignored] = await Promise.all([
       requestAPI<IExperimentDetail>(experimentPath(name)),
@@ -270,36 +238,9 @@ export class MlexpModel implements IDisposable {
     });
   }
 
-  private _update(change: Partial<IMlexpState>): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = { ...this._state, ...change };
-    this._stateChanged.emit(this._state);
-  }
-
-  private _state: IMlexpState = {
-    status: 'loading',
-    error: null,
-    experiments: [],
-    root: null,
-    selected: null,
-    detail: null,
-    journal: null,
-    journalQuery: { tag: '', q: '', offset: 0, limit: JOURNAL_PAGE_SIZE },
-    runs: null,
-    ignored: null,
-    entryTags: DEFAULT_ENTRY_TAGS,
-    kernelExperiment: null,
-    busy: false
-  };
   private _askKernel: (() => Promise<string | null | undefined>) | null;
   private _followed: string | null = null;
-  private _stateChanged = new Signal<this, IMlexpState>(this);
-  private _poll: Poll | null = null;
-  private _visible = false;
   private _generation = 0;
-  private _isDisposed = false;
 }
 
 function journalUrl(name: string, query: IJournalQuery): string {

@@ -1,9 +1,6 @@
-import { IDisposable } from '@lumino/disposable';
-import { Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { experimentPath, requestAPI } from './handler';
 import { MlexpModel } from './model';
+import { IPollOptions, PolledModel } from './polledModel';
 import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk } from './table';
 import { IAttemptPatch, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './tokens';
 
@@ -31,53 +28,37 @@ export interface IRunsViewState {
   busy: boolean;
 }
 
-export interface IRunsViewOptions {
-  interval?: number;
-  maxInterval?: number;
-  autoPoll?: boolean;
-}
+export type IRunsViewOptions = IPollOptions;
+
+const INITIAL_STATE: IRunsViewState = {
+  experiment: null,
+  table: null,
+  error: null,
+  sort: null,
+  filter: EMPTY_FILTER,
+  grouped: false,
+  selection: [],
+  openRun: null,
+  detail: null,
+  curveMetric: null,
+  curves: {},
+  loops: [],
+  patch: null,
+  busy: false
+};
 
 /**
  * The runs table's state: the table of the experiment the sidebar shows, the open run,
  * the ticked runs and their curves. Polls with the sidebar's back-off while visible;
  * a curve's update asks only for what `metrics.jsonl` gained since the last read.
  */
-export class RunsViewModel implements IDisposable {
+export class RunsViewModel extends PolledModel<IRunsViewState> {
   constructor(
     readonly sidebar: MlexpModel,
     options: IRunsViewOptions = {}
   ) {
-    this._state = { ...this._state, experiment: sidebar.state.selected };
+    super({ ...INITIAL_STATE, experiment: sidebar.state.selected }, 'jupyter-mlexp:runs', 3000, options);
     sidebar.stateChanged.connect(this._onSidebar);
-    if (options.autoPoll ?? true) {
-      this._poll = new Poll({
-        auto: true,
-        factory: () => this.refresh(),
-        frequency: { interval: options.interval ?? 3000, backoff: true, max: options.maxInterval ?? 60000 },
-        name: 'jupyter-mlexp:runs',
-        standby: () => !this._visible || 'when-hidden'
-      });
-    }
-  }
-
-  get state(): IRunsViewState {
-    return this._state;
-  }
-
-  get stateChanged(): ISignal<this, IRunsViewState> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  set visible(value: boolean) {
-    const wasHidden = !this._visible;
-    this._visible = value;
-    if (value && wasHidden && this._poll) {
-      void this._poll.refresh();
-    }
   }
 
   /** The table, the open run's page and the new points of every curve shown. */
@@ -196,15 +177,6 @@ export class RunsViewModel implements IDisposable {
     return s.selection.length > 0 ? s.selection : s.openRun ? [s.openRun] : [];
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._poll?.dispose();
-    Signal.clearData(this);
-  }
-
   private async _loadDetail(name: string, runId: string): Promise<void> {
     const detail = await requestAPI<IRunDetail>(experimentPath(name, 'runs', runId));
     if (this._state.openRun === runId && this._state.experiment === name) {
@@ -268,33 +240,4 @@ export class RunsViewModel implements IDisposable {
       }
     }
   };
-
-  private _update(change: Partial<IRunsViewState>): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = { ...this._state, ...change };
-    this._stateChanged.emit(this._state);
-  }
-
-  private _state: IRunsViewState = {
-    experiment: null,
-    table: null,
-    error: null,
-    sort: null,
-    filter: EMPTY_FILTER,
-    grouped: false,
-    selection: [],
-    openRun: null,
-    detail: null,
-    curveMetric: null,
-    curves: {},
-    loops: [],
-    patch: null,
-    busy: false
-  };
-  private _stateChanged = new Signal<this, IRunsViewState>(this);
-  private _poll: Poll | null = null;
-  private _visible = false;
-  private _isDisposed = false;
 }
