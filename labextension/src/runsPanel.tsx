@@ -1,9 +1,10 @@
-import { Dialog, InputDialog, ReactWidget, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
+import { ReactWidget, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { RunsView } from './components/RunsView';
 import { flaskIcon } from './icon';
+import { askIgnoreReason } from './ignoreDialog';
 import { IRunsViewState, RunsViewModel } from './runsModel';
 
 /** The main-area panel with the runs table; it shows the experiment picked in the sidebar. */
@@ -74,23 +75,8 @@ export class MlexpRunsPanel extends ReactWidget {
   };
 
   private async _ignoreSelected(): Promise<void> {
-    const ids = this.model.state.selection;
-    const result = await InputDialog.getText({
-      title: `Ignore ${ids.length} run${ids.length === 1 ? '' : 's'}`,
-      label: `Why leave ${ids.join(', ')} out of every statistic? (one reason, written to IGNORED_RUNS.md)`,
-      placeholder: 'e.g. data loader bug, wrong split',
-      okLabel: 'Ignore runs'
-    });
-    if (!result.button.accept) {
-      return;
-    }
-    const reason = (result.value ?? '').trim();
-    if (!reason) {
-      await showDialog({
-        title: 'A reason is required',
-        body: 'Say why the runs are ignored, so the record explains the gap later.',
-        buttons: [Dialog.okButton()]
-      });
+    const reason = await askIgnoreReason(this.model.state.selection);
+    if (reason === null) {
       return;
     }
     const failed = await this.model.ignoreSelected(reason);

@@ -1,9 +1,10 @@
-import { Dialog, InputDialog, ReactWidget, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
+import { Dialog, ReactWidget, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { Panel } from './components/Panel';
 import { flaskIcon } from './icon';
+import { askIgnoreReason } from './ignoreDialog';
 import { MlexpModel } from './model';
 import { IIgnoredRun, IMlexpState, IRun } from './tokens';
 
@@ -69,22 +70,8 @@ export class MlexpSidebar extends ReactWidget {
   }
 
   private async _ignore(run: IRun): Promise<void> {
-    const result = await InputDialog.getText({
-      title: `Ignore run ${run.run_id}`,
-      label: 'Why leave this run out of every statistic? (written to IGNORED_RUNS.md)',
-      placeholder: 'e.g. data loader bug, wrong split',
-      okLabel: 'Ignore run'
-    });
-    if (!result.button.accept) {
-      return;
-    }
-    const reason = (result.value ?? '').trim();
-    if (!reason) {
-      await showDialog({
-        title: 'A reason is required',
-        body: 'Say why the run is ignored, so the record explains the gap later.',
-        buttons: [Dialog.okButton()]
-      });
+    const reason = await askIgnoreReason([run.run_id]);
+    if (reason === null) {
       return;
     }
     await this._report(`Could not ignore run ${run.run_id}`, this.model.ignoreRun(run.run_id, reason));
