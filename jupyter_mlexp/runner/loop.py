@@ -16,6 +16,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from jupyter_mlexp.core import loop as rules
@@ -112,21 +113,27 @@ def try_attempt(
     seeds: Sequence[int] | None = None,
     budget: float | None = None,
     revived_from: int | None = None,
+    scheduler: str | None = None,
 ) -> Attempt:
-    """Commit the change, run it once per seed, decide keep / discard / crash, restore if not kept."""
+    """Commit the change, run it once per seed, decide keep / discard / crash, restore if not kept.
+
+    ``scheduler``: a Dask scheduler's address; the attempt's seeds (a notebook's) run there at once.
+    """
     if not description or not description.strip():
         raise MlexpError('say what the attempt changes: -m "DESCRIPTION"')
     if not command:
         raise MlexpError("give the command after '--' (mlexp loop try -m DESC -- python train.py) or a NOTEBOOK")
     check_budget(budget)
     loop_run.check_command(command, loop.cwd)
+    if scheduler:
+        loop_run.check_scheduler(scheduler, command, "mlexp loop try -m DESC NOTEBOOK")
     t0 = time.perf_counter()
     with loop.files.busy(f"attempt running since {now_iso()}: {description[:60]}"):
         state = loop.load()
         recover(loop, state)
         attempt = _begin(loop, state, " ".join(description.split()), list(command), seeds, revived_from)
         try:
-            _run(loop, state, attempt, budget if budget is not None else state.settings.budget)
+            _run(loop, state, attempt, budget if budget is not None else state.settings.budget, scheduler)
         except MlexpError as err:  # the runner refused to run it: still an attempt, and a crash
             _crash(attempt, f"could not run: {err}")
         except KeyboardInterrupt:
@@ -181,7 +188,7 @@ def _begin(
     return a
 
 
-def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None) -> None:
+def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None, scheduler: str | None = None) -> None:
     s, t0 = state.settings, time.perf_counter()
 
     def progress(m: loop_run.Measured) -> None:
@@ -189,9 +196,8 @@ def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None) -> None
         loop.files.save(state)
 
     cwd = loop.cwd
-    m = loop_run.run_seeds(
-        loop.experiment, a.command, a.seeds, s.metric, attempt=a.n, budget=budget, cwd=cwd, on_run=progress
-    )
+    run = partial(loop_run.run_seeds, loop.experiment, a.command, metric=s.metric, attempt=a.n, budget=budget, cwd=cwd)
+    m = run(a.seeds, on_run=progress, scheduler=scheduler)
     a.runs_s = m.runs_s
     a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
     a.duration_s = time.perf_counter() - t0
@@ -202,7 +208,7 @@ def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None) -> None
     d = rules.decide(a, best, s, floor)
     if d.promising and s.confirm and best is not None:
         fresh = rules.fresh_seeds(state, s.confirm)
-        c = loop_run.run_seeds(loop.experiment, a.command, fresh, s.metric, attempt=a.n, budget=budget, cwd=cwd)
+        c = run(fresh, scheduler=scheduler)
         a.run_ids += c.run_ids
         a.runs_s += c.runs_s
         a.duration_s = time.perf_counter() - t0

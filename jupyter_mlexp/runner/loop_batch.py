@@ -102,16 +102,7 @@ def try_batch(
 
 
 def _check_scheduler(scheduler: str, command: Sequence[str]) -> None:
-    """Refuse a script or an unreachable cluster before anything is committed (connecting also readies
-    the workers: :mod:`.dask_preload`)."""
-    if not loop_run.is_notebook(command):
-        raise MlexpError(
-            "--scheduler runs notebooks (mlexp loop batch REF ... NOTEBOOK --scheduler ADDRESS); "
-            "a command after '--' runs on this machine"
-        )
-    from jupyter_mlexp.runner.executors import connect
-
-    connect(scheduler).close()
+    loop_run.check_scheduler(scheduler, command, "mlexp loop batch REF ... NOTEBOOK")
 
 
 def _plan(loop: Loop, state: LoopState, refs: Sequence[str], command: list[str], seeds) -> list[Attempt]:

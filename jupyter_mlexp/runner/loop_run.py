@@ -52,6 +52,18 @@ def check_command(command: Sequence[str], cwd: Path) -> None:
         raise MlexpError(f"command not found: {first!r}")
 
 
+def check_scheduler(scheduler: str, command: Sequence[str], usage: str) -> None:
+    """Refuse a script or an unreachable cluster before anything is committed (connecting also readies
+    the workers: :mod:`.dask_preload`)."""
+    if not is_notebook(command):
+        raise MlexpError(
+            f"--scheduler runs notebooks ({usage} --scheduler ADDRESS); a command after '--' runs on this machine"
+        )
+    from jupyter_mlexp.runner.executors import connect
+
+    connect(scheduler).close()
+
+
 def run_seeds(
     exp: Experiment,
     command: Sequence[str],
@@ -62,12 +74,16 @@ def run_seeds(
     budget: float | None,
     cwd: Path,
     on_run: Callable[[Measured], None] | None = None,
+    scheduler: str | None = None,
 ) -> Measured:
-    """One run per seed until one crashes (failed, timeout, no metric, NaN); ``on_run`` after each."""
+    """One run per seed until one crashes (failed, timeout, no metric, NaN); ``on_run`` after each.
+
+    With a Dask ``scheduler`` (notebooks) every seed runs at once on the cluster, and the results
+    are read in seed order as if they had run one after another (the runs after a crash still ran).
+    """
     out = Measured()
-    for seed in seeds:
-        t0 = time.perf_counter()
-        result = _one(exp, command, seed, attempt, budget, cwd)
+    t0 = time.perf_counter()
+    for seed, result in _results(exp, command, seeds, attempt, budget, cwd, scheduler):
         out.runs_s += time.perf_counter() - t0
         if result.run_id:
             out.run_ids.append(result.run_id)
@@ -84,7 +100,32 @@ def run_seeds(
             on_run(out)
         if out.crash:
             break
+        t0 = time.perf_counter()
     return out
+
+
+def _results(exp: Experiment, command: Sequence[str], seeds: Sequence[int], attempt: int, budget, cwd: Path, scheduler):
+    """(seed, result) per seed: one at a time on this machine, or all at once on a Dask cluster."""
+    if not scheduler:
+        for seed in seeds:
+            yield seed, _one(exp, command, seed, attempt, budget, cwd)
+        return
+    from jupyter_mlexp.runner.api import run_sweep
+
+    nb = Path(command[0])
+    sweep = run_sweep(
+        nb if nb.is_absolute() else cwd / nb,
+        seeds=list(seeds),
+        scheduler=scheduler,
+        experiment=exp.name,
+        budget=budget,
+        root=exp.base.parent,
+        progress=False,
+        command=f"mlexp loop try (attempt {attempt}) on {scheduler}",
+    )
+    by_seed = {r.seed: r for r in sweep.runs}
+    for seed in seeds:
+        yield seed, by_seed[seed]
 
 
 def _one(exp: Experiment, command: Sequence[str], seed: int, attempt: int, budget, cwd: Path) -> RunResult:

@@ -64,3 +64,27 @@ def test_a_batch_refuses_a_script_or_an_unreachable_scheduler_before_committing_
     st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
     assert st["attempts"] == 1 and git(repo, "rev-parse", "HEAD") == head  # the baseline only
     assert not git(repo, "for-each-ref", "refs/mlexp/attempts/0001")
+
+
+def test_a_single_try_runs_its_seeds_at_once_on_the_dask_cluster(repo, capsys, cluster):
+    from jupyter_mlexp import Experiment
+
+    _prepared(repo, capsys, "try")
+    write_notebook(repo, 0.1)
+    code, out, err = mlexp(
+        capsys, "loop", "try", "-m", "shift 0.1", "train.ipynb", "--scheduler", cluster.scheduler_address, "--json"
+    )
+    assert code == 0, err
+    done = json.loads(out)
+    assert done["status"] == "keep" and done["seeds"] == [0, 1] and done["values"] == [0.4, 0.401], done["reason"]
+    runs = {r.run_id: r.manifest for r in Experiment("tune").runs()}
+    assert [runs[i]["executor"] for i in done["run_ids"]] == ["dask", "dask"]
+    assert all(runs[i]["git"]["commit"] == done["commit"] for i in done["run_ids"])
+
+
+def test_a_single_try_on_dask_refuses_a_script_before_committing_anything(repo, capsys, cluster):
+    _prepared(repo, capsys, "tryref")
+    head = git(repo, "rev-parse", "HEAD")
+    code, _, err = mlexp(capsys, "loop", "try", "-m", "x", "--scheduler", cluster.scheduler_address, "--", "python3")
+    assert code == 2 and "--scheduler runs notebooks (mlexp loop try" in err
+    assert git(repo, "rev-parse", "HEAD") == head

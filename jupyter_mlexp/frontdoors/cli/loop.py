@@ -82,7 +82,9 @@ def cmd_try(args) -> int:
             raise MlexpError(f"{args.notebook!r} is not a notebook: put a command after '--'")
         command = [args.notebook]
     opened = loop.open_loop()
-    a = loop.try_attempt(opened, args.message, command, seeds=_seeds(args.seeds), budget=args.budget)
+    a = loop.try_attempt(
+        opened, args.message, command, seeds=_seeds(args.seeds), budget=args.budget, scheduler=args.scheduler
+    )
     return _report(a, args, opened.load().settings.metric)
 
 
@@ -90,7 +92,14 @@ def cmd_revive(args) -> int:
     from jupyter_mlexp.runner import loop
 
     opened = loop.open_loop()
-    a = loop.revive(opened, args.attempt, args.command_argv or None, seeds=_seeds(args.seeds), budget=args.budget)
+    a = loop.revive(
+        opened,
+        args.attempt,
+        args.command_argv or None,
+        seeds=_seeds(args.seeds),
+        budget=args.budget,
+        scheduler=args.scheduler,
+    )
     return _report(a, args, opened.load().settings.metric)
 
 
@@ -176,6 +185,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("-m", "--message", required=True, help="what this attempt changes")
     t.add_argument("--seeds", metavar="0,1,2", help="seeds for this attempt (default: the loop's)")
     t.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per run (default: the loop's)")
+    t.add_argument("--scheduler", metavar="ADDRESS", help="the seeds' runs at once on a Dask cluster (notebooks)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(handler=cmd_try)
 
@@ -208,6 +218,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("attempt", type=int)
     r.add_argument("--seeds", metavar="0,1,2")
     r.add_argument("--budget", type=float, metavar="SECONDS")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="the seeds' runs at once on a Dask cluster (notebooks)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(handler=cmd_revive)
     p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
