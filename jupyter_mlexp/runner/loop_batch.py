@@ -50,16 +50,7 @@ def try_batch(
 
     ``jobs``: arms at a time (default 2 on this machine, all of them with a ``scheduler``).
     """
-    if not refs:
-        raise MlexpError("name the prepared commits to try (branches or shas on top of the best kept commit)")
-    if jobs is not None and jobs < 1:
-        raise MlexpError(f"--jobs must be at least 1, got {jobs}")
-    if not command:
-        raise MlexpError("give the command after '--' (mlexp loop batch REF ... -- python train.py) or a NOTEBOOK")
-    check_budget(budget)
-    loop_run.check_command(command, loop.cwd)
-    if scheduler:
-        _check_scheduler(scheduler, command)
+    _check_batch(loop, refs, command, jobs, budget, scheduler)
     with loop.files.busy(f"batch of {len(refs)} attempts running since {now_iso()}"):
         state = loop.load()
         recover(loop, state)
@@ -86,23 +77,38 @@ def try_batch(
                 a.status, a.reason = CRASH, "interrupted (Ctrl-C) during the batch"
                 _finish(loop, state, a)
             raise
-        for a in attempts:
-            m = measured[str(a.n)]
-            a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
-            a.duration_s = time.perf_counter() - t0
-            if m.crash:
-                a.status, a.reason, a.log_tail = CRASH, m.crash, m.log_tail
-        _decide(state, attempts, measured["reference"], best)
-        winner = next((a for a in attempts if a.status == KEEP), None)
-        if winner is not None:
-            loop.repo.fast_forward(winner.commit)
-        for a in attempts:
-            _finish(loop, state, a)
+        _judge(loop, state, attempts, measured, best, time.perf_counter() - t0)
         return attempts
 
 
-def _check_scheduler(scheduler: str, command: Sequence[str]) -> None:
-    loop_run.check_scheduler(scheduler, command, "mlexp loop batch REF ... NOTEBOOK")
+def _check_batch(loop: Loop, refs, command, jobs, budget, scheduler) -> None:
+    """Refuse a batch that cannot run before anything is committed."""
+    if not refs:
+        raise MlexpError("name the prepared commits to try (branches or shas on top of the best kept commit)")
+    if jobs is not None and jobs < 1:
+        raise MlexpError(f"--jobs must be at least 1, got {jobs}")
+    if not command:
+        raise MlexpError("give the command after '--' (mlexp loop batch REF ... -- python train.py) or a NOTEBOOK")
+    check_budget(budget)
+    loop_run.check_command(command, loop.cwd)
+    if scheduler:
+        loop_run.check_scheduler(scheduler, command, "mlexp loop batch REF ... NOTEBOOK")
+
+
+def _judge(loop: Loop, state, attempts: list[Attempt], measured: dict, best: Attempt, wall_s: float) -> None:
+    """Each candidate against the reference run alongside; fast-forward to the one kept; record them all."""
+    for a in attempts:
+        m = measured[str(a.n)]
+        a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
+        a.duration_s = wall_s
+        if m.crash:
+            a.status, a.reason, a.log_tail = CRASH, m.crash, m.log_tail
+    _decide(state, attempts, measured["reference"], best)
+    winner = next((a for a in attempts if a.status == KEEP), None)
+    if winner is not None:
+        loop.repo.fast_forward(winner.commit)
+    for a in attempts:
+        _finish(loop, state, a)
 
 
 def _plan(loop: Loop, state: LoopState, refs: Sequence[str], command: list[str], seeds) -> list[Attempt]:
