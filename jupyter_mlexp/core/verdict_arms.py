@@ -119,17 +119,27 @@ class Arm:
 
 def fmt(a: Arm) -> str:
     """``0.912 ± 0.004 (n = 3)`` (sd over seeds); ``0.912 (n = 1)``; never ``± 0`` for one seed."""
-    if a.n == 0:
+    return fmt_spread(a.mean, a.sd, a.n, a.nonfinite, a.missing)
+
+
+def fmt_spread(
+    mean: float | None, sd: float | None, n: int, nonfinite: int = 0, missing: int = 0, digits: int = 4
+) -> str:
+    """``0.912 ± 0.004 (n = 3)``; ``0.912 (n = 1)``; ``not measured``; what was left out, in brackets.
+
+    The one way every surface (verdict, report tables, status) writes a mean over seeds.
+    """
+    if n == 0:
         text = "not measured"
-    elif a.n == 1:
-        text = f"{fmt_number(a.mean)} (n = 1)"
+    elif n == 1 or sd is None:
+        text = f"{fmt_number(mean, digits)} (n = 1)"
     else:
-        text = f"{fmt_number(a.mean)} ± {fmt_number(a.sd)} (n = {a.n})"
+        text = f"{fmt_number(mean, digits)} ± {fmt_number(sd, digits)} (n = {n})"
     notes = []
-    if a.nonfinite:
-        notes.append(f"{a.nonfinite} NaN/inf excluded")
-    if a.missing:
-        notes.append(f"missing in {a.missing} run{'s' if a.missing > 1 else ''}")
+    if nonfinite:
+        notes.append(f"{nonfinite} NaN/inf excluded")
+    if missing:
+        notes.append(f"missing in {missing} run{'s' if missing > 1 else ''}")
     return text + (f" [{'; '.join(notes)}]" if notes else "")
 
 

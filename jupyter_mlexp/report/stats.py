@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from jupyter_mlexp.core.verdict_arms import fmt_number, fmt_spread
+
 TEST_WELCH = "Welch's t-test (two-sided)"
 TEST_BOOTSTRAP = "bootstrap 95% CI of the difference of means"
 EFFECT_SIZE = "Hedges' g"
@@ -58,26 +60,9 @@ def summarize(values: Sequence[float], sources: Sequence[str] = (), missing: int
     return Summary(mean, std, n, finite, kept, nonfinite, missing)
 
 
-def fmt_number(x: float | None, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    return f"{x:.{digits}g}"
-
-
 def fmt_summary(s: Summary, digits: int = 4) -> str:
     """``0.912 ± 0.004 (n = 3)``; ``0.912 (n = 1)``; ``not measured`` — never ``± 0`` for one seed."""
-    if s.n == 0:
-        text = "not measured"
-    elif s.n == 1 or s.std is None:
-        text = f"{fmt_number(s.mean, digits)} (n = 1)"
-    else:
-        text = f"{fmt_number(s.mean, digits)} ± {fmt_number(s.std, digits)} (n = {s.n})"
-    notes = []
-    if s.nonfinite:
-        notes.append(f"{s.nonfinite} NaN/inf excluded")
-    if s.missing:
-        notes.append(f"missing in {s.missing} run{'s' if s.missing > 1 else ''}")
-    return text + (f" [{'; '.join(notes)}]" if notes else "")
+    return fmt_spread(s.mean, s.std, s.n, s.nonfinite, s.missing, digits)
 
 
 @dataclass
