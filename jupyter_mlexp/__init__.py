@@ -34,7 +34,9 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(server_app):
     """Mount the REST API; imported lazily so kernels never import jupyter_server."""
+    from jupyter_mlexp.core.workspace import pin_root
     from jupyter_mlexp.frontdoors.server.handlers import setup_handlers
 
+    pin_root()  # a relative $MLEXP_ROOT means the server's folder, for its kernels too
     setup_handlers(server_app.web_app)
     server_app.log.info("jupyter_mlexp: REST API mounted under %smlexp/api/", server_app.web_app.settings["base_url"])

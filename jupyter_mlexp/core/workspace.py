@@ -3,6 +3,11 @@
 The ``experiments/`` folder sits at the root of the enclosing git repository,
 else in the current directory; ``MLEXP_ROOT`` overrides both. The same rule
 serves the magics, the CLI, the server extension and papermill runs.
+
+A relative ``MLEXP_ROOT`` is resolved once, against the working directory of the
+first process that reads it (the ``jupyter lab`` server, the ``mlexp`` command),
+and written back absolute into that process's environment, so every kernel or
+script it starts gets the same folder wherever its notebook lives.
 """
 
 from __future__ import annotations
@@ -19,11 +24,22 @@ EXPERIMENTS_DIR = "experiments"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
 
+def pin_root() -> Path | None:
+    """``$MLEXP_ROOT`` as an absolute path, written back so processes started from here inherit it."""
+    env = os.environ.get(ENV_ROOT)
+    if not env:
+        return None
+    root = Path(env).expanduser().resolve()
+    if env != str(root):
+        os.environ[ENV_ROOT] = str(root)
+    return root
+
+
 def find_root(start: str | os.PathLike | None = None) -> Path:
     """The workspace root: ``$MLEXP_ROOT``, else the enclosing git work tree, else ``start``."""
-    env = os.environ.get(ENV_ROOT)
-    if env:
-        return Path(env).expanduser().resolve()
+    pinned = pin_root()
+    if pinned is not None:
+        return pinned
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / ".git").exists():

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.workspace import pin_root
 from jupyter_mlexp.frontdoors.cli import experiment, loop, report, run
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         import os
 
         os.environ["MLEXP_ROOT"] = args.root
+    pin_root()  # a relative root is this command's folder, for the kernels and scripts it starts too
     try:
         return int(args.handler(args) or 0)
     except MlexpError as err:
