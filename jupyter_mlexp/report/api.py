@@ -8,6 +8,7 @@ import nbformat
 
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.report import figures, notebook, summaries
+from jupyter_mlexp.report.keep import keep_hand_edits
 from jupyter_mlexp.report.load import load_experiment
 from jupyter_mlexp.report.output import write_text
 from jupyter_mlexp.report.verdict import judge
@@ -15,11 +16,22 @@ from jupyter_mlexp.report.verdict import judge
 REPORT_NAME = "report.ipynb"
 
 
-def build_report(experiment: Experiment | str, html: bool = False, baseline: str | dict | None = None) -> Path:
+def build_report(
+    experiment: Experiment | str, html: bool = False, baseline: str | dict | None = None, force: bool = False
+) -> Path:
     """Write ``experiments/<name>/report.ipynb`` (and ``report.html`` with ``html``); return its path.
 
-    Reads the runs, never writes to them. The notebook replaces the old one atomically.
+    Reads the runs, never writes to them. The notebook replaces the old one atomically; cells a
+    person added to the old one are kept, and a hand edit of a generated cell refuses the build
+    (:class:`~jupyter_mlexp.report.keep.ReportEditedError`) unless ``force`` (:mod:`.keep`).
     """
+    return write_report(experiment, html=html, baseline=baseline, force=force)[0]
+
+
+def write_report(
+    experiment: Experiment | str, html: bool = False, baseline: str | dict | None = None, force: bool = False
+) -> tuple[Path, str | None]:
+    """:func:`build_report`, and a one-line note when the old notebook was kept aside as ``report.ipynb.bak``."""
     exp = Experiment(experiment) if isinstance(experiment, str) else experiment
     data = load_experiment(exp, baseline=baseline)
     verdict = judge(data)
@@ -28,10 +40,11 @@ def build_report(experiment: Experiment | str, html: bool = False, baseline: str
     paths = summaries.write_summaries(data, verdict, folder)
     nb = notebook.build(data, verdict, figs, notes, paths, folder)
     target = folder / REPORT_NAME
+    note = keep_hand_edits(nb, target, force=force)
     write_text(target, nbformat.writes(nb))
     if html:
         write_html(nb, target.with_suffix(".html"))
-    return target
+    return target, note
 
 
 def write_html(nb: nbformat.NotebookNode, target: Path) -> Path:

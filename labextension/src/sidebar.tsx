@@ -96,6 +96,9 @@ export class MlexpSidebar extends ReactWidget {
       void showErrorMessage('Could not build the report', { message: this.model.state.error ?? 'unknown error' });
       return;
     }
+    if (answer.note) {
+      void showDialog({ title: 'Report built', body: answer.note, buttons: [Dialog.okButton()] });
+    }
     if (answer.open_path) {
       this._actions?.openPath(answer.open_path);
     } else {

@@ -221,6 +221,8 @@ export interface IMetricChunk {
 export interface IReportAnswer {
   report: string;
   open_path: string | null;
+  /** Set when the old report.ipynb was kept aside as report.ipynb.bak, and why. */
+  note?: string | null;
 }
 
 /** One attempt of a keep/discard loop. */

@@ -94,8 +94,30 @@ async def test_report_button_builds_report_ipynb(jp_fetch, record, jp_root_dir):
     r = await jp_fetch(*API, "experiments", "demo", "report", method="POST", body="{}")
     data = json.loads(r.body)
     assert r.code == 201
-    assert data == {"report": "report.ipynb", "open_path": "experiments/demo/report.ipynb"}
+    assert data == {"report": "report.ipynb", "open_path": "experiments/demo/report.ipynb", "note": None}
     assert (jp_root_dir / "experiments" / "demo" / "report.ipynb").is_file()
+
+
+async def test_report_button_refuses_over_hand_edits_until_force(jp_fetch, record, jp_root_dir):
+    import nbformat
+
+    await jp_fetch(*API, "experiments", "demo", "report", method="POST", body="{}")
+    path = jp_root_dir / "experiments" / "demo" / "report.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[0].source += "\n\nmy own words"
+    nbformat.write(nb, str(path))
+    before = path.read_bytes()
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*API, "experiments", "demo", "report", method="POST", body="{}")
+    assert info.value.code == 409
+    assert "hand edits in generated cell(s) 1" in json.loads(info.value.response.body)["message"]
+    assert path.read_bytes() == before
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*API, "experiments", "demo", "report", method="POST", body='{"force": "yes"}')
+    assert info.value.code == 400
+    r = await jp_fetch(*API, "experiments", "demo", "report", method="POST", body='{"force": true}')
+    assert r.code == 201 and "report.ipynb.bak" in json.loads(r.body)["note"]
+    assert path.with_name("report.ipynb.bak").read_bytes() == before
 
 
 async def test_new_routes_need_the_token(jp_fetch, record, http_server_client, jp_base_url):

@@ -8,11 +8,13 @@ from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
 
 
 def cmd_report(args) -> int:
-    from jupyter_mlexp.report.api import build_report
+    from jupyter_mlexp.report.api import write_report
 
     exp = default_experiment(args.experiment)
-    path = build_report(exp, html=args.html, baseline=args.baseline)
+    path, note = write_report(exp, html=args.html, baseline=args.baseline, force=args.force)
     print(f"{exp.name}: report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
+    if note:
+        print(f"  note: {note}")
     return 0
 
 
@@ -43,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment", nargs="?")
     p.add_argument("--html", action="store_true", help="also render report.html through nbconvert")
     p.add_argument("--baseline", help="the baseline configuration as KEY=VALUE,... (default: stage `baselines`)")
+    p.add_argument(
+        "--force", action="store_true", help="rebuild over hand-edited generated cells (old file kept as .bak)"
+    )
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("conclude", help="close the experiment: a COMPLETED journal entry pairing the PLANNED one")

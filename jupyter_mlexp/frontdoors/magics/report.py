@@ -1,4 +1,4 @@
-"""``%mlexp report [--html] [--baseline K=V,...]`` and ``%mlexp conclude --learning TEXT [--next TEXT]``."""
+"""``%mlexp report [--html] [--baseline K=V,...] [--force]`` and ``%mlexp conclude --learning TEXT [--next TEXT]``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def _report_parser() -> _Parser:
     p.add_argument("experiment", nargs="?")
     p.add_argument("--html", action="store_true")
     p.add_argument("--baseline")
+    p.add_argument("--force", action="store_true")
     return p
 
 
@@ -33,11 +34,13 @@ def _conclude_parser() -> _Parser:
 
 @subcommand("report")
 def _report(m, argv):
-    from jupyter_mlexp.report.api import build_report
+    from jupyter_mlexp.report.api import write_report
 
     args = _report_parser().parse_args(argv)
-    path = build_report(m.experiment(args.experiment), html=args.html, baseline=args.baseline)
+    path, note = write_report(m.experiment(args.experiment), html=args.html, baseline=args.baseline, force=args.force)
     print(f"report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
+    if note:
+        print(f"note: {note}")
 
 
 @subcommand("conclude")

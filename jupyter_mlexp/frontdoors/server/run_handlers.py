@@ -53,10 +53,12 @@ class ReportHandler(_ServerRootMixin):
     @tornado.web.authenticated
     async def post(self, name: str):
         try:
-            self.json_body()
+            force = self.json_body().get("force", False)
+            if not isinstance(force, bool):
+                raise BadRequest("'force' must be true or false")
         except BadRequest as err:
             return await self.fail(err)
-        await self.answer(run_views.build_report, name, self.server_root, status=201)
+        await self.answer(run_views.build_report, name, self.server_root, force, status=201)
 
 
 class LoopsHandler(MlexpHandler):

@@ -160,13 +160,20 @@ def run_metrics(root: Path, name: str, run_id: str, offset: int = 0) -> dict:
     return {"run_id": info.run_id, "status": info.status, **read_metrics_since(path, offset).to_dict()}
 
 
-def build_report(root: Path, name: str, server_root: Path | None = None) -> dict:
-    """Build ``report.ipynb`` (the report library) and say where the server can open it."""
-    from jupyter_mlexp.report.api import build_report as build
+def build_report(root: Path, name: str, server_root: Path | None = None, force: bool = False) -> dict:
+    """Build ``report.ipynb`` (the report library) and say where the server can open it.
+
+    Cells added by hand are kept; hand-edited generated cells refuse the build (409) unless ``force``.
+    """
+    from jupyter_mlexp.report.api import write_report
 
     exp = open_experiment(root, name)
-    target = build(exp)
-    return {"report": target.relative_to(exp.path).as_posix(), "open_path": _server_path(target, server_root)}
+    target, note = write_report(exp, force=force)
+    return {
+        "report": target.relative_to(exp.path).as_posix(),
+        "open_path": _server_path(target, server_root),
+        "note": note,
+    }
 
 
 __all__ = ["runs_table", "runs_table_json", "run_detail", "run_metrics", "build_report"]
