@@ -134,12 +134,76 @@ class Server:
             self.proc.wait()
 
 
+BIG_MB = 50
+
+
+def make_big_journal(root: Path) -> Path:
+    """Experiment ``big``: a JOURNAL.md of about BIG_MB megabytes (entries of ~500 characters)."""
+    from jupyter_mlexp.core.experiment import Experiment
+    from jupyter_mlexp.core.journal import HEADER, format_entry
+
+    exp = Experiment("big", root)
+    exp.register(HYPOTHESIS)
+    tags = ["WEIRD", "HUNCH", "TODO", "NOTE", "RESOLVED"]
+    filler = "the validation loss plateaued after the warmup and the gradient norm stayed flat; " * 5
+    parts, size, i = [HEADER], 0, 0
+    while size < BIG_MB * 1_000_000:
+        entry = format_entry(f"note {i}: {filler}", [tags[i % 5]], timestamp=f"2026-11-01T10:00:{i % 60:02d}+00:00")
+        parts.append(entry)
+        size += len(entry)
+        i += 1
+    exp.journal_md.write_text("".join(parts), encoding="utf-8")
+    return exp.journal_md
+
+
+def _big_journal_figures(server: Server, journal: Path) -> list[dict]:
+    """A page of the 50 MB journal over REST: newest page, a page deep in the history, a tag page."""
+    from jupyter_mlexp.core.journal import page_entries, read_journal
+
+    url = "/mlexp/api/experiments/big/journal?limit=50"
+    t0 = time.perf_counter()
+    total = server.get(url)["total"]
+    cold = time.perf_counter() - t0  # the server process's first read builds the index
+    first = median_time(lambda: server.get(url), repeat=15, warmup=1)
+    deep = median_time(lambda: server.get(f"{url}&offset={total - 100}"), repeat=15, warmup=1)
+    tagged = median_time(lambda: server.get(f"{url}&tag=TODO&offset={total // 10}"), repeat=15, warmup=1)
+    searched = median_time(lambda: server.get(f"{url}&q=note%201"), repeat=3, warmup=0)
+
+    def whole_parse_page():  # what a page cost before the index: parse everything, then slice
+        return page_entries(read_journal(journal).entries, None, None, total - 100, 50).to_dict()
+
+    anchor = median_time(whole_parse_page, repeat=3, warmup=0)
+    extra = dict(mb=round(journal.stat().st_size / 1e6, 1), entries=total, anchor="whole-file parse + page")
+    return [
+        figure(
+            "api_journal_page_50mb_first_ms",
+            first * 1e3,
+            "ms",
+            anchor * 1e3,
+            "< 50 ms",
+            cold_first_request_ms=round(cold * 1e3, 1),
+            **extra,
+        ),
+        figure(
+            "api_journal_page_50mb_deep_ms",
+            deep * 1e3,
+            "ms",
+            anchor * 1e3,
+            "< 50 ms",
+            tag_page_ms=round(tagged * 1e3, 2),
+            text_search_ms=round(searched * 1e3, 1),
+            **extra,
+        ),
+    ]
+
+
 def run() -> list[dict]:
     from jupyter_mlexp.core.journal import read_journal
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         exp_dir = make_record(root)
+        big = make_big_journal(root)
         server = Server(root)
         try:
             page = server.get(f"/mlexp/api/experiments/bench/journal?limit={PAGE}")
@@ -156,6 +220,7 @@ def run() -> list[dict]:
                 warmup=1,
             )
             api_runs = median_time(lambda: server.get("/mlexp/api/experiments/bench/runs"), repeat=15, warmup=2)
+            big_figures = _big_journal_figures(server, big)
         finally:
             server.stop()
 
@@ -187,6 +252,7 @@ def run() -> list[dict]:
             filtered_ms=round(api_filtered * 1e3, 3),
         ),
         figure("api_runs_list_1k", api_runs * 1e3, "ms", anchor_runs * 1e3, goal, runs=N_RUNS),
+        *big_figures,
     ]
 
 

@@ -139,16 +139,22 @@ def _make_entry(heading: str | None, lines: list[str], line_no: int, warnings: l
 
 def read_journal(path: Path) -> JournalRead:
     """All entries, oldest first, with warnings for what was hand-written oddly."""
-    entries: list[JournalEntry] = []
-    warnings: list[str] = []
     raw = read_record_text(Path(path))
     if raw is None:
-        return JournalRead(entries, warnings)
+        return JournalRead([], [])
+    return parse_journal(raw)
+
+
+def parse_journal(raw: str, first_line: int = 1, preamble: bool = True) -> JournalRead:
+    """The entries of ``raw``: the whole file, or (``preamble`` False) a slice of it that starts at an
+    entry heading on line ``first_line`` (:mod:`.journal_index` reads pages that way)."""
+    entries: list[JournalEntry] = []
+    warnings: list[str] = []
     heading: str | None = None
-    start = 1
+    start = first_line
     lines: list[str] = []
-    in_preamble = True
-    for i, line in enumerate(raw.splitlines(), 1):
+    in_preamble = preamble
+    for i, line in enumerate(raw.splitlines(), first_line):
         if line.startswith("## "):
             if heading is not None or any(s.strip() for s in lines):
                 entries.append(_make_entry(heading, lines, start, warnings))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from jupyter_mlexp.core import journal_index
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.hypothesis import Criterion, criterion_check
-from jupyter_mlexp.core.journal import TAGS, page_entries
+from jupyter_mlexp.core.journal import TAGS
 from jupyter_mlexp.core.verdict import judge_experiment
 from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
 
@@ -139,9 +140,8 @@ def journal_page(
     root: Path, name: str, tag: str | None = None, query: str | None = None, offset: int = 0, limit: int = DEFAULT_PAGE
 ) -> dict:
     exp = open_experiment(root, name)
-    read = exp.journal()
-    page = page_entries(read.entries, tag, query, offset, min(max(limit, 0), MAX_PAGE))
-    return {**page.to_dict(), "warnings": read.warnings, "entry_tags": list(TAGS)}
+    page, warnings = journal_index.journal_page(exp.journal_md, tag, query, offset, min(max(limit, 0), MAX_PAGE))
+    return {**page.to_dict(), "warnings": warnings, "entry_tags": list(TAGS)}
 
 
 def add_journal_entry(root: Path, name: str, text: str, tags: list[str]) -> dict:
