@@ -396,6 +396,16 @@ def test_openapi_spec_documents_every_route():
     documented = {(p, frozenset(k for k in ops if k in ("get", "post"))) for p, ops in spec["paths"].items()}
     assert documented == routes
     assert all(re.match(r"^/experiments", p) for p, _ in documented)
+    # what every handler may answer: 403 (token, or a symlink out of the root); 413 for a body too large
+    for path, ops in spec["paths"].items():
+        for verb in ("get", "post"):
+            if verb in ops:
+                codes = set(ops[verb]["responses"])
+                assert "403" in codes, (path, verb)
+                assert verb == "get" or "413" in codes, (path, verb)
+                for answer in ops[verb]["responses"].values():
+                    if "$ref" in answer:
+                        assert answer["$ref"].rsplit("/", 1)[1] in spec["components"]["responses"], answer
 
 
 async def test_experiment_folder_without_hypothesis(jp_fetch, jp_root_dir):
