@@ -46,7 +46,7 @@ def make_record(root: Path):
 def run() -> list[dict]:
     from jupyter_mlexp.core.metric_tail import read_metrics_since
     from jupyter_mlexp.core.run import read_metric_lines
-    from jupyter_mlexp.frontdoors.server import run_views
+    from jupyter_mlexp.frontdoors.server import run_views, stamped
 
     root = Path(tempfile.mkdtemp(prefix="mlexp-bench-table-"))
     exp, metrics = make_record(root)
@@ -55,7 +55,7 @@ def run() -> list[dict]:
         return [json.loads(p.read_text()) for p in exp.path.glob("full/*/run.json")]
 
     def fresh_table():
-        run_views._TABLES.clear()
+        stamped.clear()
         return run_views.runs_table_json(root, "bench")
 
     anchor = median_time(direct_read, repeat=3)
@@ -74,4 +74,24 @@ def run() -> list[dict]:
         figure("runs_table_fresh_10000_runs", fresh, "s", anchor, "a fresh build near the direct read of run.json"),
         figure("runs_table_poll_unchanged", cached, "s", anchor, "under 0.020 s (cache and file stamps)"),
         figure("live_curve_update_100_of_1M_lines", update, "s", whole, "reads only the new lines"),
+        *_sidebar_polls(root),
     ]
+
+
+def _sidebar_polls(root: Path) -> list[dict]:
+    """The sidebar's own endpoints (the card with the verdict, the runs lists) polled while nothing changed."""
+    from jupyter_mlexp.frontdoors.server import api, stamped
+
+    out = []
+    for kind, answer in (("detail", api.experiment_detail_json), ("runs", api.list_runs_json)):
+
+        def fresh(answer=answer):
+            stamped.clear()
+            return answer(root, "bench")
+
+        built = median_time(fresh, repeat=3)
+        answer(root, "bench")
+        kept = median_time(lambda answer=answer: answer(root, "bench"), repeat=20)
+        goal = "under 0.020 s (anchor: the same answer built fresh)"
+        out.append(figure(f"sidebar_{kind}_poll_unchanged_10000_runs", kept, "s", built, goal))
+    return out

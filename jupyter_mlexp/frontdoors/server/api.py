@@ -9,6 +9,7 @@ workspace root is refused before anything is read or written.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from jupyter_mlexp.core.hypothesis import Criterion, criterion_check
 from jupyter_mlexp.core.journal import TAGS
 from jupyter_mlexp.core.verdict import judge_experiment
 from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
+from jupyter_mlexp.frontdoors.server import stamped
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -116,9 +118,17 @@ def latest_criterion_check(hyp, runs: list[RunInfo]) -> dict | None:
 
 
 def experiment_detail(root: Path, name: str) -> dict:
+    return json.loads(experiment_detail_json(root, name))
+
+
+def experiment_detail_json(root: Path, name: str) -> str:
+    """The sidebar's card (hypothesis, history, the one verdict, counts) as JSON, kept while nothing changed."""
     exp = open_experiment(root, name)
+    return stamped.cached_json("detail", exp, lambda runs: _detail(exp, runs))
+
+
+def _detail(exp: Experiment, runs: list[RunInfo]) -> dict:
     hyp = _hypothesis(exp)
-    runs = exp.runs()
     return {
         "name": exp.name,
         "hypothesis": hyp.to_dict() if hyp else None,
@@ -151,11 +161,20 @@ def add_journal_entry(root: Path, name: str, text: str, tags: list[str]) -> dict
 
 
 def list_runs(root: Path, name: str) -> dict:
+    return json.loads(list_runs_json(root, name))
+
+
+def list_runs_json(root: Path, name: str) -> str:
+    """Every run (the sidebar's lists) as JSON, kept while nothing changed."""
     exp = open_experiment(root, name)
+    return stamped.cached_json("runs", exp, lambda runs: _runs(exp, runs))
+
+
+def _runs(exp: Experiment, infos: list[RunInfo]) -> dict:
     primary = _primary(exp)
     runs = []
     prefix = len(str(exp.path)) + 1
-    for r in exp.runs():
+    for r in infos:
         d = r.to_dict(primary)
         d["path"] = d["path"][prefix:].replace(os.sep, "/")  # relative: no absolute server paths in answers
         runs.append(d)

@@ -89,8 +89,8 @@ class MlexpHandler(APIHandler):
             raise BadRequest(f"query parameter {name!r} must not be negative")
         return value
 
-    async def answer(self, fn: Callable[..., dict], *args: Any, status: int = 200) -> None:
-        """Run ``fn(root, *args)`` off the event loop and write its dict, or the error it raised."""
+    async def answer(self, fn: Callable[..., dict | str], *args: Any, status: int = 200) -> None:
+        """Run ``fn(root, *args)`` off the event loop and write its dict (or JSON text), or the error it raised."""
         root = self.root
         try:
             result = await asyncio.to_thread(_confined_call, root, fn, *args)
@@ -99,14 +99,18 @@ class MlexpHandler(APIHandler):
             self.finish(json.dumps({"message": str(err)}))
             return
         self.set_status(status)
-        self.finish(json.dumps(result))
+        if isinstance(result, str):
+            self.set_header("Content-Type", "application/json")
+            self.finish(result)
+        else:
+            self.finish(json.dumps(result))
 
     async def fail(self, err: MlexpError) -> None:
         self.set_status(err.http_status)
         self.finish(json.dumps({"message": str(err)}))
 
 
-def _confined_call(root, fn: Callable[..., dict], *args: Any) -> dict:
+def _confined_call(root, fn: Callable[..., dict | str], *args: Any) -> dict | str:
     """``fn(root, *args)`` with every record file it reads or appends confined to ``root``."""
     with confined_to(root):
         return fn(root, *args)
@@ -130,7 +134,7 @@ class ExperimentsHandler(MlexpHandler):
 class ExperimentHandler(MlexpHandler):
     @tornado.web.authenticated
     async def get(self, name: str):
-        await self.answer(api.experiment_detail, name)
+        await self.answer(api.experiment_detail_json, name)
 
 
 class JournalHandler(MlexpHandler):
@@ -168,7 +172,7 @@ class JournalHandler(MlexpHandler):
 class RunsHandler(MlexpHandler):
     @tornado.web.authenticated
     async def get(self, name: str):
-        await self.answer(api.list_runs, name)
+        await self.answer(api.list_runs_json, name)
 
 
 class IgnoredHandler(MlexpHandler):

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.metric_tail import read_metrics_since
 from jupyter_mlexp.core.observations import config_key, run_params
-from jupyter_mlexp.core.record_stamp import pid_alive, runs_stamp
 from jupyter_mlexp.core.workspace import inside
+from jupyter_mlexp.frontdoors.server import stamped
 from jupyter_mlexp.frontdoors.server.api import OutsideRootError, open_experiment
 
 LOG_FILES = ("run.log", "stdout.txt", "stderr.txt")
@@ -46,28 +43,6 @@ def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
     return row
 
 
-@dataclass
-class _Cached:
-    stamp: tuple
-    text: str
-    running: list[Path]  # folders of the runs going when the answer was built
-    pids: list  # a running run whose process dies turns stale with no file changing
-    built: float = 0.0
-
-    def fresh(self, stamp: tuple) -> bool:
-        """Same stamp, and (with runs going) young enough that a dead process shows as stale soon."""
-        if stamp != self.stamp:
-            return False
-        if not self.running:
-            return True
-        return time.monotonic() - self.built < RUNNING_TTL_S and all(map(pid_alive, self.pids))
-
-
-_TABLES: dict[Path, _Cached] = {}
-MAX_CACHED_TABLES = 8
-RUNNING_TTL_S = 10.0  # the core's staleness test (PID reuse, zombies) is re-run at least this often
-
-
 def runs_table(root: Path, name: str) -> dict:
     """Every run with its parameters, its last value of each metric and its configuration."""
     return json.loads(runs_table_json(root, name))
@@ -76,26 +51,15 @@ def runs_table(root: Path, name: str) -> dict:
 def runs_table_json(root: Path, name: str) -> str:
     """:func:`runs_table` as JSON text; a poll while nothing changed costs a few stat calls, not a re-read."""
     exp = open_experiment(root, name)
-    cached = _TABLES.get(exp.path)
-    if cached and cached.fresh(runs_stamp(exp.path, cached.running)):
-        return cached.text
-    before = runs_stamp(exp.path)
-    infos = exp.runs()
-    running = [r for r in infos if r.status == "running"]
-    stamp = runs_stamp(exp.path, [r.path for r in running])
-    primary, wanted = _metrics_of(exp)
-    rows = [_table_row(r, exp, primary) for r in infos]
-    logged = sorted({m for row in rows for m in row["metrics"]} - set(wanted))
-    params = sorted({p for row in rows for p in row["config_params"]})
-    text = json.dumps({"primary_metric": primary, "metrics": wanted + logged, "params": params, "runs": rows})
-    host = socket.gethostname()
-    pids = [r.manifest.get("pid") for r in running if r.manifest.get("host") in (None, host)]
-    if stamp[:2] != before[:2]:
-        return text  # the record changed while it was read: answer, but do not keep it
-    if len(_TABLES) >= MAX_CACHED_TABLES:
-        _TABLES.clear()
-    _TABLES[exp.path] = _Cached(stamp, text, [r.path for r in running], [p for p in pids if p], time.monotonic())
-    return text
+
+    def build(infos: list[RunInfo]) -> dict:
+        primary, wanted = _metrics_of(exp)
+        rows = [_table_row(r, exp, primary) for r in infos]
+        logged = sorted({m for row in rows for m in row["metrics"]} - set(wanted))
+        params = sorted({p for row in rows for p in row["config_params"]})
+        return {"primary_metric": primary, "metrics": wanted + logged, "params": params, "runs": rows}
+
+    return stamped.cached_json("table", exp, build)
 
 
 def _run(exp: Experiment, run_id: str) -> RunInfo:
