@@ -20,6 +20,7 @@ from jupyter_mlexp.core import provenance
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.printed import PrintedMetrics
 from jupyter_mlexp.core.run import Run, error_record
 
 STATUS_MARKS = {"completed": "✓", "failed": "✗", "timeout": "⏱", "interrupted": "■"}
@@ -141,7 +142,7 @@ def finish(
     status: str,
     *,
     error: BaseException | Mapping[str, Any] | None = None,
-    printed: str = "",
+    printed: str | PrintedMetrics = "",
     all_printed: bool = False,
     peak_memory: float | None = None,
     description: str = "",

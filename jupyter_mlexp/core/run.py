@@ -13,7 +13,6 @@ import json
 import math
 import operator
 import os
-import re
 import secrets
 import threading
 import time
@@ -32,6 +31,7 @@ from jupyter_mlexp.core.workspace import check_name
 
 if TYPE_CHECKING:
     from jupyter_mlexp.core.hypothesis import Criterion
+    from jupyter_mlexp.core.printed import PrintedMetrics
 
 MODES = ("quick", "full")
 FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
@@ -239,18 +239,29 @@ class Run:
             kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
             fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n'.encode())
             self._dirty = True
-            s = self.summary.setdefault(name, {"last": None, "min": None, "max": None, "n": 0, "step": step})
-            s["last"] = None
-            s["nonfinite"] = s.get("nonfinite", 0) + 1
-            if s["nonfinite"] == 1:
+            if fold_nonfinite(self.summary, name, step) == 1:
                 self.warn(f"metric {name!r} got a non-finite value ({kind}) at step {step}; recorded as null")
 
-    def log_printed_metrics(self, text: str, wanted=None, skip=()) -> None:
-        """Log the ``name: value`` lines of ``text``, but names in ``skip`` (already logged through
-        the API) and, when ``wanted`` is given, names outside it."""
-        for name, value in parse_stdout_metrics(text):
-            if name not in skip and (wanted is None or name in wanted):
-                self.log_metric(name, value)
+    def log_printed_metrics(self, printed: str | PrintedMetrics, wanted=None, skip=()) -> None:
+        """Log the ``name: value`` lines of ``printed`` (text, or already parsed as it came), but names in
+        ``skip`` (already logged through the API) and, when ``wanted`` is given, names outside it."""
+        from jupyter_mlexp.core.printed import PrintedMetrics
+
+        parsed = PrintedMetrics.of(printed) if isinstance(printed, str) else printed
+        for name, p in parsed.by_name.items():
+            if name in skip or (wanted is not None and name not in wanted):
+                continue
+            if name in self.summary or name in self._steps:  # continues what this run logged: value by value
+                for value in p.values:
+                    self.log_metric(name, value)
+                continue
+            fh = self._metrics_fh or self._open_metrics()
+            fh.write("".join(p.lines).encode())
+            self._dirty = True
+            self.summary[name] = dict(parsed.summary[name])
+            self._steps[name] = p.steps - 1
+            for kind, step in p.nonfinite[:1]:
+                self.warn(f"metric {name!r} got a non-finite value ({kind}) at step {step}; recorded as null")
 
     def record_criterion_check(self, criterion: Criterion) -> str:
         """Check this run's last value against the success criterion (``met`` / ``not met`` /
@@ -339,10 +350,12 @@ class _Flusher:
 _FLUSHER = _Flusher()
 
 
-_PRINTED_METRIC = re.compile(
-    r"^\s*([A-Za-z_][\w.\-/]*)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*$",
-    re.IGNORECASE,
-)
+def fold_nonfinite(summary: dict[str, dict], name: str, step: int) -> int:
+    """Count a NaN/inf in a metric's summary (its last value becomes None); how many it has now."""
+    s = summary.setdefault(name, {"last": None, "min": None, "max": None, "n": 0, "step": step})
+    s["last"] = None
+    s["nonfinite"] = s.get("nonfinite", 0) + 1
+    return s["nonfinite"]
 
 
 def summarize(summary: dict[str, dict], name: str, v: float, step: int) -> None:
@@ -378,16 +391,6 @@ def read_metric_lines(path: Path) -> Iterator[tuple[str, float, int]]:
             name, value, step = rec.get("name"), rec.get("value"), rec.get("step")
             if isinstance(name, str) and isinstance(value, (int, float)) and isinstance(step, int):
                 yield name, float(value), step
-
-
-def parse_stdout_metrics(text: str) -> list[tuple[str, float]]:
-    """``name: value`` lines of captured output, in order."""
-    out = []
-    for line in text.splitlines():
-        m = _PRINTED_METRIC.match(line)
-        if m:
-            out.append((m.group(1), float(m.group(2))))
-    return out
 
 
 def error_record(error: BaseException) -> dict:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlexp.core.errors import NoActiveRunError
-from jupyter_mlexp.core.run import Run, parse_stdout_metrics  # noqa: F401 - parse_stdout_metrics is public here too
+from jupyter_mlexp.core.printed import parse_stdout_metrics  # noqa: F401 - public here too
+from jupyter_mlexp.core.run import Run
 
 ENV_RUN_DIR = "MLEXP_RUN_DIR"
 ENV_MODE = "MLEXP_MODE"

@@ -15,15 +15,18 @@ and the last lines of output; Ctrl-C marks the run ``interrupted``.
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import json
 import os
+import select
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,11 +35,12 @@ from jupyter_mlexp.core import lifecycle
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
+from jupyter_mlexp.core.printed import PrintedMetrics
 from jupyter_mlexp.core.run import MODES
 
 KILL_GRACE_S = 5.0
 TAIL_LINES = 40
-POLL_S = 0.05
+POLL_S = (0.01, 0.1)  # between reads of the output: while it flows, and at most when quiet
 
 
 class ScriptInterrupted(KeyboardInterrupt):
@@ -143,7 +147,7 @@ def _one(
         run,
         status,
         error=error,
-        printed=follower.text(),
+        printed=follower.printed_metrics(),
         peak_memory=lifecycle.peak_memory_gb(children=True),
         exit_code=code,
     )
@@ -174,21 +178,38 @@ def _supervise(
     (status, error, exit code)."""
     status, error = "completed", None
     deadline = None if not budget else time.monotonic() + budget
+    ended, pause = _exit_waiter(proc), POLL_S[0]
     try:
         while proc.poll() is None:
-            follower.poll()
+            pause = POLL_S[0] if follower.poll() else min(pause * 2, POLL_S[1])
             if deadline is not None and time.monotonic() > deadline:
                 _stop(proc)
                 status = "timeout"
                 error = {"name": "RunTimeoutError", "message": f"time budget of {budget:g} s spent"}
                 break
-            time.sleep(POLL_S)
+            ended(pause)
     except KeyboardInterrupt:
         _stop(proc)
         status, error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted by Ctrl-C"}
     code = proc.poll()
     follower.poll()
     return status, error, code
+
+
+def _exit_waiter(proc: subprocess.Popen):
+    """``wait(seconds)``: sleep that long, or less when the process ends first (Linux: its pidfd)."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return time.sleep
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+
+    def wait(seconds: float) -> None:
+        poller.poll(seconds * 1000)
+
+    weakref.finalize(wait, os.close, fd)
+    return wait
 
 
 # libc's prctl, looked up before any fork (a child between fork and exec must not import).
@@ -205,31 +226,38 @@ def _tie_to_parent() -> None:
 
 
 class _Follower:
-    """Echo what the command appends to ``stdout.txt``, keep its last lines and its text."""
+    """Echo what the command appends to ``stdout.txt``, keep its last lines, and parse its printed
+    metrics as they come (this process works on them while the command runs)."""
 
     def __init__(self, path: Path, out: TextIO):
         self.path, self.out, self.offset = path, out, path.stat().st_size
-        self.start = self.offset
         self.tail: list[str] = []
+        self.printed = PrintedMetrics()
         self._partial = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character cut between reads
 
-    def poll(self) -> None:
+    def poll(self) -> bool:
+        """Take in what the command wrote since the last call; whether there was anything."""
         with open(self.path, "rb") as fh:
             fh.seek(self.offset)
             chunk = fh.read()
         if not chunk:
-            return
+            return False
         self.offset += len(chunk)
-        text = chunk.decode("utf-8", errors="replace")
+        text = self._decoder.decode(chunk)
         self.out.write(text)
-        lines = (self._partial + text).split("\n")
+        self.printed.feed(text)
+        lines = (self._partial + text).rsplit("\n", TAIL_LINES + 1)  # only the last lines are kept
         self._partial = lines.pop()
-        self.tail = (self.tail + [line + "\n" for line in lines])[-TAIL_LINES:]
+        self.tail = (self.tail + [line + "\n" for line in lines[-TAIL_LINES:]])[-TAIL_LINES:]
+        return True
 
-    def text(self) -> str:
-        with open(self.path, "rb") as fh:
-            fh.seek(self.start)
-            return fh.read().decode("utf-8", errors="replace")
+    def printed_metrics(self) -> PrintedMetrics:
+        rest = self._decoder.decode(b"", final=True)
+        self.out.write(rest)
+        self.printed.feed(rest)
+        self.printed.close()
+        return self.printed
 
 
 def _stop(proc: subprocess.Popen) -> None:
