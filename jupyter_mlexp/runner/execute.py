@@ -214,6 +214,21 @@ async def _cells(kernel: Kernel, st: _Exec) -> None:
     st.running_index = None
 
 
+async def _end_in_kernel(st: _Exec, kernel: Kernel, pool: KernelPool) -> tuple[float | None, list[str]]:
+    """One round trip: the kernel writes the run's metrics and, for a kernel to reuse, resets itself.
+    Its peak memory, and the reasons it must not be reused."""
+    if not (st.kernel_ok and await kernel.alive()):
+        st.kernel_ok = False
+        return None, []
+    reset_after = st.status == "completed" and pool.reuse
+    try:
+        reasons = list(await kernel.end_run(reset_after))
+    except Exception as err:
+        st.kernel_ok = False
+        reasons = [f"flush failed: {err}"]
+    return kernel.peak_memory_gb(), reasons
+
+
 async def _record(
     exp: Experiment,
     run: Run,
@@ -225,19 +240,7 @@ async def _record(
     reused: bool = False,
 ) -> RunResult:
     """Flush the kernel's metrics, write output.ipynb, end the run (the life cycle), free the kernel."""
-    peak = None
-    reasons: list[str] = []
-    if st.kernel_ok and await kernel.alive():
-        try:
-            await kernel.evaluate("__import__('jupyter_mlexp.core.tracking').core.tracking.flush_batch_run()")
-        except Exception as err:
-            st.kernel_ok = False
-            reasons.append(f"flush failed: {err}")
-        peak = kernel.peak_memory_gb()
-        if st.status == "completed" and st.kernel_ok and pool.reuse:
-            reasons += await kernel.reset()
-    else:
-        st.kernel_ok = False
+    peak, reasons = await _end_in_kernel(st, kernel, pool)
     if st.nb is not None and st.output is not None:
         nbio.write(st.nb, st.output)
     # The kernel merged its progress (metrics summary, cells...) into run.json; a dead one

@@ -213,6 +213,14 @@ class Kernel:
             except (ValueError, SyntaxError):
                 return text
 
+    async def end_run(self, reset_after: bool) -> list[str]:
+        """Flush the batch run's metrics and (``reset_after``) reset, in one round trip (:func:`.kernelside.end_run`)."""
+        return list(
+            await self.evaluate(
+                f"__import__('jupyter_mlexp.runner.kernelside').runner.kernelside.end_run({reset_after})"
+            )
+        )
+
     async def reset(self) -> list[str]:
         """Reset for the next run; the reasons it cannot be reused (empty: reusable)."""
         try:

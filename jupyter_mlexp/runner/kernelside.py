@@ -71,6 +71,20 @@ def _local_modules(new: set[str]) -> tuple[list[str], list[str]]:
     return pure, compiled
 
 
+def end_run(reset_after: bool) -> list[str]:
+    """The run's end inside the kernel, in one round trip: write what the batch run logged, then
+    (``reset_after``) :func:`reset`; the reasons the kernel must be replaced (empty: reusable)."""
+    from jupyter_mlexp.core import tracking
+
+    tracking.flush_batch_run()  # an error here reaches the runner: the kernel is not reused
+    if not reset_after:
+        return []
+    try:
+        return reset()
+    except Exception as err:
+        return [f"reset failed: {type(err).__name__}: {err}"]
+
+
 def reset() -> list[str]:
     """Return the kernel to its snapshot; the list says why it must be replaced instead (empty: reusable)."""
     if _base is None:
@@ -128,6 +142,7 @@ def reset() -> list[str]:
     pure, compiled = _local_modules(new)
     for name in pure:  # re-imported fresh by the next run, as a new kernel would
         sys.modules.pop(name, None)
+    _base["modules"] |= new.difference(pure)  # installed ones stay loaded: look at each once, not every run
     if compiled:
         reasons.append("the run imported local compiled modules: " + ", ".join(sorted(compiled)[:5]))
     return reasons
