@@ -23,6 +23,7 @@ import ast
 import asyncio
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -235,6 +236,7 @@ class Kernel:
             self.kc.stop_channels()
         except Exception:
             pass
+        await self._kill_now()
         try:
             if self.km.has_kernel:
                 await self.km.shutdown_kernel(now=True)
@@ -244,6 +246,22 @@ class Kernel:
             shutil.rmtree(self.socket_folder, ignore_errors=True)
         self.shutdown_s = time.perf_counter() - t0
         return self.shutdown_s
+
+    async def _kill_now(self) -> None:
+        """SIGKILL the kernel's process group and reap it within milliseconds (jupyter_client's own
+        wait polls every 100 ms, which every sweep paid at its end)."""
+        prov = getattr(self.km, "provisioner", None)
+        proc = getattr(prov, "process", None)
+        if prov is None or proc is None:
+            return
+        try:
+            await prov.send_signal(signal.SIGKILL)  # the process group: the kernel's children too
+        except Exception:
+            return
+        for _ in range(500):
+            if proc.poll() is not None:
+                return
+            await asyncio.sleep(0.002)
 
     # -- peak memory of the kernel process -------------------------------------------------
     def reset_peak_memory(self) -> None:
