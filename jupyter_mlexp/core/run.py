@@ -234,7 +234,19 @@ class Run:
         if v - v == 0.0:  # finite
             fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n'.encode())
             self._dirty = True
-            summarize(self.summary, name, v, step)
+            s = self.summary.get(name)
+            if s is None:
+                self.summary[name] = {"last": v, "min": v, "max": v, "n": 1, "step": step}
+            else:  # summarize(), inlined on this hot path
+                s["last"] = v
+                s["step"] = step
+                s["n"] += 1
+                lo = s["min"]
+                if lo is None or v < lo:
+                    s["min"] = v
+                hi = s["max"]
+                if hi is None or v > hi:
+                    s["max"] = v
         else:
             kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
             fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n'.encode())
@@ -366,10 +378,11 @@ def summarize(summary: dict[str, dict], name: str, v: float, step: int) -> None:
         return
     s["last"] = v
     s["step"] = step
-    s["n"] = s.get("n", 0) + 1
-    lo, hi = s.get("min"), s.get("max")
-    if lo is None or v < lo:
+    s["n"] += 1
+    lo = s["min"]
+    if lo is None or v < lo:  # None: only NaN/inf so far
         s["min"] = v
+    hi = s["max"]
     if hi is None or v > hi:
         s["max"] = v
 
