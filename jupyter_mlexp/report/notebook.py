@@ -14,31 +14,18 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
-from jupyter_mlexp.core.journal import TAGS
+from jupyter_mlexp.report.discussion import FINISHED_BAD, discussion
 from jupyter_mlexp.report.figures import FigureInfo
 from jupyter_mlexp.report.groups import baseline_group, best_group, label, mode_groups, total_duration
 from jupyter_mlexp.report.load import ReportData
 from jupyter_mlexp.report.rerun import digest, rerun_tables
 from jupyter_mlexp.report.safe import code as _code
 from jupyter_mlexp.report.safe import markup as _markup
+from jupyter_mlexp.report.safe import one_line, quote
 from jupyter_mlexp.report.safe import text as _text
 from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import cite, comparison_table, md_table, methods_table, results_tables
 from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
-
-FINISHED_BAD = ("failed", "timeout")
-UNFINISHED = ("interrupted", "running", "stale", "corrupt", "unknown")
-
-
-def _quote(text: str) -> str:
-    """Record text as a block quote, each line shown as written (no markup of its own)."""
-    return "\n".join("> " + _text(line, one_line=False) for line in (text or "").splitlines()) or "> "
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    """Record text folded to one line, cut at ``limit`` and escaped (shown as text, never as markup)."""
-    flat = " ".join((text or "").split())
-    return _text(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def _when(ts: str | None):
@@ -112,7 +99,7 @@ def introduction(data: ReportData, run_started: list, verdict: Verdict | None = 
     lines += [
         f"The hypothesis, as registered (version {h.version}, {h.last_updated}; source: `idea.json`):",
         "",
-        _quote(h.statement),
+        quote(h.statement),
         "",
         f"- **Success criterion:** {_code(h.success)}",
         f"- **Failure criterion:** {_code(h.failure)}" if h.failure else "- **Failure criterion:** not given",
@@ -139,7 +126,7 @@ def introduction(data: ReportData, run_started: list, verdict: Verdict | None = 
         changes = ev.get("changes") or []
         version = ev.get("version", hv.get("version", "?"))
         reason = ev.get("reason") or hv.get("update_reason") or "(no reason given)"
-        text = f"- **v{_text(version)}** — {_text(ev.get('time', '?'))}: {_one_line(str(reason))}"
+        text = f"- **v{_text(version)}** — {_text(ev.get('time', '?'))}: {one_line(str(reason))}"
         if changes:
             text += "; changed: " + "; ".join(_code(x) for x in changes)
         text += f" (source: `{c.source}`)"
@@ -189,113 +176,6 @@ def results_intro(data: ReportData) -> str:
     )
 
 
-def discussion(data: ReportData, skipped: list[str], lessons_rel: str) -> str:
-    lines = ["## Discussion", "", "### Journal highlights", ""]
-    by_tag: dict[str, list] = {}
-    for e in data.journal:
-        for t in e.tags:
-            by_tag.setdefault(t, []).append(e)
-    order = list(TAGS) + sorted(t for t in by_tag if t not in TAGS)
-    any_entry = False
-    for tag in order:
-        entries = by_tag.get(tag, [])
-        if tag not in TAGS and not entries:
-            continue
-        lines += [f"**[{_text(tag)}]** ({len(entries)})", ""]
-        if not entries:
-            lines += ["_(none)_", ""]
-            continue
-        any_entry = True
-        for e in entries:
-            lines.append(f"- `JOURNAL.md:{e.line}` ({_text(e.timestamp or 'no timestamp')}): {_one_line(e.text)}")
-        lines.append("")
-    untagged = sum(1 for e in data.journal if not e.tags)
-    if untagged:
-        lines += [
-            f"{untagged} untagged journal entr{'y' if untagged == 1 else 'ies'} not listed (see `JOURNAL.md`).",
-            "",
-        ]
-    if not data.journal:
-        lines += ["The journal is empty.", ""]
-    elif not any_entry and not untagged:
-        lines.append("")
-
-    lines += ["### Failed and timed-out runs", ""]
-    bad = [r for r in data.runs if r.status in FINISHED_BAD and not r.ignored]
-    rows = []
-    for r in bad:
-        err = r.manifest.get("error") or {}
-        reason = f"{err.get('name', '')}: {err.get('message', '')}".strip(": ") if err else ""
-        if r.status == "timeout" and not reason:
-            reason = f"time budget of {r.manifest.get('budget_s')} s spent"
-        rows.append(
-            [
-                r.run_id,
-                r.mode,
-                r.config,
-                r.seed,
-                r.status,
-                _one_line(reason or "(no reason recorded)", 200),
-                f"`{r.manifest_file}`",
-            ]
-        )
-    lines += [
-        md_table(["run", "mode", "configuration", "seed", "status", "reason", "source"], rows)
-        if rows
-        else "None: every run that is not ignored finished.",
-        "",
-    ]
-    other = [r for r in data.runs if r.status in UNFINISHED and not r.ignored]
-    if other:
-        lines += ["Runs that did not finish (not counted):", ""]
-        lines += [
-            f"- {_code(r.run_id)} ({_text(r.mode)}): status {_code(r.status)} (source: {_code(r.manifest_file)})"
-            for r in other
-        ]
-        lines.append("")
-
-    lines += ["### Ignored runs", "", "Excluded from every statistic and figure above."]
-    rows = []
-    for ig in data.ignored:
-        src = (
-            f"IGNORED_RUNS.md:{ig.line}"
-            if ig.line
-            else (f"{ig.source}/" if ig.source != "IGNORED_RUNS.md" else ig.source)
-        )
-        rows.append([ig.run_id, ig.reason, f"`{src}`"])
-    lines += ["", md_table(["run", "reason", "source"], rows) if rows else "No run is ignored.", ""]
-    if data.ignored_warnings:
-        lines += ["Warnings:", ""] + [f"- ⚠ {_markup(w)}" for w in data.ignored_warnings] + [""]
-
-    lines += ["### Data quality", ""]
-    notes = []
-    notes += [f"- skipped corrupt line {_code(s)}" for s in skipped]
-    for r in data.counted:
-        for name, (value, src) in r.finals.items():
-            if value != value or value in (float("inf"), float("-inf")):
-                notes.append(
-                    f"- {_code(name)} ends non-finite in run {_code(r.run_id)} ({_code(src)}): excluded from its mean"
-                )
-    counted = data.counted
-    for m in data.logged_metrics():
-        have = sum(1 for r in counted if m in r.finals)
-        if have < len(counted):
-            notes.append(f"- {_code(m)} was logged by {have} of {len(counted)} counted runs")
-    notes += [f"- journal: {_markup(w)}" for w in data.journal_warnings]
-    lines += notes or ["Every metrics line was read; no value was missing or non-finite."]
-
-    lines += ["", "### Lessons", ""]
-    if data.lessons:
-        lines += [
-            f"- `{lessons_rel}:{x.line}` ({_text(x.timestamp)}{', run ' + _code(x.run_id) if x.run_id else ''}): "
-            f"{_one_line(x.text)}"
-            for x in data.lessons
-        ]
-    else:
-        lines.append(f"No lesson recorded for this experiment in `{lessons_rel}`.")
-    return "\n".join(lines)
-
-
 def conclusion(data: ReportData, verdict: Verdict) -> str:
     v = verdict
     lines = [
@@ -331,7 +211,7 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
     completed = [e for e in data.journal if "COMPLETED" in e.tags]
     if completed:
         e = completed[-1]
-        lines += ["", f"The researcher's conclusion (`JOURNAL.md:{e.line}`, {_text(e.timestamp)}):", "", _quote(e.text)]
+        lines += ["", f"The researcher's conclusion (`JOURNAL.md:{e.line}`, {_text(e.timestamp)}):", "", quote(e.text)]
     return "\n".join(lines)
 
 
@@ -394,6 +274,52 @@ def _figure_cell(fig: FigureInfo, number: int, report_dir: Path):
 MAX_NAMES = 12
 
 
+def _results_cells(data: ReportData) -> list:
+    """The results tables and the comparisons against the baseline, each with the cell that recomputes it."""
+    md, code = v4.new_markdown_cell, v4.new_code_cell
+    cells = []
+    tables_ = results_tables(data)
+    if not tables_:
+        why = "no run was made" if not data.runs else "no run completed (or every completed run is ignored)"
+        cells.append(md(f"No statistics: {why}."))
+    for title_, table in tables_:
+        cells.append(md(f"### {title_}\n\n{table}"))
+    if tables_:
+        built = digest(rerun_tables(tables_))
+        cells.append(code(f"show('Results tables', rerun_tables(tables.results_tables(data)), {built!r})"))
+    for mode in [m for m in ("quick", "full") if any(r.mode == m for r in data.counted)]:
+        note, table = comparison_table(data, mode)
+        cells.append(md(f"### Comparison against the baseline ({mode} runs)\n\n{note}\n\n{table}".rstrip()))
+        built = digest(note + "\n\n" + table)
+        cells.append(
+            code(
+                f"note, table = tables.comparison_table(data, {mode!r})\n"
+                f"show('Comparison ({mode} runs)', note + '\\n\\n' + table, {built!r})"
+            )
+        )
+    return cells
+
+
+def _figure_cells(figs: list[FigureInfo], fig_notes: list[str], report_dir: Path) -> list:
+    """The figures (attached), why any is missing, and the cell that redraws them."""
+    cells = []
+    if figs or fig_notes:
+        cells.append(
+            v4.new_markdown_cell("### Figures\n\n" + "\n".join(f"- No figure: {_markup(n)}" for n in fig_notes))
+        )
+    for i, fig in enumerate(figs, 1):
+        cells.append(_figure_cell(fig, i, report_dir))
+    if figs:
+        drawn = {f.name: digest(f.data_path.read_bytes()) for f in figs}  # the numbers each figure plotted
+        cells.append(
+            v4.new_code_cell(
+                "infos, notes = figures.make_figures(data, EXPERIMENT_DIR / 'figures')\n"
+                f"show_figures(infos, {drawn!r}, notes)"
+            )
+        )
+    return cells
+
+
 def build(
     data: ReportData,
     verdict: Verdict,
@@ -421,38 +347,8 @@ def build(
     cells.append(md(methods(data)))
     cells.append(code(f"show('Methods table', tables.methods_table(data), {digest(methods_table(data))!r})"))
     cells.append(md(results_intro(data)))
-    tables_ = results_tables(data)
-    if not tables_:
-        why = "no run was made" if not data.runs else "no run completed (or every completed run is ignored)"
-        cells.append(md(f"No statistics: {why}."))
-    for title_, table in tables_:
-        cells.append(md(f"### {title_}\n\n{table}"))
-    if tables_:
-        built = digest(rerun_tables(tables_))
-        cells.append(code(f"show('Results tables', rerun_tables(tables.results_tables(data)), {built!r})"))
-    modes = [m for m in ("quick", "full") if any(r.mode == m for r in data.counted)]
-    for mode in modes:
-        note, table = comparison_table(data, mode)
-        cells.append(md(f"### Comparison against the baseline ({mode} runs)\n\n{note}\n\n{table}".rstrip()))
-        built = digest(note + "\n\n" + table)
-        cells.append(
-            code(
-                f"note, table = tables.comparison_table(data, {mode!r})\n"
-                f"show('Comparison ({mode} runs)', note + '\\n\\n' + table, {built!r})"
-            )
-        )
-    if figs or fig_notes:
-        cells.append(md("### Figures\n\n" + "\n".join(f"- No figure: {_markup(n)}" for n in fig_notes)))
-    for i, fig in enumerate(figs, 1):
-        cells.append(_figure_cell(fig, i, report_dir))
-    if figs:
-        drawn = {f.name: digest(f.data_path.read_bytes()) for f in figs}  # the numbers each figure plotted
-        cells.append(
-            code(
-                "infos, notes = figures.make_figures(data, EXPERIMENT_DIR / 'figures')\n"
-                f"show_figures(infos, {drawn!r}, notes)"
-            )
-        )
+    cells += _results_cells(data)
+    cells += _figure_cells(figs, fig_notes, report_dir)
     if summary_paths:
         cells.append(
             md(

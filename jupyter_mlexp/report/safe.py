@@ -83,3 +83,14 @@ def _code_spans(s: str) -> list[tuple[int, int]]:
         spans.append((opener.start(), runs[close].end()))
         i = close + 1
     return spans
+
+
+def quote(value: str) -> str:
+    """Record text as a block quote, each line shown as written (no markup of its own)."""
+    return "\n".join("> " + text(line, one_line=False) for line in (value or "").splitlines()) or "> "
+
+
+def one_line(value: str, limit: int = 300) -> str:
+    """Record text folded to one line, cut at ``limit`` and escaped (shown as text, never as markup)."""
+    flat = " ".join((value or "").split())
+    return text(flat if len(flat) <= limit else flat[: limit - 1] + "…")
