@@ -18,7 +18,7 @@ from typing import Any
 
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
-from jupyter_mlexp.core import lessons, procs
+from jupyter_mlexp.core import lessons
 from jupyter_mlexp.core.errors import (
     ExperimentNotFoundError,
     HypothesisError,
@@ -36,59 +36,17 @@ from jupyter_mlexp.core.fsio import (
     read_jsonl,
 )
 from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
+from jupyter_mlexp.core.idea_files import describe_changes, render_evolution_entry, render_idea_md, render_planned
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.run import MODES, Run
+from jupyter_mlexp.core.runinfo import RunInfo, is_stale
 from jupyter_mlexp.core.shapes import manifest_problem, text_list
 from jupyter_mlexp.core.workspace import check_name, experiments_dir
 
+__all__ = ["Experiment", "Registration", "RunInfo"]
+
 IGNORED_DIRS = ("ignored", "_ignored")
 RESULTS_COLUMNS = ("run_id", "commit", "primary_metric", "memory_gb", "status", "description")
-
-
-@dataclass
-class RunInfo:
-    """A run as listed: its manifest plus where it lies and whether it is ignored."""
-
-    run_id: str
-    mode: str
-    status: str
-    path: Path
-    manifest: dict
-    ignored_reason: str | None = None
-    problem: str | None = None  # why run.json is shown as corrupt: "quick/ID/run.json: ..."
-
-    @property
-    def ignored(self) -> bool:
-        """Ignored runs are the ones with a reason (listed in IGNORED_RUNS.md or placed under ignored/)."""
-        return self.ignored_reason is not None
-
-    def primary(self, metric: str | None) -> float | None:
-        if not metric:
-            return None
-        s = (self.manifest.get("metrics_summary") or {}).get(metric)
-        return None if not s else s.get("last")
-
-    def to_dict(self, primary_metric: str | None = None) -> dict:
-        m = self.manifest
-        return {
-            "run_id": self.run_id,
-            "mode": self.mode,
-            "status": self.status,
-            "stage": m.get("stage"),
-            "params": m.get("params") or {},
-            "overrides": m.get("overrides") or {},
-            "seed": m.get("seed"),
-            "started": m.get("started"),
-            "duration_s": m.get("duration_s"),
-            "primary_metric": primary_metric,
-            "primary_value": self.primary(primary_metric),
-            # the per-run check against the criterion; runs recorded before 0.2 called it "verdict"
-            "criterion_check": m.get("criterion_check", m.get("verdict")),
-            "ignored": self.ignored,
-            "ignored_reason": self.ignored_reason,
-            "problem": self.problem,
-            "path": str(self.path),
-        }
 
 
 @dataclass
@@ -198,7 +156,7 @@ class Experiment:
             now = now_iso()
             if old is not None and old.content() == hyp.content() and not old.edited_by_hand:
                 return Registration(old, changed=False, created=False)
-            changes = _describe_changes(old, hyp)
+            changes = describe_changes(old, hyp)
             if old is not None and not (reason and reason.strip()):
                 self._refuse_unexplained_change(old, changes)
             hyp.version = (old.version if old else 0) + 1
@@ -341,7 +299,7 @@ class Experiment:
             manifest = self._read_manifest(path)
             run_id = manifest.get("run_id") or path.name
             status = manifest.get("status", "unknown")
-            if status == "running" and _is_stale(manifest):
+            if status == "running" and is_stale(manifest):
                 status = "stale"
             reason = None
             if in_ignored_dir:
@@ -431,76 +389,3 @@ class Experiment:
         if not removed:
             raise RecordError(f"run {run_id!r} is not ignored")
         self.log_event("run_unignored", run_id=run_id)
-
-
-def _is_stale(manifest: dict) -> bool:
-    """A ``running`` run whose process on this host is gone (exited, a zombie, or its PID reused)."""
-    pid = manifest.get("pid")
-    if not pid or manifest.get("host") not in (None, socket.gethostname()):
-        return False
-    return procs.is_gone(int(pid), manifest.get("pid_start"))
-
-
-def _describe_changes(old: Hypothesis | None, new: Hypothesis) -> list[str]:
-    if old is None:
-        return []
-    out = []
-    for key in Hypothesis.CONTENT_FIELDS:
-        a, b = getattr(old, key), getattr(new, key)
-        if a != b:
-            out.append(f"{key}: {a!r} → {b!r}")
-    return out
-
-
-def render_idea_md(name: str, h: Hypothesis) -> str:
-    lines = [
-        f"# {name}: hypothesis v{h.version}",
-        "",
-        f"> {h.statement}",
-        "",
-        f"- **Success:** `{h.success}`",
-        f"- **Failure:** `{h.failure}`" if h.failure else "- **Failure:** (not given)",
-        f"- **Metrics:** {', '.join(h.metrics)} (primary: {h.primary_metric})",
-        f"- **Stage:** {h.stage}",
-    ]
-    if h.baseline:
-        lines.append(f"- **Baseline:** {h.baseline}")
-    if h.expected:
-        lines.append(f"- **Expected:** {h.expected}")
-    if h.data:
-        lines.append(f"- **Data:** {', '.join(h.data)}")
-    if h.seeds:
-        lines.append(f"- **Seeds:** {', '.join(map(str, h.seeds))}")
-    lines += [
-        f"- **Version:** {h.version}",
-        f"- **Created:** {h.created}",
-        f"- **Last updated:** {h.last_updated} ({h.update_reason})",
-        "",
-        "Generated from idea.json; edit the hypothesis by re-registering it, so the change is versioned.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def render_evolution_entry(h: Hypothesis, changes: list[str]) -> str:
-    body = [
-        f"## v{h.version} — {h.last_updated}",
-        "",
-        f"Reason: {h.update_reason}",
-        "",
-        f"> {h.statement}",
-        "",
-        f"Success: `{h.success}`; metrics: {', '.join(h.metrics)}; stage: {h.stage}",
-    ]
-    if changes:
-        body += ["", "Changed:"] + [f"- {c}" for c in changes]
-    return "\n".join(body) + "\n\n"
-
-
-def render_planned(h: Hypothesis, old: Hypothesis | None) -> str:
-    parts = [f"Hypothesis v{h.version}: {h.statement}", f"Success criterion: {h.success}"]
-    if old is not None:
-        parts.append(f"Changes against v{old.version}: {'; '.join(_describe_changes(old, h)) or 'none'}")
-    parts.append(f"Expected outcome: {h.expected or '(not stated)'}")
-    parts.append(f"Baseline to beat: {h.baseline or '(not known yet)'}")
-    return "\n".join(parts)
