@@ -14,10 +14,8 @@ import math
 import operator
 import os
 import secrets
-import threading
 import time
 import traceback
-import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from jupyter_mlexp.core import procs
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
+from jupyter_mlexp.core.flusher import FLUSH_EVERY, FLUSHER, is_own_thread  # noqa: F401 - public here too
 from jupyter_mlexp.core.fsio import atomic_write_json
 from jupyter_mlexp.core.logs import close_run_log, open_run_log
 from jupyter_mlexp.core.workspace import check_name
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 
 MODES = ("quick", "full")
 FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
-FLUSH_EVERY = 0.5  # seconds between flushes of metrics.jsonl: a crash loses at most the last second
 
 
 def new_run_id() -> str:
@@ -189,7 +187,7 @@ class Run:
     # -- metrics (hot path) -----------------------------------------------------------------
     def _open_metrics(self):
         self._metrics_fh = open(self.path / "metrics.jsonl", "ab", buffering=1 << 16)
-        _FLUSHER.watch(self)
+        FLUSHER.watch(self)
         return self._metrics_fh
 
     def flush_metrics(self) -> None:
@@ -299,7 +297,7 @@ class Run:
         fh, self._metrics_fh = self._metrics_fh, None
         if fh is not None:
             fh.close()
-        _FLUSHER.forget(self)
+        FLUSHER.forget(self)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -317,49 +315,6 @@ class Run:
             self.logger.info(f"run {self.run_id} ended: {self.manifest.get('status')}")
             close_run_log(self.run_id)
             self._logging = False
-
-
-class _Flusher:
-    """One daemon thread per process that flushes every open ``metrics.jsonl`` with something new
-    every :data:`FLUSH_EVERY` seconds, so a killed process loses at most about a second of
-    ``log_metric`` calls however long it has been since the last one, and ``log_metric`` itself
-    never pays for a flush."""
-
-    def __init__(self) -> None:
-        self.runs: weakref.WeakSet[Run] = weakref.WeakSet()
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self.pid = 0
-
-    def watch(self, run: Run) -> None:
-        with self.lock:
-            self.runs.add(run)
-            if self.thread is None or self.pid != os.getpid():  # none yet, or lost in a fork
-                self.pid = os.getpid()
-                self.thread = threading.Thread(target=self._loop, name="mlexp-metrics-flush", daemon=True)
-                self.thread.start()
-
-    def owns(self, thread: threading.Thread) -> bool:
-        """Whether ``thread`` is this process's flusher (a kernel's reset between runs keeps it)."""
-        return thread is self.thread
-
-    def forget(self, run: Run) -> None:
-        with self.lock:
-            self.runs.discard(run)
-
-    def _loop(self) -> None:
-        while True:
-            time.sleep(FLUSH_EVERY)
-            with self.lock:
-                runs = list(self.runs)
-            for run in runs:
-                try:
-                    run.flush_metrics()
-                except (OSError, ValueError):  # a full disk or a file closed meanwhile: the next try
-                    pass
-
-
-_FLUSHER = _Flusher()
 
 
 def fold_nonfinite(summary: dict[str, dict], name: str, step: int) -> int:
@@ -413,9 +368,3 @@ def error_record(error: BaseException) -> dict:
         "message": str(error)[:2000],
         "traceback": tb[-4000:],
     }
-
-
-def is_own_thread(thread: threading.Thread) -> bool:
-    """Whether ``thread`` belongs to this library (the metrics flusher), not to a run's code: it
-    outlives runs by design, so a warm kernel that has it is still clean."""
-    return _FLUSHER.owns(thread)

@@ -90,13 +90,25 @@ def reset() -> list[str]:
     if _base is None:
         return ["kernel was never snapshot"]
     ip = _shell()
-    reasons: list[str] = []
+    _restore_namespace(ip, _base)
+    _restore_process(_base)
+
+    from jupyter_mlexp.core import tracking
+
+    tracking.attach_batch_run(None, None, None)
+    del tracking._active[:]
+    ip.extension_manager.loaded &= _base["extensions"]
+    return _leftovers(_base)
+
+
+def _restore_namespace(ip, base: dict) -> None:
+    """The user's globals and the output history as they were at the snapshot."""
     ns = ip.user_ns
-    base_ns = _base["ns"]
+    base_ns = base["ns"]
     for key in [k for k in ns if k not in base_ns]:
         del ns[key]
     for key, value in base_ns.items():
-        if ns.get(key, _base) is not value:
+        if ns.get(key, base) is not value:
             ns[key] = value
     for name in ("_", "__", "___"):
         ns[name] = ""
@@ -105,44 +117,46 @@ def reset() -> list[str]:
     except AttributeError:
         pass
 
-    if dict(os.environ) != _base["env"]:
+
+def _restore_process(base: dict) -> None:
+    """Environment, working directory, sys.path/argv/streams, signal handlers, builtins, warning filters,
+    open figures."""
+    if dict(os.environ) != base["env"]:
         os.environ.clear()
-        os.environ.update(_base["env"])
-    if os.getcwd() != _base["cwd"]:
-        os.chdir(_base["cwd"])
-    sys.path[:] = _base["path"]
-    sys.argv[:] = _base["argv"]
-    sys.stdout, sys.stderr = _base["stdout"]
-    for s, handler in _base["signals"].items():
+        os.environ.update(base["env"])
+    if os.getcwd() != base["cwd"]:
+        os.chdir(base["cwd"])
+    sys.path[:] = base["path"]
+    sys.argv[:] = base["argv"]
+    sys.stdout, sys.stderr = base["stdout"]
+    for s, handler in base["signals"].items():
         if signal.getsignal(getattr(signal, s)) is not handler and handler is not None:
             signal.signal(getattr(signal, s), handler)
     b = vars(builtins)
-    if b.keys() != _base["builtins"].keys() or any(b[k] is not v for k, v in _base["builtins"].items()):
+    if b.keys() != base["builtins"].keys() or any(b[k] is not v for k, v in base["builtins"].items()):
         b.clear()
-        b.update(_base["builtins"])
-    warnings.filters[:] = _base["warnings"]  # type: ignore[index]  # typeshed types it as a read-only Sequence
+        b.update(base["builtins"])
+    warnings.filters[:] = base["warnings"]  # type: ignore[index]  # typeshed types it as a read-only Sequence
     warnings._filters_mutated() if hasattr(warnings, "_filters_mutated") else None
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
 
-    from jupyter_mlexp.core import tracking
 
-    tracking.attach_batch_run(None, None, None)
-    del tracking._active[:]
-    ip.extension_manager.loaded &= _base["extensions"]
+def _leftovers(base: dict) -> list[str]:
+    """What a reset cannot undo (threads still running, local compiled modules); drops local pure modules."""
+    from jupyter_mlexp.core.flusher import is_own_thread
 
-    from jupyter_mlexp.core.run import is_own_thread
-
+    reasons: list[str] = []
     alive = [
-        t for t in threading.enumerate() if t.ident not in _base["threads"] and t.is_alive() and not is_own_thread(t)
+        t for t in threading.enumerate() if t.ident not in base["threads"] and t.is_alive() and not is_own_thread(t)
     ]
     if alive:
         reasons.append("the run left threads running: " + ", ".join(t.name for t in alive[:5]))
-    new = set(sys.modules) - _base["modules"]
+    new = set(sys.modules) - base["modules"]
     pure, compiled = _local_modules(new)
     for name in pure:  # re-imported fresh by the next run, as a new kernel would
         sys.modules.pop(name, None)
-    _base["modules"] |= new.difference(pure)  # installed ones stay loaded: look at each once, not every run
+    base["modules"] |= new.difference(pure)  # installed ones stay loaded: look at each once, not every run
     if compiled:
         reasons.append("the run imported local compiled modules: " + ", ".join(sorted(compiled)[:5]))
     return reasons

@@ -115,22 +115,7 @@ def _one(
     )
     run._stop_log()  # the command's process and the end below write run.log
     stdout_path = run.path / "stdout.txt"
-    with open(stdout_path, "ab") as sink:
-        try:
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                env=_environment(exp, run, mode, seed, params),
-                cwd=cwd,
-                start_new_session=True,  # a process group of its own, for the budget's killpg
-                preexec_fn=_tie_to_parent,
-            )
-        except OSError as err:
-            run.reload()
-            lifecycle.finish(exp, run, "failed", error={"name": type(err).__name__, "message": str(err)})
-            raise MlexpError(f"could not start {command[0]!r}: {err}") from None
+    proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
     follower = _Follower(stdout_path, out)
     status, error, code = _supervise(proc, follower, budget)
     if status == "completed" and code != 0:
@@ -154,6 +139,27 @@ def _one(
     if status == "interrupted":
         raise _Interrupted(result)
     return result
+
+
+def _spawn(command, exp: Experiment, run, mode: str, seed: int, params: dict, cwd, stdout_path: Path):
+    """Start the command, its output straight into ``stdout.txt``; a command that cannot start ends
+    its run ``failed`` and is a one-line error."""
+    with open(stdout_path, "ab") as sink:
+        try:
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=_environment(exp, run, mode, seed, params),
+                cwd=cwd,
+                start_new_session=True,  # a process group of its own, for the budget's killpg
+                preexec_fn=_tie_to_parent,
+            )
+        except OSError as err:
+            run.reload()
+            lifecycle.finish(exp, run, "failed", error={"name": type(err).__name__, "message": str(err)})
+            raise MlexpError(f"could not start {command[0]!r}: {err}") from None
 
 
 def _environment(exp: Experiment, run, mode: str, seed: int, params: dict) -> dict[str, str]:
