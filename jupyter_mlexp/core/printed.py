@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from jupyter_mlexp.core.run import fold_nonfinite, summarize
 
 #: A value: a JSON number (kept as printed in metrics.jsonl), else any other float Python reads.
-_VALUE = r"(?:(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?)|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf))"
+_VALUE = (
+    r"(?:(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?)|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf))"
+)
 #: One line per match, in a text whose only line break is ``\n``: (name, JSON number, other value).
 _LINE = re.compile(
     r"^[^\S\n]*([A-Za-z_][\w.\-/]*)[^\S\n]*:[^\S\n]*" + _VALUE + r"[^\S\n]*$", re.IGNORECASE | re.MULTILINE
