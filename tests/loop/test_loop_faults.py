@@ -38,28 +38,18 @@ def pending_running() -> bool:
     return bool(pending.get("commit")) and any(r.status == "running" for r in Experiment("tune").runs())
 
 
+def _slow_try(root, message: str, **popen) -> subprocess.Popen:
+    """``mlexp loop try -m MESSAGE -- python3 train.py`` in a process of its own (train.py sleeps)."""
+    command = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "loop", "try", "-m", message]
+    return subprocess.Popen([*command, "--", "python3", "train.py"], cwd=root, **popen)
+
+
 def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
     root = started
     attempt(capsys, "baseline")
     base = git(root, "rev-parse", "HEAD")
     edit(root, SHIFT=0.2, SLEEP=60.0)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_mlexp.frontdoors.cli",
-            "loop",
-            "try",
-            "-m",
-            "slow one",
-            "--",
-            "python3",
-            "train.py",
-        ],
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    proc = _slow_try(root, "slow one", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert wait_for(pending_running), proc.stderr.read() if proc.poll() is not None else "no run started"
         # a second try at once refuses, naming the first
@@ -171,20 +161,9 @@ def test_ctrl_c_records_a_crash_and_restores_the_branch(started, capsys):
     attempt(capsys, "baseline")
     base = git(root, "rev-parse", "HEAD")
     edit(root, SHIFT=0.2, SLEEP=60.0)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_mlexp.frontdoors.cli",
-            "loop",
-            "try",
-            "-m",
-            "stopped",
-            "--",
-            "python3",
-            "train.py",
-        ],
-        cwd=root,
+    proc = _slow_try(
+        root,
+        "stopped",
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
