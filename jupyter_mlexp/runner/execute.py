@@ -229,6 +229,30 @@ async def _end_in_kernel(st: _Exec, kernel: Kernel, pool: KernelPool) -> tuple[f
     return kernel.peak_memory_gb(), reasons
 
 
+def _finish_run(exp: Experiment, run: Run, st: _Exec, spec: RunSpec, peak: float | None, reasons: list[str]) -> None:
+    """End the run through the life cycle, unless someone already ended it."""
+    already = run.manifest.get("status")
+    if already in FINAL_STATUSES:  # someone (Ctrl-C on the client of a Dask sweep) ended it first
+        st.status = already
+        run._stop_log()
+        return
+    extra: dict[str, Any] = {"output_notebook": "output.ipynb"}
+    if st.exit:
+        extra["exit"] = st.exit
+    if reasons:
+        extra["kernel_replaced"] = reasons
+    lifecycle.finish(
+        exp,
+        run,
+        st.status,
+        error=st.error,
+        printed=nbio.stdout_text(st.nb) if st.nb is not None else "",
+        peak_memory=None if peak is None else round(peak, 4),
+        description=spec.describe(),
+        **extra,
+    )
+
+
 async def _record(
     exp: Experiment,
     run: Run,
@@ -246,26 +270,7 @@ async def _record(
     # The kernel merged its progress (metrics summary, cells...) into run.json; a dead one
     # left only metrics.jsonl.
     run.reload(rebuild_summary=not st.kernel_ok)
-    already = run.manifest.get("status")
-    if already in FINAL_STATUSES:  # someone (Ctrl-C on the client of a Dask sweep) ended it first
-        st.status = already
-        run._stop_log()
-    else:
-        extra: dict[str, Any] = {"output_notebook": "output.ipynb"}
-        if st.exit:
-            extra["exit"] = st.exit
-        if reasons:
-            extra["kernel_replaced"] = reasons
-        lifecycle.finish(
-            exp,
-            run,
-            st.status,
-            error=st.error,
-            printed=nbio.stdout_text(st.nb) if st.nb is not None else "",
-            peak_memory=None if peak is None else round(peak, 4),
-            description=spec.describe(),
-            **extra,
-        )
+    _finish_run(exp, run, st, spec, peak, reasons)
     await pool.release(kernel, reusable=st.kernel_ok and st.status == "completed" and not reasons)
     wall = round(time.perf_counter() - t0, 4)
     result = lifecycle.result_of(
