@@ -130,6 +130,25 @@ async def _wait_ready(km, kc, timeout: float) -> None:
                 break
 
 
+# ipykernel_launcher with debugpy blocked while the kernel boots: importing debugpy (ipykernel's
+# debugger, useless to a batch run that no frontend attaches to) is ~80 ms of each kernel's start.
+# kernelside.snapshot() lifts the block, so the notebook can still import debugpy itself.
+_LAUNCH = (
+    "import sys; sys.modules['debugpy'] = None; sys.path[:1] = [] if sys.path[:1] == [''] else sys.path[:1]; "
+    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+)
+
+
+def _skip_debugger(km) -> None:
+    """Start ``python -m ipykernel_launcher`` kernel specs through :data:`_LAUNCH` instead."""
+    try:
+        argv = km.kernel_spec.argv
+    except Exception:  # no such kernel: start_kernel names it
+        return
+    if len(argv) >= 3 and argv[1:3] == ["-m", "ipykernel_launcher"]:
+        km.kernel_spec.argv = [argv[0], "-c", _LAUNCH, *argv[3:]]
+
+
 class Kernel:
     """One kernel process and its one client."""
 
@@ -156,6 +175,8 @@ class Kernel:
         t0 = time.perf_counter()
         transport, folder = socket_transport()
         km = AsyncKernelManager(kernel_name=kernel_name, **transport)
+        if reuse:
+            _skip_debugger(km)
         try:
             await km.start_kernel(
                 cwd=cwd,

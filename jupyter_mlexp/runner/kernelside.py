@@ -32,6 +32,8 @@ def _shell():
 def snapshot() -> bool:
     """Remember the kernel's clean state (called once, right after it starts)."""
     global _base
+    if "debugpy" in sys.modules and sys.modules["debugpy"] is None:  # blocked while the kernel booted (kernels.py)
+        del sys.modules["debugpy"]
     import jupyter_mlexp
     import jupyter_mlexp.core.quickrun
     import jupyter_mlexp.frontdoors.magics  # noqa: F401  (what %load_ext jupyter_mlexp loads)
