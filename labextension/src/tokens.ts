@@ -34,15 +34,6 @@ export interface IHistoryEntry extends IHypothesis {
   changes: string[];
 }
 
-/** The latest counted run checked against the criterion (servers before the core verdict). */
-export interface IRunCheckVerdict {
-  verdict: string | null;
-  run_id: string;
-  mode: string;
-  metric: string;
-  value: number | null;
-}
-
 /** The one verdict engine's answer (`core.verdict`), over every counted run of a mode. */
 export interface ICoreVerdict {
   /** 'supported', 'not supported' or 'inconclusive'. */
@@ -60,8 +51,6 @@ export interface ICoreVerdict {
   sources?: string[];
 }
 
-export type IVerdict = IRunCheckVerdict | ICoreVerdict;
-
 export interface ICriterionCheck {
   /** 'met', 'not met' or 'not measured'. */
   result: string;
@@ -76,7 +65,8 @@ export interface IExperimentDetail {
   hypothesis: IHypothesis | null;
   primary_metric: string | null;
   history: IHistoryEntry[];
-  verdict: IVerdict | null;
+  /** The experiment's one verdict (`core.verdict.judge_experiment`); null without a hypothesis. */
+  verdict: ICoreVerdict | null;
   /** The latest counted run checked against the success criterion (not the verdict). */
   criterion_check?: ICriterionCheck | null;
   counts: { runs: number; quick: number; full: number; ignored: number };

@@ -4,7 +4,8 @@ import { createRoot, Root } from 'react-dom/client';
 
 import { IPanelProps, Panel } from '../src/components/Panel';
 import { RunsTable } from '../src/components/RunsTable';
-import { readyState, run } from './fixtures';
+import { IExperimentDetail } from '../src/tokens';
+import { detail, readyState, run } from './fixtures';
 
 let container: HTMLDivElement;
 let root: Root;
@@ -60,8 +61,22 @@ describe('Panel', () => {
     expect(card.textContent).toContain('Dropout 0.3 improves validation accuracy');
     expect(card.textContent).toContain('acc >= 0.9');
     expect(q('.jp-mlexp-version').textContent).toBe('v2');
-    expect(q('.jp-mlexp-verdict').textContent).toBe('met');
-    expect(card.textContent).toContain('f-1');
+    expect(q('.jp-mlexp-verdict').textContent).toBe('supported');
+    expect(card.textContent).toContain('the lower bound 0.91 is above 0.9');
+    // the latest run's check is labelled as a criterion check, apart from the verdict
+    expect(q('.jp-mlexp-criterion-check').textContent).toContain('criterion check met');
+    expect(q('.jp-mlexp-criterion-check').textContent).toContain('f-1');
+  });
+
+  it('never shows a single run\'s check under "Verdict"', () => {
+    // an old server's per-run check in the verdict field: no verdict is shown, only the labelled check
+    const old = { verdict: 'met', run_id: 'f-1', mode: 'full', metric: 'acc', value: 0.93 };
+    const state = readyState({ detail: { ...detail, verdict: old as unknown as IExperimentDetail['verdict'] } });
+    render(<Panel {...props({ state })} />);
+    const terms = Array.from(container.querySelectorAll('.jp-mlexp-criteria dt')).map(e => e.textContent);
+    expect(terms).not.toContain('Verdict');
+    expect(container.querySelector('.jp-mlexp-verdict')).toBeNull();
+    expect(q('.jp-mlexp-criterion-check').textContent).toContain('criterion check met');
   });
 
   it('shows the journal newest first with tags, and the experiment picker', () => {

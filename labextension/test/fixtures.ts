@@ -26,7 +26,13 @@ export const detail: IExperimentDetail = {
   },
   primary_metric: 'acc',
   history: [],
-  verdict: { verdict: 'met', run_id: 'f-1', mode: 'full', metric: 'acc', value: 0.93 },
+  verdict: {
+    decision: 'supported',
+    reason: 'the lower bound 0.91 is above 0.9',
+    mode: 'full',
+    intervals: { 'lr=0.1': '[0.91, ∞)' }
+  },
+  criterion_check: { result: 'met', run_id: 'f-1', mode: 'full', metric: 'acc', value: 0.93 },
   counts: { runs: 3, quick: 2, full: 1, ignored: 1 }
 };
 

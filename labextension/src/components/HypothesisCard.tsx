@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { formatValue } from '../format';
-import { ICoreVerdict, IExperimentDetail, IRunCheckVerdict, IVerdict } from '../tokens';
+import { ICoreVerdict, ICriterionCheck, IExperimentDetail } from '../tokens';
 
 export interface IHypothesisCardProps {
   detail: IExperimentDetail;
@@ -10,8 +10,9 @@ export interface IHypothesisCardProps {
   onBuildReport?: () => void;
 }
 
-function isCoreVerdict(v: IVerdict): v is ICoreVerdict {
-  return typeof (v as ICoreVerdict).decision === 'string';
+/** Only the experiment's verdict (`core.verdict.judge_experiment`) is shown as one; anything else is not. */
+export function isCoreVerdict(v: unknown): v is ICoreVerdict {
+  return !!v && typeof v === 'object' && typeof (v as ICoreVerdict).decision === 'string';
 }
 
 function verdictClass(word: string): string {
@@ -45,15 +46,14 @@ function CoreVerdict({ v }: { v: ICoreVerdict }): JSX.Element {
   );
 }
 
-function RunCheck({ v }: { v: IRunCheckVerdict }): JSX.Element | null {
-  if (!v.verdict) {
-    return null;
-  }
+/** One run's check against the success criterion: labelled as such, never as the verdict. */
+function CriterionCheck({ c }: { c: ICriterionCheck }): JSX.Element {
   return (
     <>
-      <span className={verdictClass(v.verdict)}>{v.verdict}</span>{' '}
+      <span className="jp-mlexp-muted">criterion check </span>
+      <span className={`jp-mlexp-crit jp-mlexp-crit-${c.result.replace(/\s+/g, '-')}`}>{c.result}</span>{' '}
       <span className="jp-mlexp-muted">
-        {v.metric} = {formatValue(v.value)} in {v.mode} run <code>{v.run_id}</code>
+        {c.metric} = {formatValue(c.value)} in {c.mode} run <code>{c.run_id}</code>
       </span>
     </>
   );
@@ -72,8 +72,8 @@ export function HypothesisCard({ detail, busy, onBuildReport }: IHypothesisCardP
       </section>
     );
   }
-  const v = detail.verdict;
-  const shown = v && (isCoreVerdict(v) || v.verdict);
+  // A server that sent something else under `verdict` (an old per-run check) shows no verdict at all.
+  const v = isCoreVerdict(detail.verdict) ? detail.verdict : null;
   return (
     <section className="jp-mlexp-card jp-mlexp-hypothesis" aria-label="Hypothesis">
       <div className="jp-mlexp-card-head">
@@ -113,17 +113,19 @@ export function HypothesisCard({ detail, busy, onBuildReport }: IHypothesisCardP
         )}
         <dt>Metrics</dt>
         <dd>{h.metrics.join(', ')}</dd>
-        {v && shown && (
+        {v && (
           <>
             <dt>Verdict</dt>
-            <dd>{isCoreVerdict(v) ? <CoreVerdict v={v} /> : <RunCheck v={v} />}</dd>
+            <dd>
+              <CoreVerdict v={v} />
+            </dd>
           </>
         )}
         {detail.criterion_check && (
           <>
             <dt>Latest run</dt>
             <dd className="jp-mlexp-criterion-check">
-              <RunCheck v={{ ...detail.criterion_check, verdict: detail.criterion_check.result }} />
+              <CriterionCheck c={detail.criterion_check} />
             </dd>
           </>
         )}
