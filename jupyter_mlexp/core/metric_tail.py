@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.fsio import check_confined
 
 MAX_CHUNK = 4 << 20  # bytes per read; a caller loops until ``next_offset == size``
@@ -48,12 +49,17 @@ def read_metrics_since(path: Path, offset: int = 0, max_bytes: int = MAX_CHUNK) 
         fh = open(path, "rb")
     except FileNotFoundError:
         return MetricChunk(reset=offset > 0)
+    except OSError as exc:  # a folder, no permission: one message naming the file, never a 500
+        raise RecordError(f"cannot read {path}: {exc.strerror or exc}") from exc
     with fh:
         size = os.fstat(fh.fileno()).st_size
         reset = offset > size
         start = 0 if reset else max(offset, 0)
         fh.seek(start)
-        data = fh.read(min(max_bytes, size - start))
+        try:
+            data = fh.read(min(max_bytes, size - start))
+        except OSError as exc:
+            raise RecordError(f"cannot read {path}: {exc.strerror or exc}") from exc
     end = data.rfind(b"\n") + 1
     if end == 0 and len(data) >= max_bytes:
         end = len(data)  # one line longer than a whole chunk: skip it rather than stall forever

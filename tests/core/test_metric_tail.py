@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.metric_tail import read_metrics_since
 
@@ -79,3 +81,12 @@ def test_reads_what_a_real_run_logs(tmp_path):
     exp.finish_run(run, "completed")
     chunk = read_metrics_since(run.path / "metrics.jsonl")
     assert [s for s, _ in chunk.series["acc"]] == [0, 1, 2]
+
+
+def test_an_unreadable_metrics_file_is_a_record_error_naming_it(tmp_path):
+    from jupyter_mlexp.core.errors import RecordError
+
+    folder = tmp_path / "metrics.jsonl"
+    folder.mkdir()  # a folder where the file belongs: a hand edit, a bad copy
+    with pytest.raises(RecordError, match="metrics.jsonl"):
+        read_metrics_since(folder)
