@@ -36,7 +36,14 @@ from jupyter_mlexp.core.fsio import (
     read_jsonl,
 )
 from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
-from jupyter_mlexp.core.idea_files import describe_changes, render_evolution_entry, render_idea_md, render_planned
+from jupyter_mlexp.core.idea_files import (
+    describe_changes,
+    last_registered_version,
+    registration_problem,
+    render_evolution_entry,
+    render_idea_md,
+    render_planned,
+)
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.run import MODES, Run
 from jupyter_mlexp.core.runinfo import RunInfo, is_stale
@@ -154,12 +161,15 @@ class Experiment:
             except NoHypothesisError:
                 old = None
             now = now_iso()
-            if old is not None and old.content() == hyp.content() and not old.edited_by_hand:
+            events = self.events() if old is not None else []
+            hand_edited = old is not None and registration_problem(old, events) is not None
+            if old is not None and old.content() == hyp.content() and not hand_edited:
                 return Registration(old, changed=False, created=False)
             changes = describe_changes(old, hyp)
             if old is not None and not (reason and reason.strip()):
                 self._refuse_unexplained_change(old, changes)
-            hyp.version = (old.version if old else 0) + 1
+            # past every version on record, even when idea.json's version was edited by hand
+            hyp.version = max(old.version if old else 0, last_registered_version(events)) + 1
             hyp.created = old.created if old else now
             hyp.last_updated = now
             hyp.update_reason = reason or (

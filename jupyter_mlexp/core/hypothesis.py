@@ -214,8 +214,27 @@ class Hypothesis:
 
     @property
     def edited_by_hand(self) -> bool:
-        """idea.json no longer matches the hash stored when it was registered."""
-        return self.content_sha256 is not None and self.content_sha256 != self.content_hash()
+        """idea.json no longer matches the hash stored when it was registered (or the hash was removed).
+
+        The full check, against the last registration in ``research_log.jsonl``, is
+        :func:`jupyter_mlexp.core.idea_files.registration_problem`.
+        """
+        if self.version < 1:  # not registered yet: nothing to match
+            return False
+        return self.content_sha256 is None or self.content_sha256 != self.content_hash()
+
+    def covers(self, version: int | None, sha256: str | None) -> bool:
+        """A run that recorded ``version`` and ``sha256`` when it started was made under this hypothesis.
+
+        Matched by the version *and* the content hash the run recorded, so a version number moved by
+        hand, or a version re-used for other content, does not make an old run current. A run that
+        recorded neither (written before versions were recorded) counts as current.
+        """
+        if version is not None and version != self.version:
+            return False
+        if sha256 is None:
+            return True
+        return sha256 == self.content_sha256
 
     @property
     def primary_metric(self) -> str:

@@ -134,6 +134,7 @@ class Observation:
     finals: dict[str, tuple[float, str]] = field(default_factory=dict)
     version: int | None = None  # hypothesis version in force when it started (None: not recorded)
     started: str | None = None
+    sha256: str | None = None  # content_sha256 of that hypothesis, as the run recorded it
     config: str = ""
 
     def __post_init__(self) -> None:
@@ -141,9 +142,18 @@ class Observation:
             self.config = config_key(self.params)
 
 
+def recorded_hypothesis(manifest: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The hypothesis version and content hash a run recorded when it started (None: not recorded)."""
+    version, sha = manifest.get("hypothesis_version"), manifest.get("hypothesis_sha256")
+    return (
+        version if isinstance(version, int) and not isinstance(version, bool) else None,
+        sha if isinstance(sha, str) else None,
+    )
+
+
 def observation(info: RunInfo, rel: str, finals: dict[str, tuple[float, str]]) -> Observation:
     m = info.manifest
-    version = m.get("hypothesis_version")
+    version, sha = recorded_hypothesis(m)
     return Observation(
         run_id=info.run_id,
         mode=info.mode,
@@ -151,8 +161,9 @@ def observation(info: RunInfo, rel: str, finals: dict[str, tuple[float, str]]) -
         params=run_params(m),
         seed=m.get("seed"),
         finals=finals,
-        version=version if isinstance(version, int) else None,
+        version=version,
         started=m.get("started"),
+        sha256=sha,
     )
 
 

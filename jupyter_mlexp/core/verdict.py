@@ -19,6 +19,7 @@ from typing import Any
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.hypothesis import BASELINE_STAGE, Criterion, Hypothesis
+from jupyter_mlexp.core.idea_files import registration_problem, registrations
 from jupyter_mlexp.core.inference import TEST_ONE_SAMPLE
 from jupyter_mlexp.core.observations import Observation
 from jupyter_mlexp.core.verdict_arms import (
@@ -137,17 +138,28 @@ def judge(
     baseline: dict[str, Any] | None = None,
     runs_made: int | None = None,
     changes: Sequence[str] = (),
+    registrations: Sequence[dict[str, Any]] | None = None,
 ) -> Verdict:
-    """The verdict on the counted runs ``observations`` (``runs_made``: every run, counted or not)."""
+    """The verdict on the counted runs ``observations`` (``runs_made``: every run, counted or not).
+
+    ``registrations``: the ``hypothesis_registered`` / ``idea_updated`` events of research_log.jsonl;
+    ``hypothesis`` (idea.json) must match the last one (else it was edited by hand and is not trusted).
+    Only runs made under ``hypothesis`` (its version and content hash, :meth:`Hypothesis.covers`) are judged.
+    """
     if hypothesis is None:
         return Verdict(INCONCLUSIVE, "no hypothesis is registered, so there is no criterion to judge", None, "quick")
     h = hypothesis
-    current = [o for o in observations if o.version is None or o.version == h.version]
+    current = [o for o in observations if h.covers(o.version, o.sha256)]
     mode = "full" if any(o.mode == "full" for o in current) else "quick"
     v = Verdict(INCONCLUSIVE, "", h.success, mode, level=h.level, hypothesis_version=h.version)
-    v.earlier_runs = [o.run_id for o in observations if not (o.version is None or o.version == h.version)]
+    v.earlier_runs = [o.run_id for o in observations if not h.covers(o.version, o.sha256)]
     v.criterion_changes = list(changes)
+    hand_edit = registration_problem(h, registrations) if registrations is not None else None
+    if hand_edit is None and registrations is None and h.edited_by_hand:
+        hand_edit = registration_problem(h, ())
     try:
+        if hand_edit:
+            raise Undecidable(hand_edit)
         _decide(v, h, current, baseline, runs_made)
     except Undecidable as err:
         v.decision, v.reason = INCONCLUSIVE, str(err)
@@ -157,11 +169,6 @@ def judge(
 
 
 def _decide(v: Verdict, h: Hypothesis, current: list[Observation], baseline: dict[str, Any] | None, made: int | None):
-    if h.edited_by_hand:
-        raise Undecidable(
-            f"idea.json was edited by hand after hypothesis v{h.version} was registered (it no longer matches "
-            "the hash stored then): not trusted; re-register the change with %%hypothesis (and a 'reason:' line)"
-        )
     crit = h.success_criterion
     if crit.op == "==":
         raise Undecidable(f"`{crit}` cannot be judged over seeds: register a one-sided criterion (>=, >, <=, <)")
@@ -187,7 +194,7 @@ def _decide(v: Verdict, h: Hypothesis, current: list[Observation], baseline: dic
             "'baseline: NAME=VALUE, ...' (or 'baseline: stage baselines') and run it"
         )
     _check_measured(cands + ([base] if crit.relative and base else []), crit, v.confirmatory)
-    v.flags = seed_flags(cands + ([base] if base else []))
+    v.flags = seed_flags(cands + ([base] if crit.relative and base else []))  # only the arms tested
     need = h.seeds_needed
     short = [a for a in cands if a.n < need] + ([base] if crit.relative and base and base.n < need else [])
     if short and (v.confirmatory or len(short) >= len(cands) or (base in short)):
@@ -346,5 +353,6 @@ def judge_experiment(exp: Any, baseline: dict[str, Any] | None = None) -> Verdic
     runs = exp.runs(include_ignored=True)  # read once: observations, runs made and criterion changes
     obs = load_observations(exp, runs)
     made = sum(1 for r in runs if not r.ignored)
-    changes = experiment_changes(exp, runs) if hyp else ()
-    return judge(obs, hyp, baseline=baseline, runs_made=made, changes=changes)
+    regs = registrations(exp.events()) if hyp else []
+    changes = experiment_changes(exp, runs, regs) if hyp else ()
+    return judge(obs, hyp, baseline=baseline, runs_made=made, changes=changes, registrations=regs)

@@ -60,9 +60,10 @@ def criterion_changes(events: Sequence[dict[str, Any]], started: Sequence[str | 
     return out
 
 
-def experiment_changes(exp: Any, runs: Sequence[Any] | None = None) -> list[str]:
+def experiment_changes(exp: Any, runs: Sequence[Any] | None = None, events: Sequence[dict] | None = None) -> list[str]:
     """:func:`criterion_changes` of an :class:`~jupyter_mlexp.core.experiment.Experiment` (``runs``: its
-    runs, ignored ones included, when the caller has read them)."""
-    events = [e for e in exp.events() if e.get("event") in ("hypothesis_registered", "idea_updated")]
+    runs, ignored ones included, and ``events``: its registration events, when the caller has read them)."""
+    if events is None:
+        events = [e for e in exp.events() if e.get("event") in ("hypothesis_registered", "idea_updated")]
     runs = exp.runs(include_ignored=True) if runs is None else runs
     return criterion_changes(events, [r.manifest.get("started") for r in runs])

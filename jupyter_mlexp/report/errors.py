@@ -19,3 +19,9 @@ class BaselineNotFoundError(ReportError, LookupError):
     """``--baseline KEY=VALUE,...`` matches no configuration (or several)."""
 
     http_status = 404
+
+
+class BaselineRegisteredError(ReportError, ValueError):
+    """``--baseline`` while the hypothesis registers one: a baseline picked after the runs cannot replace it."""
+
+    http_status = 409

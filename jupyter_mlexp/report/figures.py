@@ -281,7 +281,7 @@ def planned_figures(data: ReportData) -> list[tuple[str, str]]:
 
 def _max_steps(data: ReportData, metric: str) -> int:
     """Most values one counted run logged for ``metric`` (0 when none did)."""
-    return max((len(r.series.get(metric, ())) for r in data.counted), default=0)
+    return max((len(r.series.get(metric, ())) for r in data.current), default=0)
 
 
 def make_figures(data: ReportData, out_dir: Path) -> tuple[list[FigureInfo], list[str]]:

@@ -15,6 +15,7 @@ from jupyter_mlexp.report.load import ReportData, RunData
 from jupyter_mlexp.report.stats import Comparison, Summary, compare, summarize
 
 BASELINE_STAGE = "baselines"
+CHOSEN_AFTER = "chosen after the runs: descriptive only, the verdict does not use it"
 
 
 @dataclass
@@ -92,10 +93,18 @@ def rank_key(data: ReportData, metric: str):
 
 
 def counted_groups(data: ReportData) -> dict[tuple[str, str], list[Group]]:
-    """``group_runs(data.counted)``, computed once per report."""
+    """``group_runs(data.current)``: the runs the verdict judges (current hypothesis), computed once per report."""
     got = data.cache.get("groups")
     if got is None:
-        got = data.cache["groups"] = group_runs(data.counted)
+        got = data.cache["groups"] = group_runs(data.current)
+    return got
+
+
+def earlier_groups(data: ReportData) -> dict[tuple[str, str], list[Group]]:
+    """``group_runs(data.earlier)``: runs under earlier hypothesis versions, shown apart as exploratory."""
+    got = data.cache.get("earlier groups")
+    if got is None:
+        got = data.cache["earlier groups"] = group_runs(data.earlier)
     return got
 
 
@@ -115,9 +124,11 @@ def _matches(params: dict, wanted: dict) -> bool:
 def baseline_group(data: ReportData, mode: str, groups: list[Group] | None = None) -> tuple[Group | None, str]:
     """The baseline of ``mode`` and how it was chosen; ``(None, why)`` when there is none."""
     groups = mode_groups(data, mode) if groups is None else groups
-    primary = data.hypothesis.primary_metric if data.hypothesis else None
-    if data.baseline_params is not None:
-        wanted = data.baseline_params
+    h = data.hypothesis
+    primary = h.primary_metric if h else None
+    spec = h.baseline_spec if h else None
+    wanted = data.baseline_params if data.baseline_params is not None else (spec.params if spec else None)
+    if wanted is not None:
         found = [g for g in groups if _matches(g.params, wanted)]
         configs = {g.config for g in found}
         if not found:
@@ -134,14 +145,18 @@ def baseline_group(data: ReportData, mode: str, groups: list[Group] | None = Non
                 "name more parameters"
             )
         best = max(found, key=lambda g: (g.stage == BASELINE_STAGE, len(g.runs)))
-        return best, f"named by the user ({', '.join(f'{k}={v}' for k, v in wanted.items())})"
-    candidates = [g for g in groups if g.stage == BASELINE_STAGE]
+        named = ", ".join(f"{k}={v}" for k, v in wanted.items())
+        if data.baseline_params is None:
+            return best, f"registered (`baseline: {named}`)"
+        return best, f"named with --baseline ({named}), {CHOSEN_AFTER}"
+    stage = (spec.stage if spec else None) or BASELINE_STAGE
+    candidates = [g for g in groups if g.stage == stage]
     if not candidates:
-        return None, f"no counted {mode} runs in stage `{BASELINE_STAGE}` and no --baseline named"
+        return None, f"no counted {mode} runs in stage `{stage}` and no baseline registered"
     if len(candidates) == 1 or not primary:
-        return candidates[0], f"the configuration of stage `{BASELINE_STAGE}`"
+        return candidates[0], f"the configuration of stage `{stage}`"
     best = sorted(candidates, key=rank_key(data, primary))[0]
-    return best, f"the best of {len(candidates)} configurations in stage `{BASELINE_STAGE}` on {primary}"
+    return best, f"the best of {len(candidates)} configurations in stage `{stage}` on {primary}"
 
 
 def best_group(data: ReportData, groups: list[Group], metric: str, exclude: Group | None = None) -> Group | None:

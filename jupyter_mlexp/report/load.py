@@ -25,6 +25,7 @@ from jupyter_mlexp.core.observations import (  # the one reader lives in core.ob
     final_values,
     observation,
     read_metrics,
+    recorded_hypothesis,
     run_params,
 )
 from jupyter_mlexp.core.shapes import text_list, text_or_none
@@ -101,7 +102,7 @@ class ReportData:
     ignored: list  # IgnoredRun (listed or placed under ignored/)
     ignored_warnings: list[str]
     lessons: list  # lessons.Lesson of this experiment
-    baseline_params: dict | None = None  # the user's --baseline, parsed
+    baseline_params: dict | None = None  # the user's --baseline, parsed: descriptive only, chosen after the runs
     cache: dict = field(default_factory=dict, repr=False)  # derived numbers, computed once per report
 
     @property
@@ -112,9 +113,27 @@ class ReportData:
         return got
 
     @property
+    def current(self) -> list[RunData]:
+        """The counted runs made under the current hypothesis (its version and content hash): the runs the
+        verdict judges, and the only ones the results, comparisons and figures describe."""
+        got = self.cache.get("current")
+        if got is None:
+            h = self.hypothesis
+            got = self.cache["current"] = [
+                r for r in self.counted if h is None or h.covers(*recorded_hypothesis(r.manifest))
+            ]
+        return got
+
+    @property
+    def earlier(self) -> list[RunData]:
+        """Counted runs made under earlier hypothesis versions: listed apart as exploratory, never judged."""
+        ids = {id(r) for r in self.current}
+        return [r for r in self.counted if id(r) not in ids]
+
+    @property
     def main_mode(self) -> str:
-        """``full`` when any full run counts, else ``quick``: the mode the verdict is judged on."""
-        return "full" if any(r.mode == "full" for r in self.counted) else "quick"
+        """``full`` when any current full run counts, else ``quick``: the mode the verdict is judged on."""
+        return "full" if any(r.mode == "full" for r in self.current) else "quick"
 
     def logged_metrics(self, runs: Iterable[RunData] | None = None) -> list[str]:
         """Metric names logged by counted runs: hypothesis metrics first, then the rest sorted."""
@@ -185,6 +204,16 @@ def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> Repo
         hyp = exp.hypothesis
     except NoHypothesisError:
         hyp = None
+    named = parse_baseline(baseline)
+    if named is not None and hyp is not None:
+        spec = hyp.baseline_spec
+        if spec.params is not None or spec.stage is not None:
+            from jupyter_mlexp.report.errors import BaselineRegisteredError
+
+            raise BaselineRegisteredError(
+                f"a baseline is registered (`baseline: {spec}`, hypothesis v{hyp.version}) and the verdict and the "
+                "report use it; --baseline cannot replace it after the runs (re-register a change with a reason instead)"
+            )
     runs = [load_run(info, exp.path) for info in exp.runs(include_ignored=True)]
     journal = exp.journal()
     ignored, ignored_warnings = exp.ignored()
@@ -199,7 +228,7 @@ def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> Repo
         ignored=ignored,
         ignored_warnings=ignored_warnings,
         lessons=lessons,
-        baseline_params=parse_baseline(baseline),
+        baseline_params=named,
     )
 
 

@@ -287,7 +287,7 @@ def _results_cells(data: ReportData) -> list:
     if tables_:
         built = digest(rerun_tables(tables_))
         cells.append(code(f"show('Results tables', rerun_tables(tables.results_tables(data)), {built!r})"))
-    for mode in [m for m in ("quick", "full") if any(r.mode == m for r in data.counted)]:
+    for mode in [m for m in ("quick", "full") if any(r.mode == m for r in data.current)]:
         note, table = comparison_table(data, mode)
         cells.append(md(f"### Comparison against the baseline ({mode} runs)\n\n{note}\n\n{table}".rstrip()))
         built = digest(note + "\n\n" + table)

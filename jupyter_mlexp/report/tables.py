@@ -9,6 +9,7 @@ from jupyter_mlexp.report.groups import (
     baseline_group,
     comparisons,
     counted_groups,
+    earlier_groups,
     group_runs,
     label,
     mode_groups,
@@ -57,9 +58,20 @@ def _files(runs: list[RunData]) -> list[str]:
 
 
 def results_tables(data: ReportData) -> list[tuple[str, str]]:
-    """``(title, markdown)`` per stage and mode: each configuration's metrics as mean ± std (n = seeds)."""
+    """``(title, markdown)`` per stage and mode: each configuration's metrics as mean ± std (n = seeds).
+
+    The runs the verdict judges (current hypothesis version) first; runs under earlier versions
+    follow in tables of their own, marked exploratory, and are never pooled with them."""
+    out = _metric_tables(data, counted_groups(data), "")
+    h = data.hypothesis
+    version = f" (current: v{h.version})" if h is not None else ""
+    tail = f" — under earlier hypothesis versions{version}: exploratory, not judged"
+    return out + _metric_tables(data, earlier_groups(data), tail)
+
+
+def _metric_tables(data: ReportData, grouped: dict, tail: str) -> list[tuple[str, str]]:
     out = []
-    for (stage, mode), groups in counted_groups(data).items():
+    for (stage, mode), groups in grouped.items():
         metrics = data.logged_metrics([r for g in groups for r in g.runs])
         header = ["configuration", "seeds", *metrics, "sources (final value of each metric: last line logged)"]
         rows = []
@@ -72,7 +84,7 @@ def results_tables(data: ReportData) -> list[tuple[str, str]]:
                     "; ".join(f"`{f}`" for f in _files(g.runs)),
                 ]
             )
-        out.append((f"Stage `{stage}`, {mode} runs", md_table(header, rows)))
+        out.append((f"Stage `{stage}`, {mode} runs{tail}", md_table(header, rows)))
     return out
 
 

@@ -2,7 +2,8 @@
 
 The report never decides by itself: this adapter hands the core function the same
 final values the report's tables show (one reader, ``core.observations``), the
-user's ``--baseline`` and the criterion's history, and caches the result per report.
+registration events and the criterion's history, and caches the result per report. A
+``--baseline`` named when building the report is descriptive only and never reaches the verdict.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ def judge(data: ReportData) -> Verdict:
         return got
     if data.baseline_params is not None:
         baseline_group(data, data.main_mode)  # a --baseline no run has is the user's error: raised here
+    # --baseline is descriptive only (chosen after the runs): the verdict uses the registered baseline
     v = core_judge(
         [r.observation for r in data.counted],
         data.hypothesis,
-        baseline=data.baseline_params,
         runs_made=sum(1 for r in data.runs if not r.ignored),
         changes=changes(data) if data.hypothesis else (),
+        registrations=[c.value for c in data.history],
     )
     data.cache["verdict"] = v
     return v

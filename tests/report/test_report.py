@@ -259,7 +259,7 @@ def test_named_baseline(exp):
     from jupyter_mlexp.report.groups import baseline_group
 
     base, how = baseline_group(data, "full")
-    assert base.params == {"warmup": 5} and "named by the user" in how
+    assert base.params == {"warmup": 5} and "named with --baseline" in how and "chosen after the runs" in how
     with pytest.raises(BaselineNotFoundError):
         judge(load_experiment(exp, baseline="warmup=123"))
 
