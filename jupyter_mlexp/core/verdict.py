@@ -303,8 +303,14 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
         v.reason = f"{v.selection}: the failure criterion `{fail}` is met by every candidate; {where}"
         return
     zero = [a for a in cands if a.note.startswith("zero variance")]
-    why = f"; {zero[0].label}: {zero[0].note}" if zero else ""
-    v.reason = f"{v.selection}: the bound straddles the threshold of `{crit}`{corr}; {where}{why}"
+    if zero:  # no bound exists for these: the note leads, the others' bounds follow
+        rest = [a for a in cands if a.bound is not None]
+        more = f" and {len(zero) - 1} more" if len(zero) > 1 else ""
+        lead = f"zero variance in `{zero[0].label}`{more}: every seed gave the same value, so no t bound exists"
+        others = f"; for the others the bound straddles the threshold of `{crit}`{corr}" if rest else ""
+        v.reason = f"{v.selection}: {lead}{others}; {where}"
+    else:
+        v.reason = f"{v.selection}: the bound straddles the threshold of `{crit}`{corr}; {where}"
     v.would_decide = _would_decide(v, best, crit, h.level)
 
 

@@ -230,13 +230,20 @@ def test_arms(cands: list[Arm], base: Arm | None, crit: Criterion, level: float,
         a.p, a.p_against = (greater, 1 - greater) if a.lower else (1 - greater, greater)
     adjusted = holm([a.p for a in cands])
     alpha = 1 - level
-    order = sorted(range(len(cands)), key=lambda i: _p_or_one(cands[i].p))
+    k = len(cands)
+    order = sorted(range(k), key=lambda i: _p_or_one(cands[i].p))
+    stopped: float | None = None  # the level of Holm's first step that did not reject
     for rank, i in enumerate(order):
         a = cands[i]
         a.p_adjusted = adjusted[i]
+        step = 1 - alpha / (k - rank)  # Holm's step: the level this rank is tested at
+        if stopped is None and not _p_or_one(a.p) < alpha / (k - rank):
+            stopped = step
         if a.p is None or a.estimate is None:
             continue
-        a.bound_level = 1 - alpha / (len(cands) - rank)  # Holm's step: the bound at the level it is tested
+        # From the first step Holm does not reject onward every bound is at that step's level, so a
+        # bound clears the threshold exactly when its adjusted p is below alpha.
+        a.bound_level = step if stopped is None else stopped
         est = Estimate(a.estimate, a.se or 0.0, a.df or 1.0, a.test or "")
         a.bound = bound(est, a.bound_level, a.lower)
     return tests[0] if tests and len(set(tests)) == 1 else (", ".join(sorted(set(tests))) or None)
