@@ -131,6 +131,11 @@ def baseline_group(data: ReportData, mode: str, groups: list[Group] | None = Non
     if wanted is not None:
         found = [g for g in groups if _matches(g.params, wanted)]
         configs = {g.config for g in found}
+        named = ", ".join(f"{k}={v}" for k, v in wanted.items())
+        registered = data.baseline_params is None
+        if registered and (not found or len(configs) > 1):  # the verdict says why; the report only describes
+            why = "was never run" if not found else "matches several configurations"
+            return None, f"the registered baseline `{named}` {why} in the counted {mode} runs (see the verdict)"
         if not found:
             anywhere = any(_matches(r.params, wanted) for r in data.counted)
             if not anywhere:
@@ -145,8 +150,7 @@ def baseline_group(data: ReportData, mode: str, groups: list[Group] | None = Non
                 "name more parameters"
             )
         best = max(found, key=lambda g: (g.stage == BASELINE_STAGE, len(g.runs)))
-        named = ", ".join(f"{k}={v}" for k, v in wanted.items())
-        if data.baseline_params is None:
+        if registered:
             return best, f"registered (`baseline: {named}`)"
         return best, f"named with --baseline ({named}), {CHOSEN_AFTER}"
     stage = (spec.stage if spec else None) or BASELINE_STAGE
