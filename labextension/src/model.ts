@@ -1,5 +1,5 @@
 import { experimentPath, requestAPI, ServerExtensionMissingError } from './handler';
-import { IPollOptions, PolledModel } from './polledModel';
+import { IPollOptions, PolledModel, requestPolled } from './polledModel';
 import {
   IExperimentDetail,
   IExperimentList,
@@ -81,9 +81,9 @@ export class MlexpModel extends PolledModel<IMlexpState> {
       this._update({
         status: 'ready',
         error: null,
-        experiments: list.experiments,
+        experiments: same(this._state.experiments, list.experiments),
         root: list.root,
-        entryTags: this._entryTags(record?.journal ?? null),
+        entryTags: same(this._state.entryTags, this._entryTags(record?.journal ?? null)),
         kernelExperiment: kernelExperiment === undefined ? this._state.kernelExperiment : kernelExperiment,
         journalQuery,
         selected,
@@ -191,14 +191,21 @@ export class MlexpModel extends PolledModel<IMlexpState> {
     return ok ? answer : null;
   }
 
+  /** The experiment's record; what did not change since the last poll is the very object held (no re-render). */
   private async _fetchRecord(name: string, query: IJournalQuery) {
+    const held = name === this._state.selected ? this._state : null;
     const [detail, journal, runs, ignored] = await Promise.all([
-      requestAPI<IExperimentDetail>(experimentPath(name)),
+      requestPolled<IExperimentDetail>(experimentPath(name), held?.detail ?? null),
       requestAPI<IJournalPage>(journalUrl(name, query)),
-      requestAPI<IRunList>(experimentPath(name, 'runs')),
+      requestPolled<IRunList>(experimentPath(name, 'runs'), held?.runs ?? null),
       requestAPI<IIgnoredList>(experimentPath(name, 'ignored'))
     ]);
-    return { detail, journal, runs, ignored };
+    return {
+      detail,
+      journal: same(held?.journal, journal),
+      runs,
+      ignored: same(held?.ignored, ignored)
+    };
   }
 
   /** The server's tag list from a journal page, else the one already shown. */
@@ -241,6 +248,11 @@ export class MlexpModel extends PolledModel<IMlexpState> {
   private _askKernel: (() => Promise<string | null | undefined>) | null;
   private _followed: string | null = null;
   private _generation = 0;
+}
+
+/** The object held when the new answer says the same (small answers, compared as JSON). */
+function same<T>(held: T | null | undefined, answer: T): T {
+  return held && JSON.stringify(held) === JSON.stringify(answer) ? held : answer;
 }
 
 function journalUrl(name: string, query: IJournalQuery): string {

@@ -2,6 +2,20 @@ import { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { requestAPI } from './handler';
+import { IStamped } from './tokens';
+
+/**
+ * Poll a stamped view: send the stamp of the answer held (`?since=`); while the server says it is
+ * unchanged, the very object held comes back (a few bytes travelled, and `===` tells the caller).
+ */
+export async function requestPolled<T extends IStamped>(endPoint: string, held: T | null): Promise<T> {
+  const since = held?.stamp;
+  const url = since ? `${endPoint}${endPoint.includes('?') ? '&' : '?'}since=${encodeURIComponent(since)}` : endPoint;
+  const answer = await requestAPI<T>(url);
+  return answer.unchanged && held ? held : answer;
+}
+
 export interface IPollOptions {
   /** Milliseconds between refreshes while all is well. */
   interval?: number;
@@ -63,8 +77,14 @@ export abstract class PolledModel<S> implements IDisposable {
     Signal.clearData(this);
   }
 
+  /** Apply a change and tell the views; a change that changes nothing (every value the same) is not emitted. */
   protected _update(change: Partial<S>): void {
     if (this._isDisposed) {
+      return;
+    }
+    const old = this._state as { [key: string]: unknown };
+    const keys = Object.keys(change) as (keyof S & string)[];
+    if (keys.every(k => Object.is(old[k], change[k]))) {
       return;
     }
     this._state = { ...this._state, ...change };

@@ -1,6 +1,6 @@
 import { experimentPath, requestAPI } from './handler';
 import { MlexpModel } from './model';
-import { IPollOptions, PolledModel } from './polledModel';
+import { IPollOptions, PolledModel, requestPolled } from './polledModel';
 import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk } from './table';
 import { IAttemptPatch, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './tokens';
 
@@ -68,15 +68,17 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
       return;
     }
     try {
+      // An unchanged table comes back as the very object held: the update below then changes nothing.
       const [table, loops] = await Promise.all([
-        requestAPI<IRunsTable>(experimentPath(name, 'table')),
+        requestPolled<IRunsTable>(experimentPath(name, 'table'), this._state.table),
         requestAPI<{ loops: ILoop[] }>(experimentPath(name, 'loops')).catch(() => ({ loops: [] as ILoop[] }))
       ]);
       if (name !== this._state.experiment) {
         return;
       }
       const curveMetric = this._state.curveMetric ?? table.primary_metric ?? table.metrics[0] ?? null;
-      this._update({ table, loops: loops.loops, curveMetric, error: null });
+      const sameLoops = JSON.stringify(loops.loops) === JSON.stringify(this._state.loops);
+      this._update({ table, loops: sameLoops ? this._state.loops : loops.loops, curveMetric, error: null });
       await this._refreshCurves(name);
       const open = this._state.openRun;
       if (open && this._state.detail?.run.status === 'running') {

@@ -59,7 +59,7 @@ export function columnsOf(table: IRunsTable, grouped = false): IColumn[] {
 /** The raw value of a cell, for sorting and filtering. */
 export function cellValue(run: ITableRun, column: ColumnId): unknown {
   if (column.startsWith('param:')) {
-    return run.config_params[column.slice(6)] ?? run.params[column.slice(6)];
+    return run.params[column.slice(6)];
   }
   if (column.startsWith('metric:')) {
     return run.metrics[column.slice(7)];

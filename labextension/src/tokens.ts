@@ -60,7 +60,7 @@ export interface ICriterionCheck {
   value: number | null;
 }
 
-export interface IExperimentDetail {
+export interface IExperimentDetail extends IStamped {
   name: string;
   hypothesis: IHypothesis | null;
   primary_metric: string | null;
@@ -114,7 +114,7 @@ export interface IRun {
   path: string;
 }
 
-export interface IRunList {
+export interface IRunList extends IStamped {
   primary_metric: string | null;
   runs: IRun[];
 }
@@ -164,14 +164,34 @@ export interface IMlexpState {
   busy: boolean;
 }
 
-/** A run as the runs table lists it: every metric's last value and its configuration. */
-export interface ITableRun extends IRun {
-  metrics: { [metric: string]: number | null };
-  config: string;
-  config_params: { [key: string]: unknown };
+/** What a polled answer carries: its stamp; `unchanged` when the `since` sent is still it. */
+export interface IStamped {
+  stamp?: string;
+  unchanged?: boolean;
 }
 
-export interface IRunsTable {
+/** A run as the runs table lists it, each fact once: empty optional fields are left out. */
+export interface ITableRun {
+  run_id: string;
+  mode: string;
+  status: string;
+  /** The configuration: parameters and a quick run's overrides, no seed. */
+  params: { [key: string]: unknown };
+  /** The configuration's name, `lr=0.1, momentum=0.9`. */
+  config: string;
+  seed: number | null;
+  started: string | null;
+  duration_s: number | null;
+  /** Every metric's last value (a running run's summary lags its metrics.jsonl). */
+  metrics: { [metric: string]: number | null };
+  stage?: string | null;
+  criterion_check?: string | null;
+  ignored?: boolean;
+  ignored_reason?: string | null;
+  problem?: string | null;
+}
+
+export interface IRunsTable extends IStamped {
   primary_metric: string | null;
   /** The hypothesis' metrics first, then the others the runs logged. */
   metrics: string[];

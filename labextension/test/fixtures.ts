@@ -131,11 +131,16 @@ export function tableRun(
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ');
   return {
-    ...run(run_id, 'full', metrics.acc ?? null),
+    run_id,
+    mode: 'full',
+    status: 'completed',
+    stage: 'implementation',
     params,
-    metrics,
     config,
-    config_params: params,
+    seed: 1,
+    started: null,
+    duration_s: 1,
+    metrics,
     ...change
   };
 }

@@ -403,6 +403,44 @@ describe('RunsViewModel', () => {
     expect(model.state.selection).toEqual([]);
   });
 
+  it('polls with the stamp it holds and keeps its state (no re-render) while the server says unchanged', async () => {
+    serve();
+    const stamped = { ...runsTable, stamp: 's1' };
+    const sidebarRuns = { ...runs, stamp: 'r1' };
+    const sidebarDetail = { ...detail, stamp: 'd1' };
+    const base = requestAPI.getMockImplementation()!;
+    requestAPI.mockImplementation((endPoint: string, init?: RequestInit) => {
+      const [path, query] = endPoint.split('?');
+      const fresh = {
+        'experiments/demo/table': stamped,
+        'experiments/demo/runs': sidebarRuns,
+        'experiments/demo': sidebarDetail
+      }[path];
+      if (fresh) {
+        const since = new URLSearchParams(query ?? '').get('since');
+        return Promise.resolve(since === fresh.stamp ? { unchanged: true, stamp: since } : fresh);
+      }
+      return base(endPoint, init);
+    });
+    const { sidebar, model } = await models();
+    await model.refresh();
+    const table = model.state.table;
+    const sidebarState = sidebar.state;
+    let emitted = 0;
+    model.stateChanged.connect(() => emitted++);
+    sidebar.stateChanged.connect(() => emitted++);
+    requestAPI.mockClear();
+    await model.refresh();
+    await sidebar.refresh();
+    const asked = requestAPI.mock.calls.map(c => c[0] as string);
+    expect(asked).toContain('experiments/demo/table?since=s1');
+    expect(asked).toContain('experiments/demo/runs?since=r1');
+    expect(asked).toContain('experiments/demo?since=d1');
+    expect(model.state.table).toBe(table);
+    expect(sidebar.state).toBe(sidebarState);
+    expect(emitted).toBe(0);
+  });
+
   it('builds the report through the sidebar model', async () => {
     serve();
     const { sidebar } = await models();

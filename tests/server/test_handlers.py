@@ -414,7 +414,7 @@ async def test_experiment_folder_without_hypothesis(jp_fetch, jp_root_dir):
     assert code == 200
     assert (data["hypothesis"], data["verdict"], data["criterion_check"], data["history"]) == (None, None, None, [])
     _, runs = await get(jp_fetch, "experiments", "draft", "runs")
-    assert runs == {"primary_metric": None, "runs": []}
+    assert runs == {"stamp": runs["stamp"], "primary_metric": None, "runs": []}
 
 
 async def test_criterion_check_waits_for_a_completed_counted_run(jp_fetch, jp_root_dir):

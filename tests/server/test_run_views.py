@@ -13,6 +13,8 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_mlexp.core.experiment import Experiment
 
+from .conftest import add_run
+
 API = ("mlexp", "api")
 
 
@@ -45,7 +47,41 @@ async def test_table_has_every_metric_parameter_and_configuration(jp_fetch, reco
     assert rows["f-2"]["config"] == "lr=0.01, width=64"
     assert rows["f-1"]["config"] == "lr=0.1"
     assert rows["q-1"]["ignored"] and rows["q-1"]["ignored_reason"] == "loader bug"
-    assert rows["f-2"]["path"] == "full/f-2"
+    assert rows["f-2"]["params"] == {"lr": 0.01, "width": 64} and rows["f-2"]["seed"] == 2
+
+
+async def test_table_rows_state_each_fact_once(jp_fetch, record):
+    """10,000 runs are megabytes: a row carries no copy of what another field or the table already says."""
+    exp, _ = record
+    run = exp.start_run("quick", run_id="q-o", params={"lr": 0.1}, overrides={"epochs": 3}, seed=4)
+    run.log_metric("acc", 0.5)
+    exp.finish_run(run, "completed")
+    _, data = await get(jp_fetch, "experiments", "demo", "table")
+    rows = {r["run_id"]: r for r in data["runs"]}
+    row = rows["q-o"]
+    for duplicate in ("primary_metric", "primary_value", "overrides", "config_params", "path"):
+        assert duplicate not in row, duplicate
+    assert row["params"] == {"lr": 0.1, "epochs": 3}  # the configuration: parameters and the overrides applied
+    assert row["config"] == "epochs=3, lr=0.1" and row["metrics"] == {"acc": 0.5}
+    assert "ignored" not in row and "problem" not in row and "ignored_reason" not in row  # empty: left out
+    assert len(json.dumps(row)) < 330
+
+
+async def test_an_unchanged_poll_gets_a_few_bytes_not_the_whole_answer(jp_fetch, record):
+    exp, _ = record
+    for parts in (("table",), ("runs",), ()):
+        first = await jp_fetch(*API, "experiments", "demo", *parts)
+        data = json.loads(first.body)
+        stamp = data["stamp"]
+        assert first.headers["Etag"] == f'"{stamp}"'
+        again = await jp_fetch(*API, "experiments", "demo", *parts, params={"since": stamp})
+        assert json.loads(again.body) == {"unchanged": True, "stamp": stamp}, parts
+        other = await get(jp_fetch, "experiments", "demo", *parts, since="0123456789abcdef")
+        assert other[1] == data  # a stamp from another answer: the whole answer
+    add_run(exp, "full", 0.99, run_id="f-new")
+    for parts in (("table",), ("runs",)):
+        _, after = await get(jp_fetch, "experiments", "demo", *parts, since=stamp)
+        assert "unchanged" not in after and "f-new" in {r["run_id"] for r in after["runs"]}, parts
 
 
 async def test_run_detail_lists_files_logs_error_and_paths_to_open(jp_fetch, record, jp_root_dir):
@@ -179,6 +215,26 @@ def test_table_cache_answers_unchanged_polls_and_sees_every_change(tmp_path, mon
     table()
     table()
     assert len(reads) == n
+
+
+def test_one_read_of_the_runs_serves_the_sidebar_list_and_the_table(tmp_path, monkeypatch):
+    from jupyter_mlexp.frontdoors.server import api, run_views
+
+    exp = Experiment("demo", tmp_path)
+    exp.register("x improves y\nsuccess: acc >= 0.9\nmetrics: acc")
+    done = exp.start_run("full", run_id="f-1", params={"lr": 0.1}, seed=1)
+    exp.finish_run(done, "completed")
+    reads = []
+    real_runs = Experiment.runs
+    monkeypatch.setattr(Experiment, "runs", lambda self, *a, **k: reads.append(1) or real_runs(self, *a, **k))
+    api.list_runs(tmp_path, "demo")
+    run_views.runs_table(tmp_path, "demo")
+    assert len(reads) == 1
+    exp.ignore("f-1", "bad split")
+    n = len(reads)
+    assert run_views.runs_table(tmp_path, "demo")["runs"][0]["ignored"]
+    assert api.list_runs(tmp_path, "demo")["runs"][0]["ignored"]
+    assert len(reads) == n + 1
 
 
 def test_table_cache_sees_a_running_run_whose_process_died(tmp_path):

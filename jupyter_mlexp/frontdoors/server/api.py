@@ -123,8 +123,13 @@ def experiment_detail(root: Path, name: str) -> dict:
 
 def experiment_detail_json(root: Path, name: str) -> str:
     """The sidebar's card (hypothesis, history, the one verdict, counts) as JSON, kept while nothing changed."""
+    return experiment_detail_answer(root, name).text
+
+
+def experiment_detail_answer(root: Path, name: str) -> stamped.Answer:
+    """:func:`experiment_detail_json` with its stamp (``?since=`` it answers "unchanged")."""
     exp = open_experiment(root, name)
-    return stamped.cached_json("detail", exp, lambda runs: _detail(exp, runs))
+    return stamped.cached_answer("detail", exp, lambda runs: _detail(exp, runs))
 
 
 def _detail(exp: Experiment, runs: list[RunInfo]) -> dict:
@@ -166,8 +171,13 @@ def list_runs(root: Path, name: str) -> dict:
 
 def list_runs_json(root: Path, name: str) -> str:
     """Every run (the sidebar's lists) as JSON, kept while nothing changed."""
+    return list_runs_answer(root, name).text
+
+
+def list_runs_answer(root: Path, name: str) -> stamped.Answer:
+    """:func:`list_runs_json` with its stamp (``?since=`` it answers "unchanged")."""
     exp = open_experiment(root, name)
-    return stamped.cached_json("runs", exp, lambda runs: _runs(exp, runs))
+    return stamped.cached_answer("runs", exp, lambda runs: _runs(exp, runs))
 
 
 def _runs(exp: Experiment, infos: list[RunInfo]) -> dict:

@@ -19,7 +19,7 @@ from jupyter_server.utils import url_path_join
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.fsio import confined_to
-from jupyter_mlexp.frontdoors.server import api
+from jupyter_mlexp.frontdoors.server import api, stamped
 
 NAMESPACE = ("mlexp", "api")
 
@@ -89,7 +89,7 @@ class MlexpHandler(APIHandler):
             raise BadRequest(f"query parameter {name!r} must not be negative")
         return value
 
-    async def answer(self, fn: Callable[..., dict | str], *args: Any, status: int = 200) -> None:
+    async def answer(self, fn: Callable[..., Any], *args: Any, status: int = 200) -> None:
         """Run ``fn(root, *args)`` off the event loop and write its dict (or JSON text), or the error it raised."""
         root = self.root
         try:
@@ -105,12 +105,26 @@ class MlexpHandler(APIHandler):
         else:
             self.finish(json.dumps(result))
 
+    async def answer_stamped(self, fn: Callable[..., stamped.Answer], *args: Any) -> None:
+        """Like :meth:`answer` for a polled view: ``?since=STAMP`` while the answer is the same gets
+        ``{"unchanged": true, "stamp": STAMP}`` instead of the whole answer again."""
+        since = self.get_query_argument("since", None)
+        root = self.root
+        try:
+            result = await asyncio.to_thread(_confined_call, root, fn, *args)
+        except MlexpError as err:
+            return await self.fail(err)
+        self.set_header("Content-Type", "application/json")
+        # our own ETag: tornado would otherwise hash megabytes of text on every answer
+        self.set_header("Etag", f'"{result.stamp}"')
+        self.finish(stamped.unchanged(result.stamp) if result.unchanged_since(since) else result.text)
+
     async def fail(self, err: MlexpError) -> None:
         self.set_status(err.http_status)
         self.finish(json.dumps({"message": str(err)}))
 
 
-def _confined_call(root, fn: Callable[..., dict | str], *args: Any) -> dict | str:
+def _confined_call(root, fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(root, *args)`` with every record file it reads or appends confined to ``root``."""
     with confined_to(root):
         return fn(root, *args)
@@ -134,7 +148,7 @@ class ExperimentsHandler(MlexpHandler):
 class ExperimentHandler(MlexpHandler):
     @tornado.web.authenticated
     async def get(self, name: str):
-        await self.answer(api.experiment_detail_json, name)
+        await self.answer_stamped(api.experiment_detail_answer, name)
 
 
 class JournalHandler(MlexpHandler):
@@ -172,7 +186,7 @@ class JournalHandler(MlexpHandler):
 class RunsHandler(MlexpHandler):
     @tornado.web.authenticated
     async def get(self, name: str):
-        await self.answer(api.list_runs_json, name)
+        await self.answer_stamped(api.list_runs_answer, name)
 
 
 class IgnoredHandler(MlexpHandler):

@@ -5,12 +5,10 @@ Mounted by :func:`jupyter_mlexp.frontdoors.server.handlers.setup_handlers` besid
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import tornado.web
 
-from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.frontdoors.server import loop_views, run_views
 from jupyter_mlexp.frontdoors.server.handlers import _SEG, BadRequest, MlexpHandler
 
@@ -24,13 +22,8 @@ class _ServerRootMixin(MlexpHandler):
 class RunsTableHandler(MlexpHandler):
     @tornado.web.authenticated
     async def get(self, name: str):
-        # The answer is cached as JSON text (10,000 runs are megabytes): written as it is.
-        try:
-            text = await asyncio.to_thread(run_views.runs_table_json, self.root, name)
-        except MlexpError as err:
-            return await self.fail(err)
-        self.set_header("Content-Type", "application/json")
-        self.finish(text)
+        # Cached as JSON text (10,000 runs are megabytes), written as it is; an unchanged poll gets a few bytes.
+        await self.answer_stamped(run_views.runs_table_answer, name)
 
 
 class RunDetailHandler(_ServerRootMixin):

@@ -33,6 +33,7 @@ def _metrics_of(exp: Experiment) -> tuple[str | None, list[str]]:
 
 
 def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
+    """A run as one page shows it: its row in the table plus the fields the sidebar's list has."""
     row = info.to_dict(primary)
     row["path"] = info.path.relative_to(exp.path).as_posix()
     summary = info.manifest.get("metrics_summary") or {}
@@ -43,23 +44,61 @@ def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
     return row
 
 
+#: Row fields left out of the table when empty (None, False): most runs have no problem, reason or stage.
+_OPTIONAL = ("stage", "criterion_check", "ignored", "ignored_reason", "problem")
+
+
+def _slim_row(info: RunInfo) -> dict:
+    """A run in the table, each fact once: ``params`` is the configuration (parameters and a quick run's
+    overrides, no seed); the primary metric is in ``metrics``; the folder is ``<mode>/<run_id>``."""
+    m = info.manifest
+    params = run_params(m)
+    summary = m.get("metrics_summary") or {}
+    row = {
+        "run_id": info.run_id,
+        "mode": info.mode,
+        "status": info.status,
+        "params": params,
+        "config": config_key(params),
+        "seed": m.get("seed"),
+        "started": m.get("started"),
+        "duration_s": m.get("duration_s"),
+        "metrics": {k: s.get("last") for k, s in summary.items() if isinstance(s, dict)},
+    }
+    extra = {
+        "stage": m.get("stage"),
+        # the per-run check against the criterion; runs recorded before 0.2 called it "verdict"
+        "criterion_check": m.get("criterion_check", m.get("verdict")),
+        "ignored": info.ignored,
+        "ignored_reason": info.ignored_reason,
+        "problem": info.problem,
+    }
+    row.update((k, v) for k, v in extra.items() if v)
+    return row
+
+
 def runs_table(root: Path, name: str) -> dict:
-    """Every run with its parameters, its last value of each metric and its configuration."""
-    return json.loads(runs_table_json(root, name))
+    """Every run with its configuration, its last value of each metric; the columns to show."""
+    return json.loads(runs_table_answer(root, name).text)
 
 
 def runs_table_json(root: Path, name: str) -> str:
     """:func:`runs_table` as JSON text; a poll while nothing changed costs a few stat calls, not a re-read."""
+    return runs_table_answer(root, name).text
+
+
+def runs_table_answer(root: Path, name: str) -> stamped.Answer:
+    """:func:`runs_table` as a stamped answer (``?since=`` its stamp answers "unchanged")."""
     exp = open_experiment(root, name)
 
     def build(infos: list[RunInfo]) -> dict:
         primary, wanted = _metrics_of(exp)
-        rows = [_table_row(r, exp, primary) for r in infos]
+        rows = [_slim_row(r) for r in infos]
         logged = sorted({m for row in rows for m in row["metrics"]} - set(wanted))
-        params = sorted({p for row in rows for p in row["config_params"]})
+        params = sorted({p for row in rows for p in row["params"]})
         return {"primary_metric": primary, "metrics": wanted + logged, "params": params, "runs": rows}
 
-    return stamped.cached_json("table", exp, build)
+    return stamped.cached_answer("table", exp, build)
 
 
 def _run(exp: Experiment, run_id: str) -> RunInfo:
@@ -140,4 +179,4 @@ def build_report(root: Path, name: str, server_root: Path | None = None, force: 
     }
 
 
-__all__ = ["runs_table", "runs_table_json", "run_detail", "run_metrics", "build_report"]
+__all__ = ["runs_table", "runs_table_json", "runs_table_answer", "run_detail", "run_metrics", "build_report"]

@@ -202,14 +202,18 @@ function sortGroups(groups: IConfigGroup[], sort: ISort | null): IConfigGroup[] 
 
 /** The runs (or configurations) as a table with a sortable header; only the rows in view are drawn. */
 export function RunsGrid(props: IRunsGridProps): JSX.Element {
-  const columns = columnsOf(props.table, props.grouped);
+  const columns = React.useMemo(() => columnsOf(props.table, props.grouped), [props.table, props.grouped]);
+  const groups = React.useMemo(
+    () => (props.grouped ? sortGroups(groupRuns(props.runs, props.table.metrics), props.sort) : []),
+    [props.grouped, props.runs, props.table.metrics, props.sort]
+  );
   const width = SELECT_WIDTH + columns.reduce((a, c) => a + c.width, 0);
   return (
     <div className="jp-mlexp-grid" role="grid" aria-rowcount={props.runs.length} style={{ minWidth: width }}>
       <Header columns={columns} sort={props.sort} onSort={props.onSort} />
       {props.grouped ? (
         <WindowedList
-          items={sortGroups(groupRuns(props.runs, props.table.metrics), props.sort)}
+          items={groups}
           rowHeight={GRID_ROW_HEIGHT}
           maxHeight={GRID_ROW_HEIGHT * 14}
           itemKey={g => `${g.mode}/${g.config}`}

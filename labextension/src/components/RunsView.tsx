@@ -36,7 +36,7 @@ export interface IRunsViewProps {
 
 function Toolbar(props: IRunsViewProps & { table: IRunsTable }): JSX.Element {
   const { filter, grouped } = props.state;
-  const statuses = Array.from(new Set(props.table.runs.map(r => r.status))).sort();
+  const statuses = React.useMemo(() => Array.from(new Set(props.table.runs.map(r => r.status))).sort(), [props.table]);
   return (
     <div className="jp-mlexp-toolbar" role="toolbar" aria-label="Filter the runs">
       <input
@@ -226,11 +226,18 @@ function Curves(props: IRunsViewProps & { table: IRunsTable }): JSX.Element | nu
 export function RunsView(props: IRunsViewProps): JSX.Element {
   const { state } = props;
   const table = state.table;
+  // Memoised: a poll that changed nothing, a tick or a curve's new points do not re-sort 10,000 runs.
+  const shown = React.useMemo(
+    () => (table ? sortRuns(filterRuns(table.runs, state.filter), state.sort) : []),
+    [table, state.filter, state.sort]
+  );
+  const ticked = React.useMemo(() => {
+    const chosen = new Set(state.selection);
+    return table ? table.runs.filter(r => chosen.has(r.run_id)) : [];
+  }, [table, state.selection]);
   if (!state.experiment) {
     return <p className="jp-mlexp-muted jp-mlexp-empty">Pick an experiment in the Experiments sidebar.</p>;
   }
-  const shown = table ? sortRuns(filterRuns(table.runs, state.filter), state.sort) : [];
-  const ticked = table ? table.runs.filter(r => state.selection.includes(r.run_id)) : [];
   return (
     <div className="jp-mlexp-panel jp-mlexp-runs-view">
       <header className="jp-mlexp-title">
