@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -47,6 +48,8 @@ PALETTE = (
     "#17BECF",
     "#C9B200",
 )
+MARKERS = ("o", "s", "^", "v")  # with LINESTYLES: a second look for configurations 13-24, and so on
+LINESTYLES = ("-", "--", ":", "-.")
 
 
 @dataclass
@@ -111,7 +114,7 @@ def learning_curve(
 ) -> tuple[Figure, dict]:
     """``metric`` against its logged steps, one line per configuration (mean over seeds)."""
     mode, chosen = _chosen(data, metric, mode, limit)
-    palette = colours(data, mode)
+    look = styles(data, mode)
     fig = Figure(figsize=(7, 4.2))
     ax = fig.subplots()
     curves: list[dict] = []
@@ -137,7 +140,18 @@ def learning_curve(
             means.append(m)
             stds.append(math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1)) if len(vs) > 1 else 0.0)
         n = len(files)
-        (line,) = ax.plot(steps, means, label=f"{label(g)} (n = {n})", linewidth=1.4, color=palette.get(label(g)))
+        colour, marker, linestyle = look.get(label(g), (PALETTE[0], MARKERS[0], LINESTYLES[0]))
+        (line,) = ax.plot(
+            steps,
+            means,
+            label=f"{label(g)} (n = {n})",
+            linewidth=1.4,
+            color=colour,
+            ls=linestyle,
+            marker=marker if len(PALETTE) < len(look) else None,  # markers only once colours repeat
+            ms=4,
+            markevery=max(1, len(steps) // 8),
+        )
         if n > 1:
             ax.fill_between(
                 steps,
@@ -151,6 +165,8 @@ def learning_curve(
             {
                 "configuration": label(g),
                 "colour": line.get_color(),
+                "marker": marker,
+                "linestyle": linestyle,
                 "n": n,
                 "steps": steps,
                 "mean": means,
@@ -165,20 +181,36 @@ def learning_curve(
     ax.set_xlabel("step (from metrics.jsonl)")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric}: learning curve ({mode} runs, mean ± std over seeds)", fontsize=10)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="best", title="styles repeat past 48 configurations" if _repeats(data, mode) else None)
     fig.tight_layout()
     _save(fig, out, payload)
     return fig, payload
 
 
-def colours(data: ReportData, mode: str) -> dict[str, str]:
-    """One colour per configuration of ``mode``, the same in every figure and legend of the report."""
-    key = f"colours:{mode}"
+def styles(data: ReportData, mode: str) -> dict[str, tuple[str, str, str]]:
+    """``(colour, marker, line style)`` per configuration of ``mode``, the same in every figure and legend.
+
+    Past the palette's 12 colours the colours repeat with another marker and line style, so no two
+    configurations look alike (up to 12 × 4 = 48; beyond, the legend says styles repeat).
+    """
+    key = f"styles:{mode}"
     got = data.cache.get(key)
     if not isinstance(got, dict):
-        got = {label(g): PALETTE[i % len(PALETTE)] for i, g in enumerate(mode_groups(data, mode))}
+        got = {}
+        for i, g in enumerate(mode_groups(data, mode)):
+            turn = (i // len(PALETTE)) % len(MARKERS)
+            got[label(g)] = (PALETTE[i % len(PALETTE)], MARKERS[turn], LINESTYLES[turn])
         data.cache[key] = got
     return got
+
+
+def colours(data: ReportData, mode: str) -> dict[str, str]:
+    """One colour per configuration of ``mode`` (see :func:`styles`, which also varies the marker)."""
+    return {name: style[0] for name, style in styles(data, mode).items()}
+
+
+def _repeats(data: ReportData, mode: str) -> bool:
+    return len(styles(data, mode)) > len(PALETTE) * len(MARKERS)
 
 
 def _threshold(data: ReportData, metric: str, chosen: list[Group], mode: str) -> tuple[float, str] | None:
@@ -206,14 +238,21 @@ def comparison_points(
     mode, chosen = _chosen(data, metric, mode, limit)
     level = data.hypothesis.level if data.hypothesis else 0.95
     two_sided = 1 - 2 * (1 - level)  # its ends are the verdict's one-sided bounds at ``level`` (before Holm)
-    palette = colours(data, mode)
-    fig = Figure(figsize=(7, max(2.6, 1.1 + 0.38 * len(chosen))))
-    ax = fig.subplots()
+    look = styles(data, mode)
+    diffs, diff_base = _difference_arms(data, metric, mode)
+    height = max(2.6, 1.1 + 0.38 * len(chosen))
+    if diffs:
+        extra = max(2.0, 1.1 + 0.38 * len(diffs))
+        fig = Figure(figsize=(7, height + extra))
+        ax, dax = fig.subplots(2, 1, gridspec_kw={"height_ratios": [height, extra]})
+    else:
+        fig = Figure(figsize=(7, height))
+        ax, dax = fig.subplots(), None
     rows = []
     for y, g in zip(range(len(chosen) - 1, -1, -1), chosen):
         s, name = g.summary(metric), label(g)
-        colour = palette.get(name, PALETTE[0])
-        ax.plot(s.values, [y + 0.18] * len(s.values), "o", color=colour, alpha=0.55, ms=4, mec="none")
+        colour, marker, _ = look.get(name, (PALETTE[0], MARKERS[0], LINESTYLES[0]))
+        ax.plot(s.values, [y + 0.18] * len(s.values), marker, color=colour, alpha=0.55, ms=4, mec="none")
         est = one_sample(s.values)
         half = None if est is None else quantile(1 - (1 - two_sided) / 2, est.df) * est.se
         ax.errorbar(
@@ -248,6 +287,7 @@ def comparison_points(
     ax.set_xlabel(f"{metric} (final value; dots: seeds, ◆ mean with two-sided {two_sided:.0%} t interval)", fontsize=8)
     ax.set_title(f"{metric}: configurations compared ({mode} runs)", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
+    difference = None if dax is None else _draw_difference(dax, diffs, diff_base, metric, look)
     fig.tight_layout()
     payload = {
         "kind": "comparison",
@@ -256,9 +296,88 @@ def comparison_points(
         "interval": f"two-sided {two_sided:.0%} t interval of the mean (its ends: one-sided {level:.0%} bounds)",
         "threshold": None if line is None else {"value": line[0], "label": line[1]},
         "configurations": rows,
+        "difference": difference,
     }
     _save(fig, out, payload)
     return fig, payload
+
+
+def _difference_arms(data: ReportData, metric: str, mode: str) -> tuple[list, Any]:
+    """The verdict's tested candidates and its baseline when its criterion is relative (their difference
+    decides), else ``([], None)``."""
+    from jupyter_mlexp.report.verdict import judge
+
+    v = judge(data)
+    if not v.relative or v.baseline is None or v.mode != mode or not v.candidates or v.candidates[0].metric != metric:
+        return [], None
+    return [a for a in v.candidates if a.estimate is not None][:MAX_BARS], v.baseline
+
+
+def _per_seed(a, base) -> list[float] | None:
+    """Per-seed differences a_i - baseline_i when the verdict paired them (same seeds), else None."""
+    if not (a.test or "").startswith("paired"):
+        return None
+    by_seed = dict(zip(map(str, base.seeds), base.values))
+    return [x - by_seed[str(s)] for x, s in zip(a.values, a.seeds)]
+
+
+def _draw_difference(ax, arms: list, base: Any, metric: str, look: dict) -> dict:
+    """The decisive quantity of a relative criterion: each candidate's difference to the baseline, its
+    per-seed differences when paired, the verdict's interval (one end is its one-sided bound) and c."""
+    rows = []
+    threshold = arms[0].threshold or 0.0
+    for y, a in zip(range(len(arms) - 1, -1, -1), arms):
+        colour, marker, _ = look.get(a.label, (PALETTE[0], MARKERS[0], LINESTYLES[0]))
+        per_seed = _per_seed(a, base)
+        if per_seed:
+            ax.plot(per_seed, [y + 0.18] * len(per_seed), marker, color=colour, alpha=0.55, ms=4, mec="none")
+        interval = None
+        if a.bound is not None and a.se is not None and a.df is not None and a.bound_level is not None:
+            half = quantile(a.bound_level, a.df) * a.se
+            interval = [a.estimate - half, a.estimate + half]
+        ax.errorbar(
+            [a.estimate],
+            [y],
+            xerr=None if interval is None else [[a.estimate - interval[0]], [interval[1] - a.estimate]],
+            fmt="D",
+            color=colour,
+            ms=5,
+            capsize=3,
+            lw=1.4,
+        )
+        rows.append(
+            {
+                "configuration": a.label,
+                "colour": colour,
+                "test": a.test,
+                "estimate": a.estimate,
+                "bound": a.bound,
+                "bound_level": a.bound_level,
+                "bound_side": "lower" if a.lower else "upper",
+                "interval": interval,
+                "per_seed_differences": per_seed,
+                "p": a.p,
+                "p_adjusted": a.p_adjusted,
+            }
+        )
+    ax.axvline(threshold, color="#b22222", ls="--", lw=1.2, label=f"c = {threshold:g} (the criterion's margin)")
+    ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
+    labels = [a.label for a in arms]
+    ax.set_yticks(range(len(arms) - 1, -1, -1), [t if len(t) < 40 else t[:37] + "…" for t in labels], fontsize=8)
+    ax.set_ylim(-0.7, len(arms) - 0.3)
+    ax.set_xlabel(
+        f"Δ {metric} vs baseline (dots: per-seed Δ when paired; ◆ Δ, the verdict's interval: one end is its bound)",
+        fontsize=8,
+    )
+    ax.set_title(f"the decisive difference to the baseline `{base.label}`", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    return {
+        "baseline": base.label,
+        "threshold": threshold,
+        "interval": "the verdict's interval of the difference: estimate ± t(bound level, df) · se; its lower "
+        "(upper) end is the one-sided bound the verdict judges",
+        "configurations": rows,
+    }
 
 
 def planned_figures(data: ReportData) -> list[tuple[str, str]]:
