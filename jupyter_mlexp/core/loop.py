@@ -1,7 +1,7 @@
 """The keep/discard decision of the loop: beat the best kept attempt beyond seed noise, or go.
 
 With several seeds on both sides the attempt is compared with the best kept one by a
-one-sided t test from :mod:`.inference` (paired when both ran the same seeds, else Welch)
+one-sided t test, the verdict's (:func:`.verdict_arms._estimate`: paired over shared seeds, else Welch)
 at the loop's level; with one seed on a side, by a least improvement that defaults to
 the noise floor (2 sd of the repeated baseline). Then the simplicity rule: a small gain
 that adds many lines is discarded, an equal result that removes lines is kept.
@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from jupyter_mlexp.core import inference
+from jupyter_mlexp.core.inference import mean_sd, p_greater
 from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, Settings
+from jupyter_mlexp.core.verdict_arms import Arm, _estimate
 
 
 @dataclass
@@ -62,30 +63,37 @@ def compare(
     settings: Settings,
     floor: float | None,
 ) -> Comparison:
-    """The attempt's values against the best kept attempt's, signed so that better is positive."""
+    """The attempt's values against the best kept attempt's, signed so that better is positive.
+
+    The estimate is the verdict's (:func:`.verdict_arms._estimate`: paired over shared seeds, else
+    Welch), on the best kept attempt's values restricted to the attempt's seeds when it ran them all
+    (it may have more: fresh seeds from ``--confirm``). With no spread at all (the verdict's "zero
+    variance") there is no t test: the sign of the difference decides, and ``p`` is None.
+    """
     sign = 1.0 if settings.higher_is_better else -1.0
     a = [sign * v for v in values]
     b = [sign * v for v in best_values]
     tol = threshold(settings, floor)
     if len(a) < 2 or len(b) < 2:
-        delta = sum(a) / len(a) - sum(b) / len(b)
+        delta = mean_sd(a)[0] - mean_sd(b)[0]
         return Comparison(delta, None, f"Δ vs least improvement {tol:.4g}", delta > tol, delta >= -tol)
-    by_a, by_b = dict(zip(seeds, a)), dict(zip(best_seeds, b))
-    if len(by_a) == len(a) and set(by_a) <= set(by_b):
-        # paired over the attempt's seeds (the best may have more: fresh seeds from --confirm)
-        order = sorted(by_a)
-        est = inference.paired([by_a[s] for s in order], [by_b[s] for s in order])
+    by_b = dict(zip(best_seeds, b))
+    if len(set(seeds)) == len(seeds) and set(seeds) <= set(by_b):
+        base = _arm(seeds, [by_b[s] for s in seeds])
     else:
-        est = inference.welch(a, b)
+        base = _arm(best_seeds, b)
+    est = _estimate(_arm(seeds, a), base)
     assert est is not None  # n >= 2 on both sides
+    if est.se == 0.0:
+        return Comparison(est.value, None, est.test, est.value > 0, est.value >= 0)
     alpha = 1.0 - settings.level
-    if est.se == 0.0:  # no spread at all: the difference is what it is
-        p = 0.0 if est.value > 0 else 1.0
-        p_worse = 0.0 if est.value < 0 else 1.0
-    else:
-        p = inference.p_greater(est, 0.0)
-        p_worse = inference.p_greater(inference.Estimate(-est.value, est.se, est.df, est.test), 0.0)
+    p = p_greater(est, 0.0)
+    p_worse = 1.0 - p  # one-sided p that it is worse
     return Comparison(est.value, p, est.test, p < alpha, p_worse >= alpha and est.value >= -tol)
+
+
+def _arm(seeds: list[int], values: list[float]) -> Arm:
+    return Arm("attempt", "loop", {}, "", values=list(values), seeds=list(seeds))
 
 
 def decide(attempt: Attempt, best: Attempt | None, settings: Settings, floor: float | None) -> Decision:

@@ -24,6 +24,8 @@ from typing import Any
 
 from jupyter_mlexp.core.errors import RecordBusyError, RecordError
 from jupyter_mlexp.core.fsio import append_text, atomic_write_json, read_record_text
+from jupyter_mlexp.core.inference import mean_sd
+from jupyter_mlexp.core.verdict_arms import fmt_spread
 from jupyter_mlexp.core.workspace import check_name
 
 BRANCH_PREFIX = "autoresearch/"
@@ -103,16 +105,21 @@ class Attempt:
     ended: str = ""
     revived_from: int | None = None
 
+    #: a ref holding the uncommitted edits the restore would have overwritten (a stash commit)
+    kept_aside: str = ""
+
     @property
     def mean(self) -> float | None:
-        return sum(self.values) / len(self.values) if self.values else None
+        return mean_sd(self.values)[0] if self.values else None
 
     @property
     def sd(self) -> float | None:
-        if len(self.values) < 2:
-            return None
-        m = sum(self.values) / len(self.values)
-        return (sum((v - m) ** 2 for v in self.values) / (len(self.values) - 1)) ** 0.5
+        return mean_sd(self.values)[1] if self.values else None
+
+    @property
+    def spread(self) -> str:
+        """``0.3426 ± 0.035 (n = 3)``: the verdict's way of writing a mean over seeds."""
+        return fmt_spread(self.mean, self.sd, len(self.values))
 
     @property
     def ref(self) -> str:
@@ -129,13 +136,20 @@ def attempt_ref(n: int) -> str:
     return f"refs/mlexp/attempts/{n:04d}"
 
 
+def edits_ref(n: int) -> str:
+    """The ref that keeps uncommitted edits the loop set aside while ending attempt ``n``."""
+    return f"refs/mlexp/edits/{n:04d}"
+
+
 @dataclass
 class LoopState:
     settings: Settings
     attempts: list[Attempt] = field(default_factory=list)
     pending: Attempt | None = None
-    #: the attempts of a parallel batch in flight (``mlexp loop batch``)
+    #: the attempts of a parallel batch in flight (``mlexp loop batch``, ``try --worktree``)
     batch: list[Attempt] = field(default_factory=list)
+    #: process groups of the batch's arms running now (killed by the recovery if the loop died)
+    arm_groups: list[int] = field(default_factory=list)
 
     def best(self) -> Attempt | None:
         """The last kept attempt: the branch's tip and the reference for the next one."""
@@ -164,6 +178,7 @@ class LoopState:
             "attempts": [asdict(a) for a in self.attempts],
             "pending": asdict(self.pending) if self.pending else None,
             "batch": [asdict(a) for a in self.batch],
+            "arm_groups": self.arm_groups,
         }
 
 
@@ -196,6 +211,7 @@ class LoopFiles:
                 [Attempt.from_dict(a) for a in data.get("attempts") or []],
                 Attempt.from_dict(data["pending"]) if data.get("pending") else None,
                 [Attempt.from_dict(a) for a in data.get("batch") or []],
+                [int(g) for g in data.get("arm_groups") or []],
             )
         except (ValueError, KeyError, TypeError) as err:
             raise RecordError(f"{self.state_json} cannot be read ({err}); restore it from git or a backup") from None
@@ -247,7 +263,7 @@ class LoopFiles:
 
 
 def result_row(a: Attempt) -> list[str]:
-    mean, sd = a.mean, a.sd
+    mean = a.mean
     if a.delta is None:
         vs = ""
     elif a.p is not None:
@@ -262,7 +278,7 @@ def result_row(a: Attempt) -> list[str]:
         a.description,
         str(a.n),
         ",".join(str(s) for s in a.seeds),
-        "" if mean is None else (f"{mean:.6g} ± {sd:.2g}" if sd is not None else f"{mean:.6g}"),
+        "" if mean is None else a.spread,
         vs,
         f"+{a.lines_added}/-{a.lines_removed}",
         f"{a.duration_s:.1f}",

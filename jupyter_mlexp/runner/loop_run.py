@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -116,6 +115,7 @@ def _results(exp: Experiment, command: Sequence[str], seeds: Sequence[int], atte
     sweep = run_sweep(
         nb if nb.is_absolute() else cwd / nb,
         seeds=list(seeds),
+        params={"attempt": attempt},
         scheduler=scheduler,
         experiment=exp.name,
         budget=budget,
@@ -136,6 +136,7 @@ def _one(exp: Experiment, command: Sequence[str], seed: int, attempt: int, budge
         return run_notebook(
             nb if nb.is_absolute() else cwd / nb,
             seed=seed,
+            params={"attempt": attempt},
             experiment=exp.name,
             budget=budget,
             root=exp.base.parent,
@@ -154,19 +155,23 @@ def _one(exp: Experiment, command: Sequence[str], seed: int, attempt: int, budge
 
 
 def _value(result: RunResult, metric: str) -> tuple[float | None, str]:
-    """The run's last value of ``metric``, or why there is none (not printed, NaN, infinite)."""
+    """The run's last value of ``metric``, or why there is none (not printed, NaN, infinite).
+
+    Read from the run's ``metrics_summary`` (the one rule that folds printed and logged values):
+    a NaN/inf last value leaves ``last`` None and counts in ``nonfinite``.
+    """
     if not result.path:
         return None, "the run did not start"
     try:
         manifest = json.loads((Path(result.path) / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None, "its run.json cannot be read"
-    last = ((manifest.get("metrics_summary") or {}).get(metric) or {}).get("last")
+    summary = (manifest.get("metrics_summary") or {}).get(metric) or {}
+    last = summary.get("last")
     if isinstance(last, (int, float)) and math.isfinite(last):
         return float(last), ""
-    printed = re.findall(rf"^\s*{re.escape(metric)}\s*:\s*(\S+)\s*$", _stdout(result), re.M)
-    if printed and printed[-1].lower().lstrip("+-") in ("nan", "inf"):
-        return None, f"{metric} is {printed[-1]} (not a finite number)"
+    if summary.get("nonfinite"):
+        return None, f"{metric} is NaN or infinite (not a finite number)"
     return None, f"no {metric} printed or logged"
 
 

@@ -98,7 +98,7 @@ def test_a_timeout_and_a_nan_are_crashes(started, capsys):
     assert "step 2 loss" in slow["log_tail"]
     (started / "train.py").write_text("print('val_loss: nan')\n")
     nan = attempt(capsys, "nan")
-    assert nan["status"] == "crash" and "val_loss is nan" in nan["reason"]
+    assert nan["status"] == "crash" and "val_loss is NaN or infinite" in nan["reason"]
 
 
 def test_bad_input_is_refused_before_anything_is_committed(started, capsys):

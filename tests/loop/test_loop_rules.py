@@ -7,6 +7,7 @@ import json
 
 from conftest import attempt, edit, git, mlexp, write_notebook
 
+from jupyter_mlexp import Experiment
 from jupyter_mlexp.core import loop as rules
 from jupyter_mlexp.core.loop_state import Attempt, LoopState, Settings
 
@@ -56,7 +57,9 @@ def test_several_seeds_use_the_one_sided_test_paired_on_shared_seeds_else_welch(
     base = made(0, [0.50, 0.52, 0.48], baseline=True)
     s = settings(seeds=[0, 1, 2])
     paired = rules.compare([0, 1, 2], [0.49, 0.51, 0.47], base.seeds, base.values, s, None)
-    assert paired.test.startswith("paired") and paired.p == 0.0 and paired.better  # the same 0.01 on every seed
+    assert (
+        paired.test.startswith("paired") and paired.p is None and paired.better
+    )  # the same 0.01 on every seed: no t test
     welch = rules.compare([3, 4, 5], [0.49, 0.51, 0.47], base.seeds, base.values, s, None)
     assert welch.test.startswith("Welch") and 0.2 < welch.p < 0.5 and not welch.better
     confirmed_best = rules.compare([0, 1, 2], [0.49, 0.51, 0.47], [0, 1, 2, 3, 4], [*base.values, 0.5, 0.6], s, None)
@@ -118,7 +121,11 @@ def test_a_notebook_attempt_runs_through_the_notebook_runner(repo, capsys):
     code, out, err = mlexp(capsys, "loop", "try", "-m", "shift", "--json", "train.ipynb")
     better = json.loads(out)
     assert better["status"] == "keep" and better["values"] == [0.4, 0.401]
-    assert better["p"] == 0.0  # the same 0.1 on both seeds: no spread
+    assert better["p"] is None  # the same 0.1 on both seeds: no spread, no t test
+    # every attempt's runs carry attempt=N, notebooks' as scripts'
+    runs = {r.run_id: r for r in Experiment("tune").runs()}
+    for a in (base, better):
+        assert [runs[i].manifest["params"].get("attempt") for i in a["run_ids"]] == [a["n"]] * 2
 
 
 def test_a_batch_runs_prepared_commits_in_worktrees_beside_the_best_and_keeps_one(started, capsys):
@@ -169,3 +176,24 @@ def test_a_batch_of_notebook_attempts(repo, capsys):
     assert code == 0, err
     (done,) = json.loads(out)
     assert done["status"] == "keep" and done["values"] == [0.4, 0.401], err
+
+
+def test_an_attempts_mean_and_spread_are_the_verdicts():
+    from jupyter_mlexp.core.inference import mean_sd
+    from jupyter_mlexp.core.loop_state import result_row
+    from jupyter_mlexp.core.verdict_arms import fmt_spread
+
+    same = made(1, [0.1, 0.1, 0.1])
+    assert (same.mean, same.sd) == mean_sd([0.1, 0.1, 0.1]) and same.sd == 0.0  # no rounding spread
+    a = made(2, [0.5, 0.52, 0.47])
+    assert result_row(a)[7] == fmt_spread(*mean_sd(a.values), 3)
+
+
+def test_the_loop_pairs_as_the_verdict_does_and_zero_spread_has_no_p():
+    s = settings(seeds=[0, 1, 2])
+    best = made(0, [0.5, 0.6, 0.7, 0.55], seeds=[0, 1, 2, 3])
+    # a shift every seed agrees on exactly: decided by its sign, no t test (the verdict's zero variance)
+    c = rules.compare([0, 1, 2], [0.4, 0.5, 0.6], best.seeds, best.values, s, None)
+    assert c.test.startswith("paired") and c.p is None and c.better
+    c = rules.compare([0, 1, 2], [0.6, 0.7, 0.8], best.seeds, best.values, s, None)
+    assert c.p is None and not c.better and not c.not_worse
