@@ -143,15 +143,73 @@ class Repo:
             removed += int(r) if r.isdigit() else 0
         return added, removed
 
-    def restore(self, best: str) -> None:
+    def restore(self, best: str, aside_ref: str = "") -> str:
         """Move the branch back to ``best``: only the paths the commits since then changed are put back
-        (other uncommitted edits, untracked files and the record stay as they are)."""
+        (other uncommitted edits, untracked files and the record stay as they are).
+
+        An uncommitted edit to one of those paths (made while the attempt ran) is not overwritten: it
+        is stashed first (``git stash push`` of those paths, also kept under ``aside_ref``); the
+        stash commit's sha is returned ("" when there was none).
+        """
         if self.head() == best:
-            return
+            return ""
         paths = [p for p in self._git("diff", "--name-only", "-z", best, "HEAD").split("\0") if p]
+        kept = self.stash_paths(paths, "mlexp loop: edits made during an attempt", aside_ref)
         self._git("reset", "-q", "--soft", best)
         if paths:
             self._git("restore", f"--source={best}", "--staged", "--worktree", "--", *paths)
+        return kept
+
+    def stash_paths(self, paths: list[str], message: str, ref: str = "") -> str:
+        """Stash the uncommitted edits to ``paths`` (staged or not); the stash commit, or ""."""
+        edited = [p for _, p in self._status("--", *paths)] if paths else []
+        if not edited:
+            return ""
+        self._git("stash", "push", "-q", "-m", message, "--", *edited)
+        sha = self._git("rev-parse", "stash@{0}")
+        if ref:
+            self._git("update-ref", ref, sha)
+        return sha
+
+    def ignore_locally(self, paths: list[Path]) -> None:
+        """Add ``paths`` (inside the work tree) to ``.git/info/exclude``: never committed by ``git add -A``."""
+        exclude = self.common_dir / "info" / "exclude"
+        have = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
+        rels = []
+        for p in paths:
+            try:
+                rels.append("/" + Path(p).resolve().relative_to(self.root).as_posix())
+            except ValueError:
+                continue  # the record lies outside the repository: nothing to hide
+        new = [r for r in rels if r not in have]
+        if new:
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            with open(exclude, "a", encoding="utf-8") as fh:
+                fh.write("".join(f"{r}\n" for r in ["# mlexp loop scratch files", *new]))
+
+    def commit_aside(self, message: str) -> tuple[str, list[str]]:
+        """Commit every tracked change outside the record on top of HEAD without moving the branch or
+        touching the index (a temporary index); the commit and the paths it changes."""
+        staged = self.staged_in_record()
+        if staged:
+            raise LoopGitError(
+                f"unrelated staged changes in the experiment record ({', '.join(staged[:3])}): "
+                "unstage them (git restore --staged PATH); the record is not part of an attempt"
+            )
+        if not self.changes():
+            raise LoopGitError("nothing to try: the working tree has no change to the tracked files")
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self._git("read-tree", "HEAD", env=env)
+            self._git("add", "-u", "--", ".", *self.exclude, env=env)
+            tree = self._git("write-tree", env=env)
+        sha = self._git("commit-tree", tree, "-p", "HEAD", "-m", message)
+        return sha, [p for p in self._git("diff", "--name-only", "-z", "HEAD", sha).split("\0") if p]
+
+    def reset_paths(self, paths: list[str]) -> None:
+        """Put ``paths`` back as HEAD has them, in the index and the working tree."""
+        if paths:
+            self._git("restore", "--source=HEAD", "--staged", "--worktree", "--", *paths)
 
     def parent_of(self, sha: str) -> str | None:
         parents = self.repo.commit(sha).parents
@@ -173,9 +231,13 @@ class Repo:
     def subject(self, sha: str) -> str:
         return str(self.repo.commit(sha).summary)
 
-    def fast_forward(self, sha: str) -> None:
-        """Advance the checked-out branch to ``sha`` (a descendant of HEAD) and its tree."""
+    def fast_forward(self, sha: str, aside_ref: str = "") -> str:
+        """Advance the checked-out branch to ``sha`` (a descendant of HEAD) and its tree; uncommitted
+        edits to the paths it changes are stashed first (returned as for :meth:`restore`)."""
+        paths = [p for p in self._git("diff", "--name-only", "-z", "HEAD", sha).split("\0") if p]
+        kept = self.stash_paths(paths, "mlexp loop: edits made while a worktree attempt ran", aside_ref)
         self._git("merge", "-q", "--ff-only", sha)
+        return kept
 
     def add_worktree(self, path: Path, sha: str) -> None:
         self._git("worktree", "add", "-q", "--detach", str(path), sha)

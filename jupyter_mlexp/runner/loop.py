@@ -11,11 +11,14 @@ half done. ``docs/loop.md`` walks through the protocol.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +27,16 @@ from jupyter_mlexp.core.errors import MlexpError, RecordBusyError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.loop_git import Repo
-from jupyter_mlexp.core.loop_state import CRASH, KEEP, Attempt, LoopFiles, LoopState, Settings, attempt_ref
+from jupyter_mlexp.core.loop_state import (
+    CRASH,
+    KEEP,
+    Attempt,
+    LoopFiles,
+    LoopState,
+    Settings,
+    attempt_ref,
+    edits_ref,
+)
 from jupyter_mlexp.core.workspace import experiments_dir
 from jupyter_mlexp.runner import loop_run
 
@@ -55,8 +67,14 @@ def start(
     simplicity_lines: int = 20,
     simplicity_gain: float | None = None,
     cwd: str | os.PathLike | None = None,
+    track_results: bool = False,
 ) -> LoopState:
-    """Create ``autoresearch/TAG`` at the current commit and record the loop's rules."""
+    """Create ``autoresearch/TAG`` at the current commit and record the loop's rules.
+
+    The loop's scratch files (``results.tsv``, ``lock``, ``progress.webp``) go into
+    ``.git/info/exclude`` so ``git add -A`` leaves them out; ``track_results`` leaves
+    ``results.tsv`` to the user.
+    """
     hyp = experiment.hypothesis  # the gate: metric and direction come from the hypothesis
     crit = hyp.success_criterion
     files = LoopFiles(experiment.path, tag)
@@ -83,6 +101,8 @@ def start(
     settings.start_commit = repo.start_branch(settings.branch)
     state = LoopState(settings)
     files.save(state)
+    scratch = [files.lock_file, files.figure] + ([] if track_results else [files.results_tsv])
+    repo.ignore_locally(scratch)
     experiment.log_event("loop_started", tag=settings.tag, branch=settings.branch, settings=state.to_dict()["settings"])
     return state
 
@@ -235,7 +255,7 @@ def end_attempt(loop: Loop, state: LoopState, a: Attempt, t0: float | None = Non
     """Restore the branch unless kept, then record: state, results row, research log event."""
     best = state.best()
     if restore and a.status != KEEP and best is not None:
-        loop.repo.restore(best.commit)
+        a.kept_aside = loop.repo.restore(best.commit, edits_ref(a.n)) or a.kept_aside
     a.ended = now_iso()
     if t0 is not None:
         a.overhead_s = round(time.perf_counter() - t0 - a.runs_s, 4)
@@ -263,7 +283,11 @@ def end_attempt(loop: Loop, state: LoopState, a: Attempt, t0: float | None = Non
 
 
 def recover(loop: Loop, state: LoopState) -> list[Attempt]:
-    """Attempts a dead process left in flight: recorded as ``crash`` (patches kept), the branch restored."""
+    """Attempts a dead process left in flight: recorded as ``crash`` (patches kept), the branch restored.
+
+    The runs the attempt had started are found by their parameter (``attempt=N``, or a batch's
+    ``arm=N``) and kept with it, the last lines of the last one's log as its log tail.
+    """
     done = _recover_batch(loop, state)
     a = state.pending
     if a is None:
@@ -273,24 +297,51 @@ def recover(loop: Loop, state: LoopState) -> list[Attempt]:
         a.commit = repo.head()  # killed between the commit and saving it
     if a.commit and not a.baseline:
         repo.keep_reachable(attempt_ref(a.n), a.commit, loop.files.patch(a.n))
-    tail = ""
-    if a.run_ids:
-        run_dir = next((r.path for r in loop.experiment.runs() if r.run_id == a.run_ids[-1]), None)
-        tail = loop_run.tail_of_run_dir(run_dir) if run_dir else ""
+    _runs_in_flight(loop, state, a, "attempt", a.n)
     a.seeds = []  # as for any crash: the seeds column lists the seeds that gave a value
-    _crash(a, "the loop's process died during the attempt (recovered by the next mlexp loop command)", tail)
+    _crash(a, "the loop's process died during the attempt (recovered by the next mlexp loop command)", a.log_tail)
     if not a.commit:  # nothing was committed: the change is still in the working tree, left as it is
         a.reason += "; nothing had been committed, the change is still in the working tree"
     end_attempt(loop, state, a)
     return [*done, a]
 
 
+def _runs_in_flight(loop: Loop, state: LoopState, a: Attempt, param: str, value: object) -> None:
+    """Add the runs the attempt started (``param`` = ``value``, started after it) to its run ids and
+    take the log tail of the last one."""
+    since = _when(a.started)
+    taken = {i for b in state.attempts for i in b.run_ids}
+    found = [
+        r
+        for r in loop.experiment.runs()
+        if str((r.manifest.get("params") or {}).get(param)) == str(value)
+        and r.run_id not in taken
+        and (since is None or (_when(r.manifest.get("started")) or since) >= since)
+    ]
+    a.run_ids = list(dict.fromkeys([*a.run_ids, *(r.run_id for r in found)]))
+    if found:
+        a.log_tail = loop_run.tail_of_run_dir(found[-1].path) or a.log_tail
+
+
+def _when(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text).replace(microsecond=0) if text else None
+    except ValueError:
+        return None
+
+
 def _recover_batch(loop: Loop, state: LoopState) -> list[Attempt]:
-    """A parallel batch left in flight: each attempt a crash, its worktrees removed."""
+    """A parallel batch left in flight: its arms' process groups killed, each attempt a crash (with the
+    runs it started), its worktrees removed."""
+    for group in state.arm_groups:
+        with contextlib.suppress(OSError):
+            os.killpg(group, signal.SIGKILL)
+    state.arm_groups = []
     done = list(state.batch)
     for a in done:
         state.batch = [b for b in state.batch if b.n != a.n]
-        _crash(a, "the loop's process died during the batch (recovered by the next mlexp loop command)")
+        _runs_in_flight(loop, state, a, "arm", a.n)
+        _crash(a, "the loop's process died during the batch (recovered by the next mlexp loop command)", a.log_tail)
         a.seeds = []
         end_attempt(loop, state, a, restore=False)
     if done:
@@ -323,10 +374,15 @@ def revive(loop: Loop, n: int, command: Sequence[str] | None = None, **kwargs) -
     return try_attempt(loop, f"revive {n}: {old.description}", list(command or old.command), revived_from=n, **kwargs)
 
 
-def show(loop: Loop, n: int) -> str:
-    """Attempt ``n``'s commit and diff (from its ref, else from its patch file)."""
-    state = loop.load()
+def show(loop: Loop, n: int) -> tuple[str, list[Attempt]]:
+    """Attempt ``n``'s commit and diff (from its ref, else from its patch file), after recovering an
+    attempt a dead process left in flight (the attempts recovered)."""
+    state, recovered, _ = recover_if_idle(loop)
     state.get(n)
+    return _diff(loop, n), recovered
+
+
+def _diff(loop: Loop, n: int) -> str:
     try:
         return loop.repo.show(attempt_ref(n))
     except MlexpError:

@@ -38,6 +38,13 @@ def pending_running() -> bool:
     return bool(pending.get("commit")) and any(r.status == "running" for r in Experiment("tune").runs())
 
 
+def _stdout(run) -> str:
+    try:
+        return (run.path / "stdout.txt").read_text()
+    except OSError:
+        return ""
+
+
 def _slow_try(root, message: str, **popen) -> subprocess.Popen:
     """``mlexp loop try -m MESSAGE -- python3 train.py`` in a process of its own (train.py sleeps)."""
     command = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "loop", "try", "-m", message]
@@ -60,6 +67,7 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
         # status meanwhile says an attempt is running, and leaves it alone
         st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
         assert st["busy"] and st["pending"]["attempt"] == 1 and st["recovered"] == []
+        assert wait_for(lambda: any("step 2" in _stdout(r) for r in Experiment("tune").runs() if r.status == "running"))
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
@@ -74,6 +82,11 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
     assert "+SHIFT = 0.2" in files().patch(1).read_text()
     crashed = next(a for a in st["attempts_list"] if a["attempt"] == 1)
     assert "process died" in crashed["reason"]
+    # the run in flight is found and its log kept
+    recorded = files().load().get(1)
+    assert len(recorded.run_ids) == 1 and "step 2 loss" in recorded.log_tail
+    (run,) = [r for r in Experiment("tune").runs() if r.run_id == recorded.run_ids[0]]
+    assert run.manifest["params"]["attempt"] == 1
     # and the loop goes on
     edit(root, SHIFT=0.05)
     assert attempt(capsys, "after the crash")["status"] == "keep"
