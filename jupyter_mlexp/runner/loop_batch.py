@@ -16,6 +16,7 @@ the arms' runs, so the reference still shares the candidates' contention.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -23,15 +24,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from jupyter_mlexp.core import loop as rules
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.journal import now_iso
-from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, attempt_ref
+from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, attempt_ref, edits_ref
 from jupyter_mlexp.runner import loop_run
 from jupyter_mlexp.runner.loop import Loop, check_budget, end_attempt, recover
+from jupyter_mlexp.runner.script import _tie_to_parent
 
 POLL_S = 0.1
 
@@ -62,23 +65,107 @@ def try_batch(
         at_a_time = jobs or (len(arms) if scheduler else 2)
         t0 = time.perf_counter()
         try:
-            measured = _run_arms(
-                loop,
-                arms,
-                list(command),
-                attempts[0].seeds,
-                batch_id,
-                at_a_time,
-                budget or state.settings.budget,
-                scheduler,
-            )
+            run = partial(_run_arms, loop, state, command=list(command), jobs=at_a_time, scheduler=scheduler)
+            measured = run(arms, seeds=attempts[0].seeds, batch_id=batch_id, budget=budget or state.settings.budget)
+            _judge(state, attempts, measured, best, time.perf_counter() - t0)
+            winner = next((a for a in attempts if a.status == KEEP), None)
+            if winner is not None and state.settings.confirm:
+                _confirm(state, winner, best, run, budget or state.settings.budget, t0)
         except KeyboardInterrupt:
             for a in attempts:
                 a.status, a.reason = CRASH, "interrupted (Ctrl-C) during the batch"
                 _finish(loop, state, a)
             raise
-        _judge(loop, state, attempts, measured, best, time.perf_counter() - t0)
+        winner = next((a for a in attempts if a.status == KEEP), None)
+        if winner is not None:
+            winner.kept_aside = loop.repo.fast_forward(winner.commit, edits_ref(winner.n))
+        for a in attempts:
+            _finish(loop, state, a)
         return attempts
+
+
+def try_worktree(
+    loop: Loop,
+    description: str,
+    command: Sequence[str],
+    *,
+    seeds: Sequence[int] | None = None,
+    budget: float | None = None,
+    scheduler: str | None = None,
+) -> Attempt:
+    """``mlexp loop try --worktree``: one attempt run in a worktree of its own while the main tree is edited.
+
+    The working tree's change becomes the attempt's commit on top of the best kept one without
+    moving the branch (its ref and patch kept as for any attempt), and leaves the main tree, which
+    is then free for the next idea. The attempt runs as one arm of a batch and is judged like
+    ``try`` against the best kept attempt's recorded seeds (``--confirm`` included). Kept: the
+    branch fast-forwards to it (an uncommitted edit to the same files is stashed first, and said).
+    """
+    if not description or not description.strip():
+        raise MlexpError('say what the attempt changes: -m "DESCRIPTION"')
+    _check_batch(loop, ["HEAD"], command, None, budget, scheduler)
+    t0 = time.perf_counter()
+    with loop.files.busy(f"attempt running in a worktree since {now_iso()}: {description[:60]}"):
+        state = loop.load()
+        recover(loop, state)
+        best, repo, s = state.best(), loop.repo, state.settings
+        if best is None:
+            raise MlexpError("run the unmodified baseline first: mlexp loop try -m baseline -- CMD")
+        repo.check_clean_state()
+        if repo.head() != best.commit:
+            raise MlexpError(f"--worktree starts from the best kept commit {best.commit[:12]}: the branch moved off it")
+        n = state.next_number()
+        a = Attempt(n, " ".join(description.split()), "", best.commit, list(command), started=now_iso())
+        a.seeds = list(seeds or s.seeds)
+        a.commit, paths = repo.commit_aside(f"attempt {n}: {a.description}")
+        a.lines_added, a.lines_removed = repo.lines(best.commit, a.commit)
+        state.batch.append(a)
+        loop.files.save(state)
+        repo.keep_reachable(attempt_ref(n), a.commit, loop.files.patch(n))
+        repo.reset_paths(paths)  # the change lives in its commit now: the tree is free for the next idea
+        run = partial(_run_arms, loop, state, command=list(command), jobs=1, scheduler=scheduler)
+        try:
+            _run_aside(state, a, best, run, budget or s.budget, t0)
+        except KeyboardInterrupt:
+            a.status, a.reason = CRASH, "interrupted (Ctrl-C) during the attempt"
+            _finish(loop, state, a)
+            raise
+        if a.status == KEEP:
+            a.kept_aside = repo.fast_forward(a.commit, edits_ref(n))
+        state.batch = [b for b in state.batch if b.n != a.n]
+        end_attempt(loop, state, a, t0, restore=False)
+        return a
+
+
+def _run_aside(state: LoopState, a: Attempt, best: Attempt, run, budget, t0: float) -> None:
+    """Run the attempt's arm, then decide as ``try`` does (with ``--confirm`` on fresh seeds)."""
+    s, floor = state.settings, rules.noise_floor(state)
+    name = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    m = run({str(a.n): a.commit}, seeds=a.seeds, batch_id=name, budget=budget)[str(a.n)]
+    a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
+    a.runs_s = a.duration_s = time.perf_counter() - t0
+    if m.crash:
+        a.status, a.reason, a.log_tail = CRASH, m.crash, m.log_tail
+        return
+    d = rules.decide(a, best, s, floor)
+    if d.promising and s.confirm:
+        c = run({str(a.n): a.commit}, seeds=rules.fresh_seeds(state, s.confirm), batch_id=name + "-c", budget=budget)
+        c = c[str(a.n)]
+        a.run_ids += c.run_ids
+        a.runs_s = a.duration_s = time.perf_counter() - t0
+        if c.crash:
+            a.status, a.reason, a.log_tail = CRASH, f"confirmation {c.crash}", c.log_tail
+            return
+        a.confirm_seeds, a.seeds, a.values = c.seeds, a.seeds + c.seeds, a.values + c.values
+        check = rules.confirmed(c.seeds, c.values, best, s, floor)
+        if not check.better:
+            d.status, d.reason = (
+                DISCARD,
+                f"not confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g}) after {d.reason}",
+            )
+        else:
+            d.reason += f"; confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g})"
+    a.status, a.reason, a.delta, a.p, a.test = d.status, d.reason, d.delta, d.p, d.test
 
 
 def _check_batch(loop: Loop, refs, command, jobs, budget, scheduler) -> None:
@@ -95,8 +182,8 @@ def _check_batch(loop: Loop, refs, command, jobs, budget, scheduler) -> None:
         loop_run.check_scheduler(scheduler, command, "mlexp loop batch REF ... NOTEBOOK")
 
 
-def _judge(loop: Loop, state, attempts: list[Attempt], measured: dict, best: Attempt, wall_s: float) -> None:
-    """Each candidate against the reference run alongside; fast-forward to the one kept; record them all."""
+def _judge(state, attempts: list[Attempt], measured: dict, best: Attempt, wall_s: float) -> None:
+    """Each candidate against the reference run alongside; at most one kept."""
     for a in attempts:
         m = measured[str(a.n)]
         a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
@@ -104,11 +191,31 @@ def _judge(loop: Loop, state, attempts: list[Attempt], measured: dict, best: Att
         if m.crash:
             a.status, a.reason, a.log_tail = CRASH, m.crash, m.log_tail
     _decide(state, attempts, measured["reference"], best)
-    winner = next((a for a in attempts if a.status == KEEP), None)
-    if winner is not None:
-        loop.repo.fast_forward(winner.commit)
-    for a in attempts:
-        _finish(loop, state, a)
+
+
+def _confirm(state: LoopState, winner: Attempt, best: Attempt, run, budget, t0: float) -> None:
+    """``--confirm N``: the batch's winner and the reference re-run side by side on N fresh seeds;
+    kept only if the fresh seeds alone still beat the reference."""
+    fresh = rules.fresh_seeds(state, state.settings.confirm)
+    batch_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    measured = run(
+        {"reference": best.commit, str(winner.n): winner.commit}, seeds=fresh, batch_id=batch_id, budget=budget
+    )
+    c, ref = measured[str(winner.n)], measured["reference"]
+    winner.run_ids += c.run_ids
+    winner.duration_s = time.perf_counter() - t0
+    if c.crash or ref.crash:
+        what = c.crash or f"the reference re-run of attempt {best.n}: {ref.crash}"
+        winner.status, winner.reason, winner.log_tail = CRASH, f"confirmation {what}", c.log_tail or ref.log_tail
+        return
+    winner.confirm_seeds = c.seeds
+    winner.seeds, winner.values = winner.seeds + c.seeds, winner.values + c.values
+    check = rules.compare(c.seeds, c.values, ref.seeds, ref.values, state.settings, rules.noise_floor(state))
+    if check.better:
+        winner.reason += f"; confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g})"
+    else:
+        winner.status = DISCARD
+        winner.reason = f"not confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g}) after {winner.reason}"
 
 
 def _plan(loop: Loop, state: LoopState, refs: Sequence[str], command: list[str], seeds) -> list[Attempt]:
@@ -163,7 +270,9 @@ def _finish(loop: Loop, state: LoopState, a: Attempt) -> None:
 
 def _run_arms(
     loop: Loop,
+    state: LoopState,
     arms: dict[str, str],
+    *,
     command: list[str],
     seeds: list[int],
     batch_id: str,
@@ -171,13 +280,23 @@ def _run_arms(
     budget: float | None,
     scheduler: str | None = None,
 ) -> dict[str, loop_run.Measured]:
-    """Each arm as ``mlexp run`` in its own worktree, ``jobs`` at a time; what each measured."""
+    """Each arm as a runner process in its own worktree, ``jobs`` at a time; what each measured.
+
+    The arms' process groups are saved in the loop's state while they run, so that a recovery after
+    a kill of this process can end any the kernel's parent-death signal did not.
+    """
     base = loop.repo.common_dir / "mlexp-worktrees" / batch_id
     trees = {arm: base / arm for arm in arms}
+
+    def running(groups: list[int]) -> None:
+        state.arm_groups = groups
+        loop.files.save(state)
+
     try:
         for arm, sha in arms.items():
             _worktree(loop, trees[arm], sha)
-        _pool([_arm_process(loop, trees[arm], arm, command, seeds, batch_id, budget, scheduler) for arm in arms], jobs)
+        specs = [_arm_process(loop, trees[arm], arm, command, seeds, batch_id, budget, scheduler) for arm in arms]
+        _pool(specs, jobs, running)
     finally:
         for tree in trees.values():
             if tree.exists():
@@ -187,7 +306,7 @@ def _run_arms(
     out = {}
     for arm in arms:
         mine = [r for r in runs if str(r.manifest["params"].get("arm")) == arm]
-        out[arm] = loop_run.measured_from_runs(mine, loop.load().settings.metric)
+        out[arm] = loop_run.measured_from_runs(mine, state.settings.metric)
     return out
 
 
@@ -201,30 +320,47 @@ def _worktree(loop: Loop, path: Path, sha: str) -> None:
 def _arm_process(
     loop: Loop, tree: Path, arm: str, command: list[str], seeds: list[int], batch_id: str, budget, scheduler=None
 ) -> dict:
+    """How to start one arm: ``python -m jupyter_mlexp.runner SPEC`` (:mod:`jupyter_mlexp.runner.__main__`)."""
     rel = loop.cwd.relative_to(loop.repo.root) if loop.cwd.is_relative_to(loop.repo.root) else Path()
-    argv = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", loop.experiment.name]
-    argv += ["--seeds", ",".join(map(str, seeds)), "-p", "loop_batch", batch_id, "-p", "arm", arm]
-    argv += ["--budget", str(budget)] if budget else []
-    argv += ["--scheduler", scheduler] if scheduler else []
-    argv += command if loop_run.is_notebook(command) else ["--", *command]
+    spec = {
+        "experiment": loop.experiment.name,
+        "seeds": list(seeds),
+        "params": {"loop_batch": batch_id, "arm": arm},
+        "budget": budget or None,
+        "scheduler": scheduler,
+        "command": list(command),
+        "label": f"mlexp loop (batch {batch_id}, arm {arm})",
+    }
+    argv = [sys.executable, "-m", "jupyter_mlexp.runner", json.dumps(spec)]
     root = tree if loop.repo.record_rel else loop.experiment.base.parent
     return {"argv": argv, "cwd": tree / rel, "env": {**os.environ, "MLEXP_ROOT": str(root)}}
 
 
-def _pool(specs: list[dict], jobs: int) -> None:
-    """Run the processes ``jobs`` at a time; Ctrl-C interrupts them all (their runs end interrupted)."""
+def _pool(specs: list[dict], jobs: int, running_groups: Callable[[list[int]], None] | None = None) -> None:
+    """Run the processes ``jobs`` at a time, each in a process group of its own tied to this process
+    (it gets SIGTERM if this one dies); Ctrl-C interrupts them all (their runs end interrupted)."""
     waiting = list(specs)
     running: list[subprocess.Popen] = []
+    groups: list[int] = []
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
                 s = waiting.pop(0)
                 running.append(
                     subprocess.Popen(
-                        s["argv"], cwd=s["cwd"], env=s["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                        s["argv"],
+                        cwd=s["cwd"],
+                        env=s["env"],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        start_new_session=True,
+                        preexec_fn=_tie_to_parent,
                     )
                 )
             running = [p for p in running if p.poll() is None]
+            if running_groups is not None and [p.pid for p in running] != groups:
+                groups = [p.pid for p in running]
+                running_groups(groups)
             time.sleep(POLL_S)
     except KeyboardInterrupt:
         for p in running:

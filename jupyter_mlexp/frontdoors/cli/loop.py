@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable
 from dataclasses import asdict
 
 from jupyter_mlexp.core.errors import MlexpError
@@ -40,6 +42,7 @@ def cmd_start(args) -> int:
         confirm=args.confirm,
         simplicity_lines=args.simplicity_lines,
         simplicity_gain=args.simplicity_gain,
+        track_results=args.track_results,
     )
     s = state.settings
     if args.json:
@@ -53,11 +56,11 @@ def cmd_start(args) -> int:
 
 
 def _describe(a: Attempt, metric: str) -> list[str]:
-    mean, sd = a.mean, a.sd
-    value = "no value" if mean is None else f"{mean:.6g}" + ("" if sd is None else f" ± {sd:.2g}")
-    head = f"attempt {a.n} {a.status} · {metric} {value} (seeds {','.join(map(str, a.seeds)) or '-'})"
+    head = f"attempt {a.n} {a.status} · {metric} {a.spread} (seeds {','.join(map(str, a.seeds)) or '-'})"
     head += f" · +{a.lines_added}/-{a.lines_removed} lines · {a.duration_s:.1f} s · commit {a.commit[:12]}"
     lines = [head, f"  {a.reason}"]
+    if a.kept_aside:
+        lines.append(f"  your uncommitted edits to its files were kept aside, not lost: git stash apply {a.kept_aside}")
     if a.status == CRASH and a.log_tail:
         lines += ["  log tail:"] + [f"    {line}" for line in a.log_tail.splitlines()[-TAIL_SHOWN:]]
     return lines
@@ -82,9 +85,13 @@ def cmd_try(args) -> int:
             raise MlexpError(f"{args.notebook!r} is not a notebook: put a command after '--'")
         command = [args.notebook]
     opened = loop.open_loop()
-    a = loop.try_attempt(
-        opened, args.message, command, seeds=_seeds(args.seeds), budget=args.budget, scheduler=args.scheduler
-    )
+    if args.worktree:
+        from jupyter_mlexp.runner.loop_batch import try_worktree
+
+        run: Callable[..., Attempt] = try_worktree
+    else:
+        run = loop.try_attempt
+    a = run(opened, args.message, command, seeds=_seeds(args.seeds), budget=args.budget, scheduler=args.scheduler)
     return _report(a, args, opened.load().settings.metric)
 
 
@@ -159,7 +166,12 @@ def cmd_status(args) -> int:
 def cmd_show(args) -> int:
     from jupyter_mlexp.runner import loop
 
-    print(loop.show(loop.open_loop(), args.attempt))
+    text, recovered = loop.show(loop.open_loop(), args.attempt)
+    for a in recovered:
+        print(
+            f"mlexp: recovered attempt {a.n}: recorded as crash, branch back on the best kept commit", file=sys.stderr
+        )
+    print(text)
     return EXIT_OK
 
 
@@ -177,6 +189,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--confirm", type=int, default=0, metavar="N", help="re-run a win on N fresh seeds before keeping")
     s.add_argument("--simplicity-lines", type=int, default=20, metavar="N", help="lines a small gain may add (0: off)")
     s.add_argument("--simplicity-gain", type=float, help="gain that justifies more lines (default: noise floor)")
+    s.add_argument(
+        "--track-results", action="store_true", help="let git see results.tsv (default: in .git/info/exclude)"
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_start)
 
@@ -186,6 +201,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seeds", metavar="0,1,2", help="seeds for this attempt (default: the loop's)")
     t.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per run (default: the loop's)")
     t.add_argument("--scheduler", metavar="ADDRESS", help="the seeds' runs at once on a Dask cluster (notebooks)")
+    t.add_argument(
+        "--worktree", action="store_true", help="run it in a git worktree of its own; the tree is free meanwhile"
+    )
     t.add_argument("--json", action="store_true")
     t.set_defaults(handler=cmd_try)
 
