@@ -104,7 +104,9 @@ def execute_run(
 
     The gate: raises :class:`~jupyter_mlexp.core.errors.NoHypothesisError` before anything
     runs when the experiment has no hypothesis. ``seed`` given: the cell sees it as its
-    ``seed`` variable; not given: the namespace's integer ``seed`` (else 0) is the run's seed.
+    ``seed`` variable; not given: the namespace's integer ``seed`` (else 0) is the run's seed. Under the
+    batch runner the runner's seed wins (like the overrides in full mode, an explicit ``seed`` is
+    ignored, with a one-line note): the record, the cell's ``seed`` and the RNG all say the runner's.
     """
     hyp = experiment.hypothesis  # the gate
     batch_run, batch_mode = tracking.batch_context()
@@ -199,11 +201,19 @@ def _add_to_batch_run(
     the runner ends that run (its life cycle), so this only records the cell's progress."""
     if mode == "full":
         budget = None  # the runner's whole-notebook budget governs full runs
-    seed = run.manifest.get("seed") if seed is None else seed
+    runner_seed = run.manifest.get("seed")
+    runner_seed = runner_seed if isinstance(runner_seed, int) and not isinstance(runner_seed, bool) else 0
+    seen = dict(applied)
+    if seed is not None:  # ignored like the overrides: the record, the cell's `seed` and the RNG say the runner's
+        seen["seed"] = runner_seed
+        if seed != runner_seed:
+            note = f"--seed {seed} ignored under the batch runner: this run's seed is {runner_seed}"
+            print(f"note: {note}")
+            run.warn(note)
     if applied:
         run.manifest.setdefault("overrides", {}).update(applied)
     counts_before = {k: v.get("n", 0) + v.get("nonfinite", 0) for k, v in run.summary.items()}
-    error, captured, duration = _execute(run, execute, applied, seed or 0, budget, namespace)
+    error, captured, duration = _execute(run, execute, seen, runner_seed, budget, namespace)
     # A metric this cell logged through the API is not counted again from its printed line.
     logged_by_api = {k for k, v in run.summary.items() if v.get("n", 0) + v.get("nonfinite", 0) != counts_before.get(k)}
     run.log_printed_metrics(captured, skip=logged_by_api)

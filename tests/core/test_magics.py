@@ -247,3 +247,37 @@ def test_run_past_the_budget_is_a_timeout_whatever_the_cell_does(ip, body):
     m = manifest(runs()[-1])
     assert m["status"] == "timeout", m.get("error")
     assert "did not stop" in m["error"]["message"] or "budget" in m["error"]["message"]
+
+
+@pytest.mark.slow
+def test_seed_under_the_batch_runner_is_the_runners(workspace, monkeypatch, tmp_path):
+    """`%%run_quick --seed 7` in a notebook `mlexp run` seeds 3: the record, the cell's `seed` and the RNG say 3."""
+    import random
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from jupyter_mlexp.runner import run_sweep
+
+    monkeypatch.chdir(workspace)
+    Experiment("seeded").register("Seeds are honoured.\nsuccess: rng >= 0\nmetrics: rng, seen\n")
+    params = new_code_cell("lr = 0.1")
+    params.metadata["tags"] = ["parameters"]
+    cell = (
+        "%%run_quick --seed 7\nimport random\nimport jupyter_mlexp as mlexp\n"
+        "mlexp.log_metric('rng', random.random())\nmlexp.log_metric('seen', seed)"
+    )
+    nb = new_notebook(cells=[new_code_cell("%load_ext jupyter_mlexp"), params, new_code_cell(cell)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = workspace / "seeded.ipynb"
+    nbformat.write(nb, str(path))
+    sweep = run_sweep(path, experiment="seeded", mode="full", seeds=[3], jobs=1, progress=False)
+    (run,) = sweep.runs
+    assert run.status == "completed", run
+    manifest = json.loads((workspace / "experiments" / "seeded" / "full" / run.run_id / "run.json").read_text())
+    assert manifest["seed"] == 3 and any("--seed 7 ignored" in w for w in manifest.get("warnings", []))
+    assert manifest["metrics_summary"]["seen"]["last"] == 3
+    assert manifest["metrics_summary"]["rng"]["last"] == random.Random(3).random()
+    out = nbformat.read(str(workspace / "experiments" / "seeded" / "full" / run.run_id / "output.ipynb"), 4)
+    printed = "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", []))
+    assert "--seed 7 ignored" in printed and printed.count("--seed 7 ignored") == 1
