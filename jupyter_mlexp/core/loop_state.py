@@ -24,8 +24,6 @@ from typing import Any
 
 from jupyter_mlexp.core.errors import RecordBusyError, RecordError
 from jupyter_mlexp.core.fsio import append_text, atomic_write_json, read_record_text
-from jupyter_mlexp.core.inference import mean_sd
-from jupyter_mlexp.core.verdict_arms import fmt_spread
 from jupyter_mlexp.core.workspace import check_name
 
 BRANCH_PREFIX = "autoresearch/"
@@ -108,17 +106,24 @@ class Attempt:
     #: a ref holding the uncommitted edits the restore would have overwritten (a stash commit)
     kept_aside: str = ""
 
+    # the verdict's statistics, imported when first used: every mlexp command imports this module
     @property
     def mean(self) -> float | None:
+        from jupyter_mlexp.core.inference import mean_sd
+
         return mean_sd(self.values)[0] if self.values else None
 
     @property
     def sd(self) -> float | None:
+        from jupyter_mlexp.core.inference import mean_sd
+
         return mean_sd(self.values)[1] if self.values else None
 
     @property
     def spread(self) -> str:
         """``0.3426 ± 0.035 (n = 3)``: the verdict's way of writing a mean over seeds."""
+        from jupyter_mlexp.core.verdict_arms import fmt_spread
+
         return fmt_spread(self.mean, self.sd, len(self.values))
 
     @property

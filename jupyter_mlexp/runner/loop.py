@@ -400,6 +400,7 @@ def status(loop: Loop, figure: bool = True) -> dict:
     out = rules.summary(state)
     out["busy"] = busy
     out["recovered"] = [a.n for a in recovered]
+    out["kept_aside"] = {str(a.n): a.kept_aside for a in recovered if a.kept_aside}
     _, out["warnings"] = loop.files.read_results()
     out["record"] = str(loop.files.path)
     out["figure"] = str(write_figure(state, loop.files.figure)) if figure else None

@@ -143,10 +143,10 @@ def cmd_status(args) -> int:
     if best is None:
         print("  best: none yet; next: the unmodified baseline")
     else:
-        sd = "" if best["sd"] is None else f" ± {best['sd']:.2g}"
-        print(
-            f"  best: attempt {best['attempt']} {best['mean']:.6g}{sd} at {best['commit'][:12]} ({best['description']})"
-        )
+        from jupyter_mlexp.core.verdict_arms import fmt_spread
+
+        spread = fmt_spread(best["mean"], best["sd"], len(best["seeds"]))
+        print(f"  best: attempt {best['attempt']} {spread} at {best['commit'][:12]} ({best['description']})")
     print(
         f"  noise floor: {'unknown (run the baseline with several --seeds)' if floor is None else f'{floor:.4g}'}"
         f" · least improvement for one seed: {out['least_improvement']:.4g}"
@@ -156,6 +156,8 @@ def cmd_status(args) -> int:
     if out["recovered"]:
         which = ", ".join(map(str, out["recovered"]))
         print(f"  recovered attempt {which}: recorded as crash, branch back on the best kept commit")
+    for n, ref in out["kept_aside"].items():
+        print(f"  attempt {n}: your uncommitted edits to its files were kept aside, not lost: git stash apply {ref}")
     for w in out["warnings"]:
         print(f"  warning: {w}")
     if out["figure"]:
