@@ -10,6 +10,7 @@ scikit-learn, so a run takes about a second. Change the constants below, one ide
 import gzip
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ INIT = 0  # another initialisation stream: changes only the noise
 
 seed = int(os.environ.get("MLEXP_SEED", "0"))
 sklearn = importlib.util.find_spec("sklearn")
+if sklearn is None:
+    sys.exit("this example reads scikit-learn's bundled digits data: run it with a Python that has scikit-learn")
 csv = Path(list(sklearn.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
 with gzip.open(csv, "rt") as fh:
     data = np.loadtxt(fh, delimiter=",")
