@@ -6,22 +6,28 @@ Dask), the script runner and the keep/discard loop all begin a run with
 (printed metrics, the criterion check, peak memory, status, error, the
 ``results.tsv`` row and the ``research_log.jsonl`` event), and all return one
 :class:`RunResult`. An executor keeps only what is its own: how it executes the
-code and how it stops it.
+code and how it stops it. A run whose process died before :func:`finish` is ended
+from what it left on disk by :func:`end_stale_runs`, through the same :func:`finish`.
 """
 
 from __future__ import annotations
 
+import os
 import resource
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core import procs, provenance
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.fsio import locked
 from jupyter_mlexp.core.hypothesis import Hypothesis
 from jupyter_mlexp.core.printed import PrintedMetrics
 from jupyter_mlexp.core.run import Run, error_record
+from jupyter_mlexp.core.runinfo import is_stale
 
 STATUS_MARKS = {"completed": "✓", "failed": "✗", "timeout": "⏱", "interrupted": "■"}
 
@@ -96,7 +102,10 @@ def start(
 
     ``data`` is a list of paths to hash, or hashes already computed once for a whole sweep;
     ``git`` likewise. Raises :class:`~.errors.NoHypothesisError` when nothing is registered.
+    This process's memory high-water mark restarts here (Linux), so :func:`peak_memory_gb`
+    read at the end is this run's peak.
     """
+    reset_peak_memory()
     hashes = (
         dict(data)
         if isinstance(data, Mapping)
@@ -127,13 +136,41 @@ def status_of(error: BaseException | None) -> str:
     return "failed"
 
 
-def peak_memory_gb(children: bool = False) -> float | None:
-    """Peak resident memory of this process (or of its waited-for children), in GB; Linux units."""
+def reset_peak_memory() -> None:
+    """Linux: restart this process's memory high-water mark (``VmHWM``) at its current size."""
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+
+
+def peak_memory_gb(usage: resource.struct_rusage | None = None) -> float | None:
+    """Peak resident memory, in GB.
+
+    With ``usage`` (what ``os.wait4`` returned for a run's command): that process's own peak,
+    or the largest of the children it waited for. Without: this process's peak since the
+    run's :func:`start` (Linux, ``VmHWM``); elsewhere its peak over its whole life.
+    """
+    if usage is not None:
+        return _gb(usage.ru_maxrss)
     try:
-        who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-        return round(resource.getrusage(who).ru_maxrss / 1024**2, 4)
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return round(int(line.split()[1]) / 1024**2, 4)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return _gb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     except (OSError, ValueError):
         return None
+
+
+def _gb(maxrss: int) -> float:
+    """``ru_maxrss`` in GB: kilobytes on Linux, bytes on macOS."""
+    return round(maxrss / (1024**3 if sys.platform == "darwin" else 1024**2), 4)
 
 
 def finish(
@@ -210,3 +247,59 @@ def hypothesis_of(experiment: Experiment) -> Hypothesis | None:
         return experiment.hypothesis
     except MlexpError:
         return None
+
+
+GONE = {
+    "name": "ProcessGone",
+    "message": "process gone (runner killed?): the run was ended from what it left on disk",
+}
+
+
+def end_stale_runs(experiment: Experiment) -> list[str]:
+    """End every run of ``experiment`` left ``running`` by a process that is gone (``stale``); their ids.
+
+    Each is ended once, under its ``run.json`` lock, through :func:`finish`: status ``failed``
+    with :data:`GONE` as error, its metrics from ``metrics.jsonl`` and from the
+    ``name: value`` lines of its ``stdout.txt``, its end at its last sign of life. A script
+    run's command is put down by its guard first (``docs/runner.md``): a run whose guard
+    still lives is left for a later call. A record that cannot be written stays ``stale``.
+    """
+    ended = []
+    for info in experiment.runs():
+        if info.status == "stale" and _end_stale(experiment, Path(info.path)):
+            ended.append(info.run_id)
+    return ended
+
+
+def _end_stale(experiment: Experiment, path: Path) -> bool:
+    try:
+        with locked(path / "run.json"):
+            run = Run(path, {})
+            run.reload()
+            m = run.manifest
+            guard = m.get("guard")
+            guard = guard if isinstance(guard, dict) else {}
+            if m.get("status") != "running" or not is_stale(m):
+                return False
+            if guard.get("pid") and not procs.is_gone(int(guard["pid"]), guard.get("pid_start")):
+                return False  # still putting the command down
+            run.reload(rebuild_summary=True)  # from metrics.jsonl: what the process wrote
+            try:
+                printed = (path / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                printed = ""
+            finish(experiment, run, "failed", error=GONE, printed=printed, at=_last_sign_of_life(path, m))
+            return True
+    except (MlexpError, OSError, ValueError, TypeError):
+        return False
+
+
+def _last_sign_of_life(path: Path, manifest: dict) -> float:
+    """When the run last wrote anything: the newest of its files' modification times."""
+    times = [float(manifest.get("started_ts") or 0.0)]
+    for name in ("stdout.txt", "metrics.jsonl", "run.log", "output.ipynb"):
+        try:
+            times.append(os.stat(path / name).st_mtime)
+        except OSError:
+            pass
+    return max(times)

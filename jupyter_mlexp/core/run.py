@@ -131,7 +131,7 @@ class Run:
         """Read back ``run.json`` as another process (the kernel, the script) left it.
 
         With ``rebuild_summary`` (that process died before writing its summary), the
-        summary is rebuilt from ``metrics.jsonl``; a line cut by the crash is skipped.
+        summary is rebuilt from ``metrics.jsonl`` alone; a line cut by the crash is skipped.
         """
         try:
             with open(self.path / "run.json", encoding="utf-8") as fh:
@@ -141,6 +141,7 @@ class Run:
         if isinstance(on_disk, dict):
             self.manifest = on_disk
         if rebuild_summary:
+            self.manifest = {**self.manifest, "metrics_summary": {}}
             for name, value, step in read_metric_lines(self.path / "metrics.jsonl"):
                 summarize(self.summary, name, value, step)
 
@@ -166,10 +167,12 @@ class Run:
                 on_disk[key] = self.manifest[key]
         atomic_write_json(self.path / "run.json", on_disk)
 
-    def finish(self, status: str, error: BaseException | None = None, **extra: Any) -> dict:
-        """Flush metrics, stamp status/end/duration (and the error, if any) into ``run.json``."""
+    def finish(self, status: str, error: BaseException | None = None, at: float | None = None, **extra: Any) -> dict:
+        """Flush metrics, stamp status/end/duration (and the error, if any) into ``run.json``.
+
+        ``at``: when the run ended, if not now (a run found dead ends at its last sign of life)."""
         self.close_metrics()
-        now = time.time()
+        now = time.time() if at is None else at
         self.manifest.update(
             status=status,
             ended=iso(now),
@@ -181,7 +184,7 @@ class Run:
         if self.warnings:
             self.manifest["warnings"] = self.warnings[-50:]
         self.write_manifest()
-        self._stop_log()
+        self.stop_log()
         return self.manifest
 
     # -- metrics (hot path) -----------------------------------------------------------------
@@ -310,7 +313,8 @@ class Run:
         self._logging = True
         self.logger.info(f"run {self.run_id} ({self.mode}) {what}")
 
-    def _stop_log(self) -> None:
+    def stop_log(self) -> None:
+        """Close this process's ``run.log`` sink for the run (another process writes the rest, or the run ended)."""
         if self._logging:
             self.logger.info(f"run {self.run_id} ended: {self.manifest.get('status')}")
             close_run_log(self.run_id)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core import lifecycle, provenance
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import STAGES, parse_body
@@ -182,6 +182,7 @@ def run_sweep(
     )
     for w in warnings:
         log.warning(w)
+    lifecycle.end_stale_runs(exp)  # runs a killed runner left behind, ended from their files
     client = owned = None
     if scheduler is not None:  # connect before any run folder exists: nothing half-created
         from jupyter_mlexp.runner.executors import connect

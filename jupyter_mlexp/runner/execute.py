@@ -234,7 +234,7 @@ def _finish_run(exp: Experiment, run: Run, st: _Exec, spec: RunSpec, peak: float
     already = run.manifest.get("status")
     if already in FINAL_STATUSES:  # someone (Ctrl-C on the client of a Dask sweep) ended it first
         st.status = already
-        run._stop_log()
+        run.stop_log()
         return
     extra: dict[str, Any] = {"output_notebook": "output.ipynb"}
     if st.exit:

@@ -1,7 +1,7 @@
 """Run a command (a training script) as runs of an experiment: ``mlexp run -- uv run train.py``.
 
-The command runs in its own process group, tied to this process (on Linux it
-is sent SIGTERM if this process dies), with the run named in its environment (``MLEXP_RUN_DIR``, ``MLEXP_MODE``, ``MLEXP_EXPERIMENT``,
+The command runs in its own process group, which a guard puts down (SIGTERM, then
+SIGKILL after a grace period) when the run ends or this process dies, with the run named in its environment (``MLEXP_RUN_DIR``, ``MLEXP_MODE``, ``MLEXP_EXPERIMENT``,
 ``MLEXP_ROOT``, ``MLEXP_SEED``, ``MLEXP_PARAMS`` as JSON), so
 ``import jupyter_mlexp as mlexp; mlexp.log_metric(...)`` inside it writes into
 that run. Its output is shown as it comes, kept in ``stdout.txt``, and
@@ -19,19 +19,21 @@ import codecs
 import ctypes
 import json
 import os
+import resource
 import select
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from jupyter_mlexp.core import lifecycle
+from jupyter_mlexp.core import lifecycle, procs
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
@@ -72,6 +74,7 @@ def run_script(
     if shutil.which(command[0]) is None and not Path(command[0]).exists():
         raise MlexpError(f"command not found: {command[0]!r}")
     _ = experiment.hypothesis  # the gate, before any run folder exists
+    lifecycle.end_stale_runs(experiment)  # runs a killed runner left behind, ended from their files
     out = echo if echo is not None else sys.stdout
     done: list[RunResult] = []
     for seed in seeds:
@@ -102,22 +105,25 @@ def _one(
     out: TextIO,
 ) -> RunResult:
     named: dict[str, Any] = {"stage": stage} if stage else {}  # else the hypothesis' stage
-    run = lifecycle.start(
-        exp,
-        mode,
-        source="script",
-        seed=seed,
-        params=params,
-        budget=budget,
-        command=shlex.join(command),
-        data=data,
-        **named,
-    )
-    run._stop_log()  # the command's process and the end below write run.log
-    stdout_path = run.path / "stdout.txt"
-    proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
-    follower = _Follower(stdout_path, out)
-    status, error, code = _supervise(proc, follower, budget)
+    with _HeldCtrlC() as held, _Guard() as guard:  # a Ctrl-C while the command starts waits for it
+        run = lifecycle.start(
+            exp,
+            mode,
+            source="script",
+            seed=seed,
+            params=params,
+            budget=budget,
+            command=shlex.join(command),
+            data=data,
+            guard=guard.identity(),
+            **named,
+        )
+        run.stop_log()  # the command's process and the end below write run.log
+        stdout_path = run.path / "stdout.txt"
+        proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
+        guard.arm(proc.pid)
+        follower = _Follower(stdout_path, out)
+        status, error, code = _supervise(proc, follower, budget, held)
     if status == "completed" and code != 0:
         status = "failed"
         error = {
@@ -133,7 +139,7 @@ def _one(
         status,
         error=error,
         printed=follower.printed_metrics(),
-        peak_memory=lifecycle.peak_memory_gb(children=True),
+        peak_memory=proc.peak_memory_gb(),
         exit_code=code,
     )
     if status == "interrupted":
@@ -141,25 +147,72 @@ def _one(
     return result
 
 
-def _spawn(command, exp: Experiment, run, mode: str, seed: int, params: dict, cwd, stdout_path: Path):
+class _Command(subprocess.Popen):
+    """The run's command: reaped with ``os.wait4``, whose resource usage gives its peak memory.
+
+    That figure is the largest of the command and the children it waited for (``uv run`` waits
+    for its Python), but Linux also counts in it the memory of the process that started the
+    command, at the moment it started it (``exec`` keeps the old address space's high-water
+    mark). So this process's own mark is restarted just before the start and read just after
+    (``floor_gb``); a figure above it is the command's, one at it says only "at most that",
+    and then the command's own ``VmHWM``, sampled while it runs, is its peak.
+    """
+
+    usage: resource.struct_rusage | None = None
+    floor_gb: float | None = None
+    sampled_gb: float | None = None
+
+    def reap(self, block: bool = False) -> int | None:
+        """The exit code once the command has ended (reaping it), else None."""
+        if self.returncode is None:
+            try:
+                pid, status, usage = os.wait4(self.pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: the code is lost, not the run
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode, self.usage = os.waitstatus_to_exitcode(status), usage
+        return self.returncode
+
+    def sample_memory(self) -> None:
+        """Read the command's own memory high-water mark (Linux) while it runs."""
+        try:
+            with open(f"/proc/{self.pid}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"VmHWM:"):
+                        self.sampled_gb = round(int(line.split()[1]) / 1024**2, 4)
+                        return
+        except (OSError, ValueError, IndexError):
+            pass
+
+    def peak_memory_gb(self) -> float | None:
+        measured = lifecycle.peak_memory_gb(self.usage) if self.usage is not None else None
+        if measured is None or self.floor_gb is None or measured > self.floor_gb + 0.002:
+            return measured
+        return self.sampled_gb  # the command stayed under this process's size: its own samples tell
+
+
+def _spawn(command, exp: Experiment, run, mode: str, seed: int, params: dict, cwd, stdout_path: Path) -> _Command:
     """Start the command, its output straight into ``stdout.txt``; a command that cannot start ends
     its run ``failed`` and is a one-line error."""
     with open(stdout_path, "ab") as sink:
+        lifecycle.reset_peak_memory()  # see _Command: what the command's memory figure starts from
         try:
-            return subprocess.Popen(
+            proc = _Command(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 env=_environment(exp, run, mode, seed, params),
                 cwd=cwd,
-                start_new_session=True,  # a process group of its own, for the budget's killpg
-                preexec_fn=_tie_to_parent,
+                start_new_session=True,  # a process group of its own: the budget's and the guard's killpg
             )
         except OSError as err:
             run.reload()
             lifecycle.finish(exp, run, "failed", error={"name": type(err).__name__, "message": str(err)})
             raise MlexpError(f"could not start {command[0]!r}: {err}") from None
+    proc.floor_gb = lifecycle.peak_memory_gb()
+    return proc
 
 
 def _environment(exp: Experiment, run, mode: str, seed: int, params: dict) -> dict[str, str]:
@@ -178,7 +231,7 @@ def _environment(exp: Experiment, run, mode: str, seed: int, params: dict) -> di
 
 
 def _supervise(
-    proc: subprocess.Popen, follower: _Follower, budget: float | None
+    proc: _Command, follower: _Follower, budget: float | None, held: _HeldCtrlC
 ) -> tuple[str, dict[str, Any] | None, int | None]:
     """Wait for the command, echoing its output, until it ends, its budget is spent or Ctrl-C:
     (status, error, exit code)."""
@@ -186,18 +239,20 @@ def _supervise(
     deadline = None if not budget else time.monotonic() + budget
     ended, pause = _exit_waiter(proc), POLL_S[0]
     try:
-        while proc.poll() is None:
+        held.release()  # a Ctrl-C that came while the command started is delivered here
+        while proc.reap() is None:
             pause = POLL_S[0] if follower.poll() else min(pause * 2, POLL_S[1])
+            proc.sample_memory()
             if deadline is not None and time.monotonic() > deadline:
-                _stop(proc)
+                _stop(proc, ended)
                 status = "timeout"
                 error = {"name": "RunTimeoutError", "message": f"time budget of {budget:g} s spent"}
                 break
             ended(pause)
     except KeyboardInterrupt:
-        _stop(proc)
+        _stop(proc, ended)
         status, error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted by Ctrl-C"}
-    code = proc.poll()
+    code = proc.reap()
     follower.poll()
     return status, error, code
 
@@ -218,15 +273,97 @@ def _exit_waiter(proc: subprocess.Popen):
     return wait
 
 
+class _HeldCtrlC:
+    """Hold a Ctrl-C (SIGINT) that arrives while the run's command is being started, and deliver it
+    with :meth:`release` once supervision can stop the command and record the run ``interrupted``.
+
+    A signal mask would be inherited by the command (``exec`` keeps it: the script would start
+    with SIGINT blocked), so the main thread's handler notes it instead. Elsewhere (another
+    thread, a handler set outside Python) nothing is held.
+    """
+
+    def __enter__(self) -> _HeldCtrlC:
+        self.hit = False
+        self.old = None
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None:
+            self.old = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum, frame) -> None:
+        self.hit = True
+
+    def release(self) -> None:
+        """Put the old handler back and deliver a held Ctrl-C to it (now)."""
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+            self.old = None
+        if self.hit:
+            self.hit = False
+            signal.raise_signal(signal.SIGINT)
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+# The guard: a shell in a session of its own holding the read end of a pipe from this process. It
+# reads the command's process group, then waits for end of file: this process ended the run, or
+# died (even by SIGKILL). Then the group gets SIGTERM and, if anything in it lives on after the
+# grace period (a script ignoring SIGTERM, a grandchild), SIGKILL. A shell starts in ~1 ms, while
+# the run's provenance is captured; Python would put ~20 ms on the run's path.
+_GUARD_SH = (
+    'read pg || exit 0; case $pg in ""|*[!0-9]*) exit 0;; esac; read _; '
+    'kill -TERM -"$pg" 2>/dev/null || exit 0; n=0; '
+    'while kill -0 -"$pg" 2>/dev/null; do '
+    'if [ "$n" -ge "$1" ]; then kill -KILL -"$pg" 2>/dev/null; exit 0; fi; sleep 0.1; n=$((n+1)); done'
+)
+
+
+class _Guard:
+    """Puts the command's whole process group down when this process ends the run or dies.
+
+    Linux's parent-death signal reaches only a direct child, once: a grandchild, or a script
+    that ignores SIGTERM, outlived a killed ``mlexp run``. The guard also ends what the
+    command left running in its group at a normal end (a run's processes end with it).
+    """
+
+    def __enter__(self) -> _Guard:
+        self.proc = subprocess.Popen(
+            ["/bin/sh", "-c", _GUARD_SH, "mlexp-guard", str(round(KILL_GRACE_S * 10))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # no terminal's Ctrl-C, no killpg of this process's group reaches it
+        )
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """What the run records of its guard: :func:`~jupyter_mlexp.core.lifecycle.end_stale_runs` waits for it."""
+        return {"pid": self.proc.pid, "pid_start": procs.start_time(self.proc.pid)}
+
+    def arm(self, pgid: int) -> None:
+        stdin = self.proc.stdin
+        if stdin is not None:
+            stdin.write(f"{pgid}\n".encode())
+            stdin.flush()
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()  # end of file: the guard ends what is left of the group, then itself
+            except OSError:
+                pass
+        self.proc.poll()
+
+
 # libc's prctl, looked up before any fork (a child between fork and exec must not import).
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 _PR_SET_PDEATHSIG = 1
 
 
 def _tie_to_parent() -> None:
-    """In the child before exec: SIGTERM when the supervising thread's process dies (Linux), so
-    the command cannot outlive ``mlexp``. (The signal follows the thread that forked: runs are
-    started from the main thread.)"""
+    """In a child before exec: SIGTERM when the thread that forked it dies (Linux). The script
+    runner itself uses the guard instead (it also reaches grandchildren, and SIGKILLs after the
+    grace); :mod:`.loop_batch` ties its worker processes with this."""
     if _LIBC is not None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -266,16 +403,18 @@ class _Follower:
         return self.printed
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the command's process group, SIGKILL after a grace period."""
+def _stop(proc: _Command, ended) -> None:
+    """SIGTERM to the command's process group, SIGKILL after a grace period; reaped."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(KILL_GRACE_S)
-    except subprocess.TimeoutExpired:
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + KILL_GRACE_S
+    while proc.reap() is None and time.monotonic() < deadline:
+        ended(min(0.05, max(deadline - time.monotonic(), 0.0)))
+    if proc.returncode is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        proc.wait()
-    except ProcessLookupError:
-        pass
+        proc.reap(block=True)

@@ -185,6 +185,8 @@ def test_ctrl_c_records_a_crash_and_restores_the_branch(started, capsys):
     )
     try:
         assert wait_for(pending_running)
+        # the training has started (its output is on disk): Ctrl-C reaches a supervised run, not its start
+        assert wait_for(lambda: any("step 2" in _stdout(r) for r in Experiment("tune").runs() if r.status == "running"))
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:

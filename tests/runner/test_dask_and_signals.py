@@ -133,12 +133,16 @@ def test_ctrl_c_marks_running_runs_interrupted(nb, ws):
     assert {r["run_id"] for r in running} == {m["run_id"] for m in ms}
 
 
-def test_killed_runner_leaves_a_stale_run_shown_by_mlexp_runs(nb, ws):
+def test_killed_runner_leaves_a_stale_run_that_mlexp_runs_ends(nb, ws):
     path = nb("sleep.ipynb", "import time\ntime.sleep(60)")
     proc = _start_runner(ws, path)
     _wait_running(ws, 1, proc)
     proc.kill()
     proc.communicate(timeout=10)
+    (m,) = manifests(ws)
+    assert m["status"] == "running"  # as the killed runner left it: listings show it stale
     out = subprocess.run(mlexp_cmd("runs", "exp"), cwd=ws, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert "stale" in out.stdout
+    assert "failed" in out.stdout and "stale" not in out.stdout
+    (m,) = manifests(ws)
+    assert m["status"] == "failed" and m["error"]["name"] == "ProcessGone"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from jupyter_mlexp.core import views
+from jupyter_mlexp.core import lifecycle, views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import parse_body
@@ -66,6 +66,7 @@ def cmd_status(args) -> int:
 def cmd_runs(args) -> int:
     exp = default_experiment(args.experiment)
     exp.require()
+    lifecycle.end_stale_runs(exp)  # runs whose process died are ended from what they left on disk
     print(views.text_table(views.run_rows(exp)))
     if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
         from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
