@@ -183,12 +183,7 @@ def run_sweep(
     for w in warnings:
         log.warning(w)
     lifecycle.end_stale_runs(exp)  # runs a killed runner left behind, ended from their files
-    client = owned = None
-    if scheduler is not None:  # connect before any run folder exists: nothing half-created
-        from jupyter_mlexp.runner.executors import connect
-
-        client = connect(scheduler) if isinstance(scheduler, str) else scheduler
-        owned = client if isinstance(scheduler, str) else None
+    client, owned = _client(scheduler)  # connected before any run folder exists: nothing half-created
     ctx = SweepContext(
         experiment=exp.name,
         root=str(root),
@@ -209,6 +204,18 @@ def run_sweep(
     finally:
         if owned is not None:
             owned.close()
+
+
+def _client(scheduler: str | Any | None) -> tuple[Any, Any]:
+    """(the Dask client to run on or None, the client this sweep opened and must close or None)."""
+    if scheduler is None:
+        return None, None
+    if not isinstance(scheduler, str):
+        return scheduler, None
+    from jupyter_mlexp.runner.executors import connect
+
+    client = connect(scheduler)
+    return client, client
 
 
 def _dispatch(

@@ -21,7 +21,8 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Any, NamedTuple
 
-from jupyter_mlexp.runner.kernels import KernelPool, kernel_env
+from jupyter_mlexp.runner.kernel_launch import kernel_env
+from jupyter_mlexp.runner.kernels import KernelPool
 
 CLOSE_TIMEOUT_S = 10.0
 MAX_POOLS = 4  # warm pools a worker keeps for different kernels, folders or workspaces

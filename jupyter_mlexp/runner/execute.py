@@ -229,19 +229,21 @@ async def _end_in_kernel(st: _Exec, kernel: Kernel, pool: KernelPool) -> tuple[f
     return kernel.peak_memory_gb(), reasons
 
 
-def _finish_run(exp: Experiment, run: Run, st: _Exec, spec: RunSpec, peak: float | None, reasons: list[str]) -> None:
-    """End the run through the life cycle, unless someone already ended it."""
+def _finish_run(
+    exp: Experiment, run: Run, st: _Exec, spec: RunSpec, peak: float | None, reasons: list[str]
+) -> RunResult:
+    """End the run through the life cycle, unless someone already ended it; its result."""
     already = run.manifest.get("status")
     if already in FINAL_STATUSES:  # someone (Ctrl-C on the client of a Dask sweep) ended it first
         st.status = already
         run.stop_log()
-        return
+        return lifecycle.result_of(run, lifecycle.hypothesis_of(exp))
     extra: dict[str, Any] = {"output_notebook": "output.ipynb"}
     if st.exit:
         extra["exit"] = st.exit
     if reasons:
         extra["kernel_replaced"] = reasons
-    lifecycle.finish(
+    return lifecycle.finish(
         exp,
         run,
         st.status,
@@ -263,23 +265,16 @@ async def _record(
     spec: RunSpec,
     reused: bool = False,
 ) -> RunResult:
-    """Flush the kernel's metrics, write output.ipynb, end the run (the life cycle), free the kernel."""
+    """Flush the kernel's metrics, write output.ipynb, end the run (the life cycle), free the kernel.
+    The life cycle's result, with this executor's own fields added."""
     peak, reasons = await _end_in_kernel(st, kernel, pool)
     if st.nb is not None and st.output is not None:
         nbio.write(st.nb, st.output)
     # The kernel merged its progress (metrics summary, cells...) into run.json; a dead one
     # left only metrics.jsonl.
     run.reload(rebuild_summary=not st.kernel_ok)
-    _finish_run(exp, run, st, spec, peak, reasons)
+    result = _finish_run(exp, run, st, spec, peak, reasons)
     await pool.release(kernel, reusable=st.kernel_ok and st.status == "completed" and not reasons)
-    wall = round(time.perf_counter() - t0, 4)
-    result = lifecycle.result_of(
-        run,
-        lifecycle.hypothesis_of(exp),
-        index=spec.index,
-        kernel_reused=reused,
-        overhead_s=round(wall - st.exec_s, 4),
-    )
-    result.status, result.duration_s, result.error = st.status, wall, st.error
-    result.peak_memory_gb = peak
+    result.index, result.kernel_reused = spec.index, reused
+    result.overhead_s = round(time.perf_counter() - t0 - st.exec_s, 4)
     return result

@@ -19,12 +19,14 @@ import socket
 from collections import deque
 from collections.abc import Callable
 
+from jupyter_mlexp.core import lifecycle
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult, not_started
 from jupyter_mlexp.core.run import Run
 from jupyter_mlexp.runner.execute import SweepContext, run_one
-from jupyter_mlexp.runner.kernels import KernelPool, kernel_env
+from jupyter_mlexp.runner.kernel_launch import kernel_env
+from jupyter_mlexp.runner.kernels import KernelPool
 from jupyter_mlexp.runner.sweep import RunSpec
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -174,10 +176,8 @@ def end_leftovers(ctx: SweepContext, status: str, message: str) -> list[str]:
             run = Run.attach(info.path)
         except (OSError, ValueError):
             continue
-        run.manifest["error"] = {
-            "name": "KeyboardInterrupt" if status == "interrupted" else "RunnerError",
-            "message": message,
-        }
-        exp.finish_run(run, status, description=message)
+        run.reload(rebuild_summary=True)  # its kernel was stopped before it wrote its summary
+        error = {"name": "KeyboardInterrupt" if status == "interrupted" else "RunnerError", "message": message}
+        lifecycle.finish(exp, run, status, error=error, description=message)
         ended.append(info.run_id)
     return ended

@@ -10,83 +10,30 @@ state the reset cannot undo, gets its kernel replaced. With ``reuse=False``
 Kernels are always shut down immediately (SIGKILL after the run is recorded):
 there is nothing left in them to save, and a polite shutdown is what stalls.
 
-A kernel talks to its runner over Unix sockets (ZeroMQ ``ipc``) in a private
-folder where the platform has them: the runner and its kernels are always on
-the same machine (a Dask worker starts its own), so nothing needs TCP, nothing
-listens on a port, and ipykernel has no unencrypted-TCP warning to print.
-``MLEXP_KERNEL_TRANSPORT=tcp`` goes back to loopback TCP.
+How a kernel process is launched (its environment, its sockets, its launcher) is
+:mod:`.kernel_launch`.
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
-import os
 import shutil
 import signal
 import sys
-import tempfile
 import time
-from pathlib import Path
 from queue import Empty
 
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.runner.kernel_launch import kernel_env, skip_debugger, socket_transport
+
+__all__ = ["Kernel", "KernelError", "KernelPool", "kernel_env", "socket_transport"]
 
 STALL_S = 1.0  # a shutdown slower than this paid the stall
-_SUN_PATH_MAX = 100  # a Unix socket path is at most 107 bytes on Linux (104 on macOS); the port adds 6
-_PKG_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class KernelError(MlexpError):
     """A kernel that could not be started or answered."""
-
-
-def socket_transport() -> tuple[dict, str | None]:
-    """The kernel manager's transport settings: Unix sockets in a fresh private folder where the
-    platform has them (and the folder, to remove at shutdown), else loopback TCP."""
-    if os.name != "posix" or os.environ.get("MLEXP_KERNEL_TRANSPORT", "ipc").lower() == "tcp":
-        return {}, None
-    folder = tempfile.mkdtemp(prefix="mlexp-k-")  # mode 0700: only this user can connect
-    if len(folder) + 2 > _SUN_PATH_MAX:
-        os.rmdir(folder)
-        return {}, None
-    return {"transport": "ipc", "ip": os.path.join(folder, "k")}, folder
-
-
-def kernel_env(root: str | None = None, extra: dict | None = None) -> dict:
-    """This process's environment, with ``jupyter_mlexp`` importable and the workspace root fixed."""
-    env = dict(os.environ)
-    for key in ("MLEXP_RUN_DIR", "MLEXP_MODE", "MLEXP_EXPERIMENT"):
-        env.pop(key, None)
-    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if _PKG_PARENT not in paths:
-        env["PYTHONPATH"] = os.pathsep.join([_PKG_PARENT, *paths])
-    if root:
-        env["MLEXP_ROOT"] = str(root)
-    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    _drop_dask_malloc_setting(env)
-    env.update(extra or {})
-    return env
-
-
-def _drop_dask_malloc_setting(env: dict) -> None:
-    """Keep Dask's ``MALLOC_TRIM_THRESHOLD_`` out of kernels.
-
-    Dask's nanny puts it in its workers' environment (and a ``LocalCluster`` leaves it in
-    ``os.environ`` of the process that started it). A kernel that inherits it loses glibc's
-    adaptive mmap threshold: every large numpy temporary is mmap'ed and unmapped again, and
-    numpy-heavy cells ran about 1.7x slower here.
-    """
-    if "distributed" not in sys.modules or "MALLOC_TRIM_THRESHOLD_" not in env:
-        return
-    try:
-        import dask
-
-        dask_value = dask.config.get("distributed.nanny.pre-spawn-environ", {}).get("MALLOC_TRIM_THRESHOLD_")
-    except Exception:
-        return
-    if dask_value is not None and str(dask_value) == env["MALLOC_TRIM_THRESHOLD_"]:
-        del env["MALLOC_TRIM_THRESHOLD_"]
 
 
 READY_POLL_S = 0.05
@@ -130,25 +77,6 @@ async def _wait_ready(km, kc, timeout: float) -> None:
                 break
 
 
-# ipykernel_launcher with debugpy blocked while the kernel boots: importing debugpy (ipykernel's
-# debugger, useless to a batch run that no frontend attaches to) is ~80 ms of each kernel's start.
-# kernelside.snapshot() lifts the block, so the notebook can still import debugpy itself.
-_LAUNCH = (
-    "import sys; sys.modules['debugpy'] = None; sys.path[:1] = [] if sys.path[:1] == [''] else sys.path[:1]; "
-    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
-)
-
-
-def _skip_debugger(km) -> None:
-    """Start ``python -m ipykernel_launcher`` kernel specs through :data:`_LAUNCH` instead."""
-    try:
-        argv = km.kernel_spec.argv
-    except Exception:  # no such kernel: start_kernel names it
-        return
-    if len(argv) >= 3 and argv[1:3] == ["-m", "ipykernel_launcher"]:
-        km.kernel_spec.argv = [argv[0], "-c", _LAUNCH, *argv[3:]]
-
-
 class Kernel:
     """One kernel process and its one client."""
 
@@ -176,7 +104,7 @@ class Kernel:
         transport, folder = socket_transport()
         km = AsyncKernelManager(kernel_name=kernel_name, **transport)
         if reuse:
-            _skip_debugger(km)
+            skip_debugger(km)
         try:
             await km.start_kernel(
                 cwd=cwd,
