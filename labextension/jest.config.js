@@ -10,7 +10,8 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@jupyterlab/(coreutils|services)$': '<rootDir>/test/mocks/jupyterlab.ts',
-    '\\.css$': '<rootDir>/test/mocks/style.js'
+    '\\.css$': '<rootDir>/test/mocks/style.js',
+    '^uplot$': '<rootDir>/test/mocks/uplot.ts'
   },
   setupFiles: ['<rootDir>/test/setup.js']
 };

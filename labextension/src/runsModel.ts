@@ -6,6 +6,8 @@ import { IAttemptPatch, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './to
 
 /** Reads per poll and run before the rest waits for the next poll (a large file comes in chunks). */
 const MAX_CHUNKS_PER_POLL = 20;
+/** Running runs whose latest values the table shows live (their metrics.jsonl read from an offset, as curves). */
+const MAX_LIVE_RUNS = 12;
 
 export interface IRunsViewState {
   experiment: string | null;
@@ -173,6 +175,15 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     return failed;
   }
 
+  /** The runs going, whose latest logged values the table shows (their run.json summary lags). */
+  liveRuns(): string[] {
+    const runs = this._state.table?.runs ?? [];
+    return runs
+      .filter(r => r.status === 'running')
+      .slice(-MAX_LIVE_RUNS)
+      .map(r => r.run_id);
+  }
+
   /** The runs whose curves are drawn: the ticked ones, else the open one. */
   curveRuns(): string[] {
     const s = this._state;
@@ -186,12 +197,12 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     }
   }
 
-  /** Read what each drawn curve's file gained; a finished run already read to its end is left alone. */
+  /** Read what each drawn curve's (and each running run's) file gained; a finished run read to its end is left alone. */
   private async _refreshCurves(name: string | null): Promise<void> {
     if (!name) {
       return;
     }
-    for (const runId of this.curveRuns()) {
+    for (const runId of new Set([...this.curveRuns(), ...this.liveRuns()])) {
       const known = this._state.curves[runId];
       if (known && known.status !== 'running' && known.status !== 'unknown') {
         continue;

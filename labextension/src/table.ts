@@ -29,30 +29,70 @@ export interface IRunFilter {
 
 export const EMPTY_FILTER: IRunFilter = { text: '', status: '', mode: '', ignored: 'all' };
 
-const FIXED: IColumn[] = [
-  { id: 'run_id', label: 'run', width: 170, numeric: false },
-  { id: 'status', label: 'status', width: 150, numeric: false },
-  { id: 'mode', label: 'mode', width: 56, numeric: false }
-];
-const TAIL: IColumn[] = [
-  { id: 'seed', label: 'seed', width: 52, numeric: true },
-  { id: 'stage', label: 'stage', width: 110, numeric: false },
-  { id: 'started', label: 'started', width: 128, numeric: false },
-  { id: 'duration_s', label: 'duration', width: 88, numeric: true }
-];
+const CHAR_PX = 8; // about one character of the grid font (bold in group rows), a little generous
+const PAD_PX = 16;
+const SAMPLE = 300; // rows looked at to size a column: enough to see the longest values, cheap at 10,000
+
+/** Pixels for a column whose longest text (label included) is `chars` long, within [min, max]. */
+function fit(chars: number, min = 44, max = 260): number {
+  return Math.round(Math.min(max, Math.max(min, PAD_PX + chars * CHAR_PX)));
+}
+
+function longest(values: unknown[], label: string): number {
+  return values.reduce<number>((n, v) => Math.max(n, cellText(v).length), label.length + 2); // + the sort arrow
+}
 
 /**
- * Run, status, mode, one column per parameter and per metric (what tells runs apart first), then seed,
- * stage, start and duration.
- * Grouped, the first column holds a configuration's name and metrics hold `mean ± spread`: both wider.
+ * Run, status and the primary metric first (what a researcher reads), then one column per parameter and per
+ * other metric, then mode, seed, stage, start and duration. Each column as wide as its content (sampled).
+ * Grouped, the first column holds a configuration's name and metrics hold `mean ± spread`.
  */
 export function columnsOf(table: IRunsTable, grouped = false): IColumn[] {
-  const first = grouped ? [{ ...FIXED[0], label: 'configuration', width: 280 }, ...FIXED.slice(1)] : FIXED;
+  const sample = table.runs.slice(0, SAMPLE);
+  const column = (id: string, label: string, numeric: boolean, max?: number): IColumn => ({
+    id,
+    label,
+    numeric,
+    width: fit(
+      longest(
+        sample.map(r => cellValue(r, id)),
+        label
+      ),
+      44,
+      max
+    )
+  });
+  const metricWidth = (m: string) => (grouped ? fit(Math.max(m.length + 2, 18)) : column(`metric:${m}`, m, true).width); // "0.2667 ± 0.01528"
+  const primary = table.primary_metric && table.metrics.includes(table.primary_metric) ? table.primary_metric : null;
+  const metrics = primary ? [primary, ...table.metrics.filter(m => m !== primary)] : table.metrics;
+  const ignoredMark = sample.some(r => r.ignored) ? ' · ignored'.length : 0;
+  const first = grouped
+    ? { ...column('config', 'configuration', false, 280), id: 'run_id' }
+    : column('run_id', 'run', false, 200);
+  const status: IColumn = grouped
+    ? { id: 'status', label: 'status', numeric: false, width: fit('99 runs'.length) }
+    : {
+        ...column('status', 'status', false),
+        width: fit(
+          longest(
+            sample.map(r => r.status),
+            'status'
+          ) + ignoredMark
+        )
+      };
   return [
-    ...first,
-    ...table.params.map(p => ({ id: `param:${p}`, label: p, width: 90, numeric: true })),
-    ...table.metrics.map(m => ({ id: `metric:${m}`, label: m, width: grouped ? 150 : 100, numeric: true })),
-    ...TAIL
+    first,
+    status,
+    ...metrics
+      .slice(0, primary ? 1 : 0)
+      .map(m => ({ id: `metric:${m}`, label: m, numeric: true, width: metricWidth(m) })),
+    ...table.params.map(p => column(`param:${p}`, p, true, 160)),
+    ...metrics.slice(primary ? 1 : 0).map(m => ({ id: `metric:${m}`, label: m, numeric: true, width: metricWidth(m) })),
+    column('mode', 'mode', false),
+    column('seed', 'seed', true),
+    column('stage', 'stage', false, 140),
+    { id: 'started', label: 'started', numeric: false, width: fit(14) },
+    { id: 'duration_s', label: 'duration', numeric: true, width: fit(9) }
   ];
 }
 

@@ -2,7 +2,7 @@ import * as React from 'react';
 import { act } from 'react';
 import { createRoot, Root } from 'react-dom/client';
 
-import { CurveChart, thin, ticks } from '../src/components/CurveChart';
+import { CurveChart, ICurve, plotData, readout, thin } from '../src/components/CurveChart';
 import { HypothesisCard } from '../src/components/HypothesisCard';
 import { IRunsViewProps, RunsView } from '../src/components/RunsView';
 import * as handler from '../src/handler';
@@ -11,6 +11,7 @@ import { IRunsViewState, RunsViewModel } from '../src/runsModel';
 import { EMPTY_FILTER } from '../src/table';
 import { IMetricChunk, IRunDetail } from '../src/tokens';
 import { detail, experiments, ignored, journal, runs, runsTable } from './fixtures';
+import FakePlot from './mocks/uplot';
 
 jest.mock('../src/handler', () => ({ ...jest.requireActual('../src/handler'), requestAPI: jest.fn() }));
 const requestAPI = handler.requestAPI as jest.Mock;
@@ -126,6 +127,58 @@ describe('RunsView', () => {
     expect(document.activeElement?.getAttribute('data-run-id')).toBe('r-2');
   });
 
+  it('is one tab stop: the rows roam with arrows, Home and End; checkboxes are not tab stops', () => {
+    render(<RunsView {...viewProps()} />);
+    const stops = () =>
+      Array.from(container.querySelectorAll<HTMLElement>('.jp-mlexp-grid [tabindex="0"], .jp-mlexp-grid input')).filter(
+        el => el.tabIndex >= 0
+      );
+    expect(stops().map(el => el.getAttribute('data-run-id'))).toEqual(['r-1']);
+    const key = (key: string) =>
+      act(() => {
+        (document.activeElement as HTMLElement).dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+      });
+    act(() => (container.querySelector('[data-run-id="r-1"]') as HTMLElement).focus());
+    key('End');
+    expect(document.activeElement?.getAttribute('data-run-id')).toBe('r-4');
+    expect(stops().map(el => el.getAttribute('data-run-id'))).toEqual(['r-4']);
+    key('Home');
+    expect(document.activeElement?.getAttribute('data-run-id')).toBe('r-1');
+  });
+
+  it('lets a configuration row be focused and ticked with Enter, to compare', () => {
+    const props = viewProps({ state: viewState({ grouped: true }) });
+    render(<RunsView {...props} />);
+    const group = container.querySelector<HTMLElement>('[data-config="lr=0.1"]')!;
+    expect(group.tabIndex).toBe(0);
+    act(() => group.focus());
+    act(() => {
+      group.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    });
+    expect(props.onSelect).toHaveBeenCalledWith(['r-1', 'r-2'], true);
+    act(() => {
+      group.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+    });
+    expect(document.activeElement?.getAttribute('data-config')).toBe('lr=0.01');
+  });
+
+  it("shows a running run's latest logged value, marked live, where its summary has none yet", () => {
+    const going = { ...runsTable.runs[2], status: 'running', metrics: {} };
+    const table = { ...runsTable, runs: [runsTable.runs[0], going] };
+    const curves = {
+      'r-3': {
+        offset: 40,
+        status: 'running',
+        series: { acc: [[0, 0.5] as [number, number], [7, 0.61] as [number, number]] }
+      }
+    };
+    render(<RunsView {...viewProps({ state: viewState({ table, curves }) })} />);
+    const live = container.querySelector('[data-run-id="r-3"] .jp-mlexp-live')!;
+    expect(live.textContent).toBe('0.61');
+    expect(live.getAttribute('title')).toContain('step 7');
+    expect(container.querySelector('[data-run-id="r-1"] .jp-mlexp-live')).toBeNull();
+  });
+
   it('shows the sorted, filtered rows and the groups with mean ± spread', () => {
     const state = viewState({
       sort: { column: 'metric:acc', descending: true },
@@ -169,7 +222,7 @@ describe('RunsView', () => {
     const state = viewState({ selection: ['r-1', 'r-3'], curves });
     render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-3'] })} />);
     expect(container.querySelector('.jp-mlexp-differs')!.textContent).toContain('lr');
-    expect(container.querySelectorAll('.jp-mlexp-curves polyline')).toHaveLength(2);
+    expect(container.querySelectorAll('.jp-mlexp-curves .jp-mlexp-legend-item')).toHaveLength(2);
     expect(container.querySelector('.jp-mlexp-selection')!.textContent).toContain('2 runs selected');
   });
 
@@ -240,35 +293,76 @@ describe('LoopView', () => {
 });
 
 describe('CurveChart', () => {
-  it('draws one line per curve, a band when given, and says when nothing is logged', () => {
-    render(
-      <CurveChart
-        metric="loss"
-        curves={[
-          {
-            label: 'a',
-            points: [
-              [0, 1],
-              [1, 0.5]
-            ],
-            band: [
-              { step: 0, lo: 0.9, hi: 1.1 },
-              { step: 1, lo: 0.4, hi: 0.6 }
-            ]
-          },
-          { label: 'b', points: [[0, 2]] }
-        ]}
-      />
-    );
-    expect(container.querySelectorAll('polyline')).toHaveLength(2);
-    expect(container.querySelectorAll('polygon')).toHaveLength(1);
+  const a: ICurve = {
+    label: 'a',
+    points: [
+      [0, 1],
+      [1, 0.5]
+    ],
+    band: [
+      { step: 0, lo: 0.9, hi: 1.1 },
+      { step: 1, lo: 0.4, hi: 0.6 }
+    ]
+  };
+  const b: ICurve = { label: 'b', points: [[0, 2]] };
+  let width = 600;
+  beforeAll(() => {
+    Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => width });
+  });
+  afterAll(() => {
+    delete (HTMLElement.prototype as unknown as { clientWidth?: number }).clientWidth;
+  });
+  beforeEach(() => {
+    FakePlot.instances = [];
+    width = 600;
+  });
+
+  it('draws with uPlot as wide as its panel, axes labelled, a band per configuration', () => {
+    render(<CurveChart metric="loss" curves={[a, b]} />);
+    expect(FakePlot.instances).toHaveLength(1);
+    const plot = FakePlot.instances[0];
+    expect(plot.width).toBe(600);
+    const opts = plot.opts as unknown as { axes: { label: string }[]; bands: { series: number[] }[] };
+    expect(opts.axes.map(x => x.label)).toEqual(['step', 'loss']);
+    // one x for every step; a null where a curve has no point; the band's edges after the lines
+    expect(plot.data).toEqual([
+      [0, 1],
+      [1, 0.5],
+      [2, null],
+      [1.1, 0.6],
+      [0.9, 0.4]
+    ]);
+    expect(opts.bands.map(x => x.series)).toEqual([[3, 4]]);
     expect(container.querySelector('figcaption')!.textContent).toContain('a (2 points)');
+    expect(container.querySelector('.jp-mlexp-chart')!.getAttribute('data-bands')).toBe('1');
+    width = 900; // the panel grew
+    act(() => (globalThis as unknown as { resizeCallbacks: (() => void)[] }).resizeCallbacks.forEach(f => f()));
+    expect(FakePlot.instances[FakePlot.instances.length - 1].width).toBe(900);
     render(<CurveChart metric="loss" curves={[]} />);
     expect(container.textContent).toContain('No loss logged yet');
   });
 
-  it('picks round ticks and thins long curves', () => {
-    expect(ticks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+  it("reads out step and each curve's value (± spread) under the cursor", () => {
+    render(<CurveChart metric="loss" curves={[a, b]} />);
+    act(() => FakePlot.instances[0].hover(1));
+    expect(container.querySelector('.jp-mlexp-chart-readout')!.textContent).toBe('step 1 · a: 0.5 ± 0.1 · b: –');
+    const plot = plotData([a, b]);
+    expect(readout([a, b], plot, 0)).toBe('step 0 · a: 1 ± 0.1 · b: 2');
+  });
+
+  it("hands a live curve's new points to the same chart", () => {
+    render(<CurveChart metric="loss" curves={[b]} />);
+    const grown = { ...b, points: [...b.points, [1, 1.5] as [number, number]] };
+    render(<CurveChart metric="loss" curves={[grown]} />);
+    expect(FakePlot.instances).toHaveLength(1);
+    expect(FakePlot.instances[0].setDataCalls).toBeGreaterThan(0);
+    expect(FakePlot.instances[0].data).toEqual([
+      [0, 1],
+      [2, 1.5]
+    ]);
+  });
+
+  it('thins long curves, keeping the last point', () => {
     const long = Array.from({ length: 100000 }, (_, i) => i);
     const thinned = thin(long, 1000);
     expect(thinned.length).toBeLessThanOrEqual(1001);
@@ -401,6 +495,21 @@ describe('RunsViewModel', () => {
       ['experiments/demo/runs/r-2/ignore', JSON.stringify({ reason: 'bad split' })]
     ]);
     expect(model.state.selection).toEqual([]);
+  });
+
+  it("reads a running run's new metric lines for the table even when no curve is drawn", async () => {
+    serve([chunk([[3, 0.4]], 0, 10, 10)]);
+    const going = { ...runsTable.runs[3], status: 'running' };
+    const base = requestAPI.getMockImplementation()!;
+    requestAPI.mockImplementation((endPoint: string, init?: RequestInit) =>
+      endPoint === 'experiments/demo/table'
+        ? Promise.resolve({ ...runsTable, runs: [...runsTable.runs.slice(0, 3), going] })
+        : base(endPoint, init)
+    );
+    const { model } = await models();
+    await model.refresh();
+    expect(model.curveRuns()).toEqual([]);
+    expect(model.state.curves['r-4'].series.acc).toEqual([[3, 0.4]]);
   });
 
   it('polls with the stamp it holds and keeps its state (no re-render) while the server says unchanged', async () => {

@@ -20,7 +20,18 @@ describe('columns', () => {
   it('has one column per parameter and per metric', () => {
     const cols = columnsOf(runsTable).map(c => c.id);
     expect(cols).toEqual(expect.arrayContaining(['run_id', 'status', 'param:lr', 'metric:acc', 'metric:loss']));
-    expect(cols.indexOf('param:lr')).toBeLessThan(cols.indexOf('metric:acc'));
+  });
+
+  it('puts the primary metric right after run and status, sized to content, so 1280 px show the metrics', () => {
+    const cols = columnsOf(runsTable);
+    expect(cols.slice(0, 4).map(c => c.id)).toEqual(['run_id', 'status', 'metric:acc', 'param:lr']);
+    const width = (id: string, grouped = false) => columnsOf(runsTable, grouped).find(c => c.id === id)!.width;
+    expect(width('run_id') + width('status')).toBeLessThan(240); // ids 'r-1', statuses 'completed · ignored'
+    expect(width('status')).toBeGreaterThanOrEqual(16 + 'completed · ignored'.length * 7);
+    // grouped, a metric holds "mean ± spread": wide enough for "0.2667 ± 0.01528"
+    expect(width('metric:acc', true)).toBeGreaterThanOrEqual(16 + 16 * 7);
+    const long = { ...runsTable, runs: [{ ...runsTable.runs[0], run_id: '20261122-023910-0ffeda' }] };
+    expect(columnsOf(long)[0].width).toBeGreaterThanOrEqual(16 + 22 * 7);
   });
 });
 

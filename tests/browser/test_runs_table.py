@@ -41,6 +41,7 @@ def make_record(root: Path) -> None:
         root,
         f"""
         import json
+        import nbformat
         exp = Experiment("digits-momentum")
         exp.register({HYPOTHESIS!r})
         exp.add_journal("momentum 0.5 looks flat after epoch 2", tags=["WEIRD"])
@@ -53,10 +54,12 @@ def make_record(root: Path) -> None:
             for step in range(20):
                 run.log_metric("val_loss", final + (1.0 - final) * 0.8 ** step, step=step)
             run.log_metric("acc", 1 - final / 2, step=19)
-            (run.path / "output.ipynb").write_text(json.dumps({{
-                "cells": [{{"cell_type": "markdown", "metadata": {{}}, "source": ["# output of {{rid}}"]}}],
-                "metadata": {{"kernelspec": {{"name": "python3", "display_name": "Python 3", "language": "python"}}}},
-                "nbformat": 4, "nbformat_minor": 5}}).replace("{{rid}}", rid))
+            # as a real run's output.ipynb: written by nbformat (4.5, cell ids), kernelspec and language_info
+            nb = nbformat.v4.new_notebook(metadata={{
+                "kernelspec": {{"name": "python3", "display_name": "Python 3", "language": "python"}},
+                "language_info": {{"name": "python"}}}})
+            nb.cells.append(nbformat.v4.new_markdown_cell("# output of " + rid))
+            nbformat.write(nb, str(run.path / "output.ipynb"))
             exp.finish_run(run, "completed")
         run = exp.start_run("quick", run_id="q-bad", params={{"momentum": 0.9, "lr": 1.0}}, seed=0)
         run.log_metric("val_loss", 9.0, step=0)
@@ -113,6 +116,14 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     group = panel.locator('.jp-mlexp-grid-group[data-config="lr=0.1, momentum=0.9"]')
     expect(group).to_contain_text("3 runs")
     expect(group).to_contain_text(re.compile(r"0\.2\d+ ± 0\.01\d+"))
+    # the mean ± spread is shown whole, not cut: its cell is as wide as its text
+    cell = group.locator('[role="gridcell"]', has_text="±").first
+    assert cell.evaluate("el => el.scrollWidth <= el.clientWidth"), cell.inner_text()
+    # a configuration row is reachable by keyboard: Enter ticks its runs to compare
+    group.focus()
+    page.keyboard.press("Enter")
+    expect(panel.locator(".jp-mlexp-selection")).to_contain_text("3 runs selected")
+    panel.locator("button", has_text="Clear selection").click()
     panel.locator("label", has_text="Group by configuration").locator("input").uncheck()
 
     # A failed run shows its error at once, as text; its output opens in a notebook tab.
@@ -128,11 +139,19 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m9-s2"]')).to_be_focused()
     page.keyboard.press("ArrowUp")
     expect(panel.locator('.jp-mlexp-grid-run[data-run-id="f-m9-s0"]')).to_be_focused()
-    expect(panel.locator(".jp-mlexp-curves svg polyline")).to_have_count(1)
+    # one roving tab stop: Tab leaves the grid instead of walking its rows
+    assert panel.locator('.jp-mlexp-grid [tabindex="0"]').count() == 1
+    page.keyboard.press("Tab")
+    assert not page.evaluate("document.activeElement.closest('.jp-mlexp-grid')")
+    chart = panel.locator(".jp-mlexp-curves .jp-mlexp-chart")
+    expect(chart).to_have_attribute("data-curves", "1")
+    expect(chart.locator("canvas").first).to_be_visible()
     detail.locator("button", has_text="Open output.ipynb").click()
     tab = page.locator(".lm-TabBar-tab", has_text="output.ipynb")
     expect(tab).to_be_visible(timeout=20_000)
     expect(page.locator(".jp-NotebookPanel .jp-MarkdownOutput").first).to_contain_text("output of f-m9-s0")
+    time.sleep(0.5)
+    expect(tab).not_to_have_class(re.compile("jp-mod-dirty"))  # looking changes nothing: no unsaved-changes dot
     time.sleep(1.0)  # a kernel, had one been asked for, has its session by now
     status, body = lab.get("api/sessions")
     assert status == 200, body
@@ -144,7 +163,14 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     panel.locator('input[aria-label="Select run f-m9-s0"]').check()
     compare = panel.locator(".jp-mlexp-compare")
     expect(compare.locator(".jp-mlexp-differs")).to_contain_text("momentum")
-    expect(panel.locator(".jp-mlexp-curves svg polyline")).to_have_count(2)
+    expect(chart).to_have_attribute("data-curves", "2")
+    # the chart spans the panel, and the cursor reads out step and each curve's value
+    chart_width = chart.locator(".uplot").evaluate("el => el.getBoundingClientRect().width")
+    assert chart_width > 0.8 * panel.evaluate("el => el.getBoundingClientRect().width"), chart_width
+    over = chart.locator(".u-over")
+    box = over.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    expect(chart.locator(".jp-mlexp-chart-readout")).to_contain_text(re.compile(r"step \d+ · f-m5-s0: 0\.\d+"))
     page.screenshot(path=str(artifacts / "runs-table.png"))
 
     # A curve grows while its run is going.
@@ -153,6 +179,8 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
     try:
         row = panel.locator('.jp-mlexp-grid-run[data-run-id="f-live"]')
         expect(row).to_be_visible(timeout=20_000)
+        # its metric column shows the latest value logged, marked live, not "–"
+        expect(row.locator(".jp-mlexp-live").first).to_be_visible(timeout=20_000)
         panel.locator("button", has_text="Clear selection").click()
         row.click()
         legend = panel.locator(".jp-mlexp-legend-item", has_text="f-live")
@@ -215,14 +243,19 @@ def test_runs_table_dark_loops_and_report_button(page: Page, start_lab, tmp_path
     expect(panel.locator(".jp-mlexp-diff-add")).to_contain_text("+warmup = 5")
     panel.locator("label", has_text="Group by configuration").locator("input").check()
     panel.locator('input[aria-label="Select configuration full lr=0.1, momentum=0.9"]').check()
-    expect(panel.locator(".jp-mlexp-curves polygon")).to_have_count(1)  # the ± spread band
+    chart = panel.locator(".jp-mlexp-curves .jp-mlexp-chart")
+    expect(chart).to_have_attribute("data-bands", "1")  # the ± spread band
     # Two configurations compared: mean ± spread each, the differing parameter marked, two bands.
     panel.locator('input[aria-label="Select configuration full lr=0.1, momentum=0.5"]').check()
     compare = panel.locator(".jp-mlexp-compare")
     expect(compare.locator("thead th")).to_have_count(3)
     expect(compare.locator(".jp-mlexp-differs")).to_contain_text("momentum")
     expect(compare).to_contain_text("±")
-    expect(panel.locator(".jp-mlexp-curves polygon")).to_have_count(2)
+    expect(chart).to_have_attribute("data-bands", "2")
+    over = chart.locator(".u-over")
+    box = over.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+    expect(chart.locator(".jp-mlexp-chart-readout")).to_contain_text("±")
     page.screenshot(path=str(artifacts / "runs-table-dark.png"))
 
     sidebar = page.locator("#jp-mlexp-sidebar")
@@ -260,26 +293,59 @@ def test_runs_table_with_ten_thousand_runs(page: Page, start_lab, tmp_path, arti
     make_many_runs(root, 10_000)
     lab = start_lab(root)
     open_sidebar(page, lab)
-    page.locator("#jp-mlexp-sidebar button", has_text="Open runs table").click()
-    t0 = time.monotonic()
+    expect(page.locator("#jp-mlexp-sidebar .jp-mlexp-runs-full")).to_contain_text("10001", timeout=60_000)
+    # Timed in the page (Playwright's own polling is coarser than the goal): click to the first rows drawn.
+    opened = page.evaluate(
+        """async () => {
+            const button = Array.from(document.querySelectorAll('#jp-mlexp-sidebar button'))
+                .find(b => b.textContent.includes('Open runs table'));
+            const t0 = performance.now();
+            button.click();
+            while (!document.querySelector('#jp-mlexp-runs .jp-mlexp-grid-run')) {
+                await new Promise(r => requestAnimationFrame(r));
+            }
+            return (performance.now() - t0) / 1000;
+        }"""
+    )
     panel = page.locator("#jp-mlexp-runs")
-    expect(panel.locator(".jp-mlexp-grid-run").first).to_be_visible(timeout=60_000)
-    opened = time.monotonic() - t0
     drawn = panel.locator(".jp-mlexp-grid-run").count()
     assert drawn < 60  # virtualised: only the rows in view (and a few more) are in the page
     expect(panel.locator(".jp-mlexp-runs-view .jp-mlexp-title")).to_contain_text("10001 of 10001 shown")
 
     header = panel.locator('.jp-mlexp-grid-head button[title="Sort by val_loss"]')
-    header.click()  # descending first
-    expect(panel.locator('[aria-sort="descending"]')).to_have_count(1)
-    t1 = time.monotonic()
-    header.click()
-    expect(panel.locator(".jp-mlexp-grid-run").first).to_have_attribute("data-run-id", "r-00000")
-    sorted_in = time.monotonic() - t1
+    # Sorting, timed in the page (click to the sorted rows drawn), median of a few tries either way.
+    sort_js = """async ([selector, first]) => {
+        const t0 = performance.now();
+        document.querySelector(selector).click();
+        while (document.querySelector('.jp-mlexp-grid-run')?.dataset.runId !== first) {
+            await new Promise(r => requestAnimationFrame(r));
+        }
+        return (performance.now() - t0) / 1000;
+    }"""
+    sel = '#jp-mlexp-runs .jp-mlexp-grid-head button[title="Sort by val_loss"]'
+    tries = []
+    for _ in range(3):
+        header.click()  # descending first
+        expect(panel.locator('[aria-sort="descending"]')).to_have_count(1)
+        tries.append(page.evaluate(sort_js, [sel, "r-00000"]))  # ascending: the lowest loss first
+    sorted_in = sorted(tries)[1]
+    # The anchor, same run: the table's own request (server cache warm) and JSON parse, in the page.
+    anchor = page.evaluate(
+        """async (url) => {
+            const t0 = performance.now();
+            const r = await fetch(url, {headers: {Authorization: 'token ' + TOKEN}});
+            await r.json();
+            return (performance.now() - t0) / 1000;
+        }""".replace("TOKEN", repr(lab.token)),
+        lab.url + "mlexp/api/experiments/many-runs/table",
+    )
     # Scrolling far down draws other rows, still only a few.
     panel.locator(".jp-mlexp-windowed").evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
     expect(panel.locator('.jp-mlexp-grid-run[data-run-id="r-00000"]')).to_have_count(0)
     assert panel.locator(".jp-mlexp-grid-run").count() < 60
-    print(f"10,000 runs: table on screen {opened:.2f} s after the click, sorted by a metric in {sorted_in:.2f} s")
-    (artifacts / "runs-table-10000.txt").write_text(f"open_s={opened:.3f}\nsort_s={sorted_in:.3f}\n")
-    assert opened < 10 and sorted_in < 5  # generous on a shared 2-core machine; the figures are printed
+    figures = f"open_s={opened:.3f}\nsort_s={sorted_in:.3f}\nsort_tries_s={tries}\nanchor_fetch_parse_s={anchor:.3f}\n"
+    print("10,000 runs:", figures.replace("\n", " "))
+    (artifacts / "runs-table-10000.txt").write_text(figures)
+    # the issue's goals: the first page under 1 s after the click, a sort under 200 ms (median of three)
+    assert opened < 1.0, figures
+    assert sorted_in < 0.2, figures

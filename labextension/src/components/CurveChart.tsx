@@ -1,4 +1,5 @@
 import * as React from 'react';
+import uPlot from 'uplot';
 
 import { formatValue } from '../format';
 
@@ -12,15 +13,14 @@ export interface ICurve {
 export interface ICurveChartProps {
   metric: string;
   curves: ICurve[];
-  width?: number;
   height?: number;
 }
 
-/** Colours told apart in the light and the dark theme alike (Okabe–Ito, colour-blind safe). */
+/** Colours told apart in the light and the dark theme alike (Okabe–Ito, colour-blind safe), by curve. */
 export const CURVE_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#999999'];
 
 /** At most about `max` points, evenly spaced, the last one kept: a million steps draw as fast as a thousand. */
-export function thin<T>(points: T[], max = 1500): T[] {
+export function thin<T>(points: T[], max = 4000): T[] {
   if (points.length <= max) {
     return points;
   }
@@ -32,118 +32,180 @@ export function thin<T>(points: T[], max = 1500): T[] {
   return out;
 }
 
-const PAD = { left: 56, right: 12, top: 10, bottom: 30 };
-
-/** About `count` round numbers spanning [lo, hi]. */
-export function ticks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) {
-    return [lo];
-  }
-  const raw = (hi - lo) / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map(f => f * magnitude).find(s => s >= raw) ?? raw;
-  const out: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
-    out.push(Number(t.toPrecision(12)));
-  }
-  return out;
+/** What uPlot draws: one x array (every step any curve has), a y array per curve (null where it has no point),
+ * then each band's upper and lower edge, and which series pair is a band. */
+export interface IPlotData {
+  data: (number | null)[][];
+  /** For each series after x: the curve it belongs to, and whether it is a band's edge. */
+  series: { curve: number; edge: 'hi' | 'lo' | null }[];
+  bands: [number, number][];
 }
 
-function extent(curves: ICurve[]): { x: [number, number]; y: [number, number] } | null {
-  let x0 = Infinity;
-  let x1 = -Infinity;
-  let y0 = Infinity;
-  let y1 = -Infinity;
-  for (const c of curves) {
-    for (const [s, v] of c.points) {
-      x0 = Math.min(x0, s);
-      x1 = Math.max(x1, s);
-      y0 = Math.min(y0, v);
-      y1 = Math.max(y1, v);
+export function plotData(curves: ICurve[], max = 4000): IPlotData {
+  const lines = curves.map(c => thin(c.points, max));
+  const bands = curves.map(c => thin(c.band ?? [], max));
+  const steps = new Set<number>();
+  lines.forEach(l => l.forEach(([s]) => steps.add(s)));
+  bands.forEach(b => b.forEach(p => steps.add(p.step)));
+  const xs = Array.from(steps).sort((a, b) => a - b);
+  const at = new Map(xs.map((s, i) => [s, i]));
+  const column = (pairs: [number, number][]) => {
+    const ys = new Array<number | null>(xs.length).fill(null);
+    pairs.forEach(([s, v]) => (ys[at.get(s)!] = v));
+    return ys;
+  };
+  const data: (number | null)[][] = [xs];
+  const series: IPlotData['series'] = [];
+  lines.forEach((l, i) => {
+    data.push(column(l));
+    series.push({ curve: i, edge: null });
+  });
+  const pairs: [number, number][] = [];
+  bands.forEach((b, i) => {
+    if (b.length > 1) {
+      data.push(column(b.map(p => [p.step, p.hi])));
+      series.push({ curve: i, edge: 'hi' });
+      data.push(column(b.map(p => [p.step, p.lo])));
+      series.push({ curve: i, edge: 'lo' });
+      pairs.push([data.length - 2, data.length - 1]);
     }
-    for (const b of c.band ?? []) {
-      y0 = Math.min(y0, b.lo);
-      y1 = Math.max(y1, b.hi);
-    }
-  }
-  if (x0 === Infinity) {
+  });
+  return { data, series, bands: pairs };
+}
+
+/** A theme colour from JupyterLab's CSS variables (canvas cannot read `var(...)`). */
+function themeColor(el: Element, name: string, fallback: string): string {
+  return getComputedStyle(el).getPropertyValue(name).trim() || fallback;
+}
+
+function options(metric: string, plot: IPlotData, el: Element, width: number, height: number): uPlot.Options {
+  const text = themeColor(el, '--jp-ui-font-color1', '#333');
+  const grid = themeColor(el, '--jp-border-color2', '#ddd');
+  const font = `11px ${themeColor(el, '--jp-ui-font-family', 'sans-serif')}`;
+  const axis = (label: string): uPlot.Axis => ({
+    label,
+    stroke: text,
+    font,
+    labelFont: font,
+    grid: { stroke: grid, width: 1 },
+    ticks: { stroke: grid, width: 1 },
+    values: (_u, splits) => splits.map(v => formatValue(v))
+  });
+  return {
+    width,
+    height,
+    legend: { show: false }, // the readout below says step and values; the legend names the curves
+    cursor: { drag: { x: true, y: false }, points: { size: 6 } },
+    scales: { x: { time: false } },
+    axes: [axis('step'), { ...axis(metric), size: 60 }],
+    series: [
+      { label: 'step' },
+      ...plot.series.map(s => {
+        const color = CURVE_COLORS[s.curve % CURVE_COLORS.length];
+        return s.edge
+          ? { label: `${s.edge}`, stroke: 'transparent', points: { show: false }, spanGaps: true }
+          : { label: `curve ${s.curve}`, stroke: color, width: 1.8, spanGaps: true, points: { show: false } };
+      })
+    ],
+    bands: plot.bands.map(([hi, lo]) => ({
+      series: [hi, lo],
+      fill: `${CURVE_COLORS[plot.series[hi - 1].curve % CURVE_COLORS.length]}47` // about 28 % opaque
+    }))
+  };
+}
+
+/** The values under the cursor: the step, and each curve's value there (with its ± spread for a band). */
+export function readout(curves: ICurve[], plot: IPlotData, idx: number | null | undefined): string | null {
+  if (idx === null || idx === undefined || idx < 0 || idx >= plot.data[0].length) {
     return null;
   }
-  if (x1 === x0) {
-    x1 = x0 + 1;
-  }
-  if (y1 === y0) {
-    const pad = Math.abs(y0) * 0.05 || 1;
-    y0 -= pad;
-    y1 += pad;
-  }
-  return { x: [x0, x1], y: [y0, y1] };
+  const parts = curves.map((c, i) => {
+    const v = plot.data[i + 1][idx];
+    const edge = plot.series.findIndex(s => s.curve === i && s.edge === 'hi');
+    const hi = edge >= 0 ? plot.data[edge + 1][idx] : null;
+    const spread = typeof hi === 'number' && typeof v === 'number' ? ` ± ${formatValue(hi - v)}` : '';
+    return `${c.label}: ${typeof v === 'number' ? formatValue(v) + spread : '–'}`;
+  });
+  return [`step ${formatValue(plot.data[0][idx])}`, ...parts].join(' · ');
 }
 
-/** A metric against step for a few runs or configurations, drawn as SVG (no charting library needed). */
+/**
+ * A metric against step for a few runs or configurations, drawn by uPlot (canvas): as wide as the panel,
+ * axes labelled, values under the cursor read out. New points of a live run are handed to `setData`; the
+ * chart is built again only when the curves, the metric, the theme or the width change.
+ */
 export function CurveChart(props: ICurveChartProps): JSX.Element {
-  const width = props.width ?? 560;
   const height = props.height ?? 260;
-  const box = extent(props.curves);
-  if (!box) {
+  const holder = React.useRef<HTMLDivElement>(null);
+  const chart = React.useRef<uPlot | null>(null);
+  const [width, setWidth] = React.useState(0);
+  const [hover, setHover] = React.useState<number | null>(null);
+  const [theme, setTheme] = React.useState(document.body.dataset.jpThemeName ?? '');
+  const plot = React.useMemo(() => plotData(props.curves), [props.curves]);
+  const shape = `${props.metric}\u0000${theme}\u0000${props.curves.map(c => `${c.label}/${!!c.band}`).join('\u0000')}`;
+  const hasPoints = props.curves.some(c => c.points.length > 0);
+  const sized = width > 0;
+
+  React.useEffect(() => {
+    const el = holder.current;
+    if (!el) {
+      return;
+    }
+    setWidth(el.clientWidth);
+    const resize = new ResizeObserver(() => setWidth(el.clientWidth));
+    resize.observe(el);
+    const themed = new MutationObserver(() => setTheme(document.body.dataset.jpThemeName ?? ''));
+    themed.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-name'] });
+    return () => {
+      resize.disconnect();
+      themed.disconnect();
+    };
+  }, [hasPoints]);
+
+  React.useEffect(() => {
+    const el = holder.current;
+    if (!el || width <= 0 || !hasPoints) {
+      return;
+    }
+    const opts = options(props.metric, plot, el, width, height);
+    opts.hooks = { setCursor: [u => setHover(u.cursor.idx ?? null)] };
+    const u = new uPlot(opts, plot.data as uPlot.AlignedData, el);
+    chart.current = u;
+    return () => {
+      u.destroy();
+      chart.current = null;
+    };
+  }, [shape, sized, hasPoints]); // eslint-disable-line react-hooks/exhaustive-deps -- data and size go through setData / setSize
+
+  React.useEffect(() => {
+    chart.current?.setData(plot.data as uPlot.AlignedData);
+  }, [plot]);
+
+  React.useEffect(() => {
+    if (width > 0) {
+      chart.current?.setSize({ width, height });
+    }
+  }, [width, height]);
+
+  if (!hasPoints) {
     return <p className="jp-mlexp-muted jp-mlexp-chart-empty">No {props.metric} logged yet for these runs.</p>;
   }
-  const innerW = width - PAD.left - PAD.right;
-  const innerH = height - PAD.top - PAD.bottom;
-  const x = (s: number) => PAD.left + ((s - box.x[0]) / (box.x[1] - box.x[0])) * innerW;
-  const y = (v: number) => PAD.top + (1 - (v - box.y[0]) / (box.y[1] - box.y[0])) * innerH;
-  const line = (pts: [number, number][]) =>
-    thin(pts)
-      .map(([s, v]) => `${x(s).toFixed(1)},${y(v).toFixed(1)}`)
-      .join(' ');
+  const value = readout(props.curves, plot, hover);
   return (
-    <figure className="jp-mlexp-chart">
-      <svg width={width} height={height} role="img" aria-label={`${props.metric} against step`}>
-        <g className="jp-mlexp-chart-axis">
-          {ticks(box.y[0], box.y[1]).map(t => (
-            <g key={`y${t}`}>
-              <line x1={PAD.left} x2={width - PAD.right} y1={y(t)} y2={y(t)} className="jp-mlexp-chart-grid" />
-              <text x={PAD.left - 4} y={y(t) + 4} textAnchor="end">
-                {formatValue(t)}
-              </text>
-            </g>
-          ))}
-          {ticks(box.x[0], box.x[1]).map(t => (
-            <text key={`x${t}`} x={x(t)} y={height - PAD.bottom + 16} textAnchor="middle">
-              {formatValue(t)}
-            </text>
-          ))}
-          <text x={PAD.left + innerW / 2} y={height - 2} textAnchor="middle">
-            step
-          </text>
-        </g>
-        {props.curves.map((c, i) => {
-          const color = CURVE_COLORS[i % CURVE_COLORS.length];
-          const band = c.band ?? [];
-          const area =
-            band.length > 1
-              ? line(band.map(b => [b.step, b.hi])) +
-                ' ' +
-                line(
-                  band
-                    .slice()
-                    .reverse()
-                    .map(b => [b.step, b.lo])
-                )
-              : '';
-          return (
-            <g key={c.label} data-curve={c.label}>
-              {area && <polygon points={area} fill={color} opacity={0.28} />}
-              <polyline points={line(c.points)} fill="none" stroke={color} strokeWidth={1.8} />
-              {c.points.length === 1 && <circle cx={x(c.points[0][0])} cy={y(c.points[0][1])} r={3} fill={color} />}
-            </g>
-          );
-        })}
-      </svg>
+    <figure
+      className="jp-mlexp-chart"
+      data-curves={props.curves.length}
+      data-bands={plot.bands.length}
+      aria-label={`${props.metric} against step`}
+    >
+      <div ref={holder} className="jp-mlexp-chart-canvas" role="img" aria-label={`${props.metric} against step`} />
+      <div className="jp-mlexp-chart-readout" aria-live="off">
+        {value ?? 'Hover the chart to read step and values; drag to zoom, double-click to reset.'}
+      </div>
       <figcaption className="jp-mlexp-legend">
         <strong>{props.metric}</strong>
         {props.curves.map((c, i) => (
-          <span key={c.label} className="jp-mlexp-legend-item">
+          <span key={c.label} className="jp-mlexp-legend-item" data-band={c.band ? 'yes' : 'no'}>
             <span className="jp-mlexp-swatch" style={{ background: CURVE_COLORS[i % CURVE_COLORS.length] }} />
             {c.label} <span className="jp-mlexp-muted">({c.points.length} points)</span>
           </span>

@@ -9,6 +9,7 @@ import {
   formatStat,
   IColumn,
   IConfigGroup,
+  ICurveData,
   ISort,
   groupRuns
 } from '../table';
@@ -29,6 +30,8 @@ export interface IRunsGridProps {
   onSort: (column: string) => void;
   onSelect: (runIds: string[], on: boolean) => void;
   onOpen: (runId: string) => void;
+  /** What the curves read of running runs: their latest points, shown live in the metric columns. */
+  live?: { [runId: string]: ICurveData };
 }
 
 function template(columns: IColumn[]): string {
@@ -59,6 +62,20 @@ function Header(props: { columns: IColumn[]; sort: ISort | null; onSort: (c: str
   );
 }
 
+/** A running run's latest logged value of a metric (its summary in run.json lags), with its step. */
+export function liveValue(
+  run: ITableRun,
+  column: IColumn,
+  live: IRunsGridProps['live']
+): { value: number; step: number } | null {
+  if (run.status !== 'running' || !column.id.startsWith('metric:')) {
+    return null;
+  }
+  const points = live?.[run.run_id]?.series[column.id.slice(7)];
+  const last = points?.[points.length - 1];
+  return last ? { step: last[0], value: last[1] } : null;
+}
+
 function runCell(run: ITableRun, column: IColumn): string {
   if (column.id === 'started') {
     return formatTime(run.started, false, '–');
@@ -69,28 +86,61 @@ function runCell(run: ITableRun, column: IColumn): string {
   return cellText(cellValue(run, column.id));
 }
 
-/** Arrow keys move between rows, scrolling the windowed list so the next row is drawn, then focus it. */
-export function moveFocus(from: HTMLElement, runs: ITableRun[], index: number, step: number): void {
-  const target = runs[index + step];
-  const scroller = from.closest('.jp-mlexp-windowed');
-  if (!target || !scroller) {
+/** The keys that move the grid's one tab stop, and by how many rows. */
+function stepOf(key: string, page: number): number | null {
+  const steps: { [key: string]: number } = {
+    ArrowDown: 1,
+    ArrowUp: -1,
+    PageDown: page,
+    PageUp: -page,
+    Home: -Infinity,
+    End: Infinity
+  };
+  return key in steps ? steps[key] : null;
+}
+
+/** Scroll the windowed list so row `index` is drawn, then focus it (one roving tab stop for the whole grid). */
+export function focusRow(scroller: Element | null, index: number): void {
+  if (!scroller) {
     return;
   }
-  const top = (index + step) * GRID_ROW_HEIGHT;
+  const top = index * GRID_ROW_HEIGHT;
   if (top < scroller.scrollTop) {
     scroller.scrollTop = top;
   } else if (top + GRID_ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight) {
     scroller.scrollTop = top + GRID_ROW_HEIGHT - scroller.clientHeight;
   }
-  const focus = () =>
-    Array.from(scroller.querySelectorAll<HTMLElement>('.jp-mlexp-grid-run'))
-      .find(el => el.dataset.runId === target.run_id)
-      ?.focus();
+  const focus = () => scroller.querySelector<HTMLElement>(`[data-row-index="${index}"]`)?.focus();
   focus();
   requestAnimationFrame(focus); // after the scroll drew the row
 }
 
-function RunRow(props: { run: ITableRun; index: number; columns: IColumn[] } & IRunsGridProps): JSX.Element {
+interface IRowProps extends IRunsGridProps {
+  index: number;
+  columns: IColumn[];
+  /** Whether this row is the grid's tab stop. */
+  active: boolean;
+  onFocusRow: (index: number) => void;
+  onMove: (from: HTMLElement, index: number, step: number) => void;
+}
+
+/** Keys every row shares: arrows, Page Up/Down, Home/End move; Enter opens; Space ticks. */
+function rowKeys(props: IRowProps, open: () => void, tick: () => void) {
+  return (e: React.KeyboardEvent<HTMLElement>) => {
+    const step = stepOf(e.key, 10);
+    if (e.key === 'Enter') {
+      open();
+    } else if (e.key === ' ') {
+      e.preventDefault();
+      tick();
+    } else if (step !== null) {
+      e.preventDefault();
+      props.onMove(e.currentTarget, props.index, step);
+    }
+  };
+}
+
+function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
   const { run, columns } = props;
   const ticked = props.selection.includes(run.run_id);
   const open = () => props.onOpen(run.run_id);
@@ -106,40 +156,42 @@ function RunRow(props: { run: ITableRun; index: number; columns: IColumn[] } & I
       className={classes.join(' ')}
       style={{ gridTemplateColumns: template(columns) }}
       data-run-id={run.run_id}
-      tabIndex={0}
+      data-row-index={props.index}
+      tabIndex={props.active ? 0 : -1}
       aria-selected={props.openRun === run.run_id}
       title={run.ignored ? `ignored: ${run.ignored_reason ?? ''}` : run.run_id}
       onClick={open}
-      onKeyDown={e => {
-        if (e.key === 'Enter') {
-          open();
-        } else if (e.key === ' ') {
-          e.preventDefault();
-          props.onSelect([run.run_id], !ticked);
-        } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-          e.preventDefault();
-          moveFocus(e.currentTarget, props.runs, props.index, e.key === 'ArrowDown' ? 1 : -1);
-        }
-      }}
+      onFocus={() => props.onFocusRow(props.index)}
+      onKeyDown={rowKeys(props, open, () => props.onSelect([run.run_id], !ticked))}
     >
       <span role="gridcell" onClick={e => e.stopPropagation()}>
         <input
           type="checkbox"
+          tabIndex={-1}
           aria-label={`Select run ${run.run_id}`}
           checked={ticked}
           onChange={e => props.onSelect([run.run_id], e.target.checked)}
         />
       </span>
-      {columns.map(c => (
-        <span
-          key={c.id}
-          role="gridcell"
-          className={`${c.numeric ? 'jp-mlexp-num' : ''} ${c.id === 'status' ? `jp-mlexp-status-${run.status}` : ''}`}
-        >
-          {runCell(run, c)}
-          {c.id === 'status' && run.ignored && <span className="jp-mlexp-ignored-mark"> · ignored</span>}
-        </span>
-      ))}
+      {columns.map(c => {
+        const live = liveValue(run, c, props.live);
+        return (
+          <span
+            key={c.id}
+            role="gridcell"
+            className={`${c.numeric ? 'jp-mlexp-num' : ''} ${c.id === 'status' ? `jp-mlexp-status-${run.status}` : ''}`}
+          >
+            {live ? (
+              <span className="jp-mlexp-live" title={`live: the latest value logged, at step ${live.step}`}>
+                {cellText(live.value)}
+              </span>
+            ) : (
+              runCell(run, c)
+            )}
+            {c.id === 'status' && run.ignored && <span className="jp-mlexp-ignored-mark"> · ignored</span>}
+          </span>
+        );
+      })}
     </div>
   );
 }
@@ -163,20 +215,28 @@ function groupCell(group: IConfigGroup, column: IColumn): string {
   return '';
 }
 
-function GroupRow(props: { group: IConfigGroup; columns: IColumn[] } & IRunsGridProps): JSX.Element {
+/** A configuration's row: Enter or Space ticks all its runs (compared, their curves drawn as mean ± spread). */
+function GroupRow(props: { group: IConfigGroup } & IRowProps): JSX.Element {
   const ids = props.group.runs.map(r => r.run_id);
   const ticked = ids.every(id => props.selection.includes(id));
   const label = `${props.group.mode} ${props.group.config}`;
+  const tick = () => props.onSelect(ids, !ticked);
   return (
     <div
       className="jp-mlexp-grid-row jp-mlexp-grid-group"
       style={{ gridTemplateColumns: template(props.columns) }}
       data-config={props.group.config}
-      title={`${label}: ${ids.join(', ')}`}
+      data-row-index={props.index}
+      tabIndex={props.active ? 0 : -1}
+      aria-selected={ticked}
+      title={`${label}: ${ids.join(', ')} (Enter to compare)`}
+      onFocus={() => props.onFocusRow(props.index)}
+      onKeyDown={rowKeys(props, tick, tick)}
     >
       <span role="gridcell">
         <input
           type="checkbox"
+          tabIndex={-1}
           aria-label={`Select configuration ${label}`}
           checked={ticked}
           onChange={e => props.onSelect(ids, e.target.checked)}
@@ -208,6 +268,15 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
     [props.grouped, props.runs, props.table.metrics, props.sort]
   );
   const width = SELECT_WIDTH + columns.reduce((a, c) => a + c.width, 0);
+  const count = props.grouped ? groups.length : props.runs.length;
+  const [focused, setFocused] = React.useState(0);
+  const active = Math.min(focused, Math.max(0, count - 1));
+  const onMove = (from: HTMLElement, index: number, step: number) => {
+    const next = Math.max(0, Math.min(count - 1, index + step));
+    setFocused(next);
+    focusRow(from.closest('.jp-mlexp-windowed'), next);
+  };
+  const rowProps = { ...props, columns, onFocusRow: setFocused, onMove };
   return (
     <div className="jp-mlexp-grid" role="grid" aria-rowcount={props.runs.length} style={{ minWidth: width }}>
       <Header columns={columns} sort={props.sort} onSort={props.onSort} />
@@ -217,7 +286,7 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
           rowHeight={GRID_ROW_HEIGHT}
           maxHeight={GRID_ROW_HEIGHT * 14}
           itemKey={g => `${g.mode}/${g.config}`}
-          renderRow={g => <GroupRow group={g} columns={columns} {...props} />}
+          renderRow={(g, i) => <GroupRow group={g} index={i} active={i === active} {...rowProps} />}
         />
       ) : (
         <WindowedList
@@ -225,7 +294,7 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
           rowHeight={GRID_ROW_HEIGHT}
           maxHeight={GRID_ROW_HEIGHT * 14}
           itemKey={r => r.run_id}
-          renderRow={(r, i) => <RunRow run={r} index={i} columns={columns} {...props} />}
+          renderRow={(r, i) => <RunRow run={r} index={i} active={i === active} {...rowProps} />}
         />
       )}
     </div>

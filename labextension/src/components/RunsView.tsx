@@ -271,6 +271,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
               onSort={props.onSort}
               onSelect={props.onSelect}
               onOpen={props.onOpenRun}
+              live={state.curves}
             />
           </div>
           <div className="jp-mlexp-runs-lower">
