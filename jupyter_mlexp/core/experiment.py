@@ -18,7 +18,7 @@ from typing import Any
 
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
-from jupyter_mlexp.core import lessons
+from jupyter_mlexp.core import lessons, memo
 from jupyter_mlexp.core.errors import (
     ExperimentNotFoundError,
     HypothesisError,
@@ -333,16 +333,15 @@ class Experiment:
     def _read_manifest(self, path: Path) -> dict:
         """``path/run.json``, or a stand-in with status ``corrupt`` naming the file and what is wrong."""
         problem: str | None
+        file = os.path.join(path, "run.json")
         try:
             check_confined(path / "run.json")
-            with open(path / "run.json", encoding="utf-8") as fh:
-                manifest = json.load(fh)
+            manifest, problem = memo.cached(file, "manifest", _parse_manifest)
         except RecordError:
             problem = "a symlink leading out of the workspace; not read"
         except (OSError, ValueError, RecursionError) as err:
             problem = "not valid JSON" if not isinstance(err, OSError) else (err.strerror or type(err).__name__)
         else:
-            problem = manifest_problem(manifest)
             if problem is None:
                 return manifest
         mode = path.parent.name if path.parent.name in MODES else None
@@ -399,3 +398,10 @@ class Experiment:
         if not removed:
             raise RecordError(f"run {run_id!r} is not ignored")
         self.log_event("run_unignored", run_id=run_id)
+
+
+def _parse_manifest(file: str) -> tuple[Any, str | None]:
+    """A run.json parsed, and why it cannot serve as a manifest (None when it can); shared: read-only."""
+    with open(file, encoding="utf-8") as fh:
+        manifest = json.load(fh)
+    return manifest, manifest_problem(manifest)

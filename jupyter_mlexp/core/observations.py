@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlexp.core import memo
 from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.fsio import check_confined
 
@@ -29,7 +30,16 @@ def config_key(params: dict[str, Any] | None) -> str:
     items = sorted((k, v) for k, v in (params or {}).items() if k != "seed")
     if not items:
         return DEFAULT_CONFIG
-    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in items)
+    return ", ".join(f"{k}={_value_text(v)}" for k, v in items)
+
+
+def _value_text(v: Any) -> str:
+    """A parameter's value as ``json.dumps`` writes it; strings bare. Whole numbers skip the encoder (hot)."""
+    if isinstance(v, str):
+        return v
+    if type(v) is int:
+        return str(v)
+    return json.dumps(v)
 
 
 def run_params(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -65,18 +75,23 @@ def read_metrics(path: Path) -> tuple[Series, list[tuple[int, str]]]:
     """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf come back as NaN.
 
     Fast path: the whole file is decoded in one ``json.loads`` call; a file with a
-    bad line is read again line by line to skip exactly the bad ones.
+    bad line is read again line by line to skip exactly the bad ones. An unchanged file is
+    parsed once per process (:mod:`jupyter_mlexp.core.memo`): the result is shared, read-only.
     """
     try:
         check_confined(path)
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+        return memo.cached(str(path), "metrics", _parse_metrics)
     except FileNotFoundError:
         return {}, []
     except RecordError as err:  # a symlink out of the workspace, read by the REST API: not read
         return {}, [(0, str(err))]
     except OSError as err:  # a folder where the file belongs, unreadable: the run shows no metrics
         return {}, [(0, f"cannot be read ({err.strerror or type(err).__name__})")]
+
+
+def _parse_metrics(file: str) -> tuple[Series, list[tuple[int, str]]]:
+    with open(file, encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()

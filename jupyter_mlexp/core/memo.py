@@ -1,0 +1,67 @@
+"""Parsed record files kept in memory while they stay the same on disk.
+
+A process that reads the same experiment again (the server answering the sidebar
+after one run changed, the report after ``mlexp status`` judged the same runs)
+parses only the files that changed since: each entry is keyed by the file's
+stat (inode, size, modification and change times). A file modified in the last
+``SETTLE_S`` seconds is always read afresh, since two writes within one tick of
+the file-system clock could leave the same stat behind (git's "racy" rule).
+
+What comes back is shared between callers: treat it as read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+SETTLE_S = 2.0  # a file younger than this is not trusted to the memo
+MAX_ENTRIES = 50_000  # least recently used beyond this are dropped
+MAX_BYTES = 1 << 20  # larger files are parsed each time (a long metrics.jsonl)
+
+_lock = threading.Lock()
+_entries: OrderedDict[tuple[str, str], tuple[tuple[int, int, int, int], Any]] = OrderedDict()
+
+
+def cached(path: str, kind: str, parse: Callable[[str], T]) -> T:
+    """``parse(path)``, or what it gave for this file when its stat has not changed since.
+
+    ``kind`` names the parser, so one file read two ways keeps two entries. Errors
+    from ``os.stat`` or ``parse`` propagate unchanged and nothing is kept.
+    """
+    st = os.stat(path)
+    key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    slot = (kind, path)
+    with _lock:
+        hit = _entries.get(slot)
+        if hit is not None and hit[0] == key:
+            _entries.move_to_end(slot)
+            return hit[1]
+    value = parse(path)
+    settled = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLE_S * 1e9
+    if settled and st.st_size <= MAX_BYTES:
+        with _lock:
+            _entries[slot] = (key, value)
+            _entries.move_to_end(slot)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+    else:
+        with _lock:
+            _entries.pop(slot, None)
+    return value
+
+
+def clear() -> None:
+    """Forget every entry (tests, benchmarks that time a cold read)."""
+    with _lock:
+        _entries.clear()
+
+
+def size() -> int:
+    return len(_entries)
