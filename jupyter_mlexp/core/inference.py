@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
-from scipy import stats as sps
+from scipy import special  # not scipy.stats: its import costs ~0.6 s of every mlexp command
 
 TEST_ONE_SAMPLE = "one-sample t (one-sided)"
 TEST_WELCH = "Welch t (one-sided)"
@@ -120,7 +119,7 @@ def seeds_for_power(distance: float, sd: float, level: float, arms: int = 1, pow
     df = arms * (n - 1)
     se = sd * np.sqrt(arms / n)
     crit = special.stdtrit(df, level)
-    reached = sps.nct.sf(crit, df, distance / se) >= power
+    reached = 1.0 - special.nctdtr(df, distance / se, crit) >= power  # the non-central t's survival at crit
     return int(n[np.argmax(reached)]) if reached.any() else None
 
 
