@@ -8,7 +8,7 @@ import nbformat
 
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.report import figures, notebook, summaries
-from jupyter_mlexp.report.keep import keep_hand_edits
+from jupyter_mlexp.report.keep import BACKUP_SUFFIX, keep_hand_edits, refuse_links
 from jupyter_mlexp.report.load import load_experiment
 from jupyter_mlexp.report.output import write_text
 from jupyter_mlexp.report.verdict import judge
@@ -33,13 +33,14 @@ def write_report(
 ) -> tuple[Path, str | None]:
     """:func:`build_report`, and a one-line note when the old notebook was kept aside as ``report.ipynb.bak``."""
     exp = Experiment(experiment) if isinstance(experiment, str) else experiment
+    target = exp.path / REPORT_NAME
+    refuse_links(target, target.with_name(REPORT_NAME + BACKUP_SUFFIX), target.with_suffix(".html"))  # before any write
     data = load_experiment(exp, baseline=baseline)
     verdict = judge(data)
     folder = exp.path
     figs, notes = figures.make_figures(data, folder / figures.FIGURES_DIR)
     paths = summaries.write_summaries(data, verdict, folder)
     nb = notebook.build(data, verdict, figs, notes, paths, folder)
-    target = folder / REPORT_NAME
     note = keep_hand_edits(nb, target, force=force)
     write_text(target, nbformat.writes(nb))
     if html:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.core.fsio import check_confined
 from jupyter_mlexp.report.errors import ReportError
 
 BACKUP_SUFFIX = ".bak"
@@ -102,12 +104,22 @@ def _merge(nb: nbformat.NotebookNode, added: list) -> None:
     nb.cells = merged
 
 
+def refuse_links(*paths: Path) -> None:
+    """Refuse to read or write the report through a symlink (it could lead anywhere: a file outside
+    the workspace read into the record, or overwritten by the backup copy)."""
+    for path in paths:
+        check_confined(path)  # the REST API: a link out of the root is a 403
+        if path.is_symlink():
+            raise RecordError(f"{path} is a symlink; the report neither reads nor writes through one: remove it")
+
+
 def keep_hand_edits(nb: nbformat.NotebookNode, target: Path, force: bool = False) -> str | None:
     """Fold what a person added to the old ``target`` into ``nb``; refuse over hand-edited generated cells.
 
     Returns a one-line note when the old file was copied aside (to ``report.ipynb.bak``), else None.
     """
     mark_generated(nb)
+    refuse_links(target, target.with_name(target.name + BACKUP_SUFFIX))
     if not target.exists():
         return None
     old = _read_old(target)

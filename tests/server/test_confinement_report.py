@@ -1,0 +1,72 @@
+"""The report button never reads or writes through a symlink: a ``report.ipynb`` (or its
+``.bak``) that leads out of the root is refused, and the outside file neither leaks into the
+record nor is overwritten."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.report.api import build_report
+
+SECRET = "TOPSECRET-7731"
+API = ("mlexp", "api")
+
+
+@pytest.fixture
+def outside_notebook(jp_root_dir):
+    folder = jp_root_dir.parent / "elsewhere"
+    folder.mkdir(exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(SECRET)])
+    path = folder / "secret.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+async def _post_report(jp_fetch, force=False):
+    try:
+        r = await jp_fetch(*API, "experiments", "demo", "report", method="POST", body=json.dumps({"force": force}))
+    except HTTPClientError as err:
+        return err.code
+    return r.code
+
+
+def _leaked(exp_dir) -> bool:
+    return any(
+        SECRET in p.read_text(errors="replace")
+        for p in exp_dir.rglob("report.ipynb*")
+        if p.is_file() and not p.is_symlink()
+    )
+
+
+@pytest.mark.parametrize("force", [False, True])
+async def test_a_symlinked_report_is_not_followed(jp_fetch, record, outside_notebook, force):
+    exp, _ = record
+    (exp.path / "report.ipynb").symlink_to(outside_notebook)
+    before = outside_notebook.read_bytes()
+    code = await _post_report(jp_fetch, force)
+    assert code in (403, 422)
+    assert not _leaked(exp.path)
+    assert outside_notebook.read_bytes() == before
+
+
+async def test_a_symlinked_backup_is_not_written_through(jp_fetch, record, outside_notebook):
+    exp, _ = record
+    (exp.path / "report.ipynb").write_text("not a notebook")  # unreadable: would be copied to .bak
+    (exp.path / "report.ipynb.bak").symlink_to(outside_notebook)
+    before = outside_notebook.read_bytes()
+    code = await _post_report(jp_fetch)
+    assert code in (403, 422)
+    assert outside_notebook.read_bytes() == before
+
+
+def test_the_cli_path_refuses_a_symlinked_report_too(record, outside_notebook):
+    exp, _ = record
+    (exp.path / "report.ipynb").symlink_to(outside_notebook)
+    with pytest.raises(RecordError, match="symlink"):
+        build_report(exp)
+    assert not _leaked(exp.path)
