@@ -70,3 +70,19 @@ def test_the_cli_path_refuses_a_symlinked_report_too(record, outside_notebook):
     with pytest.raises(RecordError, match="symlink"):
         build_report(exp)
     assert not _leaked(exp.path)
+
+
+async def test_the_runs_table_does_not_serve_a_symlinked_run_json(jp_fetch, record, jp_root_dir):
+    exp, _ = record
+    folder = jp_root_dir.parent / "elsewhere"
+    folder.mkdir(exist_ok=True)
+    manifest = {"run_id": "q-1", "mode": "quick", "status": "completed", "params": {"key": SECRET}}
+    (folder / "run.json").write_text(json.dumps(manifest))
+    link = exp.path / "quick" / "q-1" / "run.json"
+    link.unlink()
+    link.symlink_to(folder / "run.json")
+    r = await jp_fetch(*API, "experiments", "demo", "table")
+    body = r.body.decode()
+    assert r.code == 200 and SECRET not in body
+    q1 = next(run for run in json.loads(body)["runs"] if run["run_id"] == "q-1")
+    assert q1["status"] == "corrupt"
