@@ -29,13 +29,50 @@ async def test_rest(jp_fetch, jp_root_dir):
     code, listing = await fetch("experiments")
     assert code == 200
     assert len(listing["experiments"]) == len(CASES)
+    reads = (
+        (),
+        ("runs",),
+        ("journal",),
+        ("ignored",),
+        ("table",),
+        ("loops",),
+        ("runs", "q-1"),
+        ("runs", "q-bad"),
+        ("runs", "q-1", "metrics"),
+        ("runs", "q-bad", "metrics"),
+    )
     for case in CASES:
         name = _name(case)
-        for parts in ((name,), (name, "runs"), (name, "journal"), (name, "ignored")):
-            code, body = await fetch("experiments", *parts)
+        for parts in reads:
+            code, body = await fetch("experiments", name, *parts)
             assert code < 500, (case, parts, code, body)
             if code != 200:
                 one_line(body["message"])
-            elif parts[-1] == "runs":
+            elif parts in (("runs",), ("table",)):
                 good_runs_listed(case, json.dumps(body))
     assert_unchanged(before, jp_root_dir)
+
+
+async def test_rest_writes(jp_fetch, jp_root_dir):
+    """The POSTs on every broken experiment: a change or a one-line refusal, never a 500."""
+    build_workspace(jp_root_dir)
+
+    async def post(*parts, body) -> tuple[int, dict]:
+        try:
+            r = await jp_fetch("mlexp", "api", *parts, method="POST", body=json.dumps(body))
+        except HTTPClientError as err:
+            return err.code, json.loads(err.response.body) if err.response is not None else {}
+        return r.code, json.loads(r.body)
+
+    writes = (
+        (("journal",), {"text": "checked the broken file", "tags": ["TODO"]}),
+        (("runs", "q-1", "ignore"), {"reason": "fuzz"}),
+        (("runs", "q-1", "unignore"), {}),
+        (("report",), {}),
+    )
+    for case in CASES:
+        for parts, body in writes:
+            code, answer = await post("experiments", _name(case), *parts, body=body)
+            assert code < 500, (case, parts, code, answer)
+            if code >= 400:
+                one_line(answer["message"])
