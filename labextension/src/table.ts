@@ -67,7 +67,18 @@ export function columnsOf(table: IRunsTable, grouped = false): IColumn[] {
   const metrics = primary ? [primary, ...table.metrics.filter(m => m !== primary)] : table.metrics;
   const ignoredMark = sample.some(r => r.ignored) ? ' · ignored'.length : 0;
   const first = grouped
-    ? { ...column('config', 'configuration', false, 280), id: 'run_id' }
+    ? {
+        ...column('config', 'configuration', false),
+        id: 'run_id',
+        width: fit(
+          longest(
+            sample.map(r => r.config),
+            ''
+          ) + 3,
+          44,
+          320
+        )
+      } // bold
     : column('run_id', 'run', false, 200);
   const status: IColumn = grouped
     ? { id: 'status', label: 'status', numeric: false, width: fit('99 runs'.length) }
