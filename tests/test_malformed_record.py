@@ -300,6 +300,34 @@ def test_magics(fuzz_root, _shell, capsys):
     _shell.run_line_magic("reset", "-f")
 
 
+def test_magic_writes(fuzz_root, _shell, capsys):
+    """%mlexp ignore / unignore / report and %%journal on every broken experiment: a change or one line."""
+    from jupyter_mlexp import load_ipython_extension
+
+    root, names = fuzz_root
+    load_ipython_extension(_shell)
+    for case in CASES:
+        name = _name(case)
+        calls = (
+            ("line", f"use {name}"),
+            ("line", "ignore q-1 --reason flaky"),
+            ("line", "unignore q-1"),
+            ("cell", "checked the broken file"),
+            ("line", "report"),
+        )
+        for kind, text in calls:
+            try:
+                if kind == "line":
+                    _shell.run_line_magic("mlexp", text)
+                else:
+                    _shell.run_cell_magic("journal", "WEIRD", text)
+            except UsageError as err:
+                one_line(str(err))
+            out = capsys.readouterr().out
+            assert "Traceback" not in out, (case, text, out)
+    _shell.run_line_magic("reset", "-f")
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 
