@@ -115,8 +115,8 @@ class Repo:
             return []
         return [path for code, path in self._status("--", self.record_rel) if code[0] not in " ?"]
 
-    def commit_attempt(self, message: str) -> str:
-        """Commit every tracked change outside the record as one commit; its sha."""
+    def _check_something_to_try(self) -> None:
+        """Refuse staged record files (not part of an attempt) and a working tree with no change."""
         staged = self.staged_in_record()
         if staged:
             raise LoopGitError(
@@ -125,6 +125,10 @@ class Repo:
             )
         if not self.changes():
             raise LoopGitError("nothing to try: the working tree has no change to the tracked files")
+
+    def commit_attempt(self, message: str) -> str:
+        """Commit every tracked change outside the record as one commit; its sha."""
+        self._check_something_to_try()
         self._git("add", "-u", "--", ".", *self.exclude)
         self._git("commit", "-q", "--no-verify", "-m", message)
         return self.head()
@@ -190,14 +194,7 @@ class Repo:
     def commit_aside(self, message: str) -> tuple[str, list[str]]:
         """Commit every tracked change outside the record on top of HEAD without moving the branch or
         touching the index (a temporary index); the commit and the paths it changes."""
-        staged = self.staged_in_record()
-        if staged:
-            raise LoopGitError(
-                f"unrelated staged changes in the experiment record ({', '.join(staged[:3])}): "
-                "unstage them (git restore --staged PATH); the record is not part of an attempt"
-            )
-        if not self.changes():
-            raise LoopGitError("nothing to try: the working tree has no change to the tracked files")
+        self._check_something_to_try()
         with tempfile.TemporaryDirectory() as tmp:
             env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
             self._git("read-tree", "HEAD", env=env)

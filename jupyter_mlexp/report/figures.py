@@ -252,19 +252,10 @@ def comparison_points(
     for y, g in zip(range(len(chosen) - 1, -1, -1), chosen):
         s, name = g.summary(metric), label(g)
         colour, marker, _ = look.get(name, (PALETTE[0], MARKERS[0], LINESTYLES[0]))
-        ax.plot(s.values, [y + 0.18] * len(s.values), marker, color=colour, alpha=0.55, ms=4, mec="none")
         est = one_sample(s.values)
         half = None if est is None else quantile(1 - (1 - two_sided) / 2, est.df) * est.se
-        ax.errorbar(
-            [math.nan if s.mean is None else s.mean],
-            [y],
-            xerr=None if half is None else [[half], [half]],
-            fmt="D",
-            color=colour,
-            ms=5,
-            capsize=3,
-            lw=1.4,
-        )
+        mean = math.nan if s.mean is None else s.mean
+        _seeds_and_mean(ax, y, s.values, mean, None if half is None else (half, half), colour, marker)
         ax.annotate(
             f"n = {s.n}",
             (1.0, y),
@@ -329,22 +320,11 @@ def _draw_difference(ax, arms: list, base: Any, metric: str, look: dict) -> dict
     for y, a in zip(range(len(arms) - 1, -1, -1), arms):
         colour, marker, _ = look.get(a.label, (PALETTE[0], MARKERS[0], LINESTYLES[0]))
         per_seed = _per_seed(a, base)
-        if per_seed:
-            ax.plot(per_seed, [y + 0.18] * len(per_seed), marker, color=colour, alpha=0.55, ms=4, mec="none")
         interval = None
         if a.bound is not None and a.se is not None and a.df is not None and a.bound_level is not None:
             half = quantile(a.bound_level, a.df) * a.se
             interval = [a.estimate - half, a.estimate + half]
-        ax.errorbar(
-            [a.estimate],
-            [y],
-            xerr=None if interval is None else [[a.estimate - interval[0]], [interval[1] - a.estimate]],
-            fmt="D",
-            color=colour,
-            ms=5,
-            capsize=3,
-            lw=1.4,
-        )
+        _seeds_and_mean(ax, y, per_seed, a.estimate, None if interval is None else (half, half), colour, marker)
         rows.append(
             {
                 "configuration": a.label,
@@ -435,3 +415,21 @@ def make_figures(data: ReportData, out_dir: Path) -> tuple[list[FigureInfo], lis
         )
         fig.clear()
     return infos, notes
+
+
+def _seeds_and_mean(
+    ax, y: float, values: list[float] | None, mean: float, half: tuple[float, float] | None, colour, marker
+):
+    """One row of a comparison figure: each seed's value (light, above) and the mean with its interval."""
+    if values:
+        ax.plot(values, [y + 0.18] * len(values), marker, color=colour, alpha=0.55, ms=4, mec="none")
+    ax.errorbar(
+        [mean],
+        [y],
+        xerr=None if half is None else [[half[0]], [half[1]]],
+        fmt="D",
+        color=colour,
+        ms=5,
+        capsize=3,
+        lw=1.4,
+    )
