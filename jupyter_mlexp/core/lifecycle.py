@@ -25,7 +25,7 @@ from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.fsio import locked
 from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.core.printed import PrintedMetrics
+from jupyter_mlexp.core.printed import SPOOL_PREFIX, PrintedMetrics
 from jupyter_mlexp.core.run import Run, error_record
 from jupyter_mlexp.core.runinfo import is_stale
 
@@ -288,6 +288,8 @@ def _end_stale(experiment: Experiment, path: Path) -> bool:
                 printed = (path / "stdout.txt").read_text(encoding="utf-8", errors="replace")
             except OSError:
                 printed = ""
+            for spooled in path.glob(SPOOL_PREFIX + "*"):  # the dead runner's half-written copies
+                spooled.unlink(missing_ok=True)
             finish(experiment, run, "failed", error=GONE, printed=printed, at=_last_sign_of_life(path, m))
             return True
     except (MlexpError, OSError, ValueError, TypeError):

@@ -15,18 +15,22 @@ import json
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import IO
 
 from jupyter_mlexp.core.run import fold_nonfinite, summarize
 
 #: A value: a JSON number (kept as printed in metrics.jsonl), else any other float Python reads.
+#: (nan/inf spelt out in either case: a case-insensitive pattern is a third slower over every line.)
 _VALUE = (
-    r"(?:(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?)|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf))"
+    r"(?:(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+    r"|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?[nN][aA][nN]|[-+]?[iI][nN][fF]))"
 )
 #: One line per match, in a text whose only line break is ``\n``: (name, JSON number, other value).
-_LINE = re.compile(
-    r"^[^\S\n]*([A-Za-z_][\w.\-/]*)[^\S\n]*:[^\S\n]*" + _VALUE + r"[^\S\n]*$", re.IGNORECASE | re.MULTILINE
-)
+_LINE = re.compile(r"^[^\S\n]*([A-Za-z_][\w.\-/]*)[^\S\n]*:[^\S\n]*" + _VALUE + r"[^\S\n]*$", re.MULTILINE)
 _PRINTED_METRIC = re.compile(
     r"^\s*([A-Za-z_][\w.\-/]*)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)\s*$",
     re.IGNORECASE,
@@ -34,24 +38,67 @@ _PRINTED_METRIC = re.compile(
 _RARE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
+def _has_rare_breaks(text: str) -> bool:
+    """A line break other than ``\n``, ``\r``: ASCII text is searched for its five (fast), other text by regex."""
+    if text.isascii():
+        return any(c in text for c in "\x0b\x0c\x1c\x1d\x1e")
+    return _RARE_BREAKS.search(text) is not None
+
+
+#: A metric's lines spooled into the run folder while the run goes (``PrintedMetrics(spool=...)``).
+SPOOL_PREFIX = ".printed-"
+
+
 @dataclass
 class Printed:
-    """One metric's printed values: its ``metrics.jsonl`` lines, its step count and its NaN/inf."""
+    """One metric's printed values: its ``metrics.jsonl`` lines (encoded, in memory or spooled to a
+    file of the run folder as they came), its step count and its NaN/inf."""
 
     qname: str  # the name as JSON
-    lines: list[str] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     steps: int = 0
     nonfinite: list[tuple[str, int]] = field(default_factory=list)  # (kind, step) of each NaN/inf
+    spool: Path | None = None
+    _fh: IO[bytes] | None = field(default=None, repr=False)
+
+    def write(self, data: bytes) -> None:
+        if self.spool is None:
+            self.chunks.append(data)
+            return
+        if self._fh is None:
+            self._fh = open(self.spool, "ab", buffering=1 << 20)
+        self._fh.write(data)
+
+    def close(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            fh.close()
+
+    def data(self) -> bytes:
+        """Every ``metrics.jsonl`` line, in order."""
+        if self.spool is None:
+            return b"".join(self.chunks)
+        self.close()
+        try:
+            return self.spool.read_bytes()
+        except FileNotFoundError:
+            return b""
 
 
 class PrintedMetrics:
-    """Feed it output as it comes (:meth:`feed`), :meth:`close` it at the end; ``by_name`` holds the result."""
+    """Feed it output as it comes (:meth:`feed`), :meth:`close` it at the end; ``by_name`` holds the result.
 
-    def __init__(self) -> None:
+    With ``spool`` (a run folder), each metric's lines go to a file there as they are parsed
+    (``.printed-N.jsonl``), so the end of the run renames a file instead of writing megabytes;
+    :meth:`discard` removes what was not used.
+    """
+
+    def __init__(self, spool: Path | None = None) -> None:
         self.by_name: dict[str, Printed] = {}
         self.summary: dict[str, dict] = {}  # per name, folded as Run.log_metric folds it
         self._partial = ""
+        self._spool = spool
 
     @classmethod
     def of(cls, text: str) -> PrintedMetrics:
@@ -76,13 +123,29 @@ class PrintedMetrics:
         rest, self._partial = self._partial, ""
         if rest:
             self._parse(rest)
+        for p in self.by_name.values():
+            p.close()
+
+    def discard(self) -> None:
+        """Remove the spooled files that were not used (moved into ``metrics.jsonl``)."""
+        for p in self.by_name.values():
+            p.close()
+            if p.spool is not None:
+                p.spool.unlink(missing_ok=True)
 
     def _parse(self, text: str) -> None:
-        if _RARE_BREAKS.search(text):
+        if _has_rare_breaks(text):
             found = [(name, repr(v), "") for name, v in parse_stdout_metrics(text)]
         else:
-            found = _LINE.findall(text.replace("\r\n", "\n").replace("\r", "\n"))
+            if "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            found = _LINE.findall(text)
         if not found:
+            return
+        now = f"{time.time():.6f}"
+        names = set(map(itemgetter(0), found))
+        if len(names) == 1 and not any(map(itemgetter(2), found)):  # the common case: one name, JSON numbers
+            self._add(names.pop(), list(map(itemgetter(1), found)), now)
             return
         groups: dict[str, list[str]] = {}
         for name, number, other in found:
@@ -90,22 +153,24 @@ class PrintedMetrics:
             if texts is None:
                 texts = groups[name] = []
             texts.append(number or repr(float(other)))  # a JSON number as printed, else Python's repr
-        now = f"{time.time():.6f}"
         for name, texts in groups.items():
-            p = self.by_name.get(name)
-            if p is None:
-                p = self.by_name[name] = Printed(json.dumps(name))
-            self._add(p, name, texts, now)
+            self._add(name, texts, now)
 
-    def _add(self, p: Printed, name: str, texts: list[str], now: str) -> None:
+    def _add(self, name: str, texts: Sequence[str], now: str) -> None:
         """One metric's new values, in order: lines and summary at once while all are finite."""
-        values = [float(t) for t in texts]
+        p = self.by_name.get(name)
+        if p is None:
+            spool = None if self._spool is None else self._spool / f"{SPOOL_PREFIX}{len(self.by_name)}.jsonl"
+            p = self.by_name[name] = Printed(json.dumps(name), spool=spool)
+        values = list(map(float, texts))
         first = p.steps
         p.steps += len(values)
         p.values += values
-        if all(v - v == 0.0 for v in values):
+        total = sum(values)  # finite only when every value is
+        if total - total == 0.0 or all(v - v == 0.0 for v in values):
             q = p.qname
-            p.lines += [f'{{"name":{q},"value":{t},"step":{s},"time":{now}}}\n' for s, t in enumerate(texts, first)]
+            lines = [f'{{"name":{q},"value":{t},"step":{s},"time":{now}}}\n' for s, t in enumerate(texts, first)]
+            p.write("".join(lines).encode())
             s = self.summary.get(name)
             lo, hi = min(values), max(values)
             if s is None:
@@ -115,15 +180,17 @@ class PrintedMetrics:
             s["min"] = lo if s.get("min") is None else min(s["min"], lo)
             s["max"] = hi if s.get("max") is None else max(s["max"], hi)
             return
+        out = []
         for step, v in enumerate(values, first):  # a NaN or inf among them: value by value
             if v - v == 0.0:
-                p.lines.append(f'{{"name":{p.qname},"value":{v!r},"step":{step},"time":{now}}}\n')
+                out.append(f'{{"name":{p.qname},"value":{v!r},"step":{step},"time":{now}}}\n')
                 summarize(self.summary, name, v, step)
             else:
                 kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-                p.lines.append(f'{{"name":{p.qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now}}}\n')
+                out.append(f'{{"name":{p.qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now}}}\n')
                 p.nonfinite.append((kind, step))
                 fold_nonfinite(self.summary, name, step)
+        p.write("".join(out).encode())
 
 
 def parse_stdout_metrics(text: str) -> list[tuple[str, float]]:

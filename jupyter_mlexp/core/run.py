@@ -268,13 +268,19 @@ class Run:
                 for value in p.values:
                     self.log_metric(name, value)
                 continue
-            fh = self._metrics_fh or self._open_metrics()
-            fh.write("".join(p.lines).encode())
-            self._dirty = True
+            target = self.path / "metrics.jsonl"
+            if p.spool is not None and self._metrics_fh is None and not target.exists():
+                p.close()
+                os.replace(p.spool, target)  # spooled while the run went: it becomes the run's metrics.jsonl
+            else:
+                fh = self._metrics_fh or self._open_metrics()
+                fh.write(p.data())
+                self._dirty = True
             self.summary[name] = dict(parsed.summary[name])
             self._steps[name] = p.steps - 1
             for kind, step in p.nonfinite[:1]:
                 self.warn(f"metric {name!r} got a non-finite value ({kind}) at step {step}; recorded as null")
+        parsed.discard()
 
     def record_criterion_check(self, criterion: Criterion) -> str:
         """Check this run's last value against the success criterion (``met`` / ``not met`` /

@@ -375,7 +375,7 @@ class _Follower:
     def __init__(self, path: Path, out: TextIO):
         self.path, self.out, self.offset = path, out, path.stat().st_size
         self.tail: list[str] = []
-        self.printed = PrintedMetrics()
+        self.printed = PrintedMetrics(spool=path.parent)  # metrics.jsonl lines written while the command runs
         self._partial = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character cut between reads
 

@@ -188,3 +188,30 @@ def test_budget_holds_when_a_grandchild_keeps_the_output_open(workspace, tmp_pat
     (run,) = Experiment("cmd").runs()
     assert run.manifest["status"] == "timeout"
     assert _wait_for(lambda: not _alive(int(pidfile.read_text())), timeout=10), "a grandchild outlived the run"
+
+
+def test_printed_lines_spooled_while_running_end_in_metrics_jsonl_and_nowhere_else(script, workspace):
+    import io
+
+    from jupyter_mlexp.runner.script import run_script
+
+    body = (
+        "import jupyter_mlexp as mlexp\nmlexp.log_metric('loss', 0.5)\n"
+        "for i in range(3):\n    print(f'val_acc: {0.9 + i / 100}')\n    print(f'other: {i}')\n    print('loss: 9')\n"
+    )
+    (r,) = run_script([sys.executable, "-c", body], Experiment("cmd"), echo=io.StringIO())
+    rows = [json.loads(line) for line in (Experiment("cmd").runs()[0].path / "metrics.jsonl").read_text().splitlines()]
+    assert [(x["name"], x["value"], x["step"]) for x in rows] == [
+        ("loss", 0.5, 0),  # through the API: its printed lines do not count
+        ("val_acc", 0.9, 0),
+        ("val_acc", 0.91, 1),
+        ("val_acc", 0.92, 2),
+    ]  # 'other' is not a hypothesis metric
+    assert r.primary_value == 0.92
+    assert not [p.name for p in Experiment("cmd").runs()[0].path.iterdir() if p.name.startswith(".printed")]
+    (only_printed,) = run_script(
+        [sys.executable, "-c", "print('val_acc: 0.95')"], Experiment("cmd"), echo=io.StringIO()
+    )
+    folder = Experiment("cmd").runs()[1].path
+    assert (folder / "metrics.jsonl").read_text().count("\n") == 1 and only_printed.primary_value == 0.95
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".printed")]
