@@ -59,4 +59,24 @@ async def test_attempt_patch_and_its_errors(jp_fetch, record):
 
 async def test_no_loops_is_an_empty_list(jp_fetch, record):
     r = await jp_fetch(*API, "experiments", "demo", "loops")
-    assert json.loads(r.body) == {"loops": []}
+    assert json.loads(r.body)["loops"] == []
+
+
+async def test_loops_answer_is_stamped_and_unchanged_while_no_loop_file_changes(jp_fetch, record):
+    """The sidebar polls the loops as it polls the runs: ``?since=STAMP`` gets a few bytes while nothing changed."""
+    exp, _ = record
+    r = await jp_fetch(*API, "experiments", "demo", "loops")
+    empty = json.loads(r.body)["stamp"]
+    files = write_loop(exp)  # a loop appears: a new answer
+    first = json.loads((await jp_fetch(*API, "experiments", "demo", "loops", params={"since": empty})).body)
+    assert first["stamp"] != empty and [lp["tag"] for lp in first["loops"]] == ["tune"]
+    again = json.loads((await jp_fetch(*API, "experiments", "demo", "loops", params={"since": first["stamp"]})).body)
+    assert again == {"unchanged": True, "stamp": first["stamp"]}
+    state = files.load()  # an attempt is recorded: the answer changes
+    state.attempts.append(Attempt(4, "lr 0.2", "c4", "c1", status=DISCARD, reason="no better", values=[0.7, 0.7]))
+    files.save(state)
+    files.patch(4).write_text("-lr = 0.1\n+lr = 0.2\n")
+    later = json.loads((await jp_fetch(*API, "experiments", "demo", "loops", params={"since": first["stamp"]})).body)
+    assert later["stamp"] != first["stamp"]
+    assert [a["attempt"] for a in later["loops"][0]["attempts_list"]] == [0, 1, 2, 3, 4]
+    assert later["loops"][0]["attempts_list"][4]["has_patch"] is True

@@ -57,7 +57,7 @@ class ReportHandler(_ServerRootMixin):
 class LoopsHandler(MlexpHandler):
     @tornado.web.authenticated
     async def get(self, name: str):
-        await self.answer(loop_views.list_loops, name)
+        await self.answer_stamped(loop_views.list_loops_answer, name)
 
 
 class AttemptPatchHandler(MlexpHandler):

@@ -125,8 +125,29 @@ def cached_json(kind: str, exp: Experiment, build: Callable[[list[RunInfo]], dic
     return cached_answer(kind, exp, build).text
 
 
+_KEYED: dict[tuple[str, Path], tuple[tuple, Answer]] = {}
+
+
+def keyed_answer(kind: str, path: Path, stamp: tuple, build: Callable[[], dict]) -> Answer:
+    """``build()`` as a stamped :class:`Answer`, kept while ``stamp`` (file stats the caller names) holds.
+
+    For views not built from the runs (the loops): the caller says which files the answer reads.
+    """
+    key = (kind, path)
+    kept = _KEYED.get(key)
+    if kept and kept[0] == stamp:
+        return kept[1]
+    answer = _stamped_text(build())
+    with _LOCK:
+        if len(_KEYED) >= MAX_CACHED:
+            _KEYED.clear()
+        _KEYED[key] = (stamp, answer)
+    return answer
+
+
 def clear() -> None:
     """Forget every kept read and answer (benchmarks time a fresh build with it)."""
     with _LOCK:
         _READS.clear()
         _CACHE.clear()
+        _KEYED.clear()
