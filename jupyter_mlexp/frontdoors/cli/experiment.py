@@ -10,6 +10,7 @@ from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import parse_body
 from jupyter_mlexp.core.journal import TAGS
+from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK
 
 
 def default_experiment(name: str | None) -> Experiment:
@@ -55,12 +56,12 @@ def cmd_hypothesis(args) -> int:
     h = reg.hypothesis
     state = "registered" if reg.created else ("updated to" if reg.changed else "unchanged at")
     print(f"{args.name}: hypothesis {state} v{h.version} · success: {h.success}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_status(args) -> int:
     print(views.status_text(default_experiment(args.experiment)))
-    return 0
+    return EXIT_OK
 
 
 def cmd_runs(args) -> int:
@@ -72,21 +73,21 @@ def cmd_runs(args) -> int:
         from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
 
         print("\n" + judge_experiment(exp).text())
-    return 0
+    return EXIT_OK
 
 
 def cmd_ignore(args) -> int:
     exp = default_experiment(args.experiment)
     exp.ignore(args.run_id, args.reason)
     print(f"{exp.name}: run {args.run_id} ignored: {args.reason}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_unignore(args) -> int:
     exp = default_experiment(args.experiment)
     exp.unignore(args.run_id)
     print(f"{exp.name}: run {args.run_id} counts again")
-    return 0
+    return EXIT_OK
 
 
 def cmd_journal(args) -> int:
@@ -100,7 +101,7 @@ def cmd_journal(args) -> int:
         print(f"{exp.name}: journal entry added")
     else:
         print(views.journal_text(exp, args.limit, (args.tag or [None])[0]))
-    return 0
+    return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK
 from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
 
 
@@ -15,7 +16,7 @@ def cmd_report(args) -> int:
     print(f"{exp.name}: report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
     if note:
         print(f"  note: {note}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_conclude(args) -> int:
@@ -24,7 +25,7 @@ def cmd_conclude(args) -> int:
     exp = default_experiment(args.experiment)
     text = conclude(exp, args.learning, args.next, baseline=args.baseline)
     print(f"{exp.name}: COMPLETED entry added to {exp.journal_md}\n{text}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_lesson(args) -> int:
@@ -37,7 +38,7 @@ def cmd_lesson(args) -> int:
     lesson = add_lesson(" ".join(args.text), experiment=exp, run_id=args.run)
     where = exp.base / "lessons.md" if exp is not None else lessons_path()
     print(f"lesson added to {where} ({lesson.timestamp})")
-    return 0
+    return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
