@@ -100,6 +100,8 @@ export interface IRun {
   stage: string | null;
   params: { [key: string]: unknown };
   overrides?: { [key: string]: unknown };
+  /** The configuration's label as the core writes it (`act=relu, lr=0.1`): params and overrides, no seed. */
+  config: string;
   seed: number | null;
   started: string | null;
   duration_s: number | null;

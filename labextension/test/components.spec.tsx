@@ -104,6 +104,14 @@ describe('Panel', () => {
     expect(q('.jp-mlexp-runs-quick [data-run-id="q-1"]').className).toContain('jp-mlexp-run-ignored');
   });
 
+  it("shows the configuration label the server sends, not one of its own (act=relu, not act=\"relu\")", () => {
+    const r = { ...run('f-9', 'full', 0.5), params: { act: 'relu' }, config: 'act=relu' };
+    render(<Panel {...props({ state: readyState({ runs: { primary_metric: 'acc', runs: [r] } }) })} />);
+    const title = q('[data-run-id="f-9"]').getAttribute('title') ?? '';
+    expect(title).toContain('configuration: act=relu');
+    expect(title).not.toContain('"relu"');
+  });
+
   it('lists ignored runs with their reasons', () => {
     render(<Panel {...props()} />);
     const item = q('.jp-mlexp-ignored-run[data-run-id="q-1"]');

@@ -69,6 +69,7 @@ export function run(run_id: string, mode: string, value: number | null, ignored_
     status: 'completed',
     stage: 'implementation',
     params: { lr: 0.1 },
+    config: 'lr=0.1',
     seed: 1,
     started: null,
     duration_s: 1,

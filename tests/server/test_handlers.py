@@ -145,6 +145,17 @@ async def test_runs_quick_and_full_with_primary_metric(jp_fetch, record):
     assert not any(r["ignored"] for r in data["runs"])
 
 
+async def test_runs_carry_the_cores_configuration_label(jp_fetch, record):
+    """The sidebar shows the label the core uses everywhere (``act=relu``), not one it builds itself."""
+    exp, _ = record
+    run = exp.start_run("quick", run_id="q-act", params={"act": "relu", "lr": 0.1}, seed=3)
+    exp.finish_run(run, "completed")
+    code, data = await get(jp_fetch, "experiments", "demo", "runs")
+    by_id = {r["run_id"]: r for r in data["runs"]}
+    assert by_id["q-act"]["config"] == "act=relu, lr=0.1"  # no seed, sorted, strings bare
+    assert by_id["q-1"]["config"] == "lr=0.1"
+
+
 async def test_ignore_then_unignore(jp_fetch, record):
     exp, _ = record
     code, data = await post(

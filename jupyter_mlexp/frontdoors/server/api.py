@@ -18,6 +18,7 @@ from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.hypothesis import Criterion, criterion_check
 from jupyter_mlexp.core.journal import TAGS
+from jupyter_mlexp.core.observations import config_key, run_params
 from jupyter_mlexp.core.verdict import judge_experiment
 from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
 from jupyter_mlexp.frontdoors.server import stamped
@@ -187,6 +188,7 @@ def _runs(exp: Experiment, infos: list[RunInfo]) -> dict:
     for r in infos:
         d = r.to_dict(primary)
         d["path"] = d["path"][prefix:].replace(os.sep, "/")  # relative: no absolute server paths in answers
+        d.setdefault("config", config_key(run_params(r.manifest)))  # the one label (observations.config_key)
         runs.append(d)
     return {"primary_metric": primary, "runs": runs}
 

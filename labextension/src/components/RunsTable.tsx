@@ -27,14 +27,11 @@ function RunRow(props: {
   onOpenRuns?: (runId?: string) => void;
 }) {
   const { run } = props;
-  const params = Object.entries(run.params)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(', ');
   return (
     <div
       className={`jp-mlexp-run ${run.ignored ? 'jp-mlexp-run-ignored' : ''}`}
       data-run-id={run.run_id}
-      title={[run.run_id, params && `params: ${params}`, run.ignored_reason && `ignored: ${run.ignored_reason}`]
+      title={[run.run_id, run.config && `configuration: ${run.config}`, run.ignored_reason && `ignored: ${run.ignored_reason}`]
         .filter(Boolean)
         .join('\n')}
     >
