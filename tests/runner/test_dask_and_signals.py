@@ -141,6 +141,10 @@ def test_killed_runner_leaves_a_stale_run_that_mlexp_runs_ends(nb, ws):
     proc.communicate(timeout=10)
     (m,) = manifests(ws)
     assert m["status"] == "running"  # as the killed runner left it: listings show it stale
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{m['kernel']['pid']}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{m['kernel']['pid']}").exists(), "the kernel outlived its killed runner"
     out = subprocess.run(mlexp_cmd("runs", "exp"), cwd=ws, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "failed" in out.stdout and "stale" not in out.stdout
