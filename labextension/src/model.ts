@@ -13,9 +13,6 @@ import {
 
 export const JOURNAL_PAGE_SIZE = 50;
 
-/** The Python tag list (`jupyter_mlexp.core.journal`), offered only until the server sends its own. */
-export const DEFAULT_ENTRY_TAGS = ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'];
-
 const INITIAL_STATE: IMlexpState = {
   status: 'loading',
   error: null,
@@ -27,7 +24,7 @@ const INITIAL_STATE: IMlexpState = {
   journalQuery: { tag: '', q: '', offset: 0, limit: JOURNAL_PAGE_SIZE },
   runs: null,
   ignored: null,
-  entryTags: DEFAULT_ENTRY_TAGS,
+  entryTags: [], // only the server's list (`entry_tags`, Python's journal TAGS): none until it arrives
   kernelExperiment: null,
   busy: false
 };

@@ -163,6 +163,13 @@ describe('Panel', () => {
     expect(options.map(o => o.value)).toEqual(['', 'WEIRD', 'IDEA']);
   });
 
+  it('offers no tag until the server has sent its list', () => {
+    render(<Panel {...props({ state: readyState({ entryTags: [] }) })} />);
+    const select = q('select[aria-label="Tag of the new entry"]') as HTMLSelectElement;
+    expect(select.disabled).toBe(true);
+    expect(Array.from(select.querySelectorAll('option')).map(o => o.value)).toEqual(['']);
+  });
+
   it('cuts a long journal entry and shows all of it on demand', () => {
     const long = 'a'.repeat(300) + ' THE END';
     const state = readyState();

@@ -36,6 +36,12 @@ export const detail: IExperimentDetail = {
   counts: { runs: 3, quick: 2, full: 1, ignored: 1 }
 };
 
+/**
+ * The server's `entry_tags` (Python's `jupyter_mlexp.core.journal.TAGS`), as a journal page carries them.
+ * tests/server/test_frontend_fixtures.py fails when the two differ.
+ */
+export const ENTRY_TAGS = ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'];
+
 export const journal: IJournalPage = {
   entries: [
     {
@@ -59,7 +65,8 @@ export const journal: IJournalPage = {
   offset: 0,
   limit: 50,
   tags: { WEIRD: 1, PLANNED: 1 },
-  warnings: []
+  warnings: [],
+  entry_tags: ENTRY_TAGS
 };
 
 export function run(run_id: string, mode: string, value: number | null, ignored_reason: string | null = null): IRun {
@@ -114,7 +121,7 @@ export function readyState(change: Partial<IMlexpState> = {}): IMlexpState {
     journalQuery: { tag: '', q: '', offset: 0, limit: 50 },
     runs,
     ignored,
-    entryTags: ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'],
+    entryTags: ENTRY_TAGS,
     kernelExperiment: null,
     busy: false,
     ...change

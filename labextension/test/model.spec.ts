@@ -1,6 +1,6 @@
 import * as handler from '../src/handler';
-import { DEFAULT_ENTRY_TAGS, MlexpModel } from '../src/model';
-import { detail, experiments, ignored, journal, runs } from './fixtures';
+import { MlexpModel } from '../src/model';
+import { detail, ENTRY_TAGS, experiments, ignored, journal, runs } from './fixtures';
 
 jest.mock('../src/handler', () => ({ ...jest.requireActual('../src/handler'), requestAPI: jest.fn() }));
 const requestAPI = handler.requestAPI as jest.Mock;
@@ -126,12 +126,14 @@ describe('MlexpModel', () => {
     expect(model.state.busy).toBe(false);
   });
 
-  it('offers the default tags until the server sends its list, then the server list', async () => {
-    expect(model.state.entryTags).toEqual(DEFAULT_ENTRY_TAGS);
-    expect(model.state.entryTags).not.toContain('NOTE');
+  it('offers no tags of its own: none until the server sends its list, then the server list', async () => {
+    expect(model.state.entryTags).toEqual([]);
+    serve({ 'experiments/demo/journal': { ...journal, entry_tags: undefined } });
+    await model.refresh();
+    expect(model.state.entryTags).toEqual([]);
     serve();
     await model.refresh();
-    expect(model.state.entryTags).toEqual(DEFAULT_ENTRY_TAGS);
+    expect(model.state.entryTags).toEqual(ENTRY_TAGS);
     serve({ 'experiments/demo/journal': { ...journal, entry_tags: ['WEIRD', 'IDEA'] } });
     await model.refresh();
     expect(model.state.entryTags).toEqual(['WEIRD', 'IDEA']);

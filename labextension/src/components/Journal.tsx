@@ -88,6 +88,8 @@ export function Journal(props: IJournalProps): JSX.Element {
           <select
             className="jp-mlexp-select"
             aria-label="Tag of the new entry"
+            title={props.entryTags.length === 0 ? 'Tags arrive with the journal from the server' : undefined}
+            disabled={props.entryTags.length === 0}
             value={tag}
             onChange={e => setTag(e.target.value)}
           >
