@@ -105,7 +105,7 @@ def _one(
     out: TextIO,
 ) -> RunResult:
     named: dict[str, Any] = {"stage": stage} if stage else {}  # else the hypothesis' stage
-    with _HeldCtrlC() as held, _Guard() as guard:  # a Ctrl-C while the command starts waits for it
+    with _Guard() as guard:
         run = lifecycle.start(
             exp,
             mode,
@@ -120,10 +120,11 @@ def _one(
         )
         run.stop_log()  # the command's process and the end below write run.log
         stdout_path = run.path / "stdout.txt"
-        proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
-        guard.arm(proc.pid)
-        follower = _Follower(stdout_path, out)
-        status, error, code = _supervise(proc, follower, budget, held)
+        with _HeldCtrlC() as held:  # a Ctrl-C while the command starts waits until it can be stopped
+            proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
+            guard.arm(proc.pid)
+            follower = _Follower(stdout_path, out)
+            status, error, code = _supervise(proc, follower, budget, held)
     if status == "completed" and code != 0:
         status = "failed"
         error = {
