@@ -42,7 +42,11 @@ from jupyter_mlexp.core.run import MODES
 
 KILL_GRACE_S = 5.0
 TAIL_LINES = 40
-POLL_S = (0.01, 0.1)  # between reads of the output: while it flows, and at most when quiet
+POLL_S = (
+    0.005,
+    0.1,
+)  # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
+SAMPLE_S = 0.05  # between reads of the command's memory high-water mark
 
 
 class ScriptInterrupted(KeyboardInterrupt):
@@ -238,12 +242,14 @@ def _supervise(
     (status, error, exit code)."""
     status, error = "completed", None
     deadline = None if not budget else time.monotonic() + budget
-    ended, pause = _exit_waiter(proc), POLL_S[0]
+    ended, pause, sampled = _exit_waiter(proc), POLL_S[0], 0.0
     try:
         held.release()  # a Ctrl-C that came while the command started is delivered here
         while proc.reap() is None:
             pause = POLL_S[0] if follower.poll() else min(pause * 2, POLL_S[1])
-            proc.sample_memory()
+            if time.monotonic() - sampled > SAMPLE_S:
+                proc.sample_memory()
+                sampled = time.monotonic()
             if deadline is not None and time.monotonic() > deadline:
                 _stop(proc, ended)
                 status = "timeout"
@@ -374,7 +380,9 @@ class _Follower:
     metrics as they come (this process works on them while the command runs)."""
 
     def __init__(self, path: Path, out: TextIO):
-        self.path, self.out, self.offset = path, out, path.stat().st_size
+        self.path, self.out = path, out
+        self._fh = open(path, "rb", buffering=0)  # kept open: each poll reads what was appended since
+        self._fh.seek(0, os.SEEK_END)
         self.tail: list[str] = []
         self.printed = PrintedMetrics(spool=path.parent)  # metrics.jsonl lines written while the command runs
         self._partial = ""
@@ -382,12 +390,9 @@ class _Follower:
 
     def poll(self) -> bool:
         """Take in what the command wrote since the last call; whether there was anything."""
-        with open(self.path, "rb") as fh:
-            fh.seek(self.offset)
-            chunk = fh.read()
+        chunk = self._fh.readall()
         if not chunk:
             return False
-        self.offset += len(chunk)
         text = self._decoder.decode(chunk)
         self.out.write(text)
         self.printed.feed(text)
@@ -397,6 +402,7 @@ class _Follower:
         return True
 
     def printed_metrics(self) -> PrintedMetrics:
+        self._fh.close()
         rest = self._decoder.decode(b"", final=True)
         self.out.write(rest)
         self.printed.feed(rest)
