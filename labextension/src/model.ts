@@ -1,11 +1,13 @@
 import { experimentPath, requestAPI, ServerExtensionMissingError } from './handler';
 import { IPollOptions, PolledModel, requestPolled } from './polledModel';
 import {
+  IAttemptPatch,
   IExperimentDetail,
   IExperimentList,
   IIgnoredList,
   IJournalPage,
   IJournalQuery,
+  ILoopList,
   IMlexpState,
   IReportAnswer,
   IRunList
@@ -25,6 +27,8 @@ const INITIAL_STATE: IMlexpState = {
   runs: null,
   ignored: null,
   entryTags: [], // only the server's list (`entry_tags`, Python's journal TAGS): none until it arrives
+  loops: null,
+  patch: null,
   kernelExperiment: null,
   busy: false
 };
@@ -84,7 +88,7 @@ export class MlexpModel extends PolledModel<IMlexpState> {
         kernelExperiment: kernelExperiment === undefined ? this._state.kernelExperiment : kernelExperiment,
         journalQuery,
         selected,
-        ...(record ?? { detail: null, journal: null, runs: null, ignored: null })
+        ...(record ?? { detail: null, journal: null, runs: null, ignored: null, loops: null })
       });
     } catch (error) {
       if (generation === this._generation) {
@@ -106,6 +110,8 @@ export class MlexpModel extends PolledModel<IMlexpState> {
       journal: null,
       runs: null,
       ignored: null,
+      loops: null,
+      patch: null,
       journalQuery: { tag: '', q: '', offset: 0, limit: JOURNAL_PAGE_SIZE }
     });
     await this._quietRefresh();
@@ -175,6 +181,26 @@ export class MlexpModel extends PolledModel<IMlexpState> {
     );
   }
 
+  /** Show the diff of a loop attempt (`attempts/NNNN.patch`); a failure lands in `state.error`. */
+  async openAttempt(tag: string, n: number): Promise<void> {
+    const name = this._state.selected;
+    if (!name) {
+      return;
+    }
+    try {
+      const patch = await requestAPI<IAttemptPatch>(experimentPath(name, 'loops', tag, 'attempts', String(n), 'patch'));
+      if (name === this._state.selected) {
+        this._update({ patch });
+      }
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  closePatch(): void {
+    this._update({ patch: null });
+  }
+
   /** Build the selected experiment's report.ipynb; null when it failed (the reason is in `state.error`). */
   async buildReport(): Promise<IReportAnswer | null> {
     const name = this._state.selected;
@@ -191,17 +217,20 @@ export class MlexpModel extends PolledModel<IMlexpState> {
   /** The experiment's record; what did not change since the last poll is the very object held (no re-render). */
   private async _fetchRecord(name: string, query: IJournalQuery) {
     const held = name === this._state.selected ? this._state : null;
-    const [detail, journal, runs, ignored] = await Promise.all([
+    const [detail, journal, runs, ignored, loops] = await Promise.all([
       requestPolled<IExperimentDetail>(experimentPath(name), held?.detail ?? null),
       requestAPI<IJournalPage>(journalUrl(name, query)),
       requestPolled<IRunList>(experimentPath(name, 'runs'), held?.runs ?? null),
-      requestAPI<IIgnoredList>(experimentPath(name, 'ignored'))
+      requestAPI<IIgnoredList>(experimentPath(name, 'ignored')),
+      // the loops are an extra: a server without them (or a loop folder it refuses) leaves the rest shown
+      requestPolled<ILoopList>(experimentPath(name, 'loops'), held?.loops ?? null).catch(() => held?.loops ?? null)
     ]);
     return {
       detail,
       journal: same(held?.journal, journal),
       runs,
-      ignored: same(held?.ignored, ignored)
+      ignored: same(held?.ignored, ignored),
+      loops
     };
   }
 

@@ -63,6 +63,8 @@ export class MlexpSidebar extends ReactWidget {
             onUnignore={run => void this._unignore(run)}
             onOpenRuns={this._actions ? runId => this._actions?.openRuns(runId) : undefined}
             onBuildReport={this._actions ? () => void this._buildReport() : undefined}
+            onOpenAttempt={(tag, n) => void this.model.openAttempt(tag, n)}
+            onClosePatch={() => this.model.closePatch()}
           />
         )}
       </UseSignal>

@@ -158,8 +158,12 @@ export interface IMlexpState {
   journalQuery: IJournalQuery;
   runs: IRunList | null;
   ignored: IIgnoredList | null;
-  /** Tags the add-entry box offers: the server's list once it answered, a default before. */
+  /** Tags the add-entry box offers: the server's list (`entry_tags`); empty until it answered. */
   entryTags: string[];
+  /** The experiment's keep/discard loops (polled, stamped); null until read or when they cannot be. */
+  loops: ILoopList | null;
+  /** The diff of the loop attempt opened in the sidebar. */
+  patch: IAttemptPatch | null;
   /** The experiment the active notebook's kernel works on, when known. */
   kernelExperiment: string | null;
   /** An action (ignore, add entry...) being sent, to disable its buttons meanwhile. */
@@ -261,10 +265,15 @@ export interface ILoop {
   metric?: string;
   direction?: string;
   attempts?: number;
-  best?: { attempt: number; mean: number | null } | null;
+  counts?: { [status: string]: number };
+  best?: { attempt: number; mean: number | null; sd?: number | null; commit?: string } | null;
   attempts_list?: ILoopAttempt[];
   /** Why the loop could not be read. */
   problem?: string;
+}
+
+export interface ILoopList extends IStamped {
+  loops: ILoop[];
 }
 
 export interface IAttemptPatch {

@@ -5,7 +5,7 @@ import { createRoot, Root } from 'react-dom/client';
 import { IPanelProps, Panel } from '../src/components/Panel';
 import { RunsTable } from '../src/components/RunsTable';
 import { IExperimentDetail } from '../src/tokens';
-import { detail, readyState, run } from './fixtures';
+import { detail, loops, patch, readyState, run } from './fixtures';
 
 let container: HTMLDivElement;
 let root: Root;
@@ -38,8 +38,8 @@ function render(element: React.ReactElement) {
   act(() => root.render(element));
 }
 
-function q(selector: string): HTMLElement {
-  const el = container.querySelector(selector);
+function q(selector: string, within: ParentNode = container): HTMLElement {
+  const el = within.querySelector(selector);
   if (!el) {
     throw new Error(`nothing matches ${selector}`);
   }
@@ -104,7 +104,7 @@ describe('Panel', () => {
     expect(q('.jp-mlexp-runs-quick [data-run-id="q-1"]').className).toContain('jp-mlexp-run-ignored');
   });
 
-  it("shows the configuration label the server sends, not one of its own (act=relu, not act=\"relu\")", () => {
+  it('shows the configuration label the server sends, not one of its own (act=relu, not act="relu")', () => {
     const r = { ...run('f-9', 'full', 0.5), params: { act: 'relu' }, config: 'act=relu' };
     render(<Panel {...props({ state: readyState({ runs: { primary_metric: 'acc', runs: [r] } }) })} />);
     const title = q('[data-run-id="f-9"]').getAttribute('title') ?? '';
@@ -215,6 +215,44 @@ describe('Panel', () => {
       />
     );
     expect(q('.jp-mlexp-empty').textContent).toContain('%%hypothesis NAME');
+  });
+});
+
+describe('Loops in the sidebar', () => {
+  it('is hidden while the experiment has no loop', () => {
+    render(<Panel {...props({ state: readyState({ loops: { loops: [] } }) })} />);
+    expect(container.querySelector('.jp-mlexp-sidebar-loops')).toBeNull();
+    render(<Panel {...props()} />);
+    expect(container.querySelector('.jp-mlexp-sidebar-loops')).toBeNull();
+  });
+
+  it('shows per loop its counts, the best so far with its commit, and the last attempts', () => {
+    render(<Panel {...props({ state: readyState({ loops }) })} />);
+    const loop = q('.jp-mlexp-sidebar-loops [data-loop="tune"]');
+    expect(loop.textContent).toContain('tune');
+    expect(q('.jp-mlexp-loop-counts', loop).textContent).toBe('3 keep · 3 discard · 1 crash');
+    const best = q('.jp-mlexp-loop-best', loop).textContent ?? '';
+    expect(best).toContain('0.271 ± 0.004');
+    expect(best).toContain('c4abcde');
+    const shown = Array.from(loop.querySelectorAll('[data-attempt]')).map(e => e.getAttribute('data-attempt'));
+    expect(shown).toEqual(['6', '5', '4', '3', '2']); // the last five, newest first
+    const crash = q('[data-attempt="3"]', loop);
+    expect(crash.textContent).toContain('crash');
+    expect(crash.textContent).toContain('ImportError');
+  });
+
+  it("opens an attempt's diff with a button (keyboard reachable) and shows it with the shared diff view", () => {
+    const onOpenAttempt = jest.fn();
+    const onClosePatch = jest.fn();
+    render(<Panel {...props({ state: readyState({ loops }), onOpenAttempt, onClosePatch })} />);
+    const open = q('[data-attempt="5"] button');
+    expect(open.tagName).toBe('BUTTON');
+    act(() => (open as HTMLButtonElement).click());
+    expect(onOpenAttempt).toHaveBeenCalledWith('tune', 5);
+    render(<Panel {...props({ state: readyState({ loops, patch }), onOpenAttempt, onClosePatch })} />);
+    expect(q('.jp-mlexp-sidebar-loops .jp-mlexp-diff-add').textContent).toContain('+lr = 0.2');
+    act(() => button('Close diff').click());
+    expect(onClosePatch).toHaveBeenCalled();
   });
 });
 

@@ -1,7 +1,10 @@
 import {
+  IAttemptPatch,
   IExperimentDetail,
   IIgnoredList,
   IJournalPage,
+  ILoopAttempt,
+  ILoopList,
   IMlexpState,
   IRun,
   IRunList,
@@ -109,6 +112,62 @@ export const experiments = {
   ]
 };
 
+export function attempt(
+  n: number,
+  status: string,
+  metric: number | null,
+  change: Partial<ILoopAttempt> = {}
+): ILoopAttempt {
+  return {
+    attempt: n,
+    status,
+    description: n === 0 ? 'baseline' : `change ${n}`,
+    commit: `c${n}abcdef0123`,
+    metric,
+    sd: metric === null ? null : 0.01,
+    seeds: [0, 1],
+    delta: null,
+    p: null,
+    test: '',
+    reason: status === 'keep' ? 'better' : status === 'discard' ? 'no better (p = 0.41)' : 'ImportError',
+    lines: [1, 1],
+    duration_s: 3,
+    running_best: null,
+    has_patch: n > 0,
+    ...change
+  };
+}
+
+export const loops: ILoopList = {
+  stamp: 'l1',
+  loops: [
+    {
+      tag: 'tune',
+      metric: 'val_loss',
+      direction: 'lower is better',
+      attempts: 7,
+      counts: { keep: 3, discard: 3, crash: 1 },
+      best: { attempt: 4, mean: 0.271, sd: 0.004, commit: 'c4abcdef0123' },
+      attempts_list: [
+        attempt(0, 'keep', 0.31),
+        attempt(1, 'keep', 0.3),
+        attempt(2, 'discard', 0.32),
+        attempt(3, 'crash', null),
+        attempt(4, 'keep', 0.271),
+        attempt(5, 'discard', 0.28),
+        attempt(6, 'discard', 0.29)
+      ]
+    }
+  ]
+};
+
+export const patch: IAttemptPatch = {
+  tag: 'tune',
+  attempt: 5,
+  patch: '--- a/train.py\n+++ b/train.py\n@@ -1 +1 @@\n-lr = 0.1\n+lr = 0.2\n',
+  truncated: false
+};
+
 export function readyState(change: Partial<IMlexpState> = {}): IMlexpState {
   return {
     status: 'ready',
@@ -122,6 +181,8 @@ export function readyState(change: Partial<IMlexpState> = {}): IMlexpState {
     runs,
     ignored,
     entryTags: ENTRY_TAGS,
+    loops: null,
+    patch: null,
     kernelExperiment: null,
     busy: false,
     ...change

@@ -1,6 +1,6 @@
 import * as handler from '../src/handler';
 import { MlexpModel } from '../src/model';
-import { detail, ENTRY_TAGS, experiments, ignored, journal, runs } from './fixtures';
+import { detail, ENTRY_TAGS, experiments, ignored, journal, loops, patch, runs } from './fixtures';
 
 jest.mock('../src/handler', () => ({ ...jest.requireActual('../src/handler'), requestAPI: jest.fn() }));
 const requestAPI = handler.requestAPI as jest.Mock;
@@ -12,6 +12,9 @@ function serve(overrides: { [path: string]: unknown } = {}) {
     'experiments/demo': detail,
     'experiments/demo/runs': runs,
     'experiments/demo/ignored': ignored,
+    'experiments/demo/loops': loops,
+    'experiments/demo/loops/tune/attempts/5/patch': patch,
+    'experiments/other/loops': { stamp: 'l0', loops: [] },
     'experiments/other': { ...detail, name: 'other' },
     'experiments/other/runs': { primary_metric: 'acc', runs: [] },
     'experiments/other/ignored': { ignored: [], warnings: [] },
@@ -56,6 +59,32 @@ describe('MlexpModel', () => {
     expect(s.ignored?.ignored[0].reason).toBe('data loader bug');
     expect(seen).toContain('ready');
     expect(calls()).toContain('experiments/demo/journal?offset=0&limit=50');
+  });
+
+  it("polls the loops stamped, like the runs, and fetches an attempt's diff on demand", async () => {
+    serve();
+    await model.refresh();
+    const held = model.state.loops;
+    expect(held?.loops.map(l => l.tag)).toEqual(['tune']);
+    serve({ 'experiments/demo/loops': { unchanged: true, stamp: 'l1' } });
+    await model.refresh();
+    expect(calls()).toContain('experiments/demo/loops?since=l1');
+    expect(model.state.loops).toBe(held); // the very object: nothing re-renders
+    await model.openAttempt('tune', 5);
+    expect(model.state.patch?.patch).toContain('+lr = 0.2');
+    model.closePatch();
+    expect(model.state.patch).toBeNull();
+    await model.openAttempt('tune', 5);
+    await model.select('other');
+    expect(model.state.patch).toBeNull();
+    expect(model.state.loops?.loops).toEqual([]);
+  });
+
+  it('keeps the sidebar up when the loops cannot be read (an older server)', async () => {
+    serve({ 'experiments/demo/loops': new handler.RequestError('Not Found', 404) });
+    await model.refresh();
+    expect(model.state.status).toBe('ready');
+    expect(model.state.loops).toBeNull();
   });
 
   it('says the server extension is missing on a bare 404, and rejects so the poll backs off', async () => {

@@ -258,7 +258,17 @@ def test_runs_table_dark_loops_and_report_button(page: Page, start_lab, tmp_path
     expect(chart.locator(".jp-mlexp-chart-readout")).to_contain_text("±")
     page.screenshot(path=str(artifacts / "runs-table-dark.png"))
 
+    # The sidebar's compact loop: counts, the best so far with its commit, the latest attempts, a diff by keyboard.
     sidebar = page.locator("#jp-mlexp-sidebar")
+    loops = sidebar.locator(".jp-mlexp-sidebar-loops")
+    expect(loops.locator('[data-loop="tune"] .jp-mlexp-loop-counts')).to_have_text("2 keep · 1 discard · 0 crash")
+    expect(loops.locator(".jp-mlexp-loop-best")).to_contain_text("(attempt 1 at c1)")
+    expect(loops.locator('[data-attempt="2"]')).to_contain_text("no better (p = 0.41)")
+    loops.locator('[data-attempt="1"] button').focus()
+    page.keyboard.press("Enter")
+    expect(loops.locator(".jp-mlexp-diff-add")).to_contain_text("+warmup = 5")
+    loops.scroll_into_view_if_needed()
+    sidebar.screenshot(path=str(artifacts / "sidebar-loops-dark.png"))
     sidebar.locator("button", has_text="Build report").click()
     expect(page.locator(".lm-TabBar-tab", has_text="report.ipynb")).to_be_visible(timeout=60_000)
     assert (root / "experiments" / "digits-momentum" / "report.ipynb").is_file()

@@ -10,7 +10,8 @@ export interface ILoopViewProps {
   onClosePatch: () => void;
 }
 
-function metricText(a: ILoopAttempt): string {
+/** An attempt's metric: the mean, ± the spread over its seeds when it ran several. */
+export function metricText(a: Pick<ILoopAttempt, 'metric' | 'sd' | 'seeds'>): string {
   if (a.metric === null) {
     return '–';
   }
@@ -41,6 +42,24 @@ export function Diff({ text }: { text: string }): JSX.Element {
         );
       })}
     </pre>
+  );
+}
+
+/** One attempt's diff with its title and a close button: the runs panel's and the sidebar's. */
+export function AttemptPatch({ patch, onClose }: { patch: IAttemptPatch; onClose: () => void }): JSX.Element {
+  return (
+    <div className="jp-mlexp-patch" aria-label={`Diff of attempt ${patch.attempt}`}>
+      <div className="jp-mlexp-row">
+        <h4>
+          Attempt {patch.attempt} of <code>{patch.tag}</code>
+        </h4>
+        <button className="jp-mlexp-button jp-mlexp-small" onClick={onClose}>
+          Close diff
+        </button>
+      </div>
+      <Diff text={patch.patch} />
+      {patch.truncated && <p className="jp-mlexp-muted">(cut: the diff is longer)</p>}
+    </div>
   );
 }
 
@@ -112,20 +131,7 @@ export function LoopView(props: ILoopViewProps): JSX.Element | null {
           {!loop.problem && <LoopTable loop={loop} props={props} />}
         </div>
       ))}
-      {props.patch && (
-        <div className="jp-mlexp-patch" aria-label={`Diff of attempt ${props.patch.attempt}`}>
-          <div className="jp-mlexp-row">
-            <h4>
-              Attempt {props.patch.attempt} of <code>{props.patch.tag}</code>
-            </h4>
-            <button className="jp-mlexp-button jp-mlexp-small" onClick={props.onClosePatch}>
-              Close diff
-            </button>
-          </div>
-          <Diff text={props.patch.patch} />
-          {props.patch.truncated && <p className="jp-mlexp-muted">(cut: the diff is longer)</p>}
-        </div>
-      )}
+      {props.patch && <AttemptPatch patch={props.patch} onClose={props.onClosePatch} />}
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { HypothesisCard } from './HypothesisCard';
 import { IgnoredRuns } from './IgnoredRuns';
 import { Journal } from './Journal';
 import { RunsTable } from './RunsTable';
+import { SidebarLoops } from './SidebarLoops';
 import { StatusBanner } from './StatusBanner';
 
 export interface IPanelProps {
@@ -20,6 +21,9 @@ export interface IPanelProps {
   onOpenRuns?: (runId?: string) => void;
   /** Build report.ipynb and open it; absent, no button is shown. */
   onBuildReport?: () => void;
+  /** Show a loop attempt's diff, and close it. */
+  onOpenAttempt?: (tag: string, n: number) => void;
+  onClosePatch?: () => void;
 }
 
 /** The whole sidebar, drawn from the model's state; every action goes back through a callback. */
@@ -77,6 +81,12 @@ export function Panel(props: IPanelProps): JSX.Element {
           onOpenRuns={props.onOpenRuns}
         />
       )}
+      <SidebarLoops
+        loops={state.loops}
+        patch={state.patch}
+        onOpenAttempt={props.onOpenAttempt ?? (() => undefined)}
+        onClosePatch={props.onClosePatch ?? (() => undefined)}
+      />
       {state.ignored && <IgnoredRuns ignored={state.ignored} busy={state.busy} onUnignore={props.onUnignore} />}
     </div>
   );

@@ -31,7 +31,11 @@ function RunRow(props: {
     <div
       className={`jp-mlexp-run ${run.ignored ? 'jp-mlexp-run-ignored' : ''}`}
       data-run-id={run.run_id}
-      title={[run.run_id, run.config && `configuration: ${run.config}`, run.ignored_reason && `ignored: ${run.ignored_reason}`]
+      title={[
+        run.run_id,
+        run.config && `configuration: ${run.config}`,
+        run.ignored_reason && `ignored: ${run.ignored_reason}`
+      ]
         .filter(Boolean)
         .join('\n')}
     >
