@@ -146,6 +146,29 @@ describe('RunsView', () => {
     expect(document.activeElement?.getAttribute('data-run-id')).toBe('r-1');
   });
 
+  it('keeps the focus when the focused row scrolls out of the drawn window, and gives it back when drawn again', () => {
+    const many = Array.from({ length: 300 }, (_, i) => ({ ...runsTable.runs[0], run_id: `m-${i}` }));
+    render(<RunsView {...viewProps({ state: viewState({ table: { ...runsTable, runs: many } }) })} />);
+    const scroller = container.querySelector<HTMLElement>('.jp-mlexp-grid .jp-mlexp-windowed')!;
+    const scrollTo = (top: number) =>
+      act(() => {
+        scroller.scrollTop = top;
+        scroller.dispatchEvent(new Event('scroll'));
+      });
+    act(() => container.querySelector<HTMLElement>('[data-run-id="m-2"]')!.focus());
+    scrollTo(28 * 200); // the wheel, not the keys: row 2 is no longer drawn
+    expect(container.querySelector('[data-run-id="m-2"]')).toBeNull();
+    expect(scroller.contains(document.activeElement)).toBe(true); // not lost to the page body
+    scrollTo(0);
+    expect(document.activeElement?.getAttribute('data-run-id')).toBe('m-2');
+    act(() => {
+      (document.activeElement as HTMLElement).dispatchEvent(
+        new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true })
+      );
+    });
+    expect(document.activeElement?.getAttribute('data-run-id')).toBe('m-3');
+  });
+
   it('lets a configuration row be focused and ticked with Enter, to compare', () => {
     const props = viewProps({ state: viewState({ grouped: true }) });
     render(<RunsView {...props} />);

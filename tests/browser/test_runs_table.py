@@ -349,10 +349,16 @@ def test_runs_table_with_ten_thousand_runs(page: Page, start_lab, tmp_path, arti
         }""".replace("TOKEN", repr(lab.token)),
         lab.url + "mlexp/api/experiments/many-runs/table",
     )
-    # Scrolling far down draws other rows, still only a few.
-    panel.locator(".jp-mlexp-windowed").evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
+    # Scrolling far down draws other rows, still only a few; the focused row's focus is parked, not lost,
+    # and it comes back when the row is drawn again (issue 12: keyboard users keep their place).
+    panel.locator('.jp-mlexp-grid-run[data-run-id="r-00000"]').focus()
+    scroller = panel.locator(".jp-mlexp-windowed")
+    scroller.evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
     expect(panel.locator('.jp-mlexp-grid-run[data-run-id="r-00000"]')).to_have_count(0)
     assert panel.locator(".jp-mlexp-grid-run").count() < 60
+    assert scroller.evaluate("el => el.contains(document.activeElement)")
+    scroller.evaluate("el => { el.scrollTop = 0; }")
+    expect(panel.locator('.jp-mlexp-grid-run[data-run-id="r-00000"]')).to_be_focused()
     figures = f"open_s={opened:.3f}\nsort_s={sorted_in:.3f}\nsort_tries_s={tries}\nanchor_fetch_parse_s={anchor:.3f}\n"
     print("10,000 runs:", figures.replace("\n", " "))
     (artifacts / "runs-table-10000.txt").write_text(figures)

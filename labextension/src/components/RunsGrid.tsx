@@ -115,6 +115,28 @@ export function focusRow(scroller: Element | null, index: number): void {
   requestAnimationFrame(focus); // after the scroll drew the row
 }
 
+/**
+ * The roving tab stop survives windowing: when the focused row scrolls out of the drawn window (and is
+ * unmounted), the focus parks on the scroll area instead of falling to the page; when the grid's active
+ * row is drawn again while it is parked there, the row takes the focus back.
+ */
+function useRovingFocus(active: boolean): React.RefObject<HTMLDivElement> {
+  const ref = React.useRef<HTMLDivElement>(null);
+  React.useLayoutEffect(() => {
+    const row = ref.current;
+    const scroller = row?.closest<HTMLElement>('.jp-mlexp-windowed');
+    if (active && row && scroller && document.activeElement === scroller) {
+      row.focus({ preventScroll: true });
+    }
+    return () => {
+      if (row && document.activeElement === row) {
+        row.closest<HTMLElement>('.jp-mlexp-windowed')?.focus({ preventScroll: true });
+      }
+    };
+  }, [active]);
+  return ref;
+}
+
 interface IRowProps extends IRunsGridProps {
   index: number;
   columns: IColumn[];
@@ -144,6 +166,7 @@ function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
   const { run, columns } = props;
   const ticked = props.selection.includes(run.run_id);
   const open = () => props.onOpen(run.run_id);
+  const ref = useRovingFocus(props.active);
   const classes = ['jp-mlexp-grid-row', 'jp-mlexp-grid-run'];
   if (run.ignored) {
     classes.push('jp-mlexp-run-ignored');
@@ -153,6 +176,7 @@ function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
   }
   return (
     <div
+      ref={ref}
       className={classes.join(' ')}
       style={{ gridTemplateColumns: template(columns) }}
       data-run-id={run.run_id}
@@ -221,8 +245,10 @@ function GroupRow(props: { group: IConfigGroup } & IRowProps): JSX.Element {
   const ticked = ids.every(id => props.selection.includes(id));
   const label = `${props.group.mode} ${props.group.config}`;
   const tick = () => props.onSelect(ids, !ticked);
+  const ref = useRovingFocus(props.active);
   return (
     <div
+      ref={ref}
       className="jp-mlexp-grid-row jp-mlexp-grid-group"
       style={{ gridTemplateColumns: template(props.columns) }}
       data-config={props.group.config}
@@ -285,6 +311,7 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
           items={groups}
           rowHeight={GRID_ROW_HEIGHT}
           maxHeight={GRID_ROW_HEIGHT * 14}
+          holdsFocus
           itemKey={g => `${g.mode}/${g.config}`}
           renderRow={(g, i) => <GroupRow group={g} index={i} active={i === active} {...rowProps} />}
         />
@@ -293,6 +320,7 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
           items={props.runs}
           rowHeight={GRID_ROW_HEIGHT}
           maxHeight={GRID_ROW_HEIGHT * 14}
+          holdsFocus
           itemKey={r => r.run_id}
           renderRow={(r, i) => <RunRow run={r} index={i} active={i === active} {...rowProps} />}
         />

@@ -11,6 +11,8 @@ export interface IWindowedListProps<T> {
   itemKey: (item: T) => string;
   renderRow: (item: T, index: number) => React.ReactNode;
   className?: string;
+  /** Let the scroll area take the focus (tabIndex -1, not a tab stop): a focused row that scrolls out parks it there. */
+  holdsFocus?: boolean;
 }
 
 /** A list that renders only the rows in view, so a thousand runs cost what twenty do. */
@@ -39,6 +41,7 @@ export function WindowedList<T>(props: IWindowedListProps<T>): JSX.Element {
     <div
       className={`jp-mlexp-windowed ${props.className ?? ''}`}
       role="rowgroup"
+      tabIndex={props.holdsFocus ? -1 : undefined}
       style={{ height, overflowY: 'auto', position: 'relative' }}
       onScroll={event => setScrollTop((event.target as HTMLElement).scrollTop)}
     >
