@@ -59,8 +59,46 @@ function CriterionCheck({ c }: { c: ICriterionCheck }): JSX.Element {
   );
 }
 
+function CardHead({ detail, busy, onBuildReport }: IHypothesisCardProps): JSX.Element {
+  const h = detail.hypothesis!;
+  return (
+    <div className="jp-mlexp-card-head">
+      <span className="jp-mlexp-version" title={h.update_reason ?? ''}>
+        v{h.version}
+      </span>
+      <span className="jp-mlexp-stage">{h.stage}</span>
+      {detail.history.length > 1 && (
+        <span className="jp-mlexp-muted" title={detail.history.map(x => `v${x.version}: ${x.statement}`).join('\n')}>
+          {detail.history.length} versions
+        </span>
+      )}
+      {onBuildReport && (
+        <button
+          className="jp-mlexp-button jp-mlexp-small jp-mlexp-report-button"
+          disabled={busy}
+          title="Judge the runs and write report.ipynb, then open it"
+          onClick={onBuildReport}
+        >
+          Build report
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A `<dt>`/`<dd>` pair of the card's list. */
+function Fact({ term, children, className }: { term: string; children: React.ReactNode; className?: string }) {
+  return (
+    <>
+      <dt>{term}</dt>
+      <dd className={className}>{children}</dd>
+    </>
+  );
+}
+
 /** The current hypothesis: claim, success criterion, version and, when runs tell, the verdict. */
-export function HypothesisCard({ detail, busy, onBuildReport }: IHypothesisCardProps): JSX.Element {
+export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
+  const { detail } = props;
   const h = detail.hypothesis;
   if (!h) {
     return (
@@ -76,58 +114,27 @@ export function HypothesisCard({ detail, busy, onBuildReport }: IHypothesisCardP
   const v = isCoreVerdict(detail.verdict) ? detail.verdict : null;
   return (
     <section className="jp-mlexp-card jp-mlexp-hypothesis" aria-label="Hypothesis">
-      <div className="jp-mlexp-card-head">
-        <span className="jp-mlexp-version" title={h.update_reason ?? ''}>
-          v{h.version}
-        </span>
-        <span className="jp-mlexp-stage">{h.stage}</span>
-        {detail.history.length > 1 && (
-          <span className="jp-mlexp-muted" title={detail.history.map(x => `v${x.version}: ${x.statement}`).join('\n')}>
-            {detail.history.length} versions
-          </span>
-        )}
-        {onBuildReport && (
-          <button
-            className="jp-mlexp-button jp-mlexp-small jp-mlexp-report-button"
-            disabled={busy}
-            title="Judge the runs and write report.ipynb, then open it"
-            onClick={onBuildReport}
-          >
-            Build report
-          </button>
-        )}
-      </div>
+      <CardHead {...props} />
       <p className="jp-mlexp-statement">{h.statement}</p>
       <dl className="jp-mlexp-criteria">
-        <dt>Success</dt>
-        <dd>
+        <Fact term="Success">
           <code>{h.success}</code>
-        </dd>
+        </Fact>
         {h.failure && (
-          <>
-            <dt>Failure</dt>
-            <dd>
-              <code>{h.failure}</code>
-            </dd>
-          </>
+          <Fact term="Failure">
+            <code>{h.failure}</code>
+          </Fact>
         )}
-        <dt>Metrics</dt>
-        <dd>{h.metrics.join(', ')}</dd>
+        <Fact term="Metrics">{h.metrics.join(', ')}</Fact>
         {v && (
-          <>
-            <dt>Verdict</dt>
-            <dd>
-              <CoreVerdict v={v} />
-            </dd>
-          </>
+          <Fact term="Verdict">
+            <CoreVerdict v={v} />
+          </Fact>
         )}
         {detail.criterion_check && (
-          <>
-            <dt>Latest run</dt>
-            <dd className="jp-mlexp-criterion-check">
-              <CriterionCheck c={detail.criterion_check} />
-            </dd>
-          </>
+          <Fact term="Latest run" className="jp-mlexp-criterion-check">
+            <CriterionCheck c={detail.criterion_check} />
+          </Fact>
         )}
       </dl>
     </section>

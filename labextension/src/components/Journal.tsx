@@ -40,15 +40,63 @@ function Entry({ entry }: { entry: IJournalEntry }): JSX.Element {
   );
 }
 
-/** The journal, newest first, one page at a time, with a tag filter, a search box and an add-entry box. */
-export function Journal(props: IJournalProps): JSX.Element {
-  const { journal, query, onQuery } = props;
-  const currentQ = query.q;
-  const [search, setSearch] = React.useState(query.q);
+/** The add-entry box: text, one tag from the server's list, Ctrl/Shift+Enter or the button to add. */
+function AddEntry(props: Pick<IJournalProps, 'entryTags' | 'busy' | 'onAdd'>): JSX.Element {
   const [text, setText] = React.useState('');
   const [tag, setTag] = React.useState('');
+  const add = async () => {
+    if (await props.onAdd(text, tag ? [tag] : [])) {
+      setText('');
+    }
+  };
+  return (
+    <div className="jp-mlexp-add-entry">
+      <textarea
+        className="jp-mlexp-input"
+        placeholder="What did you notice?"
+        aria-label="New journal entry"
+        value={text}
+        rows={2}
+        onChange={event => setText(event.target.value)}
+        onKeyDown={event => {
+          if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || event.shiftKey)) {
+            event.preventDefault();
+            void add();
+          }
+        }}
+      />
+      <div className="jp-mlexp-row">
+        <select
+          className="jp-mlexp-select"
+          aria-label="Tag of the new entry"
+          title={props.entryTags.length === 0 ? 'Tags arrive with the journal from the server' : undefined}
+          disabled={props.entryTags.length === 0}
+          value={tag}
+          onChange={e => setTag(e.target.value)}
+        >
+          <option value="">no tag</option>
+          {props.entryTags.map(t => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+        <button
+          className="jp-mlexp-button jp-mlexp-primary"
+          disabled={props.busy || !text.trim()}
+          onClick={() => void add()}
+        >
+          Add entry
+        </button>
+      </div>
+    </div>
+  );
+}
 
-  // Search as one types, but ask the server only once typing pauses.
+/** The tag filter and the search box; the search goes to the server once typing pauses. */
+function Filters({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'query' | 'onQuery'>): JSX.Element {
+  const currentQ = query.q;
+  const [search, setSearch] = React.useState(query.q);
   React.useEffect(() => {
     if (search === currentQ) {
       return;
@@ -56,82 +104,84 @@ export function Journal(props: IJournalProps): JSX.Element {
     const timer = setTimeout(() => onQuery({ q: search }), 300);
     return () => clearTimeout(timer);
   }, [search, currentQ, onQuery]);
-
   const tags = Object.keys(journal.tags).sort();
+  return (
+    <div className="jp-mlexp-row jp-mlexp-filters">
+      <select
+        className="jp-mlexp-select"
+        aria-label="Filter by tag"
+        value={query.tag}
+        onChange={event => onQuery({ tag: event.target.value })}
+      >
+        <option value="">all tags</option>
+        {tags.map(t => (
+          <option key={t} value={t}>
+            {t} ({journal.tags[t]})
+          </option>
+        ))}
+      </select>
+      <input
+        className="jp-mlexp-input"
+        type="search"
+        placeholder="Search the journal"
+        aria-label="Search the journal"
+        value={search}
+        onChange={event => setSearch(event.target.value)}
+      />
+    </div>
+  );
+}
+
+function Pager({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'query' | 'onQuery'>): JSX.Element {
   const first = journal.total === 0 ? 0 : journal.offset + 1;
   const last = journal.offset + journal.entries.length;
-  const add = async () => {
-    if (await props.onAdd(text, tag ? [tag] : [])) {
-      setText('');
-    }
-  };
+  return (
+    <div className="jp-mlexp-row jp-mlexp-pager">
+      <button
+        className="jp-mlexp-button"
+        disabled={journal.offset === 0}
+        onClick={() => onQuery({ offset: Math.max(0, journal.offset - query.limit) })}
+      >
+        Newer
+      </button>
+      <span className="jp-mlexp-muted">
+        {first}–{last} of {journal.total}
+      </span>
+      <button
+        className="jp-mlexp-button"
+        disabled={last >= journal.total}
+        onClick={() => onQuery({ offset: journal.offset + query.limit })}
+      >
+        Older
+      </button>
+    </div>
+  );
+}
 
+function Warnings({ warnings }: { warnings: string[] }): JSX.Element | null {
+  if (warnings.length === 0) {
+    return null;
+  }
+  return (
+    <details className="jp-mlexp-warnings">
+      <summary>{warnings.length} line(s) of JOURNAL.md read as best we could</summary>
+      <ul>
+        {warnings.slice(0, 20).map((w, i) => (
+          <li key={i}>{w}</li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+/** The journal, newest first, one page at a time, with a tag filter, a search box and an add-entry box. */
+export function Journal(props: IJournalProps): JSX.Element {
+  const { journal, query } = props;
   return (
     <section className="jp-mlexp-section jp-mlexp-journal" aria-label="Journal">
       <h3>Journal</h3>
-      <div className="jp-mlexp-add-entry">
-        <textarea
-          className="jp-mlexp-input"
-          placeholder="What did you notice?"
-          aria-label="New journal entry"
-          value={text}
-          rows={2}
-          onChange={event => setText(event.target.value)}
-          onKeyDown={event => {
-            if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || event.shiftKey)) {
-              event.preventDefault();
-              void add();
-            }
-          }}
-        />
-        <div className="jp-mlexp-row">
-          <select
-            className="jp-mlexp-select"
-            aria-label="Tag of the new entry"
-            title={props.entryTags.length === 0 ? 'Tags arrive with the journal from the server' : undefined}
-            disabled={props.entryTags.length === 0}
-            value={tag}
-            onChange={e => setTag(e.target.value)}
-          >
-            <option value="">no tag</option>
-            {props.entryTags.map(t => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-          <button
-            className="jp-mlexp-button jp-mlexp-primary"
-            disabled={props.busy || !text.trim()}
-            onClick={() => void add()}
-          >
-            Add entry
-          </button>
-        </div>
-      </div>
-      <div className="jp-mlexp-row jp-mlexp-filters">
-        <select
-          className="jp-mlexp-select"
-          aria-label="Filter by tag"
-          value={query.tag}
-          onChange={event => props.onQuery({ tag: event.target.value })}
-        >
-          <option value="">all tags</option>
-          {tags.map(t => (
-            <option key={t} value={t}>
-              {t} ({journal.tags[t]})
-            </option>
-          ))}
-        </select>
-        <input
-          className="jp-mlexp-input"
-          type="search"
-          placeholder="Search the journal"
-          aria-label="Search the journal"
-          value={search}
-          onChange={event => setSearch(event.target.value)}
-        />
-      </div>
+      <AddEntry entryTags={props.entryTags} busy={props.busy} onAdd={props.onAdd} />
+      <Filters journal={journal} query={query} onQuery={props.onQuery} />
       {journal.entries.length === 0 ? (
         <p className="jp-mlexp-muted">{query.tag || query.q ? 'No entry matches.' : 'No journal entries yet.'}</p>
       ) : (
@@ -141,35 +191,8 @@ export function Journal(props: IJournalProps): JSX.Element {
           ))}
         </ul>
       )}
-      <div className="jp-mlexp-row jp-mlexp-pager">
-        <button
-          className="jp-mlexp-button"
-          disabled={journal.offset === 0}
-          onClick={() => props.onQuery({ offset: Math.max(0, journal.offset - query.limit) })}
-        >
-          Newer
-        </button>
-        <span className="jp-mlexp-muted">
-          {first}–{last} of {journal.total}
-        </span>
-        <button
-          className="jp-mlexp-button"
-          disabled={last >= journal.total}
-          onClick={() => props.onQuery({ offset: journal.offset + query.limit })}
-        >
-          Older
-        </button>
-      </div>
-      {journal.warnings.length > 0 && (
-        <details className="jp-mlexp-warnings">
-          <summary>{journal.warnings.length} line(s) of JOURNAL.md read as best we could</summary>
-          <ul>
-            {journal.warnings.slice(0, 20).map((w, i) => (
-              <li key={i}>{w}</li>
-            ))}
-          </ul>
-        </details>
-      )}
+      <Pager journal={journal} query={query} onQuery={props.onQuery} />
+      <Warnings warnings={journal.warnings} />
     </section>
   );
 }

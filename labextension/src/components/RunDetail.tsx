@@ -44,61 +44,77 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
   );
 }
 
+function RunError({ error }: { error: NonNullable<IRunDetail['error']> }): JSX.Element {
+  return (
+    <div className="jp-mlexp-run-error" role="alert">
+      <strong>
+        {error.name ?? 'Error'}
+        {error.cell !== undefined && error.cell !== null ? ` in cell ${String(error.cell)}` : ''}:
+      </strong>{' '}
+      {error.message}
+      {error.traceback && (
+        <details>
+          <summary>Traceback</summary>
+          <pre>{error.traceback}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
+function RunFacts({ run }: { run: IRunDetail['run'] }): JSX.Element {
+  return (
+    <dl className="jp-mlexp-criteria">
+      <dt>Configuration</dt>
+      <dd>{run.config}</dd>
+      <dt>Seed</dt>
+      <dd>{cellText(run.seed)}</dd>
+      <dt>Started</dt>
+      <dd>{formatTime(run.started, true, '–')}</dd>
+      <dt>Duration</dt>
+      <dd>{formatDuration(run.duration_s)}</dd>
+      {run.ignored && (
+        <>
+          <dt>Ignored</dt>
+          <dd>{run.ignored_reason}</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+function RunFiles({ detail, onOpenPath }: { detail: IRunDetail; onOpenPath: (path: string) => void }): JSX.Element {
+  return (
+    <ul className="jp-mlexp-files">
+      {detail.files.map(f => {
+        const path = detail.open_paths[f.name];
+        return (
+          <li key={f.name}>
+            {path ? (
+              <button className="jp-mlexp-link" onClick={() => onOpenPath(path)}>
+                {f.name}
+              </button>
+            ) : (
+              <code>{f.name}</code>
+            )}{' '}
+            <span className="jp-mlexp-muted">{humanSize(f.size)}</span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** A run's page: its error first, then what it ran with, its files (opened in a tab) and its logs. */
 function RunBody({ detail, onOpenPath }: { detail: IRunDetail; onOpenPath: (path: string) => void }): JSX.Element {
-  const run = detail.run;
   const error = detail.error;
   return (
     <>
-      {error && (
-        <div className="jp-mlexp-run-error" role="alert">
-          <strong>
-            {error.name ?? 'Error'}
-            {error.cell !== undefined && error.cell !== null ? ` in cell ${String(error.cell)}` : ''}:
-          </strong>{' '}
-          {error.message}
-          {error.traceback && (
-            <details>
-              <summary>Traceback</summary>
-              <pre>{error.traceback}</pre>
-            </details>
-          )}
-        </div>
-      )}
-      {run.problem && <p className="jp-mlexp-warning">{run.problem}</p>}
-      <dl className="jp-mlexp-criteria">
-        <dt>Configuration</dt>
-        <dd>{run.config}</dd>
-        <dt>Seed</dt>
-        <dd>{cellText(run.seed)}</dd>
-        <dt>Started</dt>
-        <dd>{formatTime(run.started, true, '–')}</dd>
-        <dt>Duration</dt>
-        <dd>{formatDuration(run.duration_s)}</dd>
-        {run.ignored && (
-          <>
-            <dt>Ignored</dt>
-            <dd>{run.ignored_reason}</dd>
-          </>
-        )}
-      </dl>
+      {error && <RunError error={error} />}
+      {detail.run.problem && <p className="jp-mlexp-warning">{detail.run.problem}</p>}
+      <RunFacts run={detail.run} />
       <h4>Files</h4>
-      <ul className="jp-mlexp-files">
-        {detail.files.map(f => {
-          const path = detail.open_paths[f.name];
-          return (
-            <li key={f.name}>
-              {path ? (
-                <button className="jp-mlexp-link" onClick={() => onOpenPath(path)}>
-                  {f.name}
-                </button>
-              ) : (
-                <code>{f.name}</code>
-              )}{' '}
-              <span className="jp-mlexp-muted">{humanSize(f.size)}</span>
-            </li>
-          );
-        })}
-      </ul>
+      <RunFiles detail={detail} onOpenPath={onOpenPath} />
       {Object.entries(detail.logs).map(([name, text]) => (
         <details key={name} className="jp-mlexp-log" open={name === 'stdout.txt' && !!error}>
           <summary>{name}</summary>
