@@ -134,18 +134,10 @@ export function readout(curves: ICurve[], plot: IPlotData, idx: number | null | 
  * axes labelled, values under the cursor read out. New points of a live run are handed to `setData`; the
  * chart is built again only when the curves, the metric, the theme or the width change.
  */
-export function CurveChart(props: ICurveChartProps): JSX.Element {
-  const height = props.height ?? 260;
-  const holder = React.useRef<HTMLDivElement>(null);
-  const chart = React.useRef<uPlot | null>(null);
+/** The holder's width (followed as it resizes) and JupyterLab's theme name (the chart is rebuilt in new colours). */
+function useWidthAndTheme(holder: React.RefObject<HTMLDivElement>, drawn: boolean): [number, string] {
   const [width, setWidth] = React.useState(0);
-  const [hover, setHover] = React.useState<number | null>(null);
   const [theme, setTheme] = React.useState(document.body.dataset.jpThemeName ?? '');
-  const plot = React.useMemo(() => plotData(props.curves), [props.curves]);
-  const shape = `${props.metric}\u0000${theme}\u0000${props.curves.map(c => `${c.label}/${!!c.band}`).join('\u0000')}`;
-  const hasPoints = props.curves.some(c => c.points.length > 0);
-  const sized = width > 0;
-
   React.useEffect(() => {
     const el = holder.current;
     if (!el) {
@@ -160,7 +152,34 @@ export function CurveChart(props: ICurveChartProps): JSX.Element {
       resize.disconnect();
       themed.disconnect();
     };
-  }, [hasPoints]);
+  }, [drawn]); // eslint-disable-line react-hooks/exhaustive-deps -- the holder appears with the first points
+  return [width, theme];
+}
+
+function Legend({ metric, curves }: { metric: string; curves: ICurve[] }): JSX.Element {
+  return (
+    <figcaption className="jp-mlexp-legend">
+      <strong>{metric}</strong>
+      {curves.map((c, i) => (
+        <span key={c.label} className="jp-mlexp-legend-item" data-band={c.band ? 'yes' : 'no'}>
+          <span className="jp-mlexp-swatch" style={{ background: CURVE_COLORS[i % CURVE_COLORS.length] }} />
+          {c.label} <span className="jp-mlexp-muted">({c.points.length} points)</span>
+        </span>
+      ))}
+    </figcaption>
+  );
+}
+
+export function CurveChart(props: ICurveChartProps): JSX.Element {
+  const height = props.height ?? 260;
+  const holder = React.useRef<HTMLDivElement>(null);
+  const chart = React.useRef<uPlot | null>(null);
+  const [hover, setHover] = React.useState<number | null>(null);
+  const plot = React.useMemo(() => plotData(props.curves), [props.curves]);
+  const hasPoints = props.curves.some(c => c.points.length > 0);
+  const [width, theme] = useWidthAndTheme(holder, hasPoints);
+  const shape = `${props.metric}\u0000${theme}\u0000${props.curves.map(c => `${c.label}/${!!c.band}`).join('\u0000')}`;
+  const sized = width > 0;
 
   React.useEffect(() => {
     const el = holder.current;
@@ -202,15 +221,7 @@ export function CurveChart(props: ICurveChartProps): JSX.Element {
       <div className="jp-mlexp-chart-readout" aria-live="off">
         {value ?? 'Hover the chart to read step and values; drag to zoom, double-click to reset.'}
       </div>
-      <figcaption className="jp-mlexp-legend">
-        <strong>{props.metric}</strong>
-        {props.curves.map((c, i) => (
-          <span key={c.label} className="jp-mlexp-legend-item" data-band={c.band ? 'yes' : 'no'}>
-            <span className="jp-mlexp-swatch" style={{ background: CURVE_COLORS[i % CURVE_COLORS.length] }} />
-            {c.label} <span className="jp-mlexp-muted">({c.points.length} points)</span>
-          </span>
-        ))}
-      </figcaption>
+      <Legend metric={props.metric} curves={props.curves} />
     </figure>
   );
 }

@@ -222,6 +222,49 @@ function Curves(props: IRunsViewProps & { table: IRunsTable }): JSX.Element | nu
   );
 }
 
+function ViewHeader(props: { state: IRunsViewState; shown: number }): JSX.Element {
+  const { state } = props;
+  return (
+    <>
+      <header className="jp-mlexp-title">
+        <h2>
+          Runs of <code>{state.experiment}</code>
+        </h2>
+        {state.table && (
+          <span className="jp-mlexp-muted">
+            {props.shown} of {state.table.runs.length} shown
+          </span>
+        )}
+      </header>
+      {state.error && (
+        <div className="jp-mlexp-banner jp-mlexp-banner-error" role="alert">
+          {state.error}
+        </div>
+      )}
+      {!state.table && !state.error && <p className="jp-mlexp-muted">Loading…</p>}
+    </>
+  );
+}
+
+/** Under the grid: the open run's page, the curves, and the ticked runs compared. */
+function Lower(props: IRunsViewProps & { table: IRunsTable; ticked: ITableRun[] }): JSX.Element {
+  const { state } = props;
+  return (
+    <div className="jp-mlexp-runs-lower">
+      {state.openRun && (
+        <RunDetail
+          runId={state.openRun}
+          detail={state.detail}
+          onOpenPath={props.onOpenPath}
+          onClose={() => props.onOpenRun(null)}
+        />
+      )}
+      <Curves {...props} table={props.table} />
+      {props.ticked.length >= 2 && <CompareTable table={props.table} runs={props.ticked} grouped={state.grouped} />}
+    </div>
+  );
+}
+
 /** The runs table panel: filters, the table, the open run, curves and the comparison of ticked runs. */
 export function RunsView(props: IRunsViewProps): JSX.Element {
   const { state } = props;
@@ -240,22 +283,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
   }
   return (
     <div className="jp-mlexp-panel jp-mlexp-runs-view">
-      <header className="jp-mlexp-title">
-        <h2>
-          Runs of <code>{state.experiment}</code>
-        </h2>
-        {table && (
-          <span className="jp-mlexp-muted">
-            {shown.length} of {table.runs.length} shown
-          </span>
-        )}
-      </header>
-      {state.error && (
-        <div className="jp-mlexp-banner jp-mlexp-banner-error" role="alert">
-          {state.error}
-        </div>
-      )}
-      {!table && !state.error && <p className="jp-mlexp-muted">Loading…</p>}
+      <ViewHeader state={state} shown={shown.length} />
       {table && (
         <>
           <Toolbar {...props} table={table} />
@@ -274,18 +302,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
               live={state.curves}
             />
           </div>
-          <div className="jp-mlexp-runs-lower">
-            {state.openRun && (
-              <RunDetail
-                runId={state.openRun}
-                detail={state.detail}
-                onOpenPath={props.onOpenPath}
-                onClose={() => props.onOpenRun(null)}
-              />
-            )}
-            <Curves {...props} table={table} />
-            {ticked.length >= 2 && <CompareTable table={table} runs={ticked} grouped={state.grouped} />}
-          </div>
+          <Lower {...props} table={table} ticked={ticked} />
           <LoopView
             loops={state.loops}
             patch={state.patch}
