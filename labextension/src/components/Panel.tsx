@@ -26,6 +26,20 @@ export interface IPanelProps {
   onClosePatch?: () => void;
 }
 
+/** The active notebook's kernel works on another experiment than the one shown. */
+function KernelNote({ name, onSelect }: { name: string; onSelect: (name: string) => void }): JSX.Element {
+  return (
+    <div className="jp-mlexp-row jp-mlexp-kernel-note">
+      <span className="jp-mlexp-muted">
+        The active notebook&apos;s kernel works on <code>{name}</code>.
+      </span>
+      <button className="jp-mlexp-button jp-mlexp-small" onClick={() => onSelect(name)}>
+        Show it
+      </button>
+    </div>
+  );
+}
+
 /** The whole sidebar, drawn from the model's state; every action goes back through a callback. */
 export function Panel(props: IPanelProps): JSX.Element {
   const { state } = props;
@@ -45,14 +59,7 @@ export function Panel(props: IPanelProps): JSX.Element {
         />
       )}
       {state.kernelExperiment && state.kernelExperiment !== state.selected && (
-        <div className="jp-mlexp-row jp-mlexp-kernel-note">
-          <span className="jp-mlexp-muted">
-            The active notebook&apos;s kernel works on <code>{state.kernelExperiment}</code>.
-          </span>
-          <button className="jp-mlexp-button jp-mlexp-small" onClick={() => props.onSelect(state.kernelExperiment!)}>
-            Show it
-          </button>
-        </div>
+        <KernelNote name={state.kernelExperiment} onSelect={props.onSelect} />
       )}
       {empty && (
         <p className="jp-mlexp-muted jp-mlexp-empty">
