@@ -89,7 +89,7 @@ def _script_vs_plain(lines: int = 100_000) -> tuple[float, float, float]:
             exp = Experiment("bench")
             exp.register("Printing is cheap.\nsuccess: loss < 1\nmetrics: loss\n")
             plain, dropped, as_run = [], [], []
-            for _ in range(5):
+            for _ in range(9):  # interleaved, medians: the plain anchor alone moves by +-15 % between runs here
                 t0 = time.perf_counter()
                 with open(Path(tmp) / "log.txt", "wb") as log:
                     subprocess.run(command, stdout=log, check=True)
