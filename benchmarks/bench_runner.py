@@ -195,9 +195,18 @@ def run() -> list[dict]:
     fresh = [_papermill((str(trivial), str(tmp / f"pm{i}.ipynb"), {"x": i})) for i in range(6)]
     pm_stalls = sum(1 for t in fresh if t > statistics.median(fresh) + 2.0)
     fresh_s = statistics.median(fresh[1:])
-    warm = run_sweep(trivial, experiment="bench", seeds=list(range(16)), progress=False)
+    # A whole run = what 16 more runs add to a sweep's wall (kernel start and sweep set-up cancel out):
+    # everything between two runs counts, not only the span run.json records.
+    per_run = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run_sweep(trivial, experiment="bench", seeds=[0], jobs=1, progress=False)
+        one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        warm = run_sweep(trivial, experiment="bench", seeds=list(range(17)), jobs=1, progress=False)
+        per_run.append((time.perf_counter() - t0 - one) / 16)
     warm_runs = [r for r in warm.runs if r.kernel_reused]
-    warm_s = statistics.median(r.duration_s for r in warm_runs)
+    warm_s = statistics.median(per_run)
     figures.append(
         figure(
             "runner_warm_run_s",
@@ -205,9 +214,12 @@ def run() -> list[dict]:
             "s",
             fresh_s,
             "<= 0.020 s whole, and <= 0.1 x a fresh papermill run",
-            note="median whole run on a warm kernel (record, parameterize, execute, reset, finish); anchor: "
+            note="whole run on a warm kernel (record, parameterize, execute, reset, finish): the wall 16 more runs "
+            "add to a sequential sweep, median of 3; anchor: "
             "papermill.execute_notebook in a running process",
             runner_overhead_s=round(statistics.median(r.overhead_s for r in warm_runs), 4),
+            in_run_json_s=round(statistics.median(r.duration_s for r in warm_runs), 4),
+            per_run_s=[round(x, 4) for x in per_run],
         )
     )
 
