@@ -335,7 +335,7 @@ class Experiment:
         problem: str | None
         file = os.path.join(path, "run.json")
         try:
-            check_confined(path / "run.json")
+            check_confined(file)
             manifest, problem = memo.cached(file, "manifest", _parse_manifest)
         except RecordError:
             problem = "a symlink leading out of the workspace; not read"

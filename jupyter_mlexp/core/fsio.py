@@ -45,7 +45,7 @@ def confined_to(root: Path) -> Iterator[None]:
         _CONFINED.reset(token)
 
 
-def check_confined(path: Path) -> None:
+def check_confined(path: Path | str) -> None:
     """Raise :class:`OutsideRecordError` when confined and ``path`` resolves outside the confinement."""
     jail = _CONFINED.get()
     if jail is None:

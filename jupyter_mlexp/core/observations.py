@@ -9,6 +9,7 @@ else the ``last`` of ``metrics_summary`` in ``run.json``. NaN/inf come back as N
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,7 @@ def _records(lines: list[str]) -> tuple[list[Any], list[tuple[int, str]]]:
     return out, skipped
 
 
-def read_metrics(path: Path) -> tuple[Series, list[tuple[int, str]]]:
+def read_metrics(path: Path | str) -> tuple[Series, list[tuple[int, str]]]:
     """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf come back as NaN.
 
     Fast path: the whole file is decoded in one ``json.loads`` call; a file with a
@@ -166,14 +167,22 @@ def recorded_hypothesis(manifest: dict[str, Any]) -> tuple[int | None, str | Non
     )
 
 
-def observation(info: RunInfo, rel: str, finals: dict[str, tuple[float, str]]) -> Observation:
+def observation(
+    info: RunInfo,
+    rel: str,
+    finals: dict[str, tuple[float, str]],
+    params: dict[str, Any] | None = None,
+    config: str = "",
+) -> Observation:
+    """``info`` as the verdict sees it; ``params`` and ``config`` when the caller has them already."""
     m = info.manifest
     version, sha = recorded_hypothesis(m)
     return Observation(
         run_id=info.run_id,
         mode=info.mode,
         stage=m.get("stage") or "(none)",
-        params=run_params(m),
+        params=run_params(m) if params is None else params,
+        config=config,
         seed=m.get("seed"),
         finals=finals,
         version=version,
@@ -195,6 +204,6 @@ def load_observations(exp: Experiment, runs: list[RunInfo] | None = None) -> lis
         if not counted(info):
             continue
         rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
-        series, _ = read_metrics(info.path / "metrics.jsonl")
+        series, _ = read_metrics(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)
         out.append(observation(info, rel, final_values(series, info.manifest, rel)))
     return out

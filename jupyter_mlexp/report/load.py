@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,7 @@ class RunData:
     @property
     def observation(self) -> Observation:
         """This run as the core verdict sees it (same final values)."""
-        return observation(self.info, self.rel, self.finals)
+        return observation(self.info, self.rel, self.finals, self.params, self.config)
 
     manifest_file = property(lambda self: f"{self.rel}/run.json")
     metrics_file = property(lambda self: f"{self.rel}/metrics.jsonl")
@@ -75,7 +76,7 @@ def load_run(info: RunInfo, exp_dir: Path) -> RunData:
     rel = info.path.relative_to(exp_dir).as_posix()
     data = RunData(info, rel)
     data.config = config_key(data.params)
-    data.series, data.skipped = read_metrics(info.path / "metrics.jsonl")
+    data.series, data.skipped = read_metrics(os.path.join(info.path, "metrics.jsonl"))
     # A run whose metrics.jsonl is gone still has its summary in run.json: used and cited as such.
     data.finals = final_values(data.series, info.manifest, rel)
     return data
