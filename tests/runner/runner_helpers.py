@@ -51,3 +51,24 @@ def manifests(root: Path, experiment: str = "exp", mode: str | None = None) -> l
 
 def mlexp_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", *args]
+
+
+def alive(pid: int) -> bool:
+    """Running and not a zombie (a killed process not yet reaped by its new parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(predicate, timeout: float = 30.0, every: float = 0.05) -> bool:
+    """True once ``predicate()`` is, polling every ``every`` s; its last answer after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return predicate()

@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pytest
+from runner_helpers import alive, wait_for
 
 from jupyter_mlexp import Experiment
 from jupyter_mlexp.frontdoors.cli import main
@@ -127,26 +128,6 @@ def test_ctrl_c_marks_the_script_run_interrupted(script, workspace):
     assert m["status"] == "interrupted"
 
 
-def _alive(pid: int) -> bool:
-    """Running and not a zombie (a killed process not yet reaped by its new parent)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's prctl")
 def test_killing_mlexp_run_kills_the_script_and_keeps_its_output(script, workspace, tmp_path):
     import os
@@ -159,16 +140,16 @@ def test_killing_mlexp_run_kills_the_script_and_keeps_its_output(script, workspa
     cli = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", "cmd", "--", sys.executable]
     parent = subprocess.Popen([*cli, str(train)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
+        assert wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
         (run,) = Experiment("cmd").runs()
-        assert _wait_for(lambda: "val_acc: 0.95" in (run.path / "stdout.txt").read_text())
+        assert wait_for(lambda: "val_acc: 0.95" in (run.path / "stdout.txt").read_text())
         child = int(pidfile.read_text())
         parent.send_signal(signal.SIGKILL)  # no handler, no cleanup: only the kernel can tell the child
         parent.wait(10)
-        assert _wait_for(lambda: not _alive(child), timeout=10), "the script outlived mlexp run"
+        assert wait_for(lambda: not alive(child), timeout=10), "the script outlived mlexp run"
     finally:
         parent.kill()
-        if pidfile.exists() and _alive(int(pidfile.read_text() or 0)):
+        if pidfile.exists() and alive(int(pidfile.read_text() or 0)):
             os.kill(int(pidfile.read_text()), signal.SIGKILL)
     (run,) = Experiment("cmd").runs()
     assert "val_acc: 0.95" in (run.path / "stdout.txt").read_text()  # written by the script itself, not buffered
@@ -187,7 +168,7 @@ def test_budget_holds_when_a_grandchild_keeps_the_output_open(workspace, tmp_pat
     assert code == 1 and time.monotonic() - started < 10
     (run,) = Experiment("cmd").runs()
     assert run.manifest["status"] == "timeout"
-    assert _wait_for(lambda: not _alive(int(pidfile.read_text())), timeout=10), "a grandchild outlived the run"
+    assert wait_for(lambda: not alive(int(pidfile.read_text())), timeout=10), "a grandchild outlived the run"
 
 
 def test_printed_lines_spooled_while_running_end_in_metrics_jsonl_and_nowhere_else(script, workspace):

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from runner_helpers import alive, wait_for
 
 from jupyter_mlexp import Experiment
 from jupyter_mlexp.core import lifecycle
@@ -27,28 +28,11 @@ def exp(workspace):
     return e
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 def _kill_runner_once(tmp_path, command, ready) -> None:
     """Start ``mlexp run -- command``, wait until ``ready()``, SIGKILL the runner (no cleanup of its own)."""
     parent = subprocess.Popen([*CLI, *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert _wait_for(ready), "the command did not start"
+        assert wait_for(ready), "the command did not start"
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
     finally:
@@ -70,9 +54,9 @@ def test_a_script_that_ignores_sigterm_dies_with_the_killed_runner(exp, tmp_path
     )
     child = int(pidfile.read_text())
     try:
-        assert _wait_for(lambda: not _alive(child), timeout=15), "a SIGTERM-ignoring script outlived mlexp run"
+        assert wait_for(lambda: not alive(child), timeout=15), "a SIGTERM-ignoring script outlived mlexp run"
     finally:
-        if _alive(child):
+        if alive(child):
             os.kill(child, signal.SIGKILL)
 
 
@@ -96,7 +80,7 @@ def test_a_killed_script_run_is_finished_from_disk_by_the_next_listing(exp, tmp_
     _kill_runner_once(tmp_path, [sys.executable, str(tmp_path / "train.py")], marker.exists)
     (info,) = exp.runs()
     assert info.status == "stale"  # shown as it is until a command ends it
-    assert _wait_for(lambda: lifecycle.end_stale_runs(exp) == [info.run_id], timeout=10)
+    assert wait_for(lambda: lifecycle.end_stale_runs(exp) == [info.run_id], timeout=10)
     m = json.loads((info.path / "run.json").read_text())
     assert m["status"] == "failed" and "process gone" in m["error"]["message"]
     assert m["metrics_summary"]["val_acc"]["last"] == 0.1  # printed into stdout.txt
