@@ -56,6 +56,8 @@ class RunResult:
     overhead_s: float | None = None
     #: a %%run_quick cell that added to the batch runner's run instead of making its own
     batch: bool = False
+    #: one-line notes for the person who ran it (a front door shows them before the summary line)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

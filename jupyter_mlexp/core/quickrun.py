@@ -204,12 +204,12 @@ def _add_to_batch_run(
     runner_seed = run.manifest.get("seed")
     runner_seed = runner_seed if isinstance(runner_seed, int) and not isinstance(runner_seed, bool) else 0
     seen = dict(applied)
+    notes = []
     if seed is not None:  # ignored like the overrides: the record, the cell's `seed` and the RNG say the runner's
         seen["seed"] = runner_seed
         if seed != runner_seed:
-            note = f"--seed {seed} ignored under the batch runner: this run's seed is {runner_seed}"
-            print(f"note: {note}")
-            run.warn(note)
+            notes.append(f"--seed {seed} ignored under the batch runner: this run's seed is {runner_seed}")
+            run.warn(notes[-1])
     if applied:
         run.manifest.setdefault("overrides", {}).update(applied)
     counts_before = {k: v.get("n", 0) + v.get("nonfinite", 0) for k, v in run.summary.items()}
@@ -228,6 +228,7 @@ def _add_to_batch_run(
         run.manifest["cell_error"] = error_record(error)
     run.save_progress()
     result = lifecycle.result_of(run, hyp, batch=True)
+    result.notes = notes
     result.mode, result.status, result.duration_s = mode, status, duration
     result.error = None if error is None else {"name": type(error).__name__, "message": message}
     return result

@@ -42,10 +42,8 @@ from jupyter_mlexp.core.run import MODES
 
 KILL_GRACE_S = 5.0
 TAIL_LINES = 40
-POLL_S = (
-    0.005,
-    0.1,
-)  # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
+# between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
+POLL_S = (0.005, 0.1)
 SAMPLE_S = 0.05  # between reads of the command's memory high-water mark
 
 
@@ -367,7 +365,7 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 _PR_SET_PDEATHSIG = 1
 
 
-def _tie_to_parent() -> None:
+def tie_to_parent() -> None:
     """In a child before exec: SIGTERM when the thread that forked it dies (Linux). The script
     runner itself uses the guard instead (it also reaches grandchildren, and SIGKILLs after the
     grace); :mod:`.loop_batch` ties its worker processes with this."""

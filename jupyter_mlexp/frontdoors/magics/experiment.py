@@ -134,6 +134,8 @@ class ExperimentMagics(Magics):
             shell.custom_exceptions = previous_custom[0]
             if previous_custom[1] is not None:
                 shell.CustomTB = previous_custom[1]
+        for note in outcome.notes:
+            print(f"note: {note}")
         print(outcome.summary_line())
 
     # -- journal ------------------------------------------------------------------------------

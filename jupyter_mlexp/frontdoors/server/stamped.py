@@ -120,11 +120,6 @@ def cached_answer(kind: str, exp: Experiment, build: Callable[[list[RunInfo]], d
     return answer
 
 
-def cached_json(kind: str, exp: Experiment, build: Callable[[list[RunInfo]], dict]) -> str:
-    """:func:`cached_answer`'s JSON text."""
-    return cached_answer(kind, exp, build).text
-
-
 _KEYED: dict[tuple[str, Path], tuple[tuple, Answer]] = {}
 
 
