@@ -40,6 +40,7 @@ from jupyter_mlexp.core.idea_files import (
     describe_changes,
     last_registered_version,
     registration_problem,
+    registrations,
     render_evolution_entry,
     render_idea_md,
     render_planned,
@@ -140,11 +141,7 @@ class Experiment:
 
     def history(self) -> list[dict]:
         """Every registered version, oldest first (from ``research_log.jsonl``)."""
-        out = []
-        for ev in self.events():
-            if ev.get("event") in ("hypothesis_registered", "idea_updated") and isinstance(ev.get("hypothesis"), dict):
-                out.append({**ev["hypothesis"], "changes": text_list(ev.get("changes"))})
-        return out
+        return [{**ev["hypothesis"], "changes": text_list(ev.get("changes"))} for ev in registrations(self.events())]
 
     def register(self, hyp: Hypothesis | str, reason: str | None = None) -> Registration:
         """Create or update the hypothesis; a changed one gets a new version, the old one is kept."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.hypothesis import DEFAULT_LEVEL, DEFAULT_SEEDS, Criterion
+from jupyter_mlexp.core.idea_files import registrations
 
 
 def _when(ts: Any) -> datetime | None:
@@ -106,6 +107,6 @@ def experiment_changes(exp: Any, runs: Sequence[Any] | None = None, events: Sequ
     """:func:`criterion_changes` of an :class:`~jupyter_mlexp.core.experiment.Experiment` (``runs``: its
     runs, ignored ones included, and ``events``: its registration events, when the caller has read them)."""
     if events is None:
-        events = [e for e in exp.events() if e.get("event") in ("hypothesis_registered", "idea_updated")]
+        events = registrations(exp.events())
     runs = exp.runs(include_ignored=True) if runs is None else runs
     return criterion_changes(events, [r.manifest.get("started") for r in runs])

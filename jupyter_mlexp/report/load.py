@@ -18,6 +18,7 @@ from typing import Any
 from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.idea_files import REGISTRATION_EVENTS
 from jupyter_mlexp.core.observations import (  # the one reader lives in core.observations; re-exported
     DEFAULT_CONFIG,
     NAN,
@@ -165,7 +166,7 @@ def read_history(log: Path, exp_dir: Path) -> list[Cited]:
                 ev = json.loads(line)
             except (ValueError, RecursionError):
                 continue
-            if isinstance(ev, dict) and ev.get("event") in ("hypothesis_registered", "idea_updated"):
+            if isinstance(ev, dict) and ev.get("event") in REGISTRATION_EVENTS:
                 out.append(Cited(_history_event(ev), f"{rel}:{lineno}"))
     return out
 
