@@ -1,7 +1,7 @@
 """The keep/discard decision of the loop: beat the best kept attempt beyond seed noise, or go.
 
 With several seeds on both sides the attempt is compared with the best kept one by a
-one-sided t test, the verdict's (:func:`.verdict_arms._estimate`: paired over shared seeds, else Welch)
+one-sided t test, the verdict's (:func:`.verdict_arms.estimate`: paired over shared seeds, else Welch)
 at the loop's level; with one seed on a side, by a least improvement that defaults to
 the noise floor (2 sd of the repeated baseline). Then the simplicity rule: a small gain
 that adds many lines is discarded, an equal result that removes lines is kept.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from jupyter_mlexp.core.inference import mean_sd, p_greater
 from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, Settings
-from jupyter_mlexp.core.verdict_arms import Arm, _estimate
+from jupyter_mlexp.core.verdict_arms import Arm, estimate
 
 
 @dataclass
@@ -65,7 +65,7 @@ def compare(
 ) -> Comparison:
     """The attempt's values against the best kept attempt's, signed so that better is positive.
 
-    The estimate is the verdict's (:func:`.verdict_arms._estimate`: paired over shared seeds, else
+    The estimate is the verdict's (:func:`.verdict_arms.estimate`: paired over shared seeds, else
     Welch), on the best kept attempt's values restricted to the attempt's seeds when it ran them all
     (it may have more: fresh seeds from ``--confirm``). With no spread at all (the verdict's "zero
     variance") there is no t test: the sign of the difference decides, and ``p`` is None.
@@ -82,7 +82,7 @@ def compare(
         base = _arm(seeds, [by_b[s] for s in seeds])
     else:
         base = _arm(best_seeds, b)
-    est = _estimate(_arm(seeds, a), base)
+    est = estimate(_arm(seeds, a), base)
     assert est is not None  # n >= 2 on both sides
     if est.se == 0.0:
         return Comparison(est.value, None, est.test, est.value > 0, est.value >= 0)

@@ -198,7 +198,9 @@ def seed_flags(arms: list[Arm]) -> list[str]:
     return out
 
 
-def _estimate(a: Arm, base: Arm | None) -> Estimate | None:
+def estimate(a: Arm, base: Arm | None) -> Estimate | None:
+    """The verdict's estimate of ``a`` (against ``base``): one-sample without a base; paired when both
+    ran the same seeds; else Welch. The keep/discard loop decides with it too (:mod:`.loop`)."""
     if base is None:
         return one_sample(a.values)
     same = len(set(map(str, a.seeds))) == a.n and sorted(map(str, a.seeds)) == sorted(map(str, base.seeds))
@@ -217,7 +219,7 @@ def test_arms(cands: list[Arm], base: Arm | None, crit: Criterion, level: float,
     tests = []
     for a in cands:
         a.threshold, a.lower = crit.value, crit.higher_is_better
-        est = _estimate(a, base) if a.n >= need else None
+        est = estimate(a, base) if a.n >= need else None
         if est is None:
             a.note = a.note or f"too few seeds (n = {a.n}; needs {need})"
             continue
@@ -251,7 +253,7 @@ def test_arms(cands: list[Arm], base: Arm | None, crit: Criterion, level: float,
 
 def _power_inputs(a: Arm, base: Arm | None, crit: Criterion) -> tuple[Estimate, float, float, int] | None:
     """The estimate, its distance from the threshold, the per-seed sd and the number of arms."""
-    est = _estimate(a, base)
+    est = estimate(a, base)
     if est is None or est.se == 0 or a.sd is None:
         return None
     if base is None:
