@@ -37,6 +37,14 @@ class KernelError(MlexpError):
 
 
 READY_POLL_S = 0.05
+KERNEL_ARGUMENTS = [
+    # an in-memory history: parallel kernels must not fight over one sqlite file
+    "--HistoryManager.hist_file=:memory:",
+    # ipykernel sleeps 0.5 ms before each execute_reply, for clients that stop reading output
+    # when the reply comes; nbclient reads IOPub until the kernel's "idle", which comes after every
+    # output, so nothing is lost here. It cost 0.8 ms of each ~5 ms round trip (benchmarks).
+    "--Kernel._execute_sleep=0",
+]
 
 
 async def _wait_ready(km, kc, timeout: float) -> None:
@@ -109,8 +117,7 @@ class Kernel:
             await km.start_kernel(
                 cwd=cwd,
                 env=env,
-                # an in-memory history: parallel kernels must not fight over one sqlite file
-                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                extra_arguments=KERNEL_ARGUMENTS,
             )
         except Exception as err:
             if folder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -161,3 +162,26 @@ def test_notebook_hypothesis_cell_registers_the_experiment(workspace, monkeypatc
     assert r.status == "completed" and r.primary_value == pytest.approx(0.2)
     assert Experiment("own").hypothesis.version == 1
     assert (workspace / "experiments" / "own" / "full" / r.run_id).is_dir()
+
+
+def test_a_warm_kernel_replies_without_ipykernels_sleep_and_loses_no_output(nb, ws):
+    """Kernels start with ``Kernel._execute_sleep=0`` (0.8 ms of each round trip): every line a
+    cell prints, up to its last one without a newline, still reaches each run's output."""
+    from jupyter_mlexp.runner.kernels import Kernel, kernel_env
+
+    async def sleep_setting():
+        kernel = await Kernel.start("python3", str(ws), kernel_env(), reuse=True)
+        try:
+            return await kernel.evaluate("get_ipython().kernel._execute_sleep")
+        finally:
+            await kernel.shutdown()
+
+    assert asyncio.run(sleep_setting()) == 0
+    path = nb("burst.ipynb", "for i in range(3000):\n    print(i)", "print('acc: 1', end='')")
+    sweep = run_sweep(path, experiment="exp", seeds=list(range(12)), jobs=1, progress=False)
+    assert [r.status for r in sweep.runs] == ["completed"] * 12 and sum(r.kernel_reused for r in sweep.runs) == 11
+    for r in sweep.runs:
+        out = nbformat.read(Path(r.path) / "output.ipynb", as_version=4)
+        text = "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", ()) if o.get("name") == "stdout")
+        assert text == "".join(f"{i}\n" for i in range(3000)) + "acc: 1"
+        assert r.primary_value == 1
