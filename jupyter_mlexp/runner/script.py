@@ -122,10 +122,15 @@ def _one(
         )
         run.stop_log()  # the command's process and the end below write run.log
         stdout_path = run.path / "stdout.txt"
+        # following from before the start: a quick command can print everything before this process reads
+        follower = _Follower(stdout_path, out)
         with _HeldCtrlC() as held:  # a Ctrl-C while the command starts waits until it can be stopped
-            proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
+            try:
+                proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
+            except BaseException:
+                follower.close()
+                raise
             guard.arm(proc.pid)
-            follower = _Follower(stdout_path, out)
             status, error, code = _supervise(proc, follower, budget, held)
     if status == "completed" and code != 0:
         status = "failed"
@@ -379,6 +384,8 @@ class _Follower:
 
     def __init__(self, path: Path, out: TextIO):
         self.path, self.out = path, out
+        with open(path, "ab"):  # created here, before the command starts writing to it
+            pass
         self._fh = open(path, "rb", buffering=0)  # kept open: each poll reads what was appended since
         self._fh.seek(0, os.SEEK_END)
         self.tail: list[str] = []
@@ -398,6 +405,11 @@ class _Follower:
         self._partial = lines.pop()
         self.tail = (self.tail + [line + "\n" for line in lines[-TAIL_LINES:]])[-TAIL_LINES:]
         return True
+
+    def close(self) -> None:
+        """Stop following without a result (the command did not start)."""
+        self._fh.close()
+        self.printed.discard()
 
     def printed_metrics(self) -> PrintedMetrics:
         self._fh.close()

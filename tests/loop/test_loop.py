@@ -20,7 +20,7 @@ def test_noise_is_discarded_a_clear_win_kept_and_nothing_lost(started, capsys):
     root = started
     assert git(root, "branch", "--show-current") == "autoresearch/t1"
     base = attempt(capsys, "baseline")
-    assert base["status"] == "keep" and base["baseline"] and len(base["values"]) == 3
+    assert base["status"] == "keep" and base["baseline"] and len(base["values"]) == 3, base
     base_commit = git(root, "rev-parse", "HEAD")
 
     edit(root, SHIFT=0.001)  # a tenth of the seed noise (sd 0.01): its seeds differ by Δ 0.009, p 0.27

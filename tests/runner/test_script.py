@@ -196,3 +196,24 @@ def test_printed_lines_spooled_while_running_end_in_metrics_jsonl_and_nowhere_el
     folder = Experiment("cmd").runs()[1].path
     assert (folder / "metrics.jsonl").read_text().count("\n") == 1 and only_printed.primary_value == 0.95
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".printed")]
+
+
+def test_output_printed_before_the_runner_starts_following_still_counts(workspace, tmp_path, capsys, monkeypatch):
+    """A quick command on a loaded machine can print everything before the runner reads its output
+    (CI lost `val_loss` this way: "no val_loss printed or logged"). Everything it prints counts."""
+    from jupyter_mlexp.runner import script as script_mod
+
+    Experiment("cmd").register("A script reaches 0.9 val_acc.\nsuccess: val_acc >= 0.9\nmetrics: val_acc\n")
+    spawn = script_mod._spawn
+
+    def slow_to_follow(*args, **kwargs):  # the command runs to its end before the runner reads on
+        proc = spawn(*args, **kwargs)
+        proc.wait()
+        return proc
+
+    monkeypatch.setattr(script_mod, "_spawn", slow_to_follow)
+    code = main(["run", "--experiment", "cmd", "--", sys.executable, "-c", "print('epoch 1'); print('val_acc: 0.93')"])
+    out = capsys.readouterr().out
+    assert code == 0 and "val_acc: 0.93" in out  # echoed
+    (run,) = manifests()
+    assert run["metrics_summary"]["val_acc"]["last"] == 0.93
