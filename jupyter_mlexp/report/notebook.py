@@ -27,14 +27,6 @@ from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import cite, comparison_table, md_table, methods_table, results_tables
 from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
 
-
-def _when(ts: str | None):
-    try:
-        return datetime.fromisoformat(ts) if ts else None
-    except ValueError:
-        return None
-
-
 # -- sections ----------------------------------------------------------------------------------
 
 
@@ -91,7 +83,7 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def introduction(data: ReportData, run_started: list, verdict: Verdict | None = None) -> str:
+def introduction(data: ReportData, verdict: Verdict | None = None) -> str:
     h = data.hypothesis
     lines = ["## Introduction", ""]
     if h is None:
@@ -119,7 +111,6 @@ def introduction(data: ReportData, run_started: list, verdict: Verdict | None = 
     lines += ["", "### Evolution of the idea", ""]
     if not data.history:
         lines.append("No registration events in `research_log.jsonl`.")
-    first_run = min((t for t in run_started if t is not None), default=None)
     for c in data.history:
         ev = c.value
         hv = ev.get("hypothesis") or {}
@@ -131,23 +122,6 @@ def introduction(data: ReportData, run_started: list, verdict: Verdict | None = 
             text += "; changed: " + "; ".join(_code(x) for x in changes)
         text += f" (source: `{c.source}`)"
         lines.append(text)
-        when = _when(ev.get("time"))
-        if (
-            first_run is not None
-            and when is not None
-            and ev.get("event") == "idea_updated"
-            and any(str(x).startswith(("success", "failure")) for x in changes)
-        ):
-            try:
-                late = when > first_run
-            except TypeError:
-                late = False
-            if late:
-                n = sum(1 for t in run_started if t is not None and t < when)
-                lines.append(
-                    f"  - ⚠ **the criterion changed after {n} run(s) had started**: "
-                    "the verdict below uses the current criterion; judge the change yourself."
-                )
     lines += ["", "Full text of every version: `idea_evolution.md`."]
     return "\n".join(lines)
 
@@ -342,8 +316,7 @@ def build(
         title += f"\n\n⚠ {len(skipped)} corrupt metrics line(s) were skipped: see Discussion › Data quality."
     cells += [md(title), code(_setup_code(data))]
     cells.append(md(abstract(data, verdict)))
-    run_started = [_when(r.manifest.get("started")) for r in data.runs]
-    cells.append(md(introduction(data, run_started, verdict)))
+    cells.append(md(introduction(data, verdict)))
     cells.append(md(methods(data)))
     cells.append(code(f"show('Methods table', tables.methods_table(data), {digest(methods_table(data))!r})"))
     cells.append(md(results_intro(data)))

@@ -157,6 +157,7 @@ def test_a_loosened_criterion_needs_a_reason_and_is_called_out(workspace):
     intro = text[text.index("## Introduction") : text.index("## Methods")]
     concl = text[text.index("## Conclusion") :]
     assert "after 3 runs" in intro and "after 3 runs" in concl
+    assert intro.count("⚠") == 1  # one rule calls it out (the verdict's), once
 
 
 def test_runs_under_an_earlier_version_are_exploratory_only(workspace):
