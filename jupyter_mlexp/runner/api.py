@@ -78,9 +78,12 @@ def plan(
     stage: str | None = None,
     kernel_name: str | None = None,
     root: str | os.PathLike | None = None,
+    own_params: Mapping[str, Any] | None = None,
 ) -> tuple[Experiment, nbio.SourceNotebook, list[RunSpec], list[str]]:
     """Check everything before anything runs: notebook, experiment and its gate, sweep.
 
+    ``own_params`` are the caller's own bookkeeping (the loop's ``attempt``): injected and
+    recorded like ``params``, but a notebook is not expected to declare them, so no warning.
     Returns the experiment, the read notebook, the run specs and warnings.
     """
     if mode not in MODES:
@@ -89,11 +92,11 @@ def plan(
         raise MlexpError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
     src = nbio.load(notebook, kernel_name)
     exp = _experiment(src, experiment, root)
-    fixed = {**read_params_file(params_file), **parse_params(params)}
+    fixed = {**read_params_file(params_file), **parse_params(params), **dict(own_params or {})}
     axes = parse_grid(grid) if grid is not None and not isinstance(grid, Mapping) else dict(grid or {})
     specs = expand(mode, fixed, axes, parse_seeds(seeds), src.declared)
     warnings = []
-    undeclared = sorted({k for s in specs for k in s.undeclared})
+    undeclared = sorted({k for s in specs for k in s.undeclared} - set(own_params or {}))
     if undeclared:
         where = "its parameters cell" if src.has_parameters_cell else "any cell tagged 'parameters' (it has none)"
         warnings.append(
@@ -152,6 +155,7 @@ def run_sweep(
     cwd: str | os.PathLike | None = None,
     data: Iterable[str] = (),
     command: str = "",
+    own_params: Mapping[str, Any] | None = None,
 ) -> SweepResult:
     """Run ``notebook`` once per point of the sweep (grid × seeds) and record each run.
 
@@ -179,6 +183,7 @@ def run_sweep(
         stage=stage,
         kernel_name=kernel_name,
         root=root,
+        own_params=own_params,
     )
     for w in warnings:
         log.warning(w)

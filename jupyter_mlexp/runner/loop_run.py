@@ -115,7 +115,7 @@ def _results(exp: Experiment, command: Sequence[str], seeds: Sequence[int], atte
     sweep = run_sweep(
         nb if nb.is_absolute() else cwd / nb,
         seeds=list(seeds),
-        params={"attempt": attempt},
+        own_params={"attempt": attempt},
         scheduler=scheduler,
         experiment=exp.name,
         budget=budget,
@@ -136,7 +136,7 @@ def _one(exp: Experiment, command: Sequence[str], seed: int, attempt: int, budge
         return run_notebook(
             nb if nb.is_absolute() else cwd / nb,
             seed=seed,
-            params={"attempt": attempt},
+            own_params={"attempt": attempt},
             experiment=exp.name,
             budget=budget,
             root=exp.base.parent,

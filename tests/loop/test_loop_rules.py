@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from conftest import attempt, edit, git, mlexp, write_notebook
 
@@ -118,8 +121,12 @@ def test_a_notebook_attempt_runs_through_the_notebook_runner(repo, capsys):
     base = json.loads(out)
     assert base["status"] == "keep" and base["values"] == [0.5, 0.501], err
     write(0.1)
-    code, out, err = mlexp(capsys, "loop", "try", "-m", "shift", "--json", "train.ipynb")
-    better = json.loads(out)
+    # the real command, as an agent runs it: stdout is the JSON, and stderr has no warning about the
+    # loop's own attempt=N (a parameter the user's notebook is not meant to declare)
+    cli = Path(sys.executable).with_name("mlexp")
+    proc = subprocess.run([cli, "loop", "try", "-m", "shift", "--json", "train.ipynb"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "not declared" not in proc.stderr, proc.stderr
+    better = json.loads(proc.stdout)
     assert better["status"] == "keep" and better["values"] == [0.4, 0.401]
     assert better["p"] is None  # the same 0.1 on both seeds: no spread, no t test
     # every attempt's runs carry attempt=N, notebooks' as scripts'
