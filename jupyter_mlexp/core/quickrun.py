@@ -8,12 +8,10 @@ the cell through IPython; tests and other front doors can pass any callable.
 from __future__ import annotations
 
 import io
-import random
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib.util import find_spec
 from typing import Any
 
 from jupyter_mlexp.core import lifecycle, tracking
@@ -23,32 +21,10 @@ from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Hypothesis
 from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.run import Run, error_record
+from jupyter_mlexp.core.seeding import seed_everything
 
 DEFAULT_BUDGET = 60.0
 _MISSING = object()
-
-
-def seed_everything(seed: int) -> None:
-    """Seed ``random``, numpy and (when installed) torch."""
-    random.seed(seed)
-    np = sys.modules.get("numpy")
-    if np is None and find_spec("numpy") is not None:
-        import numpy as np
-    if np is not None:
-        np.random.seed(seed % (2**32))
-    if _torch_installed():
-        import torch
-
-        torch.manual_seed(seed)
-
-
-_torch_spec: list = []
-
-
-def _torch_installed() -> bool:
-    if not _torch_spec:
-        _torch_spec.append(find_spec("torch") is not None)
-    return _torch_spec[0]
 
 
 @contextmanager

@@ -101,7 +101,7 @@ def attach_source(run_dir: Path, mode: str, experiment: str, seed: int) -> str:
     return (
         "# Injected by `mlexp run`: log this notebook's metrics into its run folder.\n"
         "from jupyter_mlexp import attach_batch_run as _mlexp_attach\n"
-        "from jupyter_mlexp.core.quickrun import seed_everything as _mlexp_seed\n"
+        "from jupyter_mlexp.core.seeding import seed_everything as _mlexp_seed\n"
         f"_mlexp_attach({str(run_dir)!r}, {mode!r}, experiment={experiment!r})\n"
         f"_mlexp_seed({int(seed)})"
     )

@@ -185,3 +185,25 @@ def test_a_warm_kernel_replies_without_ipykernels_sleep_and_loses_no_output(nb, 
         text = "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", ()) if o.get("name") == "stdout")
         assert text == "".join(f"{i}\n" for i in range(3000)) + "acc: 1"
         assert r.primary_value == 1
+
+
+def test_numpy_imported_by_the_notebook_is_seeded_with_the_runs_seed(nb, ws):
+    """The attach cell does not import numpy to seed it; the notebook's own import is seeded at once
+    (first run, fresh kernel) and later runs on the warm kernel are seeded directly."""
+    import numpy as np
+
+    path = nb(
+        "np_seed.ipynb",
+        "import sys\nbefore = 'numpy' in sys.modules",
+        "import numpy as np\nimport jupyter_mlexp as mlexp\nmlexp.log_metric('acc', float(np.random.rand()))\n"
+        "mlexp.log_metric('imported_before', float(before))",
+    )
+    sweep = run_sweep(path, experiment="exp", seeds=[0, 1, 2], jobs=1, progress=False)
+    assert [r.status for r in sweep.runs] == ["completed"] * 3
+    got = [json.loads((Path(r.path) / "run.json").read_text())["metrics_summary"] for r in sweep.runs]
+    expected = []
+    for seed in (0, 1, 2):
+        np.random.seed(seed)
+        expected.append(np.random.rand())
+    assert [g["acc"]["last"] for g in got] == expected
+    assert got[0]["imported_before"]["last"] == 0.0  # the fresh kernel had not imported numpy to seed it
