@@ -1,10 +1,16 @@
-"""Plain-text and Markdown views of the record, shared by the magics and the CLI."""
+"""Views of the record shared by the front doors: plain text and Markdown (the magics and the CLI),
+and the dicts the REST API and ``mlexp status/runs --json`` send."""
 
 from __future__ import annotations
 
-from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
+import os
+from typing import Any
+
+from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.hypothesis import Criterion, Hypothesis, criterion_check
 from jupyter_mlexp.core.observations import config_key, run_params
+from jupyter_mlexp.core.runinfo import RunInfo
 
 RUN_COLUMNS = ("run_id", "mode", "stage", "status", "seed", "params", "duration_s", "primary", "ignored")
 
@@ -101,3 +107,72 @@ def journal_text(exp: Experiment, limit: int = 10, tag: str | None = None) -> st
     for w in read.warnings[:5]:
         out.append(f"warning: {w}")
     return "\n".join(out)
+
+
+def latest_criterion_check(hyp: Hypothesis | None, runs: list[RunInfo]) -> dict | None:
+    """The per-run *criterion check* (met / not met / not measured) of the latest completed, counted run
+    that logged the criterion's metric (full runs before quick ones), against the current success criterion.
+    Not the verdict: that is judged over seeds and configurations (``verdict``)."""
+    if hyp is None:
+        return None
+    try:
+        crit = Criterion.parse(hyp.success)
+    except MlexpError:
+        return None
+    counted = [r for r in runs if not r.ignored and r.status == "completed"]
+    for mode in ("full", "quick"):
+        for run in reversed([r for r in counted if r.mode == mode]):
+            value = run.primary(crit.metric)
+            if value is None:
+                continue
+            result = criterion_check(crit, value)
+            return {"result": result, "run_id": run.run_id, "mode": run.mode, "metric": crit.metric, "value": value}
+    return None
+
+
+def _hypothesis(exp: Experiment) -> Hypothesis | None:
+    try:
+        return exp.hypothesis
+    except NoHypothesisError:
+        return None
+
+
+def status_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str, Any]:
+    """The experiment at a glance: hypothesis, its history, the one verdict, the latest criterion check,
+    counts (the sidebar's card; ``mlexp status --json``). ``runs``: :meth:`Experiment.runs`, if read."""
+    from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when a status is asked for
+
+    runs = exp.runs() if runs is None else runs
+    hyp = _hypothesis(exp)
+    return {
+        "name": exp.name,
+        "hypothesis": hyp.to_dict() if hyp else None,
+        "primary_metric": hyp.primary_metric if hyp else None,
+        "history": exp.history(),
+        # the experiment's one verdict (core.verdict.judge), the same the report, mlexp status and the panel show
+        "verdict": judge_experiment(exp).to_dict() if hyp else None,
+        "criterion_check": latest_criterion_check(hyp, runs),
+        "counts": {
+            "runs": len(runs),
+            "quick": sum(r.mode == "quick" for r in runs),
+            "full": sum(r.mode == "full" for r in runs),
+            "ignored": sum(r.ignored for r in runs),
+        },
+    }
+
+
+def runs_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str, Any]:
+    """Every run as a dict, its folder relative to the experiment and its configuration label
+    (the sidebar's lists; ``mlexp runs --json``). ``runs``: :meth:`Experiment.runs`, if read."""
+    try:
+        primary = exp.hypothesis.primary_metric
+    except MlexpError:
+        primary = None
+    out = []
+    prefix = len(str(exp.path)) + 1
+    for r in exp.runs() if runs is None else runs:
+        d = r.to_dict(primary)
+        d["path"] = d["path"][prefix:].replace(os.sep, "/")  # relative: no absolute server paths in answers
+        d.setdefault("config", config_key(run_params(r.manifest)))  # the one label (observations.config_key)
+        out.append(d)
+    return {"primary_metric": primary, "runs": out}

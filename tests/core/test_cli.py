@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 from jupyter_mlexp import Experiment
 from jupyter_mlexp.frontdoors.cli import main
@@ -75,3 +76,33 @@ def test_entry_point_runs_as_a_process(experiment, workspace):
         [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "status", "digits"], capture_output=True, text=True
     )
     assert out.returncode == 0 and "hypothesis v1" in out.stdout
+
+
+def test_status_runs_and_run_offer_json_for_agents(experiment, capsys):
+    """`--json`: one JSON object on stdout, the same dicts the REST API sends, the one verdict; a script's
+    own output stays in its run's stdout.txt."""
+    import json
+
+    from jupyter_mlexp.core.verdict import judge_experiment
+
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["name"] == "digits" and status["hypothesis"]["version"] == 1 and status["counts"]["runs"] == 0
+    code = main(
+        ["run", "--json", "--seeds", "0,1", "--", sys.executable, "-c", "print('epoch 1'); print('val_acc: 0.93')"]
+    )
+    captured = capsys.readouterr()
+    ran = json.loads(captured.out)  # the JSON alone: no echo of the command, no progress lines
+    assert code == 0 and "epoch 1" not in captured.out
+    assert [r["status"] for r in ran["runs"]] == ["completed"] * 2 and ran["failed"] == []
+    assert [r["primary_value"] for r in ran["runs"]] == [0.93, 0.93] and ran["experiment"] == "digits"
+    assert "epoch 1" in (Path(ran["runs"][0]["path"]) / "stdout.txt").read_text()
+    assert main(["runs", "digits", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert sorted(r["run_id"] for r in runs["runs"]) == sorted(r["run_id"] for r in ran["runs"])
+    assert runs["verdict"] == judge_experiment(experiment).to_dict()
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["verdict"] == runs["verdict"] and status["counts"]["quick"] == 2
+    bad = main(["run", "--json", "--", sys.executable, "-c", "raise SystemExit(3)"])
+    assert bad == 1 and json.loads(capsys.readouterr().out)["runs"][0]["status"] == "failed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from jupyter_mlexp.core import lifecycle, views
@@ -60,7 +61,12 @@ def cmd_hypothesis(args) -> int:
 
 
 def cmd_status(args) -> int:
-    print(views.status_text(default_experiment(args.experiment)))
+    exp = default_experiment(args.experiment)
+    if args.json:
+        exp.require()
+        print(json.dumps(views.status_dict(exp)))
+        return EXIT_OK
+    print(views.status_text(exp))
     return EXIT_OK
 
 
@@ -68,6 +74,12 @@ def cmd_runs(args) -> int:
     exp = default_experiment(args.experiment)
     exp.require()
     lifecycle.end_stale_runs(exp)  # runs whose process died are ended from what they left on disk
+    if args.json:  # the runs as the sidebar gets them, and the experiment's one verdict
+        from jupyter_mlexp.core.verdict import judge_experiment
+
+        verdict = judge_experiment(exp).to_dict() if exp.idea_json.exists() else None
+        print(json.dumps({**views.runs_dict(exp), "verdict": verdict}))
+        return EXIT_OK
     print(views.text_table(views.run_rows(exp)))
     if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
         from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
@@ -125,10 +137,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("status", help="the experiment's hypothesis, runs and journal at a glance")
     p.add_argument("experiment", nargs="?")
+    p.add_argument("--json", action="store_true", help="one JSON object: hypothesis, history, verdict, counts")
     p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser("runs", help="table of runs (ignored ones marked, dead 'running' ones shown as stale)")
     p.add_argument("experiment", nargs="?")
+    p.add_argument("--json", action="store_true", help="one JSON object: every run, and the verdict")
     p.set_defaults(handler=cmd_runs)
 
     p = sub.add_parser("ignore", help="exclude a run from every statistic, with a reason")

@@ -7,6 +7,8 @@ stderr); 2 a usage error (one line, from :mod:`jupyter_mlexp.frontdoors.cli`); 1
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import logging
 import shlex
 import sys
@@ -64,11 +66,16 @@ def cmd_run(args) -> int:
             fresh_kernel=args.fresh_kernel,
             data=args.data or (),
             command="mlexp " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "",
+            progress=False if args.json else None,
         )
     except SweepInterrupted as stop:
         ids = stop.result.interrupted
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) if ids else 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if args.json:
+        summary = {"experiment": result.experiment, "mode": result.mode, "sweep_id": result.sweep_id}
+        _print_json(summary, result.runs, result.warnings, wall_s=round(result.wall_s, 3))
+        return EXIT_RUNS_FAILED if result.failed else EXIT_OK
     ok = [r for r in result.runs if r.ok]
     print(f"{result.experiment}: {len(ok)}/{len(result.runs)} {result.mode} run(s) completed in {result.wall_s:.1f} s")
     for r in result.runs:
@@ -116,12 +123,17 @@ def cmd_run_script(args) -> int:
             budget=args.budget,
             stage=args.stage,
             data=args.data or (),
+            # with --json stdout is the JSON alone: the command's output stays in each run's stdout.txt
+            echo=_NoEcho() if args.json else None,
         )
     except ScriptInterrupted as stop:
         ids = [r.run_id for r in stop.runs if r.status == "interrupted" and r.run_id]
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) or 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     bad = [r for r in runs if not r.ok]
+    if args.json:
+        _print_json({"experiment": exp.name, "mode": "full" if args.full else "quick"}, runs, [])
+        return EXIT_RUNS_FAILED if bad else EXIT_OK
     for r in runs:
         value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
         print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  seed={r.seed}{value}")
@@ -131,6 +143,19 @@ def cmd_run_script(args) -> int:
             print(f"  {r.run_id} {r.status}: {(r.error or {}).get('message', '')}  -> {r.path}", file=sys.stderr)
         return EXIT_RUNS_FAILED
     return EXIT_OK
+
+
+class _NoEcho(io.StringIO):
+    """Where a script's output goes with --json: nowhere (it is in the run's stdout.txt)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def _print_json(summary: dict, runs: list, warnings: list[str], **extra) -> None:
+    """One JSON object on stdout: what ran, each run's result, what did not complete (the exit code says it too)."""
+    failed = [r.run_id for r in runs if not r.ok]
+    print(json.dumps({**summary, **extra, "runs": [r.to_dict() for r in runs], "failed": failed, "warnings": warnings}))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -162,4 +187,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stage", help="stage recorded with the runs (default: the hypothesis' stage)")
     p.add_argument("--fresh-kernel", action="store_true", help="a new kernel for every run (full isolation, slower)")
     p.add_argument("--data", action="append", metavar="PATH", help="data file whose sha256 goes in each run.json")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout at the end, no progress lines")
     p.set_defaults(handler=cmd_run)

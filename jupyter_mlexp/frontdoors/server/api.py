@@ -13,13 +13,11 @@ import json
 import os
 from pathlib import Path
 
-from jupyter_mlexp.core import journal_index
-from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
+from jupyter_mlexp.core import journal_index, views
+from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.hypothesis import Criterion, criterion_check
 from jupyter_mlexp.core.journal import TAGS
-from jupyter_mlexp.core.observations import config_key, run_params
-from jupyter_mlexp.core.verdict import judge_experiment
+from jupyter_mlexp.core.views import latest_criterion_check
 from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
 from jupyter_mlexp.frontdoors.server import stamped
 
@@ -70,20 +68,6 @@ def open_experiment(root: Path, name: str) -> Experiment:
     return exp
 
 
-def _hypothesis(exp: Experiment):
-    try:
-        return exp.hypothesis
-    except NoHypothesisError:
-        return None
-
-
-def _primary(exp: Experiment) -> str | None:
-    try:
-        return exp.hypothesis.primary_metric
-    except MlexpError:
-        return None
-
-
 def list_experiments(root: Path) -> dict:
     out = []
     for exp in Experiment.all(root):
@@ -95,27 +79,6 @@ def list_experiments(root: Path) -> dict:
         except MlexpError as err:
             out.append({"name": exp.name, "statement": None, "version": None, "stage": None, "error": str(err)})
     return {"root": str(root), "experiments": out}
-
-
-def latest_criterion_check(hyp, runs: list[RunInfo]) -> dict | None:
-    """The per-run *criterion check* (met / not met / not measured) of the latest completed, counted run
-    that logged the criterion's metric (full runs before quick ones), against the current success criterion.
-    Not the verdict: that is judged over seeds and configurations (``verdict``)."""
-    if hyp is None:
-        return None
-    try:
-        crit = Criterion.parse(hyp.success)
-    except MlexpError:
-        return None
-    counted = [r for r in runs if not r.ignored and r.status == "completed"]
-    for mode in ("full", "quick"):
-        for run in reversed([r for r in counted if r.mode == mode]):
-            value = run.primary(crit.metric)
-            if value is None:
-                continue
-            result = criterion_check(crit, value)
-            return {"result": result, "run_id": run.run_id, "mode": run.mode, "metric": crit.metric, "value": value}
-    return None
 
 
 def experiment_detail(root: Path, name: str) -> dict:
@@ -134,22 +97,7 @@ def experiment_detail_answer(root: Path, name: str) -> stamped.Answer:
 
 
 def _detail(exp: Experiment, runs: list[RunInfo]) -> dict:
-    hyp = _hypothesis(exp)
-    return {
-        "name": exp.name,
-        "hypothesis": hyp.to_dict() if hyp else None,
-        "primary_metric": hyp.primary_metric if hyp else None,
-        "history": exp.history(),
-        # the experiment's one verdict (core.verdict.judge), the same the report, mlexp status and the panel show
-        "verdict": judge_experiment(exp).to_dict() if hyp else None,
-        "criterion_check": latest_criterion_check(hyp, runs),
-        "counts": {
-            "runs": len(runs),
-            "quick": sum(r.mode == "quick" for r in runs),
-            "full": sum(r.mode == "full" for r in runs),
-            "ignored": sum(r.ignored for r in runs),
-        },
-    }
+    return views.status_dict(exp, runs)
 
 
 def journal_page(
@@ -182,15 +130,7 @@ def list_runs_answer(root: Path, name: str) -> stamped.Answer:
 
 
 def _runs(exp: Experiment, infos: list[RunInfo]) -> dict:
-    primary = _primary(exp)
-    runs = []
-    prefix = len(str(exp.path)) + 1
-    for r in infos:
-        d = r.to_dict(primary)
-        d["path"] = d["path"][prefix:].replace(os.sep, "/")  # relative: no absolute server paths in answers
-        d.setdefault("config", config_key(run_params(r.manifest)))  # the one label (observations.config_key)
-        runs.append(d)
-    return {"primary_metric": primary, "runs": runs}
+    return views.runs_dict(exp, infos)
 
 
 def list_ignored(root: Path, name: str) -> dict:
