@@ -34,7 +34,7 @@ from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, attempt_ref, edits_ref
 from jupyter_mlexp.runner import loop_run
 from jupyter_mlexp.runner.loop import Loop, check_budget, end_attempt, recover
-from jupyter_mlexp.runner.script import tie_to_parent
+from jupyter_mlexp.runner.process import tie_to_parent
 
 POLL_S = 0.1
 

@@ -108,12 +108,12 @@ def test_peak_memory_is_the_runs_own_not_the_largest_child_so_far(exp):
 
 
 def test_ctrl_c_while_the_command_is_being_started_interrupts_the_run(exp, tmp_path, monkeypatch):
-    class HitByCtrlC(script_runner._Command):
+    class HitByCtrlC(script_runner.Command):
         def __init__(self, *args, **kwargs):
             os.kill(os.getpid(), signal.SIGINT)  # arrives while the run's command is being started
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(script_runner, "_Command", HitByCtrlC)
+    monkeypatch.setattr(script_runner, "Command", HitByCtrlC)
     started = time.monotonic()
     with pytest.raises(script_runner.ScriptInterrupted) as stop:
         script_runner.run_script([sys.executable, "-c", "import time; time.sleep(30)"], exp, echo=io.StringIO())
