@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import os
 import signal
 import threading
@@ -25,6 +26,8 @@ from jupyter_mlexp.runner.kernel_launch import kernel_env
 from jupyter_mlexp.runner.kernels import KernelPool
 
 CLOSE_TIMEOUT_S = 10.0
+WATCH_S = 0.5  # how often a running task checks that it is still wanted
+UNWANTED = "the Dask client that sent this run is gone (killed, or it cancelled the sweep)"
 MAX_POOLS = 4  # warm pools a worker keeps for different kernels, folders or workspaces
 
 
@@ -92,19 +95,37 @@ class WorkerRuntime:
 
         return self.call(go)
 
-    def run(self, spec, ctx):
+    def run(self, spec, ctx, wanted=lambda: True):
+        """One run on the warm pool; stopped (recorded ``interrupted``) once ``wanted()`` turns false:
+        Dask cannot stop a task that is running, so the run watches whether its task is still wanted."""
         from jupyter_mlexp.runner.execute import run_one
 
         key = pool_key(ctx)
+        task: list[asyncio.Task] = []
 
         async def go():
+            task.append(asyncio.current_task())  # type: ignore[arg-type]
             self.busy[key] += 1
             try:
                 return await run_one(spec, ctx, self._pool(key))
             finally:
                 self.busy[key] -= 1
 
-        return self.call(go)
+        if self.closed:
+            raise RuntimeError("this worker's kernel pool is closed (the worker is closing)")
+        done = asyncio.run_coroutine_threadsafe(go(), self.loop)
+        while True:
+            try:
+                return done.result(timeout=WATCH_S)
+            except concurrent.futures.TimeoutError:
+                if wanted() or not task:
+                    continue
+            # the run is recorded interrupted (run_one's own end for a cancelled run), then this task ends
+            self.loop.call_soon_threadsafe(task[0].cancel, UNWANTED)
+            try:
+                return done.result(timeout=CLOSE_TIMEOUT_S * 3)
+            except concurrent.futures.CancelledError:
+                return None  # nobody waits for this task's result any more
 
     def pids(self) -> list[int]:
         """The kernel processes of the pools."""
@@ -189,5 +210,27 @@ def prewarm(key: PoolKey, dask_worker=None) -> int:
 
 
 def run_task(spec, ctx):
-    """One run of a sweep, as a Dask task: on this worker's warm kernels."""
-    return runtime_for().run(spec, ctx)
+    """One run of a sweep, as a Dask task: on this worker's warm kernels, stopped if the task is
+    no longer wanted (its client is gone: killed, or cancelled the sweep)."""
+    return runtime_for().run(spec, ctx, _task_wanted())
+
+
+def _task_wanted():
+    """Whether the Dask task running this code is still wanted by the scheduler (it releases the
+    tasks of a client that disconnected or cancelled them; the worker then marks a running one
+    ``cancelled`` but cannot stop its thread)."""
+    worker = _this_worker()
+    try:
+        from distributed.worker import thread_state
+
+        key = thread_state.key
+    except Exception:
+        key = None
+    if worker is None or key is None:
+        return lambda: True
+
+    def wanted() -> bool:
+        ts = worker.state.tasks.get(key)
+        return ts is not None and ts.state not in ("cancelled", "released", "forgotten")
+
+    return wanted

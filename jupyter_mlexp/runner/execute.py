@@ -88,8 +88,10 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
         kernel.reset_peak_memory()
         state.nb, state.source_index, state.output = nb, source_index, output
         await _execute(kernel, state, ctx.budget)
-    except asyncio.CancelledError:
-        state.status, state.error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted (Ctrl-C)"}
+    except asyncio.CancelledError as stop:
+        why = stop.args[0] if stop.args and isinstance(stop.args[0], str) else None  # a Dask worker says why
+        state.status = "interrupted"
+        state.error = {"name": "RunnerGone", "message": why} if why else _CTRL_C
         state.kernel_ok = False
         if run is None:
             await pool.discard(kernel)
@@ -104,6 +106,9 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
         state.error = {"name": type(err).__name__, "message": f"runner error: {err}"}
         state.kernel_ok = False
     return await _record(exp, run, state, kernel, pool, t0, spec=spec, reused=reused)
+
+
+_CTRL_C = {"name": "KeyboardInterrupt", "message": "interrupted (Ctrl-C)"}
 
 
 @dataclass

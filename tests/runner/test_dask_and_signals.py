@@ -150,3 +150,24 @@ def test_killed_runner_leaves_a_stale_run_that_mlexp_runs_ends(nb, ws):
     assert "failed" in out.stdout and "stale" not in out.stdout
     (m,) = manifests(ws)
     assert m["status"] == "failed" and m["error"]["name"] == "ProcessGone"
+
+
+def test_a_dask_run_stops_when_the_runner_that_sent_it_dies(nb, ws, cluster):
+    """kill -9 of `mlexp run --scheduler`: the scheduler drops the dead client's tasks, and the worker
+    stops the run it was running (recorded `interrupted`, its kernel gone) instead of running it to the end."""
+    path = nb("sleep.ipynb", "import time\ntime.sleep(60)")
+    proc = _start_runner(ws, path, "--scheduler", cluster.scheduler_address)
+    (m,) = _wait_running(ws, 1, proc)
+    proc.kill()
+    proc.communicate(timeout=10)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and manifests(ws)[0]["status"] == "running":
+        time.sleep(0.2)
+    (m,) = manifests(ws)
+    assert m["status"] == "interrupted", m["status"]
+    assert "client" in m["error"]["message"] and m["duration_s"] < 40
+    pid = m["kernel"]["pid"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists(), "the run's kernel lives on"
