@@ -45,6 +45,14 @@ def _stdout(run) -> str:
         return ""
 
 
+def _runs_now(proc: subprocess.Popen) -> str:
+    """The runs as listed now, with their output so far, and whether the loop's process still runs."""
+    runs = [
+        f"{r.run_id} {r.status} {r.manifest.get('params')} {_stdout(r)[-200:]!r}" for r in Experiment("tune").runs()
+    ]
+    return f"loop process exit code {proc.poll()}; runs: {runs}"
+
+
 def _slow_try(root, message: str, **popen) -> subprocess.Popen:
     """``mlexp loop try -m MESSAGE -- python3 train.py`` in a process of its own (train.py sleeps)."""
     command = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "loop", "try", "-m", message]
@@ -67,7 +75,9 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
         # status meanwhile says an attempt is running, and leaves it alone
         st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
         assert st["busy"] and st["pending"]["attempt"] == 1 and st["recovered"] == []
-        assert wait_for(lambda: any("step 2" in _stdout(r) for r in Experiment("tune").runs() if r.status == "running"))
+        assert wait_for(
+            lambda: any("step 2" in _stdout(r) for r in Experiment("tune").runs() if r.status == "running")
+        ), _runs_now(proc)  # failed once in CI (not reproduced): say what the runs and the runner were doing
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
