@@ -54,9 +54,10 @@ def _runs_now(proc: subprocess.Popen) -> str:
 
 
 def _slow_try(root, message: str, **popen) -> subprocess.Popen:
-    """``mlexp loop try -m MESSAGE -- python3 train.py`` in a process of its own (train.py sleeps)."""
+    """``mlexp loop try -m MESSAGE -- PYTHON train.py`` in a process of its own (train.py sleeps). This
+    Python, as the other attempts use: a bare ``python3`` can be a pyenv shim (a shell script) here."""
     command = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "loop", "try", "-m", message]
-    return subprocess.Popen([*command, "--", "python3", "train.py"], cwd=root, **popen)
+    return subprocess.Popen([*command, "--", sys.executable, "train.py"], cwd=root, **popen)
 
 
 def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
