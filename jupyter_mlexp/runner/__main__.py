@@ -10,7 +10,6 @@ command's argv). The runs land in the record (``MLEXP_ROOT``); nothing is printe
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 
@@ -39,20 +38,19 @@ def main(argv: list[str] | None = None) -> int:
             except SweepInterrupted:
                 return 130
             return 0 if result.ok else 1
-        from jupyter_mlexp.runner.script import ScriptInterrupted, run_script
+        from jupyter_mlexp.runner.script import QUIET, ScriptInterrupted, run_script
 
-        with open(os.devnull, "w") as quiet:
-            try:
-                runs = run_script(
-                    command,
-                    Experiment(spec["experiment"]),
-                    seeds=seeds,
-                    params=spec.get("params") or {},
-                    budget=spec.get("budget"),
-                    echo=quiet,
-                )
-            except ScriptInterrupted:
-                return 130
+        try:
+            runs = run_script(
+                command,
+                Experiment(spec["experiment"]),
+                seeds=seeds,
+                params=spec.get("params") or {},
+                budget=spec.get("budget"),
+                echo=QUIET,
+            )
+        except ScriptInterrupted:
+            return 130
         return 0 if all(r.ok for r in runs) else 1
     except MlexpError as err:
         print(f"mlexp: error: {err}", file=sys.stderr)

@@ -81,10 +81,32 @@ class WorkerRuntime:
             asyncio.ensure_future(self.pools.pop(old).close())
         return pool
 
-    def call(self, coro_fn):
+    def call(self, coro_fn, wanted=lambda: True):
+        """``coro_fn()`` in the runtime's loop, waited for here; cancelled (with :data:`UNWANTED`) once
+        ``wanted()`` turns false: Dask cannot stop a running task, so a run watches whether it is still wanted."""
         if self.closed:
             raise RuntimeError("this worker's kernel pool is closed (the worker is closing)")
-        return asyncio.run_coroutine_threadsafe(coro_fn(), self.loop).result()
+        task: list[asyncio.Task] = []
+
+        async def tracked():
+            current = asyncio.current_task()
+            if current is not None:
+                task.append(current)
+            return await coro_fn()
+
+        done = asyncio.run_coroutine_threadsafe(tracked(), self.loop)
+        while True:
+            try:
+                return done.result(timeout=WATCH_S)
+            except concurrent.futures.TimeoutError:
+                if wanted() or not task:
+                    continue
+            # a cancelled run is recorded interrupted (run_one's own end for it), then this call ends
+            self.loop.call_soon_threadsafe(task[0].cancel, UNWANTED)
+            try:
+                return done.result(timeout=CLOSE_TIMEOUT_S * 3)
+            except concurrent.futures.CancelledError:
+                return None  # nobody waits for this task's result any more
 
     def prewarm(self, key: PoolKey) -> int:
         """Start the kernels for ``key`` (in the background); the pool's size."""
@@ -96,36 +118,19 @@ class WorkerRuntime:
         return self.call(go)
 
     def run(self, spec, ctx, wanted=lambda: True):
-        """One run on the warm pool; stopped (recorded ``interrupted``) once ``wanted()`` turns false:
-        Dask cannot stop a task that is running, so the run watches whether its task is still wanted."""
+        """One run on the warm pool; stopped (recorded ``interrupted``) once ``wanted()`` turns false."""
         from jupyter_mlexp.runner.execute import run_one
 
         key = pool_key(ctx)
-        task: list[asyncio.Task] = []
 
         async def go():
-            task.append(asyncio.current_task())  # type: ignore[arg-type]
             self.busy[key] += 1
             try:
                 return await run_one(spec, ctx, self._pool(key))
             finally:
                 self.busy[key] -= 1
 
-        if self.closed:
-            raise RuntimeError("this worker's kernel pool is closed (the worker is closing)")
-        done = asyncio.run_coroutine_threadsafe(go(), self.loop)
-        while True:
-            try:
-                return done.result(timeout=WATCH_S)
-            except concurrent.futures.TimeoutError:
-                if wanted() or not task:
-                    continue
-            # the run is recorded interrupted (run_one's own end for a cancelled run), then this task ends
-            self.loop.call_soon_threadsafe(task[0].cancel, UNWANTED)
-            try:
-                return done.result(timeout=CLOSE_TIMEOUT_S * 3)
-            except concurrent.futures.CancelledError:
-                return None  # nobody waits for this task's result any more
+        return self.call(go, wanted)
 
     def pids(self) -> list[int]:
         """The kernel processes of the pools."""

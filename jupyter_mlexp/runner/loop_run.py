@@ -8,7 +8,6 @@ reads back only the metric, peak memory and, for a crash, the last lines of the 
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import shutil
@@ -143,11 +142,11 @@ def _one(exp: Experiment, command: Sequence[str], seed: int, attempt: int, budge
             progress=False,
             command=f"mlexp loop try (attempt {attempt})",
         )
-    from jupyter_mlexp.runner.script import ScriptInterrupted, run_script
+    from jupyter_mlexp.runner.script import QUIET, ScriptInterrupted, run_script
 
     try:
         (result,) = run_script(
-            command, exp, seeds=[seed], params={"attempt": attempt}, budget=budget, cwd=cwd, echo=io.StringIO()
+            command, exp, seeds=[seed], params={"attempt": attempt}, budget=budget, cwd=cwd, echo=QUIET
         )
     except ScriptInterrupted:
         raise KeyboardInterrupt from None

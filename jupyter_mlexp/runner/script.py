@@ -16,6 +16,7 @@ and the last lines of output; Ctrl-C marks the run ``interrupted``.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import os
 import shlex
@@ -39,6 +40,16 @@ TAIL_LINES = 40
 # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
 POLL_S = (0.005, 0.1)
 SAMPLE_S = 0.05  # between reads of the command's memory high-water mark
+
+
+class _Quiet(io.StringIO):
+    """Writes nowhere: a command's output stays in its run's ``stdout.txt`` only."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+QUIET: TextIO = _Quiet()  # run_script(echo=QUIET): nothing echoed (mlexp run --json, the loop, batch arms)
 
 
 class ScriptInterrupted(KeyboardInterrupt):

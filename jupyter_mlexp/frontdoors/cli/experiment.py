@@ -74,17 +74,15 @@ def cmd_runs(args) -> int:
     exp = default_experiment(args.experiment)
     exp.require()
     lifecycle.end_stale_runs(exp)  # runs whose process died are ended from what they left on disk
-    if args.json:  # the runs as the sidebar gets them, and the experiment's one verdict
-        from jupyter_mlexp.core.verdict import judge_experiment
-
-        verdict = judge_experiment(exp).to_dict() if exp.idea_json.exists() else None
-        print(json.dumps({**views.runs_dict(exp), "verdict": verdict}))
-        return EXIT_OK
-    print(views.text_table(views.run_rows(exp)))
+    verdict = None
     if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
         from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
 
-        print("\n" + judge_experiment(exp).text())
+        verdict = judge_experiment(exp)
+    if args.json:  # the runs as the sidebar gets them, and the verdict
+        print(json.dumps({**views.runs_dict(exp), "verdict": verdict.to_dict() if verdict else None}))
+    else:
+        print(views.text_table(views.run_rows(exp)) + (f"\n\n{verdict.text()}" if verdict else ""))
     return EXIT_OK
 
 

@@ -7,7 +7,6 @@ stderr); 2 a usage error (one line, from :mod:`jupyter_mlexp.frontdoors.cli`); 1
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import shlex
@@ -96,7 +95,7 @@ def cmd_run(args) -> int:
 
 def cmd_run_script(args) -> int:
     from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
-    from jupyter_mlexp.runner.script import ScriptInterrupted, run_script
+    from jupyter_mlexp.runner.script import QUIET, ScriptInterrupted, run_script
     from jupyter_mlexp.runner.sweep import parse_params, parse_seeds
 
     if args.notebook:
@@ -124,7 +123,7 @@ def cmd_run_script(args) -> int:
             stage=args.stage,
             data=args.data or (),
             # with --json stdout is the JSON alone: the command's output stays in each run's stdout.txt
-            echo=_NoEcho() if args.json else None,
+            echo=QUIET if args.json else None,
         )
     except ScriptInterrupted as stop:
         ids = [r.run_id for r in stop.runs if r.status == "interrupted" and r.run_id]
@@ -143,13 +142,6 @@ def cmd_run_script(args) -> int:
             print(f"  {r.run_id} {r.status}: {(r.error or {}).get('message', '')}  -> {r.path}", file=sys.stderr)
         return EXIT_RUNS_FAILED
     return EXIT_OK
-
-
-class _NoEcho(io.StringIO):
-    """Where a script's output goes with --json: nowhere (it is in the run's stdout.txt)."""
-
-    def write(self, text: str) -> int:
-        return len(text)
 
 
 def _print_json(summary: dict, runs: list, warnings: list[str], **extra) -> None:

@@ -17,7 +17,6 @@ from jupyter_mlexp.core import journal_index, views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.journal import TAGS
-from jupyter_mlexp.core.views import latest_criterion_check
 from jupyter_mlexp.core.workspace import ENV_ROOT, find_root, inside
 from jupyter_mlexp.frontdoors.server import stamped
 
@@ -162,5 +161,4 @@ __all__ = [
     "list_ignored",
     "ignore_run",
     "unignore_run",
-    "latest_criterion_check",
 ]
