@@ -1,25 +1,31 @@
 /**
- * Which experiment the active notebook's kernel works on: the magics' current experiment,
- * read with a silent execute request whose user expression neither prints nor counts.
+ * Which experiment the active notebook's kernel works on, as the kernel tells it over a comm.
+ *
+ * The kernel side (`jupyter_mlexp/frontdoors/magics/follow.py`) sends `{"experiment": NAME}` when
+ * its current experiment changes (`%%hypothesis`, `%mlexp use`). The sidebar never runs code in the
+ * user's kernel: it registers the comm target on each kernel it follows (the kernel opens a comm when
+ * the experiment first becomes current) and, once per kernel, opens a comm itself, which a kernel
+ * with the extension loaded answers with its current experiment (the way back after a page reload).
  */
 
-/** Python: the `%%hypothesis` / `%mlexp use` experiment of this kernel, or None. */
-export const KERNEL_EXPRESSION =
-  "getattr(get_ipython().magics_manager.registry.get('ExperimentMagics'), 'current', None)";
+/** The comm target, the same string as `TARGET` in `jupyter_mlexp/frontdoors/magics/follow.py`. */
+export const COMM_TARGET = 'jupyter_mlexp.follow';
 
-/** How long the sidebar waits for the kernel's answer before it polls without it. */
-export const ASK_TIMEOUT_MS = 2000;
+/** Just what we use of a comm (`Kernel.IComm`). */
+export interface ICommLike {
+  open(data?: unknown): unknown;
+  onMsg: (msg: { content: { data: unknown } }) => void | PromiseLike<void>;
+  onClose: (msg: { content: { data: unknown } }) => void | PromiseLike<void>;
+}
 
 /** Just what we use of a kernel connection (`Kernel.IKernelConnection`). */
 export interface IKernelLike {
-  status: string;
-  requestExecute(content: {
-    code: string;
-    silent?: boolean;
-    store_history?: boolean;
-    user_expressions?: { [key: string]: string };
-    allow_stdin?: boolean;
-  }): { done: Promise<{ content: unknown }> };
+  id: string;
+  registerCommTarget(
+    targetName: string,
+    callback: (comm: ICommLike, msg: { content: { data: unknown } }) => void | PromiseLike<void>
+  ): void;
+  createComm(targetName: string): ICommLike;
 }
 
 /** A widget with a session, as a notebook panel is. */
@@ -37,50 +43,64 @@ export function kernelOf(widget: unknown): IKernelLike | null {
   return (widget as ISessionWidgetLike | null)?.sessionContext?.session?.kernel ?? null;
 }
 
-/** The name from a Python repr such as `'digits'`; null for `None` or anything else. */
-export function parseRepr(text: string | undefined): string | null {
-  const m = /^'([^'\\]*)'$/.exec(text ?? '') ?? /^"([^"\\]*)"$/.exec(text ?? '');
-  return m ? m[1] : null;
+/** The experiment name in a comm message's data; null for none, undefined for a message that is not ours. */
+export function experimentIn(data: unknown): string | null | undefined {
+  if (!data || typeof data !== 'object' || !('experiment' in data)) {
+    return undefined;
+  }
+  const value = data.experiment;
+  return typeof value === 'string' ? value : value === null ? null : undefined;
 }
 
 /**
- * The kernel's current experiment; null when it has none, undefined when it cannot tell
- * (no kernel, a busy one we must not queue behind, not Python, or the extension not loaded).
+ * What each followed kernel last said. `experimentOf(kernel)` is that kernel's current experiment:
+ * null when it has none, undefined when it has not said (no kernel, not Python, the extension not
+ * loaded). `onChange` is called with the kernel whose experiment changed.
  */
-export async function kernelExperiment(
-  kernel: IKernelLike | null,
-  timeoutMs = ASK_TIMEOUT_MS
-): Promise<string | null | undefined> {
-  if (!kernel || kernel.status !== 'idle') {
-    return undefined;
+export class KernelFollower {
+  constructor(onChange: (kernel: IKernelLike) => void = () => undefined) {
+    this._onChange = onChange;
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const request = kernel.requestExecute({
-      code: '',
-      silent: true,
-      store_history: false,
-      allow_stdin: false,
-      user_expressions: { mlexp: KERNEL_EXPRESSION }
-    }).done;
-    // A kernel that never answers must not hold up the sidebar's poll.
-    const timeout = new Promise<null>(resolve => (timer = setTimeout(() => resolve(null), timeoutMs)));
-    const reply = await Promise.race([request, timeout]);
-    if (reply === null) {
+
+  /** The experiment of `kernel` (starts following it: registers the target, asks once). */
+  experimentOf(kernel: IKernelLike | null): string | null | undefined {
+    if (!kernel) {
       return undefined;
     }
-    const content = reply.content as {
-      status?: string;
-      user_expressions?: { mlexp?: { status?: string; data?: { [mime: string]: string } } };
-    };
-    const result = content.user_expressions?.mlexp;
-    if (content.status !== 'ok' || result?.status !== 'ok') {
-      return undefined;
+    if (!this._followed.has(kernel)) {
+      this._follow(kernel);
     }
-    return parseRepr(result.data?.['text/plain']);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
+    return this._said.get(kernel.id);
   }
+
+  private _follow(kernel: IKernelLike): void {
+    this._followed.add(kernel);
+    try {
+      kernel.registerCommTarget(COMM_TARGET, (comm, msg) => this._listen(kernel, comm, msg.content.data));
+      const comm = kernel.createComm(COMM_TARGET);
+      this._listen(kernel, comm, undefined);
+      comm.open({});
+    } catch {
+      // a kernel that is gone or not ready: it will open a comm itself when its experiment changes
+    }
+  }
+
+  private _listen(kernel: IKernelLike, comm: ICommLike, first: unknown): void {
+    comm.onMsg = msg => this._heard(kernel, msg.content.data);
+    comm.onClose = () => undefined; // closed: the kernel has no such target (yet), or restarted
+    this._heard(kernel, first);
+  }
+
+  private _heard(kernel: IKernelLike, data: unknown): void {
+    const experiment = experimentIn(data);
+    if (experiment === undefined || this._said.get(kernel.id) === experiment) {
+      return;
+    }
+    this._said.set(kernel.id, experiment);
+    this._onChange(kernel);
+  }
+
+  private _onChange: (kernel: IKernelLike) => void;
+  private _followed = new WeakSet<IKernelLike>();
+  private _said = new Map<string, string | null>();
 }

@@ -1,7 +1,7 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 
-import { hasSession, kernelExperiment, kernelOf } from './follow';
+import { hasSession, KernelFollower, kernelOf } from './follow';
 import { MlexpModel } from './model';
 import { MlexpRunsPanel } from './runsPanel';
 import { RunsViewModel } from './runsModel';
@@ -18,13 +18,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
   optional: [ILayoutRestorer, ICommandPalette],
   activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null) => {
     // Follow the notebook (or console) last active in the main area: its kernel's current experiment.
+    // The kernel tells its experiment over a comm; nothing runs in the user's kernel.
     let lastWithKernel: unknown = null;
+    const follower = new KernelFollower(kernel => {
+      if (kernel === kernelOf(lastWithKernel)) {
+        model.refresh().catch(() => undefined); // follow at once, not at the next poll
+      }
+    });
     app.shell.currentChanged?.connect((_, change) => {
       if (hasSession(change.newValue)) {
         lastWithKernel = change.newValue;
+        follower.experimentOf(kernelOf(lastWithKernel));
       }
     });
-    const model = new MlexpModel({ askKernel: () => kernelExperiment(kernelOf(lastWithKernel)) });
+    const model = new MlexpModel({
+      askKernel: () => Promise.resolve(follower.experimentOf(kernelOf(lastWithKernel)))
+    });
     const openPath = (path: string) => void app.commands.execute('docmanager:open', { path });
     // A run's files are its record: its output.ipynb opens as JupyterLab's "Notebook (no kernel)" does,
     // so looking at a run never starts (or reuses) a kernel.

@@ -1,4 +1,4 @@
-import { hasSession, IKernelLike, kernelExperiment, kernelOf, KERNEL_EXPRESSION, parseRepr } from '../src/follow';
+import { COMM_TARGET, experimentIn, hasSession, ICommLike, IKernelLike, KernelFollower, kernelOf } from '../src/follow';
 import * as handler from '../src/handler';
 import { MlexpModel } from '../src/model';
 import { detail, experiments, ignored, journal, runs } from './fixtures';
@@ -6,50 +6,102 @@ import { detail, experiments, ignored, journal, runs } from './fixtures';
 jest.mock('../src/handler', () => ({ ...jest.requireActual('../src/handler'), requestAPI: jest.fn() }));
 const requestAPI = handler.requestAPI as jest.Mock;
 
-function kernel(text: string | null, status = 'idle'): IKernelLike & { requestExecute: jest.Mock } {
-  const reply = {
-    content: {
-      status: 'ok',
-      user_expressions: { mlexp: text === null ? { status: 'error' } : { status: 'ok', data: { 'text/plain': text } } }
+type Data = { content: { data: unknown } };
+
+/**
+ * A kernel connection as far as comms go, with the kernel's side of them: `current` undefined means
+ * the extension is not loaded (an open comm to the target is closed at once).
+ */
+class FakeKernel implements IKernelLike {
+  constructor(
+    public id: string,
+    public current: string | null | undefined
+  ) {}
+  target: ((comm: ICommLike, msg: Data) => void | PromiseLike<void>) | null = null;
+  comms: ICommLike[] = []; // the comms open between this kernel and the frontend
+  asked = 0;
+  registerCommTarget(name: string, callback: (comm: ICommLike, msg: Data) => void | PromiseLike<void>): void {
+    expect(name).toBe(COMM_TARGET);
+    this.target = callback;
+  }
+  createComm(name: string): ICommLike {
+    expect(name).toBe(COMM_TARGET);
+    const comm: ICommLike = {
+      onMsg: () => undefined,
+      onClose: () => undefined,
+      open: () => {
+        this.asked++;
+        if (this.current === undefined) {
+          return comm.onClose({ content: { data: {} } });
+        }
+        this.comms.push(comm);
+        return comm.onMsg({ content: { data: { experiment: this.current } } });
+      }
+    };
+    return comm;
+  }
+  /** The kernel's side of `%%hypothesis NAME`: send on the open comms, or open one to the frontend. */
+  announce(name: string): void {
+    this.current = name;
+    if (this.comms.length > 0) {
+      this.comms.forEach(c => void c.onMsg({ content: { data: { experiment: name } } }));
+      return;
     }
-  };
-  return { status, requestExecute: jest.fn(() => ({ done: Promise.resolve(reply) })) };
+    const comm: ICommLike = { open: () => undefined, onMsg: () => undefined, onClose: () => undefined };
+    this.comms.push(comm);
+    void this.target?.(comm, { content: { data: { experiment: name } } });
+  }
 }
 
-describe('kernelExperiment', () => {
-  it('asks silently, without history, and reads the repr', async () => {
-    const k = kernel("'digits'");
-    expect(await kernelExperiment(k)).toBe('digits');
-    expect(k.requestExecute).toHaveBeenCalledWith(
-      expect.objectContaining({
-        code: '',
-        silent: true,
-        store_history: false,
-        user_expressions: { mlexp: KERNEL_EXPRESSION }
-      })
-    );
-    expect(await kernelExperiment(kernel('None'))).toBeNull();
+describe('KernelFollower', () => {
+  it('asks a kernel once, by a comm, and hears what it says after', () => {
+    const changed: string[] = [];
+    const follower = new KernelFollower(k => changed.push(k.id));
+    const k = new FakeKernel('k1', 'digits');
+    expect(follower.experimentOf(k)).toBe('digits');
+    expect(follower.experimentOf(k)).toBe('digits');
+    expect(k.asked).toBe(1); // asked once, not at every poll
+    k.announce('other');
+    expect(follower.experimentOf(k)).toBe('other');
+    expect(changed).toEqual(['k1', 'k1']);
   });
 
-  it('cannot tell without a kernel, with a busy one (no queueing) or when the expression failed', async () => {
-    expect(await kernelExperiment(null)).toBeUndefined();
-    const busy = kernel("'x'", 'busy');
-    expect(await kernelExperiment(busy)).toBeUndefined();
-    expect(busy.requestExecute).not.toHaveBeenCalled();
-    expect(await kernelExperiment(kernel(null))).toBeUndefined();
-    const silent: IKernelLike = { status: 'idle', requestExecute: () => ({ done: new Promise(() => undefined) }) };
-    expect(await kernelExperiment(silent, 20)).toBeUndefined(); // a kernel that never answers
+  it('cannot tell until a kernel without the extension loads it and registers a hypothesis', () => {
+    const follower = new KernelFollower();
+    const k = new FakeKernel('k2', undefined);
+    expect(follower.experimentOf(k)).toBeUndefined(); // the target is unknown: the kernel closed the comm
+    expect(k.target).not.toBeNull(); // ... but the frontend listens for the kernel's own comm
+    k.announce('wider-layers');
+    expect(follower.experimentOf(k)).toBe('wider-layers');
+    expect(follower.experimentOf(null)).toBeUndefined();
+  });
+
+  it('keeps kernels apart, reads only its own messages, and survives a kernel that throws', () => {
+    const follower = new KernelFollower();
+    const a = new FakeKernel('a', 'one');
+    const b = new FakeKernel('b', null);
+    expect(follower.experimentOf(a)).toBe('one');
+    expect(follower.experimentOf(b)).toBeNull();
+    expect(experimentIn({ other: 1 })).toBeUndefined();
+    expect(experimentIn({ experiment: 3 })).toBeUndefined();
+    expect(experimentIn(null)).toBeUndefined();
+    const broken: IKernelLike = {
+      id: 'x',
+      registerCommTarget: () => undefined,
+      createComm: () => {
+        throw new Error('kernel disposed');
+      }
+    };
+    expect(follower.experimentOf(broken)).toBeUndefined();
   });
 
   it('finds the kernel of a widget with a session', () => {
-    const k = kernel("'x'");
+    const k = new FakeKernel('k', null);
     expect(kernelOf({ sessionContext: { session: { kernel: k } } })).toBe(k);
     expect(kernelOf({})).toBeNull();
     expect(hasSession({ sessionContext: { session: null } })).toBe(true);
     expect(hasSession({})).toBe(false);
     expect(kernelOf(null)).toBeNull();
-    expect(parseRepr('"a-b"')).toBe('a-b');
-    expect(parseRepr("'a' + 'b'")).toBeNull();
   });
 });
 

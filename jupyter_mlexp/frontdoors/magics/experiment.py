@@ -21,6 +21,7 @@ from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
 from jupyter_mlexp.core.workspace import name_from_path
+from jupyter_mlexp.frontdoors.magics.follow import KernelAnnouncer
 
 #: ``%mlexp <sub> ...`` handlers: ``fn(magics, argv) -> None``. Other modules add to it.
 SUBCOMMANDS: dict = {}
@@ -51,7 +52,19 @@ class ExperimentMagics(Magics):
 
     def __init__(self, shell):
         super().__init__(shell)
-        self.current: str | None = None
+        self.announcer = KernelAnnouncer()
+        self.announcer.register()
+        self._current: str | None = None
+
+    @property
+    def current(self) -> str | None:
+        """The experiment the magics act on by default; the sidebar is told when it changes."""
+        return self._current
+
+    @current.setter
+    def current(self, name: str | None) -> None:
+        self._current = name
+        self.announcer.announce(name)
 
     # -- helpers ----------------------------------------------------------------------------
     def experiment(self, name: str | None = None) -> Experiment:
