@@ -1,13 +1,12 @@
+import * as actions from './actions';
 import { experimentPath, requestAPI, ServerExtensionMissingError } from './handler';
 import { IPollOptions, PolledModel, requestPolled } from './polledModel';
 import {
-  IAttemptPatch,
   IExperimentDetail,
   IExperimentList,
   IIgnoredList,
   IJournalPage,
   IJournalQuery,
-  ILoopList,
   IMlexpState,
   IReportAnswer,
   IRunList
@@ -160,12 +159,7 @@ export class MlexpModel extends PolledModel<IMlexpState> {
     if (!name) {
       return false;
     }
-    return this._act(() =>
-      requestAPI(experimentPath(name, 'runs', runId, 'ignore'), {
-        method: 'POST',
-        body: JSON.stringify({ reason })
-      })
-    );
+    return this._act(() => actions.ignoreRun(name, runId, reason));
   }
 
   async unignoreRun(runId: string): Promise<boolean> {
@@ -173,12 +167,7 @@ export class MlexpModel extends PolledModel<IMlexpState> {
     if (!name) {
       return false;
     }
-    return this._act(() =>
-      requestAPI(experimentPath(name, 'runs', runId, 'unignore'), {
-        method: 'POST',
-        body: '{}'
-      })
-    );
+    return this._act(() => actions.unignoreRun(name, runId));
   }
 
   /** Show the diff of a loop attempt (`attempts/NNNN.patch`); a failure lands in `state.error`. */
@@ -188,7 +177,7 @@ export class MlexpModel extends PolledModel<IMlexpState> {
       return;
     }
     try {
-      const patch = await requestAPI<IAttemptPatch>(experimentPath(name, 'loops', tag, 'attempts', String(n), 'patch'));
+      const patch = await actions.attemptPatch(name, tag, n);
       if (name === this._state.selected) {
         this._update({ patch });
       }
@@ -199,6 +188,18 @@ export class MlexpModel extends PolledModel<IMlexpState> {
 
   closePatch(): void {
     this._update({ patch: null });
+  }
+
+  /** Read the selected experiment's loops (stamped); the runs table asks through this while the sidebar is hidden. */
+  async refreshLoops(): Promise<void> {
+    const name = this._state.selected;
+    if (!name) {
+      return;
+    }
+    const loops = await actions.loops(name, this._state.loops);
+    if (name === this._state.selected) {
+      this._update({ loops });
+    }
   }
 
   /** Build the selected experiment's report.ipynb; null when it failed (the reason is in `state.error`). */
@@ -222,8 +223,7 @@ export class MlexpModel extends PolledModel<IMlexpState> {
       requestAPI<IJournalPage>(journalUrl(name, query)),
       requestPolled<IRunList>(experimentPath(name, 'runs'), held?.runs ?? null),
       requestAPI<IIgnoredList>(experimentPath(name, 'ignored')),
-      // the loops are an extra: a server without them (or a loop folder it refuses) leaves the rest shown
-      requestPolled<ILoopList>(experimentPath(name, 'loops'), held?.loops ?? null).catch(() => held?.loops ?? null)
+      actions.loops(name, held?.loops ?? null)
     ]);
     return {
       detail,

@@ -60,6 +60,10 @@ export abstract class PolledModel<S> implements IDisposable {
   }
 
   /** Whether the view is on screen; a hidden view does not poll, and refreshes at once when shown. */
+  get visible(): boolean {
+    return this._visible;
+  }
+
   set visible(value: boolean) {
     const wasHidden = !this._visible;
     this._visible = value;

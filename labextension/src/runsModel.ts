@@ -1,8 +1,11 @@
+import * as actions from './actions';
 import { experimentPath, requestAPI } from './handler';
 import { MlexpModel } from './model';
 import { IPollOptions, PolledModel, requestPolled } from './polledModel';
 import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk } from './table';
 import { IAttemptPatch, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './tokens';
+
+const NO_LOOPS: ILoop[] = [];
 
 /** Reads per poll and run before the rest waits for the next poll (a large file comes in chunks). */
 const MAX_CHUNKS_PER_POLL = 20;
@@ -44,7 +47,7 @@ const INITIAL_STATE: IRunsViewState = {
   detail: null,
   curveMetric: null,
   curves: {},
-  loops: [],
+  loops: NO_LOOPS,
   patch: null,
   busy: false
 };
@@ -71,16 +74,16 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     }
     try {
       // An unchanged table comes back as the very object held: the update below then changes nothing.
-      const [table, loops] = await Promise.all([
+      // The loops are the sidebar model's (one poll of that endpoint); it polls them itself while shown.
+      const [table] = await Promise.all([
         requestPolled<IRunsTable>(experimentPath(name, 'table'), this._state.table),
-        requestAPI<{ loops: ILoop[] }>(experimentPath(name, 'loops')).catch(() => ({ loops: [] as ILoop[] }))
+        this.sidebar.visible ? Promise.resolve() : this.sidebar.refreshLoops().catch(() => undefined)
       ]);
       if (name !== this._state.experiment) {
         return;
       }
       const curveMetric = this._state.curveMetric ?? table.primary_metric ?? table.metrics[0] ?? null;
-      const sameLoops = JSON.stringify(loops.loops) === JSON.stringify(this._state.loops);
-      this._update({ table, loops: sameLoops ? this._state.loops : loops.loops, curveMetric, error: null });
+      this._update({ table, loops: this._sidebarLoops(), curveMetric, error: null });
       await this._refreshCurves(name);
       const open = this._state.openRun;
       if (open && this._state.detail?.run.status === 'running') {
@@ -142,7 +145,7 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
       return;
     }
     await this._quiet(async () => {
-      const patch = await requestAPI<IAttemptPatch>(experimentPath(name, 'loops', tag, 'attempts', String(n), 'patch'));
+      const patch = await actions.attemptPatch(name, tag, n);
       this._update({ patch });
     });
   }
@@ -161,10 +164,7 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     this._update({ busy: true });
     for (const runId of this._state.selection) {
       try {
-        await requestAPI(experimentPath(name, 'runs', runId, 'ignore'), {
-          method: 'POST',
-          body: JSON.stringify({ reason })
-        });
+        await actions.ignoreRun(name, runId, reason);
       } catch (error) {
         failed.push(`${runId}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -233,9 +233,15 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     }
   }
 
+  private _sidebarLoops(): ILoop[] {
+    return this.sidebar.state.loops?.loops ?? NO_LOOPS;
+  }
+
   private _onSidebar = (): void => {
     const selected = this.sidebar.state.selected;
-    if (selected !== this._state.experiment) {
+    if (selected === this._state.experiment) {
+      this._update({ loops: this._sidebarLoops() }); // the same object while unchanged: no re-render
+    } else {
       this._update({
         experiment: selected,
         table: null,
@@ -244,7 +250,7 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
         detail: null,
         curves: {},
         curveMetric: null,
-        loops: [],
+        loops: this._sidebarLoops(),
         patch: null,
         error: null
       });

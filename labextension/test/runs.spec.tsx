@@ -477,6 +477,23 @@ describe('RunsViewModel', () => {
     expect(model.state.patch).toBeNull();
   });
 
+  it("takes the loops from the sidebar's poll: one request per endpoint while the sidebar is shown", async () => {
+    serve();
+    const { sidebar, model } = await models();
+    sidebar.visible = true; // its own poll reads the loops
+    requestAPI.mockClear();
+    await model.refresh();
+    const loopCalls = () => requestAPI.mock.calls.map(c => c[0] as string).filter(p => p.includes('/loops'));
+    expect(loopCalls()).toEqual([]);
+    expect(model.state.loops).toBe(sidebar.state.loops?.loops); // the very object: nothing re-renders
+    sidebar.visible = false; // hidden: the runs view asks through the sidebar's model, with its stamp
+    requestAPI.mockClear();
+    await model.refresh();
+    expect(loopCalls()).toEqual(['experiments/demo/loops']);
+    expect(model.state.loops.map(l => l.tag)).toEqual(['tune']);
+    sidebar.dispose();
+  });
+
   it('reads a curve from where it stopped, in chunks, and again only while the run is going', async () => {
     serve([chunk([[0, 0.1]], 0, 10, 20), chunk([[1, 0.2]], 10, 20, 20), chunk([[2, 0.3]], 20, 30, 30, 'completed')]);
     const { model } = await models();
