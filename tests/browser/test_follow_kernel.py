@@ -54,7 +54,9 @@ def test_sidebar_follows_the_kernel_experiment(page: Page, start_lab, tmp_path, 
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
     expect(page.locator(".jp-Notebook .jp-OutputArea-output").last).to_contain_text("wider-layers", timeout=60_000)
 
-    page.locator('.jp-SideBar li[data-id="jp-mlexp-sidebar"]').click()
+    # The page load may restore the sidebar open (a click on its tab would then close it): open it only if hidden.
+    if not page.locator("#jp-mlexp-sidebar").is_visible():
+        page.locator('.jp-SideBar li[data-id="jp-mlexp-sidebar"]').click()
     expect(picker).to_have_value("wider-layers", timeout=30_000)
     expect(page.locator("#jp-mlexp-sidebar .jp-mlexp-hypothesis")).to_contain_text("Wider layers reduce loss")
     # The picker still works, and the pick holds while the kernel stays on its experiment.
