@@ -1,10 +1,12 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { hasSession, KernelFollower, kernelOf } from './follow';
 import { MlexpModel } from './model';
 import { MlexpRunsPanel } from './runsPanel';
 import { RunsViewModel } from './runsModel';
+import { DEFAULT_SETTINGS, IMlexpSettings, readSettings } from './settings';
 import { MlexpSidebar } from './sidebar';
 
 const OPEN_COMMAND = 'jupyter-mlexp:open';
@@ -15,8 +17,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlexp:sidebar',
   description: 'A sidebar with the hypothesis, journal, runs and ignored runs of an experiment, and a runs table.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette],
-  activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null) => {
+  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null
+  ) => {
     // Follow the notebook (or console) last active in the main area: its kernel's current experiment.
     // The kernel tells its experiment over a comm; nothing runs in the user's kernel.
     let lastWithKernel: unknown = null;
@@ -43,10 +50,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         kernelPreference: { shouldStart: false, shouldReuse: false, autoStartDefault: false }
       });
     let runsPanel: MlexpRunsPanel | null = null;
+    let onRunsModel: (m: RunsViewModel) => void = () => undefined;
 
     const openRuns = (runId?: string) => {
       if (!runsPanel || runsPanel.isDisposed) {
-        runsPanel = new MlexpRunsPanel(new RunsViewModel(model), openRunFile);
+        const runsModel = new RunsViewModel(model);
+        onRunsModel(runsModel);
+        runsPanel = new MlexpRunsPanel(runsModel, openRunFile);
         app.shell.add(runsPanel, 'main');
       }
       app.shell.activateById(runsPanel.id);
@@ -66,6 +76,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Open the Runs Table',
       execute: () => openRuns()
     });
+    // The Settings Editor's "Experiments" page, applied as it changes.
+    const runsModels = new Set<RunsViewModel>();
+    let current: IMlexpSettings = DEFAULT_SETTINGS;
+    const apply = (settings: IMlexpSettings) => {
+      current = settings;
+      model.setInterval(settings.pollInterval * 1000);
+      model.setDefaultExperiment(settings.defaultExperiment);
+      runsModels.forEach(m => {
+        if (m.isDisposed) {
+          runsModels.delete(m);
+        } else {
+          m.setInterval(settings.pollInterval * 1000);
+          m.setHiddenColumns(settings.hiddenColumns);
+        }
+      });
+    };
+    onRunsModel = m => {
+      runsModels.add(m);
+      apply(current);
+    };
+    if (settingRegistry) {
+      settingRegistry
+        .load(plugin.id)
+        .then(settings => {
+          apply(readSettings(settings.composite));
+          settings.changed.connect(() => apply(readSettings(settings.composite)));
+        })
+        .catch(reason => console.warn('jupyter-mlexp: settings not loaded, using the defaults', reason));
+    }
     palette?.addItem({ command: OPEN_COMMAND, category: 'Experiments' });
     palette?.addItem({ command: OPEN_RUNS_COMMAND, category: 'Experiments' });
   }

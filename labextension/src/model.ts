@@ -68,7 +68,11 @@ export class MlexpModel extends PolledModel<IMlexpState> {
         selected = kernelExperiment;
       }
       if (!known(selected)) {
-        selected = list.experiments.length > 0 ? list.experiments[0].name : null;
+        selected = known(this._preferred)
+          ? this._preferred
+          : list.experiments.length > 0
+            ? list.experiments[0].name
+            : null;
       }
       const journalQuery =
         selected === this._state.selected
@@ -95,6 +99,11 @@ export class MlexpModel extends PolledModel<IMlexpState> {
       }
       throw error;
     }
+  }
+
+  /** The `defaultExperiment` setting: shown when nothing else is (no pick, the kernel on none). */
+  setDefaultExperiment(name: string | null): void {
+    this._preferred = name || null;
   }
 
   /** Show another experiment. */
@@ -273,6 +282,7 @@ export class MlexpModel extends PolledModel<IMlexpState> {
 
   private _askKernel: (() => Promise<string | null | undefined>) | null;
   private _followed: string | null = null;
+  private _preferred: string | null = null;
   private _generation = 0;
 }
 

@@ -72,6 +72,13 @@ export abstract class PolledModel<S> implements IDisposable {
     }
   }
 
+  /** Poll every `ms` milliseconds from now on (the user's setting), keeping the back-off after failures. */
+  setInterval(ms: number): void {
+    if (this._poll && this._poll.frequency.interval !== ms) {
+      this._poll.frequency = { ...this._poll.frequency, interval: ms };
+    }
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;

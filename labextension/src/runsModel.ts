@@ -31,6 +31,8 @@ export interface IRunsViewState {
   loops: ILoop[];
   patch: IAttemptPatch | null;
   busy: boolean;
+  /** Column names the user's settings hide. */
+  hiddenColumns: readonly string[];
 }
 
 export type IRunsViewOptions = IPollOptions;
@@ -49,7 +51,8 @@ const INITIAL_STATE: IRunsViewState = {
   curves: {},
   loops: NO_LOOPS,
   patch: null,
-  busy: false
+  busy: false,
+  hiddenColumns: []
 };
 
 /**
@@ -107,6 +110,14 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
 
   setGrouped(grouped: boolean): void {
     this._update({ grouped });
+  }
+
+  /** The `hiddenColumns` setting; applied at once. */
+  setHiddenColumns(names: readonly string[]): void {
+    const old = this._state.hiddenColumns;
+    if (old.length !== names.length || old.some((n, i) => n !== names[i])) {
+      this._update({ hiddenColumns: [...names] });
+    }
   }
 
   setCurveMetric(metric: string): void {

@@ -107,6 +107,33 @@ export function columnsOf(table: IRunsTable, grouped = false): IColumn[] {
   ];
 }
 
+/** Column names a user may hide by setting, beside parameter and metric names (which hide their own columns). */
+const FIXED_NAMES: { [name: string]: ColumnId } = {
+  mode: 'mode',
+  stage: 'stage',
+  status: 'status',
+  seed: 'seed',
+  started: 'started',
+  duration: 'duration_s'
+};
+
+/**
+ * The columns without those the `hiddenColumns` setting names. The first column (the run, or the
+ * configuration) always stays: a row without it cannot be told apart.
+ */
+export function visibleColumns(columns: IColumn[], hidden: readonly string[]): IColumn[] {
+  if (hidden.length === 0) {
+    return columns;
+  }
+  const gone = new Set<ColumnId>();
+  for (const name of hidden) {
+    gone.add(FIXED_NAMES[name] ?? name);
+    gone.add(`param:${name}`);
+    gone.add(`metric:${name}`);
+  }
+  return columns.filter((c, i) => i === 0 || !gone.has(c.id));
+}
+
 /** The raw value of a cell, for sorting and filtering. */
 export function cellValue(run: ITableRun, column: ColumnId): unknown {
   if (column.startsWith('param:')) {

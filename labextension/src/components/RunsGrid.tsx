@@ -5,6 +5,7 @@ import {
   cellText,
   cellValue,
   columnsOf,
+  visibleColumns,
   compareValues,
   formatStat,
   IColumn,
@@ -32,6 +33,8 @@ export interface IRunsGridProps {
   onOpen: (runId: string) => void;
   /** What the curves read of running runs: their latest points, shown live in the metric columns. */
   live?: { [runId: string]: ICurveData };
+  /** Column names the user's settings hide (`hiddenColumns`). */
+  hidden?: readonly string[];
 }
 
 function template(columns: IColumn[]): string {
@@ -288,7 +291,10 @@ function sortGroups(groups: IConfigGroup[], sort: ISort | null): IConfigGroup[] 
 
 /** The runs (or configurations) as a table with a sortable header; only the rows in view are drawn. */
 export function RunsGrid(props: IRunsGridProps): JSX.Element {
-  const columns = React.useMemo(() => columnsOf(props.table, props.grouped), [props.table, props.grouped]);
+  const columns = React.useMemo(
+    () => visibleColumns(columnsOf(props.table, props.grouped), props.hidden ?? []),
+    [props.table, props.grouped, props.hidden]
+  );
   const groups = React.useMemo(
     () => (props.grouped ? sortGroups(groupRuns(props.runs, props.table.metrics), props.sort) : []),
     [props.grouped, props.runs, props.table.metrics, props.sort]

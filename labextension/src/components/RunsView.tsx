@@ -300,6 +300,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
               onSelect={props.onSelect}
               onOpen={props.onOpenRun}
               live={state.curves}
+              hidden={state.hiddenColumns}
             />
           </div>
           <Lower {...props} table={table} ticked={ticked} />
