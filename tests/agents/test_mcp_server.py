@@ -259,7 +259,7 @@ def test_a_long_list_is_paged_within_the_bound_and_stays_json():
 
 
 def test_the_core_s_advice_becomes_a_tool_call_in_one_place(workspace):
-    from jupyter_mlexp.core.errors import HypothesisError, NoHypothesisError
+    from jupyter_mlexp.core.errors import HypothesisError, MlexpError, NoHypothesisError
     from jupyter_mlexp.core.experiment import Experiment
     from jupyter_mlexp.frontdoors.mcp.answers import next_step
 
@@ -272,3 +272,11 @@ def test_the_core_s_advice_becomes_a_tool_call_in_one_place(workspace):
         "or pass --reason WHY to `mlexp hypothesis`; nothing was re-registered"
     )
     assert "call hypothesis_register again with the same fields and reason='WHY'" in next_step(str(reason))
+    with pytest.raises(MlexpError) as missing:
+        Experiment("x").require()
+    assert "call hypothesis_register with name='x'" in next_step(str(missing.value))
+    from jupyter_mlexp.core.idea_files import FIX
+
+    assert next_step(FIX) == "call hypothesis_register with the intended fields and a reason"
+    for said in (next_step(str(gate.value)), next_step(str(reason)), next_step(str(missing.value))):
+        assert "%%hypothesis" not in said and "mlexp hypothesis" not in said and "--reason" not in said
