@@ -235,5 +235,10 @@ def setup_handlers(web_app) -> None:
 
     base_url = web_app.settings["base_url"]
     routes = ROUTES + RUN_ROUTES
-    handlers = [(url_path_join(base_url, *NAMESPACE, path) + "/?$", handler) for path, handler in routes]
+    handlers: list[tuple[str, type[APIHandler]]] = [
+        (url_path_join(base_url, *NAMESPACE, path) + "/?$", handler) for path, handler in routes
+    ]
+    from jupyter_mlexp.frontdoors.server.mcp_endpoint import McpHandler  # the agents' tools (docs/agents.md)
+
+    handlers.append((url_path_join(base_url, "mlexp", "mcp") + "/?$", McpHandler))
     web_app.add_handlers(".*$", handlers)

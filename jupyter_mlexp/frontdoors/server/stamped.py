@@ -21,11 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.record_stamp import pid_alive, runs_stamp
 
 MAX_CACHED = 24
+T = TypeVar("T")
 RUNNING_TTL_S = 10.0  # the core's staleness test (PID reuse, zombies) is re-run at least this often
 
 
@@ -120,6 +122,26 @@ def cached_answer(kind: str, exp: Experiment, build: Callable[[list[RunInfo]], d
     return answer
 
 
+_VALUES: dict[tuple[str, Path], tuple[_Read, Any]] = {}
+
+
+def cached_value(kind: str, exp: Experiment, build: Callable[[list[RunInfo]], T]) -> T:
+    """``build(runs)`` itself (not its JSON), kept while the experiment's stamp holds: the same read as
+    :func:`cached_answer`, for a front door that pages or trims the value before it answers (``mlexp mcp``)."""
+    read, kept = _read(exp)
+    key = (kind, exp.path)
+    got = _VALUES.get(key)
+    if got and got[0] is read:
+        return got[1]
+    value = build(read.infos)
+    if kept:
+        with _LOCK:
+            if len(_VALUES) >= MAX_CACHED * 4:
+                _VALUES.clear()
+            _VALUES[key] = (read, value)
+    return value
+
+
 _KEYED: dict[tuple[str, Path], tuple[tuple, Answer]] = {}
 
 
@@ -146,3 +168,4 @@ def clear() -> None:
         _READS.clear()
         _CACHE.clear()
         _KEYED.clear()
+        _VALUES.clear()
