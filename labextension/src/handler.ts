@@ -1,4 +1,4 @@
-import { URLExt } from '@jupyterlab/coreutils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 /** The API's namespace under the server's base URL (`/user/<name>/` on a JupyterHub). */
@@ -28,6 +28,24 @@ export class ServerExtensionMissingError extends RequestError {
   }
 }
 
+/** JupyterLite runs in the browser with no Jupyter server: the record and the runs need one. */
+export class NoServerError extends RequestError {
+  constructor() {
+    super(
+      'This is JupyterLite, which runs in the browser without a Jupyter server; the experiments live in ' +
+        'files that a server reads. Open them in JupyterLab (`pip install jupyter-mlexp`, then `jupyter lab`), ' +
+        'or read them with `mlexp status` in a terminal.',
+      0
+    );
+    this.name = 'NoServerError';
+  }
+}
+
+/** Whether the page is a JupyterLite site (its page config names the app). */
+export function inJupyterLite(): boolean {
+  return PageConfig.getOption('appName') === 'JupyterLite';
+}
+
 /**
  * Call the REST API and return its JSON body.
  *
@@ -39,6 +57,9 @@ export async function requestAPI<T>(
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
+  if (inJupyterLite()) {
+    throw new NoServerError(); // nothing to ask: every request would be a 404 from the static site
+  }
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
   let response: Response;
   try {

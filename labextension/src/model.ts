@@ -1,5 +1,5 @@
 import * as actions from './actions';
-import { experimentPath, requestAPI, ServerExtensionMissingError } from './handler';
+import { experimentPath, NoServerError, requestAPI, ServerExtensionMissingError } from './handler';
 import { IPollOptions, PolledModel, requestPolled } from './polledModel';
 import {
   IExperimentDetail,
@@ -275,7 +275,7 @@ export class MlexpModel extends PolledModel<IMlexpState> {
   private _fail(error: unknown): void {
     const missing = error instanceof ServerExtensionMissingError;
     this._update({
-      status: missing ? 'missing-extension' : 'error',
+      status: error instanceof NoServerError ? 'no-server' : missing ? 'missing-extension' : 'error',
       error: error instanceof Error ? error.message : String(error)
     });
   }

@@ -143,7 +143,7 @@ export interface IJournalQuery {
 }
 
 /** Where the panel stands with the server. */
-export type ConnectionStatus = 'loading' | 'ready' | 'missing-extension' | 'error';
+export type ConnectionStatus = 'loading' | 'ready' | 'missing-extension' | 'no-server' | 'error';
 
 /** Everything the sidebar renders; owned by `MlexpModel`. */
 export interface IMlexpState {

@@ -1,6 +1,8 @@
+import { PageConfig } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { experimentPath, requestAPI, RequestError, ServerExtensionMissingError } from '../src/handler';
+import { experimentPath, NoServerError, requestAPI, RequestError, ServerExtensionMissingError } from '../src/handler';
+import { MlexpModel } from '../src/model';
 
 const makeRequest = ServerConnection.makeRequest as jest.Mock;
 
@@ -65,5 +67,22 @@ describe('experimentPath', () => {
     expect(experimentPath('demo', 'runs', 'q-1', 'ignore')).toBe('experiments/demo/runs/q-1/ignore');
     expect(experimentPath('../etc')).toBe('experiments/..%2Fetc');
     expect(experimentPath('a b', 'runs', 'x/y')).toBe('experiments/a%20b/runs/x%2Fy');
+  });
+});
+
+describe('under JupyterLite', () => {
+  const options = (PageConfig as unknown as { options: { [key: string]: string } }).options;
+  afterEach(() => delete options.appName);
+
+  it('asks nothing and says there is no server, with what to do', async () => {
+    options.appName = 'JupyterLite';
+    const failure = requestAPI('experiments');
+    await expect(failure).rejects.toBeInstanceOf(NoServerError);
+    await expect(failure).rejects.toThrow(/JupyterLite.*jupyter lab/);
+    expect(makeRequest).not.toHaveBeenCalled();
+    const model = new MlexpModel({ autoPoll: false });
+    await expect(model.refresh()).rejects.toBeInstanceOf(NoServerError);
+    expect(model.state.status).toBe('no-server');
+    model.dispose();
   });
 });

@@ -16,6 +16,13 @@ export function StatusBanner({ status, error }: IStatusBannerProps): JSX.Element
       </div>
     );
   }
+  if (status === 'no-server') {
+    return (
+      <div className="jp-mlexp-banner jp-mlexp-banner-info" role="status">
+        <strong>No Jupyter server.</strong> {error}
+      </div>
+    );
+  }
   if (error) {
     return (
       <div className="jp-mlexp-banner jp-mlexp-banner-warn" role="alert">

@@ -13,3 +13,11 @@ export const ServerConnection = {
   makeSettings: jest.fn(() => ({ baseUrl: 'http://localhost:8888/user/alice/' })),
   makeRequest: jest.fn()
 };
+
+/** PageConfig.getOption reads the page's options; tests set `PageConfig.options` (e.g. appName). */
+export const PageConfig = {
+  options: {} as { [key: string]: string },
+  getOption(name: string): string {
+    return PageConfig.options[name] ?? '';
+  }
+};
