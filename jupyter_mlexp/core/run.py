@@ -146,7 +146,16 @@ class Run:
                 summarize(self.summary, name, value, step)
 
     #: Fields a process that attached to someone else's run may write back.
-    PROGRESS_FIELDS = ("metrics_summary", "criterion_check", "cells", "cell_error", "overrides", "arrays", "warnings")
+    PROGRESS_FIELDS = (
+        "metrics_summary",
+        "criterion_check",
+        "cells",
+        "cell_error",
+        "overrides",
+        "arrays",
+        "warnings",
+        "params_seen",
+    )
 
     def save_progress(self) -> None:
         """Flush metrics and merge this process's progress into ``run.json`` as it is on disk.

@@ -24,7 +24,7 @@ ENV_MODE = "MLEXP_MODE"
 _active: list[Run] = []
 ENV_EXPERIMENT = "MLEXP_EXPERIMENT"
 
-_batch: dict[str, Any] = {"run": None, "mode": None, "experiment": None, "checked": False}
+_batch: dict[str, Any] = {"run": None, "mode": None, "experiment": None, "checked": False, "parameters": []}
 
 
 def active_run() -> Run | None:
@@ -40,15 +40,22 @@ def pop(run: Run) -> None:
         _active.remove(run)
 
 
-def attach_batch_run(run_dir: str | os.PathLike | None, mode: str | None, experiment: str | None = None) -> Run | None:
+def attach_batch_run(
+    run_dir: str | os.PathLike | None,
+    mode: str | None,
+    experiment: str | None = None,
+    parameters: list[str] | None = None,
+) -> Run | None:
     """Make this process log into the runner's run folder (``run_dir``), in ``mode``.
 
-    ``experiment`` becomes the magics' current experiment when a cell names none.
+    ``experiment`` becomes the magics' current experiment when a cell names none; ``parameters``
+    names the notebook's parameters (the runner reads their values back at the run's end).
     Called again (a warm kernel reused for the next run) it detaches the previous run.
     """
     _batch["checked"] = True
     _batch["mode"] = mode
     _batch["experiment"] = experiment
+    _batch["parameters"] = list(parameters or [])
     if _batch["run"] is not None:
         _batch["run"].close_metrics()
         pop(_batch["run"])
@@ -81,6 +88,12 @@ def batch_experiment() -> str | None:
     """The experiment the batch runner names for this process, if any."""
     batch_context()
     return _batch["experiment"]
+
+
+def batch_parameters() -> list[str]:
+    """The notebook parameters the batch runner named for this process ([] outside it)."""
+    batch_context()
+    return list(_batch.get("parameters") or [])
 
 
 def flush_batch_run() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from jupyter_mlexp.core import lifecycle
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
+from jupyter_mlexp.core.parameters import overwritten
 from jupyter_mlexp.core.run import FINAL_STATUSES, Run
 from jupyter_mlexp.runner import notebook as nbio
 from jupyter_mlexp.runner.kernels import Kernel, KernelPool
@@ -72,11 +73,6 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
             **({"stage": ctx.stage} if ctx.stage else {}),
             parameters_cell=src.has_parameters_cell,
             parameters_injected=bool(spec.params),
-            **(
-                {"parameters_note": "parameters injected at the top: the notebook has no cell tagged 'parameters'"}
-                if spec.params and not src.has_parameters_cell
-                else {}
-            ),
             undeclared_params=spec.undeclared,
             sweep_id=ctx.sweep_id,
             sweep_index=spec.index,
@@ -244,11 +240,12 @@ def _finish_run(
         run.stop_log()
         return lifecycle.result_of(run, lifecycle.hypothesis_of(exp))
     extra: dict[str, Any] = {"output_notebook": "output.ipynb"}
+    extra.update(configuration(run.manifest, spec.params))
     if st.exit:
         extra["exit"] = st.exit
     if reasons:
         extra["kernel_replaced"] = reasons
-    return lifecycle.finish(
+    result = lifecycle.finish(
         exp,
         run,
         st.status,
@@ -258,6 +255,31 @@ def _finish_run(
         description=spec.describe(),
         **extra,
     )
+    if extra.get("params_overwritten"):
+        result.notes.append(overwritten_note(extra["params_overwritten"]))
+    return result
+
+
+def overwritten_note(changed: dict[str, dict[str, Any]]) -> str:
+    """One line: which injected parameters the notebook overwrote, and that the run counts under the used values."""
+    items = ", ".join(f"{k} (injected {v['injected']!r}, used {v['used']!r})" for k, v in changed.items())
+    return f"the notebook overwrote {items}: recorded under the values it used"
+
+
+def configuration(manifest: dict[str, Any], injected: dict[str, Any]) -> dict[str, Any]:
+    """What the run records as its configuration: the values the kernel read back at the end
+    (``params_seen``) over what was injected, with the injected values kept and any the notebook
+    overwrote flagged. A kernel that could not be asked leaves the injected values, flagged unread."""
+    seen = manifest.pop("params_seen", None)
+    if not isinstance(seen, dict):
+        return {"params": dict(injected), "params_read_back": False} if injected else {}
+    out: dict[str, Any] = {"params": {**injected, **seen}, "params_read_back": True}
+    if injected:
+        out["params_injected"] = dict(injected)
+    changed = overwritten(injected, seen)
+    if changed:
+        out["params_overwritten"] = changed
+    return out
 
 
 async def _record(

@@ -83,6 +83,9 @@ def cmd_run(args) -> int:
             f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items() if k != 'seed')}"
             f" seed={r.seed}{value}"
         )
+    for r in result.runs:
+        for note in r.notes:
+            print(f"mlexp: warning: run {r.run_id}: {note}", file=sys.stderr)
     if result.failed:
         print(f"mlexp: {len(result.failed)} run(s) did not complete:", file=sys.stderr)
         for r in result.failed:
