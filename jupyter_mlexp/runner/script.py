@@ -35,6 +35,7 @@ from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.printed import PrintedMetrics
 from jupyter_mlexp.core.run import MODES
 from jupyter_mlexp.runner.process import Command, Guard, HeldCtrlC, exit_waiter, stop
+from jupyter_mlexp.runner.sweep import expand
 
 TAIL_LINES = 40
 # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
@@ -70,8 +71,16 @@ def run_script(
     data: Sequence[str] = (),
     cwd: str | os.PathLike | None = None,
     echo: TextIO | None = None,
+    grid: Mapping[str, list[Any]] | None = None,
+    substitute: bool = False,
 ) -> list[RunResult]:
-    """Run ``command`` once per seed, each as one run of ``experiment``; returns the runs in order."""
+    """Run ``command`` once per point of ``grid`` and per seed, each as one run of ``experiment``;
+    returns the runs in order.
+
+    The values reach the command through ``MLEXP_PARAMS``; with ``substitute`` also through its
+    words, ``{name}`` replaced by the value (``{{`` is a literal brace). A run's configuration is its
+    values and the command's arguments (``params["args"]``, placeholders unfilled), so
+    ``train.py 0.1`` and ``train.py 0.9`` are two configurations."""
     if not command:
         raise MlexpError("no command given after '--' (e.g. mlexp run --experiment NAME -- python train.py)")
     if mode not in MODES:
@@ -80,17 +89,36 @@ def run_script(
         raise MlexpError(f"--budget must be a positive number of seconds, got {budget:g}")
     if shutil.which(command[0]) is None and not Path(command[0]).exists():
         raise MlexpError(f"command not found: {command[0]!r}")
+    specs = expand(mode, params, grid, [int(s) for s in seeds], {})
+    argvs = [fill_placeholders(command, spec.params) if substitute else list(command) for spec in specs]
     _ = experiment.hypothesis  # the gate, before any run folder exists
     lifecycle.end_stale_runs(experiment)  # runs a killed runner left behind, ended from their files
     out = echo if echo is not None else sys.stdout
+    args = {"args": shlex.join(command[1:])} if len(command) > 1 else {}
     done: list[RunResult] = []
-    for seed in seeds:
+    for spec, argv in zip(specs, argvs):
         try:
-            done.append(_one(command, experiment, mode, int(seed), dict(params or {}), budget, stage, data, cwd, out))
+            done.append(_one(argv, experiment, mode, spec.seed, spec.params, budget, stage, data, cwd, out, args))
         except _Interrupted as stop:
             done.append(stop.result)
             raise ScriptInterrupted(done) from None
     return done
+
+
+def fill_placeholders(command: Sequence[str], values: Mapping[str, Any]) -> list[str]:
+    """``["--alpha", "{alpha}"]`` with ``{"alpha": 0.1}`` -> ``["--alpha", "0.1"]``; ``{{`` is ``{``."""
+    out = []
+    for word in command:
+        try:
+            out.append(word.format_map(dict(values)))
+        except KeyError as err:
+            raise MlexpError(
+                f"the command's {word!r} names {{{err.args[0]}}}, which no -p or --grid gives "
+                "(write {{ and }} for a literal brace)"
+            ) from None
+        except (ValueError, IndexError, AttributeError, TypeError) as err:
+            raise MlexpError(f"the command's {word!r}: {err} (write {{{{ and }}}} for a literal brace)") from None
+    return out
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -110,6 +138,7 @@ def _one(
     data: Sequence[str],
     cwd: str | os.PathLike | None,
     out: TextIO,
+    args: dict[str, str] | None = None,
 ) -> RunResult:
     named: dict[str, Any] = {"stage": stage} if stage else {}  # else the hypothesis' stage
     with Guard() as guard:
@@ -118,7 +147,7 @@ def _one(
             mode,
             source="script",
             seed=seed,
-            params=params,
+            params={**params, **(args or {})},  # the configuration: the values and the command's arguments
             budget=budget,
             command=shlex.join(command),
             data=data,
