@@ -8,13 +8,14 @@ the cell through IPython; tests and other front doors can pass any callable.
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from jupyter_mlexp.core import lifecycle, tracking
+from jupyter_mlexp.core import lifecycle, provenance, tracking
 from jupyter_mlexp.core.assignments import AssignmentError, parse_assignments, split_top_level
 from jupyter_mlexp.core.budget import overran, time_budget
 from jupyter_mlexp.core.errors import RunTimeoutError
@@ -118,6 +119,7 @@ def execute_run(
         command=command,
         data=data or [],
         overrides=applied,
+        workdir=os.getcwd(),
         **named,
     )
     error, captured, _ = _execute(run, execute, seen, seed, budget, namespace)
@@ -125,6 +127,7 @@ def execute_run(
         with open(run.path / "stdout.txt", "a", encoding="utf-8") as fh:
             fh.write(captured)
     description = command.splitlines()[0][:80] if command else ""
+    run.manifest["environment"] = provenance.environment()  # with what the cell imported
     return lifecycle.finish(
         experiment,
         run,

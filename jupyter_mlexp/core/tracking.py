@@ -14,7 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core.errors import NoActiveRunError
+from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core.errors import MlexpError, NoActiveRunError
 from jupyter_mlexp.core.printed import parse_stdout_metrics  # noqa: F401 - public here too
 from jupyter_mlexp.core.run import Run
 
@@ -100,6 +101,7 @@ def flush_batch_run() -> None:
     """Write what the batch run logged to disk (the runner calls this before reading the folder)."""
     run = _batch["run"]
     if run is not None:
+        run.manifest["environment"] = provenance.environment()  # this process ran the code: what it imported
         run.save_progress()
 
 
@@ -123,3 +125,19 @@ def log_array(name: str, array: Any) -> Path:
     if run is None:
         raise NoActiveRunError(f"log_array({name!r}) called outside a run: put it in a %%run_quick cell")
     return run.log_array(name, array)
+
+
+def artifact_path(name: str) -> Path:
+    """Where the active run keeps a file of its own: ``<run folder>/artifacts/<name>`` (folders made).
+
+    Files written by a relative path in the working directory are kept with the run too (copied at
+    its end); this is the path for runs that run in parallel in one folder, or for large files."""
+    run = active_run() or batch_context()[0]
+    if run is None:
+        raise NoActiveRunError(f"artifact_path({name!r}) called outside a run: put it in a %%run_quick cell")
+    rel = Path(name)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise MlexpError(f"artifact_path({name!r}): give a relative path inside the run's artifacts folder")
+    path = run.path / "artifacts" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

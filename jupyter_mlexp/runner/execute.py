@@ -70,13 +70,14 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
             data=ctx.data,
             git=ctx.git,
             notebook=str(src.path),
-            **({"stage": ctx.stage} if ctx.stage else {}),
+            **_stage(ctx),
             parameters_cell=src.has_parameters_cell,
             parameters_injected=bool(spec.params),
             undeclared_params=spec.undeclared,
             sweep_id=ctx.sweep_id,
             sweep_index=spec.index,
             executor=ctx.executor,
+            workdir=ctx.cwd or str(src.path.parent),
             kernel={"pid": kernel.pid, "reused": reused, "fresh": not pool.reuse, "name": src.kernel_name},
         )
         nb, source_index = nbio.prepare(src, spec.params, run.path, spec.mode, ctx.experiment, spec.seed)
@@ -102,6 +103,10 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
         state.error = {"name": type(err).__name__, "message": f"runner error: {err}"}
         state.kernel_ok = False
     return await _record(exp, run, state, kernel, pool, t0, spec=spec, reused=reused)
+
+
+def _stage(ctx: SweepContext) -> dict[str, Any]:
+    return {"stage": ctx.stage} if ctx.stage else {}
 
 
 _CTRL_C = {"name": "KeyboardInterrupt", "message": "interrupted (Ctrl-C)"}

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from jupyter_mlexp.core import lifecycle
+from jupyter_mlexp.core import lifecycle, provenance
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
@@ -148,13 +148,15 @@ def _one(
             source="script",
             seed=seed,
             params={**params, **(args or {})},  # the configuration: the values and the command's arguments
+            environment=_command_environment(command[0]),
+            workdir=cwd if cwd is not None else os.getcwd(),
             budget=budget,
             command=shlex.join(command),
             data=data,
             guard=guard.identity(),
             **named,
         )
-        run.stop_log()  # the command's process and the end below write run.log
+        run.stop_log(handover="handed to the command's process")  # it and the end below write run.log
         stdout_path = run.path / "stdout.txt"
         # following from before the start: a quick command can print everything before this process reads
         follower = _Follower(stdout_path, out)
@@ -187,6 +189,17 @@ def _one(
     if status == "interrupted":
         raise _Interrupted(result)
     return result
+
+
+def _command_environment(program: str) -> dict:
+    """The environment of the command's interpreter, not this process's; a command that is not a
+    Python interpreter records this machine's facts and no packages (one that imports jupyter_mlexp
+    writes its own at its end)."""
+    found = provenance.interpreter_environment(program)
+    if found is not None:
+        return found
+    env = {k: v for k, v in provenance.environment().items() if k not in ("python", "executable")}
+    return {**env, "packages": {}, "packages_sha256": None, "packages_count": None, "program": program}
 
 
 def _spawn(command, exp: Experiment, run, mode: str, seed: int, params: dict, cwd, stdout_path: Path) -> Command:
