@@ -47,7 +47,10 @@ def _runs():
 
 def test_each_script_run_keeps_the_file_it_wrote_by_a_relative_path(project):
     """Before: model.txt stayed in the project, overwritten by the next run; no run listed it."""
-    assert main(["run", "--experiment", "cmd", "--grid", "alpha=0.1,0.9", "--", sys.executable, "train.py", "{alpha}"]) == 0
+    assert (
+        main(["run", "--experiment", "cmd", "--grid", "alpha=0.1,0.9", "--", sys.executable, "train.py", "{alpha}"])
+        == 0
+    )
     (first, first_dir), (second, second_dir) = sorted(_runs(), key=lambda r: r[0]["params"]["alpha"])
     assert (first_dir / "artifacts" / "model.txt").read_text() == "model for alpha=0.1"
     assert (second_dir / "artifacts" / "model.txt").read_text() == "model for alpha=0.9"
@@ -61,7 +64,7 @@ def test_run_log_ends_with_the_real_status_of_a_script_run(project):
     """Before: 'ended: running' for every script run."""
     main(["run", "--experiment", "cmd", "--", sys.executable, "train.py", "0.1"])
     main(["run", "--experiment", "cmd", "--", sys.executable, "train.py", "0.1", "3"])
-    ends = sorted((m["status"], (d / "run.log").read_text().strip().splitlines()[-1]) for m, d in _runs())  # noqa: E501
+    ends = sorted((m["status"], (d / "run.log").read_text().strip().splitlines()[-1]) for m, d in _runs())
     assert [s for s, _ in ends] == ["completed", "failed"]
     assert ends[0][1].endswith("ended: completed") and ends[1][1].endswith("ended: failed")
     assert all("ended: running" not in (d / "run.log").read_text() for _, d in _runs())
