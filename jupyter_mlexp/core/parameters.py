@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,7 @@ def names_from_history(inputs: Sequence[str]) -> list[str]:
     puts the injected cell right after the ``parameters`` cell)."""
     for i in range(len(inputs) - 1, -1, -1):
         text = inputs[i] or ""
-        if text.lstrip().startswith(INJECTED_MARK):
+        if text.lstrip().partition("\n")[0].rstrip() == INJECTED_MARK:  # exactly papermill's first line
             before = assigned_names(inputs[i - 1]) if i > 0 else []
             injected = assigned_names(text)
             return before + [n for n in injected if n not in before]
@@ -87,13 +89,22 @@ def names_from_notebook(path: str | Path | None) -> list[str]:
     there is no such file or cell)."""
     if not path:
         return []
-    p = Path(path)
     try:
-        if not p.is_file() or p.stat().st_size > _MAX_NOTEBOOK_BYTES:
-            return []
-        nb = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        st = os.stat(path)
+    except OSError:
         return []
+    if st.st_size > _MAX_NOTEBOOK_BYTES:
+        return []
+    return list(_names_in_file(str(path), st.st_mtime_ns, st.st_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _names_in_file(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """Read once per version of the file (a cell run again does not parse the notebook again)."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return ()
     cells = nb.get("cells") if isinstance(nb, dict) else None
     for cell in cells if isinstance(cells, list) else []:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -101,8 +112,8 @@ def names_from_notebook(path: str | Path | None) -> list[str]:
         tags = (cell.get("metadata") or {}).get("tags") or []
         if isinstance(tags, list) and "parameters" in tags:
             src = cell.get("source", "")
-            return assigned_names("".join(src) if isinstance(src, list) else str(src))
-    return []
+            return tuple(assigned_names("".join(src) if isinstance(src, list) else str(src)))
+    return ()
 
 
 def recordable(value: Any) -> bool:

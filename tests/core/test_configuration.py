@@ -107,3 +107,11 @@ def test_journal_with_a_bad_count_is_a_usage_error(ip):
 def test_run_quick_values_with_spaces_and_lists(ip):
     ip.run_cell_magic("run_quick", "name='a b' sizes=[64, 64]", "print(name, sizes)\nprint('acc: 0.7')\n")
     assert _params() == [{"name": "a b", "sizes": [64, 64]}]
+
+
+def test_only_papermills_own_injected_cell_marks_the_parameters_in_the_history():
+    from jupyter_mlexp.core.parameters import names_from_history
+
+    # the example notebook's parameters cell starts '# Parameters: ...': not papermill's injected cell
+    assert names_from_history(["", "import os\nroot = 1", "# Parameters: papermill replaces these\nalpha = 1"]) == []
+    assert names_from_history(["", "C = 0.1\nepochs = 2", "# Parameters\nC = 0.5\n", "x = C"]) == ["C", "epochs"]
