@@ -97,7 +97,8 @@ def execute_run(
     batch_run, batch_mode = tracking.batch_context()
     mode = "full" if full or batch_mode == "full" else "quick"
     applied = dict(overrides or {}) if mode == "quick" else {}
-    check_override_names(applied, parameters, code)
+    # no parameters cell found (a plain IPython shell): a variable already set is taken as one
+    check_override_names(applied, parameters or list(namespace or ()), code)
     if batch_run is not None:
         return _add_to_batch_run(batch_run, mode, execute, applied, seed, budget, namespace, hyp)
     seen = dict(applied)  # what the cell sees: the overrides, and the seed when one is given

@@ -59,6 +59,15 @@ def test_an_override_of_a_parameter_the_cell_does_not_mention_is_allowed(ip, tmp
     assert _params() == [{"C": 0.5, "epochs": 3}]
 
 
+def test_without_a_notebook_a_variable_already_set_may_be_overridden(ip):
+    """A plain shell has no parameters cell: the function the cell calls reads the global C."""
+    ip.run_cell("C = 1.0\ndef train():\n    return 0.6 if C < 1 else 0.4")
+    ip.run_cell_magic("run_quick", "C=0.5", "print(f'acc: {train()}')\n")
+    assert _params() == [{"C": 0.5}]
+    with pytest.raises(UsageError, match="did you mean C"):
+        ip.run_cell_magic("run_quick", "Cc=0.5", "print(f'acc: {train()}')\n")
+
+
 def _notebook(tmp_path, params: str):
     cell = new_code_cell(params)
     cell.metadata["tags"] = ["parameters"]
