@@ -386,7 +386,7 @@ def parse_treatment(text: str) -> dict[str, Any]:
         params = parse_assignments(text) if text.strip() else None
     except AssignmentError as err:
         raise HypothesisError(
-            f"treatment {text.strip()!r}: {err}; write 'treatment: NAME=VALUE, ...' "
+            f"treatment {text.strip()!r} names no configuration ({err}): write 'treatment: NAME=VALUE, ...' "
             "with the parameters of the configuration the claim is about (one line per treatment)"
         ) from None
     if not params:
