@@ -35,6 +35,7 @@ def snapshot(root: str | os.PathLike, skip: list[Path] | None = None) -> Listing
     """The files under ``root`` (relative path -> size, mtime); None when there are more than :data:`MAX_FILES`."""
     root = os.path.abspath(root)
     skipped = {os.path.abspath(p) for p in skip or ()}
+    cut = len(os.path.join(root, ""))
     out: Listing = {}
     stack = [root]
     while stack:
@@ -53,7 +54,7 @@ def snapshot(root: str | os.PathLike, skip: list[Path] | None = None) -> Listing
                     stack.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
-                    out[os.path.relpath(entry.path, root)] = (st.st_size, st.st_mtime_ns)
+                    out[entry.path[cut:]] = (st.st_size, st.st_mtime_ns)
                     if len(out) > MAX_FILES:
                         return None
             except OSError:

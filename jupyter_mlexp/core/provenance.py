@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,13 +95,27 @@ def installed_hash() -> tuple[str, int]:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest(), len(lines)
 
 
-def imported_packages() -> dict[str, str]:
-    """``{distribution: version}`` for every third-party top-level module loaded in this process."""
-    by_module: dict[str, tuple[str, str]] = {}
+@functools.lru_cache(maxsize=1)
+def _by_module() -> dict[str, tuple[str, str]]:
+    """Normalized top-level module name -> (distribution, version)."""
+    out: dict[str, tuple[str, str]] = {}
     for key, (name, version, top) in _installed().items():
-        by_module.setdefault(key, (name, version))
+        out.setdefault(key, (name, version))
         for module in top:
-            by_module.setdefault(_norm(module), (name, version))
+            out.setdefault(_norm(module), (name, version))
+    return out
+
+
+_imported: dict[str, Any] = {"count": -1, "packages": {}}
+
+
+def imported_packages() -> dict[str, str]:
+    """``{distribution: version}`` for every third-party top-level module loaded in this process
+    (computed again only when ``sys.modules`` grew or shrank: a run that imports nothing costs a ``len``)."""
+    if len(sys.modules) == _imported["count"]:
+        return dict(_imported["packages"])
+    count = len(sys.modules)
+    by_module = _by_module()
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     out: dict[str, str] = {}
     for module in {m.partition(".")[0] for m in list(sys.modules)}:
@@ -109,7 +124,8 @@ def imported_packages() -> dict[str, str]:
         hit = by_module.get(_norm(module))
         if hit is not None:
             out[hit[0]] = hit[1]
-    return dict(sorted(out.items()))
+    _imported.update(count=count, packages=dict(sorted(out.items())))
+    return dict(_imported["packages"])
 
 
 #: Run by a script's own interpreter: its version, path and installed environment (no jupyter_mlexp needed there).
