@@ -12,8 +12,8 @@ Not looked at: hidden folders (``.git``, ``.venv``, ``.ipynb_checkpoints``), ``_
 ``node_modules``, virtual environments and the record itself (``experiments/``). A folder of more
 than :data:`MAX_FILES` files is not listed (the run says so); a file over :data:`MAX_COPY_BYTES`
 is listed but not copied. Two runs at once in one folder (``--jobs 2``) that write the same
-relative path each keep the file as it was at their own end, which may be the other's: parallel
-runs should write to ``mlexp.artifact_path``.
+relative path each keep the file as it was at their own end, which may be the other's (the life
+cycle flags runs of one process that overlapped): parallel runs should write to ``mlexp.artifact_path``.
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ from jupyter_mlexp.core.runinfo import is_stale
 
 #: run id -> (working directory, its files at the run's start), for the runs this process started
 _files_before: dict[str, tuple[str, artifacts.Listing | None]] = {}
+#: run id -> the other runs of this process that ran in the same folder while it ran
+_overlaps: dict[str, set[str]] = {}
 
 STATUS_MARKS = {"completed": "✓", "failed": "✗", "timeout": "⏱", "interrupted": "■"}
 
@@ -138,6 +140,10 @@ def start(
         **extra,
     )
     if workdir is not None:
+        same = {rid for rid, (folder, _) in _files_before.items() if folder == str(workdir)}
+        for rid in same:
+            _overlaps.setdefault(rid, set()).add(run.run_id)
+        _overlaps[run.run_id] = same
         _files_before[run.run_id] = (str(workdir), before)
     return run
 
@@ -222,8 +228,15 @@ def finish(
     elif error is not None:
         run.manifest["error"] = dict(error)
     workdir, before = _files_before.pop(run.run_id, (None, None))
+    parallel = sorted(_overlaps.pop(run.run_id, ()))
     if workdir:  # what the code wrote in its folder, kept with the run
-        run.manifest.update(artifacts.keep(run.path, workdir, before, skip=[experiment.base]))
+        kept = artifacts.keep(run.path, workdir, before, skip=[experiment.base])
+        if parallel and kept.get("artifacts"):
+            kept.setdefault("artifacts_note", []).append(
+                f"ran at the same time as {', '.join(parallel[:5])} in the same folder: a file both wrote by the "
+                "same relative path may be the other run's (write with mlexp.artifact_path)"
+            )
+        run.manifest.update(kept)
     elif listed := artifacts.listing(run.path):
         run.manifest["artifacts"] = listed
     if not description:

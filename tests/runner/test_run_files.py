@@ -112,3 +112,23 @@ def test_a_quick_run_keeps_its_files_and_artifact_path(project):
         assert (folder / "artifacts" / "sub" / "table.csv").read_text() == f"a,{alpha}"
     m = json.loads((kept[0][1] / "run.json").read_text())
     assert [a["path"] for a in m["artifacts"]] == ["artifacts/plot.txt", "artifacts/sub/table.csv"]
+
+
+def test_runs_at_the_same_time_in_one_folder_are_flagged(project):
+    """Two runs of this process overlapping in one folder: a file both wrote may be either's."""
+    from jupyter_mlexp.core import lifecycle
+
+    exp = Experiment("cmd")
+    a = lifecycle.start(exp, "quick", source="test", workdir=project)
+    b = lifecycle.start(exp, "quick", source="test", workdir=project)
+    (project / "model.txt").write_text("b's")
+    lifecycle.finish(exp, b, "completed")
+    lifecycle.finish(exp, a, "completed")
+    for run, other in ((a, b), (b, a)):
+        m = json.loads((run.path / "run.json").read_text())
+        assert (run.path / "artifacts" / "model.txt").read_text() == "b's"
+        assert any(other.run_id in note and "artifact_path" in note for note in m["artifacts_note"])
+    c = lifecycle.start(exp, "quick", source="test", workdir=project)
+    (project / "model.txt").write_text("c's")
+    lifecycle.finish(exp, c, "completed")
+    assert "artifacts_note" not in json.loads((c.path / "run.json").read_text())
