@@ -257,12 +257,17 @@ def _finish_run(
         error=st.error,
         printed=nbio.stdout_text(st.nb) if st.nb is not None else "",
         peak_memory=None if peak is None else round(peak, 4),
-        description=spec.describe(),
+        description=_describe(spec.seed, extra.get("params", spec.params)),
         **extra,
     )
     if extra.get("params_overwritten"):
         result.notes.append(overwritten_note(extra["params_overwritten"]))
     return result
+
+
+def _describe(seed: int, params: dict[str, Any]) -> str:
+    """The results.tsv description: the seed and the values the run used."""
+    return " ".join([f"seed={seed}"] + [f"{k}={v!r}" for k, v in params.items() if k != "seed"])
 
 
 def overwritten_note(changed: dict[str, dict[str, Any]]) -> str:
