@@ -132,3 +132,10 @@ def test_runs_at_the_same_time_in_one_folder_are_flagged(project):
     (project / "model.txt").write_text("c's")
     lifecycle.finish(exp, c, "completed")
     assert "artifacts_note" not in json.loads((c.path / "run.json").read_text())
+
+
+def test_the_reports_environment_names_the_installed_environment_hash():
+    from jupyter_mlexp.report.tables import _env
+
+    env = {"python": "3.11.7", "platform": "Linux", "packages": {"numpy": "2.0"}, "packages_sha256": "ab" * 32}
+    assert _env({"environment": env}).endswith("numpy 2.0 · installed packages sha256 abababababab")
