@@ -93,7 +93,8 @@ def batch_experiment() -> str | None:
 
 def batch_parameters() -> list[str]:
     """The notebook parameters the batch runner named for this process ([] outside it)."""
-    batch_context()
+    if batch_context()[0] is None:
+        return []
     return list(_batch.get("parameters") or [])
 
 
