@@ -9,10 +9,19 @@ from __future__ import annotations
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.core.tracking import attach_batch_run, log_array, log_metric
+from jupyter_mlexp.core.tracking import artifact_path, attach_batch_run, log_array, log_metric
 
 __version__ = "0.1.0"
-__all__ = ["Experiment", "Hypothesis", "MlexpError", "attach_batch_run", "log_array", "log_metric", "__version__"]
+__all__ = [
+    "Experiment",
+    "Hypothesis",
+    "MlexpError",
+    "artifact_path",
+    "attach_batch_run",
+    "log_array",
+    "log_metric",
+    "__version__",
+]
 
 
 def load_ipython_extension(ipython):

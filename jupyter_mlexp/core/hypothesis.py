@@ -6,7 +6,6 @@ from storing it, so the magic, the CLI and the server share one parser.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import math
@@ -15,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from jupyter_mlexp.core.assignments import AssignmentError, looks_like_assignments, parse_assignments
 from jupyter_mlexp.core.errors import HypothesisError
 
 STAGES = ("implementation", "baselines", "full", "ablations")
@@ -118,22 +118,17 @@ def criterion_check(criterion: Criterion, observed: float | None) -> str:
 
 
 def parse_config(text: str) -> dict[str, Any] | None:
-    """``NAME=VALUE, ...`` (values as Python literals, else strings) to a dict; None when ``text`` is
-    not of that form (free text such as ``majority class, about 0.10``)."""
-    items = [p.strip() for p in (text or "").split(",") if p.strip()]
-    if not items:
+    """``NAME=VALUE, ...`` (the one grammar of :mod:`.assignments`) to a dict; None when ``text`` is
+    not of that form (free text such as ``majority class, about 0.10``). Text of that form with a
+    value that cannot be read is an error, not free text."""
+    if not looks_like_assignments(text or ""):
         return None
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        name, raw = name.strip(), raw.strip()
-        if not sep or not name.isidentifier() or not raw or name == "baseline":
-            return None
-        try:
-            out[name] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[name] = raw
-    return out
+    if any(p.partition("=")[0].strip() == "baseline" for p in (text or "").split(",")):
+        return None  # 'baseline=...' is not a parameter
+    try:
+        return parse_assignments(text)
+    except AssignmentError as err:
+        raise HypothesisError(f"configuration {text.strip()!r}: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -387,8 +382,14 @@ def parse_body(body: str) -> Hypothesis:
 
 
 def parse_treatment(text: str) -> dict[str, Any]:
-    params = parse_config(text)
-    if params is None:
+    try:
+        params = parse_assignments(text) if text.strip() else None
+    except AssignmentError as err:
+        raise HypothesisError(
+            f"treatment {text.strip()!r} names no configuration ({err}): write 'treatment: NAME=VALUE, ...' "
+            "with the parameters of the configuration the claim is about (one line per treatment)"
+        ) from None
+    if not params:
         raise HypothesisError(
             f"treatment {text.strip()!r} names no configuration: write 'treatment: NAME=VALUE, ...' "
             "with the parameters of the configuration the claim is about (one line per treatment)"

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import procs, provenance
+from jupyter_mlexp.core import artifacts, procs, provenance
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.fsio import locked
@@ -28,6 +28,11 @@ from jupyter_mlexp.core.hypothesis import Hypothesis
 from jupyter_mlexp.core.printed import SPOOL_PREFIX, PrintedMetrics
 from jupyter_mlexp.core.run import Run, error_record
 from jupyter_mlexp.core.runinfo import is_stale
+
+#: run id -> (working directory, its files at the run's start), for the runs this process started
+_files_before: dict[str, tuple[str, artifacts.Listing | None]] = {}
+#: run id -> the other runs of this process that ran in the same folder while it ran
+_overlaps: dict[str, set[str]] = {}
 
 STATUS_MARKS = {"completed": "✓", "failed": "✗", "timeout": "⏱", "interrupted": "■"}
 
@@ -98,12 +103,18 @@ def start(
     command: str = "",
     data: Sequence[str] | Mapping[str, Any] = (),
     git: dict | None = None,
+    environment: dict | None = None,
+    workdir: str | os.PathLike | None = None,
     **extra: Any,
 ) -> Run:
     """Create the run folder and its manifest with provenance (git, environment, data hashes).
 
     ``data`` is a list of paths to hash, or hashes already computed once for a whole sweep;
-    ``git`` likewise. Raises :class:`~.errors.NoHypothesisError` when nothing is registered.
+    ``git`` likewise. ``environment``: the code's interpreter's, when the code runs in another
+    one (a script); by default this process's (the process that runs the code writes it again at
+    the end, with what the run imported). ``workdir``: the folder the code runs in; the files it
+    writes there are kept in the run's ``artifacts/`` at :func:`finish` (:mod:`.artifacts`).
+    Raises :class:`~.errors.NoHypothesisError` when nothing is registered.
     This process's memory high-water mark restarts here (Linux), so :func:`peak_memory_gb`
     read at the end is this run's peak.
     """
@@ -113,7 +124,10 @@ def start(
         if isinstance(data, Mapping)
         else provenance.data_hashes(list(data), experiment.base / ".cache" / "data_hashes.json")
     )
-    return experiment.start_run(
+    before = artifacts.snapshot(workdir, skip=[experiment.base]) if workdir is not None else None
+    if workdir is not None:
+        extra["workdir"] = str(Path(workdir).resolve())
+    run = experiment.start_run(
         mode,
         params=dict(params or {}),
         seed=seed,
@@ -121,10 +135,17 @@ def start(
         command=command,
         source=source,
         git=git if git is not None else provenance.git_info(experiment.base.parent),
-        environment=provenance.environment(),
+        environment=environment if environment is not None else provenance.environment(),
         data=hashes,
         **extra,
     )
+    if workdir is not None:
+        same = {rid for rid, (folder, _) in _files_before.items() if folder == str(workdir)}
+        for rid in same:
+            _overlaps.setdefault(rid, set()).add(run.run_id)
+        _overlaps[run.run_id] = same
+        _files_before[run.run_id] = (str(workdir), before)
+    return run
 
 
 def status_of(error: BaseException | None) -> str:
@@ -206,6 +227,18 @@ def finish(
         run.manifest["error"] = error_record(error)
     elif error is not None:
         run.manifest["error"] = dict(error)
+    workdir, before = _files_before.pop(run.run_id, (None, None))
+    parallel = sorted(_overlaps.pop(run.run_id, ()))
+    if workdir:  # what the code wrote in its folder, kept with the run
+        kept = artifacts.keep(run.path, workdir, before, skip=[experiment.base])
+        if parallel and kept.get("artifacts"):
+            kept.setdefault("artifacts_note", []).append(
+                f"ran at the same time as {', '.join(parallel[:5])} in the same folder: a file both wrote by the "
+                "same relative path may be the other run's (write with mlexp.artifact_path)"
+            )
+        run.manifest.update(kept)
+    elif listed := artifacts.listing(run.path):
+        run.manifest["artifacts"] = listed
     if not description:
         command = str(run.manifest.get("command") or "")
         description = command.splitlines()[0][:80] if command else ""

@@ -16,32 +16,12 @@ import shutil
 import socket
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
-
-KEY_PACKAGES = (
-    "jupyter-mlexp",
-    "numpy",
-    "scipy",
-    "pandas",
-    "scikit-learn",
-    "torch",
-    "jax",
-    "tensorflow",
-    "papermill",
-    "ipykernel",
-    "matplotlib",
-)
+from typing import Any
 
 
 @functools.lru_cache(maxsize=1)
-def environment() -> dict:
-    versions = {}
-    for name in KEY_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
+def _static() -> dict:
     return {
         "python": sys.version.split()[0],
         "executable": sys.executable,
@@ -49,8 +29,148 @@ def environment() -> dict:
         "machine": platform.machine(),
         "hostname": socket.gethostname(),
         "cpu_count": os.cpu_count(),
-        "packages": versions,
         "gpu": gpu_info(),
+    }
+
+
+def environment() -> dict:
+    """This process's interpreter and platform, the distributions of the modules loaded in it
+    (``packages``: what the run imported, read at the run's end by the process that ran the code;
+    in a reused kernel earlier runs' imports stay loaded) and the whole installed environment as
+    one hash (``packages_sha256`` over ``name==version`` lines, ``packages_count``)."""
+    digest, count = installed_hash()
+    return {**_static(), "packages": imported_packages(), "packages_sha256": digest, "packages_count": count}
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+@functools.lru_cache(maxsize=1)
+def _installed() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """Installed distributions, read from the ``*.dist-info`` folder names on ``sys.path`` (no
+    METADATA parsing): normalized name -> (name, version, top-level modules)."""
+    found: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            if not folder.endswith(".dist-info"):
+                continue
+            name, _, version = folder[: -len(".dist-info")].partition("-")
+            key = _norm(name)
+            if not version or key in found:  # the first on sys.path is the one imported
+                continue
+            found[key] = (name.replace("_", "-").lower(), version, _top_level(os.path.join(entry, folder)))
+    return found
+
+
+def _top_level(dist_info: str) -> tuple[str, ...]:
+    """The top-level modules a distribution installs: ``top_level.txt``, else the first parts of ``RECORD``."""
+    try:
+        with open(os.path.join(dist_info, "top_level.txt"), encoding="utf-8") as fh:
+            return tuple(line.strip() for line in fh if line.strip())
+    except OSError:
+        pass
+    top: set[str] = set()
+    try:
+        with open(os.path.join(dist_info, "RECORD"), encoding="utf-8") as fh:
+            for line in fh:
+                first = line.partition(",")[0].partition("/")[0]
+                if first.endswith(".py"):
+                    first = first[:-3]
+                if first and not first.endswith((".dist-info", ".data", ".libs", ".pth")) and first != "..":
+                    top.add(first.partition(".")[0])
+    except OSError:
+        pass
+    return tuple(sorted(top))
+
+
+@functools.lru_cache(maxsize=1)
+def installed_hash() -> tuple[str, int]:
+    """sha256 of the installed distributions' ``name==version`` lines, sorted; and how many."""
+    lines = sorted(f"{_norm(n)}=={v}" for n, v, _ in _installed().values())
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest(), len(lines)
+
+
+@functools.lru_cache(maxsize=1)
+def _by_module() -> dict[str, tuple[str, str]]:
+    """Normalized top-level module name -> (distribution, version)."""
+    out: dict[str, tuple[str, str]] = {}
+    for key, (name, version, top) in _installed().items():
+        out.setdefault(key, (name, version))
+        for module in top:
+            out.setdefault(_norm(module), (name, version))
+    return out
+
+
+_imported: dict[str, Any] = {"count": -1, "packages": {}}
+
+
+def imported_packages() -> dict[str, str]:
+    """``{distribution: version}`` for every third-party top-level module loaded in this process
+    (computed again only when ``sys.modules`` grew or shrank: a run that imports nothing costs a ``len``)."""
+    if len(sys.modules) == _imported["count"]:
+        return dict(_imported["packages"])
+    count = len(sys.modules)
+    by_module = _by_module()
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
+    out: dict[str, str] = {}
+    for module in {m.partition(".")[0] for m in list(sys.modules)}:
+        if module in stdlib or module.startswith("_"):
+            continue
+        hit = by_module.get(_norm(module))
+        if hit is not None:
+            out[hit[0]] = hit[1]
+    _imported.update(count=count, packages=dict(sorted(out.items())))
+    return dict(_imported["packages"])
+
+
+#: Run by a script's own interpreter: its version, path and installed environment (no jupyter_mlexp needed there).
+_INTERPRETER_PROBE = """
+import hashlib, json, os, platform, sys
+seen = {}
+for entry in sys.path:
+    try:
+        names = os.listdir(entry or ".")
+    except OSError:
+        continue
+    for f in names:
+        if f.endswith(".dist-info"):
+            n, _, v = f[:-10].partition("-")
+            k = n.lower().replace("-", "_").replace(".", "_")
+            if v and k not in seen:
+                seen[k] = v
+lines = sorted(f"{k}=={v}" for k, v in seen.items())
+print(json.dumps({"python": sys.version.split()[0], "executable": sys.executable, "platform": platform.platform(),
+    "packages_sha256": hashlib.sha256("\\n".join(lines).encode()).hexdigest(), "packages_count": len(lines)}))
+"""
+
+
+@functools.lru_cache(maxsize=8)
+def interpreter_environment(program: str) -> dict | None:
+    """The environment of the Python interpreter ``program`` (a script run's own), asked once per
+    interpreter; None when ``program`` is not a Python interpreter or does not answer."""
+    path = shutil.which(program) or program
+    if not os.path.basename(path).startswith("python"):
+        return None
+    try:
+        out = subprocess.run([path, "-c", _INTERPRETER_PROBE], capture_output=True, text=True, timeout=30)
+        probed = json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    if not isinstance(probed, dict):
+        return None
+    static = _static()
+    return {
+        **probed,
+        "machine": static["machine"],
+        "hostname": static["hostname"],
+        "cpu_count": static["cpu_count"],
+        "gpu": static["gpu"],
+        "packages": {},  # what it imports is known only if it imports jupyter_mlexp (it then writes them)
     }
 
 

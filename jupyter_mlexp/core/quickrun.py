@@ -8,18 +8,21 @@ the cell through IPython; tests and other front doors can pass any callable.
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from jupyter_mlexp.core import lifecycle, tracking
+from jupyter_mlexp.core import lifecycle, provenance, tracking
+from jupyter_mlexp.core.assignments import AssignmentError, parse_assignments, split_top_level
 from jupyter_mlexp.core.budget import overran, time_budget
 from jupyter_mlexp.core.errors import RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Hypothesis
 from jupyter_mlexp.core.lifecycle import RunResult
+from jupyter_mlexp.core.parameters import check_override_names, seen_values
 from jupyter_mlexp.core.run import Run, error_record
 from jupyter_mlexp.core.seeding import seed_everything
 
@@ -75,6 +78,8 @@ def execute_run(
     command: str = "",
     namespace: dict | None = None,
     notebook: str | None = None,
+    parameters: Sequence[str] = (),
+    code: str | None = None,
 ) -> RunResult:
     """Run ``execute`` as a quick run (or full, under the batch runner or with ``full=True``).
 
@@ -83,11 +88,17 @@ def execute_run(
     ``seed`` variable; not given: the namespace's integer ``seed`` (else 0) is the run's seed. Under the
     batch runner the runner's seed wins (like the overrides in full mode, an explicit ``seed`` is
     ignored, with a one-line note): the record, the cell's ``seed`` and the RNG all say the runner's.
+
+    ``parameters`` names the notebook's parameters (:mod:`.parameters`): the run records the values
+    ``namespace`` gives them, with the overrides on top, as its configuration. ``code`` is the
+    cell's Python source: an override that is neither a parameter nor a name it mentions is an error.
     """
     hyp = experiment.hypothesis  # the gate
     batch_run, batch_mode = tracking.batch_context()
     mode = "full" if full or batch_mode == "full" else "quick"
     applied = dict(overrides or {}) if mode == "quick" else {}
+    # no parameters cell found (a plain IPython shell): a variable already set is taken as one
+    check_override_names(applied, parameters or list(namespace or ()), code)
     if batch_run is not None:
         return _add_to_batch_run(batch_run, mode, execute, applied, seed, budget, namespace, hyp)
     seen = dict(applied)  # what the cell sees: the overrides, and the seed when one is given
@@ -96,16 +107,20 @@ def execute_run(
     else:
         seen["seed"] = seed
     named: dict[str, Any] = {"notebook": notebook} if notebook else {}
+    # the configuration: what the code sees for the notebook's parameters, the overrides on top
+    config = {k: v for k, v in seen_values(namespace, parameters).items() if k != "seed"}
+    config.update(applied)
     run = lifecycle.start(
         experiment,
         mode,
         source="%%run_quick cell",
         seed=seed,
-        params=applied,
+        params=config,
         budget=budget,
         command=command,
         data=data or [],
         overrides=applied,
+        workdir=os.getcwd(),
         **named,
     )
     error, captured, _ = _execute(run, execute, seen, seed, budget, namespace)
@@ -113,6 +128,7 @@ def execute_run(
         with open(run.path / "stdout.txt", "a", encoding="utf-8") as fh:
             fh.write(captured)
     description = command.splitlines()[0][:80] if command else ""
+    run.manifest["environment"] = provenance.environment()  # with what the cell imported
     return lifecycle.finish(
         experiment,
         run,
@@ -211,19 +227,10 @@ def _add_to_batch_run(
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` strings to a dict; values are Python literals, else strings."""
-    import ast
-
-    from jupyter_mlexp.core.errors import MlexpError
-
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise MlexpError(f"override {item!r} is not NAME=VALUE (e.g. epochs=2)")
-        try:
-            out[name] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[name] = raw
-    return out
+    """``NAME=VALUE`` words to a dict, by the one grammar of :mod:`.assignments`. The words are
+    joined and split again outside quotes and brackets, so ``name='a b'`` and ``x=[1, 2]`` are
+    one value each however the magic's line was tokenized."""
+    try:
+        return parse_assignments(split_top_level(" ".join(items), " "))
+    except AssignmentError as err:
+        raise AssignmentError(f"override {err}") from None

@@ -146,7 +146,17 @@ class Run:
                 summarize(self.summary, name, value, step)
 
     #: Fields a process that attached to someone else's run may write back.
-    PROGRESS_FIELDS = ("metrics_summary", "criterion_check", "cells", "cell_error", "overrides", "arrays", "warnings")
+    PROGRESS_FIELDS = (
+        "metrics_summary",
+        "criterion_check",
+        "cells",
+        "cell_error",
+        "overrides",
+        "arrays",
+        "warnings",
+        "params_seen",
+        "environment",  # the process that ran the code: its interpreter and what the run imported
+    )
 
     def save_progress(self) -> None:
         """Flush metrics and merge this process's progress into ``run.json`` as it is on disk.
@@ -184,7 +194,7 @@ class Run:
         if self.warnings:
             self.manifest["warnings"] = self.warnings[-50:]
         self.write_manifest()
-        self.stop_log()
+        self._log_end()
         return self.manifest
 
     # -- metrics (hot path) -----------------------------------------------------------------
@@ -319,12 +329,25 @@ class Run:
         self._logging = True
         self.logger.info(f"run {self.run_id} ({self.mode}) {what}")
 
-    def stop_log(self) -> None:
-        """Close this process's ``run.log`` sink for the run (another process writes the rest, or the run ended)."""
+    def stop_log(self, handover: str | None = None) -> None:
+        """Close this process's ``run.log`` sink for the run: the run ended (its status is the last
+        line), or ``handover`` says which process writes the rest."""
         if self._logging:
-            self.logger.info(f"run {self.run_id} ended: {self.manifest.get('status')}")
+            self.logger.info(f"run {self.run_id} {handover}" if handover else self._end_line())
             close_run_log(self.run_id)
             self._logging = False
+
+    def _end_line(self) -> str:
+        return f"run {self.run_id} ended: {self.manifest.get('status')}"
+
+    def _log_end(self) -> None:
+        """The run's last ``run.log`` line, its final status, whichever process held the log before."""
+        if self._logging:
+            self.stop_log()
+            return
+        logger = open_run_log(self.run_id, self.path / "run.log")
+        logger.info(self._end_line())
+        close_run_log(self.run_id)
 
 
 def fold_nonfinite(summary: dict[str, dict], name: str, step: int) -> int:

@@ -14,7 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core.errors import NoActiveRunError
+from jupyter_mlexp.core import provenance
+from jupyter_mlexp.core.errors import MlexpError, NoActiveRunError
 from jupyter_mlexp.core.printed import parse_stdout_metrics  # noqa: F401 - public here too
 from jupyter_mlexp.core.run import Run
 
@@ -24,7 +25,7 @@ ENV_MODE = "MLEXP_MODE"
 _active: list[Run] = []
 ENV_EXPERIMENT = "MLEXP_EXPERIMENT"
 
-_batch: dict[str, Any] = {"run": None, "mode": None, "experiment": None, "checked": False}
+_batch: dict[str, Any] = {"run": None, "mode": None, "experiment": None, "checked": False, "parameters": []}
 
 
 def active_run() -> Run | None:
@@ -40,15 +41,22 @@ def pop(run: Run) -> None:
         _active.remove(run)
 
 
-def attach_batch_run(run_dir: str | os.PathLike | None, mode: str | None, experiment: str | None = None) -> Run | None:
+def attach_batch_run(
+    run_dir: str | os.PathLike | None,
+    mode: str | None,
+    experiment: str | None = None,
+    parameters: list[str] | None = None,
+) -> Run | None:
     """Make this process log into the runner's run folder (``run_dir``), in ``mode``.
 
-    ``experiment`` becomes the magics' current experiment when a cell names none.
+    ``experiment`` becomes the magics' current experiment when a cell names none; ``parameters``
+    names the notebook's parameters (the runner reads their values back at the run's end).
     Called again (a warm kernel reused for the next run) it detaches the previous run.
     """
     _batch["checked"] = True
     _batch["mode"] = mode
     _batch["experiment"] = experiment
+    _batch["parameters"] = list(parameters or [])
     if _batch["run"] is not None:
         _batch["run"].close_metrics()
         pop(_batch["run"])
@@ -83,10 +91,18 @@ def batch_experiment() -> str | None:
     return _batch["experiment"]
 
 
+def batch_parameters() -> list[str]:
+    """The notebook parameters the batch runner named for this process ([] outside it)."""
+    if batch_context()[0] is None:
+        return []
+    return list(_batch.get("parameters") or [])
+
+
 def flush_batch_run() -> None:
     """Write what the batch run logged to disk (the runner calls this before reading the folder)."""
     run = _batch["run"]
     if run is not None:
+        run.manifest["environment"] = provenance.environment()  # this process ran the code: what it imported
         run.save_progress()
 
 
@@ -110,3 +126,19 @@ def log_array(name: str, array: Any) -> Path:
     if run is None:
         raise NoActiveRunError(f"log_array({name!r}) called outside a run: put it in a %%run_quick cell")
     return run.log_array(name, array)
+
+
+def artifact_path(name: str) -> Path:
+    """Where the active run keeps a file of its own: ``<run folder>/artifacts/<name>`` (folders made).
+
+    Files written by a relative path in the working directory are kept with the run too (copied at
+    its end); this is the path for runs that run in parallel in one folder, or for large files."""
+    run = active_run() or batch_context()[0]
+    if run is None:
+        raise NoActiveRunError(f"artifact_path({name!r}) called outside a run: put it in a %%run_quick cell")
+    rel = Path(name)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise MlexpError(f"artifact_path({name!r}): give a relative path inside the run's artifacts folder")
+    path = run.path / "artifacts" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

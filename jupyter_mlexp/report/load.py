@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlexp.core.assignments import AssignmentError, parse_assignments
 from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.hypothesis import Hypothesis
@@ -186,15 +187,15 @@ def _history_event(ev: dict) -> dict:
 
 
 def parse_baseline(text: str | dict | None) -> dict | None:
-    """``KEY=VALUE,...`` (values as Python literals, else strings) to a dict."""
+    """``KEY=VALUE,...`` (the one grammar of :mod:`jupyter_mlexp.core.assignments`) to a dict."""
     if text is None or isinstance(text, dict):
         return text
-    from jupyter_mlexp.core.quickrun import parse_overrides
-
-    items = [p.strip() for p in text.split(",") if p.strip()]
-    if not items:
+    if not text.strip():
         raise RecordError("--baseline needs KEY=VALUE[,KEY=VALUE...] naming the baseline configuration")
-    return parse_overrides(items)
+    try:
+        return parse_assignments(text)
+    except AssignmentError as err:
+        raise RecordError(f"--baseline {err}") from None
 
 
 def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> ReportData:

@@ -142,6 +142,7 @@ def _env(m: dict) -> str:
         f"Python {e.get('python', '?')} · {e.get('platform', '?')}"
         + (f" · {pkgs}" if pkgs else "")
         + (f" · GPU {', '.join(e['gpu'])}" if e.get("gpu") else "")
+        + (f" · installed packages sha256 {sha[:12]}" if isinstance(sha := e.get("packages_sha256"), str) else "")
     )
 
 

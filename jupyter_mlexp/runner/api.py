@@ -92,15 +92,24 @@ def plan(
         raise MlexpError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
     src = nbio.load(notebook, kernel_name)
     exp = _experiment(src, experiment, root)
-    fixed = {**read_params_file(params_file), **parse_params(params), **dict(own_params or {})}
+    given = {**read_params_file(params_file), **parse_params(params)}
+    fixed = {**given, **dict(own_params or {})}
     axes = parse_grid(grid) if grid is not None and not isinstance(grid, Mapping) else dict(grid or {})
+    if (given or axes) and not src.has_parameters_cell:
+        # papermill would inject them at the top and the notebook's own assignments would overwrite them:
+        # every run recorded under values it never used
+        raise MlexpError(
+            f"{src.path.name} has no cell tagged 'parameters', so {', '.join(sorted({*given, *axes}))} "
+            "would be set before the notebook's own assignments overwrite them: tag the cell that sets "
+            "the parameters with 'parameters' (JupyterLab: select it, open the property inspector, "
+            "Add Tag 'parameters'), then run again"
+        )
     specs = expand(mode, fixed, axes, parse_seeds(seeds), src.declared)
     warnings = []
     undeclared = sorted({k for s in specs for k in s.undeclared} - set(own_params or {}))
     if undeclared:
-        where = "its parameters cell" if src.has_parameters_cell else "any cell tagged 'parameters' (it has none)"
         warnings.append(
-            f"parameter(s) {', '.join(undeclared)} not declared in {where} of {src.path.name}; "
+            f"parameter(s) {', '.join(undeclared)} not declared in the parameters cell of {src.path.name}; "
             "papermill injects them anyway, and each run's run.json records them under undeclared_params"
         )
     return exp, src, specs, warnings

@@ -20,6 +20,7 @@ from typing import Any
 from jupyter_mlexp.core import lifecycle
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
+from jupyter_mlexp.core.parameters import overwritten
 from jupyter_mlexp.core.run import FINAL_STATUSES, Run
 from jupyter_mlexp.runner import notebook as nbio
 from jupyter_mlexp.runner.kernels import Kernel, KernelPool
@@ -69,18 +70,14 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
             data=ctx.data,
             git=ctx.git,
             notebook=str(src.path),
-            **({"stage": ctx.stage} if ctx.stage else {}),
+            **_stage(ctx),
             parameters_cell=src.has_parameters_cell,
             parameters_injected=bool(spec.params),
-            **(
-                {"parameters_note": "parameters injected at the top: the notebook has no cell tagged 'parameters'"}
-                if spec.params and not src.has_parameters_cell
-                else {}
-            ),
             undeclared_params=spec.undeclared,
             sweep_id=ctx.sweep_id,
             sweep_index=spec.index,
             executor=ctx.executor,
+            workdir=ctx.cwd or str(src.path.parent),
             kernel={"pid": kernel.pid, "reused": reused, "fresh": not pool.reuse, "name": src.kernel_name},
         )
         nb, source_index = nbio.prepare(src, spec.params, run.path, spec.mode, ctx.experiment, spec.seed)
@@ -106,6 +103,10 @@ async def run_one(spec: RunSpec, ctx: SweepContext, pool: KernelPool) -> RunResu
         state.error = {"name": type(err).__name__, "message": f"runner error: {err}"}
         state.kernel_ok = False
     return await _record(exp, run, state, kernel, pool, t0, spec=spec, reused=reused)
+
+
+def _stage(ctx: SweepContext) -> dict[str, Any]:
+    return {"stage": ctx.stage} if ctx.stage else {}
 
 
 _CTRL_C = {"name": "KeyboardInterrupt", "message": "interrupted (Ctrl-C)"}
@@ -244,20 +245,51 @@ def _finish_run(
         run.stop_log()
         return lifecycle.result_of(run, lifecycle.hypothesis_of(exp))
     extra: dict[str, Any] = {"output_notebook": "output.ipynb"}
+    extra.update(configuration(run.manifest, spec.params))
     if st.exit:
         extra["exit"] = st.exit
     if reasons:
         extra["kernel_replaced"] = reasons
-    return lifecycle.finish(
+    result = lifecycle.finish(
         exp,
         run,
         st.status,
         error=st.error,
         printed=nbio.stdout_text(st.nb) if st.nb is not None else "",
         peak_memory=None if peak is None else round(peak, 4),
-        description=spec.describe(),
+        description=_describe(spec.seed, extra.get("params", spec.params)),
         **extra,
     )
+    if extra.get("params_overwritten"):
+        result.notes.append(overwritten_note(extra["params_overwritten"]))
+    return result
+
+
+def _describe(seed: int, params: dict[str, Any]) -> str:
+    """The results.tsv description: the seed and the values the run used."""
+    return " ".join([f"seed={seed}"] + [f"{k}={v!r}" for k, v in params.items() if k != "seed"])
+
+
+def overwritten_note(changed: dict[str, dict[str, Any]]) -> str:
+    """One line: which injected parameters the notebook overwrote, and that the run counts under the used values."""
+    items = ", ".join(f"{k} (injected {v['injected']!r}, used {v['used']!r})" for k, v in changed.items())
+    return f"the notebook overwrote {items}: recorded under the values it used"
+
+
+def configuration(manifest: dict[str, Any], injected: dict[str, Any]) -> dict[str, Any]:
+    """What the run records as its configuration: the values the kernel read back at the end
+    (``params_seen``) over what was injected, with the injected values kept and any the notebook
+    overwrote flagged. A kernel that could not be asked leaves the injected values, flagged unread."""
+    seen = manifest.pop("params_seen", None)
+    if not isinstance(seen, dict):
+        return {"params": dict(injected), "params_read_back": False} if injected else {}
+    out: dict[str, Any] = {"params": {**injected, **seen}, "params_read_back": True}
+    if injected:
+        out["params_injected"] = dict(injected)
+    changed = overwritten(injected, seen)
+    if changed:
+        out["params_overwritten"] = changed
+    return out
 
 
 async def _record(

@@ -78,6 +78,7 @@ def end_run(reset_after: bool) -> list[str]:
     (``reset_after``) :func:`reset`; the reasons the kernel must be replaced (empty: reusable)."""
     from jupyter_mlexp.core import tracking
 
+    _read_back_parameters()
     tracking.flush_batch_run()  # an error here reaches the runner: the kernel is not reused
     if not reset_after:
         return []
@@ -85,6 +86,18 @@ def end_run(reset_after: bool) -> list[str]:
         return reset()
     except Exception as err:
         return [f"reset failed: {type(err).__name__}: {err}"]
+
+
+def _read_back_parameters() -> None:
+    """The values the notebook's parameters have now, the run over: what the code really used
+    (the runner compares them with what it injected). Kept in run.json's ``params_seen``."""
+    from jupyter_mlexp.core import tracking
+    from jupyter_mlexp.core.parameters import seen_values
+
+    run = tracking.batch_context()[0]
+    names = tracking.batch_parameters()
+    if run is not None and names:
+        run.manifest["params_seen"] = seen_values(_shell().user_ns, names)
 
 
 def reset() -> list[str]:

@@ -97,12 +97,12 @@ def _type_name(param) -> str:
     return type(value).__name__ if value is not None else "None"
 
 
-def attach_source(run_dir: Path, mode: str, experiment: str, seed: int) -> str:
+def attach_source(run_dir: Path, mode: str, experiment: str, seed: int, parameters: list[str] | None = None) -> str:
     return (
         "# Injected by `mlexp run`: log this notebook's metrics into its run folder.\n"
         "from jupyter_mlexp import attach_batch_run as _mlexp_attach\n"
         "from jupyter_mlexp.core.seeding import seed_everything as _mlexp_seed\n"
-        f"_mlexp_attach({str(run_dir)!r}, {mode!r}, experiment={experiment!r})\n"
+        f"_mlexp_attach({str(run_dir)!r}, {mode!r}, experiment={experiment!r}, parameters={list(parameters or [])!r})\n"
         f"_mlexp_seed({int(seed)})"
     )
 
@@ -120,7 +120,8 @@ def prepare(src: SourceNotebook, params: dict, run_dir: Path, mode: str, experim
 
         nb = parameterize_notebook(nb, params, kernel_name=src.kernel_name, language=src.language)
     nb.metadata.papermill.update(input_path=str(src.path), parameters=params)
-    cell = nbformat.v4.new_code_cell(source=attach_source(run_dir, mode, experiment, seed))
+    names = list(src.declared) + [k for k in params if k not in src.declared]  # read back at the run's end
+    cell = nbformat.v4.new_code_cell(source=attach_source(run_dir, mode, experiment, seed, names))
     cell.metadata["tags"] = [ATTACH_TAG]
     tags = [c.metadata.get("tags", []) for c in nb.cells]
     at = next((i + 1 for i, t in enumerate(tags) if "injected-parameters" in t), 0)

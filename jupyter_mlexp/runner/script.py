@@ -28,13 +28,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from jupyter_mlexp.core import lifecycle
+from jupyter_mlexp.core import lifecycle, provenance
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.printed import PrintedMetrics
 from jupyter_mlexp.core.run import MODES
 from jupyter_mlexp.runner.process import Command, Guard, HeldCtrlC, exit_waiter, stop
+from jupyter_mlexp.runner.sweep import expand
 
 TAIL_LINES = 40
 # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
@@ -70,8 +71,16 @@ def run_script(
     data: Sequence[str] = (),
     cwd: str | os.PathLike | None = None,
     echo: TextIO | None = None,
+    grid: Mapping[str, list[Any]] | None = None,
+    substitute: bool = False,
 ) -> list[RunResult]:
-    """Run ``command`` once per seed, each as one run of ``experiment``; returns the runs in order."""
+    """Run ``command`` once per point of ``grid`` and per seed, each as one run of ``experiment``;
+    returns the runs in order.
+
+    The values reach the command through ``MLEXP_PARAMS``; with ``substitute`` also through its
+    words, ``{name}`` replaced by the value (``{{`` is a literal brace). A run's configuration is its
+    values and the command's arguments (``params["args"]``, placeholders unfilled), so
+    ``train.py 0.1`` and ``train.py 0.9`` are two configurations."""
     if not command:
         raise MlexpError("no command given after '--' (e.g. mlexp run --experiment NAME -- python train.py)")
     if mode not in MODES:
@@ -80,17 +89,36 @@ def run_script(
         raise MlexpError(f"--budget must be a positive number of seconds, got {budget:g}")
     if shutil.which(command[0]) is None and not Path(command[0]).exists():
         raise MlexpError(f"command not found: {command[0]!r}")
+    specs = expand(mode, params, grid, [int(s) for s in seeds], {})
+    argvs = [fill_placeholders(command, spec.params) if substitute else list(command) for spec in specs]
     _ = experiment.hypothesis  # the gate, before any run folder exists
     lifecycle.end_stale_runs(experiment)  # runs a killed runner left behind, ended from their files
     out = echo if echo is not None else sys.stdout
+    args = {"args": shlex.join(command[1:])} if len(command) > 1 else {}
     done: list[RunResult] = []
-    for seed in seeds:
+    for spec, argv in zip(specs, argvs):
         try:
-            done.append(_one(command, experiment, mode, int(seed), dict(params or {}), budget, stage, data, cwd, out))
+            done.append(_one(argv, experiment, mode, spec.seed, spec.params, budget, stage, data, cwd, out, args))
         except _Interrupted as stop:
             done.append(stop.result)
             raise ScriptInterrupted(done) from None
     return done
+
+
+def fill_placeholders(command: Sequence[str], values: Mapping[str, Any]) -> list[str]:
+    """``["--alpha", "{alpha}"]`` with ``{"alpha": 0.1}`` -> ``["--alpha", "0.1"]``; ``{{`` is ``{``."""
+    out = []
+    for word in command:
+        try:
+            out.append(word.format_map(dict(values)))
+        except KeyError as err:
+            raise MlexpError(
+                f"the command's {word!r} names {{{err.args[0]}}}, which no -p or --grid gives "
+                "(write {{ and }} for a literal brace)"
+            ) from None
+        except (ValueError, IndexError, AttributeError, TypeError) as err:
+            raise MlexpError(f"the command's {word!r}: {err} (write {{{{ and }}}} for a literal brace)") from None
+    return out
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -110,6 +138,7 @@ def _one(
     data: Sequence[str],
     cwd: str | os.PathLike | None,
     out: TextIO,
+    args: dict[str, str] | None = None,
 ) -> RunResult:
     named: dict[str, Any] = {"stage": stage} if stage else {}  # else the hypothesis' stage
     with Guard() as guard:
@@ -118,14 +147,16 @@ def _one(
             mode,
             source="script",
             seed=seed,
-            params=params,
+            params={**params, **(args or {})},  # the configuration: the values and the command's arguments
+            environment=_command_environment(command[0]),
+            workdir=cwd if cwd is not None else os.getcwd(),
             budget=budget,
             command=shlex.join(command),
             data=data,
             guard=guard.identity(),
             **named,
         )
-        run.stop_log()  # the command's process and the end below write run.log
+        run.stop_log(handover="handed to the command's process")  # it and the end below write run.log
         stdout_path = run.path / "stdout.txt"
         # following from before the start: a quick command can print everything before this process reads
         follower = _Follower(stdout_path, out)
@@ -158,6 +189,17 @@ def _one(
     if status == "interrupted":
         raise _Interrupted(result)
     return result
+
+
+def _command_environment(program: str) -> dict:
+    """The environment of the command's interpreter, not this process's; a command that is not a
+    Python interpreter records this machine's facts and no packages (one that imports jupyter_mlexp
+    writes its own at its end)."""
+    found = provenance.interpreter_environment(program)
+    if found is not None:
+        return found
+    env = {k: v for k, v in provenance.environment().items() if k not in ("python", "executable")}
+    return {**env, "packages": {}, "packages_sha256": None, "packages_count": None, "program": program}
 
 
 def _spawn(command, exp: Experiment, run, mode: str, seed: int, params: dict, cwd, stdout_path: Path) -> Command:

@@ -1,16 +1,16 @@
 """Expand ``-p``, ``-f params.yaml``, ``--grid`` and ``--seeds`` into run specs.
 
 A sweep is the cross product of every grid axis and every seed; each point is
-one :class:`RunSpec`. Values are parsed the way papermill's ``-p`` parses them
-(``True``/``False``/``None``, int, float, else a string); grid items may also be
-Python literals (``[64,64]``, ``'a,b'``). A value that cannot be read, or that
+one :class:`RunSpec`. ``-p`` values are parsed the way papermill's ``-p`` parses them
+(``True``/``False``/``None``, int, float, else the string as written, quotes included);
+``--grid`` values by the one ``NAME=VALUE`` grammar of :mod:`jupyter_mlexp.core.assignments`
+(Python literals: ``[64,64]``, ``'a,b'``; ``nan``; a bare word is a string). A value that cannot be read, or that
 does not fit the type the notebook's parameters cell declares, is an error
 before anything runs.
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
 import os
 from collections.abc import Iterable, Mapping
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlexp.core.assignments import AssignmentError, parse_axis
 from jupyter_mlexp.core.errors import MlexpError
 
 
@@ -57,64 +58,19 @@ def resolve_value(text: str) -> Any:
     return text
 
 
-def _split_items(text: str) -> list[str]:
-    """Split on commas outside brackets and quotes: ``[1,2],[3]`` -> ``['[1,2]', '[3]']``."""
-    items: list[str] = []
-    cur: list[str] = []
-    depth, quote = 0, None
-    for ch in text:
-        if quote:
-            cur.append(ch)
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth < 0:
-                raise SweepError(f"unbalanced {ch!r} in {text!r}")
-        elif ch == "," and depth == 0:
-            items.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    if quote or depth:
-        raise SweepError(f"unclosed {'quote' if quote else 'bracket'} in {text!r}")
-    items.append("".join(cur))
-    return items
-
-
-def parse_grid_value(name: str, item: str) -> Any:
-    item = item.strip()
-    if not item:
-        raise SweepError(f"--grid {name}: empty value (write {name}=V1,V2,... with no empty item)")
-    if item[0] in "[({'\"" or item[-1] in "])}'\"":
-        try:
-            return ast.literal_eval(item)
-        except (ValueError, SyntaxError):
-            raise SweepError(f"--grid {name}: value {item!r} does not parse as a Python literal") from None
-    return resolve_value(item)
-
-
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
-    """``["lr=0.1,0.01", "layers=[64],[64,64]"]`` -> ``{"lr": [0.1, 0.01], "layers": [[64], [64, 64]]}``."""
+    """``["lr=0.1,0.01", "layers=[64],[64,64]"]`` -> ``{"lr": [0.1, 0.01], "layers": [[64], [64, 64]]}``.
+
+    Each value is read by the one ``NAME=VALUE`` grammar (:mod:`jupyter_mlexp.core.assignments`)."""
     grid: dict[str, list[Any]] = {}
     for raw in items or ():
-        name, sep, values = raw.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise SweepError(f"--grid {raw!r} is not NAME=V1,V2,... (e.g. --grid lr=0.1,0.01)")
+        try:
+            name, values = parse_axis(raw)
+        except AssignmentError as err:
+            raise SweepError(f"--grid {err}") from None
         if name in grid:
             raise SweepError(f"--grid {name} given twice; list all its values in one --grid {name}=...")
-        try:
-            parsed = [parse_grid_value(name, v) for v in _split_items(values)]
-        except SweepError as err:
-            msg = str(err)
-            raise SweepError(msg if msg.startswith("--grid") else f"--grid {name}: {msg}") from None
-        grid[name] = parsed
+        grid[name] = values
     return grid
 
 

@@ -62,12 +62,13 @@ def test_quick_run_overrides_apply_once_and_metrics_from_both_paths(ip, capsys):
         "epochs=2 lr=0.1 --seed 7",
         "import random\n"
         "first = random.random()\n"
+        "rate = lr\n"
         "for i in range(epochs):\n"
         "    mlexp.log_metric('loss', 1.0 / (i + 1))\n"
         "print('val_acc: 0.93')\n"
         "print('not a metric line: x')\n",
     )
-    assert ip.user_ns["epochs"] == 10 and "lr" not in ip.user_ns
+    assert ip.user_ns["epochs"] == 10 and "lr" not in ip.user_ns and ip.user_ns["rate"] == 0.1
     import random
 
     random.seed(7)

@@ -134,19 +134,17 @@ def test_undeclared_parameter_is_warned_and_recorded(nb, ws, caplog):
     path = nb("p.ipynb", "y = lr")
     r = run_notebook(path, experiment="exp", params={"lr": 0.3, "momentum": 0.9}, progress=False)
     m = json.loads((Path(r.path) / "run.json").read_text())
-    assert m["undeclared_params"] == ["momentum"] and m["params"] == {"lr": 0.3, "momentum": 0.9}
+    assert m["undeclared_params"] == ["momentum"] and m["params"] == {"lr": 0.3, "epochs": 2, "momentum": 0.9}
     assert "momentum not declared" in caplog.text
 
 
-def test_notebook_without_a_parameters_cell_still_runs(nb, ws):
-    path = nb("np.ipynb", "print(lr)", params=None)
-    r = run_notebook(path, experiment="exp", params={"lr": 0.7}, progress=False)
+def test_notebook_without_a_parameters_cell_runs_without_values(nb, ws):
+    """(With -p/--grid it is refused: tests/runner/test_run_configuration.py.)"""
+    path = nb("np.ipynb", "lr = 0.7\nprint(lr)", params=None)
+    r = run_notebook(path, experiment="exp", progress=False)
     assert r.status == "completed"
     m = json.loads((Path(r.path) / "run.json").read_text())
-    assert m["parameters_cell"] is False and m["parameters_injected"] is True
-    assert "no cell tagged 'parameters'" in m["parameters_note"]
-    out = nbformat.read(str(Path(r.path) / "output.ipynb"), as_version=4)
-    assert "injected-parameters" in out.cells[0].metadata["tags"]
+    assert m["parameters_cell"] is False and m["parameters_injected"] is False and m["params"] == {}
 
 
 def test_notebook_hypothesis_cell_registers_the_experiment(workspace, monkeypatch):

@@ -61,7 +61,7 @@ def test_script_runs_per_seed_with_metrics_from_api_and_stdout(script, capsys):
     assert "val_acc: 0.9" in out and "completed" in out
     a, b = manifests("full")
     assert a["status"] == b["status"] == "completed" and (a["seed"], b["seed"]) == (0, 1)
-    assert a["params"] == {"lr": 0.1} and a["source"] == "script" and "train.py" in a["command"]
+    assert a["params"] == {"lr": 0.1, "args": str(script)} and a["source"] == "script" and "train.py" in a["command"]
     assert a["metrics_summary"]["loss"]["n"] == 3 and a["metrics_summary"]["val_acc"]["last"] == 0.9
     assert b["criterion_check"] == "met" and a["exit_code"] == 0
     run_dir = Experiment("cmd").runs()[0].path

@@ -40,7 +40,7 @@ def test_undeclared_parameters_are_listed():
         ("lr=0.1,,0.2", "empty value"),
         ("lr=[0.1,0.2", "unclosed bracket"),
         ("lr=[0.1)", "does not parse"),
-        ("1lr=0.1", "not NAME=V1,V2"),
+        ("1lr=0.1", "not NAME=VALUE with NAME a Python variable name"),
     ],
 )
 def test_grid_value_that_does_not_parse(item, message):

@@ -67,6 +67,23 @@ async def test_table_rows_state_each_fact_once(jp_fetch, record):
     assert len(json.dumps(row)) < 330
 
 
+async def test_table_lists_a_runs_kept_files_and_overwritten_parameters(jp_fetch, record):
+    exp, _ = record
+    run = exp.start_run("full", run_id="f-a", params={"C": 1.0}, seed=0)
+    (run.path / "artifacts").mkdir()
+    (run.path / "artifacts" / "model.pt").write_bytes(b"weights")
+    exp.finish_run(
+        run,
+        "completed",
+        artifacts=[{"path": "artifacts/model.pt", "bytes": 7}],
+        params_overwritten={"C": {"injected": 0.1, "used": 1.0}},
+    )
+    _, data = await get(jp_fetch, "experiments", "demo", "table")
+    row = {r["run_id"]: r for r in data["runs"]}["f-a"]
+    assert row["artifacts"] == ["artifacts/model.pt"] and row["config"] == "C=1.0"
+    assert row["params_overwritten"] == {"C": {"injected": 0.1, "used": 1.0}}
+
+
 async def test_an_unchanged_poll_gets_a_few_bytes_not_the_whole_answer(jp_fetch, record):
     exp, _ = record
     for parts in (("table",), ("runs",), ()):

@@ -83,6 +83,9 @@ def cmd_run(args) -> int:
             f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items() if k != 'seed')}"
             f" seed={r.seed}{value}"
         )
+    for r in result.runs:
+        for note in r.notes:
+            print(f"mlexp: warning: run {r.run_id}: {note}", file=sys.stderr)
     if result.failed:
         print(f"mlexp: {len(result.failed)} run(s) did not complete:", file=sys.stderr)
         for r in result.failed:
@@ -96,22 +99,22 @@ def cmd_run(args) -> int:
 def cmd_run_script(args) -> int:
     from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
     from jupyter_mlexp.runner.script import QUIET, ScriptInterrupted, run_script
-    from jupyter_mlexp.runner.sweep import parse_params, parse_seeds
+    from jupyter_mlexp.runner.sweep import parse_grid, parse_params, parse_seeds
 
     if args.notebook:
         raise MlexpError(f"give either a notebook or a command after '--', not both ({args.notebook!r})")
     for flag, value in (
-        ("--grid", args.grid),
         ("--jobs", args.jobs),
         ("--scheduler", args.scheduler),
         ("--fresh-kernel", args.fresh_kernel),
         ("-f", args.params_file),
     ):
         if value:
-            raise MlexpError(f"{flag} is for notebooks; a command runs once per seed (--seeds)")
+            raise MlexpError(f"{flag} is for notebooks; a command runs once per --grid point and seed (--seeds)")
     exp = default_experiment(args.experiment)
     seeds = (parse_seeds(args.seeds) if args.seeds else None) or [0]
     params = parse_params(args.param) if args.param else {}
+    grid = parse_grid(args.grid) if args.grid else {}
     try:
         runs = run_script(
             args.command_argv,
@@ -119,6 +122,8 @@ def cmd_run_script(args) -> int:
             mode="full" if args.full else "quick",
             seeds=seeds,
             params=params,
+            grid=grid,
+            substitute=bool(params or grid),  # {name} in the command's words; {{ a literal brace
             budget=args.budget,
             stage=args.stage,
             data=args.data or (),
@@ -135,7 +140,10 @@ def cmd_run_script(args) -> int:
         return EXIT_RUNS_FAILED if bad else EXIT_OK
     for r in runs:
         value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
-        print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  seed={r.seed}{value}")
+        config = " ".join(f"{k}={v!r}" for k, v in r.params.items() if k not in ("seed", "args"))
+        print(
+            f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {config + ' ' if config else ''}seed={r.seed}{value}"
+        )
     if bad:
         print(f"mlexp: {len(bad)} run(s) did not complete:", file=sys.stderr)
         for r in bad:

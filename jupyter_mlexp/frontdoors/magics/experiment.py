@@ -7,18 +7,20 @@ user sees one message, not a traceback.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import os
 import shlex
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments, parse_argstring
 from IPython.display import Markdown, display
 
 from jupyter_mlexp.core import tracking, views
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.parameters import names_from_history, names_from_notebook
 from jupyter_mlexp.core.quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
 from jupyter_mlexp.core.workspace import name_from_path
 from jupyter_mlexp.frontdoors.magics.follow import KernelAnnouncer
@@ -142,6 +144,8 @@ class ExperimentMagics(Magics):
                 command=cell,
                 namespace=shell.user_ns,
                 notebook=_notebook_path(shell),
+                parameters=_parameter_names(shell),
+                code=_python_source(shell, cell),
             )
         finally:
             shell.custom_exceptions = previous_custom[0]
@@ -152,30 +156,27 @@ class ExperimentMagics(Magics):
         print(outcome.summary_line())
 
     # -- journal ------------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("tags", nargs="*", help="with a cell body: the entry's tags (e.g. BUG LESSON)")
+    @argument("-n", "--limit", type=int, default=10, help="without a body: how many entries to show (default 10)")
+    @argument("--tag", default=None, help="without a body: show only entries with this tag")
     @line_cell_magic
     @user_errors
     def journal(self, line, cell=None):
         """``%%journal [TAG ...]`` appends the body; ``%journal [-n N] [--tag TAG]`` shows entries."""
+        args = parse_argstring(self.journal, line)
         exp = self.experiment()
         if cell is None:
-            argv = shlex.split(line)
-            limit, tag = 10, None
-            while argv:
-                a = argv.pop(0)
-                if a in ("-n", "--limit") and argv:
-                    limit = int(argv.pop(0))
-                elif a == "--tag" and argv:
-                    tag = argv.pop(0)
-                else:
-                    raise UsageError("usage: %journal [-n N] [--tag TAG]   (%%journal [TAG ...] to add an entry)")
-            print(views.journal_text(exp, limit, tag))
+            if args.tags:
+                raise UsageError("usage: %journal [-n N] [--tag TAG]   (%%journal [TAG ...] to add an entry)")
+            print(views.journal_text(exp, args.limit, args.tag))
             return
         if tracking.batch_context()[0] is not None:
             # Journal cells were written by a person at the keyboard; a batch re-run of the
             # notebook must not append them again once per run.
             print("journal cell skipped: this notebook is executed by the batch runner")
             return
-        tags = [t.strip("[]").upper() for t in shlex.split(line) if t.strip("[]")]
+        tags = [t.strip("[]").upper() for t in args.tags if t.strip("[]")]
         entry = exp.add_journal(cell, tags)  # a LESSON entry also goes to lessons.md (the core's rule)
         print(f"journal entry added to {exp.journal_md} " + entry.strip().splitlines()[0].removeprefix("## "))
 
@@ -184,7 +185,10 @@ class ExperimentMagics(Magics):
     @user_errors
     def mlexp(self, line):
         """``%mlexp status|use NAME|runs|ignore RUN_ID --reason TEXT|unignore RUN_ID|...``"""
-        argv = shlex.split(line)
+        try:
+            argv = shlex.split(line)
+        except ValueError as err:  # an unclosed quote
+            raise UsageError(f"%mlexp {line.strip()}: {err}") from None
         if not argv:
             argv = ["status"]
         sub = SUBCOMMANDS.get(argv[0])
@@ -204,22 +208,64 @@ def _notebook_path(shell) -> str | None:
     return str(found) if found else None
 
 
+def _parameter_names(shell) -> list[str]:
+    """The notebook's parameters: named by the batch runner, found in the kernel's input history
+    (papermill's injected cell and the parameters cell before it), or in the notebook's file."""
+    names = tracking.batch_parameters()
+    history = shell.user_ns.get("In")
+    found = names_from_history(history if isinstance(history, list) else [])
+    found += names_from_notebook(_notebook_file(shell))
+    return names + [n for n in dict.fromkeys(found) if n not in names]
+
+
+def _notebook_file(shell) -> str | None:
+    path = _notebook_path(shell)
+    if path and not os.path.isabs(path) and not os.path.exists(path):
+        path = os.path.basename(
+            path
+        )  # JupyterLab's path is relative to the server's root, the kernel's cwd is the notebook's folder
+    return path
+
+
+def _python_source(shell, cell: str) -> str | None:
+    """The cell as Python (IPython's own transformation of its magics and ``!`` lines)."""
+    try:
+        return shell.transform_cell(cell)
+    except Exception:  # a cell IPython cannot transform runs (and fails) as it would; not checked
+        return None
+
+
 def _notebook_stem() -> str | None:
     # JupyterLab sets JPY_SESSION_NAME to the notebook's path.
     path = os.environ.get("JPY_SESSION_NAME")
     return name_from_path(path) if path else None
 
 
+class _Parser(MagicArgumentParser):
+    def error(self, message):  # one line: what is wrong, then the usage
+        raise UsageError(f"{message} — {self.format_usage().strip()}")
+
+
+def parser(prog: str) -> MagicArgumentParser:
+    """The argument parser of one ``%mlexp`` command (IPython's, as ``@magic_arguments`` uses):
+    a bad argument is a one-line ``UsageError``."""
+    return _Parser(prog=prog, formatter_class=argparse.HelpFormatter)
+
+
+def _name_only(prog: str, argv, required: bool = False):
+    p = parser(prog)
+    p.add_argument("name", nargs=None if required else "?")
+    return p.parse_args(argv).name
+
+
 @subcommand("status")
 def _status(m: ExperimentMagics, argv):
-    print(views.status_text(m.experiment(argv[0] if argv else None)))
+    print(views.status_text(m.experiment(_name_only("%mlexp status", argv))))
 
 
 @subcommand("use")
 def _use(m: ExperimentMagics, argv):
-    if len(argv) != 1:
-        raise UsageError("usage: %mlexp use NAME")
-    exp = Experiment(argv[0]).require()
+    exp = Experiment(_name_only("%mlexp use", argv, required=True)).require()
     _ = exp.hypothesis  # the gate: only an experiment with a hypothesis can be current
     m.current = exp.name
     print(f"current experiment: {exp.name}")
@@ -227,7 +273,7 @@ def _use(m: ExperimentMagics, argv):
 
 @subcommand("runs")
 def _runs(m: ExperimentMagics, argv):
-    exp = m.experiment(argv[0] if argv else None)
+    exp = m.experiment(_name_only("%mlexp runs", argv))
     display(Markdown(views.markdown_table(views.run_rows(exp))))
     if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
         from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
@@ -237,27 +283,24 @@ def _runs(m: ExperimentMagics, argv):
 
 @subcommand("ignore")
 def _ignore(m: ExperimentMagics, argv):
-    if not argv or "--reason" not in argv:
-        raise UsageError("usage: %mlexp ignore RUN_ID --reason TEXT")
-    i = argv.index("--reason")
-    reason = " ".join(argv[i + 1 :])
-    run_ids = argv[:i]
-    if len(run_ids) != 1 or not reason:
-        raise UsageError("usage: %mlexp ignore RUN_ID --reason TEXT")
-    m.experiment().ignore(run_ids[0], reason)
-    print(f"run {run_ids[0]} ignored: {reason}")
+    p = parser("%mlexp ignore")
+    p.add_argument("run_id")
+    p.add_argument("--reason", nargs="+", required=True)
+    args = p.parse_args(argv)
+    reason = " ".join(args.reason)
+    m.experiment().ignore(args.run_id, reason)
+    print(f"run {args.run_id} ignored: {reason}")
 
 
 @subcommand("unignore")
 def _unignore(m: ExperimentMagics, argv):
-    if len(argv) != 1:
-        raise UsageError("usage: %mlexp unignore RUN_ID")
-    m.experiment().unignore(argv[0])
-    print(f"run {argv[0]} counts again")
+    run_id = _name_only("%mlexp unignore", argv, required=True)
+    m.experiment().unignore(run_id)
+    print(f"run {run_id} counts again")
 
 
 @subcommand("panel")
 def _panel(m: ExperimentMagics, argv):
     from jupyter_mlexp.frontdoors.widgets import panel
 
-    display(panel(m.experiment(argv[0] if argv else None)))
+    display(panel(m.experiment(_name_only("%mlexp panel", argv))))

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
+from IPython.core.magic_arguments import MagicArgumentParser
 
-from IPython.core.error import UsageError
-
-from jupyter_mlexp.frontdoors.magics.experiment import subcommand
+from jupyter_mlexp.frontdoors.magics.experiment import parser, subcommand
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # a UsageError, not SystemExit, inside a kernel
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _report_parser() -> _Parser:
-    p = _Parser(prog="%mlexp report", add_help=False)
+def _report_parser() -> MagicArgumentParser:
+    p = parser("%mlexp report")
     p.add_argument("experiment", nargs="?")
     p.add_argument("--html", action="store_true")
     p.add_argument("--baseline")
@@ -23,8 +16,8 @@ def _report_parser() -> _Parser:
     return p
 
 
-def _conclude_parser() -> _Parser:
-    p = _Parser(prog="%mlexp conclude", add_help=False)
+def _conclude_parser() -> MagicArgumentParser:
+    p = parser("%mlexp conclude")
     p.add_argument("experiment", nargs="?")
     p.add_argument("--learning", nargs="+", required=True)
     p.add_argument("--next", nargs="+")

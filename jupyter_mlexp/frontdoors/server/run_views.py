@@ -45,7 +45,15 @@ def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
 
 
 #: Row fields left out of the table when empty (None, False): most runs have no problem, reason or stage.
-_OPTIONAL = ("stage", "criterion_check", "ignored", "ignored_reason", "problem")
+_OPTIONAL = (
+    "stage",
+    "criterion_check",
+    "ignored",
+    "ignored_reason",
+    "problem",
+    "artifacts",
+    "params_overwritten",
+)
 
 
 def _slim_row(info: RunInfo) -> dict:
@@ -72,6 +80,9 @@ def _slim_row(info: RunInfo) -> dict:
         "ignored": info.ignored,
         "ignored_reason": info.ignored_reason,
         "problem": info.problem,
+        # the files the run kept (artifacts/...), and which injected parameters the notebook overwrote
+        "artifacts": [a.get("path") for a in m.get("artifacts") or [] if isinstance(a, dict)],
+        "params_overwritten": m.get("params_overwritten"),
     }
     row.update((k, v) for k, v in extra.items() if v)
     return row
