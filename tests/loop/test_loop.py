@@ -20,7 +20,8 @@ def test_noise_is_discarded_a_clear_win_kept_and_nothing_lost(started, capsys):
     root = started
     assert git(root, "branch", "--show-current") == "autoresearch/t1"
     base = attempt(capsys, "baseline")
-    assert base["status"] == "keep" and base["baseline"] and len(base["values"]) == 3, base
+    # the baseline runs twice the loop's seeds: the loop's noise is measured from the start
+    assert base["status"] == "keep" and base["baseline"] and base["seeds"] == [0, 1, 2, 3, 4, 5], base
     base_commit = git(root, "rev-parse", "HEAD")
 
     edit(root, SHIFT=0.001)  # a tenth of the seed noise (sd 0.01): its seeds differ by Δ 0.009, p 0.27
@@ -38,6 +39,12 @@ def test_noise_is_discarded_a_clear_win_kept_and_nothing_lost(started, capsys):
     win = attempt(capsys, "shift by a lot")
     assert win["status"] == "keep", win["reason"]
     assert win["p"] < 0.05 and win["delta"] > 0.03
+    # kept only after the default confirmation: 6 fresh seeds, the best kept commit re-run beside it
+    assert win["confirm_seeds"] == [6, 7, 8, 9, 10, 11] and "confirmed on fresh seeds" in win["reason"]
+    assert win["reference_seeds"] == win["confirm_seeds"] and len(win["reference_values"]) == 6
+    runs = {r.run_id: r for r in Experiment("tune").runs()}
+    assert {runs[i].manifest["git"]["commit"] for i in win["reference_run_ids"]} == {base_commit}
+    assert "mlexp-worktrees" not in git(root, "worktree", "list")
     assert git(root, "rev-parse", "HEAD") == win["commit"]
     assert git(root, "log", "-1", "--format=%s") == "attempt 2: shift by a lot"
 

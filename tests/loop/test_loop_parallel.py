@@ -37,8 +37,9 @@ def test_a_batch_winner_is_confirmed_on_fresh_seeds(repo, capsys):
     code, out, err = mlexp(capsys, "loop", "batch", "wide", "--json", "--", "python3", "train.py")
     assert code == 0, err
     (won,) = json.loads(out)
-    assert won["status"] == "keep" and won["confirm_seeds"] == [3, 4, 5], won["reason"]
-    assert won["seeds"] == [0, 1, 2, 3, 4, 5] and "confirmed on fresh seeds" in won["reason"]
+    # the fresh seeds follow the baseline's 0..5
+    assert won["status"] == "keep" and won["confirm_seeds"] == [6, 7, 8], won["reason"]
+    assert won["seeds"] == [0, 1, 2, 6, 7, 8] and "confirmed on fresh seeds" in won["reason"]
     arms = [r.manifest["params"] for r in Experiment("tune").runs() if "loop_batch" in (r.manifest["params"] or {})]
     assert sorted(p["arm"] for p in arms) == ["1"] * 6 + ["reference"] * 6  # the reference re-ran them too
 
