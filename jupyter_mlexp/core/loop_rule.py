@@ -61,11 +61,16 @@ def pooled(groups: Iterable[Sequence[float]]) -> Noise:
     ss: list[float] = []
     df = 0
     for values in groups:
-        if len(values) < 2:
+        n = len(values)
+        if n < 2:
             continue
-        _, sd = mean_sd(values)
-        ss.append((sd or 0.0) ** 2 * (len(values) - 1))
-        df += len(values) - 1
+        m = math.fsum(values) / n
+        within = math.fsum((x - m) ** 2 for x in values)
+        # identical seeds (up to rounding of the mean) have no spread at all, as in inference.mean_sd
+        if within <= (1e-12 * max(map(abs, values))) ** 2 * (n - 1):
+            within = 0.0
+        ss.append(within)
+        df += n - 1
     if df == 0:
         return Noise(0.0, 0)
     return Noise(math.sqrt(math.fsum(ss) / df), df)
