@@ -153,7 +153,7 @@ def confirm(
     passes at ``alpha``. ``loop_noise`` includes the fresh groups."""
     a, b = _signed(settings, fresh), _signed(settings, reference)
     least = floor(settings, loop_noise, b)
-    t = difference(a, b, loop_noise, alpha, settings.level, least)
+    t = difference(a, b, loop_noise, alpha, settings.level, least, own_spread=True)
     where = f"fresh seeds {list(attempt.confirm_seeds)} beside attempt {best_n} re-run"
     if t.passed:
         extra = "" if loop_noise.measured else _no_spread(least)

@@ -11,15 +11,17 @@ life instead (``docs/loop.md`` states it and the rates measured):
 - **screen**: the attempt's mean against the best kept attempt's, a one-sided t test on the
   pooled sd at ``2α`` (``α = 1 − level``), divided by the number of candidates of a batch;
 - **confirmation**: a screened win and the best kept commit re-run side by side on fresh seeds;
-  kept only if that fresh difference alone passes a one-sided t test at ``α / 2``. The two stages
-  use disjoint runs, so a change with no effect is kept with probability at most ``2α · α/2 = α²``
-  (0.0025 at level 0.95: 0.075 per 30 attempts);
+  kept only if that fresh difference alone passes a one-sided t test at ``α / 2`` (the attempt's
+  arm on its own variance when that is larger than the loop's beyond chance). The two stages use
+  disjoint runs (they share only the pooled sd), so a change with no effect is kept with
+  probability about ``2α · α/2 = α²`` (0.0025 at level 0.95: 0.075 per 30 attempts);
 - **equal** (the simplicity rule): a non-inferiority test, the one-sided ``level`` upper bound of
   the harm below the margin (default half the loop's sd);
 - **no spread** (a script that ignores its seed): no test exists; a gain must exceed
   ``--min-delta``, else 1 % of the reference's mean, and the loop says so.
 
-Plain numbers in, plain numbers out; the t distribution is :mod:`.inference`'s.
+Plain numbers in, plain numbers out; the t distribution is :mod:`.inference`'s, the F quantile
+``scipy.special.fdtri``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from scipy import special
 
 from jupyter_mlexp.core.inference import Estimate, bound, mean_sd, p_greater
 
@@ -39,6 +43,8 @@ CONFIRM_DIVISOR = 2.0
 MARGIN_SD = 0.5
 #: with no measured spread, a gain must exceed this fraction of the reference's mean (or --min-delta)
 REL_FLOOR = 0.01
+#: a confirmed attempt's own spread replaces the loop's when larger beyond this F quantile
+NOISIER_F = 0.9
 #: the baseline and the default confirmation run twice the loop's seeds, at least this many
 MIN_EXTRA_SEEDS = 4
 
@@ -96,6 +102,19 @@ def default_extra_seeds(loop_seeds: int) -> int:
     return max(2 * loop_seeds, MIN_EXTRA_SEEDS)
 
 
+def arm_variance(values: Sequence[float], noise: Noise) -> float:
+    """The variance a confirmation uses for the attempt's arm: the loop's, unless the arm's own spread
+    is larger beyond chance (F test at ``NOISIER_F``: own / pooled above the F quantile), then its own,
+    so that a change that makes the noise larger is not judged on the quieter loop's."""
+    var = noise.sd**2
+    if len(values) < 2:
+        return var
+    own = (mean_sd(values)[1] or 0.0) ** 2
+    if own > var * float(special.fdtri(len(values) - 1, noise.df, NOISIER_F)):
+        return own
+    return var
+
+
 @dataclass
 class Comparison:
     """One comparison: ``delta`` > 0 is better; ``harm_bound`` the ``level`` upper bound of −delta."""
@@ -118,6 +137,7 @@ def difference(
     alpha: float,
     level: float,
     floor: float,
+    own_spread: bool = False,
 ) -> Comparison:
     """``mean(a) − mean(b)`` (already signed so that higher is better) against seed noise.
 
@@ -128,7 +148,11 @@ def difference(
     delta = mean_sd(a)[0] - mean_sd(b)[0]
     if not noise.measured:
         return Comparison(delta, 0.0, noise.df, None, TEST_FLOOR, floor, delta > floor, -delta)
-    se = noise.sd * math.sqrt(1.0 / len(a) + 1.0 / len(b))
+    var = noise.sd**2
+    if own_spread:
+        se = math.sqrt(arm_variance(a, noise) / len(a) + var / len(b))
+    else:
+        se = noise.sd * math.sqrt(1.0 / len(a) + 1.0 / len(b))
     est = Estimate(delta, se, float(noise.df), TEST_POOLED)
     p = p_greater(est, 0.0)
     needed = max(floor, bound(Estimate(0.0, se, float(noise.df), TEST_POOLED), 1.0 - alpha, lower=False))
