@@ -174,6 +174,7 @@ def confirm_beside(
     fresh = rules.fresh_seeds(state, state.settings.confirm_n)
     batch_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     arms = {"reference": best.commit, str(a.n): a.commit}
+    t0 = time.perf_counter()
     measured = _run_arms(
         loop, state, arms, command=a.command, seeds=fresh, batch_id=batch_id, jobs=jobs, budget=budget,
         scheduler=scheduler,
@@ -181,7 +182,7 @@ def confirm_beside(
     c, ref = measured[str(a.n)], measured["reference"]
     a.run_ids += c.run_ids
     a.reference_run_ids = ref.run_ids
-    a.runs_s += c.runs_s
+    a.runs_s += time.perf_counter() - t0  # the arms' runs, side by side: running, not the loop's overhead
     if c.crash or ref.crash:
         what = c.crash or f"the re-run of attempt {best.n} beside it: {ref.crash}"
         a.status, a.reason, a.log_tail = CRASH, f"confirmation {what}", c.log_tail or ref.log_tail
