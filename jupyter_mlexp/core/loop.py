@@ -1,32 +1,33 @@
-"""The keep/discard decision of the loop: beat the best kept attempt beyond seed noise, or go.
+"""The keep/discard decision of the loop: beat the best kept attempt beyond seed noise twice, or go.
 
-With several seeds on both sides the attempt is compared with the best kept one by a
-one-sided t test, the verdict's (:func:`.verdict_arms.estimate`: paired over shared seeds, else Welch)
-at the loop's level; with one seed on a side, by a least improvement that defaults to
-the noise floor (2 sd of the repeated baseline). Then the simplicity rule: a small gain
-that adds many lines is discarded, an equal result that removes lines is kept.
+An attempt is first **screened** against the best kept attempt's recorded values (a one-sided t
+test on the loop's pooled seed sd at ``2α``, the level's α divided among a batch's candidates);
+a screened win is **confirmed** on fresh seeds run side by side with the best kept commit (the
+fresh difference alone, at ``α/2``), so a change with no effect is kept with probability at most
+``α²`` (:mod:`.loop_rule` has the statistics, ``docs/loop.md`` the rates measured). Then the
+simplicity rule: a small gain that adds many lines is discarded; a result within the margin
+(a non-inferiority bound at the loop's level) that removes lines is kept.
 Plain numbers in, a :class:`Decision` out; git and running live elsewhere.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from jupyter_mlexp.core.inference import mean_sd, p_greater
+from jupyter_mlexp.core.inference import mean_sd
+from jupyter_mlexp.core.loop_rule import (
+    MARGIN_SD,
+    REL_FLOOR,
+    Noise,
+    alphas,
+    default_extra_seeds,
+    difference,
+    false_keep_bound,
+    pooled,
+)
 from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, Settings
-from jupyter_mlexp.core.verdict_arms import Arm, estimate
-
-
-@dataclass
-class Comparison:
-    """The attempt against the best kept one; ``delta`` > 0 is better, whatever the direction."""
-
-    delta: float
-    p: float | None
-    test: str
-    better: bool
-    not_worse: bool
 
 
 @dataclass
@@ -36,112 +37,218 @@ class Decision:
     delta: float | None = None
     p: float | None = None
     test: str = ""
-    #: better by the numbers (before the simplicity rule): what ``--confirm`` re-runs
+    #: better by the screen (before the simplicity rule)
     promising: bool = False
+    #: kept by the screen, to be confirmed on fresh seeds before it is final (the α to confirm at)
+    confirm_alpha: float | None = None
+
+
+def noise(state: LoopState, *extra: Sequence[float]) -> Noise:
+    """The loop's seed noise: the spread within every group of runs of one commit it measured.
+
+    The groups: each measured attempt's values (its seeds and its confirmation's: one commit), each
+    reference re-run beside a confirmation or a batch (once, however many candidates it served),
+    and ``extra`` (the attempt being decided, a confirmation's fresh runs).
+    """
+    groups: list[Sequence[float]] = []
+    seen: set[tuple] = set()
+    for a in state.attempts:
+        if a.status == CRASH:
+            continue
+        groups.append(a.values)
+        key = (tuple(a.reference_seeds), tuple(a.reference_values))
+        if a.reference_values and key not in seen:
+            seen.add(key)
+            groups.append(a.reference_values)
+    return pooled([*groups, *extra])
+
+
+def _signed(settings: Settings, values: Sequence[float]) -> list[float]:
+    sign = 1.0 if settings.higher_is_better else -1.0
+    return [sign * v for v in values]
+
+
+def floor(settings: Settings, loop_noise: Noise, reference: Sequence[float]) -> float:
+    """The least gain that counts: ``--min-delta``; else 0 with a measured noise; else (no spread
+    at all) 1 % of the reference's mean, so that a script that ignores its seed is not ruled by
+    rounding."""
+    if settings.min_delta is not None:
+        return settings.min_delta
+    if loop_noise.measured or not reference:
+        return 0.0
+    return REL_FLOOR * abs(mean_sd(reference)[0])
+
+
+def margin(settings: Settings, loop_noise: Noise) -> float:
+    """The harm a simpler change may have and still count as equal: ``--margin``, else half the sd."""
+    if settings.margin is not None:
+        return settings.margin
+    return MARGIN_SD * loop_noise.sd if loop_noise.measured else 0.0
 
 
 def noise_floor(state: LoopState) -> float | None:
-    """2 sd of the repeated baseline's seeds (None when the baseline ran one seed)."""
-    base = next((a for a in state.attempts if a.baseline and a.status == KEEP), None)
-    if base is None or base.sd is None:
+    """2 sd of the loop's pooled seed noise; with no spread measured, the floor a gain must pass
+    instead (``--min-delta``, else 1 % of the best's mean); None before the baseline."""
+    n = noise(state)
+    if n.measured:
+        return 2.0 * n.sd
+    best = state.best()
+    if best is None:
         return None
-    return 2.0 * base.sd
+    return floor(state.settings, n, best.values)
 
 
-def threshold(settings: Settings, floor: float | None) -> float:
-    """The least improvement a one-seed decision needs: configured, else the noise floor, else 0."""
-    if settings.min_delta is not None:
-        return settings.min_delta
-    return floor or 0.0
+def decide(
+    attempt: Attempt, best: Attempt | None, settings: Settings, loop_noise: Noise, candidates: int = 1
+) -> Decision:
+    """The screen: keep, discard, or keep-if-confirmed (``confirm_alpha`` set) a measured attempt.
 
-
-def compare(
-    seeds: list[int],
-    values: list[float],
-    best_seeds: list[int],
-    best_values: list[float],
-    settings: Settings,
-    floor: float | None,
-) -> Comparison:
-    """The attempt's values against the best kept attempt's, signed so that better is positive.
-
-    The estimate is the verdict's (:func:`.verdict_arms.estimate`: paired over shared seeds, else
-    Welch), on the best kept attempt's values restricted to the attempt's seeds when it ran them all
-    (it may have more: fresh seeds from ``--confirm``). With no spread at all (the verdict's "zero
-    variance") there is no t test: the sign of the difference decides, and ``p`` is None.
+    ``loop_noise`` includes the attempt's own values (:func:`noise`); ``candidates``: the attempts of
+    a batch judged at once (the screen's α is divided among them).
     """
-    sign = 1.0 if settings.higher_is_better else -1.0
-    a = [sign * v for v in values]
-    b = [sign * v for v in best_values]
-    tol = threshold(settings, floor)
-    if len(a) < 2 or len(b) < 2:
-        delta = mean_sd(a)[0] - mean_sd(b)[0]
-        return Comparison(delta, None, f"Δ vs least improvement {tol:.4g}", delta > tol, delta >= -tol)
-    by_b = dict(zip(best_seeds, b))
-    if len(set(seeds)) == len(seeds) and set(seeds) <= set(by_b):
-        base = _arm(seeds, [by_b[s] for s in seeds])
-    else:
-        base = _arm(best_seeds, b)
-    est = estimate(_arm(seeds, a), base)
-    assert est is not None  # n >= 2 on both sides
-    if est.se == 0.0:
-        return Comparison(est.value, None, est.test, est.value > 0, est.value >= 0)
-    alpha = 1.0 - settings.level
-    p = p_greater(est, 0.0)
-    p_worse = 1.0 - p  # one-sided p that it is worse
-    return Comparison(est.value, p, est.test, p < alpha, p_worse >= alpha and est.value >= -tol)
-
-
-def _arm(seeds: list[int], values: list[float]) -> Arm:
-    return Arm("attempt", "loop", {}, "", values=list(values), seeds=list(seeds))
-
-
-def decide(attempt: Attempt, best: Attempt | None, settings: Settings, floor: float | None) -> Decision:
-    """keep or discard a finished, measured attempt (crashes are decided before this)."""
     if best is None:
         return Decision(KEEP, "the baseline: the reference for every later attempt")
-    c = compare(attempt.seeds, attempt.values, best.seeds, best.values, settings, floor)
-    d = Decision(DISCARD, "", c.delta, c.p, c.test, promising=c.better)
+    confirm = settings.confirm_n > 0
+    a_screen, a_confirm = alphas(settings.level, confirm, candidates)
+    a = _signed(settings, attempt.values)
+    b = _signed(settings, best.values)
+    least = floor(settings, loop_noise, b)
+    t = difference(a, b, loop_noise, a_screen, settings.level, least)
+    d = Decision(DISCARD, "", t.delta, t.p, t.test)
     net = attempt.lines_added - attempt.lines_removed
-    gain_needed = settings.simplicity_gain if settings.simplicity_gain is not None else (floor or 0.0)
     versus = f"attempt {best.n}"
-    if c.better:
-        if settings.simplicity_lines and net > settings.simplicity_lines and c.delta < gain_needed:
-            d.reason = f"simplicity: +{net} lines for a gain of {c.delta:.4g} (< {gain_needed:.4g})"
+    nf = 2.0 * loop_noise.sd if loop_noise.measured else least
+    gain_needed = settings.simplicity_gain if settings.simplicity_gain is not None else nf
+    unmeasured = "" if loop_noise.measured else _no_spread(least)
+    if t.passed:
+        d.promising = True
+        if settings.simplicity_lines and net > settings.simplicity_lines and t.delta < gain_needed:
+            d.reason = f"simplicity: +{net} lines for a gain of {t.delta:.4g} (< {gain_needed:.4g})"
             return d
-        d.status, d.reason = KEEP, f"better than {versus} by {c.delta:.4g}{_p(c.p)}"
+        d.status = KEEP
+        d.reason = f"better than {versus} by {t.delta:.4g}{_p(t.p)}{_at(t.p, a_screen)}{unmeasured}"
+        d.confirm_alpha = a_confirm
         return d
-    if c.not_worse and net < 0:
-        d.status, d.reason = KEEP, f"simpler: {net} lines for a result equal to {versus} (Δ {c.delta:.4g}{_p(c.p)})"
+    m = margin(settings, loop_noise)
+    if net < 0 and t.harm_bound <= m:
+        how = f"harm ≤ {t.harm_bound:.4g} at level {settings.level:g}" if t.p is not None else f"Δ {t.delta:.4g}"
+        d.status = KEEP
+        d.reason = f"simpler: {net} lines for a result within {m:.4g} of {versus} ({how}){unmeasured}"
         return d
-    d.reason = f"not better than {versus} beyond seed noise (Δ {c.delta:.4g}{_p(c.p)})"
+    d.reason = f"not better than {versus} beyond seed noise (Δ {t.delta:.4g}{_p(t.p)}; needs > {t.needed:.4g})"
     return d
 
 
-def confirmed(fresh_seeds: list[int], fresh: list[float], best: Attempt, settings: Settings, floor: float | None):
-    """The re-run of a promising win on fresh seeds: does it still beat the best kept attempt?"""
-    return compare(fresh_seeds, fresh, best.seeds, best.values, settings, floor)
+def confirm(
+    attempt: Attempt,
+    best_n: int,
+    fresh: Sequence[float],
+    reference: Sequence[float],
+    alpha: float,
+    settings: Settings,
+    loop_noise: Noise,
+) -> None:
+    """The confirmation: ``fresh`` (the attempt) against ``reference`` (the best kept commit), run
+    side by side on the same fresh seeds; ``attempt`` stays kept only if that difference alone
+    passes at ``alpha``. ``loop_noise`` includes the fresh groups."""
+    a, b = _signed(settings, fresh), _signed(settings, reference)
+    least = floor(settings, loop_noise, b)
+    t = difference(a, b, loop_noise, alpha, settings.level, least, own_spread=True)
+    where = f"fresh seeds {list(attempt.confirm_seeds)} beside attempt {best_n} re-run"
+    if t.passed:
+        extra = "" if loop_noise.measured else _no_spread(least)
+        attempt.reason += f"; confirmed on {where} (Δ {t.delta:.4g}{_p(t.p)}{_at(t.p, alpha)}){extra}"
+    else:
+        attempt.status = DISCARD
+        attempt.reason = (
+            f"not confirmed on {where} (Δ {t.delta:.4g}{_p(t.p)}; needs > {t.needed:.4g}) after: {attempt.reason}"
+        )
+
+
+def _no_spread(least: float) -> str:
+    return f" [no seed spread measured: kept on Δ > {least:.4g}, not on a test; see mlexp loop status]"
 
 
 def _p(p: float | None) -> str:
     return "" if p is None else f", p = {p:.3g}"
 
 
+def _at(p: float | None, alpha: float) -> str:
+    return "" if p is None else f" < {alpha:.3g}"
+
+
 def fresh_seeds(state: LoopState, n: int) -> list[int]:
-    """``n`` seeds no attempt of the loop has used yet (for ``--confirm``)."""
-    used = {s for a in state.attempts for s in a.seeds} | set(state.settings.seeds)
+    """``n`` seeds no attempt of the loop (nor a reference re-run) has used yet."""
+    attempts = state.attempts + state.batch + ([state.pending] if state.pending else [])
+    used = {s for a in attempts for s in (*a.seeds, *a.reference_seeds)} | set(state.settings.seeds)
     start = max(used, default=-1) + 1
     return list(range(start, start + n))
+
+
+def baseline_seeds(state: LoopState, seeds: Sequence[int]) -> list[int]:
+    """The baseline's seeds: ``seeds`` and fresh ones up to twice the loop's seeds (at least 4), so
+    the loop's noise is measured from the start."""
+    want = default_extra_seeds(len(state.settings.seeds))
+    out = list(dict.fromkeys(int(s) for s in seeds))
+    start = max([*out, *state.settings.seeds], default=-1) + 1
+    return out + list(range(start, start + max(0, want - len(out))))
+
+
+def least_gain(state: LoopState) -> float | None:
+    """The least improvement an attempt on the loop's seeds needs to pass the screen now."""
+    best = state.best()
+    if best is None or not best.values:
+        return None
+    s = state.settings
+    n = noise(state)
+    b = _signed(s, best.values)
+    screen, _ = alphas(s.level, s.confirm_n > 0)
+    mean_b = mean_sd(b)[0]
+    probe = [mean_b] * max(1, len(s.seeds))
+    return difference(probe, b, n, screen, s.level, floor(s, n, b)).needed
+
+
+def warnings(state: LoopState) -> list[str]:
+    """What the rule cannot see: attempts whose seeds all gave one value, a loop with no spread."""
+    same = [a.n for a in state.attempts if a.status != CRASH and len(a.values) >= 2 and len(set(a.values)) == 1]
+    out = []
+    if same:
+        which = ", ".join(map(str, same[:10])) + (" …" if len(same) > 10 else "")
+        out.append(
+            f"attempt {which}: every seed gave the same value: does the command use its seed (MLEXP_SEED)? "
+            "Such attempts add no measure of the noise"
+        )
+    n = noise(state)
+    if state.best() is not None and not n.measured:
+        nf = noise_floor(state)
+        out.append(
+            "no seed spread measured in this loop: a keep is decided on a gain above "
+            f"{nf:.4g} (--min-delta, else 1 % of the best's mean), not on a test"
+        )
+    return out
 
 
 def finite(values: list[float | None]) -> bool:
     return bool(values) and all(v is not None and math.isfinite(v) for v in values)
 
 
+def rule(settings: Settings) -> dict:
+    """The keep rule's numbers for this loop: the screen's and the confirmation's α, its seeds."""
+    confirm = settings.confirm_n > 0
+    screen, conf = alphas(settings.level, confirm)
+    return {
+        "level": settings.level,
+        "screen_alpha": screen,
+        "confirm_alpha": conf,
+        "confirm_seeds": settings.confirm_n,
+        "false_keep_per_attempt": false_keep_bound(settings.level, confirm),
+    }
+
+
 def summary(state: LoopState) -> dict:
-    """``mlexp loop status``: the best so far and its commit, the counts, the noise floor."""
+    """``mlexp loop status``: the best so far and its commit, the counts, the noise floor, warnings."""
     best = state.best()
-    floor = noise_floor(state)
+    n = noise(state)
     s = state.settings
     return {
         "tag": s.tag,
@@ -151,8 +258,12 @@ def summary(state: LoopState) -> dict:
         "direction": "higher is better" if s.higher_is_better else "lower is better",
         "attempts": len(state.attempts),
         "counts": state.counts(),
-        "noise_floor": floor,
-        "least_improvement": threshold(s, floor),
+        "noise_sd": n.sd if n.df else None,
+        "noise_df": n.df,
+        "noise_floor": noise_floor(state),
+        "least_improvement": least_gain(state),
+        "rule": rule(s),
+        "warnings": warnings(state),
         "best": None
         if best is None
         else {
@@ -168,4 +279,4 @@ def summary(state: LoopState) -> dict:
     }
 
 
-__all__ = ["CRASH", "DISCARD", "KEEP", "Comparison", "Decision", "compare", "decide", "noise_floor", "summary"]
+__all__ = ["CRASH", "DISCARD", "KEEP", "Decision", "confirm", "decide", "noise", "noise_floor", "summary"]

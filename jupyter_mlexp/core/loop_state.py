@@ -54,20 +54,33 @@ class Settings:
     seeds: list[int]
     level: float = 0.95
     budget: float | None = None
-    #: one-seed decisions: the least improvement that counts; None = the measured noise floor
+    #: the least improvement that counts (beside the test); None = 0, or 1 % of the best's mean when
+    #: the seeds show no spread at all
     min_delta: float | None = None
-    #: re-run a promising win on this many fresh seeds before keeping it (0 = no)
-    confirm: int = 0
+    #: re-run a screened win and the best kept commit side by side on this many fresh seeds before
+    #: keeping it (0 = no confirmation: one test at the level); None = twice the seeds, at least 4
+    confirm: int | None = None
     #: the simplicity rule: a gain below ``simplicity_gain`` that adds more than this many lines is discarded
     simplicity_lines: int = 20
-    #: None = the noise floor (2 sd of the repeated baseline), or 0 when there is none
+    #: None = the noise floor (2 sd of the loop's seed noise)
     simplicity_gain: float | None = None
+    #: the harm a simpler change may have and still count as equal; None = half the loop's seed sd
+    margin: float | None = None
     start_commit: str = ""
     created: str = ""
 
     @property
     def branch(self) -> str:
         return BRANCH_PREFIX + self.tag
+
+    @property
+    def confirm_n(self) -> int:
+        """Fresh seeds a screened win is confirmed on (``confirm``, or its default)."""
+        if self.confirm is not None:
+            return self.confirm
+        from jupyter_mlexp.core.loop_rule import default_extra_seeds
+
+        return default_extra_seeds(len(self.seeds))
 
 
 @dataclass
@@ -99,6 +112,10 @@ class Attempt:
     log_tail: str = ""
     baseline: bool = False
     confirm_seeds: list[int] = field(default_factory=list)
+    #: the best kept commit re-run beside it (a confirmation's fresh seeds, or a batch's reference arm)
+    reference_seeds: list[int] = field(default_factory=list)
+    reference_values: list[float] = field(default_factory=list)
+    reference_run_ids: list[str] = field(default_factory=list)
     started: str = ""
     ended: str = ""
     revived_from: int | None = None

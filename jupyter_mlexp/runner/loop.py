@@ -63,9 +63,10 @@ def start(
     budget: float | None = None,
     level: float | None = None,
     min_delta: float | None = None,
-    confirm: int = 0,
+    confirm: int | None = None,
     simplicity_lines: int = 20,
     simplicity_gain: float | None = None,
+    margin: float | None = None,
     cwd: str | os.PathLike | None = None,
     track_results: bool = False,
 ) -> LoopState:
@@ -81,8 +82,12 @@ def start(
     if files.exists():
         raise MlexpError(f"experiment {experiment.name!r} already has a loop {tag!r}: pick another tag")
     check_budget(budget)
-    if confirm < 0:
+    if confirm is not None and confirm < 0:
         raise MlexpError(f"--confirm must be 0 or more seeds, got {confirm}")
+    if confirm == 1:
+        raise MlexpError("--confirm needs at least 2 fresh seeds (0 turns the confirmation off)")
+    if level is not None and not 0.8 <= level < 1:
+        raise MlexpError(f"--level must be at least 0.8 and below 1, got {level:g}")
     repo = Repo(cwd or Path.cwd(), experiment.base)
     settings = Settings(
         tag=files.tag,
@@ -96,8 +101,10 @@ def start(
         confirm=confirm,
         simplicity_lines=simplicity_lines,
         simplicity_gain=simplicity_gain,
+        margin=margin,
         created=now_iso(),
     )
+    settings.confirm = settings.confirm_n  # the record says the number the rule used
     settings.start_commit = repo.start_branch(settings.branch)
     state = LoopState(settings)
     files.save(state)
@@ -175,6 +182,7 @@ def _begin(
     a = Attempt(n, description, "", head, command, seeds=list(seeds or state.settings.seeds), started=now_iso())
     a.revived_from = revived_from
     if best is None:
+        a.seeds = rules.baseline_seeds(state, a.seeds)
         if repo.changes():
             raise MlexpError(
                 "the first attempt is the unmodified baseline: commit or revert the working tree's change "
@@ -224,26 +232,14 @@ def _run(loop: Loop, state: LoopState, a: Attempt, budget: float | None, schedul
     if m.crash:
         _crash(a, m.crash, m.log_tail)
         return
-    best, floor = state.best(), rules.noise_floor(state)
-    d = rules.decide(a, best, s, floor)
-    if d.promising and s.confirm and best is not None:
-        fresh = rules.fresh_seeds(state, s.confirm)
-        c = run(fresh, scheduler=scheduler)
-        a.run_ids += c.run_ids
-        a.runs_s += c.runs_s
-        a.duration_s = time.perf_counter() - t0
-        if c.crash:
-            _crash(a, f"confirmation {c.crash}", c.log_tail)
-            return
-        a.confirm_seeds = c.seeds
-        a.seeds, a.values = a.seeds + c.seeds, a.values + c.values
-        check = rules.confirmed(c.seeds, c.values, best, s, floor)
-        if not check.better:
-            d.status = rules.DISCARD
-            d.reason = f"not confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g}) after {d.reason}"
-        else:
-            d.reason += f"; confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g})"
+    best = state.best()
+    d = rules.decide(a, best, s, rules.noise(state, a.values))
     a.status, a.reason, a.delta, a.p, a.test = d.status, d.reason, d.delta, d.p, d.test
+    if d.confirm_alpha is not None and best is not None:
+        from jupyter_mlexp.runner.loop_batch import confirm_beside
+
+        confirm_beside(loop, state, a, best, d.confirm_alpha, budget=budget, scheduler=scheduler, jobs=2)
+        a.duration_s = time.perf_counter() - t0
 
 
 def _crash(a: Attempt, reason: str, tail: str = "") -> None:
@@ -277,6 +273,8 @@ def end_attempt(loop: Loop, state: LoopState, a: Attempt, t0: float | None = Non
         p=a.p,
         test=a.test,
         noise_floor=rules.noise_floor(state),
+        confirm_seeds=a.confirm_seeds,
+        reference_values=a.reference_values,
         lines=[a.lines_added, a.lines_removed],
         run_ids=a.run_ids,
     )
@@ -298,6 +296,7 @@ def recover(loop: Loop, state: LoopState) -> list[Attempt]:
     if a.commit and not a.baseline:
         repo.keep_reachable(attempt_ref(a.n), a.commit, loop.files.patch(a.n))
     _runs_in_flight(loop, state, a, "attempt", a.n)
+    _runs_in_flight(loop, state, a, "arm", a.n)  # a confirmation's runs
     a.seeds = []  # as for any crash: the seeds column lists the seeds that gave a value
     _crash(a, "the loop's process died during the attempt (recovered by the next mlexp loop command)", a.log_tail)
     if not a.commit:  # nothing was committed: the change is still in the working tree, left as it is
@@ -333,7 +332,8 @@ def _when(text: str | None) -> datetime | None:
 def _recover_batch(loop: Loop, state: LoopState) -> list[Attempt]:
     """A parallel batch left in flight: its arms' process groups killed, each attempt a crash (with the
     runs it started), its worktrees removed."""
-    for group in state.arm_groups:
+    groups = list(state.arm_groups)
+    for group in groups:
         with contextlib.suppress(OSError):
             os.killpg(group, signal.SIGKILL)
     state.arm_groups = []
@@ -344,7 +344,7 @@ def _recover_batch(loop: Loop, state: LoopState) -> list[Attempt]:
         _crash(a, "the loop's process died during the batch (recovered by the next mlexp loop command)", a.log_tail)
         a.seeds = []
         end_attempt(loop, state, a, restore=False)
-    if done:
+    if done or groups:  # a batch's, or an attempt's confirmation
         shutil.rmtree(loop.repo.common_dir / "mlexp-worktrees", ignore_errors=True)
         loop.repo.prune_worktrees()
     return done
@@ -401,7 +401,8 @@ def status(loop: Loop, figure: bool = True) -> dict:
     out["busy"] = busy
     out["recovered"] = [a.n for a in recovered]
     out["kept_aside"] = {str(a.n): a.kept_aside for a in recovered if a.kept_aside}
-    _, out["warnings"] = loop.files.read_results()
+    _, broken = loop.files.read_results()
+    out["warnings"] = [*broken, *out["warnings"]]  # the record's, then the keep rule's (what it cannot see)
     out["record"] = str(loop.files.path)
     out["figure"] = str(write_figure(state, loop.files.figure)) if figure else None
     out["attempts_list"] = [

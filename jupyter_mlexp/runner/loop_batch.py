@@ -67,10 +67,12 @@ def try_batch(
         try:
             run = partial(_run_arms, loop, state, command=list(command), jobs=at_a_time, scheduler=scheduler)
             measured = run(arms, seeds=attempts[0].seeds, batch_id=batch_id, budget=budget or state.settings.budget)
-            _judge(state, attempts, measured, best, time.perf_counter() - t0)
+            alpha = _judge(state, attempts, measured, best, time.perf_counter() - t0)
             winner = next((a for a in attempts if a.status == KEEP), None)
-            if winner is not None and state.settings.confirm:
-                _confirm(state, winner, best, run, budget or state.settings.budget, t0)
+            if winner is not None and alpha is not None:
+                b = budget or state.settings.budget
+                confirm_beside(loop, state, winner, best, alpha, budget=b, scheduler=scheduler, jobs=at_a_time)
+                winner.duration_s = time.perf_counter() - t0
         except KeyboardInterrupt:
             for a in attempts:
                 a.status, a.reason = CRASH, "interrupted (Ctrl-C) during the batch"
@@ -125,7 +127,7 @@ def try_worktree(
         repo.reset_paths(paths)  # the change lives in its commit now: the tree is free for the next idea
         run = partial(_run_arms, loop, state, command=list(command), jobs=1, scheduler=scheduler)
         try:
-            _run_aside(state, a, best, run, budget or s.budget, t0)
+            _run_aside(loop, state, a, best, run, budget or s.budget, t0, scheduler)
         except KeyboardInterrupt:
             a.status, a.reason = CRASH, "interrupted (Ctrl-C) during the attempt"
             _finish(loop, state, a)
@@ -137,9 +139,9 @@ def try_worktree(
         return a
 
 
-def _run_aside(state: LoopState, a: Attempt, best: Attempt, run, budget, t0: float) -> None:
-    """Run the attempt's arm, then decide as ``try`` does (with ``--confirm`` on fresh seeds)."""
-    s, floor = state.settings, rules.noise_floor(state)
+def _run_aside(loop: Loop, state: LoopState, a: Attempt, best: Attempt, run, budget, t0: float, scheduler) -> None:
+    """Run the attempt's arm, then decide as ``try`` does (a screened win confirmed on fresh seeds)."""
+    s = state.settings
     name = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     m = run({str(a.n): a.commit}, seeds=a.seeds, batch_id=name, budget=budget)[str(a.n)]
     a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
@@ -147,25 +149,48 @@ def _run_aside(state: LoopState, a: Attempt, best: Attempt, run, budget, t0: flo
     if m.crash:
         a.status, a.reason, a.log_tail = CRASH, m.crash, m.log_tail
         return
-    d = rules.decide(a, best, s, floor)
-    if d.promising and s.confirm:
-        c = run({str(a.n): a.commit}, seeds=rules.fresh_seeds(state, s.confirm), batch_id=name + "-c", budget=budget)
-        c = c[str(a.n)]
-        a.run_ids += c.run_ids
-        a.runs_s = a.duration_s = time.perf_counter() - t0
-        if c.crash:
-            a.status, a.reason, a.log_tail = CRASH, f"confirmation {c.crash}", c.log_tail
-            return
-        a.confirm_seeds, a.seeds, a.values = c.seeds, a.seeds + c.seeds, a.values + c.values
-        check = rules.confirmed(c.seeds, c.values, best, s, floor)
-        if not check.better:
-            d.status, d.reason = (
-                DISCARD,
-                f"not confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g}) after {d.reason}",
-            )
-        else:
-            d.reason += f"; confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g})"
+    d = rules.decide(a, best, s, rules.noise(state, a.values))
     a.status, a.reason, a.delta, a.p, a.test = d.status, d.reason, d.delta, d.p, d.test
+    if d.confirm_alpha is not None:
+        confirm_beside(loop, state, a, best, d.confirm_alpha, budget=budget, scheduler=scheduler, jobs=2)
+        a.runs_s = a.duration_s = time.perf_counter() - t0
+
+
+def confirm_beside(
+    loop: Loop,
+    state: LoopState,
+    a: Attempt,
+    best: Attempt,
+    alpha: float,
+    *,
+    budget: float | None,
+    scheduler: str | None,
+    jobs: int,
+) -> None:
+    """A screened win and the best kept commit re-run side by side on fresh seeds (each in a worktree
+    of its own, as a batch's arms); ``a`` stays kept only if the fresh difference alone passes at
+    ``alpha`` (:func:`.core.loop.confirm`). The fresh values join the attempt's; the reference's are
+    kept with it. A crash of either arm makes the attempt a crash."""
+    fresh = rules.fresh_seeds(state, state.settings.confirm_n)
+    batch_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    arms = {"reference": best.commit, str(a.n): a.commit}
+    t0 = time.perf_counter()
+    measured = _run_arms(
+        loop, state, arms, command=a.command, seeds=fresh, batch_id=batch_id, jobs=jobs, budget=budget,
+        scheduler=scheduler,
+    )  # fmt: skip
+    c, ref = measured[str(a.n)], measured["reference"]
+    a.run_ids += c.run_ids
+    a.reference_run_ids = ref.run_ids
+    a.runs_s += time.perf_counter() - t0  # the arms' runs, side by side: running, not the loop's overhead
+    if c.crash or ref.crash:
+        what = c.crash or f"the re-run of attempt {best.n} beside it: {ref.crash}"
+        a.status, a.reason, a.log_tail = CRASH, f"confirmation {what}", c.log_tail or ref.log_tail
+        return
+    a.confirm_seeds, a.seeds, a.values = c.seeds, a.seeds + c.seeds, a.values + c.values
+    a.reference_seeds, a.reference_values = ref.seeds, ref.values
+    loop_noise = rules.noise(state, a.values, ref.values)
+    rules.confirm(a, best.n, c.values, ref.values, alpha, state.settings, loop_noise)
 
 
 def _check_batch(loop: Loop, refs, command, jobs, budget, scheduler) -> None:
@@ -182,40 +207,16 @@ def _check_batch(loop: Loop, refs, command, jobs, budget, scheduler) -> None:
         loop_run.check_scheduler(scheduler, command, "mlexp loop batch REF ... NOTEBOOK")
 
 
-def _judge(state, attempts: list[Attempt], measured: dict, best: Attempt, wall_s: float) -> None:
-    """Each candidate against the reference run alongside; at most one kept."""
+def _judge(state, attempts: list[Attempt], measured: dict, best: Attempt, wall_s: float) -> float | None:
+    """Each candidate against the reference run alongside; at most one kept (the α its confirmation
+    needs, if any)."""
     for a in attempts:
         m = measured[str(a.n)]
         a.seeds, a.values, a.run_ids, a.memory_gb = m.seeds, m.values, m.run_ids, m.memory_gb
         a.duration_s = wall_s
         if m.crash:
             a.status, a.reason, a.log_tail = CRASH, m.crash, m.log_tail
-    _decide(state, attempts, measured["reference"], best)
-
-
-def _confirm(state: LoopState, winner: Attempt, best: Attempt, run, budget, t0: float) -> None:
-    """``--confirm N``: the batch's winner and the reference re-run side by side on N fresh seeds;
-    kept only if the fresh seeds alone still beat the reference."""
-    fresh = rules.fresh_seeds(state, state.settings.confirm)
-    batch_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
-    measured = run(
-        {"reference": best.commit, str(winner.n): winner.commit}, seeds=fresh, batch_id=batch_id, budget=budget
-    )
-    c, ref = measured[str(winner.n)], measured["reference"]
-    winner.run_ids += c.run_ids
-    winner.duration_s = time.perf_counter() - t0
-    if c.crash or ref.crash:
-        what = c.crash or f"the reference re-run of attempt {best.n}: {ref.crash}"
-        winner.status, winner.reason, winner.log_tail = CRASH, f"confirmation {what}", c.log_tail or ref.log_tail
-        return
-    winner.confirm_seeds = c.seeds
-    winner.seeds, winner.values = winner.seeds + c.seeds, winner.values + c.values
-    check = rules.compare(c.seeds, c.values, ref.seeds, ref.values, state.settings, rules.noise_floor(state))
-    if check.better:
-        winner.reason += f"; confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g})"
-    else:
-        winner.status = DISCARD
-        winner.reason = f"not confirmed on fresh seeds {c.seeds} (Δ {check.delta:.4g}) after {winner.reason}"
+    return decide_batch(state, attempts, measured["reference"], best)
 
 
 def _plan(loop: Loop, state: LoopState, refs: Sequence[str], command: list[str], seeds) -> list[Attempt]:
@@ -244,23 +245,27 @@ def _plan(loop: Loop, state: LoopState, refs: Sequence[str], command: list[str],
     return attempts
 
 
-def _decide(state: LoopState, attempts: list[Attempt], ref: loop_run.Measured, best: Attempt) -> None:
-    """Each candidate against the reference re-run alongside it; at most one kept."""
+def decide_batch(state: LoopState, attempts: list[Attempt], ref: loop_run.Measured, best: Attempt) -> float | None:
+    """Each candidate against the reference re-run alongside it, the screen's α divided among the
+    candidates; at most one kept: the largest gain (the α its confirmation needs, if any)."""
     reference = Attempt(best.n, best.description, best.commit, best.parent, seeds=ref.seeds, values=ref.values)
-    floor = rules.noise_floor(state)
-    for a in attempts:
-        if a.status == CRASH:
-            continue
+    measured = [a for a in attempts if a.status != CRASH]
+    loop_noise = rules.noise(state, ref.values, *(a.values for a in measured))
+    alpha: dict[int, float | None] = {}
+    for a in measured:
         if ref.crash:
             a.status, a.reason = CRASH, f"the reference re-run of attempt {best.n} crashed: {ref.crash}"
-        else:
-            d = rules.decide(a, reference, state.settings, floor)
-            a.status, a.delta, a.p, a.test = d.status, d.delta, d.p, d.test
-            a.reason = d.reason.replace(f"attempt {best.n}", f"attempt {best.n} re-run alongside")
+            continue
+        a.reference_seeds, a.reference_values, a.reference_run_ids = ref.seeds, ref.values, ref.run_ids
+        d = rules.decide(a, reference, state.settings, loop_noise, candidates=len(attempts))
+        a.status, a.delta, a.p, a.test = d.status, d.delta, d.p, d.test
+        a.reason = d.reason.replace(f"attempt {best.n}", f"attempt {best.n} re-run alongside")
+        alpha[a.n] = d.confirm_alpha
     winners = sorted((a for a in attempts if a.status == KEEP), key=lambda a: -(a.delta or 0.0))
     for other in winners[1:]:
         other.status = DISCARD
         other.reason = f"{other.reason}; attempt {winners[0].n} of the same batch did better"
+    return alpha.get(winners[0].n) if winners else None
 
 
 def _finish(loop: Loop, state: LoopState, a: Attempt) -> None:

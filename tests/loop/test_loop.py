@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
 from conftest import attempt, edit, git, mlexp
 from PIL import Image
 
@@ -20,7 +21,8 @@ def test_noise_is_discarded_a_clear_win_kept_and_nothing_lost(started, capsys):
     root = started
     assert git(root, "branch", "--show-current") == "autoresearch/t1"
     base = attempt(capsys, "baseline")
-    assert base["status"] == "keep" and base["baseline"] and len(base["values"]) == 3, base
+    # the baseline runs twice the loop's seeds: the loop's noise is measured from the start
+    assert base["status"] == "keep" and base["baseline"] and base["seeds"] == [0, 1, 2, 3, 4, 5], base
     base_commit = git(root, "rev-parse", "HEAD")
 
     edit(root, SHIFT=0.001)  # a tenth of the seed noise (sd 0.01): its seeds differ by Δ 0.009, p 0.27
@@ -38,6 +40,12 @@ def test_noise_is_discarded_a_clear_win_kept_and_nothing_lost(started, capsys):
     win = attempt(capsys, "shift by a lot")
     assert win["status"] == "keep", win["reason"]
     assert win["p"] < 0.05 and win["delta"] > 0.03
+    # kept only after the default confirmation: 6 fresh seeds, the best kept commit re-run beside it
+    assert win["confirm_seeds"] == [6, 7, 8, 9, 10, 11] and "confirmed on fresh seeds" in win["reason"]
+    assert win["reference_seeds"] == win["confirm_seeds"] and len(win["reference_values"]) == 6
+    runs = {r.run_id: r for r in Experiment("tune").runs()}
+    assert {runs[i].manifest["git"]["commit"] for i in win["reference_run_ids"]} == {base_commit}
+    assert "mlexp-worktrees" not in git(root, "worktree", "list")
     assert git(root, "rev-parse", "HEAD") == win["commit"]
     assert git(root, "log", "-1", "--format=%s") == "attempt 2: shift by a lot"
 
@@ -134,3 +142,39 @@ def test_the_loop_as_plain_data_for_a_view(started, capsys):
     assert rows[1]["running_best"] == rows[0]["metric"] and rows[2]["running_best"] == rows[2]["metric"]
     assert [r["has_patch"] for r in rows] == [False, True, True]
     assert "+SHIFT = 0.001" in attempt_patch(Experiment("tune"), "t1", 1)
+
+
+def test_a_script_that_ignores_its_seed_is_warned_about_and_its_tiny_gain_not_kept(repo, capsys):
+    edit(repo, NOISE=0.0)  # every seed prints 0.5: the script ignores MLEXP_SEED, in effect
+    git(repo, "commit", "-q", "-am", "no noise")
+    assert mlexp(capsys, "loop", "start", "t1", "--experiment", "tune", "--seeds", "0,1,2")[0] == 0
+    base = attempt(capsys, "baseline")
+    assert base["values"] == [0.5] * 6
+    edit(repo, SHIFT=0.00076)
+    tiny = attempt(capsys, "a tiny gain")
+    assert tiny["status"] == "discard" and tiny["p"] is None, tiny["reason"]
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["noise_floor"] == 0.005  # 1 % of the best's mean, not 0
+    assert any("every seed gave the same value" in w and "MLEXP_SEED" in w for w in st["warnings"]), st["warnings"]
+    assert any("no seed spread measured" in w for w in st["warnings"])
+    code, out, _ = mlexp(capsys, "loop", "status", "--no-figure")
+    assert "warning: attempt 0, 1: every seed gave the same value" in out
+
+
+def test_start_states_the_keep_rule_and_refuses_a_level_below_0_8(repo, capsys):
+    code, _, err = mlexp(capsys, "loop", "start", "low", "--experiment", "tune", "--level", "0.5")
+    assert code == 2 and "--level must be at least 0.8" in err
+    code, out, err = mlexp(capsys, "loop", "start", "t1", "--experiment", "tune", "--seeds", "0,1,2")
+    assert code == 0, err
+    assert "screen at 0.1, then 6 fresh seeds beside the best re-run at 0.025" in out
+    assert "≤ 0.0025 (0.075 per 30 attempts)" in out
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["rule"] == pytest.approx(
+        {
+            "level": 0.95,
+            "screen_alpha": 0.1,
+            "confirm_alpha": 0.025,
+            "confirm_seeds": 6,
+            "false_keep_per_attempt": 0.0025,
+        }
+    )

@@ -23,7 +23,8 @@ def _prepared(repo, capsys, tag: str) -> str:
     write_notebook(repo, 0.0)
     git(repo, "add", "train.ipynb")
     git(repo, "commit", "-q", "-m", "a notebook")
-    assert mlexp(capsys, "loop", "start", tag, "--experiment", "tune", "--seeds", "0,1")[0] == 0
+    start = ("loop", "start", tag, "--experiment", "tune", "--seeds", "0,1", "--confirm", "2")  # 2: a quick test
+    assert mlexp(capsys, *start)[0] == 0
     assert json.loads(mlexp(capsys, "loop", "try", "-m", "baseline", "--json", "train.ipynb")[1])["status"] == "keep"
     base = git(repo, "rev-parse", "HEAD")
     git(repo, "switch", "-q", "-c", "idea", f"autoresearch/{tag}")
@@ -42,10 +43,11 @@ def test_a_batch_on_the_dask_executor_runs_every_arm_on_the_cluster(repo, capsys
     )
     assert code == 0, err
     (done,) = json.loads(out)
-    assert done["status"] == "keep" and done["values"] == [0.4, 0.401], done["reason"]
+    assert done["status"] == "keep" and done["values"][:2] == [0.4, 0.401], done["reason"]
+    assert done["confirm_seeds"] == [4, 5]  # after the baseline's 0..3
     assert git(repo, "rev-parse", "HEAD") == done["commit"]
     runs = [r.manifest for r in Experiment("tune").runs() if "loop_batch" in (r.manifest.get("params") or {})]
-    assert len(runs) == 2 * 2  # reference and candidate, two seeds each
+    assert len(runs) == 2 * 2 + 2 * 2  # reference and candidate, two seeds each, then two fresh each
     assert {m["executor"] for m in runs} == {"dask"}
     assert {str(m["params"]["arm"]): m["git"]["commit"] for m in runs} == {"reference": base, "1": done["commit"]}
     assert "mlexp-worktrees" not in git(repo, "worktree", "list")
@@ -76,9 +78,11 @@ def test_a_single_try_runs_its_seeds_at_once_on_the_dask_cluster(repo, capsys, c
     )
     assert code == 0, err
     done = json.loads(out)
-    assert done["status"] == "keep" and done["seeds"] == [0, 1] and done["values"] == [0.4, 0.401], done["reason"]
+    assert done["status"] == "keep" and done["seeds"] == [0, 1, 4, 5], done["reason"]
+    assert done["values"][:2] == [0.4, 0.401]
     runs = {r.run_id: r.manifest for r in Experiment("tune").runs()}
-    assert [runs[i]["executor"] for i in done["run_ids"]] == ["dask", "dask"]
+    # the seeds and the confirmation (the attempt and the reference re-run beside it) on the cluster
+    assert [runs[i]["executor"] for i in done["run_ids"] + done["reference_run_ids"]] == ["dask"] * 6
     assert all(runs[i]["git"]["commit"] == done["commit"] for i in done["run_ids"])
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import attempt, edit, git, mlexp
+from conftest import PYTHON, attempt, edit, git, mlexp
 
 from jupyter_mlexp import Experiment
 from jupyter_mlexp.core import procs
@@ -37,8 +37,9 @@ def test_a_batch_winner_is_confirmed_on_fresh_seeds(repo, capsys):
     code, out, err = mlexp(capsys, "loop", "batch", "wide", "--json", "--", "python3", "train.py")
     assert code == 0, err
     (won,) = json.loads(out)
-    assert won["status"] == "keep" and won["confirm_seeds"] == [3, 4, 5], won["reason"]
-    assert won["seeds"] == [0, 1, 2, 3, 4, 5] and "confirmed on fresh seeds" in won["reason"]
+    # the fresh seeds follow the baseline's 0..5
+    assert won["status"] == "keep" and won["confirm_seeds"] == [6, 7, 8], won["reason"]
+    assert won["seeds"] == [0, 1, 2, 6, 7, 8] and "confirmed on fresh seeds" in won["reason"]
     arms = [r.manifest["params"] for r in Experiment("tune").runs() if "loop_batch" in (r.manifest["params"] or {})]
     assert sorted(p["arm"] for p in arms) == ["1"] * 6 + ["reference"] * 6  # the reference re-ran them too
 
@@ -105,3 +106,32 @@ def test_try_worktree_runs_the_attempt_aside_while_the_tree_is_edited(started, c
     assert "SHIFT = 0.08" in (root / "train.py").read_text()
     assert {r.manifest["git"]["commit"] for r in _arm_runs("1")} == {won["commit"]}
     assert (root / "notes.txt").exists() and "mlexp-worktrees" not in git(root, "worktree", "list")
+
+
+def test_a_try_killed_during_its_confirmation_is_recovered_with_the_arms_runs(started, capsys):
+    root = started
+    attempt(capsys, "baseline")  # seeds 0..5
+    # a clear win whose confirmation seeds (6 and up) hang: the kill lands in the confirmation
+    text = (root / "train.py").read_text().replace("time.sleep(SLEEP)", "time.sleep(60 if seed >= 6 else 0)")
+    (root / "train.py").write_text(text)
+    edit(root, SHIFT=0.05)
+    cmd = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "loop", "try", "-m", "win", "--", PYTHON, "train.py"]
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not any(r.status == "running" for r in _arm_runs("1")):
+            time.sleep(0.1)
+        running = [r for r in _arm_runs("1") if r.status == "running"]
+        assert running, "the confirmation never started"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    pid, started_at = running[0].manifest["pid"], running[0].manifest.get("pid_start")
+    st = json.loads(mlexp(capsys, "loop", "status", "--json", "--no-figure")[1])
+    assert st["recovered"] == [1] and st["best"]["attempt"] == 0
+    assert procs.is_gone(pid, started_at), "the confirmation's run outlived the loop"
+    a = files().load().get(1)
+    assert a.status == "crash" and running[0].run_id in a.run_ids and len(a.run_ids) >= 4  # its 3 seeds too
+    assert "mlexp-worktrees" not in git(root, "worktree", "list")
+    assert "SHIFT = 0.0\n" in (root / "train.py").read_text()  # back on the best kept commit

@@ -42,6 +42,7 @@ def cmd_start(args) -> int:
         confirm=args.confirm,
         simplicity_lines=args.simplicity_lines,
         simplicity_gain=args.simplicity_gain,
+        margin=args.margin,
         track_results=args.track_results,
     )
     s = state.settings
@@ -51,8 +52,22 @@ def cmd_start(args) -> int:
     direction = "higher" if s.higher_is_better else "lower"
     print(f"loop {s.tag}: branch {s.branch} at {s.start_commit[:12]} · experiment {s.experiment}")
     print(f"  metric {s.metric} ({direction} is better) · seeds {s.seeds} · level {s.level:g} · budget {s.budget}")
+    print(f"  keep rule: {_rule_line(s.level, s.confirm_n)}")
     print("  next: the unmodified baseline, e.g. mlexp loop try -m baseline --seeds 0,1,2 -- python train.py")
     return EXIT_OK
+
+
+def _rule_line(level: float, confirm: int) -> str:
+    from jupyter_mlexp.core.loop_rule import alphas, false_keep_bound
+
+    screen, conf = alphas(level, confirm > 0)
+    per = false_keep_bound(level, confirm > 0)
+    if conf is None:
+        return f"one test at {screen:.3g} (no confirmation): a null change is kept with probability {per:.3g}"
+    return (
+        f"screen at {screen:.3g}, then {confirm} fresh seeds beside the best re-run at {conf:.3g}: "
+        f"a null change is kept with probability ≤ {per:.3g} ({30 * per:.2g} per 30 attempts)"
+    )
 
 
 def _describe(a: Attempt, metric: str) -> list[str]:
@@ -147,10 +162,14 @@ def cmd_status(args) -> int:
 
         spread = fmt_spread(best["mean"], best["sd"], len(best["seeds"]))
         print(f"  best: attempt {best['attempt']} {spread} at {best['commit'][:12]} ({best['description']})")
+    least = out["least_improvement"]
+    sd = "" if out["noise_sd"] is None else f" (seed sd {out['noise_sd']:.4g}, df {out['noise_df']})"
     print(
-        f"  noise floor: {'unknown (run the baseline with several --seeds)' if floor is None else f'{floor:.4g}'}"
-        f" · least improvement for one seed: {out['least_improvement']:.4g}"
+        f"  noise floor: {'unknown until the baseline ran' if floor is None else f'{floor:.4g}'}{sd}"
+        + ("" if least is None else f" · least improvement the screen needs now: {least:.4g}")
     )
+    r = out["rule"]
+    print(f"  keep rule: {_rule_line(r['level'], r['confirm_seeds'])}")
     if out["busy"]:
         print("  an attempt is running now")
     if out["recovered"]:
@@ -186,9 +205,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--experiment", help="experiment whose hypothesis names the metric (default: the only one)")
     s.add_argument("--seeds", metavar="0,1,2", help="seeds per attempt (default: the hypothesis' seeds)")
     s.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per run (past it: crash)")
-    s.add_argument("--level", type=float, help="confidence level of the keep test (default: the hypothesis')")
-    s.add_argument("--min-delta", type=float, help="least improvement for one-seed attempts (default: noise floor)")
-    s.add_argument("--confirm", type=int, default=0, metavar="N", help="re-run a win on N fresh seeds before keeping")
+    s.add_argument("--level", type=float, help="confidence level of the keep rule (default: the hypothesis')")
+    s.add_argument("--min-delta", type=float, help="least improvement that counts, beside the test (default: 0)")
+    s.add_argument(
+        "--confirm",
+        type=int,
+        metavar="N",
+        help="fresh seeds a screened win and the best are re-run on (default: twice the seeds, at least 4; 0: off)",
+    )
+    s.add_argument("--margin", type=float, help="harm a simpler change may have and count as equal (default: sd/2)")
     s.add_argument("--simplicity-lines", type=int, default=20, metavar="N", help="lines a small gain may add (0: off)")
     s.add_argument("--simplicity-gain", type=float, help="gain that justifies more lines (default: noise floor)")
     s.add_argument(
