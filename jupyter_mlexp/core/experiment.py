@@ -18,7 +18,7 @@ from typing import Any
 
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
-from jupyter_mlexp.core import lessons, memo
+from jupyter_mlexp.core import lessons, logchain, memo
 from jupyter_mlexp.core.errors import (
     ExperimentNotFoundError,
     HypothesisError,
@@ -27,7 +27,6 @@ from jupyter_mlexp.core.errors import (
     RunNotFoundError,
 )
 from jupyter_mlexp.core.fsio import (
-    append_jsonl,
     append_text,
     atomic_write_json,
     atomic_write_text,
@@ -110,7 +109,8 @@ class Experiment:
 
     # -- events -----------------------------------------------------------------------------
     def log_event(self, event: str, **data: Any) -> None:
-        append_jsonl(self.log_jsonl, {"event": event, "time": now_iso(), "experiment": self.name, **data})
+        """Append one event to ``research_log.jsonl``, chained to the entry before it (:mod:`.logchain`)."""
+        logchain.append(self.log_jsonl, {"event": event, "time": now_iso(), "experiment": self.name, **data})
 
     def events(self) -> list[dict]:
         return read_jsonl(self.log_jsonl)[0]
