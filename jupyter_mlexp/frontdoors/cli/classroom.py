@@ -1,4 +1,4 @@
-"""``mlexp verify``: a thin CLI front door."""
+"""``mlexp verify``, ``mlexp course init``: thin CLI front doors."""
 
 from __future__ import annotations
 
@@ -30,8 +30,40 @@ def cmd_verify(args) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
 
 
+def cmd_course_init(args) -> int:
+    from jupyter_mlexp.core.course import init_course
+
+    path = init_course(
+        args.path,
+        metric=args.metric,
+        success=args.success,
+        baseline=args.baseline,
+        seeds=args.seeds,
+        budget=args.budget,
+        data=args.data or [],
+        name=args.name,
+        force=args.force,
+    )
+    print(f"course file written to {path}")
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check the research log's hash chain, its anchors and the run folders")
     p.add_argument("experiment", nargs="?", help="default: every experiment of the workspace")
     p.add_argument("--json", action="store_true", help="one JSON list: each experiment's findings")
     p.set_defaults(handler=cmd_verify)
+
+    course = sub.add_parser("course", help="a course's locked fields (course.yaml)")
+    osub = course.add_subparsers(dest="course_command", metavar="COMMAND")
+    p = osub.add_parser("init", help="write course.yaml: the locked metric, baseline, seeds, budget, data hash")
+    p.add_argument("path", nargs="?", default=".", help="the folder to write course.yaml in (default .)")
+    p.add_argument("--name", help="the course's name")
+    p.add_argument("--metric", required=True, help="the metric every hypothesis must judge (its primary metric)")
+    p.add_argument("--success", help="the locked success criterion, e.g. 'val_acc >= 0.9'")
+    p.add_argument("--baseline", help="the baseline configuration 'NAME=VALUE,...'")
+    p.add_argument("--seeds", help="seeds per configuration (a number) or the seed list '0,1,2'")
+    p.add_argument("--budget", type=float, help="quick-run budget in seconds")
+    p.add_argument("--data", action="append", help="a data file whose SHA-256 is locked (repeatable)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing course.yaml")
+    p.set_defaults(handler=cmd_course_init)
