@@ -1,4 +1,4 @@
-"""``mlexp verify``, ``mlexp course init``: thin CLI front doors."""
+"""``mlexp verify``, ``mlexp class collect|report``, ``mlexp course init``: thin CLI front doors."""
 
 from __future__ import annotations
 
@@ -30,6 +30,22 @@ def cmd_verify(args) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
 
 
+def cmd_collect(args) -> int:
+    from jupyter_mlexp.classroom.collect import collect
+
+    result = collect(args.sources, args.out, layout=args.layout, max_file_mb=args.max_file_mb)
+    print("\n".join(result.lines()))
+    return EXIT_OK
+
+
+def cmd_class_report(args) -> int:
+    from jupyter_mlexp.classroom.class_report import write_class_report
+
+    written = write_class_report(args.dir, html=not args.no_html, course_path=args.course)
+    print("class report written: " + ", ".join(str(p) for p in written))
+    return EXIT_OK
+
+
 def cmd_course_init(args) -> int:
     from jupyter_mlexp.core.course import init_course
 
@@ -53,6 +69,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment", nargs="?", help="default: every experiment of the workspace")
     p.add_argument("--json", action="store_true", help="one JSON list: each experiment's findings")
     p.set_defaults(handler=cmd_verify)
+
+    cls = sub.add_parser("class", help="an instructor's commands: collect students' experiments, report on them")
+    csub = cls.add_subparsers(dest="class_command", metavar="COMMAND")
+    p = csub.add_parser("collect", help="copy students' experiments/ folders into a class workspace (read-only)")
+    p.add_argument("sources", nargs="+", help="home folders (globs allowed), an nbgrader exchange, or a shared folder")
+    p.add_argument("--out", required=True, help="the class workspace: the only place collect writes")
+    p.add_argument(
+        "--layout", choices=("auto", "homes", "nbgrader", "submitted", "shared"), default="auto", help="default: auto"
+    )
+    p.add_argument("--max-file-mb", type=float, default=50.0, help="files larger than this are skipped (default 50)")
+    p.set_defaults(handler=cmd_collect)
+    p = csub.add_parser("report", help="write class_report.ipynb (+ .html, .csv) in a class workspace")
+    p.add_argument("dir")
+    p.add_argument("--no-html", action="store_true")
+    p.add_argument("--course", help="the course file to check every student against (default: DIR/course.yaml)")
+    p.set_defaults(handler=cmd_class_report)
 
     course = sub.add_parser("course", help="a course's locked fields (course.yaml)")
     osub = course.add_subparsers(dest="course_command", metavar="COMMAND")
