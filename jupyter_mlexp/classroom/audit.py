@@ -158,6 +158,35 @@ def _events(exp: Experiment) -> list[Event]:
         else:
             what = str(kind)
         out.append(Event(n, lineno, scrub(what)))
+    return _fold_runs(out)
+
+
+_RUN_EVENT = re.compile(r"^(quick|full) run \S+ (started|completed|failed|timeout|interrupted)")
+
+
+def _fold_runs(events: list[Event]) -> list[Event]:
+    """Consecutive run starts and ends as one line (``entries 4–103: 50 full runs started, 50 completed``)."""
+    out: list[Event] = []
+    block: list[tuple[Event, re.Match]] = []
+
+    def flush() -> None:
+        if len(block) <= 2:
+            out.extend(e for e, _ in block)
+        else:
+            counts = Counter((m.group(1), m.group(2)) for _, m in block)
+            parts = [f"{n} {mode} run{'s' if n != 1 else ''} {what}" for (mode, what), n in counts.items()]
+            first, last = block[0][0], block[-1][0]
+            out.append(Event(first.entry, first.line, f"(to entry {last.entry}) " + ", ".join(parts)))
+        block.clear()
+
+    for e in events:
+        m = _RUN_EVENT.match(e.text)
+        if m:
+            block.append((e, m))
+        else:
+            flush()
+            out.append(e)
+    flush()
     return out
 
 
@@ -211,7 +240,10 @@ def audit_experiment(
     a.events = _events(exp)
     a.tags = Counter(t for e in exp.journal().entries for t in getattr(e, "tags", []))
     a.verification = verify_experiment(
-        exp, anchors=[Anchor(h, src) for src, d in anchors if (h := Head.from_dict(d)) is not None], git=False
+        exp,
+        anchors=[Anchor(h, src) for src, d in anchors if (h := Head.from_dict(d)) is not None],
+        git=False,
+        runs=runs,
     )
     a.course = _course_check(exp, a.hypothesis, course, runs)
     return a

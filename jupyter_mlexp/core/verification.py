@@ -16,6 +16,7 @@ It only reads. Entries written before the chain are a note ("before the chain"),
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,12 +93,16 @@ class Verification:
         }
 
 
-def verify_experiment(exp: Any, anchors: Sequence[Anchor] = (), git: bool = True) -> Verification:
-    """Verify an :class:`~jupyter_mlexp.core.experiment.Experiment`'s record (``anchors``: heads kept elsewhere)."""
+def verify_experiment(
+    exp: Any, anchors: Sequence[Anchor] = (), git: bool = True, runs: Sequence[Any] | None = None
+) -> Verification:
+    """Verify an :class:`~jupyter_mlexp.core.experiment.Experiment`'s record (``anchors``: heads kept elsewhere;
+    ``runs``: its runs, ignored ones included, when the caller has read them)."""
     text = read_record_text(exp.log_jsonl) or ""
     chain = logchain.check(text, LOG)
     out = Verification(exp.name, list(chain.findings), chain.entries, chain.first_chained, chain.head)
-    runs = exp.runs(include_ignored=True)
+    if runs is None:
+        runs = exp.runs(include_ignored=True)
     run_anchors = []
     for info in runs:
         h = Head.from_dict(info.manifest.get("log_head"))
@@ -115,10 +120,9 @@ def verify_experiment(exp: Any, anchors: Sequence[Anchor] = (), git: bool = True
 
 
 def _rel(path: Path, base: Path) -> str:
-    try:
-        return Path(path).relative_to(base).as_posix()
-    except ValueError:
-        return Path(path).name
+    """``path`` relative to ``base`` (strings: this runs once per run folder)."""
+    p, b = str(path), str(base).rstrip(os.sep) + os.sep
+    return p[len(b) :].replace(os.sep, "/") if p.startswith(b) else os.path.basename(p)
 
 
 def _entry_at(chain: ChainCheck, seq: int) -> int | None:
