@@ -43,6 +43,10 @@ class Event:
     entry: int
     line: int
     text: str
+    last: int | None = None  # the last entry of a folded stretch of run events
+
+    def where(self) -> str:
+        return f"entry {self.entry}" if self.last is None else f"entries {self.entry}–{self.last}"
 
 
 @dataclass
@@ -141,7 +145,7 @@ def _events(exp: Experiment) -> list[Event]:
             continue
         kind = ev.get("event")
         if kind == "hypothesis_registered":
-            what = f"registered v{ev.get('version')}: success `{(ev.get('hypothesis') or {}).get('success')}`"
+            what = f"registered v{ev.get('version')}: success {(ev.get('hypothesis') or {}).get('success')}"
         elif kind == "idea_updated":
             changes = "; ".join(map(str, ev.get("changes") or [])) or "edited"
             what = f"updated to v{ev.get('version')} ({changes}); reason: {ev.get('reason') or 'none given'}"
@@ -176,7 +180,7 @@ def _fold_runs(events: list[Event]) -> list[Event]:
             counts = Counter((m.group(1), m.group(2)) for _, m in block)
             parts = [f"{n} {mode} run{'s' if n != 1 else ''} {what}" for (mode, what), n in counts.items()]
             first, last = block[0][0], block[-1][0]
-            out.append(Event(first.entry, first.line, f"(to entry {last.entry}) " + ", ".join(parts)))
+            out.append(Event(first.entry, first.line, ", ".join(parts), last.entry))
         block.clear()
 
     for e in events:

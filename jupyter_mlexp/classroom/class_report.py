@@ -167,7 +167,7 @@ def _student_md(a: ExperimentAudit) -> str:
     if ver is not None:
         state = "verified" if ver.ok else f"NOT verified: {len(ver.broken)} finding(s)"
         out.append(f"**Order of events** ({state}; `{a.cite('research_log.jsonl')}`):")
-        out.append("\n".join(f"{e.entry}. {safe.text(e.text)} (line {e.line})" for e in a.events) or "(no events)")
+        out.append("\n".join(f"- {e.where()}: {safe.text(e.text)}" for e in a.events) or "(no events)")
         if ver.findings:
             out.append("**Verification**:\n" + "\n".join(f"- {safe.text(scrub(f.line()))}" for f in ver.findings))
     for change in a.changed_after_runs:

@@ -114,6 +114,10 @@ def test_the_notebook_csv_and_html_state_it_and_cite_files_with_no_absolute_path
     assert "## Verdicts across the class\n\n- supported: 7" in text and "- record altered: 2" in text
     assert "### loosened" in text and "⚠ Changed after runs: criterion loosened" in text
     assert "With the ignored runs counted: **" in text and "**different**" in text
+    assert "- entry 1: registered v1: success val_acc >= 0.99" in text
+    assert "updated to v2" in text and "reason: 0.99 was too ambitious" in text
+    assert "full runs started, 3 full runs completed" in text  # a stretch of runs, one line
+    assert "Under the first version the verdict would read: **" in text
     assert "NOT verified" in text and "snapshots/0001/students/reordered/experiments/warmup/research_log.jsonl" in text
     html = (tmp / "class" / "class_report.html").read_text()
     for body in (text, html, (tmp / "class" / "class_table.csv").read_text()):
