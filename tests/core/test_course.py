@@ -103,3 +103,21 @@ def test_a_broken_course_file_is_one_line(course, capsys):
     course.write_text(json.dumps({"metric": "val_acc", "colour": "red"}))
     with pytest.raises(course_file.CourseError, match="unknown field"):
         course_file.load(course)
+
+
+def test_the_hypothesis_magic_refuses_it_too(course):
+    from IPython.core.error import UsageError
+    from IPython.testing.globalipapp import get_ipython, start_ipython
+
+    from jupyter_mlexp import load_ipython_extension
+
+    shell = start_ipython() or get_ipython()
+    load_ipython_extension(shell)
+    try:
+        with pytest.raises(UsageError, match="course 'ml101'.*the metric is locked to val_acc"):
+            shell.run_cell_magic("hypothesis", "m1", OTHER_METRIC)
+        assert not Experiment("m1").exists()
+        shell.run_cell_magic("hypothesis", "m2", GOOD)
+        assert Experiment("m2").exists()
+    finally:
+        shell.run_line_magic("reset", "-f")
