@@ -174,3 +174,23 @@ def test_run_folders_must_match_the_log(exp):
     shutil.rmtree(victim.path)
     found = findings(exp)
     assert any(f"run {victim.run_id} is recorded starting" in f and "its folder is gone" in f for f in found)
+
+
+def _append_many(root: str, worker: int) -> None:
+    e = Experiment("warmup", root=root)
+    for i in range(40):
+        e.log_event("journal_entry", tags=[], text=f"worker {worker} note {i}")
+
+
+def test_appends_from_several_processes_keep_one_chain(exp):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_append_many, args=(str(exp.base.parent), w)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    v = verify_experiment(exp)
+    assert v.ok and v.entries == 8 + 160 and v.head.seq == 168, v.lines()
