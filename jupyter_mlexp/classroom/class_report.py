@@ -98,9 +98,13 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        # a cell a spreadsheet would run as a formula is quoted as text
-        w.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in r.items()})
+        # a cell a spreadsheet would run as a formula is quoted as text; home folders scrubbed
+        w.writerow({k: _csv_cell(scrub(v) if isinstance(v, str) else v) for k, v in r.items()})
     return buf.getvalue()
+
+
+def _csv_cell(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v[:1] in "=+-@" else v
 
 
 def _md_table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> str:
@@ -224,6 +228,8 @@ def notebook(audits: list[ExperimentAudit], index: dict[str, Any], course) -> nb
     cells.append(nbformat.v4.new_markdown_cell("## Table\n\n" + _md_table(rows, COLUMNS)))
     cells.append(nbformat.v4.new_markdown_cell("## Students"))
     cells += [nbformat.v4.new_markdown_cell(_student_md(a)) for a in audits]
+    for c in cells:  # a parameter value, a reason, an error may name a home folder: none reaches the report
+        c.source = scrub(c.source)
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["mlexp"] = {"class_report": True, "collection": index.get("collection")}
     return nb

@@ -97,7 +97,7 @@ def loosened(exp: Experiment) -> None:
 def ignored_flip(exp: Experiment) -> None:
     """A bad seed ignored: without it supported, with it not."""
     register(exp, 0.9)
-    ids = seeds(exp, [0.95, 0.96, 0.97, 0.55])
+    ids = seeds(exp, [0.95, 0.96, 0.97, 0.55], params={"data": "/home/ignored/ml101/digits.csv"})
     exp.ignore(ids[-1], "looked like a bad GPU")
     exp.add_journal("seed 3 was weird", tags=["WEIRD"])
 
