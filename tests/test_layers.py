@@ -19,9 +19,10 @@ PKG = Path(__file__).resolve().parents[1] / "jupyter_mlexp"
 FRAMEWORKS = ("IPython", "ipykernel", "ipywidgets", "tornado", "jupyter_server", "jupyter_client", "nbclient")
 FORBIDDEN = {
     "core": (*FRAMEWORKS, "argparse", "papermill", "dask", "distributed", "jupyter_mlexp.frontdoors")
-    + ("jupyter_mlexp.runner", "jupyter_mlexp.report"),
+    + ("jupyter_mlexp.runner", "jupyter_mlexp.report", "jupyter_mlexp.classroom"),
     "runner": ("jupyter_mlexp.frontdoors", "tornado", "jupyter_server", "ipywidgets", "argparse"),
     "report": ("jupyter_mlexp.frontdoors", "jupyter_mlexp.runner", "tornado", "jupyter_server", "ipywidgets"),
+    "classroom": ("jupyter_mlexp.frontdoors", "jupyter_mlexp.runner", "tornado", "jupyter_server", "argparse"),
 }
 #: The one import across layers, with its reason: the kernel-side half of the runner runs inside the
 #: kernel and preloads what ``%load_ext jupyter_mlexp`` loads, so that a run's sweep of the modules it

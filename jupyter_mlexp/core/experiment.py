@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlexp.core import course as course_file
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
-from jupyter_mlexp.core import lessons, memo
+from jupyter_mlexp.core import lessons, logchain, memo
 from jupyter_mlexp.core.errors import (
     ExperimentNotFoundError,
     HypothesisError,
@@ -27,7 +28,6 @@ from jupyter_mlexp.core.errors import (
     RunNotFoundError,
 )
 from jupyter_mlexp.core.fsio import (
-    append_jsonl,
     append_text,
     atomic_write_json,
     atomic_write_text,
@@ -110,7 +110,8 @@ class Experiment:
 
     # -- events -----------------------------------------------------------------------------
     def log_event(self, event: str, **data: Any) -> None:
-        append_jsonl(self.log_jsonl, {"event": event, "time": now_iso(), "experiment": self.name, **data})
+        """Append one event to ``research_log.jsonl``, chained to the entry before it (:mod:`.logchain`)."""
+        logchain.append(self.log_jsonl, {"event": event, "time": now_iso(), "experiment": self.name, **data})
 
     def events(self) -> list[dict]:
         return read_jsonl(self.log_jsonl)[0]
@@ -162,6 +163,8 @@ class Experiment:
             hand_edited = old is not None and registration_problem(old, events) is not None
             if old is not None and old.content() == hyp.content() and not hand_edited:
                 return Registration(old, changed=False, created=False)
+            course = course_file.find(root=self.base.parent)
+            course_file.check_hypothesis(hyp, course)  # every front door registers here: the locks hold for all
             changes = describe_changes(old, hyp)
             if old is not None and not (reason and reason.strip()):
                 self._refuse_unexplained_change(old, changes)
@@ -183,6 +186,7 @@ class Experiment:
                 reason=hyp.update_reason,
                 changes=changes,
                 hypothesis=hyp.to_dict(),
+                **({"course": {"file": course.path.name, "sha256": course.sha256}} if course else {}),
             )
         self.add_journal(render_planned(hyp, old), tags=["PLANNED"], event=False)
         return Registration(hyp, changed=True, created=old is None, changes=changes)

@@ -163,24 +163,29 @@ def append_text(path: Path, text: str, header: str = "") -> None:
     path = Path(path)
     check_confined(path)
     with locked(path):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        except OSError as err:
-            raise write_error(path, err) from None
-        size = None
-        try:
-            size = os.fstat(fd).st_size
-            data = (header if size == 0 else "") + text
-            _write_all(fd, data.encode("utf-8", errors="replace"))
-        except OSError as err:
-            if size is not None:
-                try:
-                    os.ftruncate(fd, size)
-                except OSError:
-                    pass
-            raise write_error(path, err) from None
-        finally:
-            os.close(fd)
+        append_text_held(path, text, header)
+
+
+def append_text_held(path: Path, text: str, header: str = "") -> None:
+    """:func:`append_text` for a caller that already holds ``locked(path)`` (it decided what to append under it)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as err:
+        raise write_error(path, err) from None
+    size = None
+    try:
+        size = os.fstat(fd).st_size
+        data = (header if size == 0 else "") + text
+        _write_all(fd, data.encode("utf-8", errors="replace"))
+    except OSError as err:
+        if size is not None:
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass
+        raise write_error(path, err) from None
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

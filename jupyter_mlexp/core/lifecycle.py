@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import artifacts, procs, provenance
+from jupyter_mlexp.core import artifacts, logchain, procs, provenance
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.fsio import locked
@@ -137,6 +137,7 @@ def start(
         git=git if git is not None else provenance.git_info(experiment.base.parent),
         environment=environment if environment is not None else provenance.environment(),
         data=hashes,
+        log_head=logchain.head(experiment.log_jsonl).to_dict(),  # an anchor of the log's chain, outside it
         **extra,
     )
     if workdir is not None:

@@ -13,7 +13,7 @@ import sys
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.workspace import pin_root
-from jupyter_mlexp.frontdoors.cli import agents, experiment, loop, report, run
+from jupyter_mlexp.frontdoors.cli import agents, classroom, experiment, loop, report, run
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--root", default=None, help="workspace root (default: $MLEXP_ROOT, else the git root, else .)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (experiment, run, loop, report, agents):
+    for module in (experiment, run, loop, report, agents, classroom):
         module.register(sub)
     return parser
 
