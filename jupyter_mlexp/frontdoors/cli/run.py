@@ -71,9 +71,13 @@ def cmd_run(args) -> int:
         ids = stop.result.interrupted
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) if ids else 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    from jupyter_mlexp.core.lifecycle import never_logged
+
+    unlogged = never_logged(result.runs)
     if args.json:
         summary = {"experiment": result.experiment, "mode": result.mode, "sweep_id": result.sweep_id}
-        _print_json(summary, result.runs, result.warnings, wall_s=round(result.wall_s, 3))
+        warnings = list(result.warnings) + ([unlogged] if unlogged else [])
+        _print_json(summary, result.runs, warnings, wall_s=round(result.wall_s, 3))
         return EXIT_RUNS_FAILED if result.failed else EXIT_OK
     ok = [r for r in result.runs if r.ok]
     print(f"{result.experiment}: {len(ok)}/{len(result.runs)} {result.mode} run(s) completed in {result.wall_s:.1f} s")
@@ -83,6 +87,8 @@ def cmd_run(args) -> int:
             f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {' '.join(f'{k}={v!r}' for k, v in r.params.items() if k != 'seed')}"
             f" seed={r.seed}{value}"
         )
+    if unlogged:
+        print(f"mlexp: warning: {unlogged}", file=sys.stderr)
     if result.failed:
         print(f"mlexp: {len(result.failed)} run(s) did not complete:", file=sys.stderr)
         for r in result.failed:
@@ -130,12 +136,19 @@ def cmd_run_script(args) -> int:
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) or 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     bad = [r for r in runs if not r.ok]
+    from jupyter_mlexp.core.lifecycle import never_logged
+
+    unlogged = never_logged(runs)
     if args.json:
-        _print_json({"experiment": exp.name, "mode": "full" if args.full else "quick"}, runs, [])
+        _print_json(
+            {"experiment": exp.name, "mode": "full" if args.full else "quick"}, runs, [unlogged] if unlogged else []
+        )
         return EXIT_RUNS_FAILED if bad else EXIT_OK
     for r in runs:
         value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
         print(f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  seed={r.seed}{value}")
+    if unlogged:
+        print(f"mlexp: warning: {unlogged}", file=sys.stderr)
     if bad:
         print(f"mlexp: {len(bad)} run(s) did not complete:", file=sys.stderr)
         for r in bad:

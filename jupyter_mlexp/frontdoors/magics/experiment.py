@@ -19,6 +19,7 @@ from IPython.display import Markdown, display
 from jupyter_mlexp.core import tracking, views
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.lifecycle import never_logged
 from jupyter_mlexp.core.quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
 from jupyter_mlexp.core.workspace import name_from_path
 
@@ -137,6 +138,9 @@ class ExperimentMagics(Magics):
         for note in outcome.notes:
             print(f"note: {note}")
         print(outcome.summary_line())
+        unlogged = None if outcome.batch else never_logged([outcome])
+        if unlogged:
+            print(f"warning: {unlogged}")
 
     # -- journal ------------------------------------------------------------------------------
     @line_cell_magic
@@ -224,14 +228,17 @@ def _runs(m: ExperimentMagics, argv):
 
 @subcommand("ignore")
 def _ignore(m: ExperimentMagics, argv):
+    usage = "usage: %mlexp ignore RUN_ID [--replace] --reason TEXT"
+    replace = "--replace" in argv
+    argv = [a for a in argv if a != "--replace"]
     if not argv or "--reason" not in argv:
-        raise UsageError("usage: %mlexp ignore RUN_ID --reason TEXT")
+        raise UsageError(usage)
     i = argv.index("--reason")
     reason = " ".join(argv[i + 1 :])
     run_ids = argv[:i]
     if len(run_ids) != 1 or not reason:
-        raise UsageError("usage: %mlexp ignore RUN_ID --reason TEXT")
-    m.experiment().ignore(run_ids[0], reason)
+        raise UsageError(usage)
+    m.experiment().ignore(run_ids[0], reason, replace=replace)
     print(f"run {run_ids[0]} ignored: {reason}")
 
 
