@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
+from jupyter_mlexp.core.headline import headline
 from jupyter_mlexp.report.discussion import FINISHED_BAD, discussion
 from jupyter_mlexp.report.figures import FigureInfo
 from jupyter_mlexp.report.groups import baseline_group, best_group, label, mode_groups, total_duration
@@ -32,7 +33,7 @@ from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
 
 def abstract(data: ReportData, verdict: Verdict) -> str:
     h = data.hypothesis
-    lines = ["## Abstract", ""]
+    lines = ["## Abstract", "", f"**At a glance:** {_text(headline(verdict))}", ""]
     if h is None:
         lines.append("No hypothesis is registered for this experiment (`idea.json` is missing).")
     else:
