@@ -33,7 +33,8 @@ from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
 
 def abstract(data: ReportData, verdict: Verdict) -> str:
     h = data.hypothesis
-    lines = ["## Abstract", "", f"**At a glance:** {_text(headline(verdict))}", ""]
+    glance = f"**At a glance:** {_text(headline(verdict))} (source: the files the verdict below cites)"
+    lines = ["## Abstract", "", glance, ""]
     if h is None:
         lines.append("No hypothesis is registered for this experiment (`idea.json` is missing).")
     else:

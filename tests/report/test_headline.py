@@ -74,7 +74,7 @@ def test_one_headline_under_120_characters_on_every_surface(workspace, capsys, c
     assert json.loads(capsys.readouterr().out)["headline"] == line
     nb = nbformat.read(build_report(exp), as_version=4)
     abstract = next(c.source for c in nb.cells if c.source.startswith("## Abstract"))
-    assert abstract.splitlines()[2] == f"**At a glance:** {text(line)}"
+    assert abstract.splitlines()[2] == f"**At a glance:** {text(line)} (source: the files the verdict below cites)"
 
 
 def test_the_registered_treatment_leads_and_a_long_label_is_shortened(workspace):
@@ -87,3 +87,33 @@ def test_the_registered_treatment_leads_and_a_long_label_is_shortened(workspace)
 def test_an_experiment_without_runs_says_why_in_the_line(workspace):
     exp = make_experiment(workspace, name="fresh", success="val_acc >= 0.95")
     assert headline(judge_experiment(exp)) == "INCONCLUSIVE · criterion not measured: no run was made"
+
+
+@pytest.mark.parametrize("case", ["inconclusive", "relative", "registered of many"])
+def test_the_forest_plot_draws_the_verdicts_own_numbers(workspace, case):
+    """Figure 1 is the verdict's: each interval is the bound the verdict tested, at its level, and
+    the configuration the headline is about is marked."""
+    exp = CASES[case][0](workspace)
+    v = judge_experiment(exp)
+    nb = nbformat.read(build_report(exp), as_version=4)
+    first = next(c for c in nb.cells if c.get("attachments"))
+    assert first.source.startswith("**Figure 1.** the verdict") and "forest.webp" in first.attachments
+    drawn = json.loads((exp.path / "figures" / "forest.json").read_text())
+    assert drawn["criterion"] == v.criterion and drawn["relative"] == v.relative
+    arms = {a.label: a for a in v.candidates}
+    for row in drawn["configurations"]:
+        a = arms[row["configuration"]]
+        assert (row["bound"], row["bound_level"], row["n"]) == (a.bound, a.bound_level, a.n)
+        assert row["estimate"] == (a.estimate if a.estimate is not None else a.mean)
+        level = f"{a.bound_level * 100:.4g}%"
+        assert level in first.source  # the caption names the level the text's bound is at
+    (lead,) = [r for r in drawn["configurations"] if r["subject"]]
+    assert f"n = {lead['n']}" in headline(v) and lead["configuration"].split(" [")[0][:20] in headline(v)
+    assert (exp.path / "figures" / "forest.webp").read_bytes()[8:12] == b"WEBP"
+
+
+def test_no_forest_plot_without_a_value_and_the_report_says_why(workspace):
+    exp = make_experiment(workspace, name="fresh", success="val_acc >= 0.95")
+    nb = nbformat.read(build_report(exp), as_version=4)
+    assert not (exp.path / "figures" / "forest.webp").exists()
+    assert not any(c.get("attachments") for c in nb.cells)
