@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK
 from jupyter_mlexp.frontdoors.cli.experiment import add_experiment_argument, default_experiment, named
@@ -12,6 +13,12 @@ def cmd_report(args) -> int:
     from jupyter_mlexp.report.api import write_report
 
     exp = default_experiment(named(args))
+    if args.table:  # the results table alone, on stdout: mlexp report --table latex > results.tex
+        from jupyter_mlexp.report.export import results_table
+        from jupyter_mlexp.report.load import load_experiment
+
+        sys.stdout.write(results_table(load_experiment(exp), args.table))
+        return EXIT_OK
     path, note = write_report(exp, html=args.html, baseline=args.baseline, force=args.force)
     print(f"{exp.name}: report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
     if note:
@@ -48,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", help="the baseline configuration as KEY=VALUE,... (default: stage `baselines`)")
     p.add_argument(
         "--force", action="store_true", help="rebuild over hand-edited generated cells (old file kept as .bak)"
+    )
+    p.add_argument(
+        "--table",
+        choices=("md", "csv", "latex"),
+        help="print only the results table (mean ± sd (n) per configuration, the verdict's mark) in this format",
     )
     p.set_defaults(handler=cmd_report)
 
