@@ -58,8 +58,11 @@ lab: setup
 ## report, server), and the release check (wheel and sdist, twine, the wheel in a clean venv without Node.js)
 test: setup test-browser test-python test-release
 
+## Two workers, each test file whole on one of them (--dist loadfile): files share no port, folder or
+## environment (each test has its own temp workspace, Dask dashboards on :0, kernels on fresh ports),
+## and a file's module-scoped fixtures and IPython shell stay in one process.
 test-python:
-	$(BIN)/python -m pytest --ignore=tests/browser
+	$(BIN)/python -m pytest --ignore=tests/browser -n 2 --dist loadfile
 
 test-browser:
 	bash .ci/browser.sh

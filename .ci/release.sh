@@ -47,13 +47,13 @@ echo "release.sh: build ok: $(basename "$wheel"), $(basename "$sdist"); twine ch
 nonode=$(bash .ci/no-node-path.sh "$work")
 "$PYTHON" -m venv "$work/venv"
 PATH="$nonode" "$work/venv/bin/pip" install -q "$wheel" 'jupyterlab>=4.6,<5' >"$log" 2>&1 || fail "pip install of the wheel failed"
-run() { env PATH="$work/venv/bin:$nonode" "$@"; }
-out=$(run jupyter labextension list 2>&1) || { echo "$out" >"$log"; fail "jupyter labextension list failed"; }
+run() { env PATH="$work/venv/bin:$nonode" NO_COLOR=1 "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'; }  # plain text to grep
+out=$(run jupyter labextension list) || { echo "$out" >"$log"; fail "jupyter labextension list failed"; }
 echo "$out" >"$log"
 grep -Eq "jupyter-mlexp v[0-9.]+ enabled.*OK" <<<"$out" || fail "the labextension is not listed as enabled and OK"
-out=$(run jupyter server extension list 2>&1) || { echo "$out" >"$log"; fail "jupyter server extension list failed"; }
+out=$(run jupyter server extension list) || { echo "$out" >"$log"; fail "jupyter server extension list failed"; }
 echo "$out" >"$log"
 grep -Eq "jupyter_mlexp enabled" <<<"$out" || fail "the server extension is not listed as enabled"
-out=$(cd "$work" && run mlexp --help 2>&1) || { echo "$out" >"$log"; fail "mlexp --help failed"; }
+out=$(cd "$work" && run mlexp --help) || { echo "$out" >"$log"; fail "mlexp --help failed"; }
 grep -q "usage: mlexp" <<<"$out" || fail "mlexp --help printed no usage"
 echo "release.sh: the wheel in a clean venv without Node.js: labextension and server extension enabled, mlexp --help ok ($(( $(date +%s) - start )) s)"
