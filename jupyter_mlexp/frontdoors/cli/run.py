@@ -42,13 +42,26 @@ def cmd_run(args) -> int:
         return cmd_run_script(args)
     if not args.notebook:
         raise MlexpError("give a NOTEBOOK, or a command after '--' (mlexp run --experiment NAME -- python train.py)")
-    from jupyter_mlexp.runner.api import SweepInterrupted, run_sweep
-
     if args.jobs is not None and args.jobs < 1:
         raise MlexpError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.jobs and args.scheduler:
-        raise MlexpError("--jobs is for this machine; with --scheduler the cluster's workers set the parallelism")
+    if args.jobs and (args.scheduler or args.cluster):
+        raise MlexpError("--jobs is for this machine; on a cluster its workers set the parallelism")
+    if args.scheduler and args.cluster:
+        raise MlexpError("give --scheduler ADDRESS (a running cluster) or --cluster FILE.yaml (one to start), not both")
     _warnings_to_stderr()
+    if args.cluster:
+        from jupyter_mlexp.runner.cluster import open_cluster
+
+        with open_cluster(args.cluster) as address:
+            args.scheduler = address
+            return _sweep(args)
+    return _sweep(args)
+
+
+def _sweep(args) -> int:
+    """The sweep itself, its lines and its exit code (on this machine or the cluster at ``args.scheduler``)."""
+    from jupyter_mlexp.runner.api import SweepInterrupted, run_sweep
+
     try:
         result = run_sweep(
             args.notebook,
@@ -110,6 +123,7 @@ def cmd_run_script(args) -> int:
         ("--grid", args.grid),
         ("--jobs", args.jobs),
         ("--scheduler", args.scheduler),
+        ("--cluster", args.cluster),
         ("--fresh-kernel", args.fresh_kernel),
         ("-f", args.params_file),
     ):
@@ -188,6 +202,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, metavar="SECONDS", help="whole-notebook time limit per run")
     p.add_argument("--jobs", type=int, metavar="N", help="runs at a time on this machine (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
+    p.add_argument(
+        "--cluster",
+        metavar="FILE.yaml",
+        help="start a Dask cluster for this sweep: 'class: MODULE.CLASS' (SLURMCluster, GatewayCluster, "
+        "LocalCluster...) and 'kwargs: {...}' (docs/scaling.md); closed at the end",
+    )
     p.add_argument("--experiment", help="experiment name (default: the notebook's %%%%hypothesis NAME cell)")
     p.add_argument("--stage", help="stage recorded with the runs (default: the hypothesis' stage)")
     p.add_argument("--fresh-kernel", action="store_true", help="a new kernel for every run (full isolation, slower)")
