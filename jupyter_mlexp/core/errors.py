@@ -43,6 +43,12 @@ class RecordError(MlexpError):
     http_status = 422
 
 
+class AlreadyIgnoredError(MlexpError):
+    """The run is ignored already: a new reason must say it replaces the old one."""
+
+    http_status = 409
+
+
 class RecordBusyError(RecordError):
     """A lock on a record file held by another process for longer than the lock timeout."""
 

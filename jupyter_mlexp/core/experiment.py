@@ -21,6 +21,7 @@ from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
 from jupyter_mlexp.core import lessons, logchain, memo
 from jupyter_mlexp.core.errors import (
+    AlreadyIgnoredError,
     ExperimentNotFoundError,
     HypothesisError,
     NoHypothesisError,
@@ -208,7 +209,7 @@ class Experiment:
         """Append an entry to JOURNAL.md; one tagged LESSON is also recorded in ``lessons.md``."""
         if not text or not text.strip():
             raise RecordError("empty journal entry: write what you noticed")
-        tags = list(tags)
+        tags = journal_file.check_tags(tags)  # an unknown tag is refused with the list, before anything is written
         self.path.mkdir(parents=True, exist_ok=True)
         entry = journal_file.append_entry(self.journal_md, text, tags)
         inline, body = journal_file.split_inline_tags(text)
@@ -379,13 +380,24 @@ class Experiment:
                 warnings.append(f"IGNORED_RUNS.md:{listed[rid].line}: run {rid!r} does not exist in this experiment")
         return out, warnings
 
-    def ignore(self, run_id: str, reason: str) -> ignored_file.IgnoredRun:
+    def ignore(self, run_id: str, reason: str, replace: bool = False) -> ignored_file.IgnoredRun:
+        """Leave ``run_id`` out of every statistic, with ``reason``. A run already ignored keeps its reason
+        unless ``replace``: then the new reason is appended below the old one (IGNORED_RUNS.md keeps both
+        lines, the last one counts) and the event names the reason it replaces."""
         if not reason or not reason.strip():
             raise RecordError("say why the run is ignored: a reason is required")
         self.get_run(run_id)
+        earlier = ignored_file.read_ignored(self.ignored_md)[0].get(run_id)
+        if earlier is not None and not replace:
+            raise AlreadyIgnoredError(
+                f"run {run_id} is already ignored: {earlier.reason!r}"
+                + (f" (ignored {earlier.when})" if earlier.when else "")
+                + "; to give a new reason, ignore it again with --replace (the earlier reason stays in the history)"
+            )
         when = now_iso()
         ignored_file.add(self.ignored_md, run_id, reason, when)
-        self.log_event("run_ignored", run_id=run_id, reason=reason)
+        extra = {"replaces": earlier.reason} if earlier is not None else {}
+        self.log_event("run_ignored", run_id=run_id, reason=reason, **extra)
         return ignored_file.IgnoredRun(run_id, " ".join(reason.split()), when)
 
     def unignore(self, run_id: str) -> None:

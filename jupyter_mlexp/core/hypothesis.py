@@ -111,10 +111,18 @@ def _number(raw: str) -> float:
     return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
 
 
+NOT_MEASURED = "not measured"
+#: a relative criterion's check: one run alone is not held against the baseline's mean over seeds
+VERSUS_BASELINE = "compared with the baseline by the verdict"
+
+
 def criterion_check(criterion: Criterion, observed: float | None) -> str:
-    """One run's *criterion check*: ``met``, ``not met`` or ``not measured`` (never the verdict)."""
+    """One run's *criterion check*: ``met``, ``not met``, ``not measured`` (no finite value), or, for a
+    relative criterion that was measured, :data:`VERSUS_BASELINE` (never the verdict)."""
+    if observed is None or (isinstance(observed, float) and math.isnan(observed)):
+        return NOT_MEASURED
     held = criterion.holds(observed)
-    return "not measured" if held is None else ("met" if held else "not met")
+    return VERSUS_BASELINE if held is None else ("met" if held else "not met")
 
 
 def parse_config(text: str) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.fsio import append_text, read_record_text
 
 #: The tags a person gives an entry: the one list every front door offers (the REST API serves it
@@ -65,6 +66,17 @@ def normalize_tags(tags) -> list[str]:
         if t and t not in out:
             out.append(t)
     return out
+
+
+def check_tags(tags) -> list[str]:
+    """``tags`` normalised (``weird`` -> ``WEIRD``); an unknown one is refused with the list to choose from."""
+    found = normalize_tags(tags)
+    unknown = [t for t in found if t not in KNOWN_TAGS]
+    if unknown:
+        raise RecordError(
+            f"unknown journal tag{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: use one of {', '.join(TAGS)}"
+        )
+    return found
 
 
 def split_inline_tags(text: str) -> tuple[list[str], str]:

@@ -24,7 +24,7 @@ from jupyter_mlexp.core import artifacts, logchain, procs, provenance
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.fsio import locked
-from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.hypothesis import NOT_MEASURED, Hypothesis
 from jupyter_mlexp.core.printed import SPOOL_PREFIX, PrintedMetrics
 from jupyter_mlexp.core.run import Run, error_record
 from jupyter_mlexp.core.runinfo import is_stale
@@ -221,7 +221,9 @@ def finish(
         wanted = None if all_printed or hyp is None else set(hyp.metrics)
         run.log_printed_metrics(printed, wanted=wanted, skip=set(run.summary))
     if hyp is not None:
-        run.record_criterion_check(hyp.success_criterion)
+        check = run.record_criterion_check(hyp.success_criterion)
+        if check == NOT_MEASURED and status == "completed":  # marked in run.json's warnings, said at the run's end
+            run.warn(never_logged_text(hyp.success_criterion.metric))
     if peak_memory is not None:
         run.manifest["peak_memory_gb"] = peak_memory
     if isinstance(error, BaseException):
@@ -245,6 +247,25 @@ def finish(
         description = command.splitlines()[0][:80] if command else ""
     experiment.finish_run(run, status, description=description, **extra)
     return result_of(run, hyp)
+
+
+def never_logged_text(metric: str) -> str:
+    """What a completed run that never logged the criterion's metric is told, and its run.json keeps."""
+    return (
+        f"the success criterion's metric {metric!r} was never logged (no finite value): "
+        f"call mlexp.log_metric({metric!r}, value) or print a line '{metric}: VALUE'"
+    )
+
+
+def never_logged(results: Sequence[RunResult]) -> str | None:
+    """One line at the end of a run or sweep when completed runs never logged the criterion's metric."""
+    missing = [r for r in results if r.ok and r.criterion_check == NOT_MEASURED and r.criterion]
+    if not missing:
+        return None
+    metric = str(missing[0].criterion).split()[0]
+    done = sum(r.ok for r in results)
+    which = "the run" if done == 1 else f"{len(missing)} of {done} completed runs"
+    return f"{which}: {never_logged_text(metric)}"
 
 
 def result_of(run: Run, hyp: Hypothesis | None = None, **executor: Any) -> RunResult:

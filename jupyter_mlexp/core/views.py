@@ -9,6 +9,7 @@ from typing import Any
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Criterion, Hypothesis, criterion_check
+from jupyter_mlexp.core.journal import check_tags
 from jupyter_mlexp.core.observations import config_key, run_params
 from jupyter_mlexp.core.runinfo import RunInfo
 
@@ -68,6 +69,7 @@ def markdown_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
 
 
 def status_text(exp: Experiment) -> str:
+    from jupyter_mlexp.core.headline import headline
     from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when a status is asked for
 
     try:
@@ -80,13 +82,15 @@ def status_text(exp: Experiment) -> str:
         key = f"{r.mode} {r.status}" + (" (ignored)" if r.ignored else "")
         counts[key] = counts.get(key, 0) + 1
     journal = exp.journal()
+    verdict = judge_experiment(exp)
     lines = [
+        headline(verdict),  # the one line first; the reasoning below
         f"experiment {exp.name} — hypothesis v{h.version} (stage {h.stage})",
         f"  claim:    {h.statement}",
         f"  success:  {h.success}" + (f"   failure: {h.failure}" if h.failure else ""),
         f"  metrics:  {', '.join(h.metrics)}",
         "  runs:     " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet"),
-        judge_experiment(exp).text(indent="  "),  # the experiment's one verdict, as the report and sidebar show it
+        verdict.text(indent="  "),  # the experiment's one verdict, as the report and sidebar show it
         f"  journal:  {len(journal.entries)} entries",
         f"  record:   {exp.path}",
     ]
@@ -96,8 +100,10 @@ def status_text(exp: Experiment) -> str:
 
 
 def journal_text(exp: Experiment, limit: int = 10, tag: str | None = None) -> str:
+    if tag:
+        tag = check_tags([tag])[0]  # an unknown tag is refused with the list, not answered with "no entries"
     read = exp.journal()
-    entries = [e for e in read.entries if not tag or tag.upper().strip("[]") in e.tags]
+    entries = [e for e in read.entries if not tag or tag in e.tags]
     if not entries:
         return "(no journal entries" + (f" tagged [{tag.upper()}]" if tag else "") + ")"
     out = []
@@ -140,17 +146,20 @@ def _hypothesis(exp: Experiment) -> Hypothesis | None:
 def status_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str, Any]:
     """The experiment at a glance: hypothesis, its history, the one verdict, the latest criterion check,
     counts (the sidebar's card; ``mlexp status --json``). ``runs``: :meth:`Experiment.runs`, if read."""
+    from jupyter_mlexp.core.headline import headline
     from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when a status is asked for
 
     runs = exp.runs() if runs is None else runs
     hyp = _hypothesis(exp)
+    verdict = judge_experiment(exp) if hyp else None
     return {
         "name": exp.name,
         "hypothesis": hyp.to_dict() if hyp else None,
         "primary_metric": hyp.primary_metric if hyp else None,
         "history": exp.history(),
         # the experiment's one verdict (core.verdict.judge), the same the report, mlexp status and the panel show
-        "verdict": judge_experiment(exp).to_dict() if hyp else None,
+        "verdict": verdict.to_dict() if verdict else None,
+        "headline": headline(verdict) if verdict else None,  # core.headline: the one line every surface shows
         "criterion_check": latest_criterion_check(hyp, runs),
         "counts": {
             "runs": len(runs),

@@ -135,7 +135,9 @@ class ExperimentPanel(widgets.VBox):
     def ignore(self, run_id: str | None, reason: str) -> bool:
         if not run_id:
             return self._say("pick a run first", error=True)
-        if self._do(lambda: self.experiment.ignore(run_id, reason), f"run {run_id} ignored (IGNORED_RUNS.md)"):
+        if self._do(
+            lambda: self.experiment.ignore(run_id, reason, replace=True), f"run {run_id} ignored (IGNORED_RUNS.md)"
+        ):
             self.reason.value = ""
             self.refresh(keep_status=True)
             return True

@@ -36,6 +36,7 @@ from jupyter_mlexp.report.figure_base import (  # re-exported: the report's call
     colours,
     styles,
 )
+from jupyter_mlexp.report.forest_figure import forest_plot
 from jupyter_mlexp.report.groups import label
 from jupyter_mlexp.report.load import ReportData
 
@@ -164,6 +165,11 @@ def make_figures(data: ReportData, out_dir: Path) -> tuple[list[FigureInfo], lis
     infos: list[FigureInfo] = []
     notes: list[str] = []
     mode = data.main_mode
+    forest = _forest(data, Path(out_dir))
+    if isinstance(forest, FigureInfo):
+        infos.append(forest)
+    elif forest:
+        notes.append(forest)
     for kind, metric in planned_figures(data):
         name = f"{'comparison' if kind == 'comparison' else 'curve'}_{mode}_{_slug(metric)}"
         out = Path(out_dir) / f"{name}.webp"
@@ -191,3 +197,32 @@ def make_figures(data: ReportData, out_dir: Path) -> tuple[list[FigureInfo], lis
         )
         fig.clear()
     return infos, notes
+
+
+def _forest(data: ReportData, out_dir: Path) -> FigureInfo | str | None:
+    """The verdict's forest plot first (its figure, or why there is none; None without a hypothesis)."""
+    if data.hypothesis is None:
+        return None
+    try:
+        fig, payload = forest_plot(data, out_dir / "forest.webp")
+    except MetricNotLoggedError as err:
+        return str(err)
+    rows = payload["configurations"]
+    levels = sorted({f"{r['bound_level'] * 100:.4g}%" for r in rows if r["bound_level"] is not None})
+    title = (
+        f"the verdict: each configuration's {'difference to the baseline' if payload['relative'] else payload['metric']} "
+        f"with the one-sided interval it was judged on ({', '.join(levels) or 'none computed'}, the bounds of the "
+        f"Conclusion's table), against the criterion; ◆ the configuration the verdict is about ({payload['mode']} runs)"
+    )
+    fig.clear()
+    return FigureInfo(
+        "forest",
+        "verdict",
+        payload["metric"],
+        payload["mode"],
+        title,
+        out_dir / "forest.webp",
+        out_dir / "forest.json",
+        [r["configuration"] for r in rows],
+        sorted({s for r in rows for s in r["sources"]}),
+    )

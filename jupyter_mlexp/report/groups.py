@@ -163,6 +163,17 @@ def baseline_group(data: ReportData, mode: str, groups: list[Group] | None = Non
     return best, f"the best of {len(candidates)} configurations in stage `{stage}` on {primary}"
 
 
+def comparand(data: ReportData) -> str:
+    """What the report calls the configuration it compares against: ``baseline`` only where the
+    hypothesis names one (``baseline: NAME=VALUE`` or ``baseline: stage S``) or ``--baseline`` does;
+    otherwise ``reference`` (the best of stage `baselines`, which the hypothesis did not call its baseline:
+    its ``baseline:`` may be a free-text note such as a majority-class figure)."""
+    if data.baseline_params is not None:
+        return "baseline"
+    spec = data.hypothesis.baseline_spec if data.hypothesis else None
+    return "baseline" if spec is not None and (spec.params is not None or spec.stage is not None) else "reference"
+
+
 def best_group(data: ReportData, groups: list[Group], metric: str, exclude: Group | None = None) -> Group | None:
     pool = [g for g in groups if g is not exclude and g.summary(metric).n > 0]
     if not pool:

@@ -14,9 +14,10 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
+from jupyter_mlexp.core.headline import headline
 from jupyter_mlexp.report.discussion import FINISHED_BAD, discussion
 from jupyter_mlexp.report.figures import FigureInfo
-from jupyter_mlexp.report.groups import baseline_group, best_group, label, mode_groups, total_duration
+from jupyter_mlexp.report.groups import baseline_group, best_group, comparand, label, mode_groups, total_duration
 from jupyter_mlexp.report.load import ReportData
 from jupyter_mlexp.report.rerun import digest, rerun_tables
 from jupyter_mlexp.report.safe import code as _code
@@ -32,7 +33,8 @@ from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
 
 def abstract(data: ReportData, verdict: Verdict) -> str:
     h = data.hypothesis
-    lines = ["## Abstract", ""]
+    glance = f"**At a glance:** {_text(headline(verdict))} (source: the files the verdict below cites)"
+    lines = ["## Abstract", "", glance, ""]
     if h is None:
         lines.append("No hypothesis is registered for this experiment (`idea.json` is missing).")
     else:
@@ -41,14 +43,17 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
     counted = data.counted
     by_mode = Counter(r.mode for r in used)
     seeds = sorted({r.seed for r in counted}, key=str)
-    configs = {r.config for r in counted}
+    configs = {(r.mode, r.config) for r in counted}  # a quick run's scaled-down configuration is not a full one
+    per_mode = " and ".join(
+        f"{n} in {mode} runs" for mode in ("quick", "full") if (n := sum(m == mode for m, _ in configs))
+    )
     bad = sum(r.status in FINISHED_BAD for r in used)
     lines += [
         "",
         (
             f"**Runs:** {by_mode.get('quick', 0)} quick and {by_mode.get('full', 0)} full runs "
             f"({len(counted)} completed and counted, {bad} failed or timed out, "
-            f"{sum(r.ignored for r in data.runs)} ignored); {len(configs)} configuration{'s' if len(configs) != 1 else ''} "
+            f"{sum(r.ignored for r in data.runs)} ignored); configurations: {per_mode or 'none'}, "
             f"over seeds {', '.join(map(str, seeds)) or '—'} (source: the `run.json` of each run folder under `quick/` and `full/`)."
         ),
     ]
@@ -59,16 +64,16 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
         best = best_group(data, groups, primary)
         if best is not None:
             s = best.summary(primary)
-            text = f"**Headline ({mode} runs):** best configuration {_code(label(best))}: {_text(primary)} = {fmt_summary(s)} ({cite(s.sources)})"
+            text = f"**Highest mean ({mode} runs, descriptive; the verdict is below):** {_code(label(best))}: {_text(primary)} = {fmt_summary(s)} ({cite(s.sources)})"
             base, _ = baseline_group(data, mode, groups)
             if base is not None and base is not best:
                 b = base.summary(primary)
-                text += f"; baseline {_code(label(base))}: {fmt_summary(b)} ({cite(b.sources)})"
+                text += f"; {comparand(data)} {_code(label(base))}: {fmt_summary(b)} ({cite(b.sources)})"
             lines += ["", text + "."]
         else:
             lines += [
                 "",
-                f"**Headline:** the primary metric {_code(primary)} was not measured by any counted {mode} run.",
+                f"**Highest mean:** none: the primary metric {_code(primary)} was not measured by any counted {mode} run.",
             ]
     if used:
         lines += [
@@ -166,6 +171,8 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
     lines += [""] + warnings if warnings else []
     if v.would_decide:
         lines += ["", f"**What would decide it:** {v.would_decide}."]
+    if data.hypothesis is not None and data.hypothesis.failure:
+        lines += ["", failure_discussion(v, data.hypothesis.failure)]
     if v.earlier_runs:
         lines += [
             "",
@@ -187,6 +194,32 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
         e = completed[-1]
         lines += ["", f"The researcher's conclusion (`JOURNAL.md:{e.line}`, {_text(e.timestamp)}):", "", quote(e.text)]
     return "\n".join(lines)
+
+
+def failure_discussion(v: Verdict, failure: str) -> str:
+    """The registered failure criterion, held against each candidate's mean, and whether it decided."""
+    from jupyter_mlexp.core.errors import MlexpError
+    from jupyter_mlexp.core.hypothesis import Criterion
+
+    head = f"**Failure criterion** {_code(failure)} (registered before the runs"
+    try:
+        fail = Criterion.parse(failure, "failure")
+    except MlexpError:
+        return head + "): it cannot be parsed, so the verdict does not use it."
+    if fail.relative:
+        return head + "): relative to the baseline; the verdict uses only an absolute failure criterion."
+    rule = (
+        "): the verdict calls the hypothesis not supported when every candidate's mean meets it at level "
+        f"{v.level:g} (one-sided t test of the mean)"
+    )
+    arms = [a for a in v.candidates if a.metric == fail.metric and a.n > 0]
+    if not arms:
+        return head + rule + f"; no candidate has a value of {_code(fail.metric)} here, so it was not tested."
+    shown = "; ".join(
+        f"{_code(a.label)} {fmt(a)}: {'met' if fail.holds(a.mean) else 'not met'} by the mean" for a in arms[:MAX_NAMES]
+    )
+    decided = "it decided this verdict" if "failure criterion" in v.reason else "it did not decide this verdict"
+    return f"{head}{rule}. {shown}{' …' if len(arms) > MAX_NAMES else ''}; {decided}."
 
 
 def candidates_table(v: Verdict) -> str:
@@ -263,7 +296,8 @@ def _results_cells(data: ReportData) -> list:
         cells.append(code(f"show('Results tables', rerun_tables(tables.results_tables(data)), {built!r})"))
     for mode in [m for m in ("quick", "full") if any(r.mode == m for r in data.current)]:
         note, table = comparison_table(data, mode)
-        cells.append(md(f"### Comparison against the baseline ({mode} runs)\n\n{note}\n\n{table}".rstrip()))
+        word = comparand(data)
+        cells.append(md(f"### Comparison against the {word} ({mode} runs)\n\n{note}\n\n{table}".rstrip()))
         built = digest(note + "\n\n" + table)
         cells.append(
             code(

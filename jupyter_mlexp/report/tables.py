@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jupyter_mlexp.report.groups import (
     baseline_group,
+    comparand,
     comparisons,
     counted_groups,
     earlier_groups,
@@ -95,14 +96,15 @@ def comparison_table(data: ReportData, mode: str, metric: str | None = None) -> 
     base, how = baseline_group(data, mode, groups)
     if metric is None:
         return "no hypothesis, so no primary metric to compare on", ""
+    word = comparand(data)
     if base is None:
-        return f"no baseline for the {mode} runs: {how}", ""
+        return f"no {word} for the {mode} runs: {how}", ""
     b = base.summary(metric)
     note = (
-        f"Baseline ({mode}): `{label(base)}` — {how}; {metric} = {fmt_summary(b)} ({cite(b.sources)}). "
+        f"{word.capitalize()} ({mode}): `{label(base)}` — {how}; {metric} = {fmt_summary(b)} ({cite(b.sources)}). "
         f"Descriptive statistics only, none of them decides: {TEST_WELCH}; {TEST_BOOTSTRAP} (2,000 resamples, "
         f"seed 0; only with n ≥ {BOOTSTRAP_MIN_N} per arm); effect size: {EFFECT_SIZE}. Δ = configuration − "
-        "baseline. The verdict's one decisive test, with its interval, is in the Conclusion."
+        f"{word}. The verdict's one decisive test, with its interval, is in the Conclusion."
     )
     rows = []
     for c in comparisons(groups, base, metric, data.cache):

@@ -282,3 +282,34 @@ def test_seed_under_the_batch_runner_is_the_runners(workspace, monkeypatch, tmp_
     out = nbformat.read(str(workspace / "experiments" / "seeded" / "full" / run.run_id / "output.ipynb"), 4)
     printed = "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", []))
     assert "--seed 7 ignored" in printed and printed.count("--seed 7 ignored") == 1
+
+
+def test_magics_refuse_unknown_journal_tags_and_a_silent_second_ignore(ip, capsys):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    before = len(Experiment("digits").journal().entries)
+    with pytest.raises(UsageError, match="unknown journal tag FOOBAR: use one of WEIRD, HUNCH, TODO, RESOLVED, LESSON"):
+        ip.run_cell_magic("journal", "FOOBAR", "loss spikes")
+    with pytest.raises(UsageError, match="use one of WEIRD"):
+        ip.run_line_magic("journal", "--tag FOOBAR")
+    assert len(Experiment("digits").journal().entries) == before
+    ip.run_cell_magic("run_quick", "", "print('val_acc: 0.95')\n")
+    (info,) = runs()
+    ip.run_line_magic("mlexp", f"ignore {info.run_id} --reason leaked test set")
+    with pytest.raises(UsageError, match="already ignored: 'leaked test set'.*--replace"):
+        ip.run_line_magic("mlexp", f"ignore {info.run_id} --reason another")
+    ip.run_line_magic("mlexp", f"ignore {info.run_id} --replace --reason wrong labels")
+    assert runs()[0].ignored_reason == "wrong labels"
+
+
+def test_a_quick_run_that_never_logs_the_criterion_metric_says_so_at_its_end(ip, capsys):
+    ip.run_cell_magic("hypothesis", "digits", HYP)
+    ip.run_cell_magic("run_quick", "", "print('loss: 0.5')\n")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == (
+        "warning: the run: the success criterion's metric 'val_acc' was never logged (no finite value): "
+        "call mlexp.log_metric('val_acc', value) or print a line 'val_acc: VALUE'"
+    )
+    (info,) = runs()
+    assert manifest(info)["criterion_check"] == "not measured" and "never logged" in manifest(info)["warnings"][0]
+    ip.run_cell_magic("run_quick", "", "print('val_acc: 0.95')\n")
+    assert "never logged" not in capsys.readouterr().out

@@ -97,7 +97,7 @@ def test_sections_in_order_and_content(exp):
     assert "The hypothesis is supported" in c and "idea.json" in c
     # figures embedded as WebP attachments, saved beside their data
     atts = [cell for cell in nb.cells if cell.get("attachments")]
-    assert len(atts) == 3
+    assert len(atts) == 4  # the verdict's forest plot, a comparison, two learning curves
     for cell in atts:
         ((name, bundle),) = cell.attachments.items()
         assert "image/webp" in bundle and (exp.path / "figures" / name).exists()

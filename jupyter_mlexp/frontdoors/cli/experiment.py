@@ -23,7 +23,21 @@ def default_experiment(name: str | None) -> Experiment:
         return found[0]
     if not found:
         raise MlexpError("no experiment in this workspace yet: register one with `mlexp hypothesis NAME ...`")
-    raise MlexpError("several experiments here; name one: " + ", ".join(e.name for e in found))
+    names = ", ".join(e.name for e in found)
+    raise MlexpError(f"several experiments here ({names}); name one with --experiment NAME")
+
+
+def add_experiment_argument(p: argparse.ArgumentParser) -> None:
+    """``[EXPERIMENT]``, also accepted as ``--experiment NAME`` like every other command takes it."""
+    p.add_argument("experiment", nargs="?", help="experiment name (default: the only one in the workspace)")
+    p.add_argument("--experiment", dest="experiment_flag", metavar="NAME", help="the same, as an option")
+
+
+def named(args) -> str | None:
+    """The experiment a command with :func:`add_experiment_argument` was given, either way."""
+    if args.experiment is not None and getattr(args, "experiment_flag", None) not in (None, args.experiment):
+        raise MlexpError(f"two experiments named: {args.experiment!r} and --experiment {args.experiment_flag!r}")
+    return args.experiment if args.experiment is not None else getattr(args, "experiment_flag", None)
 
 
 def read_user_file(path: str) -> str:
@@ -61,9 +75,9 @@ def cmd_hypothesis(args) -> int:
 
 
 def cmd_status(args) -> int:
-    exp = default_experiment(args.experiment)
+    exp = default_experiment(named(args)).require()
+    _ = exp.hypothesis  # no hypothesis yet: the error says how to register one (stderr, exit 2)
     if args.json:
-        exp.require()
         print(json.dumps(views.status_dict(exp)))
         return EXIT_OK
     print(views.status_text(exp))
@@ -71,7 +85,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    exp = default_experiment(args.experiment)
+    exp = default_experiment(named(args))
     exp.require()
     lifecycle.end_stale_runs(exp)  # runs whose process died are ended from what they left on disk
     verdict = None
@@ -79,16 +93,26 @@ def cmd_runs(args) -> int:
         from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded only when asked
 
         verdict = judge_experiment(exp)
-    if args.json:  # the runs as the sidebar gets them, and the verdict
-        print(json.dumps({**views.runs_dict(exp), "verdict": verdict.to_dict() if verdict else None}))
+    from jupyter_mlexp.core.headline import headline
+
+    if args.json:  # the runs as the sidebar gets them, and the verdict with its headline
+        print(
+            json.dumps(
+                {
+                    **views.runs_dict(exp),
+                    "verdict": verdict.to_dict() if verdict else None,
+                    "headline": headline(verdict) if verdict else None,
+                }
+            )
+        )
     else:
-        print(views.text_table(views.run_rows(exp)) + (f"\n\n{verdict.text()}" if verdict else ""))
+        print(views.text_table(views.run_rows(exp)) + (f"\n\n{headline(verdict)}\n{verdict.text()}" if verdict else ""))
     return EXIT_OK
 
 
 def cmd_ignore(args) -> int:
     exp = default_experiment(args.experiment)
-    exp.ignore(args.run_id, args.reason)
+    exp.ignore(args.run_id, args.reason, replace=args.replace)
     print(f"{exp.name}: run {args.run_id} ignored: {args.reason}")
     return EXIT_OK
 
@@ -134,18 +158,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_hypothesis)
 
     p = sub.add_parser("status", help="the experiment's hypothesis, runs and journal at a glance")
-    p.add_argument("experiment", nargs="?")
+    add_experiment_argument(p)
     p.add_argument("--json", action="store_true", help="one JSON object: hypothesis, history, verdict, counts")
     p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser("runs", help="table of runs (ignored ones marked, dead 'running' ones shown as stale)")
-    p.add_argument("experiment", nargs="?")
+    add_experiment_argument(p)
     p.add_argument("--json", action="store_true", help="one JSON object: every run, and the verdict")
     p.set_defaults(handler=cmd_runs)
 
     p = sub.add_parser("ignore", help="exclude a run from every statistic, with a reason")
     p.add_argument("run_id")
     p.add_argument("--reason", required=True)
+    p.add_argument(
+        "--replace", action="store_true", help="give an ignored run a new reason (the old one stays in the history)"
+    )
     p.add_argument("--experiment")
     p.set_defaults(handler=cmd_ignore)
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK
-from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
+from jupyter_mlexp.frontdoors.cli.experiment import add_experiment_argument, default_experiment, named
 
 
 def cmd_report(args) -> int:
     from jupyter_mlexp.report.api import write_report
 
-    exp = default_experiment(args.experiment)
+    exp = default_experiment(named(args))
+    if args.table:  # the results table alone, on stdout: mlexp report --table latex > results.tex
+        from jupyter_mlexp.report.export import results_table
+        from jupyter_mlexp.report.load import load_experiment
+
+        sys.stdout.write(results_table(load_experiment(exp), args.table))
+        return EXIT_OK
     path, note = write_report(exp, html=args.html, baseline=args.baseline, force=args.force)
     print(f"{exp.name}: report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
     if note:
@@ -22,7 +29,7 @@ def cmd_report(args) -> int:
 def cmd_conclude(args) -> int:
     from jupyter_mlexp.report.conclude import conclude
 
-    exp = default_experiment(args.experiment)
+    exp = default_experiment(named(args))
     text = conclude(exp, args.learning, args.next, baseline=args.baseline)
     print(f"{exp.name}: COMPLETED entry added to {exp.journal_md}\n{text}")
     return EXIT_OK
@@ -43,16 +50,21 @@ def cmd_lesson(args) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write experiments/NAME/report.ipynb from the logged runs (and --html)")
-    p.add_argument("experiment", nargs="?")
+    add_experiment_argument(p)
     p.add_argument("--html", action="store_true", help="also render report.html through nbconvert")
     p.add_argument("--baseline", help="the baseline configuration as KEY=VALUE,... (default: stage `baselines`)")
     p.add_argument(
         "--force", action="store_true", help="rebuild over hand-edited generated cells (old file kept as .bak)"
     )
+    p.add_argument(
+        "--table",
+        choices=("md", "csv", "latex"),
+        help="print only the results table (mean ± sd (n) per configuration, the verdict's mark) in this format",
+    )
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("conclude", help="close the experiment: a COMPLETED journal entry pairing the PLANNED one")
-    p.add_argument("experiment", nargs="?")
+    add_experiment_argument(p)
     p.add_argument("--learning", required=True, help="what you learned, in one sentence (required)")
     p.add_argument("--next", help="the next step")
     p.add_argument("--baseline", help="the baseline configuration as KEY=VALUE,...")

@@ -42,13 +42,26 @@ def cmd_run(args) -> int:
         return cmd_run_script(args)
     if not args.notebook:
         raise MlexpError("give a NOTEBOOK, or a command after '--' (mlexp run --experiment NAME -- python train.py)")
-    from jupyter_mlexp.runner.api import SweepInterrupted, run_sweep
-
     if args.jobs is not None and args.jobs < 1:
         raise MlexpError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.jobs and args.scheduler:
-        raise MlexpError("--jobs is for this machine; with --scheduler the cluster's workers set the parallelism")
+    if args.jobs and (args.scheduler or args.cluster):
+        raise MlexpError("--jobs is for this machine; on a cluster its workers set the parallelism")
+    if args.scheduler and args.cluster:
+        raise MlexpError("give --scheduler ADDRESS (a running cluster) or --cluster FILE.yaml (one to start), not both")
     _warnings_to_stderr()
+    if args.cluster:
+        from jupyter_mlexp.runner.cluster import open_cluster
+
+        with open_cluster(args.cluster) as address:
+            args.scheduler = address
+            return _sweep(args)
+    return _sweep(args)
+
+
+def _sweep(args) -> int:
+    """The sweep itself, its lines and its exit code (on this machine or the cluster at ``args.scheduler``)."""
+    from jupyter_mlexp.runner.api import SweepInterrupted, run_sweep
+
     try:
         result = run_sweep(
             args.notebook,
@@ -71,9 +84,13 @@ def cmd_run(args) -> int:
         ids = stop.result.interrupted
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) if ids else 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    from jupyter_mlexp.core.lifecycle import never_logged
+
+    unlogged = never_logged(result.runs)
     if args.json:
         summary = {"experiment": result.experiment, "mode": result.mode, "sweep_id": result.sweep_id}
-        _print_json(summary, result.runs, result.warnings, wall_s=round(result.wall_s, 3))
+        warnings = list(result.warnings) + ([unlogged] if unlogged else [])
+        _print_json(summary, result.runs, warnings, wall_s=round(result.wall_s, 3))
         return EXIT_RUNS_FAILED if result.failed else EXIT_OK
     ok = [r for r in result.runs if r.ok]
     print(f"{result.experiment}: {len(ok)}/{len(result.runs)} {result.mode} run(s) completed in {result.wall_s:.1f} s")
@@ -86,6 +103,8 @@ def cmd_run(args) -> int:
     for r in result.runs:
         for note in r.notes:
             print(f"mlexp: warning: run {r.run_id}: {note}", file=sys.stderr)
+    if unlogged:
+        print(f"mlexp: warning: {unlogged}", file=sys.stderr)
     if result.failed:
         print(f"mlexp: {len(result.failed)} run(s) did not complete:", file=sys.stderr)
         for r in result.failed:
@@ -106,6 +125,7 @@ def cmd_run_script(args) -> int:
     for flag, value in (
         ("--jobs", args.jobs),
         ("--scheduler", args.scheduler),
+        ("--cluster", args.cluster),
         ("--fresh-kernel", args.fresh_kernel),
         ("-f", args.params_file),
     ):
@@ -135,8 +155,13 @@ def cmd_run_script(args) -> int:
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) or 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     bad = [r for r in runs if not r.ok]
+    from jupyter_mlexp.core.lifecycle import never_logged
+
+    unlogged = never_logged(runs)
     if args.json:
-        _print_json({"experiment": exp.name, "mode": "full" if args.full else "quick"}, runs, [])
+        _print_json(
+            {"experiment": exp.name, "mode": "full" if args.full else "quick"}, runs, [unlogged] if unlogged else []
+        )
         return EXIT_RUNS_FAILED if bad else EXIT_OK
     for r in runs:
         value = "" if r.primary_value is None else f" · {r.primary_metric} = {r.primary_value:.6g}"
@@ -144,6 +169,8 @@ def cmd_run_script(args) -> int:
         print(
             f"  {r.run_id}  {r.status:<10} {r.duration_s:7.2f} s  {config + ' ' if config else ''}seed={r.seed}{value}"
         )
+    if unlogged:
+        print(f"mlexp: warning: {unlogged}", file=sys.stderr)
     if bad:
         print(f"mlexp: {len(bad)} run(s) did not complete:", file=sys.stderr)
         for r in bad:
@@ -183,6 +210,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, metavar="SECONDS", help="whole-notebook time limit per run")
     p.add_argument("--jobs", type=int, metavar="N", help="runs at a time on this machine (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
+    p.add_argument(
+        "--cluster",
+        metavar="FILE.yaml",
+        help="start a Dask cluster for this sweep: 'class: MODULE.CLASS' (SLURMCluster, GatewayCluster, "
+        "LocalCluster...) and 'kwargs: {...}' (docs/scaling.md); closed at the end",
+    )
     p.add_argument("--experiment", help="experiment name (default: the notebook's %%%%hypothesis NAME cell)")
     p.add_argument("--stage", help="stage recorded with the runs (default: the hypothesis' stage)")
     p.add_argument("--fresh-kernel", action="store_true", help="a new kernel for every run (full isolation, slower)")

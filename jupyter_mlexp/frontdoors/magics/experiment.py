@@ -20,6 +20,7 @@ from IPython.display import Markdown, display
 from jupyter_mlexp.core import tracking, views
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.lifecycle import never_logged
 from jupyter_mlexp.core.parameters import names_from_history, names_from_notebook
 from jupyter_mlexp.core.quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
 from jupyter_mlexp.core.workspace import name_from_path
@@ -154,6 +155,9 @@ class ExperimentMagics(Magics):
         for note in outcome.notes:
             print(f"note: {note}")
         print(outcome.summary_line())
+        unlogged = None if outcome.batch else never_logged([outcome])
+        if unlogged:
+            print(f"warning: {unlogged}")
 
     # -- journal ------------------------------------------------------------------------------
     @magic_arguments()
@@ -286,9 +290,10 @@ def _ignore(m: ExperimentMagics, argv):
     p = parser("%mlexp ignore")
     p.add_argument("run_id")
     p.add_argument("--reason", nargs="+", required=True)
+    p.add_argument("--replace", action="store_true", help="replace the reason of a run already ignored")
     args = p.parse_args(argv)
     reason = " ".join(args.reason)
-    m.experiment().ignore(args.run_id, reason)
+    m.experiment().ignore(args.run_id, reason, replace=args.replace)
     print(f"run {args.run_id} ignored: {reason}")
 
 

@@ -140,7 +140,8 @@ def list_ignored(root: Path, name: str) -> dict:
 
 def ignore_run(root: Path, name: str, run_id: str, reason: str) -> dict:
     exp = open_experiment(root, name)
-    return {"ignored": exp.ignore(run_id, reason).to_dict()}
+    # the panel's ignore is an explicit choice of run and reason: it replaces an earlier reason (kept in the history)
+    return {"ignored": exp.ignore(run_id, reason, replace=True).to_dict()}
 
 
 def unignore_run(root: Path, name: str, run_id: str) -> dict:
