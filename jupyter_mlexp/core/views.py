@@ -146,6 +146,7 @@ def _hypothesis(exp: Experiment) -> Hypothesis | None:
 def status_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str, Any]:
     """The experiment at a glance: hypothesis, its history, the one verdict, the latest criterion check,
     counts (the sidebar's card; ``mlexp status --json``). ``runs``: :meth:`Experiment.runs`, if read."""
+    from jupyter_mlexp.core.forest import forest
     from jupyter_mlexp.core.headline import headline
     from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when a status is asked for
 
@@ -160,6 +161,7 @@ def status_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str,
         # the experiment's one verdict (core.verdict.judge), the same the report, mlexp status and the panel show
         "verdict": verdict.to_dict() if verdict else None,
         "headline": headline(verdict) if verdict else None,  # core.headline: the one line every surface shows
+        "forest": forest(verdict) if verdict else None,  # core.forest: the report's figure draws the same numbers
         "criterion_check": latest_criterion_check(hyp, runs),
         "counts": {
             "runs": len(runs),

@@ -9,7 +9,6 @@ and the threshold is the registered margin.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import matplotlib
@@ -17,44 +16,29 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure
 
+from jupyter_mlexp.core.forest import forest, point, shown
 from jupyter_mlexp.core.headline import shorten, subject
 from jupyter_mlexp.report.errors import MetricNotLoggedError
 from jupyter_mlexp.report.figure_base import PALETTE, _save
 from jupyter_mlexp.report.load import ReportData
-from jupyter_mlexp.report.verdict import Arm, Verdict, judge
+from jupyter_mlexp.report.verdict import judge
 
-MAX_ARMS = 20  # the judged ones first, then by p
 MUTED = "#7F7F7F"
 
 
-def _shown(v: Verdict) -> list[Arm]:
-    """The arms drawn: those with an estimate, the verdict's subject and the judged ones first."""
-    arms = [a for a in v.candidates if _point(v, a) is not None]
-    lead = subject(v)
-    order = sorted(arms, key=lambda a: (a is not lead, a not in v.judged, 1.0 if a.p is None else a.p))
-    return order[:MAX_ARMS]
-
-
-def _point(v: Verdict, a: Arm) -> float | None:
-    x = a.estimate if v.relative else (a.estimate if a.estimate is not None else a.mean)
-    return None if x is None or not math.isfinite(x) else x
-
-
 def forest_plot(data: ReportData, out: Path | None = None) -> tuple[Figure, dict]:
-    """The forest plot of the report's verdict (``judge(data)``); raises :class:`MetricNotLoggedError`
-    when the verdict tested no configuration (nothing measured, nothing to draw)."""
+    """The forest plot of the report's verdict (``judge(data)``), drawn from :func:`core.forest.forest`
+    (the numbers the sidebar shows too); raises :class:`MetricNotLoggedError` when the verdict tested no
+    configuration (nothing measured, nothing to draw)."""
     v = judge(data)
-    arms = _shown(v)
-    if not arms or v.criterion is None:
+    payload = forest(v)
+    if payload is None:
         raise MetricNotLoggedError(f"the verdict has no configuration with a value to draw ({v.decision}: {v.reason})")
+    arms = shown(v)
     lead = subject(v)
-    metric = arms[0].metric
-    threshold = arms[0].threshold
-    if threshold is None:  # no test ran (too few seeds): the criterion's own number
-        from jupyter_mlexp.core.hypothesis import Criterion
-
-        threshold = Criterion.parse(v.criterion).value
-    xs = [_point(v, a) or 0.0 for a in arms] + [threshold] + [a.bound for a in arms if a.bound is not None]
+    metric = payload["metric"]
+    threshold = payload["threshold"]
+    xs = [point(v, a) or 0.0 for a in arms] + [threshold] + [a.bound for a in arms if a.bound is not None]
     xs += [x for a in arms if not v.relative for x in a.values]
     lo, hi = min(xs), max(xs)
     pad = (hi - lo) * 0.12 or abs(hi) * 0.05 or 0.05
@@ -62,9 +46,8 @@ def forest_plot(data: ReportData, out: Path | None = None) -> tuple[Figure, dict
 
     fig = Figure(figsize=(7, max(2.2, 1.2 + 0.42 * len(arms))))
     ax = fig.subplots()
-    rows = []
     for y, a in zip(range(len(arms) - 1, -1, -1), arms):
-        x = _point(v, a) or 0.0  # every arm drawn has a point (_shown)
+        x = point(v, a) or 0.0  # every arm drawn has a point (_shown)
         is_lead = a is lead
         colour = PALETTE[0] if is_lead else (PALETTE[2] if a in v.judged else MUTED)
         if not v.relative and a.values:
@@ -81,21 +64,6 @@ def forest_plot(data: ReportData, out: Path | None = None) -> tuple[Figure, dict
             ax.plot([a.bound, a.bound], [y - 0.18, y + 0.18], color=colour, lw=2.0 if is_lead else 1.4, zorder=3)
         ax.scatter([x], [y], s=70 if is_lead else 36, marker="D" if is_lead else "o", color=colour, zorder=4)
         level = "" if a.bound_level is None else f"{a.bound_level * 100:.4g}%"
-        rows.append(
-            {
-                "configuration": a.label,
-                "estimate": x,
-                "bound": a.bound,
-                "bound_level": a.bound_level,
-                "bound_side": "lower" if a.lower else "upper",
-                "n": a.n,
-                "values": a.values if not v.relative else [],
-                "note": a.note,
-                "subject": is_lead,
-                "judged": a in v.judged,
-                "sources": a.sources,
-            }
-        )
         text = f"n = {a.n}" + (f", {level}" if level else ", no interval")
         ax.annotate(text, (1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points")
     ax.axvline(threshold, color="#D55E00", ls="--", lw=1.2, zorder=1)
@@ -120,16 +88,5 @@ def forest_plot(data: ReportData, out: Path | None = None) -> tuple[Figure, dict
     ax.set_title(f"{v.decision.upper()} ({v.mode} runs)", fontsize=10, loc="left")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    payload = {
-        "kind": "forest",
-        "metric": metric,
-        "mode": v.mode,
-        "relative": v.relative,
-        "criterion": v.criterion,
-        "threshold": threshold,
-        "decision": v.decision,
-        "level": v.level,
-        "configurations": rows,
-    }
     _save(fig, out, payload)
     return fig, payload
