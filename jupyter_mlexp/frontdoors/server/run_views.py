@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.metric_tail import read_metrics_since
+from jupyter_mlexp.core.metric_lines import read_since
 from jupyter_mlexp.core.observations import config_key, run_params
 from jupyter_mlexp.core.workspace import inside
 from jupyter_mlexp.frontdoors.server import stamped
@@ -153,14 +153,25 @@ def run_detail(root: Path, name: str, run_id: str, server_root: Path | None = No
     }
 
 
-def run_metrics(root: Path, name: str, run_id: str, offset: int = 0) -> dict:
-    """The run's metric points logged from byte ``offset`` of ``metrics.jsonl`` on."""
+#: Most points a sampled curve may ask for per metric.
+MAX_POINTS = 100_000
+
+
+def run_metrics(root: Path, name: str, run_id: str, offset: int = 0, points: int | None = None) -> dict:
+    """The run's metric points logged from byte ``offset`` of ``metrics.jsonl`` on.
+
+    ``points``: the rest of the file at once, each metric in at most that many points (the lowest and
+    highest of each bucket of consecutive points; ``sampled`` says when a metric was reduced), so a
+    curve of ten million lines costs the browser what one of ``points`` lines does."""
+    if points is not None:
+        points = min(max(points, 2), MAX_POINTS)
     exp = open_experiment(root, name)
     info = _run(exp, run_id)
     path = info.path / "metrics.jsonl"
     if path.is_symlink() and not inside(info.path, path):
         raise OutsideRootError(f"metrics.jsonl of run {run_id!r} is a symlink leading out of the run; refused")
-    return {"run_id": info.run_id, "status": info.status, **read_metrics_since(path, offset).to_dict()}
+    chunk = read_since(path, offset, whole=info.status != "running", sample=points)
+    return {"run_id": info.run_id, "status": info.status, **chunk.to_dict()}
 
 
 def build_report(root: Path, name: str, server_root: Path | None = None, force: bool = False) -> dict:
