@@ -49,6 +49,7 @@ from jupyter_mlexp.core.idea_files import (
 )
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.run import MODES, Run
+from jupyter_mlexp.core.run_record import migrate
 from jupyter_mlexp.core.runinfo import RunInfo, is_stale
 from jupyter_mlexp.core.shapes import manifest_problem, text_list
 from jupyter_mlexp.core.workspace import check_name, experiments_dir
@@ -404,4 +405,5 @@ def _parse_manifest(file: str) -> tuple[Any, str | None]:
         manifest = parse_json_record(text, "run.json")
     except RecordError as err:
         return None, str(err).removeprefix("run.json ").removesuffix("; fix or restore it")
-    return manifest, manifest_problem(manifest)
+    problem = manifest_problem(manifest)
+    return (manifest if problem else migrate(manifest)), problem

@@ -9,7 +9,6 @@ second and at the end of the run.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -21,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from jupyter_mlexp.core import procs
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError, RecordError
 from jupyter_mlexp.core.flusher import FLUSH_EVERY, FLUSHER, is_own_thread  # noqa: F401 - public here too
-from jupyter_mlexp.core.fsio import atomic_write_json
+from jupyter_mlexp.core.fsio import atomic_write_json, read_json_record
 from jupyter_mlexp.core.logs import close_run_log, open_run_log
 from jupyter_mlexp.core.metric_lines import (  # noqa: F401 - summarize and fold_nonfinite are public here too
     check_step,
@@ -125,8 +124,9 @@ class Run:
     def attach(cls, path: Path) -> Run:
         """Open a run folder made by someone else (the batch runner) to add metrics to it."""
         path = Path(path)
-        with open(path / "run.json", encoding="utf-8") as fh:
-            manifest = json.load(fh)
+        manifest = read_json_record(path / "run.json")
+        if not isinstance(manifest, dict):
+            raise RecordError(f"{path / 'run.json'} is not a JSON object; fix or restore it")
         run = cls(path, manifest)
         run._start_log(f"attached by pid {os.getpid()}")
         return run
@@ -141,9 +141,8 @@ class Run:
         summary is rebuilt from ``metrics.jsonl`` alone; a line cut by the crash is skipped.
         """
         try:
-            with open(self.path / "run.json", encoding="utf-8") as fh:
-                on_disk = json.load(fh)
-        except (OSError, ValueError):
+            on_disk = read_json_record(self.path / "run.json")
+        except (OSError, RecordError):
             on_disk = None
         if isinstance(on_disk, dict):
             self.manifest = on_disk
@@ -170,9 +169,10 @@ class Run:
         if self.warnings:
             self.manifest["warnings"] = self.warnings[-50:]
         try:
-            with open(self.path / "run.json", encoding="utf-8") as fh:
-                on_disk = json.load(fh)
-        except (OSError, ValueError):
+            on_disk = read_json_record(self.path / "run.json")
+        except (OSError, RecordError):
+            on_disk = None
+        if not isinstance(on_disk, dict):
             on_disk = dict(self.manifest)
         for key in self.PROGRESS_FIELDS:
             if key in self.manifest:

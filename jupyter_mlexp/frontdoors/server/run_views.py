@@ -36,8 +36,7 @@ def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
     """A run as one page shows it: its row in the table plus the fields the sidebar's list has."""
     row = info.to_dict(primary)
     row["path"] = info.path.relative_to(exp.path).as_posix()
-    summary = info.manifest.get("metrics_summary") or {}
-    row["metrics"] = {k: s.get("last") for k, s in summary.items() if isinstance(s, dict)}
+    row["metrics"] = info.record.lasts()
     params = run_params(info.manifest)
     row["config"] = config_key(params)
     row["config_params"] = params
@@ -51,24 +50,22 @@ _OPTIONAL = ("stage", "criterion_check", "ignored", "ignored_reason", "problem")
 def _slim_row(info: RunInfo) -> dict:
     """A run in the table, each fact once: ``params`` is the configuration (parameters and a quick run's
     overrides, no seed); the primary metric is in ``metrics``; the folder is ``<mode>/<run_id>``."""
-    m = info.manifest
-    params = run_params(m)
-    summary = m.get("metrics_summary") or {}
+    r = info.record
+    params = run_params(info.manifest)
     row = {
         "run_id": info.run_id,
         "mode": info.mode,
         "status": info.status,
         "params": params,
         "config": config_key(params),
-        "seed": m.get("seed"),
-        "started": m.get("started"),
-        "duration_s": m.get("duration_s"),
-        "metrics": {k: s.get("last") for k, s in summary.items() if isinstance(s, dict)},
+        "seed": r.seed,
+        "started": r.started,
+        "duration_s": r.duration_s,
+        "metrics": r.lasts(),
     }
     extra = {
-        "stage": m.get("stage"),
-        # the per-run check against the criterion; runs recorded before 0.2 called it "verdict"
-        "criterion_check": m.get("criterion_check", m.get("verdict")),
+        "stage": r.stage,
+        "criterion_check": r.criterion_check,
         "ignored": info.ignored,
         "ignored_reason": info.ignored_reason,
         "problem": info.problem,
@@ -146,7 +143,7 @@ def run_detail(root: Path, name: str, run_id: str, server_root: Path | None = No
     return {
         "run": _table_row(info, exp, primary),
         "manifest": info.manifest,
-        "error": info.manifest.get("error"),
+        "error": info.record.error,
         "files": files,
         "logs": logs,
         "open_paths": {f["name"]: _server_path(info.path / f["name"], server_root) for f in files},
