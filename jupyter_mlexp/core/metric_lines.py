@@ -250,21 +250,33 @@ def _decode_block(data: bytes, first: int, problems: MetricProblems) -> list[tup
     return out
 
 
+#: What stands for a line longer than a block: one malformed line, at its line number, its bytes never held.
+LONG_LINE = b"(a line longer than 4 MiB)\n"
+
+
 def _blocks(fh: IO[bytes], start: int, stop: int, whole: bool) -> Iterator[tuple[bytes, int]]:
     """Blocks of whole lines from byte ``start`` to ``stop``, each with the offset after it. The text after
     the last newline is a line only when ``whole`` (the run ended: it was cut, not half written)."""
     fh.seek(start)
     pos = start
     carry = b""
+    skipping = False  # inside a line longer than a block
     while pos < stop:
         data = fh.read(min(BLOCK, stop - pos))
         if not data:
             break
         pos += len(data)
+        if skipping:
+            nl = data.find(b"\n")
+            if nl < 0:
+                continue
+            data, skipping = data[nl + 1 :], False
         data = carry + data
         end = data.rfind(b"\n") + 1
         if end == 0 and len(data) >= BLOCK:
-            end = len(data)  # a line longer than a block: not a metric record, skipped rather than held
+            carry, skipping = b"", True
+            yield LONG_LINE, pos
+            continue
         carry = data[end:]
         if end:
             yield data[:end], pos - len(carry)

@@ -193,3 +193,23 @@ def test_a_sampled_curve_keeps_each_buckets_extremes_in_bounded_points(tmp_path)
     assert set(pts) <= set(enumerate(values))  # real points, not averages
     small = metric_lines.read_since(path, sample=30_000)
     assert not small.sampled and len(small.series["loss"]) == 20_000
+
+
+def test_a_line_longer_than_a_block_is_one_malformed_line_and_the_next_lines_keep_their_numbers(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    good = metric_lines.line('"acc"', 0.5, 0, 0.0)
+    with open(path, "w") as fh:
+        fh.write(good + '{"name": "acc", "value": "' + "x" * (2 * metric_lines.BLOCK + 100) + '", "step": 1}\n')
+        fh.write(metric_lines.line('"acc"', 0.7, 2, 0.0) + metric_lines.line('"acc"', 0.8, 3, 0.0))
+    series, problems = metric_lines.read_series(path)
+    assert series["acc"] == [(0, 0.5, 1), (2, 0.7, 3), (3, 0.8, 4)]
+    assert problems.count == 1 and problems.listed[0][0] == 2
+    assert metric_lines.read_since(path, whole=True, sample=100).series == {"acc": [(0, 0.5), (2, 0.7), (3, 0.8)]}
+    offset, points = 0, []  # a client reading on from each next_offset gets the same points
+    while True:
+        chunk = metric_lines.read_since(path, offset, whole=True)
+        points += chunk.series.get("acc", [])
+        if chunk.next_offset >= chunk.size:
+            break
+        offset = chunk.next_offset
+    assert points == [(0, 0.5), (2, 0.7), (3, 0.8)]
