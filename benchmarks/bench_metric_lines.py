@@ -75,7 +75,8 @@ def in_fresh_process(argv: list[str], env: dict[str, str]) -> tuple[float, float
 
 def run() -> list[dict]:
     from jupyter_mlexp.core import memo
-    from jupyter_mlexp.core.metric_lines import read_since, read_summaries
+    from jupyter_mlexp.core.metric_curves import read_since
+    from jupyter_mlexp.core.metric_lines import read_summaries
     from jupyter_mlexp.frontdoors.server import run_views
 
     root = Path(tempfile.mkdtemp(prefix="mlexp-bench-lines-"))

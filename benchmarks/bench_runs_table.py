@@ -45,7 +45,7 @@ def make_record(root: Path):
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.core.metric_lines import read_since as read_metrics_since
+    from jupyter_mlexp.core.metric_curves import read_since as read_metrics_since
     from jupyter_mlexp.core.metric_lines import read_summaries
     from jupyter_mlexp.frontdoors.server import run_views, stamped
 

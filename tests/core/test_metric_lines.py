@@ -16,7 +16,7 @@ import random
 import numpy as np
 import pytest
 
-from jupyter_mlexp.core import metric_lines
+from jupyter_mlexp.core import metric_curves, metric_lines
 from jupyter_mlexp.core.errors import MetricValueError
 from jupyter_mlexp.core.experiment import Experiment
 
@@ -133,10 +133,10 @@ def test_one_odd_file_gives_the_same_values_on_every_surface(tmp_path, capsys, m
     assert f"{rel}:10" in verdict.judged[0].sources
 
     # the live curve: from an offset, then sampled in one answer (the run has ended: its cut line is read)
-    chunk = metric_lines.read_since(exp.path / rel, whole=True)
+    chunk = metric_curves.read_since(exp.path / rel, whole=True)
     assert chunk.series == {"acc": ACC, "loss": LOSS}
     assert chunk.skipped == SKIPPED and chunk.nonfinite == 3 and not chunk.sampled
-    sampled = metric_lines.read_since(exp.path / rel, whole=True, sample=1000)
+    sampled = metric_curves.read_since(exp.path / rel, whole=True, sample=1000)
     assert sampled.series == chunk.series and sampled.skipped == SKIPPED
 
     # the runs table and a run's curve as the server answers them
@@ -184,14 +184,14 @@ def test_a_sampled_curve_keeps_each_buckets_extremes_in_bounded_points(tmp_path)
     with open(path, "w") as fh:
         for i, v in enumerate(values):
             fh.write(metric_lines.line('"loss"', v, i, 0.0))
-    chunk = metric_lines.read_since(path, sample=500)
+    chunk = metric_curves.read_since(path, sample=500)
     pts = chunk.series["loss"]
     assert chunk.sampled and chunk.points == {"loss": 20_000} and chunk.next_offset == chunk.size
     assert 125 <= len(pts) <= 500
     assert [s for s, _ in pts] == sorted(s for s, _ in pts)
     assert min(v for _, v in pts) == min(values) and max(v for _, v in pts) == max(values)
     assert set(pts) <= set(enumerate(values))  # real points, not averages
-    small = metric_lines.read_since(path, sample=30_000)
+    small = metric_curves.read_since(path, sample=30_000)
     assert not small.sampled and len(small.series["loss"]) == 20_000
 
 
@@ -204,10 +204,10 @@ def test_a_line_longer_than_a_block_is_one_malformed_line_and_the_next_lines_kee
     series, problems = metric_lines.read_series(path)
     assert series["acc"] == [(0, 0.5, 1), (2, 0.7, 3), (3, 0.8, 4)]
     assert problems.count == 1 and problems.listed[0][0] == 2
-    assert metric_lines.read_since(path, whole=True, sample=100).series == {"acc": [(0, 0.5), (2, 0.7), (3, 0.8)]}
+    assert metric_curves.read_since(path, whole=True, sample=100).series == {"acc": [(0, 0.5), (2, 0.7), (3, 0.8)]}
     offset, points = 0, []  # a client reading on from each next_offset gets the same points
     while True:
-        chunk = metric_lines.read_since(path, offset, whole=True)
+        chunk = metric_curves.read_since(path, offset, whole=True)
         points += chunk.series.get("acc", [])
         if chunk.next_offset >= chunk.size:
             break

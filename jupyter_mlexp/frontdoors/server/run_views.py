@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.metric_lines import read_since
+from jupyter_mlexp.core.metric_curves import read_since
 from jupyter_mlexp.core.observations import config_key, run_params
 from jupyter_mlexp.core.workspace import inside
 from jupyter_mlexp.frontdoors.server import stamped
