@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlexp.core import memo
 from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.core.fsio import check_confined
 from jupyter_mlexp.core.metric_lines import NAN, Series, read_series, read_summaries
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def read_metrics(path: Path | str) -> tuple[Series, list[tuple[int, str]]]:
     shared, read-only. Every point is kept: for a run's final values alone, use :func:`read_finals`.
     """
     try:
+        check_confined(path)  # before the memo: a file parsed unconfined is not served confined
         return memo.cached(str(path), "metrics", _parse_metrics)
     except FileNotFoundError:
         return {}, []
@@ -74,6 +76,7 @@ def read_finals(path: Path | str) -> tuple[dict[str, tuple[float, int]], list[tu
     """Each metric's last value and its line, streamed (memory does not grow with the file), and the
     skipped ``(line, reason)``. The same values as the last point of :func:`read_metrics`."""
     try:
+        check_confined(path)
         return memo.cached(str(path), "finals", _parse_finals, any_size=True)
     except FileNotFoundError:
         return {}, []

@@ -213,3 +213,25 @@ def test_a_line_longer_than_a_block_is_one_malformed_line_and_the_next_lines_kee
             break
         offset = chunk.next_offset
     assert points == [(0, 0.5), (2, 0.7), (3, 0.8)]
+
+
+def test_a_file_read_before_is_still_refused_once_confined(tmp_path, monkeypatch):
+    """The REST API confines reads to the workspace; a metrics file the memo kept from an unconfined
+    read (same process) must not be served through a symlink out of it."""
+    from jupyter_mlexp.core import memo
+    from jupyter_mlexp.core.fsio import confined_to
+    from jupyter_mlexp.core.observations import read_finals, read_metrics
+
+    monkeypatch.setattr(memo, "SETTLE_S", 0.0)  # keep the parse at once
+    outside = tmp_path / "outside" / "metrics.jsonl"
+    outside.parent.mkdir()
+    outside.write_text(metric_lines.line('"acc"', 0.5, 0, 0.0))
+    root = tmp_path / "root"
+    root.mkdir()
+    link = root / "metrics.jsonl"
+    link.symlink_to(outside)
+    assert read_finals(link)[0] == {"acc": (0.5, 1)} and read_metrics(link)[0]
+    with confined_to(root):
+        for read in (read_finals, read_metrics):
+            got, skipped = read(link)
+            assert got == {} and "refused" in skipped[0][1]
