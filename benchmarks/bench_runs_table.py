@@ -45,8 +45,8 @@ def make_record(root: Path):
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.core.metric_tail import read_metrics_since
-    from jupyter_mlexp.core.run import read_metric_lines
+    from jupyter_mlexp.core.metric_curves import read_since as read_metrics_since
+    from jupyter_mlexp.core.metric_lines import read_summaries
     from jupyter_mlexp.frontdoors.server import run_views, stamped
 
     root = Path(tempfile.mkdtemp(prefix="mlexp-bench-table-"))
@@ -71,7 +71,7 @@ def run() -> list[dict]:
         for s in range(N_LINES, N_LINES + NEW_LINES):
             fh.write(json.dumps({"name": "val_loss", "value": 0.001, "step": s}) + "\n")
     update = median_time(lambda: read_metrics_since(metrics, end), repeat=20)
-    whole = median_time(lambda: sum(1 for _ in read_metric_lines(metrics)), repeat=3)
+    whole = median_time(lambda: read_summaries(metrics), repeat=3)
     assert len(read_metrics_since(metrics, end).series["val_loss"]) == NEW_LINES
     return [
         figure("runs_table_fresh_10000_runs", fresh, "s", anchor, "a fresh build near the direct read of run.json"),

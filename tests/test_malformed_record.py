@@ -144,6 +144,20 @@ CASES = {
     "journal-not-utf8": _file("JOURNAL.md", b"# Journal\n\n## 2026-01-01T00:00:00 [WEIRD]\n\n\xff\xfe odd\n"),
     "quick-is-a-file": _quick_is_a_file,
     "results-is-dir": _file("results.tsv", _DIR),
+    "run-git-commit-int": _run_json(_set(git={"commit": 5, "branch": ["main"], "dirty": "yes"})),
+    "run-environment-list": _run_json(_set(environment=["python"], data=[1], error={"message": 5})),
+    "run-deep": _run_json(b'{"status": "completed", "params": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    "idea-deep": _file("idea.json", '{"statement": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    "log-deep": _append_log(b'{"event": "idea_updated", "hypothesis": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"),
+    "metrics-odd-shapes": _file(
+        f"quick/{BAD_RUN}/metrics.jsonl",
+        b'{"name": "acc", "value": true, "step": 0}\n{"name": "acc", "value": 0.5, "step": "3"}\n'
+        b'{"name": "acc", "value": "0.7", "step": 1}\n{"name": "acc", "value": NaN, "step": 2}\n'
+        b'{"name": "acc", "value": Infinity, "step": 3}\n' + b"[" * 100_000 + b"\n"
+        b'{"name": "acc", "value": 0.6, "step": 4}\n{"name": "acc", "val',
+    ),
+    "report-is-dir": _file("report.ipynb", _DIR),
+    "figures-is-file": _file("figures", "not a folder"),
 }
 #: Cases where the experiment's hypothesis itself cannot be read.
 BROKEN_IDEA = {k for k in CASES if k.startswith("idea-")}

@@ -8,7 +8,6 @@ and ``full/``. See ``docs/record-format.md``.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from collections.abc import Iterable
@@ -29,11 +28,14 @@ from jupyter_mlexp.core.errors import (
     RunNotFoundError,
 )
 from jupyter_mlexp.core.fsio import (
+    MAX_JSON_BYTES,
     append_text,
     atomic_write_json,
     atomic_write_text,
     check_confined,
     locked,
+    parse_json_record,
+    read_json_record,
     read_jsonl,
 )
 from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
@@ -48,6 +50,7 @@ from jupyter_mlexp.core.idea_files import (
 )
 from jupyter_mlexp.core.journal import now_iso
 from jupyter_mlexp.core.run import MODES, Run
+from jupyter_mlexp.core.run_record import migrate
 from jupyter_mlexp.core.runinfo import RunInfo, is_stale
 from jupyter_mlexp.core.shapes import manifest_problem, text_list
 from jupyter_mlexp.core.workspace import check_name, experiments_dir
@@ -122,18 +125,15 @@ class Experiment:
     def hypothesis(self) -> Hypothesis:
         """The current hypothesis. Raises the gate's error when none is registered."""
         try:
-            check_confined(self.idea_json)
-            data = json.loads(self.idea_json.read_text(encoding="utf-8"))
+            data = read_json_record(self.idea_json)
         except FileNotFoundError:
             raise NoHypothesisError(
                 f"experiment {self.name!r} has no registered hypothesis: register one first with a "
                 f"%%hypothesis {self.name} cell (a claim, 'success: METRIC OP NUMBER', 'metrics: ...') "
                 f"or `mlexp hypothesis {self.name} --statement ... --success ... --metrics ...`"
             ) from None
-        except (OSError, ValueError) as err:
-            raise RecordError(
-                f"{self.idea_json} cannot be read ({err}); fix or restore it (git diff shows what changed)"
-            ) from None
+        except RecordError as err:
+            raise RecordError(f"{err} (git diff shows what changed)") from None
         if not isinstance(data, dict):
             raise RecordError(f"{self.idea_json} is not a JSON object; fix or restore it")
         try:
@@ -416,5 +416,10 @@ class Experiment:
 def _parse_manifest(file: str) -> tuple[Any, str | None]:
     """A run.json parsed, and why it cannot serve as a manifest (None when it can); shared: read-only."""
     with open(file, encoding="utf-8") as fh:
-        manifest = json.load(fh)
-    return manifest, manifest_problem(manifest)
+        text = fh.read(MAX_JSON_BYTES + 1)
+    try:
+        manifest = parse_json_record(text, "run.json")
+    except RecordError as err:
+        return None, str(err).removeprefix("run.json ").removesuffix("; fix or restore it")
+    problem = manifest_problem(manifest)
+    return (manifest if problem else migrate(manifest)), problem

@@ -71,6 +71,58 @@ def read_record_text(path: Path) -> str | None:
         raise RecordError(f"{path} cannot be read ({err.strerror or type(err).__name__}); fix or restore it") from None
 
 
+#: Bounds on a JSON record file (``idea.json``, ``run.json``, ``loop.json``): a hand edit or another tool
+#: may leave anything, and a reader must answer in one line, never with a RecursionError or by filling memory.
+MAX_JSON_BYTES = 64 << 20
+MAX_JSON_DEPTH = 64
+
+
+def parse_json_record(text: str, what: str | Path = "the file") -> Any:
+    """``text`` parsed, or a :class:`RecordError` naming ``what``: not JSON, nested deeper than
+    :data:`MAX_JSON_DEPTH`, or larger than :data:`MAX_JSON_BYTES`."""
+    if len(text) > MAX_JSON_BYTES:
+        raise RecordError(f"{what} is larger than {MAX_JSON_BYTES >> 20} MB; not read (fix or restore it)")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise RecordError(f"{what} is nested too deep to be a record; fix or restore it") from None
+    except ValueError as err:
+        raise RecordError(f"{what} is not valid JSON ({getattr(err, 'msg', err)}); fix or restore it") from None
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise RecordError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels; fix or restore it")
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def read_json_record(path: Path | str) -> Any:
+    """A JSON record file parsed within the bounds of :func:`parse_json_record`; ``FileNotFoundError``
+    when it does not exist, a one-line :class:`RecordError` for anything else that is wrong."""
+    check_confined(path)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(MAX_JSON_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise RecordError(f"{path} cannot be read ({err.strerror or type(err).__name__}); fix or restore it") from None
+    return parse_json_record(text, path)
+
+
 def atomic_write_text(path: Path, text: str, durable: bool = True, errors: str = "strict") -> None:
     """Replace ``path`` with ``text`` at once: readers see the old or the new file, never half.
 

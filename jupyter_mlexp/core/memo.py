@@ -29,10 +29,11 @@ _lock = threading.Lock()
 _entries: OrderedDict[tuple[str, str], tuple[tuple[int, int, int, int], Any]] = OrderedDict()
 
 
-def cached(path: str, kind: str, parse: Callable[[str], T]) -> T:
+def cached(path: str, kind: str, parse: Callable[[str], T], any_size: bool = False) -> T:
     """``parse(path)``, or what it gave for this file when its stat has not changed since.
 
-    ``kind`` names the parser, so one file read two ways keeps two entries. Errors
+    ``kind`` names the parser, so one file read two ways keeps two entries. ``any_size``: what
+    ``parse`` keeps is small whatever the file's size (a summary), so large files are kept too. Errors
     from ``os.stat`` or ``parse`` propagate unchanged and nothing is kept.
     """
     st = os.stat(path)
@@ -45,7 +46,7 @@ def cached(path: str, kind: str, parse: Callable[[str], T]) -> T:
             return hit[1]
     value = parse(path)
     settled = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLE_S * 1e9
-    if settled and st.st_size <= MAX_BYTES:
+    if settled and (any_size or st.st_size <= MAX_BYTES):
         with _lock:
             _entries[slot] = (key, value)
             _entries.move_to_end(slot)

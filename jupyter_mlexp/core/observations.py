@@ -3,7 +3,8 @@
 One reader for every surface: the report (through :mod:`jupyter_mlexp.report.load`),
 the REST endpoint, ``mlexp status`` and the widgets all get a run's final value of
 a metric here: the last value it logged in ``metrics.jsonl`` (cited ``file:line``),
-else the ``last`` of ``metrics_summary`` in ``run.json``. NaN/inf come back as NaN.
+else the ``last`` of ``metrics_summary`` in ``run.json``. NaN/inf are kept (a ``null`` last is NaN).
+The lines are read by :mod:`jupyter_mlexp.core.metric_lines`, the one codec of ``metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mlexp.core import memo
 from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.fsio import check_confined
+from jupyter_mlexp.core.metric_lines import NAN, Series, read_series, read_summaries
 
 if TYPE_CHECKING:
     from jupyter_mlexp.core.experiment import Experiment, RunInfo
 
-NAN = float("nan")
 DEFAULT_CONFIG = "(no parameters)"
-Series = dict[str, list[tuple[Any, float, int]]]
 
 
 def config_key(params: dict[str, Any] | None) -> str:
@@ -49,87 +49,60 @@ def run_params(manifest: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in merged.items() if k != "seed"}
 
 
-def _records(lines: list[str]) -> tuple[list[Any], list[tuple[int, str]]]:
-    """Decoded lines (None for a blank or bad one) and the skipped ``(line, reason)``."""
-    if all(lines):
-        try:
-            records = json.loads("[" + ",".join(lines) + "]")
-            if len(records) == len(lines):
-                return records, []
-        except ValueError:
-            pass
-    out: list[Any] = []
-    skipped: list[tuple[int, str]] = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            out.append(None)
-            continue
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            out.append(None)
-            skipped.append((lineno, "not JSON"))
-    return out, skipped
-
-
 def read_metrics(path: Path | str) -> tuple[Series, list[tuple[int, str]]]:
-    """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf come back as NaN.
+    """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf kept (as NaN/±inf).
 
-    Fast path: the whole file is decoded in one ``json.loads`` call; a file with a
-    bad line is read again line by line to skip exactly the bad ones. An unchanged file is
-    parsed once per process (:mod:`jupyter_mlexp.core.memo`): the result is shared, read-only.
+    Read by :mod:`jupyter_mlexp.core.metric_lines` (the one codec of ``metrics.jsonl``). An
+    unchanged file is parsed once per process (:mod:`jupyter_mlexp.core.memo`): the result is
+    shared, read-only. Every point is kept: for a run's final values alone, use :func:`read_finals`.
     """
     try:
-        check_confined(path)
+        check_confined(path)  # before the memo: a file parsed unconfined is not served confined
         return memo.cached(str(path), "metrics", _parse_metrics)
     except FileNotFoundError:
         return {}, []
-    except RecordError as err:  # a symlink out of the workspace, read by the REST API: not read
+    except RecordError as err:  # a symlink out of the workspace, a folder where the file belongs: not read
         return {}, [(0, str(err))]
-    except OSError as err:  # a folder where the file belongs, unreadable: the run shows no metrics
+    except OSError as err:
         return {}, [(0, f"cannot be read ({err.strerror or type(err).__name__})")]
 
 
 def _parse_metrics(file: str) -> tuple[Series, list[tuple[int, str]]]:
-    with open(file, encoding="utf-8", errors="replace") as fh:
-        text = fh.read()
-    lines = text.split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    records, skipped = _records(lines)
-    series: Series = {}
-    for lineno, rec in enumerate(records, 1):
-        if rec is None:
-            continue
-        try:
-            name = rec["name"]
-            value = rec["value"]
-            step = rec.get("step")
-            hash(name)
-        except (KeyError, TypeError, AttributeError):
-            skipped.append((lineno, "not a metric record (needs name and value)"))
-            continue
-        if value is None:
-            value = NAN
-        elif type(value) is not float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                skipped.append((lineno, f"value {value!r} is not a number"))
-                continue
-            value = float(value)
-        points = series.get(name)
-        if points is None:
-            points = series[name] = []
-        points.append((len(points) if step is None else step, value, lineno))
-    skipped.sort()
-    return series, skipped
+    series, problems = read_series(file)
+    return series, problems.lines()
+
+
+def read_finals(path: Path | str) -> tuple[dict[str, tuple[float, int]], list[tuple[int, str]]]:
+    """Each metric's last value and its line, streamed (memory does not grow with the file), and the
+    skipped ``(line, reason)``. The same values as the last point of :func:`read_metrics`."""
+    try:
+        check_confined(path)
+        return memo.cached(str(path), "finals", _parse_finals, any_size=True)
+    except FileNotFoundError:
+        return {}, []
+    except RecordError as err:
+        return {}, [(0, str(err))]
+    except OSError as err:
+        return {}, [(0, f"cannot be read ({err.strerror or type(err).__name__})")]
+
+
+def _parse_finals(file: str) -> tuple[dict[str, tuple[float, int]], list[tuple[int, str]]]:
+    summaries, problems = read_summaries(file)
+    return {name: (s.last, s.line) for name, s in summaries.items()}, problems.lines()
 
 
 def final_values(series: Series, manifest: dict[str, Any], rel: str) -> dict[str, tuple[float, str]]:
     """``{metric: (last value, "file:line")}``; a metric whose metrics.jsonl is gone falls back to
     the ``metrics_summary`` of run.json, cited as such. ``rel``: the run folder, relative."""
+    return cited_finals({name: points[-1][1:] for name, points in series.items()}, manifest, rel)
+
+
+def cited_finals(
+    lasts: dict[str, tuple[float, int]], manifest: dict[str, Any], rel: str
+) -> dict[str, tuple[float, str]]:
+    """:func:`final_values` from each metric's ``(last value, line)`` (:func:`read_finals`)."""
     finals: dict[str, tuple[float, str]] = {}
-    for name, points in series.items():
-        _, value, line = points[-1]
+    for name, (value, line) in lasts.items():
         finals[name] = (value, f"{rel}/metrics.jsonl:{line}")
     for name, s in (manifest.get("metrics_summary") or {}).items():
         if name not in finals and isinstance(s, dict) and "last" in s:
@@ -204,6 +177,6 @@ def load_observations(exp: Experiment, runs: list[RunInfo] | None = None) -> lis
         if not counted(info):
             continue
         rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
-        series, _ = read_metrics(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)
-        out.append(observation(info, rel, final_values(series, info.manifest, rel)))
+        lasts, _ = read_finals(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)
+        out.append(observation(info, rel, cited_finals(lasts, info.manifest, rel)))
     return out

@@ -11,8 +11,6 @@ of the run only filters by name and writes. The rule for a line is the one of
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import time
 from collections.abc import Sequence
@@ -21,7 +19,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
-from jupyter_mlexp.core.run import fold_nonfinite, summarize
+from jupyter_mlexp.core.metric_lines import fold_nonfinite, nonfinite_kind, number_lines, quoted, summarize
+from jupyter_mlexp.core.metric_lines import line as metric_line
 
 #: A value: a JSON number (kept as printed in metrics.jsonl), else any other float Python reads.
 #: (nan/inf spelt out in either case: a case-insensitive pattern is a third slower over every line.)
@@ -161,7 +160,7 @@ class PrintedMetrics:
         p = self.by_name.get(name)
         if p is None:
             spool = None if self._spool is None else self._spool / f"{SPOOL_PREFIX}{len(self.by_name)}.jsonl"
-            p = self.by_name[name] = Printed(json.dumps(name), spool=spool)
+            p = self.by_name[name] = Printed(quoted(name), spool=spool)
         values = list(map(float, texts))
         first = p.steps
         p.steps += len(values)
@@ -169,8 +168,7 @@ class PrintedMetrics:
         total = sum(values)  # finite only when every value is
         if total - total == 0.0 or all(v - v == 0.0 for v in values):
             q = p.qname
-            lines = [f'{{"name":{q},"value":{t},"step":{s},"time":{now}}}\n' for s, t in enumerate(texts, first)]
-            p.write("".join(lines).encode())
+            p.write(number_lines(q, list(texts), first, now).encode())
             s = self.summary.get(name)
             lo, hi = min(values), max(values)
             if s is None:
@@ -181,14 +179,13 @@ class PrintedMetrics:
             s["max"] = hi if s.get("max") is None else max(s["max"], hi)
             return
         out = []
+        at = float(now)
         for step, v in enumerate(values, first):  # a NaN or inf among them: value by value
+            out.append(metric_line(p.qname, v, step, at))
             if v - v == 0.0:
-                out.append(f'{{"name":{p.qname},"value":{v!r},"step":{step},"time":{now}}}\n')
                 summarize(self.summary, name, v, step)
             else:
-                kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-                out.append(f'{{"name":{p.qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now}}}\n')
-                p.nonfinite.append((kind, step))
+                p.nonfinite.append((nonfinite_kind(v), step))
                 fold_nonfinite(self.summary, name, step)
         p.write("".join(out).encode())
 

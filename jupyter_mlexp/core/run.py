@@ -9,23 +9,29 @@ second and at the end of the run.
 
 from __future__ import annotations
 
-import json
-import math
-import operator
 import os
 import secrets
 import time
 import traceback
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from jupyter_mlexp.core import procs
-from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
+from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError, RecordError
 from jupyter_mlexp.core.flusher import FLUSH_EVERY, FLUSHER, is_own_thread  # noqa: F401 - public here too
-from jupyter_mlexp.core.fsio import atomic_write_json
+from jupyter_mlexp.core.fsio import atomic_write_json, read_json_record
 from jupyter_mlexp.core.logs import close_run_log, open_run_log
+from jupyter_mlexp.core.metric_lines import (  # noqa: F401 - summarize and fold_nonfinite are public here too
+    check_step,
+    check_value,
+    fold_nonfinite,
+    nonfinite_kind,
+    quoted,
+    read_summaries,
+    summarize,
+)
+from jupyter_mlexp.core.metric_lines import line as metric_line
 from jupyter_mlexp.core.workspace import check_name
 
 if TYPE_CHECKING:
@@ -118,8 +124,9 @@ class Run:
     def attach(cls, path: Path) -> Run:
         """Open a run folder made by someone else (the batch runner) to add metrics to it."""
         path = Path(path)
-        with open(path / "run.json", encoding="utf-8") as fh:
-            manifest = json.load(fh)
+        manifest = read_json_record(path / "run.json")
+        if not isinstance(manifest, dict):
+            raise RecordError(f"{path / 'run.json'} is not a JSON object; fix or restore it")
         run = cls(path, manifest)
         run._start_log(f"attached by pid {os.getpid()}")
         return run
@@ -134,16 +141,20 @@ class Run:
         summary is rebuilt from ``metrics.jsonl`` alone; a line cut by the crash is skipped.
         """
         try:
-            with open(self.path / "run.json", encoding="utf-8") as fh:
-                on_disk = json.load(fh)
-        except (OSError, ValueError):
+            on_disk = read_json_record(self.path / "run.json")
+        except (OSError, RecordError):
             on_disk = None
         if isinstance(on_disk, dict):
             self.manifest = on_disk
         if rebuild_summary:
-            self.manifest = {**self.manifest, "metrics_summary": {}}
-            for name, value, step in read_metric_lines(self.path / "metrics.jsonl"):
-                summarize(self.summary, name, value, step)
+            try:
+                summaries, _ = read_summaries(self.path / "metrics.jsonl")
+            except RecordError:  # a folder where the file belongs: nothing to rebuild from
+                summaries = {}
+            self.manifest = {
+                **self.manifest,
+                "metrics_summary": {name: s.as_manifest() for name, s in summaries.items()},
+            }
 
     #: Fields a process that attached to someone else's run may write back.
     PROGRESS_FIELDS = (
@@ -168,9 +179,10 @@ class Run:
         if self.warnings:
             self.manifest["warnings"] = self.warnings[-50:]
         try:
-            with open(self.path / "run.json", encoding="utf-8") as fh:
-                on_disk = json.load(fh)
-        except (OSError, ValueError):
+            on_disk = read_json_record(self.path / "run.json")
+        except (OSError, RecordError):
+            on_disk = None
+        if not isinstance(on_disk, dict):
             on_disk = dict(self.manifest)
         for key in self.PROGRESS_FIELDS:
             if key in self.manifest:
@@ -216,35 +228,18 @@ class Run:
         if qname is None:
             if not isinstance(name, str) or not name:
                 raise MetricValueError(f"metric name must be a non-empty string, got {name!r}")
-            qname = self._names[name] = json.dumps(name)
-        cls = type(value)
-        if cls is not float and cls is not int and (cls is bool or cls.__name__ in ("bool", "bool_")):
-            raise MetricValueError(
-                f"metric {name!r}: value {value!r} is a truth value, not a measurement (log float(x) if you mean 1/0)"
-            )
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise MetricValueError(
-                f"metric {name!r}: value {value!r} is not a number (pass an int, a float or a 0-d array)"
-            ) from None
-        except OverflowError:
-            raise MetricValueError(f"metric {name!r}: value {str(value)[:20]}… is too large for a float") from None
+            qname = self._names[name] = quoted(name)
+        v = value if type(value) is float else check_value(name, value)
         if step is None:
             step = self._steps.get(name, -1) + 1
         elif type(step) is not int:
-            try:
-                if isinstance(step, bool):
-                    raise TypeError
-                step = operator.index(step)  # numpy integers too
-            except TypeError:
-                raise MetricValueError(f"metric {name!r}: step {step!r} is not a whole number") from None
+            step = check_step(name, step)
         self._steps[name] = step
         now = time.time()
         fh = self._metrics_fh or self._open_metrics()
+        fh.write(metric_line(qname, v, step, now).encode())
+        self._dirty = True
         if v - v == 0.0:  # finite
-            fh.write(f'{{"name":{qname},"value":{v!r},"step":{step},"time":{now:.6f}}}\n'.encode())
-            self._dirty = True
             s = self.summary.get(name)
             if s is None:
                 self.summary[name] = {"last": v, "min": v, "max": v, "n": 1, "step": step}
@@ -258,12 +253,9 @@ class Run:
                 hi = s["max"]
                 if hi is None or v > hi:
                     s["max"] = v
-        else:
-            kind = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            fh.write(f'{{"name":{qname},"value":null,"nonfinite":"{kind}","step":{step},"time":{now:.6f}}}\n'.encode())
-            self._dirty = True
-            if fold_nonfinite(self.summary, name, step) == 1:
-                self.warn(f"metric {name!r} got a non-finite value ({kind}) at step {step}; recorded as null")
+        elif fold_nonfinite(self.summary, name, step) == 1:
+            kind = nonfinite_kind(v)
+            self.warn(f"metric {name!r} got a non-finite value ({kind}) at step {step}; recorded as null")
 
     def log_printed_metrics(self, printed: str | PrintedMetrics, wanted=None, skip=()) -> None:
         """Log the ``name: value`` lines of ``printed`` (text, or already parsed as it came), but names in
@@ -348,50 +340,6 @@ class Run:
         logger = open_run_log(self.run_id, self.path / "run.log")
         logger.info(self._end_line())
         close_run_log(self.run_id)
-
-
-def fold_nonfinite(summary: dict[str, dict], name: str, step: int) -> int:
-    """Count a NaN/inf in a metric's summary (its last value becomes None); how many it has now."""
-    s = summary.setdefault(name, {"last": None, "min": None, "max": None, "n": 0, "step": step})
-    s["last"] = None
-    s["nonfinite"] = s.get("nonfinite", 0) + 1
-    return s["nonfinite"]
-
-
-def summarize(summary: dict[str, dict], name: str, v: float, step: int) -> None:
-    """Fold one finite value into a metric's summary (last, min, max, n, step): the one rule."""
-    s = summary.get(name)
-    if s is None:
-        summary[name] = {"last": v, "min": v, "max": v, "n": 1, "step": step}
-        return
-    s["last"] = v
-    s["step"] = step
-    s["n"] += 1
-    lo = s["min"]
-    if lo is None or v < lo:  # None: only NaN/inf so far
-        s["min"] = v
-    hi = s["max"]
-    if hi is None or v > hi:
-        s["max"] = v
-
-
-def read_metric_lines(path: Path) -> Iterator[tuple[str, float, int]]:
-    """``(name, value, step)`` of the finite values in a ``metrics.jsonl``; broken lines skipped."""
-    try:
-        fh = open(path, encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    with fh:
-        for line in fh:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue  # a line cut by a crash
-            if not isinstance(rec, dict):
-                continue
-            name, value, step = rec.get("name"), rec.get("value"), rec.get("step")
-            if isinstance(name, str) and isinstance(value, (int, float)) and isinstance(step, int):
-                yield name, float(value), step
 
 
 def error_record(error: BaseException) -> dict:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from jupyter_mlexp.core import procs
+from jupyter_mlexp.core.run_record import RunRecord
 
 
 @dataclass
@@ -21,33 +23,34 @@ class RunInfo:
     ignored_reason: str | None = None
     problem: str | None = None  # why run.json is shown as corrupt: "quick/ID/run.json: ..."
 
+    @cached_property
+    def record(self) -> RunRecord:
+        """The manifest, typed (:mod:`jupyter_mlexp.core.run_record`): what the surfaces read."""
+        return RunRecord.from_manifest(self.manifest)
+
     @property
     def ignored(self) -> bool:
         """Ignored runs are the ones with a reason (listed in IGNORED_RUNS.md or placed under ignored/)."""
         return self.ignored_reason is not None
 
     def primary(self, metric: str | None) -> float | None:
-        if not metric:
-            return None
-        s = (self.manifest.get("metrics_summary") or {}).get(metric)
-        return None if not s else s.get("last")
+        return self.record.last(metric)
 
     def to_dict(self, primary_metric: str | None = None) -> dict:
-        m = self.manifest
+        r = self.record
         return {
             "run_id": self.run_id,
             "mode": self.mode,
             "status": self.status,
-            "stage": m.get("stage"),
-            "params": m.get("params") or {},
-            "overrides": m.get("overrides") or {},
-            "seed": m.get("seed"),
-            "started": m.get("started"),
-            "duration_s": m.get("duration_s"),
+            "stage": r.stage,
+            "params": r.params,
+            "overrides": r.overrides,
+            "seed": r.seed,
+            "started": r.started,
+            "duration_s": r.duration_s,
             "primary_metric": primary_metric,
-            "primary_value": self.primary(primary_metric),
-            # the per-run check against the criterion; runs recorded before 0.2 called it "verdict"
-            "criterion_check": m.get("criterion_check", m.get("verdict")),
+            "primary_value": r.last(primary_metric),
+            "criterion_check": r.criterion_check,
             "ignored": self.ignored,
             "ignored_reason": self.ignored_reason,
             "problem": self.problem,

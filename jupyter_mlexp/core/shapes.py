@@ -40,6 +40,22 @@ MANIFEST_FIELDS: dict[str, tuple[type, ...]] = {
     "pid": (int, type(None)),
     "pid_start": _OPT_NUM,
     "hypothesis_version": (int, type(None)),
+    "environment": _OPT_DICT,
+    "data": _OPT_DICT,
+}
+_OPT_BOOL = (bool, type(None))
+#: Fields inside run.json's objects that the surfaces read, and the types each may hold.
+NESTED_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "git": {
+        "commit": _OPT_STR,
+        "branch": _OPT_STR,
+        "repo": _OPT_STR,
+        "note": _OPT_STR,
+        "diff_sha256": _OPT_STR,
+        "dirty": _OPT_BOOL,
+    },
+    "error": {"name": _OPT_STR, "message": _OPT_STR, "traceback": _OPT_STR},
+    "environment": {"python": _OPT_STR, "platform": _OPT_STR, "packages": _OPT_DICT, "gpu": (list, type(None))},
 }
 _SUMMARY_FIELDS = ("last", "min", "max")
 
@@ -56,6 +72,13 @@ def manifest_problem(manifest: Any) -> str | None:
         value = manifest.get(key)
         if value is not None and (not isinstance(value, types) or value is True or value is False):
             return f"{key!r} is a {_kind(value)}: {_short(value)}"
+    for outer, fields in NESTED_FIELDS.items():
+        inner = manifest.get(outer) or {}
+        for key, types in fields.items():
+            value = inner.get(key)
+            bool_ok = bool in types
+            if value is not None and (not isinstance(value, types) or (not bool_ok and isinstance(value, bool))):
+                return f"'{outer}.{key}' is a {_kind(value)}: {_short(value)}"
     for name, s in (manifest.get("metrics_summary") or {}).items():
         if not isinstance(s, dict):
             return f"metrics_summary[{name!r}] is a {_kind(s)}, not an object"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbformat
 
+from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.report import figures, notebook, summaries
 from jupyter_mlexp.report.keep import BACKUP_SUFFIX, keep_hand_edits, refuse_links
@@ -35,6 +36,7 @@ def write_report(
     exp = Experiment(experiment) if isinstance(experiment, str) else experiment
     target = exp.path / REPORT_NAME
     refuse_links(target, target.with_name(REPORT_NAME + BACKUP_SUFFIX), target.with_suffix(".html"))  # before any write
+    refuse_wrong_kinds(target, exp.path / figures.FIGURES_DIR, html)
     data = load_experiment(exp, baseline=baseline)
     verdict = judge(data)
     folder = exp.path
@@ -46,6 +48,19 @@ def write_report(
     if html:
         write_html(nb, target.with_suffix(".html"))
     return target, note
+
+
+def refuse_wrong_kinds(target: Path, figures_dir: Path, html: bool) -> None:
+    """One line, before anything is written, when a folder stands where the notebook belongs or a file
+    where the figures folder does (a hand edit, a bad copy)."""
+    files = [target, target.with_name(REPORT_NAME + BACKUP_SUFFIX)] + ([target.with_suffix(".html")] if html else [])
+    for path in files:
+        if path.is_dir():
+            raise RecordError(f"{path} is a folder where the report's file belongs; move it away and build again")
+    if figures_dir.exists() and not figures_dir.is_dir():
+        raise RecordError(
+            f"{figures_dir} is a file where the report's figures folder belongs; move it away and build again"
+        )
 
 
 def write_html(nb: nbformat.NotebookNode, target: Path) -> Path:

@@ -60,10 +60,10 @@ def journal_highlights(data: ReportData) -> list[str]:
 
 
 def _failure_reason(r) -> str:
-    err = r.manifest.get("error") or {}
-    reason = f"{err.get('name', '')}: {err.get('message', '')}".strip(": ") if err else ""
+    err = r.info.record.error or {}
+    reason = f"{err.get('name') or ''}: {err.get('message') or ''}".strip(": ") if err else ""
     if r.status == "timeout" and not reason:
-        reason = f"time budget of {r.manifest.get('budget_s')} s spent"
+        reason = f"time budget of {r.info.record.budget_s} s spent"
     return one_line(reason or "(no reason recorded)", 200)
 
 

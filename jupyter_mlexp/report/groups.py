@@ -207,4 +207,4 @@ def label(g: Group) -> str:
 
 
 def total_duration(runs: list[RunData]) -> float:
-    return math.fsum(float(r.manifest.get("duration_s") or 0.0) for r in runs)
+    return math.fsum(float(r.info.record.duration_s or 0.0) for r in runs)

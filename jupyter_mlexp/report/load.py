@@ -52,8 +52,8 @@ class RunData:
     status = property(lambda self: self.info.status)
     ignored = property(lambda self: self.info.ignored)
     manifest = property(lambda self: self.info.manifest)
-    stage = property(lambda self: self.info.manifest.get("stage") or "(none)")
-    seed = property(lambda self: self.info.manifest.get("seed"))
+    stage = property(lambda self: self.info.record.stage or "(none)")
+    seed = property(lambda self: self.info.record.seed)
 
     @property
     def params(self) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from jupyter_mlexp.core.run_record import RunRecord
 from jupyter_mlexp.report.groups import (
     baseline_group,
     comparand,
@@ -133,8 +134,8 @@ def _distinct(values) -> str:
     return "; ".join(map(str, vals)) or "—"
 
 
-def _env(m: dict) -> str:
-    e = m.get("environment") or {}
+def _env(r: RunRecord) -> str:
+    e = r.environment
     if not e:
         return ""
     pk = e.get("packages") or {}
@@ -148,22 +149,13 @@ def _env(m: dict) -> str:
     )
 
 
-def _git(m: dict) -> str:
-    g = m.get("git") or {}
-    if not g:
-        return ""
-    if not g.get("commit"):
-        return g.get("note") or "no commit"
-    dirty = g.get("dirty")
-    state = "dirty" if dirty else ("clean" if dirty is False else "dirty state unknown")
-    extra = f", diff sha256 {g['diff_sha256'][:12]}" if g.get("diff_sha256") else ""
-    return f"{g['commit'][:12]} ({g.get('branch') or 'detached'}, {state}{extra})"
+def _git(r: RunRecord) -> str:
+    return r.git.describe() if r.git is not None else ""
 
 
-def _data(m: dict) -> str:
-    d = m.get("data") or {}
+def _data(r: RunRecord) -> str:
     return "; ".join(
-        f"{p}: {str(v.get('sha256') or v.get('error') or '?')[:16]}" for p, v in d.items() if isinstance(v, dict)
+        f"{p}: {str(v.get('sha256') or v.get('error') or '?')[:16]}" for p, v in r.data.items() if isinstance(v, dict)
     )
 
 
@@ -178,12 +170,12 @@ def _where(path: str, root: Path) -> str:
         return f"{p.name} (outside the workspace)"
 
 
-def _command(m: dict, root: Path) -> str:
-    if m.get("notebook"):
-        return f"notebook {_where(str(m['notebook']), root)}"
-    cmd = (m.get("command") or "").strip()
+def _command(r: RunRecord, root: Path) -> str:
+    if r.notebook:
+        return f"notebook {_where(r.notebook, root)}"
+    cmd = (r.command or "").strip()
     if not cmd:
-        return m.get("source") or ""
+        return r.source or ""
     first = cmd.splitlines()[0]
     return first[:60] + ("…" if len(first) > 60 or "\n" in cmd else "")
 
@@ -196,7 +188,7 @@ def methods_table(data: ReportData) -> str:
     rows = []
     for (stage, mode), groups in group_runs(used).items():
         for g in groups:
-            ms = [r.manifest for r in g.runs]
+            ms = [r.info.record for r in g.runs]
             statuses = Counter(r.status for r in g.runs)
             rows.append(
                 [
@@ -205,7 +197,7 @@ def methods_table(data: ReportData) -> str:
                     mode,
                     ", ".join(map(str, g.seeds)),
                     ", ".join(f"{n} {s}" for s, n in statuses.items()),
-                    _distinct(m.get("budget_s") for m in ms),
+                    _distinct(m.budget_s for m in ms),
                     _distinct(_git(m) for m in ms),
                     _distinct(_data(m) for m in ms),
                     _distinct(_command(m, root) for m in ms),
@@ -231,6 +223,6 @@ def environment_table(runs: list[RunData]) -> str:
     """Each distinct environment (Python, platform, key packages, GPU) and the runs that used it."""
     by_env: dict[str, list[RunData]] = {}
     for r in runs:
-        by_env.setdefault(_env(r.manifest) or "not recorded", []).append(r)
+        by_env.setdefault(_env(r.info.record) or "not recorded", []).append(r)
     rows = [[env, len(rs), ", ".join(dict.fromkeys(r.config for r in rs))] for env, rs in by_env.items()]
     return md_table(["environment", "runs", "configurations"], rows)

@@ -21,7 +21,7 @@ __all__ = ["SUPPORTED", "NOT_SUPPORTED", "INCONCLUSIVE", "Arm", "Verdict", "judg
 def changes(data: ReportData) -> list[str]:
     """ "criterion changed from … to … after N runs", from research_log.jsonl and the runs' start times."""
     events = [c.value for c in data.history if isinstance(c.value, dict)]
-    return criterion_changes(events, [r.manifest.get("started") for r in data.runs])
+    return criterion_changes(events, [r.info.record.started for r in data.runs])
 
 
 def judge(data: ReportData) -> Verdict:

@@ -143,6 +143,32 @@ async def test_metrics_from_an_offset_serve_only_new_points(jp_fetch, record):
     assert code == 400
 
 
+async def test_a_long_curve_is_served_sampled_on_the_server_and_says_so(jp_fetch, record):
+    """A run of 5,000 points asked for in 200: each metric comes back in at most 200 real points, its
+    lowest and highest kept, with ``sampled`` and how many points it has in all; the tail goes on from there."""
+    exp, _ = record
+    run = exp.start_run("full", run_id="f-long", params={"lr": 0.1}, seed=5)
+    values = [((step * 7919) % 1000) / 1000 for step in range(5000)]
+    for step, v in enumerate(values):
+        run.log_metric("loss", v, step=step)
+    run.log_metric("loss", float("nan"), step=5000)
+    run.close_metrics()
+    code, data = await get(jp_fetch, "experiments", "demo", "runs", "f-long", "metrics", points="200")
+    assert code == 200 and data["sampled"] and data["points"] == {"loss": 5000} and data["nonfinite"] == 1
+    pts = data["series"]["loss"]
+    assert 50 <= len(pts) <= 200 and all(values[s] == v for s, v in pts)
+    assert min(v for _, v in pts) == min(values) and max(v for _, v in pts) == max(values)
+    assert data["next_offset"] == data["size"]
+    run.log_metric("loss", 0.5, step=5001)
+    run.close_metrics()
+    _, tail = await get(jp_fetch, "experiments", "demo", "runs", "f-long", "metrics", offset=data["next_offset"])
+    assert tail["series"] == {"loss": [[5001, 0.5]]} and not tail["sampled"]
+    exp.finish_run(run, "completed")
+    for bad in ("1", "abc", str(10**6)):
+        code, err = await error(get(jp_fetch, "experiments", "demo", "runs", "f-long", "metrics", points=bad))
+        assert code == 400 and "points" in err["message"]
+
+
 async def test_report_button_builds_report_ipynb(jp_fetch, record, jp_root_dir):
     r = await jp_fetch(*API, "experiments", "demo", "report", method="POST", body="{}")
     data = json.loads(r.body)

@@ -37,9 +37,12 @@ class RunMetricsHandler(MlexpHandler):
     async def get(self, name: str, run_id: str):
         try:
             offset = self.int_argument("offset", 0)
+            points = self.int_argument("points", 0) or None  # a sampled curve of at most this many points a metric
+            if points is not None and not 2 <= points <= run_views.MAX_POINTS:
+                raise BadRequest(f"query parameter 'points' must be between 2 and {run_views.MAX_POINTS}")
         except BadRequest as err:
             return await self.fail(err)
-        await self.answer(run_views.run_metrics, name, run_id, offset)
+        await self.answer(run_views.run_metrics, name, run_id, offset, points)
 
 
 class ReportHandler(_ServerRootMixin):

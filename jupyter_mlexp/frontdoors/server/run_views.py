@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.metric_tail import read_metrics_since
+from jupyter_mlexp.core.metric_curves import read_since
 from jupyter_mlexp.core.observations import config_key, run_params
 from jupyter_mlexp.core.workspace import inside
 from jupyter_mlexp.frontdoors.server import stamped
@@ -36,8 +36,7 @@ def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
     """A run as one page shows it: its row in the table plus the fields the sidebar's list has."""
     row = info.to_dict(primary)
     row["path"] = info.path.relative_to(exp.path).as_posix()
-    summary = info.manifest.get("metrics_summary") or {}
-    row["metrics"] = {k: s.get("last") for k, s in summary.items() if isinstance(s, dict)}
+    row["metrics"] = info.record.lasts()
     params = run_params(info.manifest)
     row["config"] = config_key(params)
     row["config_params"] = params
@@ -59,24 +58,23 @@ _OPTIONAL = (
 def _slim_row(info: RunInfo) -> dict:
     """A run in the table, each fact once: ``params`` is the configuration (parameters and a quick run's
     overrides, no seed); the primary metric is in ``metrics``; the folder is ``<mode>/<run_id>``."""
+    r = info.record
     m = info.manifest
     params = run_params(m)
-    summary = m.get("metrics_summary") or {}
     row = {
         "run_id": info.run_id,
         "mode": info.mode,
         "status": info.status,
         "params": params,
         "config": config_key(params),
-        "seed": m.get("seed"),
-        "started": m.get("started"),
-        "duration_s": m.get("duration_s"),
-        "metrics": {k: s.get("last") for k, s in summary.items() if isinstance(s, dict)},
+        "seed": r.seed,
+        "started": r.started,
+        "duration_s": r.duration_s,
+        "metrics": r.lasts(),
     }
     extra = {
-        "stage": m.get("stage"),
-        # the per-run check against the criterion; runs recorded before 0.2 called it "verdict"
-        "criterion_check": m.get("criterion_check", m.get("verdict")),
+        "stage": r.stage,
+        "criterion_check": r.criterion_check,
         "ignored": info.ignored,
         "ignored_reason": info.ignored_reason,
         "problem": info.problem,
@@ -157,21 +155,32 @@ def run_detail(root: Path, name: str, run_id: str, server_root: Path | None = No
     return {
         "run": _table_row(info, exp, primary),
         "manifest": info.manifest,
-        "error": info.manifest.get("error"),
+        "error": info.record.error,
         "files": files,
         "logs": logs,
         "open_paths": {f["name"]: _server_path(info.path / f["name"], server_root) for f in files},
     }
 
 
-def run_metrics(root: Path, name: str, run_id: str, offset: int = 0) -> dict:
-    """The run's metric points logged from byte ``offset`` of ``metrics.jsonl`` on."""
+#: Most points a sampled curve may ask for per metric.
+MAX_POINTS = 100_000
+
+
+def run_metrics(root: Path, name: str, run_id: str, offset: int = 0, points: int | None = None) -> dict:
+    """The run's metric points logged from byte ``offset`` of ``metrics.jsonl`` on.
+
+    ``points``: the rest of the file at once, each metric in at most that many points (the lowest and
+    highest of each bucket of consecutive points; ``sampled`` says when a metric was reduced), so a
+    curve of ten million lines costs the browser what one of ``points`` lines does."""
+    if points is not None:
+        points = min(max(points, 2), MAX_POINTS)
     exp = open_experiment(root, name)
     info = _run(exp, run_id)
     path = info.path / "metrics.jsonl"
     if path.is_symlink() and not inside(info.path, path):
         raise OutsideRootError(f"metrics.jsonl of run {run_id!r} is a symlink leading out of the run; refused")
-    return {"run_id": info.run_id, "status": info.status, **read_metrics_since(path, offset).to_dict()}
+    chunk = read_since(path, offset, whole=info.status != "running", sample=points)
+    return {"run_id": info.run_id, "status": info.status, **chunk.to_dict()}
 
 
 def build_report(root: Path, name: str, server_root: Path | None = None, force: bool = False) -> dict:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.metric_tail import read_metrics_since
+from jupyter_mlexp.core.metric_curves import read_since as read_metrics_since
 
 
 def line(name, value, step) -> str:
@@ -48,14 +48,15 @@ def test_a_shorter_file_was_replaced_so_reading_starts_over(tmp_path):
     assert chunk.series == {"loss": [(0, 9.0)]}
 
 
-def test_bad_lines_are_counted_not_served(tmp_path):
+def test_bad_lines_are_counted_not_served_and_nan_is_counted_apart(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text(
         "not json\n" + line("loss", True, 0) + line("loss", float("nan"), 1) + line("loss", 2, "x") + line("ok", 2, 3)
     )
     chunk = read_metrics_since(path)
     assert chunk.series == {"ok": [(3, 2.0)]}
-    assert chunk.skipped == 4
+    assert chunk.skipped == 3 and chunk.nonfinite == 1  # NaN is a value (flagged), not a malformed line
+    assert chunk.problem is not None and "metrics.jsonl: line 1: not JSON" in chunk.problem
 
 
 def test_a_missing_file_is_empty_and_a_chunk_limit_is_respected(tmp_path):
