@@ -51,6 +51,28 @@ export interface ICoreVerdict {
   sources?: string[];
 }
 
+/** One configuration of the verdict's forest: its estimate and the verdict's own one-sided bound. */
+export interface IForestRow {
+  configuration: string;
+  estimate: number;
+  bound: number | null;
+  bound_level: number | null;
+  bound_side: 'lower' | 'upper';
+  n: number;
+  values: number[];
+  subject: boolean;
+  judged: boolean;
+}
+
+export interface IForest {
+  metric: string;
+  relative: boolean;
+  criterion: string;
+  threshold: number;
+  decision: string;
+  configurations: IForestRow[];
+}
+
 export interface ICriterionCheck {
   /** 'met', 'not met' or 'not measured'. */
   result: string;
@@ -67,6 +89,10 @@ export interface IExperimentDetail extends IStamped {
   history: IHistoryEntry[];
   /** The experiment's one verdict (`core.verdict.judge_experiment`); null without a hypothesis. */
   verdict: ICoreVerdict | null;
+  /** The verdict in one line under 120 characters (`core.headline`), the same on every surface. */
+  headline?: string | null;
+  /** The verdict's forest (`core.forest`): the numbers the report's forest figure draws. */
+  forest?: IForest | null;
   /** The latest counted run checked against the success criterion (not the verdict). */
   criterion_check?: ICriterionCheck | null;
   counts: { runs: number; quick: number; full: number; ignored: number };

@@ -63,6 +63,7 @@ function viewState(change: Partial<IRunsViewState> = {}): IRunsViewState {
     loops: [],
     patch: null,
     busy: false,
+    hiddenColumns: [],
     ...change
   };
 }
@@ -418,6 +419,47 @@ describe('HypothesisCard', () => {
     expect(onBuildReport).toHaveBeenCalled();
   });
 });
+
+describe('HypothesisCard verdict at a glance', () => {
+  it("shows the server's headline, the forest from the server's numbers, and the reasoning folded", () => {
+    const verdict = { decision: 'supported', reason: 'the lower bound 0.9512 is above 0.95', mode: 'full' };
+    const headline = 'SUPPORTED · val_acc 0.9585, 95% CI [0.9512, ∞) vs >= 0.95 · n = 3 · alpha=0.0001';
+    const forest = {
+      metric: 'val_acc',
+      relative: false,
+      criterion: 'val_acc >= 0.95',
+      threshold: 0.95,
+      decision: 'supported',
+      configurations: [row('alpha=0.0001', 0.9585, 0.9512, true), row('alpha=0.01', 0.9452, 0.9229, false)]
+    };
+    render(<HypothesisCard detail={{ ...detail, verdict, headline, forest }} />);
+    const line = container.querySelector('.jp-mlexp-headline')!;
+    expect(line.textContent).toBe('supported val_acc 0.9585, 95% CI [0.9512, ∞) vs >= 0.95 · n = 3 · alpha=0.0001');
+    expect(line.getAttribute('title')).toBe(headline);
+    const groups = container.querySelectorAll('.jp-mlexp-forest g');
+    expect(groups).toHaveLength(2);
+    expect(groups[0].getAttribute('class')).toBe('jp-mlexp-forest-subject');
+    expect(groups[0].querySelector('title')!.textContent).toBe('alpha=0.0001: 0.9585 (n = 3, 97.5% bound 0.9512)');
+    expect(container.querySelector('.jp-mlexp-forest-threshold')).not.toBeNull();
+    const why = container.querySelector('details.jp-mlexp-verdict-why')!;
+    expect(why.hasAttribute('open')).toBe(false);
+    expect(why.textContent).toContain('the lower bound 0.9512 is above 0.95');
+  });
+});
+
+function row(configuration: string, estimate: number, bound: number, subject: boolean) {
+  return {
+    configuration,
+    estimate,
+    bound,
+    bound_level: 0.975,
+    bound_side: 'lower' as const,
+    n: 3,
+    values: [],
+    subject,
+    judged: true
+  };
+}
 
 /** A fake server for the runs model. */
 function serve(chunks: IMetricChunk[] = []) {

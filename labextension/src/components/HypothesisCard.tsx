@@ -1,7 +1,8 @@
 import * as React from 'react';
 
 import { formatValue } from '../format';
-import { ICoreVerdict, ICriterionCheck, IExperimentDetail } from '../tokens';
+import { ICoreVerdict, ICriterionCheck, IExperimentDetail, IForest } from '../tokens';
+import { ForestPlot } from './ForestPlot';
 
 export interface IHypothesisCardProps {
   detail: IExperimentDetail;
@@ -19,30 +20,52 @@ function verdictClass(word: string): string {
   return `jp-mlexp-verdict jp-mlexp-verdict-${word.replace(/\s+/g, '-')}`;
 }
 
-/** The one verdict engine's decision, its reason, each configuration's interval and what to doubt. */
-function CoreVerdict({ v }: { v: ICoreVerdict }): JSX.Element {
+/**
+ * The one verdict engine's answer: its headline (the same line on every surface) and the forest, with the
+ * reasoning (reason, each configuration's interval, what would decide it) one click away; flags stay in view.
+ */
+function CoreVerdict({
+  v,
+  headline,
+  forest
+}: {
+  v: ICoreVerdict;
+  headline?: string | null;
+  forest?: IForest | null;
+}): JSX.Element {
   const intervals = Object.entries(v.intervals ?? {});
+  const rest = headline ? headline.split(' · ').slice(1).join(' · ') : '';
   return (
-    <>
-      <span className={verdictClass(v.decision)}>{v.decision}</span>{' '}
-      {v.mode && <span className="jp-mlexp-muted">over the {v.mode} runs</span>}
-      <div className="jp-mlexp-verdict-reason">{v.reason}</div>
-      {intervals.length > 0 && (
-        <ul className="jp-mlexp-intervals">
-          {intervals.map(([label, text]) => (
-            <li key={label}>
-              <span>{label}</span>: <span className="jp-mlexp-muted">{text}</span>
-            </li>
-          ))}
-        </ul>
-      )}
-      {v.would_decide && <div className="jp-mlexp-muted">{v.would_decide}</div>}
+    <div className="jp-mlexp-verdict-block" aria-label="Verdict">
+      <div className="jp-mlexp-headline" title={headline ?? v.reason}>
+        <span className={verdictClass(v.decision)}>{v.decision}</span>{' '}
+        {rest ? (
+          <span className="jp-mlexp-headline-rest">{rest}</span>
+        ) : (
+          v.mode && <span className="jp-mlexp-muted">over the {v.mode} runs</span>
+        )}
+      </div>
+      {forest && <ForestPlot forest={forest} />}
+      <details className="jp-mlexp-verdict-why">
+        <summary>Why{v.mode ? ` (the ${v.mode} runs)` : ''}</summary>
+        <div className="jp-mlexp-verdict-reason">{v.reason}</div>
+        {intervals.length > 0 && (
+          <ul className="jp-mlexp-intervals">
+            {intervals.map(([label, text]) => (
+              <li key={label}>
+                <span>{label}</span>: <span className="jp-mlexp-muted">{text}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        {v.would_decide && <div className="jp-mlexp-muted">{v.would_decide}</div>}
+      </details>
       {(v.flags ?? []).map(flag => (
         <div key={flag} className="jp-mlexp-warning">
           {flag}
         </div>
       ))}
-    </>
+    </div>
   );
 }
 
@@ -126,17 +149,13 @@ export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
           </Fact>
         )}
         <Fact term="Metrics">{h.metrics.join(', ')}</Fact>
-        {v && (
-          <Fact term="Verdict">
-            <CoreVerdict v={v} />
-          </Fact>
-        )}
         {detail.criterion_check && (
           <Fact term="Latest run" className="jp-mlexp-criterion-check">
             <CriterionCheck c={detail.criterion_check} />
           </Fact>
         )}
       </dl>
+      {v && <CoreVerdict v={v} headline={detail.headline} forest={detail.forest} />}
     </section>
   );
 }
