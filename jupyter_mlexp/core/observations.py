@@ -152,6 +152,15 @@ class Observation:
     started: str | None = None
     sha256: str | None = None  # content_sha256 of that hypothesis, as the run recorded it
     config: str = ""
+    status: str = "completed"  # the run's final status (the verdict accounts for failed seeds of a judged arm)
+    ignored: str | None = None  # the reason, when the run is ignored
+    overrides: dict[str, Any] = field(default_factory=dict)  # a quick run's %%run_quick overrides
+    manifest: dict[str, Any] | None = None  # run.json, read only: what differed between two runs of one seed
+
+    @property
+    def counted(self) -> bool:
+        """Enters the verdict's test: completed and not ignored."""
+        return self.status == "completed" and self.ignored is None
 
     def __post_init__(self) -> None:
         if not self.config:
@@ -188,7 +197,16 @@ def observation(
         version=version,
         started=m.get("started"),
         sha256=sha,
+        status=info.status,
+        ignored=info.ignored_reason,
+        overrides=_overrides(m),
+        manifest=m,
     )
+
+
+def _overrides(manifest: dict[str, Any]) -> dict[str, Any]:
+    got = manifest.get("overrides")
+    return got if isinstance(got, dict) else {}
 
 
 def counted(info: RunInfo) -> bool:
@@ -196,12 +214,13 @@ def counted(info: RunInfo) -> bool:
     return info.status == "completed" and not info.ignored
 
 
-def load_observations(exp: Experiment, runs: list[RunInfo] | None = None) -> list[Observation]:
-    """Every counted run of ``exp`` (of ``runs``, when the caller has read them) with its final metric values."""
+def load_observations(exp: Experiment, runs: list[RunInfo] | None = None, *, every: bool = False) -> list[Observation]:
+    """Every counted run of ``exp`` (of ``runs``, when the caller has read them) with its final metric values;
+    ``every``: every run, failed and ignored ones too (the verdict accounts for each of them)."""
     out = []
     top = len(str(exp.path)) + 1
     for info in exp.runs(include_ignored=True) if runs is None else runs:
-        if not counted(info):
+        if not every and not counted(info):
             continue
         rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
         series, _ = read_metrics(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)

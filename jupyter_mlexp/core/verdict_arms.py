@@ -57,6 +57,15 @@ class Arm:
     se: float | None = None
     test: str | None = None
     note: str = ""
+    # the evidence: each seed once, the plan's seeds, what was left out and why
+    firsts: dict[str, Observation] = field(default_factory=dict, repr=False)  # seed key -> earliest completed run
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # later runs of a seed already counted
+    duplicate_runs: list[Observation] = field(default_factory=list, repr=False)
+    plan: int | None = None  # the seeds the plan judges (``seeds: N``)
+    failed_seeds: list[dict[str, Any]] = field(default_factory=list)  # plan seeds with no completed run
+    nonfinite_seeds: list[Any] = field(default_factory=list)  # plan seeds whose value is NaN/inf
+    extra_seeds: list[Any] = field(default_factory=list)  # completed seeds beyond the plan: reported, not pooled
+    reused_seeds: list[Any] = field(default_factory=list)  # seeds run before the treatment was registered
 
     @property
     def label(self) -> str:
@@ -78,6 +87,10 @@ class Arm:
         if self.bound is None:
             return "—"
         return f"[{fmt_number(self.bound)}, ∞)" if self.lower else f"(−∞, {fmt_number(self.bound)}]"
+
+    def level_text(self) -> str:
+        """The level the shown bound is at: ``95% one-sided``, or Holm's step level when it differs."""
+        return f"{(self.bound_level or 0) * 100:.4g}% one-sided bound"
 
     def describe(self, crit: Criterion) -> str:
         text = f"`{self.label}`: {crit.metric} = {fmt(self)}"
@@ -114,7 +127,36 @@ class Arm:
             "p_adjusted": self.p_adjusted,
             "note": self.note,
             "sources": self.sources,
+            "plan": self.plan,
+            "duplicates": self.duplicates,
+            "failed_seeds": self.failed_seeds,
+            "nonfinite_seeds": self.nonfinite_seeds,
+            "extra_seeds": self.extra_seeds,
+            "reused_seeds": self.reused_seeds,
         }
+
+    def plan_text(self) -> str:
+        """``3 of the plan's 3 seeds``, with what is missing and what was left out."""
+        if self.plan is None:
+            return ""
+        parts = [f"{self.n} of the plan's {self.plan} seeds"]
+        if self.failed_seeds:
+            parts.append(
+                "no completed run for seed "
+                + ", ".join(f"{f['seed']} ({f['status']})" for f in self.failed_seeds)
+                + " (a crash may be re-run on the same seed)"
+            )
+        if self.nonfinite_seeds:
+            parts.append(f"NaN/inf at seed {', '.join(map(str, self.nonfinite_seeds))}")
+        if self.extra_seeds:
+            parts.append(f"{len(self.extra_seeds)} seed(s) beyond the plan reported, not pooled")
+        if self.reused_seeds:
+            parts.append(
+                f"seed {', '.join(map(str, self.reused_seeds))} left out: run before the treatment was registered"
+            )
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} re-run(s) of counted seeds not counted again")
+        return "; ".join(parts)
 
 
 def fmt(a: Arm) -> str:
@@ -143,30 +185,130 @@ def fmt_spread(
     return text + (f" [{'; '.join(notes)}]" if notes else "")
 
 
+def seed_key(o: Observation) -> str:
+    """The seed a run counts for: its seed value (a run that recorded none is its own seed)."""
+    return f"run:{o.run_id}" if o.seed is None else str(o.seed)
+
+
+def by_start(obs: Sequence[Observation]) -> list[Observation]:
+    """``obs`` ordered by start time (then run id): the earliest run of a seed is the one that counts."""
+    return sorted(obs, key=lambda o: (o.started or "", o.run_id))
+
+
 def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
-    """One arm per (stage, configuration) of ``mode``, in first-seen order, with ``metric``'s values."""
+    """One arm per (stage, configuration) of ``mode``, in first-seen order, with ``metric``'s values.
+
+    Each seed counts once: the earliest completed run of a (configuration, seed) by start time; later
+    runs of that seed are listed in ``duplicates`` (``differs`` when they gave another value).
+    """
     arms: dict[tuple[str, str], Arm] = {}
-    for o in obs:
-        if o.mode != mode:
+    for o in by_start(obs):
+        if o.mode != mode or not o.counted:
             continue
         a = arms.get((o.stage, o.config))
         if a is None:
             a = arms[(o.stage, o.config)] = Arm(o.config, o.stage, o.params, metric)
+        key = seed_key(o)
+        first = a.firsts.get(key)
+        if first is None:
+            a.firsts[key] = o
+            continue
+        a.duplicate_runs.append(o)
+        mine, theirs = _value(o, metric), _value(first, metric)
+        same = mine == theirs or (mine is not None and theirs is not None and mine != mine and theirs != theirs)
+        a.duplicates.append(
+            {"run_id": o.run_id, "seed": o.seed, "value": mine, "counted_run": first.run_id, "differs": not same}
+        )
+    for a in arms.values():
+        fill(a, list(a.firsts))
+    return list(arms.values())
+
+
+def _value(o: Observation, metric: str) -> float | None:
+    got = o.finals.get(metric)
+    return None if got is None else got[0]
+
+
+def fill(a: Arm, keys: Sequence[str]) -> None:
+    """Set the arm's runs and values to its counted runs of the seeds ``keys``, in that order."""
+    a.runs, a.values, a.seeds, a.sources, a.nonfinite, a.missing = [], [], [], [], 0, 0
+    a.nonfinite_seeds = []
+    for key in keys:
+        o = a.firsts.get(key)
+        if o is None:
+            continue
         a.runs.append(o)
-        got = o.finals.get(metric)
+        got = o.finals.get(a.metric)
         if got is None:
             a.missing += 1
         elif not math.isfinite(got[0]):
             a.nonfinite += 1
+            a.nonfinite_seeds.append(o.seed)
         else:
             a.values.append(got[0])
             a.seeds.append(o.seed)
             a.sources.append(got[1])
-    return list(arms.values())
 
 
-def _same(value: Any, wanted: Any) -> bool:
+def apply_plan(
+    a: Arm,
+    attempts: Sequence[Observation],
+    need: int,
+    reused: set[str] = frozenset(),  # type: ignore[assignment]
+    prefer: Sequence[str] = (),
+) -> None:
+    """Judge the arm on its plan: the first ``need`` seeds attempted (any status, not ignored), in start
+    order, leaving out ``reused`` seed keys; ``prefer``: seed keys to take instead when the arm has each
+    of them completed (a baseline on its candidate's seeds, so the comparison can be paired)."""
+    order: list[str] = []
+    status: dict[str, list[str]] = {}
+    for o in by_start(attempts):
+        key = seed_key(o)
+        if key not in status:
+            order.append(key)
+            status[key] = []
+        status[key].append(o.status)
+    for key in a.firsts:  # a counted run the caller did not list still counts as attempted
+        if key not in status:
+            order.append(key)
+            status[key] = ["completed"]
+    a.reused_seeds = [_seed_of(a, k) for k in order if k in reused]
+    fresh = [k for k in order if k not in reused]
+    if prefer and len(prefer) >= min(need, len(fresh)) and all(k in a.firsts for k in prefer):
+        plan = list(prefer)[:need]
+        rest = [k for k in fresh if k not in plan]
+    else:
+        plan, rest = fresh[:need], fresh[need:]
+    a.plan = need
+    a.failed_seeds = [
+        {"seed": _seed_of(a, k), "status": "/".join(sorted(set(status.get(k) or ["missing"])))}
+        for k in plan
+        if k not in a.firsts
+    ]
+    fill(a, [k for k in plan if k in a.firsts])
+    a.extra_seeds = [a.firsts[k].seed for k in rest if k in a.firsts]
+
+
+def _seed_of(a: Arm, key: str) -> Any:
+    o = a.firsts.get(key)
+    if o is not None:
+        return o.seed
+    return key if key.startswith("run:") else _int_or_str(key)
+
+
+def _int_or_str(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def same_value(value: Any, wanted: Any) -> bool:
+    """A parameter's recorded value is the one named (``0.1`` and ``"0.1"`` are the same)."""
     return bool(value == wanted or str(value) == str(wanted))
+
+
+_same = same_value
 
 
 def matching(arms: list[Arm], wanted: dict[str, Any]) -> list[Arm]:
@@ -214,8 +356,13 @@ def _p_or_one(p: float | None) -> float:
     return 1.0 if p is None else p
 
 
-def test_arms(cands: list[Arm], base: Arm | None, crit: Criterion, level: float, need: int) -> str | None:
-    """Test each candidate against the criterion (one-sided), Holm-adjust over them; the test's name."""
+def test_arms(
+    cands: list[Arm], base: Arm | None, crit: Criterion, level: float, need: int, untested: int = 0
+) -> str | None:
+    """Test each candidate against the criterion (one-sided), Holm-adjust over them; the test's name.
+
+    ``untested``: configurations of the family that have no arm here (run under the hypothesis, in quick
+    mode or failed): each counts in Holm's k as p = 1."""
     tests = []
     for a in cands:
         a.threshold, a.lower = crit.value, crit.higher_is_better
@@ -230,10 +377,10 @@ def test_arms(cands: list[Arm], base: Arm | None, crit: Criterion, level: float,
             continue
         greater = p_greater(est, crit.value)
         a.p, a.p_against = (greater, 1 - greater) if a.lower else (1 - greater, greater)
-    adjusted = holm([a.p for a in cands])
+    adjusted = holm([a.p for a in cands] + [None] * untested)
     alpha = 1 - level
-    k = len(cands)
-    order = sorted(range(k), key=lambda i: _p_or_one(cands[i].p))
+    k = len(cands) + untested
+    order = sorted(range(len(cands)), key=lambda i: _p_or_one(cands[i].p))  # the untested sort last (p = 1)
     stopped: float | None = None  # the level of Holm's first step that did not reject
     for rank, i in enumerate(order):
         a = cands[i]
