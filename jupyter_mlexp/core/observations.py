@@ -34,6 +34,11 @@ def config_key(params: dict[str, Any] | None) -> str:
     return ", ".join(f"{k}={_value_text(v)}" for k, v in items)
 
 
+def same_value(value: Any, wanted: Any) -> bool:
+    """A parameter's recorded value is the one named (``0.1`` and ``"0.1"`` are the same)."""
+    return bool(value == wanted or str(value) == str(wanted))
+
+
 def _value_text(v: Any) -> str:
     """A parameter's value as ``json.dumps`` writes it; strings bare. Whole numbers skip the encoder (hot)."""
     if isinstance(v, str):

@@ -279,19 +279,21 @@ def _decide(
     need = h.seeds_needed
     tested = cands + ([base] if crit.relative and base else [])
     _plan(v, h, cands, base if crit.relative else None, need, ctx)
-    _check_measured(tested, crit, v.confirmatory)
     v.flags = seed_flags(tested) + _evidence_flags(tested, need)  # only the arms tested
+    reused = [a for a in cands if a.reused_seeds and a.n < need] if v.confirmatory else []
+    if reused:
+        a = reused[0]
+        v.selection = "exploratory: the treatment's seeds were run before it was registered"
+        raise Undecidable(
+            f"not confirmatory: `{a.label}` has {a.n} of the plan's {need} fresh seeds; seed "
+            f"{', '.join(map(str, a.reused_seeds))} of it ran before the treatment was registered, and "
+            "re-running seeds the selection saw reproduces the selection, not a confirmation: run fresh "
+            f"seeds (`mlexp run ... --seeds fresh:{need}`)"
+        )
+    _check_measured(tested, crit, v.confirmatory)
     short = [a for a in cands if a.n < need] + ([base] if crit.relative and base and base.n < need else [])
     if short and (v.confirmatory or len(short) >= len(cands) or (base in short)):
         a = short[0]
-        if v.confirmatory and a.reused_seeds:
-            v.selection = "exploratory: the treatment's seeds were run before it was registered"
-            raise Undecidable(
-                f"not confirmatory: `{a.label}` has {a.n} of the plan's {need} fresh seeds; seed "
-                f"{', '.join(map(str, a.reused_seeds))} of it ran before the treatment was registered, and "
-                "re-running seeds the selection saw reproduces the selection, not a confirmation: run fresh "
-                f"seeds (`mlexp run ... --seeds fresh:{need}`)"
-            )
         raise Undecidable(
             f"too few seeds: `{a.label}`: {crit.metric} = {fmt(a)}; the verdict needs n ≥ {need} per "
             f"configuration ({a.plan_text()})"

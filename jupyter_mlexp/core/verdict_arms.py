@@ -21,7 +21,7 @@ from jupyter_mlexp.core.inference import (
     seeds_for_power,
     welch,
 )
-from jupyter_mlexp.core.observations import Observation
+from jupyter_mlexp.core.observations import Observation, same_value
 
 
 def fmt_number(x: float | None, digits: int = 4) -> str:
@@ -301,11 +301,6 @@ def _int_or_str(text: str) -> Any:
         return int(text)
     except ValueError:
         return text
-
-
-def same_value(value: Any, wanted: Any) -> bool:
-    """A parameter's recorded value is the one named (``0.1`` and ``"0.1"`` are the same)."""
-    return bool(value == wanted or str(value) == str(wanted))
 
 
 _same = same_value

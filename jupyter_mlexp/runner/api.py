@@ -24,6 +24,7 @@ from typing import Any
 from jupyter_mlexp.core import lifecycle, provenance
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.fresh import fresh_seeds, parse_fresh, rerun_note
 from jupyter_mlexp.core.hypothesis import STAGES, parse_body
 from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.run import MODES
@@ -94,8 +95,16 @@ def plan(
     exp = _experiment(src, experiment, root)
     fixed = {**read_params_file(params_file), **parse_params(params), **dict(own_params or {})}
     axes = parse_grid(grid) if grid is not None and not isinstance(grid, Mapping) else dict(grid or {})
-    specs = expand(mode, fixed, axes, parse_seeds(seeds), src.declared)
     warnings = []
+    fresh = parse_fresh(seeds)
+    if fresh is not None:  # seeds no point of this sweep ever ran
+        points = expand(mode, fixed, axes, [0], src.declared)
+        seeds = fresh_seeds(exp, [s.params for s in points], fresh)
+    specs = expand(mode, fixed, axes, parse_seeds(seeds), src.declared)
+    if fresh is None and seeds is not None:
+        note = rerun_note(exp, [s.params for s in specs], [s.seed for s in specs])
+        if note:
+            warnings.append(note)
     undeclared = sorted({k for s in specs for k in s.undeclared} - set(own_params or {}))
     if undeclared:
         where = "its parameters cell" if src.has_parameters_cell else "any cell tagged 'parameters' (it has none)"
