@@ -508,7 +508,8 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
     where = "; ".join(a.describe(crit) for a in shown[:MAX_DESCRIBED])
     if len(shown) > MAX_DESCRIBED:
         where += f"; and {len(shown) - MAX_DESCRIBED} more (see the candidates)"
-    corr = "" if len(cands) == 1 else f" (Holm-adjusted over k = {len(cands)})"
+    k = v.family_size or len(cands)
+    corr = "" if k == 1 else f" (Holm-adjusted over k = {k})"
     if passed:
         v.decision, v.judged = SUPPORTED, passed
         v.reason = f"{v.selection}: {where} meets `{crit}` at level {h.level:g}{corr}"
@@ -518,28 +519,39 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
     v.judged = [best]
     if refuted:
         v.decision = NOT_SUPPORTED
+        where = "; ".join(a.describe(crit, against=h.level) for a in shown[:MAX_DESCRIBED])
+        if len(shown) > MAX_DESCRIBED:
+            where += f"; and {len(shown) - MAX_DESCRIBED} more (see the candidates)"
         v.reason = f"{v.selection}: every candidate's bound misses `{crit}` at level {h.level:g}; {where}"
         return
-    if fail is not None and not fail.relative and _failure_met(cands, fail, h.level):
+    if fail is not None and _failure_met(cands, v.baseline, fail, h.level, h.seeds_needed):
         v.decision = NOT_SUPPORTED
-        v.reason = f"{v.selection}: the failure criterion `{fail}` is met by every candidate; {where}"
+        v.reason = (
+            f"{v.selection}: the failure criterion `{fail}` is met by every candidate at level {h.level:g}; {where}"
+        )
         return
     zero = [a for a in cands if a.note.startswith("zero variance")]
     if zero:  # no bound exists for these: the note leads, the others' bounds follow
         rest = [a for a in cands if a.bound is not None]
         more = f" and {len(zero) - 1} more" if len(zero) > 1 else ""
-        lead = f"zero variance in `{zero[0].label}`{more}: every seed gave the same value, so no t bound exists"
+        same = (
+            "the difference to the baseline was the same at every seed"
+            if (zero[0].test or "").startswith("paired")
+            else "every seed gave the same value"
+        )
+        lead = f"zero variance in `{zero[0].label}`{more}: {same}, so no t bound exists"
         others = f"; for the others the bound straddles the threshold of `{crit}`{corr}" if rest else ""
         v.reason = f"{v.selection}: {lead}{others}; {where}"
     else:
         v.reason = f"{v.selection}: the bound straddles the threshold of `{crit}`{corr}; {where}"
+    v.reason += _between(v, best, crit, fail)
     v.would_decide = _would_decide(v, best, crit, h.level)
 
 
 def _would_decide(v: Verdict, best: Arm, crit: Criterion, level: float) -> str | None:
     base = v.baseline if crit.relative else None
     text = would_decide(best, base, crit, level)
-    k = len(v.candidates)
+    k = v.family_size or len(v.candidates)
     if text is None or v.confirmatory or k == 1:
         return text
     # the selected configuration, registered and re-run on fresh seeds, is tested alone at the level
@@ -553,17 +565,44 @@ def _would_decide(v: Verdict, best: Arm, crit: Criterion, level: float) -> str |
     )
 
 
-def _failure_met(cands: list[Arm], fail: Criterion, level: float) -> bool:
-    from jupyter_mlexp.core.inference import one_sample, p_greater
+def _failure_met(cands: list[Arm], base: Arm | None, fail: Criterion, level: float, need: int) -> bool:
+    """Every candidate meets the failure criterion at ``level`` (one-sided t, on whatever metric it names,
+    absolute or relative to the baseline), on the same plan seeds the success criterion was judged on."""
+    from jupyter_mlexp.core.inference import p_greater
+    from jupyter_mlexp.core.verdict_arms import estimate, fill
 
+    def on(a: Arm) -> Arm:
+        sub = Arm(a.config, a.stage, a.params, fail.metric)
+        runs = a.runs if a.plan is not None else list(a.firsts.values())[:need]
+        sub.firsts = {seed_key(o): o for o in runs}
+        fill(sub, list(sub.firsts))
+        return sub
+
+    if fail.relative and base is None:
+        return False
+    ref = on(base) if fail.relative and base is not None else None
     for a in cands:
-        est = one_sample(a.values) if a.metric == fail.metric else None
+        est = estimate(on(a), ref)
         if est is None or est.se == 0:
             return False
         p = p_greater(est, fail.value) if fail.higher_is_better else 1 - p_greater(est, fail.value)
         if not p < 1 - level:
             return False
     return True
+
+
+def _between(v: Verdict, best: Arm, crit: Criterion, fail: Criterion | None) -> str:
+    """``; the mean lies between the failure threshold (…) and the success threshold (…)``, when it does."""
+    if fail is None or fail.metric != crit.metric or fail.relative != crit.relative or best.estimate is None:
+        return ""
+    lo, hi = sorted((crit.value, fail.value))
+    if not lo <= best.estimate <= hi:
+        return ""
+    what = "difference to the baseline" if crit.relative else "mean"
+    return (
+        f"; the {what} ({fmt_number(best.estimate)}) lies between the failure threshold ({fail.value:g}) and the "
+        f"success threshold ({crit.value:g}), and neither is met at level {v.level:g}"
+    )
 
 
 def judge_experiment(exp: Any, baseline: dict[str, Any] | None = None) -> Verdict:

@@ -92,11 +92,21 @@ class Arm:
         """The level the shown bound is at: ``95% one-sided``, or Holm's step level when it differs."""
         return f"{(self.bound_level or 0) * 100:.4g}% one-sided bound"
 
-    def describe(self, crit: Criterion) -> str:
+    def describe(self, crit: Criterion, against: float | None = None) -> str:
+        """The arm's value and test; ``against``: the level of a refutation, shown by what decided it (the
+        opposite bound at that level and the p of "the criterion fails"), not the p of the claim."""
         text = f"`{self.label}`: {crit.metric} = {fmt(self)}"
         if self.bound is None:
             return text + (f" ({self.note})" if self.note else "")
         what = f"Δ = {fmt_number(self.estimate)}; " if crit.relative else ""
+        if against is not None and self.estimate is not None:
+            est = Estimate(self.estimate, self.se or 0.0, self.df or 1.0, self.test or "")
+            other = bound(est, against, not self.lower)
+            side = "upper" if self.lower else "lower"
+            return (
+                f"{text} ({what}{self.test}, {against * 100:.4g}% {side} bound {fmt_number(other)} misses the "
+                f"threshold, p = {fmt_number(self.p_against, 3)} that it is met)"
+            )
         side = "lower" if self.lower else "upper"
         level = f"{(self.bound_level or 0) * 100:.4g}%"
         p = f"p = {fmt_number(self.p, 3)}"
@@ -368,7 +378,11 @@ def test_arms(
         a.test, a.estimate, a.df, a.se = est.test, est.value, est.df, est.se
         tests.append(est.test)
         if est.se == 0.0:
-            a.note = "zero variance: every seed gave the same value, so no t bound exists (check the seeding)"
+            a.note = (
+                "zero variance: the difference to the baseline was the same at every seed, so no t bound exists"
+                if est.test.startswith("paired")
+                else "zero variance: every seed gave the same value, so no t bound exists (check the seeding)"
+            )
             continue
         greater = p_greater(est, crit.value)
         a.p, a.p_against = (greater, 1 - greater) if a.lower else (1 - greater, greater)
@@ -398,6 +412,8 @@ def _power_inputs(a: Arm, base: Arm | None, crit: Criterion) -> tuple[Estimate, 
     est = estimate(a, base)
     if est is None or est.se == 0 or a.sd is None:
         return None
+    if (est.value < crit.value) if crit.higher_is_better else (est.value > crit.value):
+        return None  # on the wrong side of the threshold: no number of seeds is advice worth giving
     if base is None:
         sd, arms = a.sd, 1
     elif est.test.startswith("paired"):
@@ -423,8 +439,10 @@ def would_decide(a: Arm, base: Arm | None, crit: Criterion, level: float) -> str
     smallest = detectable(est, level)
     what = "the difference to the baseline" if base is not None else "the mean"
     head = (
-        f"about {n} seeds per configuration would give 80% power at level {level:g} if {what} stays at "
-        f"{fmt_number(est.value)} (sd {fmt_number(sd)})"
+        f"a plan of about {n} seeds per configuration would give 80% power at level {level:g} if {what} stays at "
+        f"{fmt_number(est.value)} (sd {fmt_number(sd)}): register it as a new version ('seeds: {n}', called out "
+        f"as a change after the runs) and run it on fresh seeds (--seeds fresh:{n}); seeds added to this plan are "
+        "reported, not pooled"
         if n is not None
         else f"{what} sits on the threshold: no number of seeds up to {MAX_SEEDS} would decide it"
     )

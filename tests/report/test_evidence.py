@@ -167,3 +167,78 @@ def test_two_argument_lists_of_a_script_are_two_configurations(workspace):
         f"argv={json.dumps(['0.9', '0.5'])}",
     ]
     assert [a.n for a in v.candidates] == [3, 3] and v.family_size == 2
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("A claim.\nsuccess: m >= 0.95\nsuccess: m >= 0.9\nmetrics: m\n", "two 'success:' lines"),
+        ("A claim.\nsuccess: m >= 0.95\nmetrics: m\nlevel: 0.5\n", "too low"),
+        ("A claim.\nsuccess: m >= 0.95\nfailure: m <= 0.97\nmetrics: m\n", "can both hold"),
+        ("A claim.\nsuccess: loss < baseline\nfailure: loss < baseline + 0.1\nmetrics: loss\n", "can both hold"),
+        ("LR reaches 0.95 accuracy and trains in under 1 second.\nsuccess: acc >= 0.95\nmetrics: acc\n", "bundles"),
+        ("A claim.\nsuccess: m >= 0.95\nmetrics: m\nlooks: 3, 5, 10\n", "not available yet"),
+    ],
+)
+def test_criteria_that_mean_one_thing(body, message):
+    from jupyter_mlexp.core.errors import HypothesisError
+    from jupyter_mlexp.core.hypothesis import parse_body
+
+    with pytest.raises(HypothesisError, match=message):
+        parse_body(body)
+    # exclusive criteria, a level of 0.8, one claim with two numbers that are not two claims: accepted
+    parse_body("A claim.\nsuccess: m >= 0.95\nfailure: m < 0.95\nmetrics: m\nlevel: 0.8\n")
+    parse_body(
+        "ResNet-18 with 5 epochs of warm-up reaches at least 0.93 accuracy.\nsuccess: acc >= 0.93\nmetrics: acc\n"
+    )
+
+
+def test_the_failure_criterion_is_judged_on_whatever_metric_it_names(workspace):
+    exp = make_experiment(workspace, success="val_acc >= 0.9", failure="loss > 0.5")
+    for i, (acc, loss) in enumerate([(0.85, 0.9), (0.93, 0.95), (0.88, 1.0)]):
+        write_run(exp, f"r{i}", seed=i, params={"lr": 0.1}, metrics={"val_acc": [acc], "loss": [loss]})
+    v = judge_experiment(exp)
+    assert v.decision == "not supported" and "failure criterion `loss > 0.5`" in v.reason
+    # relative: loss worse than the baseline's by more than 0.1 at every seed
+    exp2 = make_experiment(workspace, name="rel", success="val_acc >= 0.9", failure="loss > baseline + 0.1")
+    h = exp2.hypothesis
+    h.baseline = "lr=0.01"
+    exp2.register(h, reason="name the baseline")
+    for i, (acc, loss, base_loss) in enumerate([(0.85, 0.9, 0.3), (0.93, 0.95, 0.31), (0.88, 1.0, 0.32)]):
+        write_run(exp2, f"t{i}", seed=i, params={"lr": 0.1}, metrics={"val_acc": [acc], "loss": [loss]})
+        write_run(
+            exp2,
+            f"b{i}",
+            seed=i,
+            params={"lr": 0.01},
+            stage="baselines",
+            metrics={"val_acc": [0.8], "loss": [base_loss]},
+        )
+    v = judge_experiment(exp2)
+    assert v.decision == "not supported" and "loss > baseline + 0.1" in v.reason
+
+
+def test_wording_matches_the_numbers(workspace):
+    # not supported: what decided it is the opposite bound and the p that the criterion is met, not p = 1
+    exp = make_experiment(workspace, success="val_acc >= 0.9")
+    for i, x in enumerate([0.70, 0.72, 0.71]):
+        write_run(exp, f"r{i}", seed=i, params={"lr": 0.1}, metrics={"val_acc": [x]})
+    v = judge_experiment(exp)
+    assert v.decision == "not supported" and "95% upper bound" in v.reason and "p = 1" not in v.reason
+    assert v.would_decide is None  # no power advice from the wrong side of the threshold
+    # the interval line names the level of the bound it shows (a Holm step's, not the hypothesis' level)
+    exp2 = make_experiment(workspace, name="holm")
+    for lr, xs in ((0.1, [0.95, 0.96, 0.97]), (0.2, [0.95, 0.951, 0.952])):
+        for i, x in enumerate(xs):
+            write_run(exp2, f"r{lr}-{i}", seed=i, params={"lr": lr}, metrics={"val_acc": [x]})
+    text = judge_experiment(exp2).text()
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("interval:") and "lr=0.2" in ln]
+    assert "97.5% one-sided bound" in line
+    # a constant paired difference is not "every seed gave the same value"
+    exp3 = make_experiment(workspace, name="paired", success="val_acc >= baseline + 0.01", baseline="lr=0.01")
+    for i, x in enumerate([0.90, 0.93, 0.91]):
+        write_run(exp3, f"b{i}", seed=i, params={"lr": 0.01}, stage="baselines", metrics={"val_acc": [x]})
+        write_run(exp3, f"t{i}", seed=i, params={"lr": 0.1}, metrics={"val_acc": [x + 0.02]})
+    v = judge_experiment(exp3)
+    assert "the difference to the baseline was the same at every seed" in v.reason
+    assert "every seed gave the same value" not in v.reason
