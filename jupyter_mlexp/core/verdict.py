@@ -238,6 +238,13 @@ def _ignored_after_seen(
         for d in v.ignored_after_seen
     )
     same = "the same" if alt.decision == v.decision else "different"
+    if v.decision == SUPPORTED and alt.decision != SUPPORTED:  # the ignoring decided it: not supported on that
+        v.decision = INCONCLUSIVE
+        v.reason = (
+            f"supported only without {len(seen)} run(s) ignored after their `{metric}` was logged "
+            f"({', '.join(o.run_id for o in seen)}), and {alt.decision} with them: a run left out after its value "
+            f"was seen cannot decide the verdict (re-run the seed if the run was broken); without them: {v.reason}"
+        )
     v.flags.append(
         f"ignored after its value was logged: {listed}; with {'it' if len(seen) == 1 else 'them'} the verdict is "
         f"{alt.decision} ({same}): {alt.reason}"
