@@ -242,3 +242,19 @@ def test_wording_matches_the_numbers(workspace):
     v = judge_experiment(exp3)
     assert "the difference to the baseline was the same at every seed" in v.reason
     assert "every seed gave the same value" not in v.reason
+
+
+def test_the_abstract_says_how_many_runs_the_verdict_judged(workspace):
+    from jupyter_mlexp.report.api import build_report
+
+    exp = make_experiment(workspace)
+    write_run(
+        exp, "q", mode="quick", params={"lr": 0.3, "epochs": 1}, overrides={"epochs": 1}, metrics={"val_acc": [0.9]}
+    )
+    for i, x in enumerate([0.95, 0.96, 0.97, 0.94]):
+        write_run(exp, f"r{i}", seed=i, params={"lr": 0.1}, metrics={"val_acc": [x]})
+    nb = json.loads(build_report(exp).read_text())
+    text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "**Evidence judged:** 3 runs (`lr=0.1 [full]` n = 3) of a plan of 3 seeds" in text
+    assert "family size k = 2 configurations" in text
+    assert "per seed (the plan's)" in text and "0: 0.95, 1: 0.96, 2: 0.97" in text
