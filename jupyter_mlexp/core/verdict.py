@@ -13,6 +13,7 @@ configurations; otherwise it is exploratory and Holm-corrected over the k candid
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -219,7 +220,11 @@ def _ignored_after_seen(
     seen = [
         o
         for o in every
-        if o.ignored is not None and o.status == "completed" and o.mode == v.mode and metric in o.finals
+        if o.ignored is not None
+        and o.status == "completed"
+        and o.mode == v.mode
+        and metric in o.finals
+        and math.isfinite(o.finals[metric][0])
     ]
     if not seen:
         return

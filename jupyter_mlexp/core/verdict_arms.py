@@ -226,8 +226,9 @@ def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
         a.duplicate_runs.append(o)
         mine, theirs = _value(o, metric), _value(first, metric)
         same = mine == theirs or (mine is not None and theirs is not None and mine != mine and theirs != theirs)
+        shown = mine if mine is None or math.isfinite(mine) else None  # JSON has no NaN: the REST answers
         a.duplicates.append(
-            {"run_id": o.run_id, "seed": o.seed, "value": mine, "counted_run": first.run_id, "differs": not same}
+            {"run_id": o.run_id, "seed": o.seed, "value": shown, "counted_run": first.run_id, "differs": not same}
         )
     for a in arms.values():
         fill(a, list(a.firsts))
