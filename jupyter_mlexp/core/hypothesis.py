@@ -209,7 +209,8 @@ class Hypothesis:
 
     @property
     def seeds_needed(self) -> int:
-        """Seeds per configuration the verdict needs: ``seeds: N``, else the planned seeds, else 3."""
+        """The plan: seeds per configuration the verdict judges (``seeds: N``, else the planned seeds, else 3);
+        seeds beyond it are reported, not pooled (``docs/report.md``, step 2b)."""
         return self.n_seeds or len(self.seeds) or DEFAULT_SEEDS
 
     @property

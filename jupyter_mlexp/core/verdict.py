@@ -105,7 +105,7 @@ class Verdict:
         out = [("verdict", f"{self.decision} — {self.reason}")]
         if self.test:
             out.append(("test", f"{self.test}, level {self.level:g}; model: {self.model}"))
-        if self.family_size is not None and not self.confirmatory:
+        if self.family_size is not None and self.family_size > 1 and not self.confirmatory:
             extra = f" ({len(self.family)} of them quick or failed only)" if self.family else ""
             out.append(
                 ("family", f"k = {self.family_size} configuration(s) run under v{self.hypothesis_version}{extra}")
@@ -173,11 +173,20 @@ def judge(
     if hypothesis is None:
         return Verdict(INCONCLUSIVE, "no hypothesis is registered, so there is no criterion to judge", None, "quick")
     h = hypothesis
-    every = [o for o in observations if h.covers(o.version, o.sha256)]  # any status: the accounting
-    current = [o for o in every if o.counted]
+    every: list[Observation] = []  # under this hypothesis, any status: the accounting
+    current: list[Observation] = []  # under this hypothesis, counted: the test
+    earlier: list[str] = []
+    for o in observations:
+        counted = o.status == "completed" and o.ignored is None  # Observation.counted, inline (hot)
+        if h.covers(o.version, o.sha256):
+            every.append(o)
+            if counted:
+                current.append(o)
+        elif counted:
+            earlier.append(o.run_id)
     mode = "full" if any(o.mode == "full" for o in current) else "quick"
     v = Verdict(INCONCLUSIVE, "", h.success, mode, level=h.level, hypothesis_version=h.version)
-    v.earlier_runs = [o.run_id for o in observations if o.counted and not h.covers(o.version, o.sha256)]
+    v.earlier_runs = earlier
     v.plan = h.seeds_needed
     v.criterion_changes = list(changes)
     hand_edit = registration_problem(h, registrations) if registrations is not None else None
@@ -330,17 +339,21 @@ def _decide(
 def _plan(v: Verdict, h: Hypothesis, cands: list[Arm], base: Arm | None, need: int, ctx: _Context) -> None:
     """Each tested arm judged on its plan: the first ``need`` seeds it attempted (fresh ones, for a
     registered treatment), each seed once; failed seeds stay in the plan, extra seeds are reported."""
-    attempts: dict[tuple[str, str], list[Observation]] = {}
+    uncounted: dict[tuple[str, str], list[Observation]] = {}  # attempts that did not complete (not ignored)
     for o in ctx.every:
-        if o.mode == v.mode and o.ignored is None:
-            attempts.setdefault((o.stage, o.config), []).append(o)
+        if o.mode == v.mode and o.ignored is None and o.status != "completed":
+            uncounted.setdefault((o.stage, o.config), []).append(o)
+
+    def attempts(a: Arm) -> list[Observation]:
+        return [*a.firsts.values(), *a.duplicate_runs, *uncounted.get((a.stage, a.config), ())]
+
     since = _registered_since(h, ctx.registrations) if v.confirmatory else None
     for a in cands:
         reused = set() if since is None else _seen_before(a, h, since, ctx.observations)
-        apply_plan(a, attempts.get((a.stage, a.config), []), need, reused)
+        apply_plan(a, attempts(a), need, reused)
     if base is not None:
         prefer = [seed_key(o) for o in cands[0].runs] if cands else []
-        apply_plan(base, attempts.get((base.stage, base.config), []), need, prefer=prefer)
+        apply_plan(base, attempts(base), need, prefer=prefer)
 
 
 def _registered_since(h: Hypothesis, regs: Sequence[dict[str, Any]] | None) -> list[tuple[dict[str, Any], int]]:
@@ -387,12 +400,14 @@ def _family(every: list[Observation], mode: str, arms: list[Arm], cands: list[Ar
     (their configuration without the overrides that only scale the run), failed or ignored ones."""
     cand_keys = {a.config for a in cands}
     others = {a.config for a in arms} - cand_keys  # the baseline(s)
-    method = {k for o in every if o.mode == mode for k in o.params}  # parameters the judged runs set
+    method: set[str] | None = None  # parameters the judged runs set (computed when a quick run needs it)
     out: list[str] = []
     for o in every:
         if o.mode == mode or not o.overrides:
             key = o.config
         else:
+            if method is None:
+                method = {k for r in every if r.mode == mode for k in r.params}
             drop = set(o.overrides) - method
             key = config_key({k: val for k, val in o.params.items() if k not in drop})
         if key not in cand_keys and key not in others and key not in out:

@@ -200,9 +200,13 @@ def seed_key(o: Observation) -> str:
     return f"run:{o.run_id}" if o.seed is None else str(o.seed)
 
 
-def by_start(obs: Sequence[Observation]) -> list[Observation]:
+def by_start(obs: Sequence[Observation]) -> Sequence[Observation]:
     """``obs`` ordered by start time (then run id): the earliest run of a seed is the one that counts."""
-    return sorted(obs, key=lambda o: (o.started or "", o.run_id))
+    keys = [(o.started or "", o.run_id) for o in obs]
+    if all(keys[i] <= keys[i + 1] for i in range(len(keys) - 1)):  # read in that order already (run ids are times)
+        return obs
+    order = sorted(range(len(obs)), key=keys.__getitem__)
+    return [obs[i] for i in order]
 
 
 def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
@@ -213,15 +217,26 @@ def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
     """
     arms: dict[tuple[str, str], Arm] = {}
     for o in by_start(obs):
-        if o.mode != mode or not o.counted:
+        if o.mode != mode or o.status != "completed" or o.ignored is not None:  # counted, inline (hot)
             continue
         a = arms.get((o.stage, o.config))
         if a is None:
             a = arms[(o.stage, o.config)] = Arm(o.config, o.stage, o.params, metric)
-        key = seed_key(o)
+        key = f"run:{o.run_id}" if o.seed is None else str(o.seed)  # seed_key, inline (hot)
         first = a.firsts.get(key)
         if first is None:
             a.firsts[key] = o
+            a.runs.append(o)
+            got = o.finals.get(metric)
+            if got is None:
+                a.missing += 1
+            elif not math.isfinite(got[0]):
+                a.nonfinite += 1
+                a.nonfinite_seeds.append(o.seed)
+            else:
+                a.values.append(got[0])
+                a.seeds.append(o.seed)
+                a.sources.append(got[1])
             continue
         a.duplicate_runs.append(o)
         mine, theirs = _value(o, metric), _value(first, metric)
@@ -230,8 +245,6 @@ def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
         a.duplicates.append(
             {"run_id": o.run_id, "seed": o.seed, "value": shown, "counted_run": first.run_id, "differs": not same}
         )
-    for a in arms.values():
-        fill(a, list(a.firsts))
     return list(arms.values())
 
 
@@ -271,6 +284,11 @@ def apply_plan(
     """Judge the arm on its plan: the first ``need`` seeds attempted (any status, not ignored), in start
     order, leaving out ``reused`` seed keys; ``prefer``: seed keys to take instead when the arm has each
     of them completed (a baseline on its candidate's seeds, so the comparison can be paired)."""
+    if not reused and not prefer and len(attempts) == len(a.firsts) <= need:
+        # the common case: every attempt completed once (the counted runs are among the attempts), within the
+        # plan; group_arms filled the arm in start order
+        a.plan, a.failed_seeds, a.extra_seeds, a.reused_seeds = need, [], [], []
+        return
     order: list[str] = []
     status: dict[str, list[str]] = {}
     for o in by_start(attempts):
