@@ -27,6 +27,7 @@ from jupyter_mlexp.core.verdict_arms import (
     Arm,
     ambiguous,
     apply_plan,
+    favourable_outlier,
     fmt,
     fmt_number,
     group_arms,
@@ -537,7 +538,32 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
         where += f"; and {len(shown) - MAX_DESCRIBED} more (see the candidates)"
     k = v.family_size or len(cands)
     corr = "" if k == 1 else f" (Holm-adjusted over k = {k})"
+    outlying = []
+    for a in list(passed):  # a result that holds only with an outlying seed is not supported (docs/report.md)
+        got = favourable_outlier(a, v.baseline if crit.relative else None, crit)
+        if got is None:
+            continue
+        seed, z, p_without = got
+        scale = (a.p_adjusted or 0.0) / a.p if a.p else 1.0  # Holm's multiplier of this candidate
+        if p_without is not None and p_without * scale < alpha:
+            continue
+        passed.remove(a)
+        without = "no t bound" if p_without is None else f"p = {fmt_number(p_without * scale, 3)}"
+        outlying.append(
+            f"`{a.label}` meets `{crit}` only with seed {seed}, an outlier (modified z = {z:.3g} > 3.5); "
+            f"without it {without}"
+        )
+    v.flags += outlying
+    if outlying and not passed:
+        v.decision, v.judged = INCONCLUSIVE, [best]
+        v.reason = f"{v.selection}: supported only with an outlying seed: {'; '.join(outlying)}; {where}"
+        v.would_decide = _would_decide(v, best, crit, h.level)
+        return
     if passed:
+        if outlying:  # the ones left
+            where = "; ".join(a.describe(crit) for a in passed[:MAX_DESCRIBED])
+            if len(passed) > MAX_DESCRIBED:
+                where += f"; and {len(passed) - MAX_DESCRIBED} more (see the candidates)"
         v.decision, v.judged = SUPPORTED, passed
         v.reason = f"{v.selection}: {where} meets `{crit}` at level {h.level:g}{corr}"
         return

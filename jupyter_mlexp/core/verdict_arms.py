@@ -466,3 +466,45 @@ def would_decide(a: Arm, base: Arm | None, crit: Criterion, level: float) -> str
         else f"{what} sits on the threshold: no number of seeds up to {MAX_SEEDS} would decide it"
     )
     return f"{head}; with n = {a.n} the smallest distance from the threshold detectable with 80% power is {fmt_number(smallest)}"
+
+
+OUTLIER_Z = 3.5  # Iglewicz & Hoaglin's modified z-score above which a value is an outlier
+OUTLIER_MIN_N = 4  # fewer seeds than this have no median to stand out from
+
+
+def favourable_outlier(a: Arm, base: Arm | None, crit: Criterion) -> tuple[Any, float, float | None] | None:
+    """The arm's most favourable seed when it is an outlier, its modified z and the test's p without it.
+
+    The values looked at are the arm's (or, paired, its per-seed differences to the baseline); modified
+    z = 0.6745 · |x − median| / MAD (MAD: the median absolute deviation); an outlier has z > 3.5.
+    None when there is no such seed (or fewer than 4 seeds)."""
+    est = estimate(a, base)
+    if est is None or a.n < OUTLIER_MIN_N:
+        return None
+    paired_test = est.test.startswith("paired") and base is not None
+    if paired_test and base is not None:
+        by_seed = dict(zip(map(str, base.seeds), base.values))
+        xs = [x - by_seed[str(s)] for x, s in zip(a.values, a.seeds)]
+    else:
+        xs = list(a.values)
+    i = max(range(len(xs)), key=lambda j: xs[j] if crit.higher_is_better else -xs[j])
+    med = sorted(xs)[len(xs) // 2] if len(xs) % 2 else sum(sorted(xs)[len(xs) // 2 - 1 : len(xs) // 2 + 1]) / 2
+    devs = sorted(abs(x - med) for x in xs)
+    n = len(devs)
+    mad = devs[n // 2] if n % 2 else (devs[n // 2 - 1] + devs[n // 2]) / 2
+    if xs[i] == med:
+        return None
+    z = math.inf if mad == 0 else 0.6745 * abs(xs[i] - med) / mad
+    if z <= OUTLIER_Z:
+        return None
+    rest = Arm(a.config, a.stage, a.params, a.metric)
+    keep = [j for j in range(len(xs)) if j != i]
+    rest.values, rest.seeds = [a.values[j] for j in keep], [a.seeds[j] for j in keep]
+    if paired_test and base is not None:
+        got = paired(rest.values, [by_seed[str(s)] for s in rest.seeds])
+    else:
+        got = estimate(rest, base)
+    if got is None or got.se == 0:
+        return a.seeds[i], z, None
+    greater = p_greater(got, crit.value)
+    return a.seeds[i], z, (greater if crit.higher_is_better else 1 - greater)

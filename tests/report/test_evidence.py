@@ -258,3 +258,15 @@ def test_the_abstract_says_how_many_runs_the_verdict_judged(workspace):
     assert "**Evidence judged:** 3 runs (`lr=0.1 [full]` n = 3) of a plan of 3 seeds" in text
     assert "family size k = 2 configurations" in text
     assert "per seed (the plan's)" in text and "0: 0.95, 1: 0.96, 2: 0.97" in text
+
+
+def test_a_result_that_holds_only_with_an_outlying_seed_is_not_supported(workspace):
+    """Seven seeds, one far above the others (modified z 4.4): p = 0.042 with it, 0.063 without."""
+    exp = make_experiment(workspace, seeds=[], n_seeds=7)
+    xs = [0.151, 0.463, 0.106, 2.355, 1.037, -0.044, 3.768]
+    for i, x in enumerate(xs):
+        write_run(exp, f"r{i}", seed=i, params={"lr": 0.1}, metrics={"val_acc": [0.9 + x / 100]})
+    v = judge_experiment(exp)
+    assert v.candidates[0].p == pytest.approx(0.042, abs=0.001)
+    assert v.decision == "inconclusive" and "only with seed 6, an outlier (modified z = 4.4" in v.reason
+    assert "without it p = 0.063" in v.reason and "normal seed noise" in v.model

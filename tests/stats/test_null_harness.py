@@ -278,7 +278,10 @@ def test_diverging_seeds_are_outcomes_not_gaps():
     check("10% of seeds diverge (NaN)", case)
 
 
-@pytest.mark.xfail(strict=True, reason="not handled: the t test is optimistic under skewed seed noise (issue item 6)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="not handled: the t test is optimistic under skewed seed noise (no skew rule or registered transform)",
+)
 def test_skewed_seed_noise():
     """accuracy = 1 − lognormal error, threshold at the true mean: the t test says supported too often."""
     mean = 1 - math.exp(0.5)  # E[1 - lognormal(0, 1)]
