@@ -36,7 +36,7 @@ def _record(root: str):
 
     os.environ["MLEXP_ROOT"] = root
     exp = Experiment("grid")
-    exp.register("A grid of noise.\nsuccess: val_acc >= 0.9\nmetrics: val_acc\nstage: full\n")
+    exp.register(f"A grid of noise.\nsuccess: val_acc >= 0.9\nmetrics: val_acc\nstage: full\nseeds: {SEEDS}\n")
     rng = random.Random(0)
     version, sha = exp.hypothesis.version, exp.hypothesis.content_sha256
     for c in range(CONFIGS):

@@ -31,9 +31,11 @@ KEYS = (
     "treatment",
     "level",
     "reason",
+    "looks",
 )
 DEFAULT_SEEDS = 3
 DEFAULT_LEVEL = 0.95
+MIN_LEVEL = 0.8  # a lower confidence level is not a verdict worth the name
 
 _OPS = {
     ">=": operator.ge,
@@ -57,6 +59,12 @@ _CLAIM_VERBS = (
     r"speed\w*|slow\w*|hurt\w*|help\w*|boost\w*|cut\w*|match\w*"
 )
 _BUNDLE_RE = re.compile(rf"\b(?:{_CLAIM_VERBS})\b.*\b(?:and|while|but)\b.*\b(?:{_CLAIM_VERBS})\b", re.I)
+# two quantities claimed on either side of a conjunction: "reaches 0.95 accuracy and trains in under 1 second"
+_BOUND = (
+    r"\b(?:reach\w*|at\s+least|at\s+most|under|below|above|over|less\s+than|more\s+than|fewer\s+than|"
+    r"within|exceed\w*|beyond|to|by)\s+~?[-+]?\.?\d"
+)
+_NUMBERS_BUNDLE_RE = re.compile(rf"{_BOUND}.*\b(?:and|while|whilst|but)\b.*{_BOUND}", re.I)
 
 
 @dataclass(frozen=True)
@@ -204,7 +212,8 @@ class Hypothesis:
 
     @property
     def seeds_needed(self) -> int:
-        """Seeds per configuration the verdict needs: ``seeds: N``, else the planned seeds, else 3."""
+        """The plan: seeds per configuration the verdict judges (``seeds: N``, else the planned seeds, else 3);
+        seeds beyond it are reported, not pooled (``docs/report.md``, step 2b)."""
         return self.n_seeds or len(self.seeds) or DEFAULT_SEEDS
 
     @property
@@ -294,10 +303,16 @@ class Hypothesis:
                     f"the {what} criterion names metric {crit.metric!r}, which is not listed under "
                     f"'metrics:' ({', '.join(self.metrics)}): add it there or fix the name"
                 )
+        _check_criteria_exclusive(self.success, self.failure)
         if self.stage not in STAGES:
             raise HypothesisError(f"unknown stage {self.stage!r}: use one of {', '.join(STAGES)}")
-        if not 0.5 <= self.level < 1:
+        if not 0 < self.level < 1:
             raise HypothesisError(f"level {self.level!r} is not a confidence level: use e.g. 'level: 0.95'")
+        if self.level < MIN_LEVEL:
+            raise HypothesisError(
+                f"level {self.level:g} is too low to decide anything: a verdict at that level says 'supported' by "
+                f"chance {1 - self.level:.0%} of the time; use a level of at least {MIN_LEVEL:g} (0.95 is the default)"
+            )
         if self.n_seeds is not None and self.n_seeds < 2:
             raise HypothesisError("seeds: N needs N ≥ 2: one seed has no spread to judge")
         self.statement = statement
@@ -338,10 +353,47 @@ def _check_field(key: str, value: Any) -> None:
         raise HypothesisError(f"field {key!r} must be {expected}, not {type(value).__name__} {value!r:.40}")
 
 
+def _region(c: Criterion) -> tuple[float, float, bool, bool]:
+    """The values ``c`` holds for: (low, high, low included, high included)."""
+    inf = float("inf")
+    if c.op in (">=", ">"):
+        return c.value, inf, c.op == ">=", False
+    if c.op in ("<=", "<"):
+        return -inf, c.value, False, c.op == "<="
+    return c.value, c.value, True, True
+
+
+def _check_criteria_exclusive(success: str, failure: str | None) -> None:
+    """Success and failure criteria on one metric (both absolute or both relative) that can both hold are
+    refused: a value meeting both would be a success and a failure at once."""
+    if not success or not failure:
+        return
+    a, b = Criterion.parse(success, "success"), Criterion.parse(failure, "failure")
+    if a.metric != b.metric or a.relative != b.relative:
+        return
+    (lo1, hi1, il1, ih1), (lo2, hi2, il2, ih2) = _region(a), _region(b)
+    lo, hi = max(lo1, lo2), min(hi1, hi2)
+    inc_lo = (il1 if lo1 == lo else True) and (il2 if lo2 == lo else True)
+    inc_hi = (ih1 if hi1 == hi else True) and (ih2 if hi2 == hi else True)
+    overlap = lo < hi or (lo == hi and inc_lo and inc_hi)
+    if overlap:
+        raise HypothesisError(
+            f"the success criterion `{a}` and the failure criterion `{b}` can both hold (for example "
+            f"{a.metric} = {lo if lo != float('-inf') else hi:g}): make them exclusive, for example "
+            f"'failure: {a.metric} {'<' if a.higher_is_better else '>'} {a.value:g}' or a threshold further away"
+        )
+
+
 def _check_single_claim(statement: str) -> None:
     sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", statement) if s.strip()]
     bullets = re.findall(r"(?:^|\s)(?:\d+[.)]|[-*•])\s+\w", statement)
-    if len(sentences) > 1 or len(bullets) > 1 or ";" in statement or _BUNDLE_RE.search(statement):
+    if (
+        len(sentences) > 1
+        or len(bullets) > 1
+        or ";" in statement
+        or _BUNDLE_RE.search(statement)
+        or _NUMBERS_BUNDLE_RE.search(statement)
+    ):
         raise HypothesisError(
             "the statement bundles several claims; register one testable claim per hypothesis "
             f"(split {statement[:80]!r}… into separate experiments, or move context to the journal)"
@@ -367,9 +419,20 @@ def parse_body(body: str) -> Hypothesis:
         if m and m["key"].lower() == "treatment":
             treatments.append(parse_treatment(m["value"]))
         elif m:
-            values[m["key"].lower()] = m["value"].strip()
+            key = m["key"].lower()
+            if key in values:
+                raise HypothesisError(
+                    f"two '{key}:' lines ({values[key]!r} and {m['value'].strip()!r}): one hypothesis has one "
+                    f"{key}; keep one line{' (register a second claim as its own experiment)' if key == 'success' else ''}"
+                )
+            values[key] = m["value"].strip()
         else:
             statement_lines.append(line.strip())
+    if values.get("looks"):
+        raise HypothesisError(
+            "looks: a sequential plan (adding seeds after looking, with a group-sequential boundary) is not "
+            "available yet: register a fixed plan, 'seeds: N', and run N seeds per configuration"
+        )
     seeds, n_seeds = parse_seeds(values.get("seeds", ""))
     hyp = Hypothesis(
         statement=" ".join(statement_lines),

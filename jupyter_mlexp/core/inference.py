@@ -124,5 +124,15 @@ def seeds_for_power(distance: float, sd: float, level: float, arms: int = 1, pow
 
 
 def detectable(est: Estimate, level: float, power: float = POWER) -> float:
-    """Smallest true distance the current n detects with ``power``: (t_level + t_power) · se."""
-    return (quantile(level, est.df) + quantile(power, est.df)) * est.se
+    """Smallest true distance the current n detects with exactly ``power``: the non-centrality δ with
+    P(T' > t_level) = power for the non-central t T' (df, δ), times se (bisection; (t_level + t_power)·se
+    is the usual approximation and starts it)."""
+    crit = quantile(level, est.df)
+    lo, hi = 0.0, 2 * (crit + quantile(power, est.df)) + 10.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if 1.0 - float(special.nctdtr(est.df, mid, crit)) >= power:
+            hi = mid
+        else:
+            lo = mid
+    return hi * est.se

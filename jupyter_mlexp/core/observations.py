@@ -34,6 +34,11 @@ def config_key(params: dict[str, Any] | None) -> str:
     return ", ".join(f"{k}={_value_text(v)}" for k, v in items)
 
 
+def same_value(value: Any, wanted: Any) -> bool:
+    """A parameter's recorded value is the one named (``0.1`` and ``"0.1"`` are the same)."""
+    return bool(value == wanted or str(value) == str(wanted))
+
+
 def _value_text(v: Any) -> str:
     """A parameter's value as ``json.dumps`` writes it; strings bare. Whole numbers skip the encoder (hot)."""
     if isinstance(v, str):
@@ -125,6 +130,15 @@ class Observation:
     started: str | None = None
     sha256: str | None = None  # content_sha256 of that hypothesis, as the run recorded it
     config: str = ""
+    status: str = "completed"  # the run's final status (the verdict accounts for failed seeds of a judged arm)
+    ignored: str | None = None  # the reason, when the run is ignored
+    overrides: dict[str, Any] = field(default_factory=dict)  # a quick run's %%run_quick overrides
+    manifest: dict[str, Any] | None = None  # run.json, read only: what differed between two runs of one seed
+
+    @property
+    def counted(self) -> bool:
+        """Enters the verdict's test: completed and not ignored."""
+        return self.status == "completed" and self.ignored is None
 
     def __post_init__(self) -> None:
         if not self.config:
@@ -161,7 +175,16 @@ def observation(
         version=version,
         started=m.get("started"),
         sha256=sha,
+        status=info.status,
+        ignored=info.ignored_reason,
+        overrides=_overrides(m),
+        manifest=m,
     )
+
+
+def _overrides(manifest: dict[str, Any]) -> dict[str, Any]:
+    got = manifest.get("overrides")
+    return got if isinstance(got, dict) else {}
 
 
 def counted(info: RunInfo) -> bool:
@@ -169,12 +192,13 @@ def counted(info: RunInfo) -> bool:
     return info.status == "completed" and not info.ignored
 
 
-def load_observations(exp: Experiment, runs: list[RunInfo] | None = None) -> list[Observation]:
-    """Every counted run of ``exp`` (of ``runs``, when the caller has read them) with its final metric values."""
+def load_observations(exp: Experiment, runs: list[RunInfo] | None = None, *, every: bool = False) -> list[Observation]:
+    """Every counted run of ``exp`` (of ``runs``, when the caller has read them) with its final metric values;
+    ``every``: every run, failed and ignored ones too (the verdict accounts for each of them)."""
     out = []
     top = len(str(exp.path)) + 1
     for info in exp.runs(include_ignored=True) if runs is None else runs:
-        if not counted(info):
+        if not every and not counted(info):
             continue
         rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
         lasts, _ = read_finals(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)

@@ -85,6 +85,21 @@ def abstract(data: ReportData, verdict: Verdict) -> str:
     if verdict.sources:
         verdict_line += f" ({cite(verdict.sources)})"
     lines += ["", verdict_line]
+    judged = verdict.to_dict()["n_per_arm"]
+    if judged:
+        arms = ", ".join(f"{_code(k)} n = {n}" for k, n in judged.items())
+        plan = f" of a plan of {verdict.plan} seeds per configuration" if verdict.plan else ""
+        family = (
+            f"; family size k = {verdict.family_size} configuration{'s' if verdict.family_size != 1 else ''} run "
+            f"under v{verdict.hypothesis_version}, quick runs and failed ones included"
+            if verdict.family_size is not None and not verdict.confirmatory
+            else ""
+        )
+        lines += [
+            "",
+            f"**Evidence judged:** {len(verdict.sources)} runs ({arms}){plan}{family} "
+            "(source: the verdict, from the `run.json` and `metrics.jsonl` of the runs it cites).",
+        ]
     return "\n".join(lines)
 
 
@@ -167,7 +182,9 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
     ]
     if v.sources:
         lines += ["", cite(v.sources) + "."]
-    warnings = [f"- ⚠ **{c}**" for c in v.criterion_changes] + [f"- ⚠ {f}" for f in v.flags]
+    warnings = [f"- ⚠ **{c}**" for c in v.criterion_changes] + [
+        f"- ⚠ {_text(f)}" for f in v.flags
+    ]  # flags quote record text
     lines += [""] + warnings if warnings else []
     if v.would_decide:
         lines += ["", f"**What would decide it:** {v.would_decide}."]
@@ -181,7 +198,11 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
             + (" …" if len(v.earlier_runs) > MAX_NAMES else ""),
         ]
     if v.candidates:
-        lines += ["", f"Every candidate ({v.selection}; decisive test: {v.test}; level {v.level:g}):", ""]
+        lines += [
+            "",
+            f"Every candidate ({v.selection}; decisive test: {v.test}; level {v.level:g}; model: {v.model}):",
+            "",
+        ]
         lines.append(candidates_table(v))
     lines += [
         "",
@@ -227,6 +248,7 @@ def candidates_table(v: Verdict) -> str:
         [
             a.label,
             fmt(a),
+            ", ".join(f"{seed}: {fmt_number(x)}" for seed, x in zip(a.seeds, a.values)) or "—",
             a.test or "—",
             fmt_number(a.estimate),
             a.interval_text() + ("" if a.bound_level is None else f" ({a.bound_level * 100:.4g}%)"),
@@ -236,7 +258,17 @@ def candidates_table(v: Verdict) -> str:
         ]
         for a in v.candidates
     ]
-    head = ["configuration", "value over seeds", "test", "estimate", "one-sided bound", "p", "Holm-adjusted p", "note"]
+    head = [
+        "configuration",
+        "value over seeds",
+        "per seed (the plan's)",
+        "test",
+        "estimate",
+        "one-sided bound",
+        "p",
+        "Holm-adjusted p",
+        "note",
+    ]
     return md_table(head, rows)
 
 

@@ -33,7 +33,7 @@ def judge(data: ReportData) -> Verdict:
         baseline_group(data, data.main_mode)  # a --baseline no run has is the user's error: raised here
     # --baseline is descriptive only (chosen after the runs): the verdict uses the registered baseline
     v = core_judge(
-        [r.observation for r in data.counted],
+        [r.observation for r in data.runs],  # every run: the verdict accounts for failed and ignored ones
         data.hypothesis,
         runs_made=sum(1 for r in data.runs if not r.ignored),
         changes=changes(data) if data.hypothesis else (),

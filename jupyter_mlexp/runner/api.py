@@ -24,6 +24,7 @@ from typing import Any
 from jupyter_mlexp.core import lifecycle, provenance
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.fresh import fresh_seeds, parse_fresh, rerun_note
 from jupyter_mlexp.core.hypothesis import STAGES, parse_body
 from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.run import MODES
@@ -104,8 +105,16 @@ def plan(
             "the parameters with 'parameters' (JupyterLab: select it, open the property inspector, "
             "Add Tag 'parameters'), then run again"
         )
-    specs = expand(mode, fixed, axes, parse_seeds(seeds), src.declared)
     warnings = []
+    fresh = parse_fresh(seeds)
+    if fresh is not None:  # seeds no point of this sweep ever ran
+        points = expand(mode, fixed, axes, [0], src.declared)
+        seeds = fresh_seeds(exp, [s.params for s in points], fresh)
+    specs = expand(mode, fixed, axes, parse_seeds(seeds), src.declared)
+    if fresh is None and seeds is not None:
+        note = rerun_note(exp, [s.params for s in specs], [s.seed for s in specs])
+        if note:
+            warnings.append(note)
     undeclared = sorted({k for s in specs for k in s.undeclared} - set(own_params or {}))
     if undeclared:
         warnings.append(

@@ -55,8 +55,18 @@ def exp(workspace):
         metrics={"val_acc": [0.2]},
     )
     write_run(exp, "late", status="timeout", params={"warmup": 9}, metrics={})
-    write_run(exp, "ig", params={"warmup": 5}, seed=7, metrics={"val_acc": [0.111], "loss": [9.0]})
-    write_run(exp, "ig2", params={"warmup": 5}, seed=8, metrics={"val_acc": [0.222], "loss": [9.0]}, under="ignored")
+    # started after the plan's seeds 0-2 (ignored after its value was logged: the verdict is shown with it too)
+    later = "2026-11-20T11:00:00.000+00:00"
+    write_run(exp, "ig", params={"warmup": 5}, seed=7, metrics={"val_acc": [0.111], "loss": [9.0]}, started=later)
+    write_run(
+        exp,
+        "ig2",
+        params={"warmup": 5},
+        seed=8,
+        metrics={"val_acc": [0.222], "loss": [9.0]},
+        under="ignored",
+        started=later,
+    )
     exp.ignore("ig", "GPU fell over mid-run")
     exp.add_journal("[WEIRD] loss spiked at step 2")
     exp.add_journal("[HUNCH] warm-up hides a bad init")

@@ -90,11 +90,13 @@ def test_relative_criterion_paired_and_welch(workspace):
     for i, x in enumerate([0.40, 0.42, 0.41, 0.43]):
         write_run(exp2, f"t{i}", params={"m": "new"}, seed=10 + i, metrics={"val_loss": [x]})
     v = judge_experiment(exp2)
-    ref = sps.ttest_ind([0.40, 0.42, 0.41, 0.43], [0.50, 0.52, 0.51], equal_var=False, alternative="less")
+    # the plan is 3 seeds (the default): the fourth is reported, not pooled
+    ref = sps.ttest_ind([0.40, 0.42, 0.41], [0.50, 0.52, 0.51], equal_var=False, alternative="less")
     (arm,) = v.candidates
     assert arm.test.startswith("Welch") and arm.p == pytest.approx(ref.pvalue)
     assert v.decision == "supported" and "upper bound" in v.reason
-    assert any("unequal numbers of seeds" in f for f in v.flags) and any("different seed sets" in f for f in v.flags)
+    assert arm.extra_seeds == [13] and any("beyond the plan reported, not pooled" in f for f in v.flags)
+    assert any("different seed sets" in f for f in v.flags)
 
 
 @pytest.mark.parametrize(
@@ -129,13 +131,25 @@ def test_bad_input_is_inconclusive_with_a_reason(workspace, case, expected):
     assert judge(load_experiment(exp)).reason == v.reason
 
 
+EARLY, LATE = "2026-11-20T09:00:00.000+00:00", "2026-11-20T11:00:00.000+00:00"
+
+
 def test_nan_seeds_are_excluded_and_counted(workspace):
+    # A NaN/inf of a seed the plan judges is an outcome of the method: the plan lacks a value, so the verdict
+    # cannot say supported (it said supported on the other three seeds before the plan was fixed).
     exp = make_experiment(workspace)
     seeds(exp, "a", [0.95, 0.96, 0.97], params={"lr": 0.1})
-    write_run(exp, "a-nan", seed=3, params={"lr": 0.1}, metrics={"val_acc": [float("inf")]})
+    write_run(exp, "a-nan", seed=3, params={"lr": 0.1}, metrics={"val_acc": [float("inf")]}, started=EARLY)
     v = judge_experiment(exp)
     (arm,) = v.candidates
-    assert arm.n == 3 and arm.nonfinite == 1 and "1 NaN/inf excluded" in v.reason and v.decision == "supported"
+    assert arm.n == 2 and arm.nonfinite == 1 and "1 NaN/inf excluded" in v.reason and v.decision == "inconclusive"
+    assert "2 of the plan's 3 seeds" in v.reason and "NaN/inf at seed 3" in v.reason
+    # a NaN beyond the plan's seeds is reported, not pooled, and does not change the verdict
+    exp2 = make_experiment(workspace, name="late")
+    seeds(exp2, "a", [0.95, 0.96, 0.97], params={"lr": 0.1})
+    write_run(exp2, "a-nan", seed=3, params={"lr": 0.1}, metrics={"val_acc": [float("inf")]}, started=LATE)
+    v = judge_experiment(exp2)
+    assert v.decision == "supported" and v.candidates[0].n == 3
 
 
 def test_a_loosened_criterion_needs_a_reason_and_is_called_out(workspace):

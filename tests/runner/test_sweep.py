@@ -96,3 +96,24 @@ def test_gate_refuses_without_a_hypothesis(nb, ws, capsys):
     assert not (ws / "experiments" / "unregistered" / "quick").exists()
     assert main(["run", str(path)]) == 2  # no --experiment and no %%hypothesis cell
     assert "names no experiment" in capsys.readouterr().err
+
+
+def test_fresh_seeds_and_the_rerun_note_are_planned_before_any_kernel(nb, ws):
+    """`--seeds fresh:N` picks seeds no point of the sweep ever ran; seeds that already ran are named in a
+    warning of the sweep (each seed counts once in the verdict)."""
+    from jupyter_mlexp import Experiment
+    from jupyter_mlexp.core import lifecycle
+    from jupyter_mlexp.runner.api import plan
+
+    exp = Experiment("exp")
+    for seed in (0, 2):
+        run = lifecycle.start(exp, "full", source="test", seed=seed, params={"lr": 0.1}, git={})
+        lifecycle.finish(exp, run, "completed")
+    path = nb("n.ipynb", "x = lr")
+    _, _, specs, warnings = plan(path, mode="full", experiment="exp", params=[("lr", "0.1")], seeds="fresh:3")
+    assert [s.seed for s in specs] == [1, 3, 4] and warnings == []
+    _, _, specs, warnings = plan(path, mode="full", experiment="exp", params=[("lr", "0.1")], seeds="0,1")
+    assert [s.seed for s in specs] == [0, 1]
+    assert any("seed 0 already ran for this configuration" in w and "fresh:2" in w for w in warnings)
+    _, _, _, warnings = plan(path, mode="full", experiment="exp", params=[("lr", "0.2")], seeds="0,1")
+    assert warnings == []  # another configuration: its seeds are its own

@@ -116,9 +116,10 @@ def _sweep(args) -> int:
 
 
 def cmd_run_script(args) -> int:
+    from jupyter_mlexp.core.fresh import fresh_seeds, parse_fresh, rerun_note
     from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
     from jupyter_mlexp.runner.script import QUIET, ScriptInterrupted, run_script
-    from jupyter_mlexp.runner.sweep import parse_grid, parse_params, parse_seeds
+    from jupyter_mlexp.runner.sweep import expand, parse_grid, parse_params, parse_seeds
 
     if args.notebook:
         raise MlexpError(f"give either a notebook or a command after '--', not both ({args.notebook!r})")
@@ -132,9 +133,20 @@ def cmd_run_script(args) -> int:
         if value:
             raise MlexpError(f"{flag} is for notebooks; a command runs once per --grid point and seed (--seeds)")
     exp = default_experiment(args.experiment)
-    seeds = (parse_seeds(args.seeds) if args.seeds else None) or [0]
     params = parse_params(args.param) if args.param else {}
     grid = parse_grid(args.grid) if args.grid else {}
+    # the configurations this command runs, as run_script records them (a script's arguments included)
+    argv = args.command_argv
+    words = {"args": shlex.join(argv[1:])} if len(argv) > 1 else {}
+    configs = [{**spec.params, **words} for spec in expand("full", params, grid, [0], {})]
+    fresh = parse_fresh(args.seeds)
+    if fresh is not None:
+        seeds = fresh_seeds(exp, configs, fresh)
+    else:
+        seeds = (parse_seeds(args.seeds) if args.seeds else None) or [0]
+        note = rerun_note(exp, configs, seeds) if args.seeds else None
+        if note:
+            print(f"mlexp: {note}", file=sys.stderr)
     try:
         runs = run_script(
             args.command_argv,
@@ -206,7 +218,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-f", "--params-file", metavar="PARAMS.yaml", help="parameters from a YAML mapping")
     p.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="a sweep axis (repeatable: cross product)")
-    p.add_argument("--seeds", metavar="0,1,2", help="one run per seed (times every grid point)")
+    p.add_argument(
+        "--seeds",
+        metavar="0,1,2",
+        help="one run per seed (times every grid point); fresh:N picks N seeds this configuration never ran",
+    )
     p.add_argument("--budget", type=float, metavar="SECONDS", help="whole-notebook time limit per run")
     p.add_argument("--jobs", type=int, metavar="N", help="runs at a time on this machine (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
