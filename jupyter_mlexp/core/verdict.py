@@ -8,7 +8,11 @@ The rule (``docs/report.md``): an absolute criterion is judged on the one-sided 
 confidence bound of the mean over seeds; a relative one on the bound of the
 difference to the baseline (paired t when both arms ran the same seeds, else
 Welch). With registered treatments the verdict is confirmatory on exactly those
-configurations; otherwise it is exploratory and Holm-corrected over the k candidates.
+configurations; otherwise it is exploratory and Holm-corrected over the k configurations the
+hypothesis saw. What it counts: each (configuration, seed) once (the earliest completed run), the
+plan's first ``seeds: N`` seeds attempted (failed and NaN ones stay in the plan; extra ones are
+reported, not pooled), fresh seeds only for a registered treatment, and a run ignored after its value
+was logged is called out with the verdict with it (``docs/report.md``, steps 2a-2b, 4, 4a).
 """
 
 from __future__ import annotations
@@ -301,7 +305,7 @@ def _decide(
     need = h.seeds_needed
     tested = cands + ([base] if crit.relative and base else [])
     _plan(v, h, cands, base if crit.relative else None, need, ctx)
-    v.flags = seed_flags(tested) + _evidence_flags(tested, need)  # only the arms tested
+    v.flags = seed_flags(tested) + _evidence_flags(tested)  # only the arms tested
     reused = [a for a in cands if a.reused_seeds and a.n < need] if v.confirmatory else []
     if reused:
         a = reused[0]
@@ -416,7 +420,7 @@ def _family(every: list[Observation], mode: str, arms: list[Arm], cands: list[Ar
     return out
 
 
-def _evidence_flags(arms: list[Arm], need: int) -> list[str]:
+def _evidence_flags(arms: list[Arm]) -> list[str]:
     """What the counting left out of each tested arm, said once per arm."""
     out = []
     for a in arms:
