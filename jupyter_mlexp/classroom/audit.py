@@ -78,7 +78,10 @@ class ExperimentAudit:
     @property
     def ignored_changes_verdict(self) -> bool:
         a, b = self.verdict, self.verdict_with_ignored
-        return bool(self.ignored) and a is not None and b is not None and a.decision != b.decision
+        if not self.ignored or a is None:
+            return False
+        # the verdict itself says when it is supported only without runs ignored after their value was seen
+        return a.decided_by_ignoring or (b is not None and a.decision != b.decision)
 
     def n_text(self, v: Verdict | None) -> str:
         if v is None:

@@ -195,7 +195,10 @@ def _student_md(a: ExperimentAudit) -> str:
             out.append(f"From: {srcs}" + (f" and {len(v.sources) - 6} more" if len(v.sources) > 6 else ""))
     w = a.verdict_with_ignored
     if a.ignored and w is not None:
-        same = "the same" if w.decision == (v.decision if v else None) else "**different**"
+        if v is not None and v.decided_by_ignoring:
+            same = "**different**: without them it would be supported, so the ignoring decided it"
+        else:
+            same = "the same" if w.decision == (v.decision if v else None) else "**different**"
         out.append(f"With the ignored runs counted: **{w.decision}** ({a.n_text(w)}), {same}.")
     if a.tags:
         tags = ", ".join(f"{t} {n}" for t, n in sorted(a.tags.items()))

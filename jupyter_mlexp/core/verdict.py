@@ -90,6 +90,7 @@ class Verdict:
     model: str = MODEL
     ignored_after_seen: list[dict[str, Any]] = field(default_factory=list)
     with_ignored: dict[str, Any] | None = None  # the verdict with the runs ignored after their value was seen
+    decided_by_ignoring: bool = False  # supported only without those runs: made inconclusive for it
 
     @property
     def outcome(self) -> str:
@@ -156,6 +157,7 @@ class Verdict:
             "model": self.model,
             "ignored_after_seen": self.ignored_after_seen,
             "with_ignored": self.with_ignored,
+            "decided_by_ignoring": self.decided_by_ignoring,
         }
 
 
@@ -259,6 +261,7 @@ def _ignored_after_seen(
     same = "the same" if alt.decision == v.decision else "different"
     if v.decision == SUPPORTED and alt.decision != SUPPORTED:  # the ignoring decided it: not supported on that
         v.decision = INCONCLUSIVE
+        v.decided_by_ignoring = True
         v.reason = (
             f"supported only without {len(seen)} run(s) ignored after their `{metric}` was logged "
             f"({', '.join(o.run_id for o in seen)}), and {alt.decision} with them: a run left out after its value "

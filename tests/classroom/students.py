@@ -44,8 +44,11 @@ class Clock:
         return self.tick().isoformat(timespec="milliseconds")
 
 
-def register(exp: Experiment, threshold: float = 0.9, reason: str | None = None, extra: str = "") -> None:
-    exp.register(HYPOTHESIS.format(threshold=threshold) + extra, reason=reason)
+def register(
+    exp: Experiment, threshold: float = 0.9, reason: str | None = None, extra: str = "", seeds: int = 3
+) -> None:
+    text = HYPOTHESIS.format(threshold=threshold).replace("seeds: 3", f"seeds: {seeds}")
+    exp.register(text + extra, reason=reason)
 
 
 def run(
@@ -95,11 +98,12 @@ def loosened(exp: Experiment) -> None:
 
 
 def ignored_flip(exp: Experiment) -> None:
-    """A bad seed ignored: without it supported, with it not."""
+    """A bad seed of the plan ignored after its value was seen: the verdict calls it out (inconclusive),
+    and with it counted the verdict is not supported either."""
     register(exp, 0.9)
-    ids = seeds(exp, [0.95, 0.96, 0.97, 0.55], params={"data": "/home/ignored/ml101/digits.csv"})
-    exp.ignore(ids[-1], "looked like a bad GPU")
-    exp.add_journal("seed 3 was weird", tags=["WEIRD"])
+    ids = seeds(exp, [0.55, 0.95, 0.96, 0.97], params={"data": "/home/ignored/ml101/digits.csv"})
+    exp.ignore(ids[0], "looked like a bad GPU")
+    exp.add_journal("seed 0 was weird", tags=["WEIRD"])
 
 
 def quick_only(exp: Experiment) -> None:

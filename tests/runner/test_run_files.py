@@ -135,7 +135,10 @@ def test_runs_at_the_same_time_in_one_folder_are_flagged(project):
 
 
 def test_the_reports_environment_names_the_installed_environment_hash():
+    from jupyter_mlexp.core.run_record import RunRecord
     from jupyter_mlexp.report.tables import _env
 
     env = {"python": "3.11.7", "platform": "Linux", "packages": {"numpy": "2.0"}, "packages_sha256": "ab" * 32}
-    assert _env({"environment": env}).endswith("numpy 2.0 · installed packages sha256 abababababab")
+    assert _env(RunRecord.from_manifest({"environment": env})).endswith(
+        "numpy 2.0 · installed packages sha256 abababababab"
+    )
