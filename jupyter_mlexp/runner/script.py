@@ -34,7 +34,16 @@ from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.printed import PrintedMetrics
 from jupyter_mlexp.core.run import MODES
-from jupyter_mlexp.runner.process import Command, Guard, HeldCtrlC, exit_waiter, stop
+from jupyter_mlexp.runner.process import (
+    Command,
+    Guard,
+    HeldCtrlC,
+    adopt_orphans,
+    children_now,
+    exit_waiter,
+    put_down_leftovers,
+    stop,
+)
 
 TAIL_LINES = 40
 # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
@@ -129,6 +138,8 @@ def _one(
         stdout_path = run.path / "stdout.txt"
         # following from before the start: a quick command can print everything before this process reads
         follower = _Follower(stdout_path, out)
+        adopt_orphans()  # a grandchild that outlives the command becomes ours to find and end
+        known = children_now() | {guard.proc.pid}
         with HeldCtrlC() as held:  # a Ctrl-C while the command starts waits until it can be stopped
             try:
                 proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
@@ -137,6 +148,16 @@ def _one(
                 raise
             guard.arm(proc.pid)
             status, error, code = _supervise(proc, follower, budget, held)
+        # The run ends when its command does: what it left running (holding its output, say) is put down.
+        left = put_down_leftovers(proc.pid, known | {proc.pid})
+        follower.poll()
+    extra: dict[str, Any] = {}
+    if left:
+        extra["left_running"] = {
+            "killed": [e["pid"] for e in left],
+            "processes": left,
+            "note": "still running after the command exited: ended by the runner",
+        }
     if status == "completed" and code != 0:
         status = "failed"
         error = {
@@ -145,7 +166,9 @@ def _one(
             "exit_code": code,
             "traceback": "".join(follower.tail)[-4000:],
         }
-    run.reload()  # the command's own process merged its metrics into run.json
+    # The command's own process merged its metrics into run.json, unless it was killed (a signal, a
+    # budget's SIGTERM) before its exit: then the summary is rebuilt from what metrics.jsonl holds.
+    run.reload(rebuild_summary=code is None or code < 0)
     result = lifecycle.finish(
         exp,
         run,
@@ -154,6 +177,7 @@ def _one(
         printed=follower.printed_metrics(),
         peak_memory=proc.peak_memory_gb(),
         exit_code=code,
+        **extra,
     )
     if status == "interrupted":
         raise _Interrupted(result)
