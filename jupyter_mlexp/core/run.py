@@ -2,9 +2,14 @@
 
 A run folder (``quick/<run_id>/`` or ``full/<run_id>/``) is created once and
 never reused. ``run.json`` is rewritten atomically at start and at the end;
-``metrics.jsonl`` is appended by this process alone, so the hot path takes no
-lock and no fsync: one buffered write per metric, flushed at least once a
-second and at the end of the run.
+``metrics.jsonl`` is appended by one process through a buffer, so the hot path
+takes no lock and no fsync: one buffered write per metric, flushed at least once
+a second and at the end of the run. Other processes that log into the run (the
+workers of a ``multiprocessing`` pool, forked or spawned) write each line
+straight to the file (one ``O_APPEND`` write, so a worker stopped at any moment
+loses nothing it logged and lines never interleave), note themselves in
+``workers.txt``, and leave the summary to the run's end, which rebuilds it from
+``metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import secrets
 import time
 import traceback
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
     from jupyter_mlexp.core.printed import PrintedMetrics
 
 MODES = ("quick", "full")
+WORKERS_FILE = "workers.txt"  # PIDs of the worker processes that logged into the run: its summary is rebuilt
 FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
 
 
@@ -62,6 +69,8 @@ class Run:
         self._steps: dict[str, int] = {}
         self._logging = False  # run.log open for this run's messages
         self.warnings: list[str] = []
+        self.worker = False  # this process only adds lines (a pool's worker): written through, no summary
+        _LIVE.add(self)
 
     @property
     def manifest(self) -> dict:
@@ -140,10 +149,25 @@ class Run:
             on_disk = None
         if isinstance(on_disk, dict):
             self.manifest = on_disk
-        if rebuild_summary:
-            self.manifest = {**self.manifest, "metrics_summary": {}}
-            for name, value, step in read_metric_lines(self.path / "metrics.jsonl"):
-                summarize(self.summary, name, value, step)
+        if rebuild_summary or self.has_workers():
+            self.rebuild_summary()
+
+    def rebuild_summary(self) -> None:
+        """The summary from ``metrics.jsonl`` alone (a line cut by a crash is skipped)."""
+        self.manifest = {**self.manifest, "metrics_summary": {}}
+        for name, value, step in read_metric_lines(self.path / "metrics.jsonl"):
+            summarize(self.summary, name, value, step)
+
+    def has_workers(self) -> bool:
+        """Whether other processes (a pool's workers) logged into this run: its summary, kept by one
+        process, does not count their lines."""
+        return (self.path / WORKERS_FILE).exists()
+
+    def absorb_workers(self) -> None:
+        """At the run's end: if workers logged into it, the summary is rebuilt from ``metrics.jsonl``."""
+        if self.has_workers():
+            self.close_metrics()
+            self.rebuild_summary()
 
     #: Fields a process that attached to someone else's run may write back.
     PROGRESS_FIELDS = ("metrics_summary", "criterion_check", "cells", "cell_error", "overrides", "arrays", "warnings")
@@ -152,9 +176,12 @@ class Run:
         """Flush metrics and merge this process's progress into ``run.json`` as it is on disk.
 
         Used by a process attached to the batch runner's run: the runner owns status and
-        timing, so only :attr:`PROGRESS_FIELDS` are written back.
+        timing, so only :attr:`PROGRESS_FIELDS` are written back. A worker writes nothing back:
+        its lines are on disk already and the run's end rebuilds the summary from them.
         """
         self.close_metrics()
+        if self.worker:
+            return
         if self.warnings:
             self.manifest["warnings"] = self.warnings[-50:]
         try:
@@ -189,9 +216,27 @@ class Run:
 
     # -- metrics (hot path) -----------------------------------------------------------------
     def _open_metrics(self):
+        if self.worker:  # unbuffered: each line one O_APPEND write, on disk when log_metric returns
+            self._metrics_fh = open(self.path / "metrics.jsonl", "ab", buffering=0)
+            with open(self.path / WORKERS_FILE, "a", encoding="utf-8") as fh:
+                fh.write(f"{os.getpid()}\n")
+            return self._metrics_fh
         self._metrics_fh = open(self.path / "metrics.jsonl", "ab", buffering=1 << 16)
         FLUSHER.watch(self)
         return self._metrics_fh
+
+    def _forked(self, devnull: int) -> None:
+        """In a child just forked: the parent's buffered lines are the parent's to write. The
+        inherited buffer now drains into ``devnull`` (a child that flushed it wrote them twice);
+        this process logs as a worker."""
+        self.worker = True
+        fh, self._metrics_fh = self._metrics_fh, None
+        if fh is not None:
+            try:
+                os.dup2(devnull, fh.fileno())
+                fh.close()
+            except (OSError, ValueError):
+                pass
 
     def flush_metrics(self) -> None:
         """Write what is buffered of ``metrics.jsonl`` to the file (the flusher calls it twice a second)."""
@@ -325,6 +370,36 @@ class Run:
             self.logger.info(f"run {self.run_id} ended: {self.manifest.get('status')}")
             close_run_log(self.run_id)
             self._logging = False
+
+
+_LIVE: weakref.WeakSet[Run] = weakref.WeakSet()  # every Run of this process: a forked child makes them workers
+
+
+def _before_fork() -> None:
+    FLUSHER.flushing.acquire()  # no flush in progress while the process is copied
+
+
+def _after_fork_in_parent() -> None:
+    FLUSHER.flushing.release()
+
+
+def _after_fork_in_child() -> None:
+    FLUSHER.flushing.release()
+    if not _LIVE:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        for run in list(_LIVE):
+            run._forked(devnull)
+    finally:
+        os.close(devnull)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
 
 
 def fold_nonfinite(summary: dict[str, dict], name: str, step: int) -> int:
