@@ -45,5 +45,59 @@ def ignored_listing() -> dict:
     )
 
 
+BIG_SCRIPT = """
+import sys
+block = ("x" * 99 + "\\n") * 10486  # ~1 MiB
+for _ in range(int(sys.argv[1])):
+    sys.stdout.write(block)
+print("acc: 0.5")
+"""
+
+
+def _runner_peak_mb(root: Path, mib: int) -> float:
+    """Peak memory of ``mlexp run --json -- python big.py MIB`` (the runner; the script is smaller)."""
+    import os
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", "big", "--json"]
+    proc = subprocess.Popen(
+        [*cmd, "--", sys.executable, "big.py", str(mib)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "MLEXP_ROOT": str(root)},
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return usage.ru_maxrss / 1024
+
+
+def script_output_memory() -> dict:
+    """The runner's peak memory while a script prints 1 GiB (MLEXP_BENCH_STDOUT_MIB to change it), vs
+    the same runner for a script that prints 1 MiB."""
+    import os
+
+    from jupyter_mlexp import Experiment
+
+    mib = int(os.environ.get("MLEXP_BENCH_STDOUT_MIB", "1024"))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        os.environ["MLEXP_ROOT"] = tmp
+        try:
+            Experiment("big", root=tmp).register("Printing raises acc.\nsuccess: acc >= 0.1\nmetrics: acc")
+        finally:
+            del os.environ["MLEXP_ROOT"]
+        (root / "big.py").write_text(BIG_SCRIPT)
+        small = _runner_peak_mb(root, 1)
+        big = _runner_peak_mb(root, mib)
+    return figure(
+        f"runner_peak_mb_for_{mib}_mib_of_stdout",
+        big,
+        "MB",
+        small,
+        "< 200 MB for 1 GiB (anchor = the same runner for 1 MiB of output)",
+    )
+
+
 def run() -> list[dict]:
-    return [ignored_listing()]
+    return [ignored_listing(), script_output_memory()]

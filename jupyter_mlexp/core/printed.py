@@ -47,6 +47,7 @@ def _has_rare_breaks(text: str) -> bool:
 
 #: A metric's lines spooled into the run folder while the run goes (``PrintedMetrics(spool=...)``).
 SPOOL_PREFIX = ".printed-"
+MAX_LINE = 1 << 16  # a line longer than this (64 KiB) without its end is not a metric: not kept
 
 
 @dataclass
@@ -116,6 +117,8 @@ class PrintedMetrics:
         if cut == len(text) - 1 and text.endswith("\r"):
             cut -= 1  # a "\r" at the very end may be the first half of "\r\n": wait for the next piece
         self._partial = text[cut + 1 :]
+        if len(self._partial) > MAX_LINE:  # no metric line is that long: output without line ends
+            self._partial = ""
         if cut >= 0:
             self._parse(text[: cut + 1])
 

@@ -46,6 +46,9 @@ from jupyter_mlexp.runner.process import (
 )
 
 TAIL_LINES = 40
+TAIL_LINE_CHARS = 4000  # of each kept line: a line without end (a progress bar) is not kept whole
+CHUNK = 1 << 20  # the output is read a MiB at a time ...
+CHUNKS_PER_POLL = 16  # ... and the supervision loop (budget, memory) runs at least every 16 MiB
 # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
 POLL_S = (0.005, 0.1)
 SAMPLE_S = 0.05  # between reads of the command's memory high-water mark
@@ -150,7 +153,7 @@ def _one(
             status, error, code = _supervise(proc, follower, budget, held)
         # The run ends when its command does: what it left running (holding its output, say) is put down.
         left = put_down_leftovers(proc.pid, known | {proc.pid})
-        follower.poll()
+        follower.drain()
     extra: dict[str, Any] = {}
     if left:
         extra["left_running"] = {
@@ -247,7 +250,7 @@ def _supervise(
         stop(proc, ended)
         status, error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted by Ctrl-C"}
     code = proc.reap()
-    follower.poll()
+    follower.drain()
     return status, error, code
 
 
@@ -267,17 +270,29 @@ class _Follower:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character cut between reads
 
     def poll(self) -> bool:
-        """Take in what the command wrote since the last call; whether there was anything."""
-        chunk = self._fh.readall()
-        if not chunk:
-            return False
+        """Take in what the command wrote since the last call, a bounded piece at a time (this
+        process's memory does not grow with the output); whether there was anything."""
+        got = False
+        for _ in range(CHUNKS_PER_POLL):
+            chunk = self._fh.read(CHUNK)
+            if not chunk:
+                break
+            got = True
+            self._take(chunk)
+        return got
+
+    def drain(self) -> None:
+        """Take in everything written so far."""
+        while self.poll():
+            pass
+
+    def _take(self, chunk: bytes) -> None:
         text = self._decoder.decode(chunk)
         self.out.write(text)
         self.printed.feed(text)
         lines = (self._partial + text).rsplit("\n", TAIL_LINES + 1)  # only the last lines are kept
-        self._partial = lines.pop()
-        self.tail = (self.tail + [line + "\n" for line in lines[-TAIL_LINES:]])[-TAIL_LINES:]
-        return True
+        self._partial = lines.pop()[-TAIL_LINE_CHARS:]
+        self.tail = (self.tail + [line[-TAIL_LINE_CHARS:] + "\n" for line in lines[-TAIL_LINES:]])[-TAIL_LINES:]
 
     def close(self) -> None:
         """Stop following without a result (the command did not start)."""
