@@ -55,6 +55,49 @@ def check_confined(path: Path | str) -> None:
         raise OutsideRecordError(f"{path} leads out of {jail} (a symlink); refused")
 
 
+#: The folder every file written must stay inside (symlinks resolved), when set.
+_WRITES_CONFINED: ContextVar[Path | None] = ContextVar("mlexp_writes_confined", default=None)
+
+
+@contextmanager
+def writes_confined_to(folder: Path) -> Iterator[None]:
+    """Within the block, a write whose real path leads out of ``folder`` is refused.
+
+    What a command writes of its own accord (the report's notebook and figures, the loop's
+    files) must not land outside its folder because a ``figures/`` or a ``loops/`` there is a
+    symlink to somewhere else. Reads are not affected (see :func:`confined_to` for those).
+    """
+    token = _WRITES_CONFINED.set(Path(os.path.realpath(folder)))
+    try:
+        yield
+    finally:
+        _WRITES_CONFINED.reset(token)
+
+
+def check_writable_here(path: Path | str) -> None:
+    """Raise :class:`OutsideRecordError` when ``path`` resolves outside the folder reads or writes are
+    confined to (a symlink on the way leads out); nothing when no confinement is set."""
+    check_confined(path)
+    jail = _WRITES_CONFINED.get()
+    if jail is not None:
+        check_inside(path, jail)
+
+
+def check_inside(path: Path | str, folder: Path | str) -> Path:
+    """``path``, if its real path (symlinks resolved) is inside the real ``folder``; else
+    :class:`OutsideRecordError`: nothing is written through a symlink that leads out."""
+    jail = Path(os.path.realpath(folder))
+    real = Path(os.path.realpath(path))
+    if real != jail and jail not in real.parents:
+        raise OutsideRecordError(f"{path} leads out of {jail} (a symlink); nothing was written there")
+    return Path(path)
+
+
+def mode_for_new_file(path: Path | str) -> int:
+    """The mode a file written at ``path`` gets: the old file's, else what the umask gives a new one."""
+    return _mode_for(Path(path))
+
+
 def read_record_text(path: Path) -> str | None:
     """A text file of the record, None when it does not exist.
 
@@ -78,6 +121,7 @@ def atomic_write_text(path: Path, text: str, durable: bool = True, errors: str =
     record (the report) can skip it.
     """
     path = Path(path)
+    check_writable_here(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -161,7 +205,7 @@ def append_text(path: Path, text: str, header: str = "") -> None:
     an entry that would later read as a whole one.
     """
     path = Path(path)
-    check_confined(path)
+    check_writable_here(path)
     with locked(path):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
