@@ -33,6 +33,7 @@ from jupyter_mlexp.core.fsio import (
     atomic_write_text,
     check_confined,
     locked,
+    make_folder,
     read_jsonl,
 )
 from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
@@ -151,7 +152,7 @@ class Experiment:
             hyp.validate()
         if hyp.version == 0 and not reason:
             reason = hyp.update_reason  # a 'reason:' line of the cell body
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path)
         with locked(self.idea_json):
             try:
                 old = self.hypothesis
@@ -205,7 +206,7 @@ class Experiment:
         if not text or not text.strip():
             raise RecordError("empty journal entry: write what you noticed")
         tags = list(tags)
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path)
         entry = journal_file.append_entry(self.journal_md, text, tags)
         inline, body = journal_file.split_inline_tags(text)
         all_tags = journal_file.normalize_tags([*tags, *inline])
@@ -380,8 +381,12 @@ class Experiment:
             raise RecordError("say why the run is ignored: a reason is required")
         self.get_run(run_id)
         when = now_iso()
-        ignored_file.add(self.ignored_md, run_id, reason, when)
-        self.log_event("run_ignored", run_id=run_id, reason=reason)
+        sizes = ignored_file.add(self.ignored_md, run_id, reason, when)
+        try:
+            self.log_event("run_ignored", run_id=run_id, reason=reason)
+        except BaseException:  # the event could not be written (a full disk): the ignore is taken back
+            ignored_file.undo_add(self.ignored_md, sizes)
+            raise
         return ignored_file.IgnoredRun(run_id, " ".join(reason.split()), when)
 
     def unignore(self, run_id: str) -> None:

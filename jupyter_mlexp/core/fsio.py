@@ -21,7 +21,14 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from jupyter_mlexp.core.errors import DiskFullError, OutsideRecordError, RecordBusyError, RecordError
+from jupyter_mlexp.core.errors import (
+    DiskFullError,
+    NotWritableError,
+    OutsideRecordError,
+    RecordBusyError,
+    RecordError,
+    TooManyFilesError,
+)
 
 LOCK_TIMEOUT = 30.0
 
@@ -233,11 +240,61 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def write_error(path: Path, err: OSError) -> RecordError:
-    """The one-line error for a record file that could not be written."""
+#: The operating-system errors a write can meet that are the machine's state, not a bug: one line each.
+SYSTEM_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE, errno.ENFILE}
+)
+
+
+def write_error(path: Path | str | None, err: OSError) -> RecordError:
+    """The one-line error for a file that could not be written (or a folder made): what happened to
+    which path, and what to do."""
+    path = path or err.filename or "a file"
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError(f"the disk is full: {path} was left as it was; free some space and try again")
+    if err.errno == errno.EROFS:
+        return NotWritableError(
+            f"{path} is on a read-only file system: nothing was written; "
+            "remount it read-write, or work in a folder on a writable disk (MLEXP_ROOT)"
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return NotWritableError(
+            f"no permission to write {path} (as user {_user()}): nothing was written; ask the folder's owner "
+            "for write access (for a folder shared by a group: `mlexp init --shared` there)"
+        )
+    if err.errno in (errno.EMFILE, errno.ENFILE):
+        return TooManyFilesError(
+            f"too many files open to write {path}: nothing was written; close some (or raise the limit, "
+            "`ulimit -n`) and try again"
+        )
     return RecordError(f"{path} cannot be written ({err.strerror or type(err).__name__}); fix or restore it")
+
+
+def make_folder(path: Path) -> Path:
+    """``mkdir -p``, a refusal by the system (read-only, no permission, full disk) as one line."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if err.errno not in SYSTEM_ERRNOS:
+            raise
+        raise write_error(err.filename or path, err) from None
+    return Path(path)
+
+
+def system_error(err: OSError) -> RecordError | None:
+    """The one-line error for an operating-system error a front door caught (None: not one of those)."""
+    if err.errno not in SYSTEM_ERRNOS:
+        return None
+    return write_error(err.filename, err)
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return str(os.geteuid()) if hasattr(os, "geteuid") else "?"
 
 
 def append_jsonl(path: Path, record: dict) -> None:

@@ -6,6 +6,7 @@ Lines the parser does not recognise are kept verbatim and reported.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,16 +80,37 @@ def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
     return found, warnings
 
 
-def add(path: Path, run_id: str, reason: str, when: str) -> None:
+def add(path: Path, run_id: str, reason: str, when: str) -> tuple[int | None, int]:
+    """Add the line; the file's size before (None: it did not exist) and after, for :func:`undo_add`."""
     path = Path(path)
     with locked(path):
         # undecodable bytes a person typed in another encoding stay as they were (surrogateescape)
         text = _read_exact(path)
+        before = None if text is None else len(text.encode("utf-8", "surrogateescape"))
         text = HEADER if text is None else text
         if text and not text.endswith("\n"):
             text += "\n"
         reason = " ".join(reason.split())
-        atomic_write_text(path, text + f"- `{run_id}`: {reason} (ignored {when})\n", errors="surrogateescape")
+        new = text + f"- `{run_id}`: {reason} (ignored {when})\n"
+        atomic_write_text(path, new, errors="surrogateescape")
+        return before, len(new.encode("utf-8", "surrogateescape"))
+
+
+def undo_add(path: Path, sizes: tuple[int | None, int]) -> None:
+    """Take back what :func:`add` wrote (the command failed after it), if the file is still as it left
+    it: cut back to the old size, which needs no free space, or removed if it was new."""
+    before, after = sizes
+    path = Path(path)
+    with locked(path):
+        try:
+            if path.stat().st_size != after:
+                return  # someone wrote since: leave it
+            if before is None:
+                path.unlink()
+            else:
+                os.truncate(path, before)
+        except OSError:
+            pass
 
 
 def remove(path: Path, run_id: str) -> bool:

@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 from jupyter_mlexp.core import procs
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
 from jupyter_mlexp.core.flusher import FLUSH_EVERY, FLUSHER, is_own_thread  # noqa: F401 - public here too
-from jupyter_mlexp.core.fsio import atomic_write_json
+from jupyter_mlexp.core.fsio import SYSTEM_ERRNOS, atomic_write_json, write_error
 from jupyter_mlexp.core.logs import close_run_log, open_run_log
 from jupyter_mlexp.core.workspace import check_name
 
@@ -102,9 +102,14 @@ class Run:
         run_id = manifest.get("run_id") or new_run_id()
         check_name(run_id, "run id")
         path = Path(experiment_dir) / mode / run_id
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.mkdir()  # never reuse a run folder: FileExistsError if the id was taken
-        (path / "experiment_results").mkdir()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir()  # never reuse a run folder: FileExistsError if the id was taken
+            (path / "experiment_results").mkdir()
+        except OSError as err:
+            if err.errno not in SYSTEM_ERRNOS:
+                raise
+            raise write_error(err.filename or path, err) from None
         now = time.time()
         full = {
             "run_id": run_id,
@@ -216,6 +221,14 @@ class Run:
 
     # -- metrics (hot path) -----------------------------------------------------------------
     def _open_metrics(self):
+        try:
+            return self._open_metrics_file()
+        except OSError as err:
+            if err.errno not in SYSTEM_ERRNOS:
+                raise
+            raise write_error(self.path / "metrics.jsonl", err) from None
+
+    def _open_metrics_file(self):
         if self.worker:  # unbuffered: each line one O_APPEND write, on disk when log_metric returns
             self._metrics_fh = open(self.path / "metrics.jsonl", "ab", buffering=0)
             with open(self.path / WORKERS_FILE, "a", encoding="utf-8") as fh:
@@ -342,8 +355,13 @@ class Run:
 
         check_name(name, "array name")
         target = self.path / "experiment_results" / f"{name}.npy"
-        target.parent.mkdir(exist_ok=True)
-        np.save(target, np.asarray(array), allow_pickle=False)
+        try:
+            target.parent.mkdir(exist_ok=True)
+            np.save(target, np.asarray(array), allow_pickle=False)
+        except OSError as err:
+            if err.errno not in SYSTEM_ERRNOS:
+                raise
+            raise write_error(target, err) from None
         self.manifest.setdefault("arrays", {})[name] = str(target.relative_to(self.path))
         return target
 

@@ -19,6 +19,7 @@ from IPython.display import Markdown, display
 from jupyter_mlexp.core import tracking, views
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.fsio import system_error
 from jupyter_mlexp.core.quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
 from jupyter_mlexp.core.workspace import name_from_path
 
@@ -41,6 +42,11 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except MlexpError as err:
             raise UsageError(str(err)) from None
+        except OSError as err:  # a full disk, a read-only folder, no permission, too many files: one line
+            known = system_error(err)
+            if known is None:
+                raise
+            raise UsageError(str(known)) from None
 
     return wrapper
 
