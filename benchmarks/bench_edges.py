@@ -99,5 +99,44 @@ def script_output_memory() -> dict:
     )
 
 
+def journal_report() -> list[dict]:
+    """``mlexp report`` and ``--html`` of an experiment with a 50 MiB journal (one entry in five
+    untagged), vs parsing that journal alone; and the notebook's size."""
+    import time
+
+    from jupyter_mlexp import Experiment
+    from jupyter_mlexp.report.api import write_report
+
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = Experiment("j", root=tmp)
+        exp.register("Warmup helps.\nsuccess: acc >= 0.5\nmetrics: acc")
+        run = exp.start_run("quick")
+        run.log_metric("acc", 0.6)
+        exp.finish_run(run, "completed")
+        chunks, size, i = [exp.journal_md.read_text()], 0, 0
+        tags = ("[WEIRD]", "[HUNCH]", "[TODO]", "[LESSON]", "")
+        while size < 50 * 2**20:
+            entry = f"## 2026-12-07T03:00:{i % 60:02d}+00:00 {tags[i % 5]}\n\n" + f"observation {i} of the loss. " * 20
+            chunks.append(entry + "\n\n")
+            size += len(entry) + 2
+            i += 1
+        exp.journal_md.write_text("".join(chunks))
+        t0 = time.perf_counter()
+        assert len(Experiment("j", root=tmp).journal().entries) >= i
+        parse = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        target, _ = write_report(Experiment("j", root=tmp))
+        plain = time.perf_counter() - t0
+        nb_size = target.stat().st_size
+        t0 = time.perf_counter()
+        write_report(Experiment("j", root=tmp), html=True)
+        html = time.perf_counter() - t0
+    goal = "< 30 s, report.ipynb < 5 MB (anchor = parsing the journal alone)"
+    return [
+        figure("report_50mib_journal_s", plain, "s", parse, goal, notebook_bytes=nb_size),
+        figure("report_html_50mib_journal_s", html, "s", parse, goal),
+    ]
+
+
 def run() -> list[dict]:
-    return [ignored_listing(), script_output_memory()]
+    return [ignored_listing(), script_output_memory(), *journal_report()]
