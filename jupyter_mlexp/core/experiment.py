@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlexp.core import authorship, lessons, memo
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
-from jupyter_mlexp.core import lessons, memo
 from jupyter_mlexp.core.errors import (
     ExperimentNotFoundError,
     HypothesisError,
@@ -73,6 +73,7 @@ class Experiment:
         self.name = check_name(name)
         self.base = experiments_dir(root)
         self.path = self.base / self.name
+        authorship.share_with_group_folder(self.base.parent)  # a setgid group folder: group-writable files
 
     # -- files ------------------------------------------------------------------------------
     idea_json = property(lambda self: self.path / "idea.json")
@@ -111,7 +112,8 @@ class Experiment:
 
     # -- events -----------------------------------------------------------------------------
     def log_event(self, event: str, **data: Any) -> None:
-        append_jsonl(self.log_jsonl, {"event": event, "time": now_iso(), "experiment": self.name, **data})
+        record = {"event": event, "time": now_iso(), "experiment": self.name, "author": authorship.author(), **data}
+        append_jsonl(self.log_jsonl, record)
 
     def events(self) -> list[dict]:
         return read_jsonl(self.log_jsonl)[0]
@@ -144,8 +146,11 @@ class Experiment:
         """Every registered version, oldest first (from ``research_log.jsonl``)."""
         return [{**ev["hypothesis"], "changes": text_list(ev.get("changes"))} for ev in registrations(self.events())]
 
-    def register(self, hyp: Hypothesis | str, reason: str | None = None) -> Registration:
-        """Create or update the hypothesis; a changed one gets a new version, the old one is kept."""
+    def register(self, hyp: Hypothesis | str, reason: str | None = None, force: bool = False) -> Registration:
+        """Create or update the hypothesis; a changed one gets a new version, the old one is kept.
+
+        Changing a hypothesis someone else (another Unix user) registered needs ``force``; the
+        history (the event) names whose version was replaced."""
         if isinstance(hyp, str):
             hyp = parse_body(hyp)
         else:
@@ -166,6 +171,15 @@ class Experiment:
             changes = describe_changes(old, hyp)
             if old is not None and not (reason and reason.strip()):
                 self._refuse_unexplained_change(old, changes)
+            owner = _registered_by(events)
+            me = authorship.unix_user()
+            if owner is not None and owner != me and not force:
+                raise HypothesisError(
+                    f"experiment {self.name!r}: the hypothesis v{old.version if old else 0} was registered by "
+                    f"{owner}; changing someone else's hypothesis needs --force (it is shown in the history); "
+                    "nothing was re-registered"
+                )
+            replaced = {"replaced_author": owner} if owner is not None and owner != me else {}
             # past every version on record, even when idea.json's version was edited by hand
             hyp.version = max(old.version if old else 0, last_registered_version(events)) + 1
             hyp.created = old.created if old else now
@@ -184,6 +198,7 @@ class Experiment:
                 reason=hyp.update_reason,
                 changes=changes,
                 hypothesis=hyp.to_dict(),
+                **replaced,
             )
         self.add_journal(render_planned(hyp, old), tags=["PLANNED"], event=False)
         return Registration(hyp, changed=True, created=old is None, changes=changes)
@@ -400,6 +415,14 @@ class Experiment:
         if not removed:
             raise RecordError(f"run {run_id!r} is not ignored")
         self.log_event("run_unignored", run_id=run_id)
+
+
+def _registered_by(events: list[dict]) -> str | None:
+    """The Unix user who registered the current version (the last registration event naming one)."""
+    for e in reversed(events):
+        if e.get("event") in ("hypothesis_registered", "idea_updated"):
+            return authorship.user_of(e)
+    return None
 
 
 def _parse_manifest(file: str) -> tuple[Any, str | None]:

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from jupyter_mlexp.core import procs
+from jupyter_mlexp.core import authorship, procs
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError
 from jupyter_mlexp.core.flusher import FLUSH_EVERY, FLUSHER, is_own_thread  # noqa: F401 - public here too
 from jupyter_mlexp.core.fsio import SYSTEM_ERRNOS, atomic_write_json, write_error
@@ -121,6 +121,7 @@ class Run:
             "duration_s": None,
             "pid": os.getpid(),
             "pid_start": procs.start_time(os.getpid()),  # tells this process from a later one with its PID
+            "author": authorship.author(),
             **{k: v for k, v in manifest.items() if k != "run_id"},
         }
         run = cls(path, full)

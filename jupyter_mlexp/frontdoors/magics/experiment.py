@@ -73,6 +73,7 @@ class ExperimentMagics(Magics):
     @magic_arguments()
     @argument("name", nargs="?", help="experiment name (default: the current one, or $MLEXP_EXPERIMENT)")
     @argument("--reason", default=None, help="why the hypothesis changed (recorded in idea_evolution.md)")
+    @argument("--force", action="store_true", help="change a hypothesis another user registered")
     @cell_magic
     @user_errors
     def hypothesis(self, line, cell):
@@ -88,7 +89,7 @@ class ExperimentMagics(Magics):
         if not name:
             raise UsageError("name the experiment: %%hypothesis NAME")
         exp = Experiment(name)
-        reg = exp.register(cell, reason=args.reason)
+        reg = exp.register(cell, reason=args.reason, force=args.force)
         self.current = exp.name
         h = reg.hypothesis
         if reg.created:
