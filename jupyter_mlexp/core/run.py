@@ -324,7 +324,7 @@ class Run:
             if name in skip or (wanted is not None and name not in wanted):
                 continue
             if name in self.summary or name in self._steps:  # continues what this run logged: value by value
-                for value in p.values:
+                for value in p.iter_values():
                     self.log_metric(name, value)
                 continue
             target = self.path / "metrics.jsonl"
