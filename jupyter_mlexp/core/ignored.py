@@ -19,16 +19,33 @@ HEADER = "# Ignored runs\n\nOne line per run: `- `RUN_ID`: reason`. Ignored runs
 # methods. One pattern for the whole line (a lazy reason, then optional spaces and a group) tried
 # every split of a long run of spaces: 20,000 lines of 200 spaces took 15 s.
 _HEAD_RE = re.compile(r"\s*[-*]\s+`?(?P<run>[A-Za-z0-9][A-Za-z0-9_.\-/]*)`?\s*(?::|—|–|\s-\s)\s*")
+_RUN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*")
 _WHEN = "(ignored "
 
 
 def _parse_line(line: str) -> tuple[str, str, str | None] | None:
     """``- `RUN_ID`: reason (ignored WHEN)`` as (run, reason, when), in time linear in the line; None
     if it is not one."""
+    if line.startswith("- `") and (j := line.find("`", 3)) > 3 and line.startswith(":", j + 1):
+        run = line[3:j]  # the form mlexp writes, read without the pattern when the id is a plain one
+        if _RUN_RE.fullmatch(run) is None:
+            return _parse_other(line)
+        rest = line[j + 2 :].strip()
+    else:
+        return _parse_other(line)
+    return _split_when(run, rest)
+
+
+def _parse_other(line: str) -> tuple[str, str, str | None] | None:
+    """Any other form a person may write (`*`, no backquotes, a dash or an em dash)."""
     m = _HEAD_RE.match(line)
     if m is None:
         return None
-    rest = line[m.end() :].rstrip()
+    return _split_when(m[1], line[m.end() :].rstrip())
+
+
+def _split_when(run: str, rest: str) -> tuple[str, str, str | None]:
+    """The reason and the WHEN of a trailing "(ignored WHEN)", with string methods."""
     when = None
     if rest.endswith(")"):
         start = rest.rfind(")", 0, len(rest) - 1) + 1  # WHEN holds no ")"
@@ -36,7 +53,7 @@ def _parse_line(line: str) -> tuple[str, str, str | None] | None:
         if k >= 0:
             when = rest[k + len(_WHEN) : -1]
             rest = rest[:k]
-    return m[1], rest.strip(), when
+    return run, rest.strip(), when
 
 
 @dataclass
