@@ -67,6 +67,18 @@ class DiskFullError(RecordError):
     http_status = 507
 
 
+class NotWritableError(RecordError):
+    """A write refused by the system: a read-only file system, or no permission."""
+
+    http_status = 500
+
+
+class TooManyFilesError(RecordError):
+    """A write that failed because this process (or the system) has too many files open."""
+
+    http_status = 503
+
+
 class MetricValueError(MlexpError, TypeError):
     """A metric value that is not a number."""
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlexp.core import authorship, lessons, logchain, memo
 from jupyter_mlexp.core import course as course_file
 from jupyter_mlexp.core import ignored as ignored_file
 from jupyter_mlexp.core import journal as journal_file
-from jupyter_mlexp.core import lessons, logchain, memo
 from jupyter_mlexp.core.errors import (
     AlreadyIgnoredError,
     ExperimentNotFoundError,
@@ -34,6 +34,7 @@ from jupyter_mlexp.core.fsio import (
     atomic_write_text,
     check_confined,
     locked,
+    make_folder,
     parse_json_record,
     read_json_record,
     read_jsonl,
@@ -76,6 +77,7 @@ class Experiment:
         self.name = check_name(name)
         self.base = experiments_dir(root)
         self.path = self.base / self.name
+        authorship.share_with_group_folder(self.base.parent)  # a setgid group folder: group-writable files
 
     # -- files ------------------------------------------------------------------------------
     idea_json = property(lambda self: self.path / "idea.json")
@@ -114,8 +116,10 @@ class Experiment:
 
     # -- events -----------------------------------------------------------------------------
     def log_event(self, event: str, **data: Any) -> None:
-        """Append one event to ``research_log.jsonl``, chained to the entry before it (:mod:`.logchain`)."""
-        logchain.append(self.log_jsonl, {"event": event, "time": now_iso(), "experiment": self.name, **data})
+        """Append one event to ``research_log.jsonl``, chained to the entry before it (:mod:`.logchain`),
+        with its author (:mod:`.authorship`)."""
+        record = {"event": event, "time": now_iso(), "experiment": self.name, "author": authorship.author(), **data}
+        logchain.append(self.log_jsonl, record)
 
     def events(self) -> list[dict]:
         return read_jsonl(self.log_jsonl)[0]
@@ -145,15 +149,18 @@ class Experiment:
         """Every registered version, oldest first (from ``research_log.jsonl``)."""
         return [{**ev["hypothesis"], "changes": text_list(ev.get("changes"))} for ev in registrations(self.events())]
 
-    def register(self, hyp: Hypothesis | str, reason: str | None = None) -> Registration:
-        """Create or update the hypothesis; a changed one gets a new version, the old one is kept."""
+    def register(self, hyp: Hypothesis | str, reason: str | None = None, force: bool = False) -> Registration:
+        """Create or update the hypothesis; a changed one gets a new version, the old one is kept.
+
+        Changing a hypothesis someone else (another Unix user) registered needs ``force``; the
+        history (the event) names whose version was replaced."""
         if isinstance(hyp, str):
             hyp = parse_body(hyp)
         else:
             hyp.validate()
         if hyp.version == 0 and not reason:
             reason = hyp.update_reason  # a 'reason:' line of the cell body
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path)
         with locked(self.idea_json):
             try:
                 old = self.hypothesis
@@ -169,6 +176,15 @@ class Experiment:
             changes = describe_changes(old, hyp)
             if old is not None and not (reason and reason.strip()):
                 self._refuse_unexplained_change(old, changes)
+            owner = _registered_by(events)
+            me = authorship.unix_user()
+            if owner is not None and owner != me and not force:
+                raise HypothesisError(
+                    f"experiment {self.name!r}: the hypothesis v{old.version if old else 0} was registered by "
+                    f"{owner}; changing someone else's hypothesis needs --force (it is shown in the history); "
+                    "nothing was re-registered"
+                )
+            replaced = {"replaced_author": owner} if owner is not None and owner != me else {}
             # past every version on record, even when idea.json's version was edited by hand
             hyp.version = max(old.version if old else 0, last_registered_version(events)) + 1
             hyp.created = old.created if old else now
@@ -188,6 +204,7 @@ class Experiment:
                 changes=changes,
                 hypothesis=hyp.to_dict(),
                 **({"course": {"file": course.path.name, "sha256": course.sha256}} if course else {}),
+                **replaced,
             )
         self.add_journal(render_planned(hyp, old), tags=["PLANNED"], event=False)
         return Registration(hyp, changed=True, created=old is None, changes=changes)
@@ -210,7 +227,7 @@ class Experiment:
         if not text or not text.strip():
             raise RecordError("empty journal entry: write what you noticed")
         tags = journal_file.check_tags(tags)  # an unknown tag is refused with the list, before anything is written
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path)
         entry = journal_file.append_entry(self.journal_md, text, tags)
         inline, body = journal_file.split_inline_tags(text)
         all_tags = journal_file.normalize_tags([*tags, *inline])
@@ -395,9 +412,13 @@ class Experiment:
                 + "; to give a new reason, ignore it again with --replace (the earlier reason stays in the history)"
             )
         when = now_iso()
-        ignored_file.add(self.ignored_md, run_id, reason, when)
+        sizes = ignored_file.add(self.ignored_md, run_id, reason, when)
         extra = {"replaces": earlier.reason} if earlier is not None else {}
-        self.log_event("run_ignored", run_id=run_id, reason=reason, **extra)
+        try:
+            self.log_event("run_ignored", run_id=run_id, reason=reason, **extra)
+        except BaseException:  # the event could not be written (a full disk): the ignore is taken back
+            ignored_file.undo_add(self.ignored_md, sizes)
+            raise
         return ignored_file.IgnoredRun(run_id, " ".join(reason.split()), when)
 
     def unignore(self, run_id: str) -> None:
@@ -411,6 +432,14 @@ class Experiment:
         if not removed:
             raise RecordError(f"run {run_id!r} is not ignored")
         self.log_event("run_unignored", run_id=run_id)
+
+
+def _registered_by(events: list[dict]) -> str | None:
+    """The Unix user who registered the current version (the last registration event naming one)."""
+    for e in reversed(events):
+        if e.get("event") in ("hypothesis_registered", "idea_updated"):
+            return authorship.user_of(e)
+    return None
 
 
 def _parse_manifest(file: str) -> tuple[Any, str | None]:

@@ -25,6 +25,9 @@ class Flusher:
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.pid = 0
+        # held while the thread flushes, and across a fork: a child must not inherit a file's
+        # buffer lock taken by a thread that does not exist in it
+        self.flushing = threading.Lock()
 
     def watch(self, run: Run) -> None:
         with self.lock:
@@ -47,11 +50,12 @@ class Flusher:
             time.sleep(FLUSH_EVERY)
             with self.lock:
                 runs = list(self.runs)
-            for run in runs:
-                try:
-                    run.flush_metrics()
-                except (OSError, ValueError):  # a full disk or a file closed meanwhile: the next try
-                    pass
+            with self.flushing:
+                for run in runs:
+                    try:
+                        run.flush_metrics()
+                    except (OSError, ValueError):  # a full disk or a file closed meanwhile: the next try
+                        pass
 
 
 FLUSHER = Flusher()

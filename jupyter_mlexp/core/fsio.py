@@ -21,7 +21,14 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from jupyter_mlexp.core.errors import DiskFullError, OutsideRecordError, RecordBusyError, RecordError
+from jupyter_mlexp.core.errors import (
+    DiskFullError,
+    NotWritableError,
+    OutsideRecordError,
+    RecordBusyError,
+    RecordError,
+    TooManyFilesError,
+)
 
 LOCK_TIMEOUT = 30.0
 
@@ -53,6 +60,49 @@ def check_confined(path: Path | str) -> None:
     real = Path(os.path.realpath(path))
     if real != jail and jail not in real.parents:
         raise OutsideRecordError(f"{path} leads out of {jail} (a symlink); refused")
+
+
+#: The folder every file written must stay inside (symlinks resolved), when set.
+_WRITES_CONFINED: ContextVar[Path | None] = ContextVar("mlexp_writes_confined", default=None)
+
+
+@contextmanager
+def writes_confined_to(folder: Path) -> Iterator[None]:
+    """Within the block, a write whose real path leads out of ``folder`` is refused.
+
+    What a command writes of its own accord (the report's notebook and figures, the loop's
+    files) must not land outside its folder because a ``figures/`` or a ``loops/`` there is a
+    symlink to somewhere else. Reads are not affected (see :func:`confined_to` for those).
+    """
+    token = _WRITES_CONFINED.set(Path(os.path.realpath(folder)))
+    try:
+        yield
+    finally:
+        _WRITES_CONFINED.reset(token)
+
+
+def check_writable_here(path: Path | str) -> None:
+    """Raise :class:`OutsideRecordError` when ``path`` resolves outside the folder reads or writes are
+    confined to (a symlink on the way leads out); nothing when no confinement is set."""
+    check_confined(path)
+    jail = _WRITES_CONFINED.get()
+    if jail is not None:
+        check_inside(path, jail)
+
+
+def check_inside(path: Path | str, folder: Path | str) -> Path:
+    """``path``, if its real path (symlinks resolved) is inside the real ``folder``; else
+    :class:`OutsideRecordError`: nothing is written through a symlink that leads out."""
+    jail = Path(os.path.realpath(folder))
+    real = Path(os.path.realpath(path))
+    if real != jail and jail not in real.parents:
+        raise OutsideRecordError(f"{path} leads out of {jail} (a symlink); nothing was written there")
+    return Path(path)
+
+
+def mode_for_new_file(path: Path | str) -> int:
+    """The mode a file written at ``path`` gets: the old file's, else what the umask gives a new one."""
+    return _mode_for(Path(path))
 
 
 def read_record_text(path: Path) -> str | None:
@@ -130,6 +180,7 @@ def atomic_write_text(path: Path, text: str, durable: bool = True, errors: str =
     record (the report) can skip it.
     """
     path = Path(path)
+    check_writable_here(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -213,7 +264,7 @@ def append_text(path: Path, text: str, header: str = "") -> None:
     an entry that would later read as a whole one.
     """
     path = Path(path)
-    check_confined(path)
+    check_writable_here(path)
     with locked(path):
         append_text_held(path, text, header)
 
@@ -246,11 +297,61 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def write_error(path: Path, err: OSError) -> RecordError:
-    """The one-line error for a record file that could not be written."""
+#: The operating-system errors a write can meet that are the machine's state, not a bug: one line each.
+SYSTEM_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE, errno.ENFILE}
+)
+
+
+def write_error(path: Path | str | None, err: OSError) -> RecordError:
+    """The one-line error for a file that could not be written (or a folder made): what happened to
+    which path, and what to do."""
+    path = path or err.filename or "a file"
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError(f"the disk is full: {path} was left as it was; free some space and try again")
+    if err.errno == errno.EROFS:
+        return NotWritableError(
+            f"{path} is on a read-only file system: nothing was written; "
+            "remount it read-write, or work in a folder on a writable disk (MLEXP_ROOT)"
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return NotWritableError(
+            f"no permission to write {path} (as user {_user()}): nothing was written; ask the folder's owner "
+            "for write access (for a folder shared by a group: `mlexp init --shared` there)"
+        )
+    if err.errno in (errno.EMFILE, errno.ENFILE):
+        return TooManyFilesError(
+            f"too many files open to write {path}: nothing was written; close some (or raise the limit, "
+            "`ulimit -n`) and try again"
+        )
     return RecordError(f"{path} cannot be written ({err.strerror or type(err).__name__}); fix or restore it")
+
+
+def make_folder(path: Path) -> Path:
+    """``mkdir -p``, a refusal by the system (read-only, no permission, full disk) as one line."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if err.errno not in SYSTEM_ERRNOS:
+            raise
+        raise write_error(err.filename or path, err) from None
+    return Path(path)
+
+
+def system_error(err: OSError) -> RecordError | None:
+    """The one-line error for an operating-system error a front door caught (None: not one of those)."""
+    if err.errno not in SYSTEM_ERRNOS:
+        return None
+    return write_error(err.filename, err)
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return str(os.geteuid()) if hasattr(os, "geteuid") else "?"
 
 
 def append_jsonl(path: Path, record: dict) -> None:

@@ -217,6 +217,7 @@ def finish(
     results row and the event.
     """
     hyp = hypothesis_of(experiment)
+    run.absorb_workers()
     if printed:
         wanted = None if all_printed or hyp is None else set(hyp.metrics)
         run.log_printed_metrics(printed, wanted=wanted, skip=set(run.summary))

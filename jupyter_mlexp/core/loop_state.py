@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlexp.core.errors import RecordBusyError, RecordError
-from jupyter_mlexp.core.fsio import append_text, atomic_write_json, read_record_text
+from jupyter_mlexp.core.fsio import append_text, atomic_write_json, check_inside, read_record_text
 from jupyter_mlexp.core.workspace import check_name
 
 BRANCH_PREFIX = "autoresearch/"
@@ -209,15 +209,20 @@ class LoopFiles:
 
     def __init__(self, experiment_path: Path, tag: str):
         self.tag = check_name(tag, "loop tag")
-        self.path = Path(experiment_path) / "loops" / self.tag
+        self.experiment_path = Path(experiment_path)
+        self.path = self.experiment_path / "loops" / self.tag
 
-    state_json = property(lambda self: self.path / "loop.json")
-    results_tsv = property(lambda self: self.path / "results.tsv")
-    lock_file = property(lambda self: self.path / "lock")
-    figure = property(lambda self: self.path / "progress.webp")
+    # Each path is refused when a symlink on the way leads out of the experiment's folder.
+    state_json = property(lambda self: self._inside("loop.json"))
+    results_tsv = property(lambda self: self._inside("results.tsv"))
+    lock_file = property(lambda self: self._inside("lock"))
+    figure = property(lambda self: self._inside("progress.webp"))
+
+    def _inside(self, name: str) -> Path:
+        return check_inside(self.path / name, self.experiment_path)
 
     def patch(self, n: int) -> Path:
-        return self.path / "attempts" / f"{n:04d}.patch"
+        return self._inside(f"attempts/{n:04d}.patch")
 
     def exists(self) -> bool:
         return self.state_json.exists()
@@ -265,8 +270,9 @@ class LoopFiles:
     @contextmanager
     def busy(self, what: str) -> Iterator[None]:
         """Hold the loop's lock for one command; a second one at once refuses, naming the first."""
+        lock_file = self.lock_file  # refused before anything is made through a symlink
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -11,9 +11,11 @@ of the run only filters by name and writes. The rule for a line is the one of
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -46,6 +48,8 @@ def _has_rare_breaks(text: str) -> bool:
 
 #: A metric's lines spooled into the run folder while the run goes (``PrintedMetrics(spool=...)``).
 SPOOL_PREFIX = ".printed-"
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+MAX_LINE = 1 << 16  # a line longer than this (64 KiB) without its end is not a metric: not kept
 
 
 @dataclass
@@ -73,6 +77,22 @@ class Printed:
         fh, self._fh = self._fh, None
         if fh is not None:
             fh.close()
+
+    def iter_values(self) -> Iterator[float]:
+        """Every value, in order (NaN/inf as floats), from memory or read back from the spool file."""
+        if self.spool is None:
+            yield from self.values
+            return
+        self.close()
+        try:
+            fh = open(self.spool, "rb")
+        except FileNotFoundError:
+            return
+        with fh:
+            for line in fh:
+                rec = json.loads(line)
+                value = rec.get("value")
+                yield float(_NONFINITE.get(rec.get("nonfinite"), math.nan) if value is None else value)
 
     def data(self) -> bytes:
         """Every ``metrics.jsonl`` line, in order."""
@@ -115,6 +135,8 @@ class PrintedMetrics:
         if cut == len(text) - 1 and text.endswith("\r"):
             cut -= 1  # a "\r" at the very end may be the first half of "\r\n": wait for the next piece
         self._partial = text[cut + 1 :]
+        if len(self._partial) > MAX_LINE:  # no metric line is that long: output without line ends
+            self._partial = ""
         if cut >= 0:
             self._parse(text[: cut + 1])
 
@@ -164,7 +186,8 @@ class PrintedMetrics:
         values = list(map(float, texts))
         first = p.steps
         p.steps += len(values)
-        p.values += values
+        if p.spool is None:  # spooled: read back from the file when needed, not held (a long output's millions)
+            p.values += values
         total = sum(values)  # finite only when every value is
         if total - total == 0.0 or all(v - v == 0.0 for v in values):
             q = p.qname

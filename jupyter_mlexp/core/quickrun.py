@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from jupyter_mlexp.core import lifecycle, provenance, tracking
+from jupyter_mlexp.core import lifecycle, proctree, provenance, tracking
 from jupyter_mlexp.core.assignments import AssignmentError, parse_assignments, split_top_level
 from jupyter_mlexp.core.budget import overran, time_budget
 from jupyter_mlexp.core.errors import RunTimeoutError
@@ -158,6 +158,7 @@ def _execute(
     seed_everything(seed)
     tee = _Tee(sys.stdout)
     error: BaseException | None = None
+    before = proctree.snapshot() if budget and budget > 0 else None
     started = time.perf_counter()
     tracking.push(run)
     try:
@@ -176,7 +177,16 @@ def _execute(
     finally:
         tracking.pop(run)
     elapsed = time.perf_counter() - started
-    return overran(budget, elapsed, error), tee.buffer_.getvalue(), elapsed
+    error = overran(budget, elapsed, error)
+    if before is not None and isinstance(error, RunTimeoutError):
+        # the budget ends what the cell started too: processes (wherever their group), and it names
+        # the threads it cannot end
+        left = proctree.put_down_new(before)
+        if left["killed"] or left["threads_alive"]:
+            run.manifest["budget_ended"] = left
+            if left["threads_alive"]:
+                run.warn("threads still running after the budget: " + ", ".join(left["threads_alive"][:10]))
+    return error, tee.buffer_.getvalue(), elapsed
 
 
 def _add_to_batch_run(

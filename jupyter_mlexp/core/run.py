@@ -2,9 +2,14 @@
 
 A run folder (``quick/<run_id>/`` or ``full/<run_id>/``) is created once and
 never reused. ``run.json`` is rewritten atomically at start and at the end;
-``metrics.jsonl`` is appended by this process alone, so the hot path takes no
-lock and no fsync: one buffered write per metric, flushed at least once a
-second and at the end of the run.
+``metrics.jsonl`` is appended by one process through a buffer, so the hot path
+takes no lock and no fsync: one buffered write per metric, flushed at least once
+a second and at the end of the run. Other processes that log into the run (the
+workers of a ``multiprocessing`` pool, forked or spawned) write each line
+straight to the file (one ``O_APPEND`` write, so a worker stopped at any moment
+loses nothing it logged and lines never interleave), note themselves in
+``workers.txt``, and leave the summary to the run's end, which rebuilds it from
+``metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ import os
 import secrets
 import time
 import traceback
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from jupyter_mlexp.core import procs
+from jupyter_mlexp.core import authorship, procs
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError, RecordError
 from jupyter_mlexp.core.flusher import FLUSH_EVERY, FLUSHER, is_own_thread  # noqa: F401 - public here too
-from jupyter_mlexp.core.fsio import atomic_write_json, read_json_record
+from jupyter_mlexp.core.fsio import SYSTEM_ERRNOS, atomic_write_json, read_json_record, write_error
 from jupyter_mlexp.core.logs import close_run_log, open_run_log
 from jupyter_mlexp.core.metric_lines import (  # noqa: F401 - summarize and fold_nonfinite are public here too
     check_step,
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
     from jupyter_mlexp.core.printed import PrintedMetrics
 
 MODES = ("quick", "full")
+WORKERS_FILE = "workers.txt"  # PIDs of the worker processes that logged into the run: its summary is rebuilt
 FINAL_STATUSES = ("completed", "failed", "timeout", "interrupted")
 
 
@@ -68,6 +75,8 @@ class Run:
         self._steps: dict[str, int] = {}
         self._logging = False  # run.log open for this run's messages
         self.warnings: list[str] = []
+        self.worker = False  # this process only adds lines (a pool's worker): written through, no summary
+        _LIVE.add(self)
 
     @property
     def manifest(self) -> dict:
@@ -99,9 +108,14 @@ class Run:
         run_id = manifest.get("run_id") or new_run_id()
         check_name(run_id, "run id")
         path = Path(experiment_dir) / mode / run_id
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.mkdir()  # never reuse a run folder: FileExistsError if the id was taken
-        (path / "experiment_results").mkdir()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir()  # never reuse a run folder: FileExistsError if the id was taken
+            (path / "experiment_results").mkdir()
+        except OSError as err:
+            if err.errno not in SYSTEM_ERRNOS:
+                raise
+            raise write_error(err.filename or path, err) from None
         now = time.time()
         full = {
             "run_id": run_id,
@@ -113,6 +127,7 @@ class Run:
             "duration_s": None,
             "pid": os.getpid(),
             "pid_start": procs.start_time(os.getpid()),  # tells this process from a later one with its PID
+            "author": authorship.author(),
             **{k: v for k, v in manifest.items() if k != "run_id"},
         }
         run = cls(path, full)
@@ -146,15 +161,30 @@ class Run:
             on_disk = None
         if isinstance(on_disk, dict):
             self.manifest = on_disk
-        if rebuild_summary:
-            try:
-                summaries, _ = read_summaries(self.path / "metrics.jsonl")
-            except RecordError:  # a folder where the file belongs: nothing to rebuild from
-                summaries = {}
-            self.manifest = {
-                **self.manifest,
-                "metrics_summary": {name: s.as_manifest() for name, s in summaries.items()},
-            }
+        if rebuild_summary or self.has_workers():
+            self.rebuild_summary()
+
+    def rebuild_summary(self) -> None:
+        """The summary from ``metrics.jsonl`` alone, read through its codec (a line cut by a crash is skipped)."""
+        try:
+            summaries, _ = read_summaries(self.path / "metrics.jsonl")
+        except RecordError:  # a folder where the file belongs: nothing to rebuild from
+            summaries = {}
+        self.manifest = {
+            **self.manifest,
+            "metrics_summary": {name: s.as_manifest() for name, s in summaries.items()},
+        }
+
+    def has_workers(self) -> bool:
+        """Whether other processes (a pool's workers) logged into this run: its summary, kept by one
+        process, does not count their lines."""
+        return (self.path / WORKERS_FILE).exists()
+
+    def absorb_workers(self) -> None:
+        """At the run's end: if workers logged into it, the summary is rebuilt from ``metrics.jsonl``."""
+        if self.has_workers():
+            self.close_metrics()
+            self.rebuild_summary()
 
     #: Fields a process that attached to someone else's run may write back.
     PROGRESS_FIELDS = (
@@ -173,9 +203,12 @@ class Run:
         """Flush metrics and merge this process's progress into ``run.json`` as it is on disk.
 
         Used by a process attached to the batch runner's run: the runner owns status and
-        timing, so only :attr:`PROGRESS_FIELDS` are written back.
+        timing, so only :attr:`PROGRESS_FIELDS` are written back. A worker writes nothing back:
+        its lines are on disk already and the run's end rebuilds the summary from them.
         """
         self.close_metrics()
+        if self.worker:
+            return
         if self.warnings:
             self.manifest["warnings"] = self.warnings[-50:]
         try:
@@ -211,9 +244,35 @@ class Run:
 
     # -- metrics (hot path) -----------------------------------------------------------------
     def _open_metrics(self):
+        try:
+            return self._open_metrics_file()
+        except OSError as err:
+            if err.errno not in SYSTEM_ERRNOS:
+                raise
+            raise write_error(self.path / "metrics.jsonl", err) from None
+
+    def _open_metrics_file(self):
+        if self.worker:  # unbuffered: each line one O_APPEND write, on disk when log_metric returns
+            self._metrics_fh = open(self.path / "metrics.jsonl", "ab", buffering=0)
+            with open(self.path / WORKERS_FILE, "a", encoding="utf-8") as fh:
+                fh.write(f"{os.getpid()}\n")
+            return self._metrics_fh
         self._metrics_fh = open(self.path / "metrics.jsonl", "ab", buffering=1 << 16)
         FLUSHER.watch(self)
         return self._metrics_fh
+
+    def _forked(self, devnull: int) -> None:
+        """In a child just forked: the parent's buffered lines are the parent's to write. The
+        inherited buffer now drains into ``devnull`` (a child that flushed it wrote them twice);
+        this process logs as a worker."""
+        self.worker = True
+        fh, self._metrics_fh = self._metrics_fh, None
+        if fh is not None:
+            try:
+                os.dup2(devnull, fh.fileno())
+                fh.close()
+            except (OSError, ValueError):
+                pass
 
     def flush_metrics(self) -> None:
         """Write what is buffered of ``metrics.jsonl`` to the file (the flusher calls it twice a second)."""
@@ -267,7 +326,7 @@ class Run:
             if name in skip or (wanted is not None and name not in wanted):
                 continue
             if name in self.summary or name in self._steps:  # continues what this run logged: value by value
-                for value in p.values:
+                for value in p.iter_values():
                     self.log_metric(name, value)
                 continue
             target = self.path / "metrics.jsonl"
@@ -299,8 +358,13 @@ class Run:
 
         check_name(name, "array name")
         target = self.path / "experiment_results" / f"{name}.npy"
-        target.parent.mkdir(exist_ok=True)
-        np.save(target, np.asarray(array), allow_pickle=False)
+        try:
+            target.parent.mkdir(exist_ok=True)
+            np.save(target, np.asarray(array), allow_pickle=False)
+        except OSError as err:
+            if err.errno not in SYSTEM_ERRNOS:
+                raise
+            raise write_error(target, err) from None
         self.manifest.setdefault("arrays", {})[name] = str(target.relative_to(self.path))
         return target
 
@@ -340,6 +404,36 @@ class Run:
         logger = open_run_log(self.run_id, self.path / "run.log")
         logger.info(self._end_line())
         close_run_log(self.run_id)
+
+
+_LIVE: weakref.WeakSet[Run] = weakref.WeakSet()  # every Run of this process: a forked child makes them workers
+
+
+def _before_fork() -> None:
+    FLUSHER.flushing.acquire()  # no flush in progress while the process is copied
+
+
+def _after_fork_in_parent() -> None:
+    FLUSHER.flushing.release()
+
+
+def _after_fork_in_child() -> None:
+    FLUSHER.flushing.release()
+    if not _LIVE:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        for run in list(_LIVE):
+            run._forked(devnull)
+    finally:
+        os.close(devnull)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
 
 
 def error_record(error: BaseException) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,18 @@ def batch_context() -> tuple[Run | None, str | None]:
         run_dir, mode = os.environ.get(ENV_RUN_DIR), os.environ.get(ENV_MODE)
         experiment = os.environ.get(ENV_EXPERIMENT)
         if run_dir and Path(run_dir, "run.json").exists():
-            attach_batch_run(run_dir, mode, experiment)
+            run = attach_batch_run(run_dir, mode, experiment)
+            if run is not None and _is_pool_worker():
+                run.worker = True  # spawned by multiprocessing: the process it serves owns the run
         else:
             _batch["mode"], _batch["experiment"] = mode, experiment
     return _batch["run"], _batch["mode"]
+
+
+def _is_pool_worker() -> bool:
+    """Whether this process was started by ``multiprocessing`` (spawn, forkserver) for another one."""
+    mp = sys.modules.get("multiprocessing.process")
+    return mp is not None and mp.parent_process() is not None
 
 
 def batch_experiment() -> str | None:

@@ -8,6 +8,7 @@ import nbformat
 
 from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.fsio import writes_confined_to
 from jupyter_mlexp.report import figures, notebook, summaries
 from jupyter_mlexp.report.keep import BACKUP_SUFFIX, keep_hand_edits, refuse_links
 from jupyter_mlexp.report.load import load_experiment
@@ -34,6 +35,11 @@ def write_report(
 ) -> tuple[Path, str | None]:
     """:func:`build_report`, and a one-line note when the old notebook was kept aside as ``report.ipynb.bak``."""
     exp = Experiment(experiment) if isinstance(experiment, str) else experiment
+    with writes_confined_to(exp.path):  # a figures/ (or any file) linked out of the folder is not written through
+        return _write_report(exp, html, baseline, force)
+
+
+def _write_report(exp: Experiment, html: bool, baseline: str | dict | None, force: bool) -> tuple[Path, str | None]:
     target = exp.path / REPORT_NAME
     refuse_links(target, target.with_name(REPORT_NAME + BACKUP_SUFFIX), target.with_suffix(".html"))  # before any write
     refuse_wrong_kinds(target, exp.path / figures.FIGURES_DIR, html)

@@ -15,6 +15,8 @@ from jupyter_mlexp.report.safe import text as _text
 from jupyter_mlexp.report.tables import md_table
 
 FINISHED_BAD = ("failed", "timeout")
+MAX_PER_TAG = 25  # journal entries quoted per tag: the report stays small whatever the journal's size
+MAX_WARNINGS = 25
 UNFINISHED = ("interrupted", "running", "stale", "corrupt", "unknown")
 
 
@@ -43,7 +45,14 @@ def journal_highlights(data: ReportData) -> list[str]:
             lines += ["_(none)_", ""]
             continue
         any_entry = True
-        for e in entries:
+        shown = entries[-MAX_PER_TAG:]  # the latest: a long journal is quoted in part, with a pointer
+        if len(entries) > len(shown):
+            lines += [
+                f"_{len(entries) - len(shown):,} earlier [{_text(tag)}] entries not quoted here: "
+                f"see `JOURNAL.md` (from line {entries[0].line})._",
+                "",
+            ]
+        for e in shown:
             lines.append(f"- `JOURNAL.md:{e.line}` ({_text(e.timestamp or 'no timestamp')}): {one_line(e.text)}")
         lines.append("")
     untagged = sum(1 for e in data.journal if not e.tags)
@@ -122,7 +131,9 @@ def data_quality(data: ReportData, skipped: list[str]) -> list[str]:
         have = sum(1 for r in counted if m in r.finals)
         if have < len(counted):
             notes.append(f"- {_code(m)} was logged by {have} of {len(counted)} counted runs")
-    notes += [f"- journal: {_markup(w)}" for w in data.journal_warnings]
+    notes += [f"- journal: {_markup(w)}" for w in data.journal_warnings[:MAX_WARNINGS]]
+    if len(data.journal_warnings) > MAX_WARNINGS:
+        notes.append(f"- journal: {len(data.journal_warnings) - MAX_WARNINGS:,} more warnings about `JOURNAL.md`")
     return ["### Data quality", ""] + (notes or ["Every metrics line was read; no value was missing or non-finite."])
 
 

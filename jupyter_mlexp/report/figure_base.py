@@ -3,7 +3,10 @@ draws, and how a figure is saved (WebP, with the numbers drawn in a JSON file be
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure
 
+from jupyter_mlexp.core.fsio import check_writable_here, mode_for_new_file, write_error
 from jupyter_mlexp.report.errors import MetricNotLoggedError
 from jupyter_mlexp.report.groups import Group, baseline_group, label, mode_groups, rank_key
 from jupyter_mlexp.report.load import ReportData
@@ -92,12 +96,28 @@ def _chosen(data: ReportData, metric: str, mode: str | None, limit: int) -> tupl
 
 
 def _save(fig: Figure, out: Path | None, payload: dict) -> None:
+    """The figure as WebP and its numbers beside it, each replaced at once; never through a symlink
+    that leads out of the folder the writes are confined to (a ``figures/`` linked elsewhere)."""
     if out is None:
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    fig.savefig(tmp, format="webp", dpi=100, pil_kwargs={"lossless": True, "quality": 80, "method": 0})
-    tmp.replace(out)
+    check_writable_here(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        check_writable_here(out)  # the folder just made, or found, is still inside
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)  # unique: two builds at once
+    except OSError as err:
+        raise write_error(out, err) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format="webp", dpi=100, pil_kwargs={"lossless": True, "quality": 80, "method": 0})
+        os.chmod(tmp, mode_for_new_file(out))
+        os.replace(tmp, out)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise write_error(out, err) from None
+        raise
     write_json(out.with_suffix(".json"), payload)
 
 

@@ -279,6 +279,7 @@ class KernelPool:
         self.shutdown_times: list[float] = []
         self.started = 0
         self.closed = False
+        self._waiting = 0  # acquire calls waiting for a kernel
 
     def _want(self) -> bool:
         # a reused kernel in a run comes back; a fresh one does not
@@ -313,9 +314,15 @@ class KernelPool:
     async def acquire(self) -> Kernel:
         if self.demand is not None:
             self.demand -= 1
-        if self._ready.empty() and not self._starting:
-            self._spawn()
-        item = await self._ready.get()
+        # Every waiter needs a kernel of its own, ready or starting: a kernel another waiter will
+        # take is not this one's (a sweep whose runs all replaced their kernels hung on that).
+        self._waiting += 1
+        try:
+            if self._ready.qsize() + len(self._starting) < self._waiting:
+                self._spawn()
+            item = await self._ready.get()
+        finally:
+            self._waiting -= 1
         if isinstance(item, BaseException):
             raise KernelError(f"kernel failed to start: {item}") from item
         self.fill()  # fresh kernels: start the next one while this one runs

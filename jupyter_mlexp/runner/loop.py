@@ -297,6 +297,7 @@ def recover(loop: Loop, state: LoopState) -> list[Attempt]:
         repo.keep_reachable(attempt_ref(a.n), a.commit, loop.files.patch(a.n))
     _runs_in_flight(loop, state, a, "attempt", a.n)
     _runs_in_flight(loop, state, a, "arm", a.n)  # a confirmation's runs
+    a.duration_s = _lived(loop, a)
     a.seeds = []  # as for any crash: the seeds column lists the seeds that gave a value
     _crash(a, "the loop's process died during the attempt (recovered by the next mlexp loop command)", a.log_tail)
     if not a.commit:  # nothing was committed: the change is still in the working tree, left as it is
@@ -322,6 +323,27 @@ def _runs_in_flight(loop: Loop, state: LoopState, a: Attempt, param: str, value:
         a.log_tail = loop_run.tail_of_run_dir(found[-1].path) or a.log_tail
 
 
+def _lived(loop: Loop, a: Attempt) -> float:
+    """How long a killed attempt ran: from its start to the last write in its runs' folders (or the
+    loop's state file), not the 0.0 a dead process never got to replace."""
+    try:
+        started = datetime.fromisoformat(a.started).timestamp() if a.started else None
+    except ValueError:
+        started = None
+    if started is None:
+        return a.duration_s
+    last = 0.0
+    with contextlib.suppress(OSError):
+        last = loop.files.state_json.stat().st_mtime
+    ids = set(a.run_ids)
+    for r in loop.experiment.runs():
+        if r.run_id in ids:
+            for f in r.path.iterdir():
+                with contextlib.suppress(OSError):
+                    last = max(last, f.stat().st_mtime)
+    return round(max(a.duration_s, last - started, 0.0), 4)
+
+
 def _when(text: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(text).replace(microsecond=0) if text else None
@@ -341,6 +363,7 @@ def _recover_batch(loop: Loop, state: LoopState) -> list[Attempt]:
     for a in done:
         state.batch = [b for b in state.batch if b.n != a.n]
         _runs_in_flight(loop, state, a, "arm", a.n)
+        a.duration_s = _lived(loop, a)
         _crash(a, "the loop's process died during the batch (recovered by the next mlexp loop command)", a.log_tail)
         a.seeds = []
         end_attempt(loop, state, a, restore=False)

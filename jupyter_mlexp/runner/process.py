@@ -170,6 +170,99 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 _PR_SET_PDEATHSIG = 1
 
 
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> bool:
+    """Linux: make this process the subreaper of its descendants, so a grandchild whose parent
+    exited (one that left the command's process group included) becomes this process's child
+    instead of init's, and :func:`put_down_leftovers` finds it. Whether it took."""
+    if _LIBC is None:
+        return False
+    return _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def children_now() -> set[int]:
+    """The PIDs of this process's children now (Linux: read from ``/proc``, without a scan)."""
+    pids: set[int] = set()
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as fh:
+                pids.update(int(p) for p in fh.read().split())
+        return pids
+    except (OSError, ValueError):
+        pass
+    import psutil
+
+    try:
+        return {c.pid for c in psutil.Process().children()}
+    except psutil.Error:
+        return set()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def put_down_leftovers(pgid: int, known: set[int], grace: float = 2.0) -> list[dict[str, Any]]:
+    """End what a command left running after its main process exited: the rest of its process group
+    and its orphans (this process's children that are not in ``known``, with their descendants).
+    SIGTERM, SIGKILL after ``grace`` seconds, reaped. What was put down: pid, name, how."""
+    if not (children_now() - known) and not _group_alive(pgid):
+        return []  # the usual end: nothing left (two reads of /proc, no scan)
+    import psutil
+
+    found: dict[int, psutil.Process] = {}
+    try:
+        for child in psutil.Process().children():
+            if child.pid in known:
+                continue
+            found[child.pid] = child
+            for grand in child.children(recursive=True):
+                found[grand.pid] = grand
+    except psutil.Error:
+        pass
+    for p in psutil.process_iter():
+        try:
+            if p.pid not in found and p.pid != os.getpid() and os.getpgid(p.pid) == pgid:
+                found[p.pid] = p
+        except (OSError, psutil.Error):
+            continue
+    alive = []
+    for p in found.values():
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p)
+        except psutil.Error:
+            continue
+    out: list[dict[str, Any]] = []
+    for p in alive:
+        try:
+            out.append({"pid": p.pid, "name": p.name(), "signal": "SIGTERM"})
+            p.terminate()
+        except psutil.Error:
+            continue
+    _, stubborn = psutil.wait_procs(alive, timeout=grace)
+    for p in stubborn:
+        try:
+            p.kill()
+        except psutil.Error:
+            continue
+        for entry in out:
+            if entry["pid"] == p.pid:
+                entry["signal"] = "SIGKILL"
+    psutil.wait_procs(stubborn, timeout=grace)
+    zombies = [p for p in found.values() if p not in alive]
+    psutil.wait_procs(zombies, timeout=0)  # ours since adopt_orphans: reap them
+    return out
+
+
 def tie_to_parent() -> None:
     """In a child before exec: SIGTERM when the thread that forked it dies (Linux). The script
     runner itself uses the guard instead (it also reaches grandchildren, and SIGKILLs after the

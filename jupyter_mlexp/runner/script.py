@@ -34,10 +34,22 @@ from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.lifecycle import RunResult
 from jupyter_mlexp.core.printed import PrintedMetrics
 from jupyter_mlexp.core.run import MODES
-from jupyter_mlexp.runner.process import Command, Guard, HeldCtrlC, exit_waiter, stop
+from jupyter_mlexp.runner.process import (
+    Command,
+    Guard,
+    HeldCtrlC,
+    adopt_orphans,
+    children_now,
+    exit_waiter,
+    put_down_leftovers,
+    stop,
+)
 from jupyter_mlexp.runner.sweep import expand
 
 TAIL_LINES = 40
+TAIL_LINE_CHARS = 4000  # of each kept line: a line without end (a progress bar) is not kept whole
+CHUNK = 1 << 20  # the output is read a MiB at a time ...
+CHUNKS_PER_POLL = 16  # ... and the supervision loop (budget, memory) runs at least every 16 MiB
 # between reads of the output: while it flows (the last piece is parsed after the exit), and at most when quiet
 POLL_S = (0.005, 0.1)
 SAMPLE_S = 0.05  # between reads of the command's memory high-water mark
@@ -160,6 +172,8 @@ def _one(
         stdout_path = run.path / "stdout.txt"
         # following from before the start: a quick command can print everything before this process reads
         follower = _Follower(stdout_path, out)
+        adopt_orphans()  # a grandchild that outlives the command becomes ours to find and end
+        known = children_now() | {guard.proc.pid}
         with HeldCtrlC() as held:  # a Ctrl-C while the command starts waits until it can be stopped
             try:
                 proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
@@ -168,6 +182,16 @@ def _one(
                 raise
             guard.arm(proc.pid)
             status, error, code = _supervise(proc, follower, budget, held)
+        # The run ends when its command does: what it left running (holding its output, say) is put down.
+        left = put_down_leftovers(proc.pid, known | {proc.pid})
+        follower.drain()
+    extra: dict[str, Any] = {}
+    if left:
+        extra["left_running"] = {
+            "killed": [e["pid"] for e in left],
+            "processes": left,
+            "note": "still running after the command exited: ended by the runner",
+        }
     if status == "completed" and code != 0:
         status = "failed"
         error = {
@@ -176,7 +200,9 @@ def _one(
             "exit_code": code,
             "traceback": "".join(follower.tail)[-4000:],
         }
-    run.reload()  # the command's own process merged its metrics into run.json
+    # The command's own process merged its metrics into run.json, unless it was killed (a signal, a
+    # budget's SIGTERM) before its exit: then the summary is rebuilt from what metrics.jsonl holds.
+    run.reload(rebuild_summary=code is None or code < 0)
     result = lifecycle.finish(
         exp,
         run,
@@ -185,6 +211,7 @@ def _one(
         printed=follower.printed_metrics(),
         peak_memory=proc.peak_memory_gb(),
         exit_code=code,
+        **extra,
     )
     if status == "interrupted":
         raise _Interrupted(result)
@@ -265,7 +292,7 @@ def _supervise(
         stop(proc, ended)
         status, error = "interrupted", {"name": "KeyboardInterrupt", "message": "interrupted by Ctrl-C"}
     code = proc.reap()
-    follower.poll()
+    follower.drain()
     return status, error, code
 
 
@@ -285,17 +312,29 @@ class _Follower:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character cut between reads
 
     def poll(self) -> bool:
-        """Take in what the command wrote since the last call; whether there was anything."""
-        chunk = self._fh.readall()
-        if not chunk:
-            return False
+        """Take in what the command wrote since the last call, a bounded piece at a time (this
+        process's memory does not grow with the output); whether there was anything."""
+        got = False
+        for _ in range(CHUNKS_PER_POLL):
+            chunk = self._fh.read(CHUNK)
+            if not chunk:
+                break
+            got = True
+            self._take(chunk)
+        return got
+
+    def drain(self) -> None:
+        """Take in everything written so far."""
+        while self.poll():
+            pass
+
+    def _take(self, chunk: bytes) -> None:
         text = self._decoder.decode(chunk)
         self.out.write(text)
         self.printed.feed(text)
         lines = (self._partial + text).rsplit("\n", TAIL_LINES + 1)  # only the last lines are kept
-        self._partial = lines.pop()
-        self.tail = (self.tail + [line + "\n" for line in lines[-TAIL_LINES:]])[-TAIL_LINES:]
-        return True
+        self._partial = lines.pop()[-TAIL_LINE_CHARS:]
+        self.tail = (self.tail + [line[-TAIL_LINE_CHARS:] + "\n" for line in lines[-TAIL_LINES:]])[-TAIL_LINES:]
 
     def close(self) -> None:
         """Stop following without a result (the command did not start)."""

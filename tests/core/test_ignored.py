@@ -67,3 +67,22 @@ def test_stale_running_run(experiment):
     run.manifest["pid"] = 2**22 + 12345  # no such process
     run.write_manifest()
     assert experiment.runs()[0].status == "stale"
+
+
+def test_long_runs_of_spaces_are_read_in_linear_time(experiment):
+    """One pattern for the whole line backtracked over every split of a run of spaces: quadratic in
+    the line (20,000 lines of 200 spaces took 15 s). 2,000 lines of 2,000 spaces: hours before, a
+    few hundredths of a second now."""
+    import time
+
+    from jupyter_mlexp.core.ignored import read_ignored
+
+    spaces = " " * 2000
+    lines = [f"- `run-{i}`:{spaces}x{spaces}(ignored{spaces}" for i in range(2000)]
+    experiment.ignored_md.write_text("\n".join(lines) + "\n- `kept`:   slow   (ignored 2026-12-01)  \n")
+    t0 = time.perf_counter()
+    found, warnings = read_ignored(experiment.ignored_md)
+    assert time.perf_counter() - t0 < 5  # orders of magnitude apart: not a fine timing
+    assert len(found) == 2001 and not warnings
+    assert found["run-0"].reason == f"x{spaces}(ignored" and found["run-0"].when is None
+    assert (found["kept"].reason, found["kept"].when) == ("slow", "2026-12-01")

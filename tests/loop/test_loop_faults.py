@@ -65,6 +65,7 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
     attempt(capsys, "baseline")
     base = git(root, "rev-parse", "HEAD")
     edit(root, SHIFT=0.2, SLEEP=60.0)
+    t_start = time.time()
     proc = _slow_try(root, "slow one", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert wait_for(pending_running), proc.stderr.read() if proc.poll() is not None else "no run started"
@@ -80,6 +81,7 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
             lambda: any("step 2" in _stdout(r) for r in Experiment("tune").runs() if r.status == "running")
         ), _runs_now(proc)  # failed once in CI (not reproduced): say what the runs and the runner were doing
         os.kill(proc.pid, signal.SIGKILL)
+        lived = time.time() - t_start
     finally:
         proc.kill()
         proc.wait()
@@ -96,6 +98,7 @@ def test_a_killed_attempt_is_recovered_by_the_next_command(started, capsys):
     # the run in flight is found and its log kept
     recorded = files().load().get(1)
     assert len(recorded.run_ids) == 1 and "step 2 loss" in recorded.log_tail
+    assert 0 < recorded.duration_s <= lived + 1  # how long it ran until killed, not 0.0 (started: whole seconds)
     (run,) = [r for r in Experiment("tune").runs() if r.run_id == recorded.run_ids[0]]
     assert run.manifest["params"]["attempt"] == 1
     # and the loop goes on

@@ -86,3 +86,50 @@ async def test_the_runs_table_does_not_serve_a_symlinked_run_json(jp_fetch, reco
     assert r.code == 200 and SECRET not in body
     q1 = next(run for run in json.loads(body)["runs"] if run["run_id"] == "q-1")
     assert q1["status"] == "corrupt"
+
+
+@pytest.fixture
+def outside_folder(jp_root_dir):
+    folder = jp_root_dir.parent / "elsewhere-figures"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+async def test_a_symlinked_figures_folder_is_not_written_through(jp_fetch, record, outside_folder):
+    """The REST report wrote its figures into the folder ``figures/`` linked to, outside the root."""
+    exp, _ = record
+    (exp.path / "figures").symlink_to(outside_folder, target_is_directory=True)
+    code = await _post_report(jp_fetch)
+    assert code in (403, 422)
+    assert list(outside_folder.iterdir()) == []
+
+
+def test_the_cli_report_does_not_write_figures_through_a_symlink(record, outside_folder):
+    exp, _ = record
+    (exp.path / "figures").symlink_to(outside_folder, target_is_directory=True)
+    with pytest.raises(RecordError, match="symlink"):
+        build_report(exp)
+    assert list(outside_folder.iterdir()) == []
+    assert not (exp.path / "report.ipynb").exists()
+
+
+def test_two_figure_saves_at_once_use_their_own_temporary_files(record, monkeypatch):
+    """The temporary figure had one fixed name (.NAME.webp.tmp): two builds at once wrote the same file."""
+    import tempfile as tf
+
+    from jupyter_mlexp.report import figure_base
+
+    exp, _ = record
+    made = []
+    real = tf.mkstemp
+
+    def spy(*args, **kw):
+        fd, name = real(*args, **kw)
+        made.append(name)
+        return fd, name
+
+    monkeypatch.setattr(figure_base.tempfile, "mkstemp", spy)
+    build_report(exp)
+    figs = [n for n in made if n.endswith(".tmp") and ".webp." in n]
+    assert figs and all(n.startswith(str(exp.path / "figures")) for n in figs)
+    assert len(set(figs)) == len(figs)

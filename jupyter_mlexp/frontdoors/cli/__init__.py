@@ -73,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `mlexp runs | head`: the reader has gone; say nothing more
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as err:  # a full disk, a read-only folder, no permission, too many files: one line
+        from jupyter_mlexp.core.fsio import system_error
+
+        known = system_error(err)
+        if known is None:
+            raise
+        print(f"mlexp: error: {known}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _quiet_stdout() -> None:

@@ -67,7 +67,7 @@ def cmd_hypothesis(args) -> int:
         text = sys.stdin.read() if args.file == "-" else read_user_file(args.file)
     else:
         text = hypothesis_body(args)
-    reg = Experiment(args.name).register(parse_body(text), reason=args.reason)
+    reg = Experiment(args.name).register(parse_body(text), reason=args.reason, force=args.force)
     h = reg.hypothesis
     state = "registered" if reg.created else ("updated to" if reg.changed else "unchanged at")
     print(f"{args.name}: hypothesis {state} v{h.version} · success: {h.success}")
@@ -138,7 +138,22 @@ def cmd_journal(args) -> int:
     return EXIT_OK
 
 
+def cmd_init(args) -> int:
+    from jupyter_mlexp.core import authorship
+    from jupyter_mlexp.core.workspace import experiments_dir
+
+    if not args.shared:
+        raise MlexpError("mlexp init sets up a folder shared by a group: mlexp init --shared [--group GROUP]")
+    folder = authorship.init_shared(experiments_dir(None).parent, args.group)
+    print(f"{folder}: shared with its group (setgid, group-writable); every member's records stay writable to all")
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="set up the workspace: --shared for a folder a Unix group shares")
+    p.add_argument("--shared", action="store_true", help="setgid, group-writable experiments/ (JupyterHub courses)")
+    p.add_argument("--group", help="the Unix group that shares it (default: the folder's group)")
+    p.set_defaults(handler=cmd_init)
     p = sub.add_parser("hypothesis", help="register (or update) an experiment's hypothesis")
     p.add_argument("name")
     p.add_argument("-f", "--file", help="a file with the same body as a %%%%hypothesis cell ('-' for stdin)")
@@ -155,6 +170,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--level", help="confidence level of the verdict (default 0.95)")
     p.add_argument("--expected")
     p.add_argument("--reason", help="why the hypothesis changed (required once it has runs)")
+    p.add_argument("--force", action="store_true", help="change a hypothesis another user registered")
     p.set_defaults(handler=cmd_hypothesis)
 
     p = sub.add_parser("status", help="the experiment's hypothesis, runs and journal at a glance")

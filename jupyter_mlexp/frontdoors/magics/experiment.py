@@ -20,6 +20,7 @@ from IPython.display import Markdown, display
 from jupyter_mlexp.core import tracking, views
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.fsio import system_error
 from jupyter_mlexp.core.lifecycle import never_logged
 from jupyter_mlexp.core.parameters import names_from_history, names_from_notebook
 from jupyter_mlexp.core.quickrun import DEFAULT_BUDGET, execute_run, parse_overrides
@@ -45,6 +46,11 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except MlexpError as err:
             raise UsageError(str(err)) from None
+        except OSError as err:  # a full disk, a read-only folder, no permission, too many files: one line
+            known = system_error(err)
+            if known is None:
+                raise
+            raise UsageError(str(known)) from None
 
     return wrapper
 
@@ -83,6 +89,7 @@ class ExperimentMagics(Magics):
     @magic_arguments()
     @argument("name", nargs="?", help="experiment name (default: the current one, or $MLEXP_EXPERIMENT)")
     @argument("--reason", default=None, help="why the hypothesis changed (recorded in idea_evolution.md)")
+    @argument("--force", action="store_true", help="change a hypothesis another user registered")
     @cell_magic
     @user_errors
     def hypothesis(self, line, cell):
@@ -98,7 +105,7 @@ class ExperimentMagics(Magics):
         if not name:
             raise UsageError("name the experiment: %%hypothesis NAME")
         exp = Experiment(name)
-        reg = exp.register(cell, reason=args.reason)
+        reg = exp.register(cell, reason=args.reason, force=args.force)
         self.current = exp.name
         h = reg.hypothesis
         if reg.created:

@@ -18,7 +18,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.fsio import confined_to
+from jupyter_mlexp.core.fsio import confined_to, system_error
 from jupyter_mlexp.frontdoors.server import api, stamped
 
 NAMESPACE = ("mlexp", "api")
@@ -125,9 +125,17 @@ class MlexpHandler(APIHandler):
 
 
 def _confined_call(root, fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(root, *args)`` with every record file it reads or appends confined to ``root``."""
+    """``fn(root, *args)`` with every record file it reads or appends confined to ``root``; an
+    operating-system error a write met (full disk, read-only, permission, too many files) as the
+    one-line error with its status (507, 500, 503)."""
     with confined_to(root):
-        return fn(root, *args)
+        try:
+            return fn(root, *args)
+        except OSError as err:
+            known = system_error(err)
+            if known is None:
+                raise
+            raise known from None
 
 
 def _text(body: dict, key: str, required: bool = True) -> str | None:
