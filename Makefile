@@ -36,11 +36,12 @@ demo: $(DEMO_INSTALLED)
 	@BIN=$(VENV)/bin DEMO_ROOT=build/demo bash .ci/demo.sh
 
 $(DEMO_INSTALLED): pyproject.toml | $(BIN)/python
-	@# after `make setup` (make test, make lab) the package is installed with all the demo needs
+	@# after `make setup` (make test, make lab) the package is installed with all the demo needs.
+	@# --no-compile: the demo imports a small part of what it installs; Python compiles that part on first use
 	@if [ -f $(INSTALLED) ] && [ $(INSTALLED) -nt pyproject.toml ]; then touch $@; else \
 	  echo "make demo: installing jupyter-mlexp and scikit-learn into $(VENV) (Python only; the frontend is not built)"; \
 	  { $(BIN)/pip install 'hatchling>=1.21' 'hatch-jupyter-builder>=0.9' editables && \
-	    SKIP_JUPYTER_BUILDER=1 $(BIN)/pip install --no-build-isolation -e '.[demo]'; } > $(VENV)/pip-demo.log 2>&1 \
+	    SKIP_JUPYTER_BUILDER=1 $(BIN)/pip install --no-compile --no-build-isolation -e '.[demo]'; } > $(VENV)/pip-demo.log 2>&1 \
 	  || { tail -n 30 $(VENV)/pip-demo.log; echo "make demo: pip install failed (whole log: $(VENV)/pip-demo.log)"; exit 1; }; \
 	  $(BIN)/python -c 'import jupyter_mlexp, sklearn' && touch $@; \
 	fi

@@ -28,7 +28,7 @@ step() {  # step "WHAT IT SHOWS" CMD ARGS...
   fi
   cat "$out" >> "$log"
   head -n 1 "$out" | sed 's/^/  /'
-  rm -f "$out"
+  mv "$out" "$ROOT/last-step.txt"
 }
 
 start=$(date +%s)
@@ -42,8 +42,9 @@ step "mlexp run $NB --full --seeds 0,1,2 --grid alpha=0.0001,0.01 --jobs 2" \
   "$BIN/mlexp" run "$NB" --full --seeds 0,1,2 --grid alpha=0.0001,0.01 --jobs 2
 step "mlexp report $NAME" "$BIN/mlexp" report "$NAME"
 
-status=$("$BIN/mlexp" status "$NAME" --json)
-headline=$(printf '%s' "$status" | "$BIN/python" -c 'import json, sys; print(json.load(sys.stdin)["headline"])')
+# `mlexp report` ends on the verdict's headline (core.headline, as `mlexp status` shows it first)
+headline=$(sed -n 's/^  verdict: //p' "$ROOT/last-step.txt")
+rm -f "$ROOT/last-step.txt"
 echo
 echo "verdict: $headline"
 echo "report:  $ROOT/experiments/$NAME/report.ipynb   (the whole record: $ROOT/experiments/$NAME/)"

@@ -21,6 +21,10 @@ def cmd_report(args) -> int:
         return EXIT_OK
     path, note = write_report(exp, html=args.html, baseline=args.baseline, force=args.force)
     print(f"{exp.name}: report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
+    from jupyter_mlexp.core.headline import headline
+    from jupyter_mlexp.core.verdict import judge_experiment  # the record was just read: its files are memoised
+
+    print(f"  verdict: {headline(judge_experiment(exp))}")
     if note:
         print(f"  note: {note}")
     return EXIT_OK
