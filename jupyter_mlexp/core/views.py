@@ -10,7 +10,7 @@ from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.hypothesis import Criterion, Hypothesis, criterion_check
 from jupyter_mlexp.core.journal import check_tags
-from jupyter_mlexp.core.observations import config_key, run_params
+from jupyter_mlexp.core.observations import Observation, config_key, run_params
 from jupyter_mlexp.core.runinfo import RunInfo
 
 RUN_COLUMNS = ("run_id", "mode", "stage", "status", "seed", "params", "duration_s", "primary", "ignored")
@@ -187,3 +187,29 @@ def runs_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str, A
         d.setdefault("config", config_key(run_params(r.manifest)))  # the one label (observations.config_key)
         out.append(d)
     return {"primary_metric": primary, "runs": out}
+
+
+def config_groups(obs: list[Observation], metrics: list[str]) -> list[dict[str, Any]]:
+    """The runs table's groups, counted as the verdict counts (``verdict_arms.group_arms``): per (mode,
+    stage, configuration) each seed once, the earliest completed run of it that is not ignored; each
+    metric's mean, sd and n over those runs. The frontend shows these numbers and computes none."""
+    from jupyter_mlexp.core.verdict_arms import group_arms
+
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for mode in sorted({o.mode for o in obs}):
+        for metric in metrics or [""]:  # no metric at all: the groups and their counted runs still
+            for a in group_arms(obs, mode, metric):
+                g = out.setdefault(
+                    (mode, a.stage, a.config),
+                    {
+                        "mode": mode,
+                        "stage": a.stage,
+                        "config": a.config,
+                        "counted": [o.run_id for o in a.runs],
+                        "duplicates": [d["run_id"] for d in a.duplicates],
+                        "metrics": {},
+                    },
+                )
+                if metric:
+                    g["metrics"][metric] = {"mean": a.mean, "sd": a.sd, "n": a.n} if a.values else None
+    return list(out.values())

@@ -1,7 +1,7 @@
 /** The runs table's logic, apart from React: columns, sorting, filtering, grouping by configuration, curves. */
 
 import { formatValue } from './format';
-import { IMetricChunk, IRunsTable, ITableRun } from './tokens';
+import { IMetricChunk, IRunsTable, IServerGroup, ITableRun } from './tokens';
 
 /** A column id: a fixed field (`status`...), `param:<name>` or `metric:<name>`. */
 export type ColumnId = string;
@@ -250,28 +250,48 @@ export function formatStat(s: IStat | null | undefined): string {
 export interface IConfigGroup {
   config: string;
   mode: string;
+  stage: string;
   runs: ITableRun[];
-  /** Over the counted, completed runs only, as the report does. */
+  /** The server's numbers (`core.views.config_groups`): over the runs the verdict counts, each seed once. */
   metrics: { [metric: string]: IStat | null };
+  /** How many of `runs` count (each seed once, completed, not ignored). */
+  counted: number;
 }
 
-/** Runs of one configuration and mode together, with each metric's mean ± spread over their seeds. */
-export function groupRuns(runs: ITableRun[], metrics: string[]): IConfigGroup[] {
+function groupKey(mode: string, stage: string | null | undefined, config: string): string {
+  return `${mode}\u0000${stage ?? ''}\u0000${config}`;
+}
+
+/**
+ * Runs of one configuration, stage and mode together, with each metric's mean ± sd over the seeds the
+ * verdict counts. The statistics are the server's (`groups`); nothing is computed here, so the table
+ * cannot disagree with the verdict about which runs count.
+ */
+export function groupRuns(runs: ITableRun[], metrics: string[], server: IServerGroup[] = []): IConfigGroup[] {
+  const stats = new Map(server.map(g => [groupKey(g.mode, g.stage, g.config), g]));
   const groups = new Map<string, IConfigGroup>();
   for (const run of runs) {
-    const key = `${run.mode}\u0000${run.config}`;
+    const config = run.group ?? run.config;
+    const key = groupKey(run.mode, run.stage, config);
     let group = groups.get(key);
     if (!group) {
-      group = { config: run.config, mode: run.mode, runs: [], metrics: {} };
+      const s = stats.get(key);
+      group = {
+        config,
+        mode: run.mode,
+        stage: run.stage ?? '',
+        runs: [],
+        metrics: Object.fromEntries(
+          metrics.map(m => {
+            const v = s?.metrics[m];
+            return [m, v ? { mean: v.mean, spread: v.sd, n: v.n } : null];
+          })
+        ),
+        counted: s?.counted.length ?? 0
+      };
       groups.set(key, group);
     }
     group.runs.push(run);
-  }
-  for (const group of groups.values()) {
-    const counted = group.runs.filter(r => !r.ignored && r.status === 'completed');
-    for (const m of metrics) {
-      group.metrics[m] = stat(counted.map(r => r.metrics[m]).filter((v): v is number => typeof v === 'number'));
-    }
   }
   return Array.from(groups.values());
 }

@@ -211,6 +211,8 @@ export interface ITableRun {
   params: { [key: string]: unknown };
   /** The configuration's name, `lr=0.1, momentum=0.9`. */
   config: string;
+  /** The configuration the verdict counts it under, when it differs (a quick run's without its overrides). */
+  group?: string;
   seed: number | null;
   started: string | null;
   duration_s: number | null;
@@ -229,6 +231,18 @@ export interface IRunsTable extends IStamped {
   metrics: string[];
   params: string[];
   runs: ITableRun[];
+  /** Per (mode, stage, configuration), counted as the verdict counts (`core.views.config_groups`). */
+  groups?: IServerGroup[];
+}
+
+/** A configuration's counted runs (each seed once) and each metric's mean, sd and n over them. */
+export interface IServerGroup {
+  mode: string;
+  stage: string;
+  config: string;
+  counted: string[];
+  duplicates: string[];
+  metrics: { [metric: string]: { mean: number; sd: number | null; n: number } | null };
 }
 
 export interface IRunError {

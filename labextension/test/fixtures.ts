@@ -228,5 +228,24 @@ export const runsTable: IRunsTable = {
       { acc: 0.1, loss: 2 },
       { seed: 2, status: 'failed', ignored: true, ignored_reason: 'nan' }
     )
+  ],
+  // as core.views.config_groups sends them: the verdict's counting (the failed, ignored r-4 not counted)
+  groups: [
+    {
+      mode: 'full',
+      stage: 'implementation',
+      config: 'lr=0.1',
+      counted: ['r-1', 'r-2'],
+      duplicates: [],
+      metrics: { acc: { mean: 0.85, sd: Math.sqrt(0.005), n: 2 }, loss: { mean: 0.45, sd: Math.sqrt(0.005), n: 2 } }
+    },
+    {
+      mode: 'full',
+      stage: 'implementation',
+      config: 'lr=0.01',
+      counted: ['r-3'],
+      duplicates: [],
+      metrics: { acc: { mean: 0.7, sd: null, n: 1 }, loss: null }
+    }
   ]
 };

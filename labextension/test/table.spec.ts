@@ -65,8 +65,8 @@ describe('filterRuns', () => {
 });
 
 describe('groupRuns', () => {
-  it('gives each configuration the mean ± spread of its counted, completed runs', () => {
-    const groups = groupRuns(runsTable.runs, ['acc', 'loss']);
+  it("gives each configuration the server's mean ± sd over the runs the verdict counts", () => {
+    const groups = groupRuns(runsTable.runs, ['acc', 'loss'], runsTable.groups);
     expect(groups.map(g => g.config)).toEqual(['lr=0.1', 'lr=0.01']);
     expect(groups[0].metrics.acc!.mean).toBeCloseTo(0.85);
     expect(groups[0].metrics.acc!.spread).toBeCloseTo(Math.sqrt(0.005));
@@ -75,6 +75,19 @@ describe('groupRuns', () => {
     expect(groups[1].metrics.loss).toBeNull();
     expect(formatStat(groups[0].metrics.acc)).toBe('0.85 ± 0.07071');
     expect(formatStat(null)).toBe('–');
+    expect(groups.map(g => g.counted)).toEqual([2, 1]);
+  });
+
+  it("computes nothing itself: the numbers and the membership are the server's", () => {
+    const copy = { ...runsTable.runs[1], run_id: 'r-2b' }; // seed 2 again: a copy the verdict does not count
+    const quick = { ...runsTable.runs[0], run_id: 'q-1', config: 'lr=0.1, epochs=1', group: 'lr=0.1' };
+    const groups = groupRuns([...runsTable.runs, copy, quick], ['acc'], runsTable.groups);
+    expect(groups.map(g => [g.config, g.runs.length, g.counted])).toEqual([
+      ['lr=0.1', 4, 2],
+      ['lr=0.01', 2, 1]
+    ]);
+    expect(groups[0].metrics.acc!.mean).toBeCloseTo(0.85); // not the mean of the four rows
+    expect(groupRuns(runsTable.runs, ['acc'])[0].metrics.acc).toBeNull(); // no server numbers: none shown
   });
 
   it('computes a sample spread', () => {

@@ -294,3 +294,29 @@ def test_table_cache_sees_a_running_run_whose_process_died(tmp_path):
     child.kill()
     child.wait()
     assert run_views.runs_table(tmp_path, "demo")["runs"][0]["status"] == "stale"
+
+
+async def test_table_groups_count_runs_as_the_verdict_does(jp_fetch, workspace):
+    """The grouped table's mean ± sd and counts are the server's, by the verdict's counting: a second run of
+    a seed is a copy (not counted), a failed or ignored run does not count, and the numbers are the arm's."""
+    from jupyter_mlexp.core.verdict import judge_experiment
+
+    exp = Experiment("demo")
+    exp.register("Label smoothing improves accuracy\nsuccess: acc >= 0.8\nmetrics: acc\nseeds: 3\n")
+    for run_id, seed, acc, status in (
+        ("f-0", 0, 0.90, "completed"),
+        ("f-1", 1, 0.86, "completed"),
+        ("f-2", 2, 0.88, "completed"),
+        ("f-3", 0, 0.99, "completed"),  # seed 0 again, another value: a copy the verdict does not count
+        ("f-4", 3, 0.10, "failed"),
+    ):
+        run = exp.start_run("full", run_id=run_id, params={"lr": 0.1}, seed=seed)
+        run.log_metric("acc", acc)
+        exp.finish_run(run, status)
+    _, data = await get(jp_fetch, "experiments", "demo", "table")
+    (group,) = data["groups"]
+    assert group["config"] == "lr=0.1" and group["mode"] == "full"
+    assert group["counted"] == ["f-0", "f-1", "f-2"] and group["duplicates"] == ["f-3"]
+    arm = next(a for a in judge_experiment(exp).candidates if a.config == "lr=0.1")
+    assert group["metrics"]["acc"] == {"mean": arm.mean, "sd": arm.sd, "n": 3}
+    assert group["metrics"]["acc"]["mean"] == pytest.approx(0.88)

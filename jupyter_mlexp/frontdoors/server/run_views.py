@@ -14,7 +14,8 @@ from pathlib import Path
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.metric_curves import read_since
-from jupyter_mlexp.core.observations import config_key, run_params
+from jupyter_mlexp.core.observations import config_key, load_observations, run_params
+from jupyter_mlexp.core.views import config_groups
 from jupyter_mlexp.core.workspace import inside
 from jupyter_mlexp.frontdoors.server import stamped
 from jupyter_mlexp.frontdoors.server.api import OutsideRootError, open_experiment
@@ -105,7 +106,14 @@ def runs_table_answer(root: Path, name: str) -> stamped.Answer:
         rows = [_slim_row(r) for r in infos]
         logged = sorted({m for row in rows for m in row["metrics"]} - set(wanted))
         params = sorted({p for row in rows for p in row["params"]})
-        return {"primary_metric": primary, "metrics": wanted + logged, "params": params, "runs": rows}
+        # grouped by configuration, the verdict's counting: each seed once; a run's group is the
+        # configuration the verdict counts it under (a quick run's without its scaling overrides)
+        obs = load_observations(exp, infos, every=True)
+        for row, o in zip(rows, obs):
+            if o.config != row["config"]:
+                row["group"] = o.config
+        groups = config_groups(obs, wanted + logged)
+        return {"primary_metric": primary, "metrics": wanted + logged, "params": params, "runs": rows, "groups": groups}
 
     return stamped.cached_answer("table", exp, build)
 

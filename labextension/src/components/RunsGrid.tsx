@@ -228,7 +228,8 @@ function groupCell(group: IConfigGroup, column: IColumn): string {
     return group.config;
   }
   if (column.id === 'status') {
-    return `${group.runs.length} run${group.runs.length === 1 ? '' : 's'}`;
+    const runs = `${group.runs.length} run${group.runs.length === 1 ? '' : 's'}`;
+    return group.counted === group.runs.length ? runs : `${group.counted} of ${runs} counted`;
   }
   if (column.id === 'mode') {
     return group.mode;
@@ -296,8 +297,8 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
     [props.table, props.grouped, props.hidden]
   );
   const groups = React.useMemo(
-    () => (props.grouped ? sortGroups(groupRuns(props.runs, props.table.metrics), props.sort) : []),
-    [props.grouped, props.runs, props.table.metrics, props.sort]
+    () => (props.grouped ? sortGroups(groupRuns(props.runs, props.table.metrics, props.table.groups), props.sort) : []),
+    [props.grouped, props.runs, props.table.metrics, props.table.groups, props.sort]
   );
   const width = SELECT_WIDTH + columns.reduce((a, c) => a + c.width, 0);
   const count = props.grouped ? groups.length : props.runs.length;

@@ -111,7 +111,7 @@ function SelectionBar(props: IRunsViewProps): JSX.Element | null {
 /** The selected runs (or, grouped, their configurations) side by side: parameters, differences marked, metrics. */
 export function CompareTable(props: { table: IRunsTable; runs: ITableRun[]; grouped: boolean }): JSX.Element {
   const { table, runs } = props;
-  const groups = props.grouped ? groupRuns(runs, table.metrics) : null;
+  const groups = props.grouped ? groupRuns(runs, table.metrics, table.groups) : null;
   const columns = groups
     ? groups.map(g => ({
         key: `${g.mode} ${g.config}`,
