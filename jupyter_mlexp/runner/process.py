@@ -182,6 +182,14 @@ def adopt_orphans() -> bool:
     return _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
+def release_orphans() -> None:
+    """Undo :func:`adopt_orphans` once a run is over. A process that stays a subreaper (a notebook server,
+    a test process that ran a script in-process) would keep later grandchildren whose parent died: a kernel
+    whose runner was killed then sees this process as its parent instead of init and never exits."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
 def children_now() -> set[int]:
     """The PIDs of this process's children now (Linux: read from ``/proc``, without a scan)."""
     pids: set[int] = set()

@@ -42,6 +42,7 @@ from jupyter_mlexp.runner.process import (
     children_now,
     exit_waiter,
     put_down_leftovers,
+    release_orphans,
     stop,
 )
 from jupyter_mlexp.runner.sweep import expand
@@ -173,17 +174,20 @@ def _one(
         # following from before the start: a quick command can print everything before this process reads
         follower = _Follower(stdout_path, out)
         adopt_orphans()  # a grandchild that outlives the command becomes ours to find and end
-        known = children_now() | {guard.proc.pid}
-        with HeldCtrlC() as held:  # a Ctrl-C while the command starts waits until it can be stopped
-            try:
-                proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
-            except BaseException:
-                follower.close()
-                raise
-            guard.arm(proc.pid)
-            status, error, code = _supervise(proc, follower, budget, held)
-        # The run ends when its command does: what it left running (holding its output, say) is put down.
-        left = put_down_leftovers(proc.pid, known | {proc.pid})
+        try:
+            known = children_now() | {guard.proc.pid}
+            with HeldCtrlC() as held:  # a Ctrl-C while the command starts waits until it can be stopped
+                try:
+                    proc = _spawn(command, exp, run, mode, seed, params, cwd, stdout_path)
+                except BaseException:
+                    follower.close()
+                    raise
+                guard.arm(proc.pid)
+                status, error, code = _supervise(proc, follower, budget, held)
+            # The run ends when its command does: what it left running (holding its output, say) is put down.
+            left = put_down_leftovers(proc.pid, known | {proc.pid})
+        finally:
+            release_orphans()  # only for the run: this process may live on (a server, a test process)
         follower.drain()
     extra: dict[str, Any] = {}
     if left:

@@ -280,3 +280,25 @@ def test_the_core_s_advice_becomes_a_tool_call_in_one_place(workspace):
     assert next_step(FIX) == "call hypothesis_register with the intended fields and a reason"
     for said in (next_step(str(gate.value)), next_step(str(reason)), next_step(str(missing.value))):
         assert "%%hypothesis" not in said and "mlexp hypothesis" not in said and "--reason" not in said
+
+
+def test_a_confirmation_on_fresh_seeds_through_the_tools(workspace):
+    """run(fresh_seeds=N) runs N seed values the configuration never ran, as mlexp run --seeds fresh:N does."""
+    root = Path(workspace)
+    (root / "train.py").write_text(TRAIN)
+
+    async def scenario() -> None:
+        async with session(root) as s:
+            await call(s, "hypothesis_register", **HYP, metrics="val_acc")
+            first = await call(s, "run", command=[sys.executable, "train.py"], mode="full", seeds=[0, 1, 2])
+            assert not first.error, first.text
+            fresh = await call(s, "run", command=[sys.executable, "train.py"], mode="full", fresh_seeds=2)
+            assert not fresh.error, fresh.text
+            both = await call(s, "run", command=[sys.executable, "train.py"], seeds=[0], fresh_seeds=1)
+            assert both.error and "not both" in both.text
+
+    anyio.run(scenario)
+    seeds = sorted(
+        json.loads(p.read_text())["seed"] for p in (root / "experiments" / "acc" / "full").glob("*/run.json")
+    )
+    assert seeds == [0, 1, 2, 3, 4]

@@ -112,3 +112,28 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def _is_subreaper() -> bool:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    flag = ctypes.c_int(0)
+    assert libc.prctl(37, ctypes.byref(flag), 0, 0, 0) == 0  # PR_GET_CHILD_SUBREAPER
+    return bool(flag.value)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="child subreapers are Linux's")
+def test_a_script_run_in_process_leaves_the_process_as_it_was(workspace):
+    """mlexp run -- CMD adopts orphans only while its run goes. A process that stayed a subreaper (a server, a
+    test process calling the library) would keep later orphans: a kernel whose runner was killed would see it
+    as its parent instead of init and never exit (two runner tests failed so, after another ran a script)."""
+    from jupyter_mlexp import Experiment
+    from jupyter_mlexp.runner.script import run_script
+
+    exp = Experiment("e")
+    exp.register("The script prints a score.\nsuccess: score >= 0.5\nmetrics: score\n")
+    assert not _is_subreaper()
+    (result,) = run_script([sys.executable, "-c", "print('score: 0.9')"], exp, mode="quick", seeds=[0])
+    assert result.status == "completed"
+    assert not _is_subreaper()

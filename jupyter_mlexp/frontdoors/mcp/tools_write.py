@@ -29,6 +29,12 @@ from jupyter_mlexp.frontdoors.mcp.tools_read import Limit, Name, Offset, verdict
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False)
 RUN_KEYS = ("run_id", "status", "seed", "params", "primary_metric", "primary_value", "criterion_check", "duration_s")
 Seeds = Annotated[list[int] | None, Field(description="one run per seed, e.g. [0, 1, 2]")]
+FreshSeeds = Annotated[
+    int | None,
+    Field(
+        ge=1, description="instead of seeds: N seed values this configuration never ran (a confirmation's honest seeds)"
+    ),
+]
 Budget = Annotated[float | None, Field(gt=0, description="seconds per run; past it the run is stopped (timeout)")]
 Command = Annotated[list[str] | None, Field(description="a command to run per seed, as a list: ['python', 'train.py']")]
 Notebook = Annotated[str | None, Field(description="a notebook inside the workspace (papermill parameters)")]
@@ -64,11 +70,11 @@ def job_result(job: Job) -> dict[str, Any]:
     return out
 
 
-def _planned(seeds: list[int] | None, grid: list[str] | None) -> int:
+def _planned(seeds: list[int] | None, grid: list[str] | None, fresh: int | None = None) -> int:
     from jupyter_mlexp.runner.sweep import parse_grid
 
     points = math.prod(len(v) for v in parse_grid(grid).values()) if grid else 1
-    return points * len(seeds or [0])
+    return points * (fresh or len(seeds or [0]))
 
 
 def run_cli_args(
@@ -82,6 +88,7 @@ def run_cli_args(
     params: dict[str, Any] | None,
     budget: float | None,
     stage: str | None,
+    fresh_seeds: int | None = None,
 ) -> list[str]:
     """``mlexp run`` arguments for a tool call, every path checked against the workspace."""
     if bool(notebook) == bool(command):
@@ -90,7 +97,11 @@ def run_cli_args(
     args = ["run", "--json", "--experiment", exp.name, "--full" if mode == "full" else "--quick"]
     if notebook:
         args.insert(1, str(st.workspace.path(notebook, "notebook")))
-    if seeds:
+    if fresh_seeds is not None and seeds:
+        raise MlexpError("give either seeds (values) or fresh_seeds (how many seeds never run), not both")
+    if fresh_seeds is not None:
+        args += ["--seeds", f"fresh:{int(fresh_seeds)}"]  # the same as mlexp run --seeds fresh:N
+    elif seeds:
         args += ["--seeds", ",".join(str(int(s)) for s in seeds)]
     for axis in grid or []:
         args += ["--grid", axis]
@@ -171,13 +182,14 @@ def register(server: MCPServer, st: State) -> None:
         params: Annotated[dict[str, Any] | None, Field(description="parameters for the notebook or command")] = None,
         budget: Budget = None,
         stage: str | None = None,
+        fresh_seeds: FreshSeeds = None,
     ) -> CallToolResult:
         """Run a notebook or a command as quick or full runs (one per seed and grid point) and wait; a progress
         notification per finished run; cancelling the call stops the runs. Refused until a hypothesis is registered.
         For a sweep longer than you can wait, use run_start."""
         exp = default_experiment(experiment)
-        args = run_cli_args(st, exp, notebook, command, mode, seeds, grid, params, budget, stage)
-        job = st.jobs.spawn("run", args, exp, _planned(seeds, grid))
+        args = run_cli_args(st, exp, notebook, command, mode, seeds, grid, params, budget, stage, fresh_seeds)
+        job = st.jobs.spawn("run", args, exp, _planned(seeds, grid, fresh_seeds))
         return await _blocking(job, ctx)
 
     @server.tool(annotations=WRITES)
@@ -192,11 +204,12 @@ def register(server: MCPServer, st: State) -> None:
         params: dict[str, Any] | None = None,
         budget: Budget = None,
         stage: str | None = None,
+        fresh_seeds: FreshSeeds = None,
     ) -> CallToolResult:
         """Start the same runs as `run` without waiting: returns a job id for run_status and run_cancel."""
         exp = default_experiment(experiment)
-        args = run_cli_args(st, exp, notebook, command, mode, seeds, grid, params, budget, stage)
-        job = st.jobs.spawn("run", args, exp, _planned(seeds, grid))
+        args = run_cli_args(st, exp, notebook, command, mode, seeds, grid, params, budget, stage, fresh_seeds)
+        job = st.jobs.spawn("run", args, exp, _planned(seeds, grid, fresh_seeds))
         return answer({**job.state(), "next": f"call run_status(job={job.id!r}); run_cancel stops it"})
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True))
