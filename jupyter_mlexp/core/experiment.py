@@ -445,7 +445,9 @@ def _registered_by(events: list[dict]) -> str | None:
 def _parse_manifest(file: str) -> tuple[Any, str | None]:
     """A run.json parsed, and why it cannot serve as a manifest (None when it can); shared: read-only."""
     with open(file, encoding="utf-8") as fh:
-        text = fh.read(MAX_JSON_BYTES + 1)
+        # read(size) with a 64 MB size allocates that much for each small file: ask the size first
+        big = os.fstat(fh.fileno()).st_size > MAX_JSON_BYTES
+        text = fh.read(MAX_JSON_BYTES + 1) if big else fh.read()
     try:
         manifest = parse_json_record(text, "run.json")
     except RecordError as err:

@@ -138,7 +138,8 @@ def parse_json_record(text: str, what: str | Path = "the file") -> Any:
         raise RecordError(f"{what} is nested too deep to be a record; fix or restore it") from None
     except ValueError as err:
         raise RecordError(f"{what} is not valid JSON ({getattr(err, 'msg', err)}); fix or restore it") from None
-    if _deeper_than(data, MAX_JSON_DEPTH):
+    # nesting needs an opening bracket per level: a record with few of them cannot be too deep (no walk)
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _deeper_than(data, MAX_JSON_DEPTH):
         raise RecordError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels; fix or restore it")
     return data
 

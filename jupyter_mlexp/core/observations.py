@@ -45,6 +45,8 @@ def _value_text(v: Any) -> str:
         return v
     if type(v) is int:
         return str(v)
+    if type(v) is float and v - v == 0.0:  # finite: json.dumps writes float.__repr__ (hot: every row's label)
+        return repr(v)
     return json.dumps(v)
 
 

@@ -3,7 +3,7 @@ import { experimentPath, requestAPI } from './handler';
 import { MlexpModel } from './model';
 import { IPollOptions, PolledModel, requestPolled } from './polledModel';
 import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk } from './table';
-import { IAttemptPatch, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './tokens';
+import { IAttemptPatch, IGroupsAnswer, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './tokens';
 
 const NO_LOOPS: ILoop[] = [];
 
@@ -33,6 +33,8 @@ export interface IRunsViewState {
   busy: boolean;
   /** Column names the user's settings hide. */
   hiddenColumns: readonly string[];
+  /** The server's groups, read only while the table is grouped. */
+  groups: IGroupsAnswer | null;
 }
 
 export type IRunsViewOptions = IPollOptions;
@@ -52,7 +54,8 @@ const INITIAL_STATE: IRunsViewState = {
   loops: NO_LOOPS,
   patch: null,
   busy: false,
-  hiddenColumns: []
+  hiddenColumns: [],
+  groups: null
 };
 
 /**
@@ -87,6 +90,9 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
       }
       const curveMetric = this._state.curveMetric ?? table.primary_metric ?? table.metrics[0] ?? null;
       this._update({ table, loops: this._sidebarLoops(), curveMetric, error: null });
+      if (this._state.grouped) {
+        await this._refreshGroups(name);
+      }
       await this._refreshCurves(name);
       const open = this._state.openRun;
       if (open && this._state.detail?.run.status === 'running') {
@@ -110,6 +116,9 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
 
   setGrouped(grouped: boolean): void {
     this._update({ grouped });
+    if (grouped) {
+      void this._quiet(() => this._refreshGroups(this._state.experiment));
+    }
   }
 
   /** The `hiddenColumns` setting; applied at once. */
@@ -236,6 +245,17 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     }
   }
 
+  /** The groups (stamped: an unchanged answer is the very object held, nothing re-renders). */
+  private async _refreshGroups(name: string | null): Promise<void> {
+    if (!name) {
+      return;
+    }
+    const groups = await requestPolled<IGroupsAnswer>(experimentPath(name, 'table', 'groups'), this._state.groups);
+    if (name === this._state.experiment) {
+      this._update({ groups });
+    }
+  }
+
   private async _quiet(fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
@@ -256,6 +276,7 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
       this._update({
         experiment: selected,
         table: null,
+        groups: null,
         selection: [],
         openRun: null,
         detail: null,

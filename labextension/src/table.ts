@@ -1,7 +1,7 @@
 /** The runs table's logic, apart from React: columns, sorting, filtering, grouping by configuration, curves. */
 
 import { formatValue } from './format';
-import { IMetricChunk, IRunsTable, IServerGroup, ITableRun } from './tokens';
+import { IGroupsAnswer, IMetricChunk, IRunsTable, ITableRun } from './tokens';
 
 /** A column id: a fixed field (`status`...), `param:<name>` or `metric:<name>`. */
 export type ColumnId = string;
@@ -267,11 +267,11 @@ function groupKey(mode: string, stage: string | null | undefined, config: string
  * verdict counts. The statistics are the server's (`groups`); nothing is computed here, so the table
  * cannot disagree with the verdict about which runs count.
  */
-export function groupRuns(runs: ITableRun[], metrics: string[], server: IServerGroup[] = []): IConfigGroup[] {
-  const stats = new Map(server.map(g => [groupKey(g.mode, g.stage, g.config), g]));
+export function groupRuns(runs: ITableRun[], metrics: string[], server: IGroupsAnswer | null = null): IConfigGroup[] {
+  const stats = new Map((server?.groups ?? []).map(g => [groupKey(g.mode, g.stage, g.config), g]));
   const groups = new Map<string, IConfigGroup>();
   for (const run of runs) {
-    const config = run.group ?? run.config;
+    const config = server?.members[run.run_id] ?? run.config;
     const key = groupKey(run.mode, run.stage, config);
     let group = groups.get(key);
     if (!group) {

@@ -211,8 +211,6 @@ export interface ITableRun {
   params: { [key: string]: unknown };
   /** The configuration's name, `lr=0.1, momentum=0.9`. */
   config: string;
-  /** The configuration the verdict counts it under, when it differs (a quick run's without its overrides). */
-  group?: string;
   seed: number | null;
   started: string | null;
   duration_s: number | null;
@@ -231,8 +229,14 @@ export interface IRunsTable extends IStamped {
   metrics: string[];
   params: string[];
   runs: ITableRun[];
+}
+
+/** The table grouped by configuration (`GET .../table/groups`, asked for only when grouped). */
+export interface IGroupsAnswer extends IStamped {
   /** Per (mode, stage, configuration), counted as the verdict counts (`core.views.config_groups`). */
-  groups?: IServerGroup[];
+  groups: IServerGroup[];
+  /** A run's group when it is not its own configuration's label (a quick run's without its overrides). */
+  members: { [runId: string]: string };
 }
 
 /** A configuration's counted runs (each seed once) and each metric's mean, sd and n over them. */

@@ -8,6 +8,7 @@ import {
   IMlexpState,
   IRun,
   IRunList,
+  IGroupsAnswer,
   IRunsTable,
   ITableRun
 } from '../src/tokens';
@@ -228,8 +229,12 @@ export const runsTable: IRunsTable = {
       { acc: 0.1, loss: 2 },
       { seed: 2, status: 'failed', ignored: true, ignored_reason: 'nan' }
     )
-  ],
-  // as core.views.config_groups sends them: the verdict's counting (the failed, ignored r-4 not counted)
+  ]
+};
+
+/** GET .../table/groups as core.views.config_groups sends it: the verdict's counting (the failed, ignored r-4 not counted). */
+export const runsGroups: IGroupsAnswer = {
+  members: {},
   groups: [
     {
       mode: 'full',

@@ -10,7 +10,7 @@ import { MlexpModel } from '../src/model';
 import { IRunsViewState, RunsViewModel } from '../src/runsModel';
 import { EMPTY_FILTER } from '../src/table';
 import { IMetricChunk, IRunDetail } from '../src/tokens';
-import { detail, experiments, ignored, journal, runs, runsTable } from './fixtures';
+import { detail, experiments, ignored, journal, runs, runsGroups, runsTable } from './fixtures';
 import FakePlot from './mocks/uplot';
 
 jest.mock('../src/handler', () => ({ ...jest.requireActual('../src/handler'), requestAPI: jest.fn() }));
@@ -64,6 +64,7 @@ function viewState(change: Partial<IRunsViewState> = {}): IRunsViewState {
     patch: null,
     busy: false,
     hiddenColumns: [],
+    groups: null,
     ...change
   };
 }
@@ -171,7 +172,7 @@ describe('RunsView', () => {
   });
 
   it('lets a configuration row be focused and ticked with Enter, to compare', () => {
-    const props = viewProps({ state: viewState({ grouped: true }) });
+    const props = viewProps({ state: viewState({ grouped: true, groups: runsGroups }) });
     render(<RunsView {...props} />);
     const group = container.querySelector<HTMLElement>('[data-config="lr=0.1"]')!;
     expect(group.tabIndex).toBe(0);
@@ -212,7 +213,7 @@ describe('RunsView', () => {
     const ids = Array.from(container.querySelectorAll('.jp-mlexp-grid-run')).map(r => r.getAttribute('data-run-id'));
     expect(ids).toEqual(['r-2', 'r-1']);
     expect(container.querySelector('[aria-sort="descending"]')!.textContent).toContain('acc');
-    render(<RunsView {...viewProps({ state: viewState({ grouped: true }) })} />);
+    render(<RunsView {...viewProps({ state: viewState({ grouped: true, groups: runsGroups }) })} />);
     const group = container.querySelector('[data-config="lr=0.1"]')!;
     expect(group.textContent).toContain('2 runs');
     expect(group.textContent).toContain('0.85 ± 0.07071');
@@ -251,7 +252,7 @@ describe('RunsView', () => {
   });
 
   it('compares configurations when grouped: mean ± spread per configuration', () => {
-    const state = viewState({ grouped: true, selection: ['r-1', 'r-2', 'r-3'] });
+    const state = viewState({ grouped: true, groups: runsGroups, selection: ['r-1', 'r-2', 'r-3'] });
     render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-2', 'r-3'] })} />);
     const compare = container.querySelector('.jp-mlexp-compare')!;
     expect(compare.querySelectorAll('thead th')).toHaveLength(3);
@@ -470,6 +471,7 @@ function serve(chunks: IMetricChunk[] = []) {
     'experiments/demo/runs': runs,
     'experiments/demo/ignored': ignored,
     'experiments/demo/table': runsTable,
+    'experiments/demo/table/groups': runsGroups,
     'experiments/demo/runs/r-4': runDetail,
     'experiments/demo/loops': { loops: [{ tag: 'tune', attempts_list: [] }] },
     'experiments/demo/loops/tune/attempts/1/patch': { tag: 'tune', attempt: 1, patch: '+x', truncated: false }
@@ -517,6 +519,19 @@ describe('RunsViewModel', () => {
     expect(model.state.patch?.patch).toBe('+x');
     model.closePatch();
     expect(model.state.patch).toBeNull();
+  });
+
+  it('asks for the groups only while the table is grouped', async () => {
+    serve();
+    const { model } = await models();
+    await model.refresh();
+    const groupCalls = () => requestAPI.mock.calls.map(c => c[0] as string).filter(p => p.includes('/groups'));
+    expect(groupCalls()).toEqual([]); // the table alone: the first page is not held up by the grouping
+    expect(model.state.groups).toBeNull();
+    model.setGrouped(true);
+    await model.refresh();
+    expect(groupCalls().length).toBeGreaterThan(0);
+    expect(model.state.groups?.groups.map(g => g.config)).toEqual(['lr=0.1', 'lr=0.01']);
   });
 
   it("takes the loops from the sidebar's poll: one request per endpoint while the sidebar is shown", async () => {

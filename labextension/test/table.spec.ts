@@ -12,7 +12,7 @@ import {
   stat
 } from '../src/table';
 import { IMetricChunk } from '../src/tokens';
-import { runsTable } from './fixtures';
+import { runsGroups, runsTable } from './fixtures';
 
 const ids = (runs: { run_id: string }[]) => runs.map(r => r.run_id);
 
@@ -66,7 +66,7 @@ describe('filterRuns', () => {
 
 describe('groupRuns', () => {
   it("gives each configuration the server's mean ± sd over the runs the verdict counts", () => {
-    const groups = groupRuns(runsTable.runs, ['acc', 'loss'], runsTable.groups);
+    const groups = groupRuns(runsTable.runs, ['acc', 'loss'], runsGroups);
     expect(groups.map(g => g.config)).toEqual(['lr=0.1', 'lr=0.01']);
     expect(groups[0].metrics.acc!.mean).toBeCloseTo(0.85);
     expect(groups[0].metrics.acc!.spread).toBeCloseTo(Math.sqrt(0.005));
@@ -80,8 +80,9 @@ describe('groupRuns', () => {
 
   it("computes nothing itself: the numbers and the membership are the server's", () => {
     const copy = { ...runsTable.runs[1], run_id: 'r-2b' }; // seed 2 again: a copy the verdict does not count
-    const quick = { ...runsTable.runs[0], run_id: 'q-1', config: 'lr=0.1, epochs=1', group: 'lr=0.1' };
-    const groups = groupRuns([...runsTable.runs, copy, quick], ['acc'], runsTable.groups);
+    const quick = { ...runsTable.runs[0], run_id: 'q-1', config: 'lr=0.1, epochs=1' };
+    const server = { ...runsGroups, members: { 'q-1': 'lr=0.1' } }; // counted under its configuration
+    const groups = groupRuns([...runsTable.runs, copy, quick], ['acc'], server);
     expect(groups.map(g => [g.config, g.runs.length, g.counted])).toEqual([
       ['lr=0.1', 4, 2],
       ['lr=0.01', 2, 1]

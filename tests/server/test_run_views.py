@@ -313,7 +313,10 @@ async def test_table_groups_count_runs_as_the_verdict_does(jp_fetch, workspace):
         run = exp.start_run("full", run_id=run_id, params={"lr": 0.1}, seed=seed)
         run.log_metric("acc", acc)
         exp.finish_run(run, status)
-    _, data = await get(jp_fetch, "experiments", "demo", "table")
+    _, table = await get(jp_fetch, "experiments", "demo", "table")
+    assert "groups" not in table  # asked for apart, only when the table is grouped
+    _, data = await get(jp_fetch, "experiments", "demo", "table", "groups")
+    assert data["members"] == {}
     (group,) = data["groups"]
     assert group["config"] == "lr=0.1" and group["mode"] == "full"
     assert group["counted"] == ["f-0", "f-1", "f-2"] and group["duplicates"] == ["f-3"]

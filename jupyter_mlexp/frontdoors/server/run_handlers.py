@@ -26,6 +26,13 @@ class RunsTableHandler(MlexpHandler):
         await self.answer_stamped(run_views.runs_table_answer, name)
 
 
+class RunsGroupsHandler(MlexpHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        # asked for only when the table is grouped; stamped like the table
+        await self.answer_stamped(run_views.groups_answer, name)
+
+
 class RunDetailHandler(_ServerRootMixin):
     @tornado.web.authenticated
     async def get(self, name: str, run_id: str):
@@ -71,6 +78,7 @@ class AttemptPatchHandler(MlexpHandler):
 
 ROUTES = [
     (f"experiments/{_SEG}/table", RunsTableHandler),
+    (f"experiments/{_SEG}/table/groups", RunsGroupsHandler),
     (f"experiments/{_SEG}/runs/{_SEG}", RunDetailHandler),
     (f"experiments/{_SEG}/runs/{_SEG}/metrics", RunMetricsHandler),
     (f"experiments/{_SEG}/report", ReportHandler),

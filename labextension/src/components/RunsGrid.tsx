@@ -14,7 +14,7 @@ import {
   ISort,
   groupRuns
 } from '../table';
-import { IRunsTable, ITableRun } from '../tokens';
+import { IGroupsAnswer, IRunsTable, ITableRun } from '../tokens';
 import { WindowedList } from './WindowedList';
 
 export const GRID_ROW_HEIGHT = 28;
@@ -35,6 +35,8 @@ export interface IRunsGridProps {
   live?: { [runId: string]: ICurveData };
   /** Column names the user's settings hide (`hiddenColumns`). */
   hidden?: readonly string[];
+  /** The server's groups (counts and mean ± sd by the verdict's counting), when grouped. */
+  groups?: IGroupsAnswer | null;
 }
 
 function template(columns: IColumn[]): string {
@@ -297,8 +299,9 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
     [props.table, props.grouped, props.hidden]
   );
   const groups = React.useMemo(
-    () => (props.grouped ? sortGroups(groupRuns(props.runs, props.table.metrics, props.table.groups), props.sort) : []),
-    [props.grouped, props.runs, props.table.metrics, props.table.groups, props.sort]
+    () =>
+      props.grouped ? sortGroups(groupRuns(props.runs, props.table.metrics, props.groups ?? null), props.sort) : [],
+    [props.grouped, props.runs, props.table.metrics, props.groups, props.sort]
   );
   const width = SELECT_WIDTH + columns.reduce((a, c) => a + c.width, 0);
   const count = props.grouped ? groups.length : props.runs.length;

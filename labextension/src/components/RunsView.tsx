@@ -12,7 +12,7 @@ import {
   meanCurve,
   sortRuns
 } from '../table';
-import { IRunsTable, ITableRun } from '../tokens';
+import { IGroupsAnswer, IRunsTable, ITableRun } from '../tokens';
 import { CurveChart, ICurve } from './CurveChart';
 import { LoopView } from './LoopView';
 import { RunDetail } from './RunDetail';
@@ -109,9 +109,14 @@ function SelectionBar(props: IRunsViewProps): JSX.Element | null {
 }
 
 /** The selected runs (or, grouped, their configurations) side by side: parameters, differences marked, metrics. */
-export function CompareTable(props: { table: IRunsTable; runs: ITableRun[]; grouped: boolean }): JSX.Element {
+export function CompareTable(props: {
+  table: IRunsTable;
+  runs: ITableRun[];
+  grouped: boolean;
+  groups?: IGroupsAnswer | null;
+}): JSX.Element {
   const { table, runs } = props;
-  const groups = props.grouped ? groupRuns(runs, table.metrics, table.groups) : null;
+  const groups = props.grouped ? groupRuns(runs, table.metrics, props.groups ?? null) : null;
   const columns = groups
     ? groups.map(g => ({
         key: `${g.mode} ${g.config}`,
@@ -260,7 +265,9 @@ function Lower(props: IRunsViewProps & { table: IRunsTable; ticked: ITableRun[] 
         />
       )}
       <Curves {...props} table={props.table} />
-      {props.ticked.length >= 2 && <CompareTable table={props.table} runs={props.ticked} grouped={state.grouped} />}
+      {props.ticked.length >= 2 && (
+        <CompareTable table={props.table} runs={props.ticked} grouped={state.grouped} groups={state.groups} />
+      )}
     </div>
   );
 }
@@ -301,6 +308,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
               onOpen={props.onOpenRun}
               live={state.curves}
               hidden={state.hiddenColumns}
+              groups={state.groups}
             />
           </div>
           <Lower {...props} table={table} ticked={ticked} />
