@@ -64,6 +64,30 @@ def snapshot() -> Snapshot:
     )
 
 
+def end_processes(processes: list[Any], grace: float) -> list[dict[str, Any]]:
+    """SIGTERM each of ``processes`` (psutil), SIGKILL those alive after ``grace`` s, reap them; one entry per
+    process ended: ``pid``, ``name``, ``command`` (cut) and the ``signal`` that ended it."""
+    import psutil
+
+    out: dict[int, dict[str, Any]] = {}
+    for p in processes:
+        try:
+            out[p.pid] = {"pid": p.pid, "name": p.name(), "command": " ".join(p.cmdline())[:200], "signal": "SIGTERM"}
+            p.terminate()
+        except psutil.Error:
+            continue
+    _, stubborn = psutil.wait_procs(processes, timeout=grace)
+    for p in stubborn:
+        try:
+            p.kill()
+        except psutil.Error:
+            continue
+        if p.pid in out:
+            out[p.pid]["signal"] = "SIGKILL"
+    psutil.wait_procs(stubborn, timeout=grace)
+    return list(out.values())
+
+
 def put_down_new(before: Snapshot) -> dict[str, list]:
     """End the processes started since ``before`` (SIGTERM, SIGKILL after :data:`GRACE_S`, reaped) and
     name the threads started since that are still alive: ``{"killed": [...], "threads_alive": [...]}``."""
@@ -77,20 +101,7 @@ def put_down_new(before: Snapshot) -> dict[str, list]:
             new.append(psutil.Process(pid))
         except psutil.Error:
             continue
-    killed: list[dict[str, Any]] = []
-    for p in new:
-        try:
-            killed.append({"pid": p.pid, "name": p.name(), "command": " ".join(p.cmdline())[:200]})
-            p.terminate()
-        except psutil.Error:
-            continue
-    _, stubborn = psutil.wait_procs(new, timeout=GRACE_S)
-    for p in stubborn:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(stubborn, timeout=GRACE_S)
+    killed = end_processes(new, GRACE_S)
     threads = [
         t.name
         for t in threading.enumerate()

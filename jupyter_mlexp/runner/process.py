@@ -17,7 +17,7 @@ import time
 import weakref
 from typing import Any
 
-from jupyter_mlexp.core import lifecycle, procs
+from jupyter_mlexp.core import lifecycle, procs, proctree
 
 KILL_GRACE_S = 5.0
 
@@ -249,23 +249,7 @@ def put_down_leftovers(pgid: int, known: set[int], grace: float = 2.0) -> list[d
                 alive.append(p)
         except psutil.Error:
             continue
-    out: list[dict[str, Any]] = []
-    for p in alive:
-        try:
-            out.append({"pid": p.pid, "name": p.name(), "signal": "SIGTERM"})
-            p.terminate()
-        except psutil.Error:
-            continue
-    _, stubborn = psutil.wait_procs(alive, timeout=grace)
-    for p in stubborn:
-        try:
-            p.kill()
-        except psutil.Error:
-            continue
-        for entry in out:
-            if entry["pid"] == p.pid:
-                entry["signal"] = "SIGKILL"
-    psutil.wait_procs(stubborn, timeout=grace)
+    out = proctree.end_processes(alive, grace)
     zombies = [p for p in found.values() if p not in alive]
     psutil.wait_procs(zombies, timeout=0)  # ours since adopt_orphans: reap them
     return out
