@@ -10,6 +10,7 @@ listens on a port, and ipykernel has no unencrypted-TCP warning to print.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,11 +24,43 @@ def socket_transport() -> tuple[dict, str | None]:
     platform has them (and the folder, to remove at shutdown), else loopback TCP."""
     if os.name != "posix" or os.environ.get("MLEXP_KERNEL_TRANSPORT", "ipc").lower() == "tcp":
         return {}, None
-    folder = tempfile.mkdtemp(prefix="mlexp-k-")  # mode 0700: only this user can connect
+    _sweep_orphaned_folders()
+    folder = tempfile.mkdtemp(prefix=f"mlexp-k{os.getpid()}-")  # mode 0700: only this user can connect
     if len(folder) + 2 > _SUN_PATH_MAX:
         os.rmdir(folder)
         return {}, None
     return {"transport": "ipc", "ip": os.path.join(folder, "k")}, folder
+
+
+def _sweep_orphaned_folders() -> None:
+    """Remove the socket folders of runners that were killed before their shutdown could (their
+    name carries the runner's pid; only this user's folders, only of processes that are gone)."""
+    base = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(base) if n.startswith("mlexp-k") and "-" in n[8:]]
+    except OSError:
+        return
+    for name in names:
+        pid_text = name[len("mlexp-k") :].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        path = os.path.join(base, name)
+        try:
+            if os.lstat(path).st_uid != os.getuid() or _alive(int(pid_text)):
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def kernel_env(root: str | None = None, extra: dict | None = None) -> dict:
