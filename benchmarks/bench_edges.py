@@ -11,9 +11,11 @@ from pathlib import Path
 from benchmarks.common import figure, median_time
 
 
-def ignored_listing() -> dict:
+def ignored_listing() -> list[dict]:
     """Listing an IGNORED_RUNS.md of 200,000 lines, one in ten with 2 x 200 spaces (the lines that made
-    the old single pattern backtrack), vs reading the file and splitting each line."""
+    the old single pattern backtrack), vs reading the file and splitting each line: the first reading
+    (parsed) and a listing again of the unchanged file (the sidebar's polls: compared, not parsed)."""
+    from jupyter_mlexp.core import ignored
     from jupyter_mlexp.core.ignored import read_ignored
 
     spaces = " " * 200
@@ -27,7 +29,12 @@ def ignored_listing() -> dict:
         path = Path(tmp) / "IGNORED_RUNS.md"
         path.write_text("\n".join(lines) + "\n")
 
-        def ours():
+        def first():
+            ignored._read_cache.clear()
+            found, _ = read_ignored(path)
+            assert len(found) == 200_000
+
+        def again():
             found, _ = read_ignored(path)
             assert len(found) == 200_000
 
@@ -35,14 +42,13 @@ def ignored_listing() -> dict:
             for line in path.read_text().splitlines():
                 line.strip().split(":", 1)
 
-        t, f = median_time(ours, repeat=3), median_time(floor, repeat=3)
-    return figure(
-        "ignored_200k_lines_pathological_s",
-        t,
-        "s",
-        f,
-        "< 1 s, linear (anchor = read the file and split each line)",
-    )
+        t, f = median_time(first, repeat=5), median_time(floor, repeat=5)
+        w = median_time(again, repeat=5)
+    goal = "< 1 s, linear (anchor = read the file and split each line)"
+    return [
+        figure("ignored_200k_lines_pathological_s", t, "s", f, goal),
+        figure("ignored_200k_lines_listed_again_s", w, "s", f, goal + "; the file unchanged since it was read"),
+    ]
 
 
 BIG_SCRIPT = """
@@ -139,4 +145,4 @@ def journal_report() -> list[dict]:
 
 
 def run() -> list[dict]:
-    return [ignored_listing(), script_output_memory(), *journal_report()]
+    return [*ignored_listing(), script_output_memory(), *journal_report()]

@@ -1,6 +1,8 @@
 """``IGNORED_RUNS.md``: runs excluded from every statistic, each with a reason.
 
-One Markdown list item per run: ``- `RUN_ID`: reason (ignored 2026-11-22T10:00:00+01:00)``.
+One Markdown list item per run: ``- `RUN_ID`: reason (ignored 2026-11-22T10:00:00+01:00 by alice)``,
+with ``, JupyterHub user NAME`` after the Unix user when that variable was set (:mod:`.authorship`).
+A line without ``by`` (written before authors were recorded) reads with no author.
 Lines the parser does not recognise are kept verbatim and reported.
 """
 
@@ -21,6 +23,13 @@ HEADER = "# Ignored runs\n\nOne line per run: `- `RUN_ID`: reason`. Ignored runs
 _HEAD_RE = re.compile(r"\s*[-*]\s+`?(?P<run>[A-Za-z0-9][A-Za-z0-9_.\-/]*)`?\s*(?::|—|–|\s-\s)\s*")
 _RUN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*")
 _WHEN = "(ignored "
+# The line as mlexp writes it, matched in one call: the reason starts and ends with a visible
+# character and holds no parenthesis, the WHEN holds none either, so this reads exactly what
+# _parse_line reads, in time linear in the line (each class stops at the first "(" or ")").
+# Every other line takes _parse_line.
+_WRITTEN_RE = re.compile(r"- `([A-Za-z0-9][A-Za-z0-9_.\-/]*)`: ([^()\s](?:[^()]*[^()\s])?) \(ignored ([^()]*)\)")
+_BY = " by "
+_HUB = ", JupyterHub user "
 
 
 def _parse_line(line: str) -> tuple[str, str, str | None] | None:
@@ -56,13 +65,14 @@ def _split_when(run: str, rest: str) -> tuple[str, str, str | None]:
     return run, rest.strip(), when
 
 
-@dataclass
+@dataclass(slots=True)
 class IgnoredRun:
     run_id: str
     reason: str
     when: str | None = None
     line: int | None = None
     source: str = "IGNORED_RUNS.md"
+    author: dict[str, str] | None = None  # {"user", "jupyterhub_user"?}; None for a line written without one
 
     def to_dict(self) -> dict:
         return {
@@ -71,34 +81,101 @@ class IgnoredRun:
             "when": self.when,
             "line": self.line,
             "source": self.source,
+            "author": self.author,
         }
 
 
+def _when_and_author(when: str | None) -> tuple[str | None, dict[str, str] | None]:
+    """``WHEN by USER[, JupyterHub user NAME]`` split; a WHEN without `` by `` has no author."""
+    if when is None or _BY not in when:
+        return when, None
+    when, _, who = when.partition(_BY)
+    user, _, hub = who.partition(_HUB)
+    if not user.strip():
+        return when, None
+    author = {"user": user.strip()}
+    if hub.strip():
+        author["jupyterhub_user"] = hub.strip()
+    return when, author
+
+
+def author_text(author: dict[str, str]) -> str:
+    """The `` by USER[, JupyterHub user NAME]`` written after the WHEN; no parenthesis, backquote or
+    line break, so the line reads back as it was written."""
+
+    def clean(name: str) -> str:
+        return " ".join(name.translate(_UNSAFE).split())[:100]
+
+    out = _BY + (clean(author.get("user", "")) or "?")
+    hub = clean(author.get("jupyterhub_user", ""))
+    return out + (_HUB + hub if hub else "")
+
+
+_UNSAFE = str.maketrans({c: " " for c in "()`\n\r"})
+
+
+# The last files read, by path: (text, runs, warnings). A listing of an unchanged file (the sidebar
+# polls, `runs` then `ignored` in one command) compares the text it read with the one kept, a memory
+# compare, instead of parsing it again. Keyed by the text itself, so no change can be missed.
+_read_cache: dict[str, tuple[str, dict[str, IgnoredRun], list[str]]] = {}
+_CACHE_FILES = 8
+
+
 def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
-    """Ignored runs by id (the last line for an id wins), and warnings for lines not understood."""
-    found: dict[str, IgnoredRun] = {}
-    warnings: list[str] = []
+    """Ignored runs by id (the last line for an id wins), and warnings for lines not understood.
+    Linear in the file: lines as mlexp writes them are read by one compiled pattern each; a file
+    read before and unchanged since is not parsed again. The :class:`IgnoredRun` values may be
+    shared between calls: read them, do not change them."""
     text = read_record_text(Path(path))
     if text is None:
-        return found, warnings
-    for i, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or stripped[0] not in "-*":
-            if stripped and not stripped.startswith("#") and not stripped.startswith("One line per run"):
+        return {}, []
+    key = str(path)
+    kept = _read_cache.get(key)
+    if kept is not None and kept[0] == text:
+        return dict(kept[1]), list(kept[2])
+    found, warnings = _parse(text)
+    _read_cache.pop(key, None)
+    if len(_read_cache) >= _CACHE_FILES:
+        _read_cache.pop(next(iter(_read_cache)))
+    _read_cache[key] = (text, found, warnings)
+    return dict(found), list(warnings)
+
+
+def _parse(text: str) -> tuple[dict[str, IgnoredRun], list[str]]:
+    found: dict[str, IgnoredRun] = {}
+    warnings: list[str] = []
+    lines = text.splitlines()
+    written = map(_WRITTEN_RE.fullmatch, lines)
+    for i, (line, m) in enumerate(zip(lines, written), 1):
+        if m is not None:
+            run, reason, when = m.groups()
+        else:
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#") or stripped[0] not in "-*":
+                if stripped and not stripped.startswith("#") and not stripped.startswith("One line per run"):
+                    warnings.append(f"IGNORED_RUNS.md:{i}: not a '- RUN_ID: reason' line, kept as written")
+                continue
+            parsed = _parse_line(line)
+            if parsed is None:
                 warnings.append(f"IGNORED_RUNS.md:{i}: not a '- RUN_ID: reason' line, kept as written")
-            continue
-        m = _parse_line(line)
-        if m is None:
-            warnings.append(f"IGNORED_RUNS.md:{i}: not a '- RUN_ID: reason' line, kept as written")
-            continue
-        run, reason, when = m
-        run_id = run.rsplit("/", 1)[-1]
-        found[run_id] = IgnoredRun(run_id, reason or "(no reason given)", when, i)
+                continue
+            run, reason, when = parsed
+            reason = reason or "(no reason given)"
+        if "/" in run:
+            run = run.rsplit("/", 1)[-1]
+        if when is not None and _BY in when:
+            when, author = _when_and_author(when)
+            found[run] = IgnoredRun(run, reason, when, i, "IGNORED_RUNS.md", author)
+        else:
+            found[run] = IgnoredRun(run, reason, when, i)
     return found, warnings
 
 
-def add(path: Path, run_id: str, reason: str, when: str) -> tuple[int | None, int]:
-    """Add the line; the file's size before (None: it did not exist) and after, for :func:`undo_add`."""
+def add(
+    path: Path, run_id: str, reason: str, when: str, author: dict[str, str] | None = None
+) -> tuple[int | None, int]:
+    """Add the line (with its author, when given); the file's size before (None: it did not exist) and
+    after, for :func:`undo_add`."""
     path = Path(path)
     with locked(path):
         # undecodable bytes a person typed in another encoding stay as they were (surrogateescape)
@@ -108,7 +185,8 @@ def add(path: Path, run_id: str, reason: str, when: str) -> tuple[int | None, in
         if text and not text.endswith("\n"):
             text += "\n"
         reason = " ".join(reason.split())
-        new = text + f"- `{run_id}`: {reason} (ignored {when})\n"
+        by = author_text(author) if author else ""
+        new = text + f"- `{run_id}`: {reason} (ignored {when}{by})\n"
         atomic_write_text(path, new, errors="surrogateescape")
         return before, len(new.encode("utf-8", "surrogateescape"))
 

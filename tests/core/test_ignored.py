@@ -86,3 +86,69 @@ def test_long_runs_of_spaces_are_read_in_linear_time(experiment):
     assert len(found) == 2001 and not warnings
     assert found["run-0"].reason == f"x{spaces}(ignored" and found["run-0"].when is None
     assert (found["kept"].reason, found["kept"].when) == ("slow", "2026-12-01")
+
+
+def test_the_one_pattern_for_written_lines_reads_what_the_line_parser_reads():
+    """Lines as mlexp writes them skip the per-line parser; on any line, seeded, both must agree."""
+    import random
+
+    from jupyter_mlexp.core import ignored
+
+    rng = random.Random(21)
+    pieces = [
+        "- `",
+        "`",
+        ": ",
+        ":",
+        " ",
+        "  ",
+        "(ignored ",
+        " (ignored ",
+        ")",
+        "(",
+        "a",
+        "run-1",
+        "x/y",
+        "by ",
+        "é",
+        "\t",
+    ]
+    lines = [
+        "- `r1`: a reason (ignored 2026-12-01T00:00:00+00:00)",
+        "- `r2`: a (nested) reason (ignored 2026-12-01)",
+        "- `r3`: trailing space (ignored 2026-12-01) ",
+        "- `r4`:  two spaces (ignored  w )",
+        "- `r5`: x (ignored a (ignored b)",
+    ]
+    lines += ["- `" + "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    lines += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(1000)]
+    for line in lines:
+        found, _ = ignored._parse(line + "\n")
+        parsed = ignored._parse_line(line) if line.strip()[:1] in ("-", "*") else None
+        if parsed is None:
+            assert not found, line
+            continue
+        run, reason, when = parsed
+        (got,) = found.values()
+        assert (got.run_id, got.reason, got.when) == (run.rsplit("/", 1)[-1], reason or "(no reason given)", when), line
+
+
+def test_an_unchanged_file_is_listed_again_without_parsing_it_and_a_change_is_seen(experiment, monkeypatch):
+    """The sidebar lists IGNORED_RUNS.md at each poll: 200,000 lines parsed once, then compared."""
+    from jupyter_mlexp.core import ignored
+
+    lines = [f"- `20261201-000000-{i:06x}`: a reason (ignored 2026-12-01T00:00:00+00:00)" for i in range(200_000)]
+    experiment.ignored_md.write_text("\n".join(lines) + "\n")
+    found, _ = ignored.read_ignored(experiment.ignored_md)
+    assert len(found) == 200_000
+    calls = []
+    real = ignored._parse
+    monkeypatch.setattr(ignored, "_parse", lambda text: (calls.append(1), real(text))[1])
+    again, _ = ignored.read_ignored(experiment.ignored_md)
+    assert again == found and again is not found and not calls
+    # same size, same inode, within the same clock tick: still seen, the text is what is compared
+    with open(experiment.ignored_md, "r+b") as fh:
+        fh.seek(3)
+        fh.write(b"3")
+    changed, _ = ignored.read_ignored(experiment.ignored_md)
+    assert calls == [1] and "30261201-000000-000000" in changed and "20261201-000000-000000" not in changed
