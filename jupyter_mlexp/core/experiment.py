@@ -422,16 +422,23 @@ class Experiment:
         return ignored_file.IgnoredRun(run_id, " ".join(reason.split()), when)
 
     def unignore(self, run_id: str) -> None:
+        """Count ``run_id`` again. A command that fails (the run's folder is an ignored one, a full disk)
+        leaves IGNORED_RUNS.md as it was."""
         info = self.get_run(run_id)
-        removed = ignored_file.remove(self.ignored_md, run_id)
         if any(part in IGNORED_DIRS for part in info.path.relative_to(self.path).parts):
             raise RecordError(
                 f"run {run_id!r} is ignored because its folder is {info.path.relative_to(self.path)}; "
                 "move it back under quick/ or full/ to count it again"
             )
-        if not removed:
+        removed = ignored_file.remove(self.ignored_md, run_id)
+        if removed is None:
             raise RecordError(f"run {run_id!r} is not ignored")
-        self.log_event("run_unignored", run_id=run_id)
+        try:
+            self.log_event("run_unignored", run_id=run_id)
+        except BaseException:  # the event could not be written (a full disk): the line is put back
+            ignored_file.undo_remove(self.ignored_md, removed)
+            raise
+        ignored_file.keep_remove(removed)
 
 
 def _registered_by(events: list[dict]) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import RecordError
-from jupyter_mlexp.core.fsio import atomic_write_text, check_confined, locked, read_record_text
+from jupyter_mlexp.core.fsio import atomic_write_text, check_confined, locked, read_record_text, write_error
 
 HEADER = "# Ignored runs\n\nOne line per run: `- `RUN_ID`: reason`. Ignored runs are left out of every statistic and figure.\n\n"
 # The run and its separator only: the reason and the "(ignored WHEN)" after it are cut with string
@@ -208,13 +208,17 @@ def undo_add(path: Path, sizes: tuple[int | None, int]) -> None:
             pass
 
 
-def remove(path: Path, run_id: str) -> bool:
-    """Drop every line naming ``run_id``; other lines, hand-written ones too, stay as they are."""
+def remove(path: Path, run_id: str) -> tuple[Path, int] | None:
+    """Drop every line naming ``run_id``; other lines, hand-written ones too, stay as they are.
+    None when no line names it; else what :func:`undo_remove` needs to take it back and
+    :func:`keep_remove` to confirm it: the earlier file, kept aside as a second name for it (a hard
+    link: putting it back needs no free space, so a command that fails on a full disk after this
+    can still leave the record as it was), and the new file's inode."""
     path = Path(path)
     with locked(path):
         text = _read_exact(path)
         if text is None:
-            return False
+            return None
         lines = text.splitlines(keepends=True)
         kept = []
         removed = False
@@ -224,9 +228,58 @@ def remove(path: Path, run_id: str) -> bool:
                 removed = True
                 continue
             kept.append(line)
-        if removed:
+        if not removed:
+            return None
+        earlier = _aside(path)
+        try:
             atomic_write_text(path, "".join(kept), errors="surrogateescape")
-        return removed
+        except BaseException:
+            keep_remove((earlier, -1))
+            raise
+        return earlier, os.stat(path).st_ino
+
+
+def _aside(path: Path) -> Path:
+    """A second, unique name for ``path`` in its folder (a hard link, or a copy where links are refused)."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".before", dir=path.parent)
+    os.close(fd)
+    aside = Path(name)
+    try:
+        os.unlink(aside)
+        os.link(path, aside)
+    except OSError:
+        import shutil
+
+        try:
+            shutil.copyfile(path, aside)
+        except OSError as err:
+            aside.unlink(missing_ok=True)
+            raise write_error(path, err) from None
+    return aside
+
+
+def undo_remove(path: Path, token: tuple[Path, int]) -> None:
+    """Put back the file :func:`remove` replaced (the command failed after it), if no one wrote it since."""
+    earlier, inode = token
+    path = Path(path)
+    with locked(path):
+        try:
+            if os.stat(path).st_ino == inode:
+                os.replace(earlier, path)
+                return
+        except OSError:
+            pass
+        keep_remove(token)
+
+
+def keep_remove(token: tuple[Path, int]) -> None:
+    """The removal stands: drop the earlier file kept aside."""
+    try:
+        os.unlink(token[0])
+    except OSError:
+        pass
 
 
 def _read_exact(path: Path) -> str | None:

@@ -19,6 +19,7 @@ def test_ignore_and_unignore_round_trip(experiment):
     assert f"`{a}`" in experiment.ignored_md.read_text()
     experiment.unignore(a)
     assert not {r.run_id: r for r in experiment.runs()}[a].ignored
+    assert not [p.name for p in experiment.path.iterdir() if p.name.endswith((".before", ".tmp"))]
     events = [e["event"] for e in experiment.events()]
     assert "run_ignored" in events and "run_unignored" in events
 

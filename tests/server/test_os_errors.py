@@ -64,6 +64,21 @@ def test_ignore_on_a_full_disk_is_not_applied(record, monkeypatch, capsys):
     assert not any(r.ignored for r in Experiment("demo", exp.base.parent).runs())
 
 
+def test_unignore_on_a_full_disk_is_not_applied(record, monkeypatch, capsys):
+    """The ignore line was removed, then the event failed: the run must stay ignored, its line as it was."""
+    exp, ids = record
+    monkeypatch.setenv("MLEXP_ROOT", str(exp.base.parent))
+    exp.ignore(ids["quick1"], "bad loader")
+    before = exp.ignored_md.read_bytes()
+    _fail_appends(monkeypatch, errno.ENOSPC)
+    code = main(["unignore", ids["quick1"], "--experiment", "demo"])
+    err = capsys.readouterr().err
+    assert code == 2 and "disk is full" in err and len(err.strip().splitlines()) == 1
+    assert exp.ignored_md.read_bytes() == before
+    assert [r.run_id for r in Experiment("demo", exp.base.parent).runs() if r.ignored] == [ids["quick1"]]
+    assert sorted(p.name for p in exp.path.iterdir() if p.name.startswith(".IGNORED")) == [".IGNORED_RUNS.md.lock"]
+
+
 def test_a_magic_says_one_line_on_too_many_open_files(record, monkeypatch):
     from IPython.core.error import UsageError
 
