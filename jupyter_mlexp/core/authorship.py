@@ -36,6 +36,34 @@ def author() -> dict[str, str]:
     return out
 
 
+_HUB_LABEL = ", JupyterHub user "
+_UNSAFE = str.maketrans({c: " " for c in "()[]`\n\r"})
+
+
+def label(who: dict[str, str]) -> str:
+    """``alice`` or ``alice, JupyterHub user bob``: the author as the Markdown record files write it
+    (IGNORED_RUNS.md lines, JOURNAL.md headings). No parenthesis, bracket, backquote or line break,
+    so the line it ends reads back as it was written."""
+
+    def clean(name: object) -> str:
+        return " ".join(str(name or "").translate(_UNSAFE).split())[:100]
+
+    user = clean(who.get("user")) or "?"
+    hub = clean(who.get("jupyterhub_user"))
+    return user + (_HUB_LABEL + hub if hub else "")
+
+
+def from_label(text: str) -> dict[str, str] | None:
+    """The author a :func:`label` names; None for an empty one."""
+    user, _, hub = text.partition(_HUB_LABEL)
+    if not user.strip():
+        return None
+    out = {"user": user.strip()}
+    if hub.strip():
+        out["jupyterhub_user"] = hub.strip()
+    return out
+
+
 def user_of(record: object) -> str | None:
     """The Unix user an event or manifest names as its author, if any."""
     if isinstance(record, dict):

@@ -193,7 +193,7 @@ class Experiment:
                 "initial registration" if old is None else "hypothesis edited and re-registered"
             )
             hyp.content_sha256 = hyp.content_hash()
-            atomic_write_json(self.idea_json, hyp.to_dict())
+            atomic_write_json(self.idea_json, {**hyp.to_dict(), "author": authorship.author()})
             atomic_write_text(self.idea_md, render_idea_md(self.name, hyp))
             header = f"# Evolution of the idea: {self.name}\n\n"
             append_text(self.evolution_md, render_evolution_entry(hyp, changes), header=header)
@@ -228,7 +228,7 @@ class Experiment:
             raise RecordError("empty journal entry: write what you noticed")
         tags = journal_file.check_tags(tags)  # an unknown tag is refused with the list, before anything is written
         make_folder(self.path)
-        entry = journal_file.append_entry(self.journal_md, text, tags)
+        entry = journal_file.append_entry(self.journal_md, text, tags, author=authorship.author())
         inline, body = journal_file.split_inline_tags(text)
         all_tags = journal_file.normalize_tags([*tags, *inline])
         if event:
@@ -412,14 +412,15 @@ class Experiment:
                 + "; to give a new reason, ignore it again with --replace (the earlier reason stays in the history)"
             )
         when = now_iso()
-        sizes = ignored_file.add(self.ignored_md, run_id, reason, when)
+        who = authorship.author()
+        sizes = ignored_file.add(self.ignored_md, run_id, reason, when, who)
         extra = {"replaces": earlier.reason} if earlier is not None else {}
         try:
             self.log_event("run_ignored", run_id=run_id, reason=reason, **extra)
         except BaseException:  # the event could not be written (a full disk): the ignore is taken back
             ignored_file.undo_add(self.ignored_md, sizes)
             raise
-        return ignored_file.IgnoredRun(run_id, " ".join(reason.split()), when)
+        return ignored_file.IgnoredRun(run_id, " ".join(reason.split()), when, author=who)
 
     def unignore(self, run_id: str) -> None:
         """Count ``run_id`` again. A command that fails (the run's folder is an ignored one, a full disk)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_mlexp.core import authorship
 from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.fsio import atomic_write_text, check_confined, locked, read_record_text, write_error
 
@@ -29,7 +30,6 @@ _WHEN = "(ignored "
 # Every other line takes _parse_line.
 _WRITTEN_RE = re.compile(r"- `([A-Za-z0-9][A-Za-z0-9_.\-/]*)`: ([^()\s](?:[^()]*[^()\s])?) \(ignored ([^()]*)\)")
 _BY = " by "
-_HUB = ", JupyterHub user "
 
 
 def _parse_line(line: str) -> tuple[str, str, str | None] | None:
@@ -85,33 +85,10 @@ class IgnoredRun:
         }
 
 
-def _when_and_author(when: str | None) -> tuple[str | None, dict[str, str] | None]:
-    """``WHEN by USER[, JupyterHub user NAME]`` split; a WHEN without `` by `` has no author."""
-    if when is None or _BY not in when:
-        return when, None
+def _when_and_author(when: str) -> tuple[str, dict[str, str] | None]:
+    """``WHEN by AUTHOR`` split (:func:`.authorship.label`); a WHEN without `` by `` has no author."""
     when, _, who = when.partition(_BY)
-    user, _, hub = who.partition(_HUB)
-    if not user.strip():
-        return when, None
-    author = {"user": user.strip()}
-    if hub.strip():
-        author["jupyterhub_user"] = hub.strip()
-    return when, author
-
-
-def author_text(author: dict[str, str]) -> str:
-    """The `` by USER[, JupyterHub user NAME]`` written after the WHEN; no parenthesis, backquote or
-    line break, so the line reads back as it was written."""
-
-    def clean(name: str) -> str:
-        return " ".join(name.translate(_UNSAFE).split())[:100]
-
-    out = _BY + (clean(author.get("user", "")) or "?")
-    hub = clean(author.get("jupyterhub_user", ""))
-    return out + (_HUB + hub if hub else "")
-
-
-_UNSAFE = str.maketrans({c: " " for c in "()`\n\r"})
+    return when, authorship.from_label(who)
 
 
 # The last files read, by path: (text, runs, warnings). A listing of an unchanged file (the sidebar
@@ -163,7 +140,7 @@ def _parse(text: str) -> tuple[dict[str, IgnoredRun], list[str]]:
             reason = reason or "(no reason given)"
         if "/" in run:
             run = run.rsplit("/", 1)[-1]
-        if when is not None and _BY in when:
+        if when is not None and _BY in when:  # written with its author (:mod:`.authorship`)
             when, author = _when_and_author(when)
             found[run] = IgnoredRun(run, reason, when, i, "IGNORED_RUNS.md", author)
         else:
@@ -185,7 +162,7 @@ def add(
         if text and not text.endswith("\n"):
             text += "\n"
         reason = " ".join(reason.split())
-        by = author_text(author) if author else ""
+        by = _BY + authorship.label(author) if author else ""
         new = text + f"- `{run_id}`: {reason} (ignored {when}{by})\n"
         atomic_write_text(path, new, errors="surrogateescape")
         return before, len(new.encode("utf-8", "surrogateescape"))

@@ -1,7 +1,8 @@
 """``JOURNAL.md``: append-only, timestamped, tagged entries a human may edit.
 
-Entries are Markdown level-2 headings ``## <ISO timestamp> [TAG] ...`` followed
-by a body. The parser reads whatever a person wrote: headings without a
+Entries are Markdown level-2 headings ``## <ISO timestamp> [TAG] ... (author: alice)`` followed
+by a body (the author, :mod:`.authorship`, is left out of the title; an entry written before
+authors were recorded, or by hand without one, reads with no author). The parser reads whatever a person wrote: headings without a
 timestamp, text before the first heading, unknown tags. It reports what it
 could not understand as ``warnings`` and never rewrites the file.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from jupyter_mlexp.core import authorship
 from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.fsio import append_text, read_record_text
 
@@ -37,6 +39,7 @@ class JournalEntry:
     line: int  # 1-based line of the entry's heading (or first line) in JOURNAL.md
     unknown_tags: list[str] = field(default_factory=list)
     title: str = ""
+    author: dict[str, str] | None = None  # {"user", "jupyterhub_user"?}; None when the heading names none
 
     def to_dict(self) -> dict:
         return {
@@ -46,6 +49,7 @@ class JournalEntry:
             "title": self.title,
             "text": self.text,
             "line": self.line,
+            "author": self.author,
         }
 
 
@@ -100,20 +104,27 @@ def _is_tag(name: str) -> bool:
     return len(name) >= 2
 
 
-def format_entry(text: str, tags=(), timestamp: str | None = None) -> str:
+_AUTHOR = "(author: "
+
+
+def format_entry(text: str, tags=(), timestamp: str | None = None, author: dict[str, str] | None = None) -> str:
     inline, body = split_inline_tags(text)
     all_tags = normalize_tags([*tags, *inline])
-    heading = " ".join([timestamp or now_iso(), *(f"[{t}]" for t in all_tags)])
+    by = [f"{_AUTHOR}{authorship.label(author)})"] if author else []
+    heading = " ".join([timestamp or now_iso(), *(f"[{t}]" for t in all_tags), *by])
     body = body.rstrip()
     # A body line that looks like an entry heading would split the entry on re-read.
     body = re.sub(r"(?m)^## ", "\\#\\# ", body)
     return f"\n## {heading}\n\n{body}\n"
 
 
-def append_entry(path: Path, text: str, tags=(), timestamp: str | None = None) -> str:
-    """Append one entry under the journal's lock; create the file with a header if missing."""
+def append_entry(
+    path: Path, text: str, tags=(), timestamp: str | None = None, author: dict[str, str] | None = None
+) -> str:
+    """Append one entry (its heading naming ``author``) under the journal's lock; create the file with
+    a header if missing."""
     path = Path(path)
-    entry = format_entry(text, tags, timestamp)
+    entry = format_entry(text, tags, timestamp, author)
     append_text(path, entry, header=HEADER)  # the header is decided under the lock: written once
     return entry
 
@@ -121,6 +132,7 @@ def append_entry(path: Path, text: str, tags=(), timestamp: str | None = None) -
 def _make_entry(heading: str | None, lines: list[str], line_no: int, warnings: list[str]) -> JournalEntry:
     title = ""
     timestamp = None
+    author = None
     tags: list[str] = []
     if heading is not None:
         m = _TS_RE.match(heading.strip())
@@ -132,6 +144,7 @@ def _make_entry(heading: str | None, lines: list[str], line_no: int, warnings: l
             warnings.append(f"JOURNAL.md:{line_no}: entry heading has no ISO timestamp: {heading.strip()[:60]!r}")
         tags += [t.upper() for t in _TAG_RE.findall(title)]
         title = _TAG_RE.sub("", title).strip()
+        title, author = _split_author(title)
     else:
         warnings.append(f"JOURNAL.md:{line_no}: text outside any '## <timestamp>' entry (kept as an entry)")
     body = "\n".join(lines).strip("\n")
@@ -145,8 +158,24 @@ def _make_entry(heading: str | None, lines: list[str], line_no: int, warnings: l
         )
     text = body if not title else (f"{title}\n\n{body}" if body else title)
     return JournalEntry(
-        text=text.strip(), tags=tags, timestamp=timestamp, line=line_no, unknown_tags=unknown, title=title
+        text=text.strip(),
+        tags=tags,
+        timestamp=timestamp,
+        line=line_no,
+        unknown_tags=unknown,
+        title=title,
+        author=author,
     )
+
+
+def _split_author(title: str) -> tuple[str, dict[str, str] | None]:
+    """A heading's title without its closing ``(author: ...)``, and that author (None without one)."""
+    if not title.endswith(")"):
+        return title, None
+    k = title.rfind(_AUTHOR)
+    if k < 0 or "(" in title[k + 1 : -1] or ")" in title[k:-1]:
+        return title, None
+    return title[:k].rstrip(), authorship.from_label(title[k + len(_AUTHOR) : -1])
 
 
 def read_journal(path: Path) -> JournalRead:

@@ -153,3 +153,23 @@ def test_an_unchanged_file_is_listed_again_without_parsing_it_and_a_change_is_se
         fh.write(b"3")
     changed, _ = ignored.read_ignored(experiment.ignored_md)
     assert calls == [1] and "30261201-000000-000000" in changed and "20261201-000000-000000" not in changed
+
+
+def test_each_ignore_names_its_author_and_an_old_line_reads_as_unknown(experiment, monkeypatch):
+    import json
+
+    from jupyter_mlexp.core import authorship
+
+    me = authorship.unix_user()
+    a, b = _run(experiment), _run(experiment)
+    experiment.ignored_md.write_text(f"# Ignored runs\n\n- `{a}`: OOM (ignored 2026-11-01T10:00:00+00:00)\n")
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada")
+    made = experiment.ignore(b, "diverged (twice)")
+    found = {i.run_id: i for i in experiment.ignored()[0]}
+    assert found[a].author is None and found[a].when == "2026-11-01T10:00:00+00:00"
+    assert found[b].author == made.author == {"user": me, "jupyterhub_user": "ada"}
+    assert (found[b].reason, found[b].when) == ("diverged (twice)", made.when)
+    assert found[b].to_dict()["author"] == {"user": me, "jupyterhub_user": "ada"}
+    assert f"(ignored {made.when} by {me}, JupyterHub user ada)" in experiment.ignored_md.read_text()
+    idea = json.loads(experiment.idea_json.read_text())
+    assert idea["author"]["user"] == me

@@ -92,3 +92,23 @@ def test_empty_entry_refused(experiment):
 
     with pytest.raises(RecordError):
         experiment.add_journal("   ")
+
+
+def test_each_entry_names_its_author_and_an_old_entry_reads_as_unknown(experiment, monkeypatch):
+    from jupyter_mlexp.core import authorship
+
+    me = authorship.unix_user()
+    old = "\n## 2026-11-01T10:00:00+00:00 [HUNCH] Warmup (by hand)\n\nwritten before authors were recorded\n"
+    with open(experiment.journal_md, "a") as fh:
+        fh.write(old)
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada (the) `hub`\nname")
+    experiment.add_journal("[WEIRD] loss spiked at step 300")
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    experiment.add_journal("plain note", tags=["TODO"])
+    *_, before, weird, plain = read_journal(experiment.journal_md).entries
+    assert before.author is None and before.title == "Warmup (by hand)"
+    assert weird.author == {"user": me, "jupyterhub_user": "ada the hub name"}
+    assert (weird.tags, weird.title, weird.text) == (["WEIRD"], "", "loss spiked at step 300")
+    assert plain.author == {"user": me} and plain.to_dict()["author"] == {"user": me}
+    assert (plain.tags, plain.title, plain.text) == (["TODO"], "", "plain note")
+    assert "(author: " in experiment.journal_md.read_text().splitlines()[-3]

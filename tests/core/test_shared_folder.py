@@ -105,3 +105,14 @@ def test_two_users_share_one_folder(two_users, capfd, tmp_path, monkeypatch):
     assert update["author"]["user"] == bob and update["replaced_author"] == alice
     (run_json,) = exp.glob("quick/*/run.json")
     assert json.loads(run_json.read_text())["author"]["user"] == bob
+    # every journal entry, ignore line and idea.json names its author
+    from jupyter_mlexp.core.ignored import read_ignored
+    from jupyter_mlexp.core.journal import read_journal
+
+    entries = read_journal(exp / "JOURNAL.md").entries
+    assert next(e for e in entries if e.text == "bob was here").author == {"user": bob}
+    assert {"user": alice, "jupyterhub_user": "alice-hub"} in [e.author for e in entries if "PLANNED" in e.tags]
+    assert json.loads((exp / "idea.json").read_text())["author"] == {"user": bob}
+    run_id = run_json.parent.name
+    assert as_user(alice, root, "ignore", run_id, "--experiment", "demo", "--reason", "flaky") == 0
+    assert read_ignored(exp / "IGNORED_RUNS.md")[0][run_id].author == {"user": alice}
