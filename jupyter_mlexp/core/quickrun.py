@@ -178,15 +178,28 @@ def _execute(
         tracking.pop(run)
     elapsed = time.perf_counter() - started
     error = overran(budget, elapsed, error)
-    if before is not None and isinstance(error, RunTimeoutError):
-        # the budget ends what the cell started too: processes (wherever their group), and it names
-        # the threads it cannot end
-        left = proctree.put_down_new(before)
-        if left["killed"] or left["threads_alive"]:
-            run.manifest["budget_ended"] = left
-            if left["threads_alive"]:
-                run.warn("threads still running after the budget: " + ", ".join(left["threads_alive"][:10]))
+    if before is not None:
+        try:
+            if isinstance(error, RunTimeoutError):
+                # the budget ends what the cell started too: processes (wherever their group or
+                # session), and it names the threads it cannot end
+                _put_down(run, before)
+        finally:
+            proctree.release(before)
     return error, tee.buffer_.getvalue(), elapsed
+
+
+def _put_down(run: Run, before: proctree.Snapshot) -> None:
+    left = proctree.put_down_new(before)
+    if left["killed"] or left["threads_alive"] or left.get("left_running"):
+        run.manifest["budget_ended"] = left
+        if left["threads_alive"]:
+            run.warn("threads still running after the budget: " + ", ".join(left["threads_alive"][:10]))
+        if left.get("left_running"):
+            run.warn(
+                "processes still running after the budget: "
+                + ", ".join(f"{p['pid']} {p['name']}" for p in left["left_running"][:10])
+            )
 
 
 def _add_to_batch_run(
