@@ -5,11 +5,16 @@ a reader may see the last one half written, which waits for the next read unless
 has ended). A long run's curve is answered sampled: each metric in at most N points, the
 lowest and highest of each bucket of consecutive points, memory O(N) whatever the file's
 length. Lines are decoded by :mod:`jupyter_mlexp.core.metric_lines`, the one codec.
+
+A sampled read of a whole file keeps where it stopped (the samplers, by file and inode): the next
+one of the same file, grown since as a run appends, decodes only the new lines. A sidebar that
+polls a running run's ten-million-line curve pays for the new lines, not for ten million.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 
 from jupyter_mlexp.core.errors import RecordError
@@ -102,6 +107,13 @@ class _Sampler:
     def sampled(self) -> bool:
         return self.width > 1
 
+    def copy(self) -> _Sampler:
+        other = _Sampler(self.limit)
+        other.width, other.fill, other.n = self.width, self.fill, self.n
+        other.buckets = [b[:] for b in self.buckets]
+        other.cur = None if self.cur is None else self.cur[:]
+        return other
+
     def result(self) -> list[tuple[int, float]]:
         out: list[tuple[int, float]] = []
         for b in self.buckets + ([self.cur] if self.cur is not None else []):
@@ -111,6 +123,64 @@ class _Sampler:
             else:
                 out.extend(sorted((lo, hi)))
         return out
+
+
+@dataclass
+class _Kept:
+    """Where a sampled read of a whole file stopped, to go on from there when the file has grown."""
+
+    dev: int
+    ino: int
+    next_offset: int
+    tail: bytes  # the first bytes and those before next_offset: a file rewritten in place is told from one appended to
+    lineno: int
+    nonfinite: int
+    problems: MetricProblems
+    samplers: dict[str, _Sampler]
+
+
+_kept: dict[tuple[str, int, bool], _Kept] = {}
+_kept_lock = threading.Lock()
+_KEPT_FILES = 64
+_TAIL = 256
+
+
+def _resume(path: str | os.PathLike, fh, st: os.stat_result, sample: int, whole: bool) -> _Kept | None:
+    """The kept state of an earlier sampled read of this file, if the file has only grown since (copied:
+    the kept one is never changed)."""
+    key = (os.path.realpath(path), sample, whole)
+    with _kept_lock:
+        kept = _kept.get(key)
+    if kept is None or (kept.dev, kept.ino) != (st.st_dev, st.st_ino) or kept.next_offset > st.st_size:
+        return None
+    if _ends(fh, kept.next_offset) != kept.tail:
+        return None
+    problems = MetricProblems(kept.problems.count, list(kept.problems.listed))
+    samplers = {name: s.copy() for name, s in kept.samplers.items()}
+    return _Kept(kept.dev, kept.ino, kept.next_offset, kept.tail, kept.lineno, kept.nonfinite, problems, samplers)
+
+
+def _ends(fh, offset: int) -> bytes | None:
+    """The first and the last :data:`_TAIL` bytes before ``offset``."""
+    try:
+        head = os.pread(fh.fileno(), min(_TAIL, offset), 0)
+        return head + os.pread(fh.fileno(), min(_TAIL, offset), max(0, offset - _TAIL))
+    except OSError:
+        return None
+
+
+def _keep(path: str | os.PathLike, fh, st: os.stat_result, sample: int, whole: bool, state: _Kept) -> None:
+    """Keep a sampled read's state when it stopped after a whole line (a later read goes on from there)."""
+    tail = _ends(fh, state.next_offset)
+    if tail is None or (state.next_offset and not tail.endswith(b"\n")):
+        return
+    state.tail = tail
+    key = (os.path.realpath(path), sample, whole)
+    with _kept_lock:
+        _kept.pop(key, None)
+        if len(_kept) >= _KEPT_FILES:
+            _kept.pop(next(iter(_kept)))
+        _kept[key] = state
 
 
 def read_since(
@@ -129,7 +199,8 @@ def read_since(
         return MetricChunk(reset=offset > 0)
     problems = MetricProblems()
     with fh:
-        size = os.fstat(fh.fileno()).st_size
+        st = os.fstat(fh.fileno())
+        size = st.st_size
         reset = offset > size
         start = 0 if reset else max(offset, 0)
         stop = size if sample is not None else min(size, start + max(max_bytes, 1))
@@ -137,8 +208,14 @@ def read_since(
         lists: dict[str, list[tuple[int, float]]] = {}
         samplers: dict[str, _Sampler] = {}
         lineno = 1
+        resumed = _resume(path, fh, st, sample, whole) if sample is not None and start == 0 else None
+        read_from = start
+        if resumed is not None:
+            samplers, problems, lineno = resumed.samplers, resumed.problems, resumed.lineno
+            chunk.nonfinite, chunk.next_offset = resumed.nonfinite, resumed.next_offset
+            read_from = resumed.next_offset
         try:
-            for data, after in line_blocks(fh, start, stop, whole and stop == size):
+            for data, after in line_blocks(fh, read_from, stop, whole and stop == size):
                 for _, name, step, v in decode_block(data, lineno, problems):
                     if v - v != 0.0:
                         chunk.nonfinite += 1
@@ -156,6 +233,9 @@ def read_since(
                 chunk.next_offset = after
         except OSError as exc:
             raise RecordError(f"{path} cannot be read ({exc.strerror or type(exc).__name__})") from None
+        if sample is not None and start == 0:
+            state = _Kept(st.st_dev, st.st_ino, chunk.next_offset, b"", lineno, chunk.nonfinite, problems, samplers)
+            _keep(path, fh, st, sample, whole, state)
     if chunk.next_offset == start and start < stop < size:
         chunk.next_offset = stop  # one line longer than the whole window: skipped rather than stalled on
         problems.add(lineno, f"longer than {stop - start} bytes, not a metric record")

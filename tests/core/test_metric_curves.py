@@ -91,3 +91,45 @@ def test_an_unreadable_metrics_file_is_a_record_error_naming_it(tmp_path):
     folder.mkdir()  # a folder where the file belongs: a hand edit, a bad copy
     with pytest.raises(RecordError, match="metrics.jsonl"):
         read_metrics_since(folder)
+
+
+def _fresh(path, **kw):
+    from jupyter_mlexp.core import metric_curves
+
+    metric_curves._kept.clear()
+    return read_metrics_since(path, **kw)
+
+
+def test_a_sampled_curve_read_again_decodes_only_the_lines_added_and_matches_a_fresh_read(tmp_path, monkeypatch):
+    """A running run's curve is polled sampled: each poll decoded the whole file again (ten million lines:
+    tens of seconds each)."""
+    import random
+
+    from jupyter_mlexp.core import metric_curves
+
+    rng = random.Random(21)
+    path = tmp_path / "metrics.jsonl"
+    lines = [line("loss", rng.random(), s) for s in range(5000)] + ["not json\n", line("acc", float("nan"), 1)]
+    path.write_text("".join(lines))
+    first = _fresh(path, sample=100)
+    assert first.sampled and first.points == {"loss": 5000}
+    decoded: list[int] = []
+    real = metric_curves.decode_block
+    monkeypatch.setattr(metric_curves, "decode_block", lambda data, *a: decoded.append(len(data)) or real(data, *a))
+    added = "".join(line("loss", rng.random(), s) for s in range(5000, 5300)) + line("acc", 0.5, 2)
+    with open(path, "a") as fh:
+        fh.write(added)
+    again = read_metrics_since(path, sample=100)
+    assert decoded == [len(added.encode())]
+    fresh = _fresh(path, sample=100)
+    assert again.to_dict() == fresh.to_dict() and again.points == {"loss": 5300, "acc": 1}
+    # rewritten in place, same inode: read from the start again
+    rewritten = "".join(line("loss", 2.0 + s, s) for s in range(3000))
+    with open(path, "r+") as fh:
+        fh.write(rewritten)
+    assert read_metrics_since(path, sample=100).to_dict() == _fresh(path, sample=100).to_dict()
+    # replaced by another file (another inode), and a read of the ended run: read from the start
+    path.with_name("new.jsonl").write_text(line("loss", 1.0, 0))
+    path.with_name("new.jsonl").replace(path)
+    assert read_metrics_since(path, sample=100).series == {"loss": [(0, 1.0)]}
+    assert read_metrics_since(path, sample=100, whole=True).series == {"loss": [(0, 1.0)]}
