@@ -2,7 +2,7 @@ import * as React from 'react';
 import { act } from 'react';
 import { createRoot, Root } from 'react-dom/client';
 
-import { CurveChart, ICurve, plotData, readout, thin } from '../src/components/CurveChart';
+import { CurveChart, ICurve, plotData, pointsLabel, readout, thin } from '../src/components/CurveChart';
 import { HypothesisCard } from '../src/components/HypothesisCard';
 import { IRunsViewProps, RunsView } from '../src/components/RunsView';
 import * as handler from '../src/handler';
@@ -385,6 +385,25 @@ describe('CurveChart', () => {
       [0, 1],
       [2, 1.5]
     ]);
+  });
+
+  it('says when a curve is a sample: the server sampled it, or it was thinned to draw', () => {
+    const sample: ICurve = {
+      label: 's',
+      points: [
+        [0, 1],
+        [5, 0.5],
+        [9, 0.2]
+      ],
+      total: 10000000
+    };
+    const long: ICurve = { label: 'l', points: Array.from({ length: 10000 }, (_, i) => [i, i] as [number, number]) };
+    render(<CurveChart metric="loss" curves={[sample, long, b]} />);
+    const legend = container.querySelector('figcaption')!.textContent!;
+    expect(legend).toContain('s (sampled: 3 of 10000000 points)');
+    expect(legend).toContain('l (sampled: 3334 of 10000 points)'); // thinned to draw: every third point
+    expect(legend).toContain('b (1 points)');
+    expect(pointsLabel({ label: 'x', points: [[0, 1]], total: 1 }, 1)).toBe('1 points');
   });
 
   it('thins long curves, keeping the last point', () => {

@@ -8,6 +8,8 @@ export interface ICurve {
   label: string;
   points: [number, number][];
   band?: { step: number; lo: number; hi: number }[];
+  /** The points the run logged when `points` is the server's sample of them (its answer's `points`). */
+  total?: number;
 }
 
 export interface ICurveChartProps {
@@ -156,14 +158,21 @@ function useWidthAndTheme(holder: React.RefObject<HTMLDivElement>, drawn: boolea
   return [width, theme];
 }
 
-function Legend({ metric, curves }: { metric: string; curves: ICurve[] }): JSX.Element {
+/** How many points a curve has and, when fewer are drawn (the server's sample, or thinned here), how many. */
+export function pointsLabel(curve: ICurve, drawn: number): string {
+  const total = Math.max(curve.total ?? 0, curve.points.length);
+  return drawn < total ? `sampled: ${drawn} of ${total} points` : `${total} points`;
+}
+
+function Legend({ metric, curves, plot }: { metric: string; curves: ICurve[]; plot: IPlotData }): JSX.Element {
+  const drawn = (i: number) => plot.data[i + 1].filter(v => v !== null).length;
   return (
     <figcaption className="jp-mlexp-legend">
       <strong>{metric}</strong>
       {curves.map((c, i) => (
         <span key={c.label} className="jp-mlexp-legend-item" data-band={c.band ? 'yes' : 'no'}>
           <span className="jp-mlexp-swatch" style={{ background: CURVE_COLORS[i % CURVE_COLORS.length] }} />
-          {c.label} <span className="jp-mlexp-muted">({c.points.length} points)</span>
+          {c.label} <span className="jp-mlexp-muted">({pointsLabel(c, drawn(i))})</span>
         </span>
       ))}
     </figcaption>
@@ -221,7 +230,7 @@ export function CurveChart(props: ICurveChartProps): JSX.Element {
       <div className="jp-mlexp-chart-readout" aria-live="off">
         {value ?? 'Hover the chart to read step and values; drag to zoom, double-click to reset.'}
       </div>
-      <Legend metric={props.metric} curves={props.curves} />
+      <Legend metric={props.metric} curves={props.curves} plot={plot} />
     </figure>
   );
 }
