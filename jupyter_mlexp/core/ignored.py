@@ -8,6 +8,8 @@ Lines the parser does not recognise are kept verbatim and reported.
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 import re
 from dataclasses import dataclass
@@ -28,7 +30,11 @@ _WHEN = "(ignored "
 # character and holds no parenthesis, the WHEN holds none either, so this reads exactly what
 # _parse_line reads, in time linear in the line (each class stops at the first "(" or ")").
 # Every other line takes _parse_line.
-_WRITTEN_RE = re.compile(r"- `([A-Za-z0-9][A-Za-z0-9_.\-/]*)`: ([^()\s](?:[^()]*[^()\s])?) \(ignored ([^()]*)\)")
+# One row per line of the file (lines joined by "\n"): (run, reason, when) for a written line, three
+# empty strings for any other.
+_ROWS_RE = re.compile(
+    r"^(?:- `([A-Za-z0-9][A-Za-z0-9_.\-/]*)`: ([^()\s](?:[^()\n]*[^()\s])?) \(ignored ([^()\n]*)\)|.*)$", re.M
+)
 _BY = " by "
 
 
@@ -85,12 +91,6 @@ class IgnoredRun:
         }
 
 
-def _when_and_author(when: str) -> tuple[str, dict[str, str] | None]:
-    """``WHEN by AUTHOR`` split (:func:`.authorship.label`); a WHEN without `` by `` has no author."""
-    when, _, who = when.partition(_BY)
-    return when, authorship.from_label(who)
-
-
 # The last files read, by path: (text, runs, warnings). A listing of an unchanged file (the sidebar
 # polls, `runs` then `ignored` in one command) compares the text it read with the one kept, a memory
 # compare, instead of parsing it again. Keyed by the text itself, so no change can be missed.
@@ -110,7 +110,13 @@ def read_ignored(path: Path) -> tuple[dict[str, IgnoredRun], list[str]]:
     kept = _read_cache.get(key)
     if kept is not None and kept[0] == text:
         return dict(kept[1]), list(kept[2])
-    found, warnings = _parse(text)
+    collecting = gc.isenabled()
+    gc.disable()  # 200,000 new objects would start full collections over and over: a quarter of the time
+    try:
+        found, warnings = _parse(text)
+    finally:
+        if collecting:
+            gc.enable()
     _read_cache.pop(key, None)
     if len(_read_cache) >= _CACHE_FILES:
         _read_cache.pop(next(iter(_read_cache)))
@@ -122,11 +128,12 @@ def _parse(text: str) -> tuple[dict[str, IgnoredRun], list[str]]:
     found: dict[str, IgnoredRun] = {}
     warnings: list[str] = []
     lines = text.splitlines()
-    written = map(_WRITTEN_RE.fullmatch, lines)
-    for i, (line, m) in enumerate(zip(lines, written), 1):
-        if m is not None:
-            run, reason, when = m.groups()
-        else:
+    rows = _ROWS_RE.findall("\n".join(lines))  # one C call for the whole file
+    if len(rows) != len(lines):  # pragma: no cover - one row per line by construction
+        rows = [("", "", "")] * len(lines)
+    for i, (run, reason, when) in enumerate(rows, 1):
+        if not run:
+            line = lines[i - 1]
             stripped = line.strip()
             if not stripped or stripped.startswith("#") or stripped[0] not in "-*":
                 if stripped and not stripped.startswith("#") and not stripped.startswith("One line per run"):
@@ -136,16 +143,23 @@ def _parse(text: str) -> tuple[dict[str, IgnoredRun], list[str]]:
             if parsed is None:
                 warnings.append(f"IGNORED_RUNS.md:{i}: not a '- RUN_ID: reason' line, kept as written")
                 continue
-            run, reason, when = parsed
+            run, reason, maybe = parsed
             reason = reason or "(no reason given)"
+            if maybe is None:
+                found[run.rsplit("/", 1)[-1]] = IgnoredRun(run.rsplit("/", 1)[-1], reason, None, i)
+                continue
+            when = maybe
         if "/" in run:
             run = run.rsplit("/", 1)[-1]
-        if when is not None and _BY in when:  # written with its author (:mod:`.authorship`)
-            when, author = _when_and_author(when)
-            found[run] = IgnoredRun(run, reason, when, i, "IGNORED_RUNS.md", author)
-        else:
-            found[run] = IgnoredRun(run, reason, when, i)
+        when, by, who = when.partition(_BY)  # written with its author (:mod:`.authorship`)
+        found[run] = IgnoredRun(run, reason, when, i, "IGNORED_RUNS.md", _author(who) if by else None)
     return found, warnings
+
+
+@functools.lru_cache(maxsize=256)
+def _author(label: str) -> dict[str, str] | None:
+    """The author a line names (one dict per name, shared by its lines: read it, do not change it)."""
+    return authorship.from_label(label)
 
 
 def add(

@@ -110,7 +110,7 @@ def test_the_one_pattern_for_written_lines_reads_what_the_line_parser_reads():
         "a",
         "run-1",
         "x/y",
-        "by ",
+        " by ",
         "é",
         "\t",
     ]
@@ -120,6 +120,8 @@ def test_the_one_pattern_for_written_lines_reads_what_the_line_parser_reads():
         "- `r3`: trailing space (ignored 2026-12-01) ",
         "- `r4`:  two spaces (ignored  w )",
         "- `r5`: x (ignored a (ignored b)",
+        "- `r6`: written (ignored 2026-12-01T00:00:00+00:00 by ada)",
+        "- `r7`: by hand (ignored 2026-12-01 by  )",
     ]
     lines += ["- `" + "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
     lines += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(1000)]
@@ -130,8 +132,13 @@ def test_the_one_pattern_for_written_lines_reads_what_the_line_parser_reads():
             assert not found, line
             continue
         run, reason, when = parsed
+        author = None
+        if when is not None and " by " in when:
+            when, _, who = when.partition(" by ")
+            author = {"user": who.strip()} if who.strip() else None
         (got,) = found.values()
-        assert (got.run_id, got.reason, got.when) == (run.rsplit("/", 1)[-1], reason or "(no reason given)", when), line
+        expected = (run.rsplit("/", 1)[-1], reason or "(no reason given)", when, author)
+        assert (got.run_id, got.reason, got.when, got.author) == expected, line
 
 
 def test_an_unchanged_file_is_listed_again_without_parsing_it_and_a_change_is_seen(experiment, monkeypatch):
