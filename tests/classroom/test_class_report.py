@@ -38,6 +38,7 @@ def klass(tmp_path_factory):
         "reordered": tmp / "course" / "submitted" / "reordered" / "a1",
         "recomputed": tmp / "shared" / "recomputed",
         "offcourse": tmp / "shared" / "offcourse",
+        "reused": tmp / "shared" / "reused",
     }
     for case, place in places.items():
         shutil.copytree(tmp / "build" / case / "experiments", place / "experiments")
@@ -66,6 +67,7 @@ def test_every_case_is_collected_from_its_layout(klass):
         "reordered": "submitted",
         "recomputed": "shared",
         "offcourse": "shared",
+        "reused": "shared",
     }
 
 
@@ -106,6 +108,13 @@ def test_the_cases_are_stated(klass):
     assert any("chain recomputed" in f.text for f in rec.verification.broken)  # ...the anchors do not
     assert a["offcourse"].course and "the metric is locked to val_acc" in a["offcourse"].course[0]
     assert "contradicts course" in a["offcourse"].flags()
+    reuse = a["reused"]
+    assert reuse.verdict.decision == "inconclusive" and "not confirmatory" in reuse.verdict.reason
+    # naming the treatment after the exploration is a change after runs; its seeds re-run are the flag here
+    assert reuse.flags() == ["changed after runs", "reused exploration seeds"] and reuse.reused_seeds == [
+        "lr=0.1 [full]: seed 0, 1, 2"
+    ]
+    assert all("reused exploration seeds" not in x.flags() for k, x in a.items() if k != "reused")
     assert all(not x.course for k, x in a.items() if k != "offcourse")
 
 
@@ -113,13 +122,14 @@ def test_the_notebook_csv_and_html_state_it_and_cite_files_with_no_absolute_path
     tmp = klass["tmp"]
     nb = nbformat.read(tmp / "class" / "class_report.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells)
-    assert "## Verdicts across the class\n\n- inconclusive: 1\n- supported: 6" in text and "- record altered: 2" in text
+    assert "## Verdicts across the class\n\n- inconclusive: 2\n- supported: 6" in text and "- record altered: 2" in text
     assert "### loosened" in text and "⚠ Changed after runs: criterion loosened" in text
     assert "With the ignored runs counted: **" in text and "**different**" in text
     assert "- entry 1: registered v1: success val_acc >= 0.99" in text
     assert "updated to v2" in text and "reason: 0.99 was too ambitious" in text
     assert "full runs started, 3 full runs completed" in text  # a stretch of runs, one line
     assert "Under the first version the verdict would read: **" in text
+    assert "⚠ Reused exploration seeds: lr=0.1 [full\\]: seed 0, 1, 2 ran before the treatment" in text
     assert "NOT verified" in text and "snapshots/0001/students/reordered/experiments/warmup/research_log.jsonl" in text
     html = (tmp / "class" / "class_report.html").read_text()
     for body in (text, html, (tmp / "class" / "class_table.csv").read_text()):
