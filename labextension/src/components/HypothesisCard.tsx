@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { formatValue } from '../format';
 import { ICoreVerdict, ICriterionCheck, IExperimentDetail, IForest } from '../tokens';
+import { CourseFields } from './CourseFields';
 import { ForestPlot } from './ForestPlot';
 
 export interface IHypothesisCardProps {
@@ -155,6 +156,7 @@ export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
           </Fact>
         )}
       </dl>
+      {detail.course && <CourseFields course={detail.course} />}
       {v && <CoreVerdict v={v} headline={detail.headline} forest={detail.forest} />}
     </section>
   );
