@@ -60,9 +60,11 @@ def make_class(tmp: Path, root: Path) -> None:
 def open_class_view(page: Page, lab) -> None:
     page.goto(f"{lab.url}lab?token={lab.token}")
     expect(page.locator('.jp-SideBar li[data-id="jp-mlexp-sidebar"]')).to_be_visible(timeout=60_000)
+    expect(page.locator(".jp-Launcher").first).to_be_visible(timeout=60_000)  # the layout is restored
     # the command palette, as an instructor would: one class workspace under the root opens at once
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".lm-CommandPalette-input")
+    page.locator(".lm-MenuBar-itemLabel", has_text="View").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
+    palette = page.locator(".jp-ModalCommandPalette .lm-CommandPalette-input")
     expect(palette).to_be_visible()
     palette.fill("Open Class View")
     page.locator(".lm-CommandPalette-item", has_text="Open Class View").first.click()
@@ -96,7 +98,7 @@ def test_the_class_view_shows_each_student_with_flags_and_verdict(page: Page, st
         expect(row(student).locator(".jp-mlexp-class-flag", has_text=flag)).to_be_visible()
     expect(row("reordered")).to_contain_text("unverified")
     expect(row("ignored").locator(".jp-mlexp-verdict")).to_have_text("inconclusive")
-    expect(row("quickonly").locator(".jp-mlexp-class-runs")).to_contain_text("0 full · 3 quick · 1 failed")
+    expect(row("quickonly").locator(".jp-mlexp-class-runs")).to_contain_text("0 full · 4 quick · 1 failed")
 
     # the grounds of a flag, one click away; a flag filter; the page title stays read-only (no inputs)
     row("loosened").click()
