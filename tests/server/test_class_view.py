@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from tests.classroom.students import Clock, build_student
 
 from .test_handlers import error, get
 
+REPO = Path(__file__).resolve().parents[2]
 CASES = ("proper", "loosened", "ignored", "quickonly", "reordered", "reused", "offcourse")
 
 
@@ -125,3 +128,19 @@ async def test_the_detail_carries_the_course_in_force(jp_fetch, record, jp_root_
     (jp_root_dir / "course.yaml").write_text("metric: [unclosed\n")
     _, data = await get(jp_fetch, "experiments", "demo")
     assert "not valid YAML" in data["course"]["error"] and str(jp_root_dir) not in data["course"]["error"]
+
+
+def _ts_fields(interface: str, text: str) -> set[str]:
+    body = re.search(r"export interface " + interface + r"[^{]*\{(.*?)\n\}", text, re.S)
+    assert body, f"labextension/src/classview/tokens.ts no longer has {interface}"
+    return set(re.findall(r"^  (\w+)\??:", body.group(1), re.M))
+
+
+def test_the_frontend_s_types_name_the_server_s_fields(klass):
+    """labextension/src/classview/tokens.ts mirrors the answer: a field renamed on one side fails here."""
+    from jupyter_mlexp.classroom.class_view import class_view
+
+    tokens = (REPO / "labextension" / "src" / "classview" / "tokens.ts").read_text()
+    data = class_view(klass)
+    assert _ts_fields("IClassAnswer", tokens) == set(data) | {"dir"}
+    assert _ts_fields("IClassRow", tokens) == set(data["rows"][0])
