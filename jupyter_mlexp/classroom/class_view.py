@@ -25,6 +25,7 @@ from jupyter_mlexp.classroom.collect import INDEX, SNAPSHOTS, snapshots
 #: How deep below a folder :func:`find_class_workspaces` looks, and how many it lists at most.
 SEARCH_DEPTH = 3
 MAX_FOUND = 50
+MAX_VISITED = 2000  # a home folder with many projects: the listing stays a fraction of a second
 REPORT_FILES = (NOTEBOOK, HTML, CSV)  # what `mlexp class report` wrote, when it has
 _SKIP = {"node_modules", "__pycache__", "site-packages", "experiments", SNAPSHOTS}
 
@@ -84,12 +85,21 @@ def is_class_workspace(folder: Path) -> bool:
 
 
 def find_class_workspaces(root: Path | str, depth: int = SEARCH_DEPTH) -> list[str]:
-    """Class workspaces at or below ``root`` (``depth`` levels, no symlinks followed), relative to it."""
+    """Class workspaces at or below ``root`` (``depth`` levels, at most :data:`MAX_VISITED` folders looked
+    into, no symlinks followed, no hidden folders), relative to it."""
     top = Path(root)
-    return sorted(p.relative_to(top).as_posix() or "." for p in _walk(top, depth))[:MAX_FOUND]
+    found = []
+    for p in _walk(top, depth, [MAX_VISITED]):
+        found.append(p.relative_to(top).as_posix() or ".")
+        if len(found) >= MAX_FOUND:
+            break
+    return sorted(found)
 
 
-def _walk(folder: Path, depth: int) -> Iterator[Path]:
+def _walk(folder: Path, depth: int, budget: list[int]) -> Iterator[Path]:
+    if budget[0] <= 0:
+        return
+    budget[0] -= 1
     if is_class_workspace(folder):
         yield folder
         return  # a class workspace holds students' folders, not more classes
@@ -104,7 +114,7 @@ def _walk(folder: Path, depth: int) -> Iterator[Path]:
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path), depth - 1)
+                yield from _walk(Path(entry.path), depth - 1, budget)
         except OSError:
             continue
 

@@ -98,6 +98,24 @@ async def test_a_symlink_out_of_the_root_is_refused(jp_fetch, klass, jp_root_dir
     assert code == 404 and "not inside the server's root" in data["message"]
 
 
+async def test_a_nul_byte_in_the_folder_is_a_one_line_answer(jp_fetch, klass):
+    code, data = await error(get(jp_fetch, "class", dir="teaching\x00x"))
+    assert code in (400, 404) and "teaching" in data["message"]
+
+
+def test_the_search_for_class_workspaces_is_bounded(tmp_path, monkeypatch):
+    from jupyter_mlexp.classroom import class_view
+
+    for i in range(30):
+        (tmp_path / f"p{i:02d}" / "snapshots" / "0001").mkdir(parents=True)
+        (tmp_path / f"p{i:02d}" / "snapshots" / "0001" / "collection.json").write_text("{}")
+    (tmp_path / ".hidden" / "snapshots" / "0001").mkdir(parents=True)
+    (tmp_path / ".hidden" / "snapshots" / "0001" / "collection.json").write_text("{}")
+    assert len(class_view.find_class_workspaces(tmp_path)) == 30
+    monkeypatch.setattr(class_view, "MAX_VISITED", 11)  # the root and ten folders
+    assert class_view.find_class_workspaces(tmp_path) == [f"p{i:02d}" for i in range(10)]
+
+
 async def test_a_folder_that_is_no_class_workspace_says_how_to_make_one(jp_fetch, klass):
     code, data = await error(get(jp_fetch, "class", dir="teaching"))
     assert code == 404 and "mlexp class collect SOURCE... --out teaching" in data["message"]

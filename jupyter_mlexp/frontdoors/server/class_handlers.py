@@ -26,7 +26,7 @@ from jupyter_mlexp.core import course as course_file
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.workspace import inside
 from jupyter_mlexp.frontdoors.server.api import OutsideRootError
-from jupyter_mlexp.frontdoors.server.handlers import MlexpHandler
+from jupyter_mlexp.frontdoors.server.handlers import BadRequest, MlexpHandler
 
 MAX_KEPT = 8
 
@@ -41,7 +41,10 @@ _LOCK = threading.Lock()
 
 def class_folder(root: Path, rel: str) -> Path:
     """``rel`` under the server's ``root``, refused unless it stays inside and is a class workspace."""
-    folder = (root / rel.lstrip("/")).resolve() if rel not in ("", ".") else root
+    try:
+        folder = (root / rel.lstrip("/")).resolve() if rel not in ("", ".") else root
+    except (ValueError, OSError) as err:  # a loop of symlinks
+        raise BadRequest(f"{rel!r} is not a folder name ({err})") from None
     if not inside(root, folder):
         raise OutsideRootError(f"{rel!r} is not inside the server's root; open a class workspace under it")
     if not view.is_class_workspace(folder):
