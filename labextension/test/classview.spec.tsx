@@ -305,6 +305,9 @@ describe('ClassView', () => {
     const el = container.querySelector('.jp-mlexp-hypothesis .jp-mlexp-course')!;
     expect(el.textContent).toBe('Course ml101: metric acc, baseline lr=0.1, seeds 0, 1, 2, budget 60 s');
     expect(el.querySelector('input, textarea, button')).toBeNull();
+    // before the first registration too: the fields the hypothesis must keep
+    act(() => root.render(<HypothesisCard detail={{ ...detail, hypothesis: null, verdict: null, course }} />));
+    expect(container.querySelector('.jp-mlexp-course')?.textContent).toContain('metric acc');
     act(() => root.render(<HypothesisCard detail={{ ...detail, course: null }} />));
     expect(container.querySelector('.jp-mlexp-course')).toBeNull();
     act(() => root.render(<CourseFields course={{ file: 'course.yaml', error: 'course.yaml is not valid YAML' }} />));

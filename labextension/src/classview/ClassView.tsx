@@ -125,7 +125,13 @@ function Row({ row, open, onToggle }: { row: IClassRow; open: boolean; onToggle:
           <code>{row.experiment}</code>
         </td>
         <td>
-          {row.verdict ? <span className={verdictClass(row.verdict)}>{row.verdict}</span> : '—'}
+          {row.verdict ? (
+            <span className={verdictClass(row.verdict)} title={row.reason}>
+              {row.verdict}
+            </span>
+          ) : (
+            '—'
+          )}
           {!row.verified && <span className="jp-mlexp-class-unverified"> unverified</span>}
         </td>
         <td className="jp-mlexp-class-n">{row.n}</td>

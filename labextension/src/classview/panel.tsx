@@ -6,6 +6,8 @@ import { flaskIcon } from '../icon';
 import { ClassView } from './ClassView';
 import { ClassViewModel, IClassViewState, listClassWorkspaces } from './model';
 
+let panels = 0;
+
 /** The main-area panel with a collected class, read-only. */
 export class ClassViewPanel extends ReactWidget {
   constructor(
@@ -14,7 +16,7 @@ export class ClassViewPanel extends ReactWidget {
   ) {
     super();
     const dir = model.state.dir;
-    this.id = `jp-mlexp-class-${dir.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    this.id = `jp-mlexp-class-${++panels}`;
     this.addClass('jp-mlexp-class-panel');
     this.title.icon = flaskIcon;
     this.title.label = `Class: ${dir}`;

@@ -131,6 +131,7 @@ export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
           No hypothesis registered for <code>{detail.name}</code> yet: register one with a{' '}
           <code>%%hypothesis {detail.name}</code> cell.
         </p>
+        {detail.course && <CourseFields course={detail.course} />}
       </section>
     );
   }
