@@ -83,6 +83,15 @@ class ExperimentAudit:
         # the verdict itself says when it is supported only without runs ignored after their value was seen
         return a.decided_by_ignoring or (b is not None and a.decision != b.decision)
 
+    @property
+    def reused_seeds(self) -> list[str]:
+        """Configurations whose confirming runs re-ran seeds the exploration saw (the verdict's seed rule:
+        :attr:`~jupyter_mlexp.core.verdict_arms.Arm.reused_seeds`), ``label: seed 0, 1, 2`` each."""
+        v = self.verdict
+        if v is None:
+            return []
+        return [f"{a.label}: seed {', '.join(map(str, a.reused_seeds))}" for a in v.candidates if a.reused_seeds]
+
     def n_text(self, v: Verdict | None) -> str:
         if v is None:
             return ""
@@ -98,6 +107,8 @@ class ExperimentAudit:
             out.append("changed after runs")
         if self.ignored_changes_verdict:
             out.append("ignored run changes verdict")
+        if self.reused_seeds:
+            out.append("reused exploration seeds")
         if not self.runs.get("full"):
             out.append("no full runs")
         if self.course:

@@ -200,6 +200,11 @@ def _student_md(a: ExperimentAudit) -> str:
         else:
             same = "the same" if w.decision == (v.decision if v else None) else "**different**"
         out.append(f"With the ignored runs counted: **{w.decision}** ({a.n_text(w)}), {same}.")
+    for reused in a.reused_seeds:
+        out.append(
+            f"⚠ Reused exploration seeds: {safe.text(reused)} ran before the treatment was registered "
+            f"(`{a.cite('research_log.jsonl')}`)"
+        )
     if a.tags:
         tags = ", ".join(f"{t} {n}" for t, n in sorted(a.tags.items()))
         out.append(f"**Journal tags**: {tags} (`{a.cite('JOURNAL.md')}`)")

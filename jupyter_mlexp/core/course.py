@@ -121,9 +121,15 @@ def load(path: Path | str) -> Course:
 
 def find(start: Path | str | None = None, root: Path | str | None = None) -> Course | None:
     """The course in force: ``$MLEXP_COURSE``, else ``course.yaml`` in ``start`` or a parent up to ``root``."""
+    path = locate(start, root)
+    return load(path) if path is not None else None
+
+
+def locate(start: Path | str | None = None, root: Path | str | None = None) -> Path | None:
+    """The file :func:`find` reads (stat calls only): for a reader that keeps the parsed course."""
     named = os.environ.get(ENV_COURSE)
     if named:
-        return load(Path(named).expanduser())
+        return Path(named).expanduser()
     here = Path(start or os.getcwd()).resolve()
     top = Path(root).resolve() if root is not None else None
     if top is not None and here != top and top not in here.parents:
@@ -131,7 +137,7 @@ def find(start: Path | str | None = None, root: Path | str | None = None) -> Cou
     for folder in (here, *here.parents):
         candidate = folder / FILENAME
         if candidate.is_file():
-            return load(candidate)
+            return candidate
         if top is None or folder == top:
             break
     return None

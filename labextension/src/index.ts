@@ -2,6 +2,7 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { registerClassView } from './classview/command';
 import { hasSession, KernelFollower, kernelOf } from './follow';
 import { MlexpModel } from './model';
 import { MlexpRunsPanel } from './runsPanel';
@@ -107,6 +108,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
     palette?.addItem({ command: OPEN_COMMAND, category: 'Experiments' });
     palette?.addItem({ command: OPEN_RUNS_COMMAND, category: 'Experiments' });
+    // The instructor's view of a collected class (src/classview/).
+    registerClassView(app, palette, openPath);
   }
 };
 

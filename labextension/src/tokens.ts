@@ -96,6 +96,8 @@ export interface IExperimentDetail extends IStamped {
   /** The latest counted run checked against the success criterion (not the verdict). */
   criterion_check?: ICriterionCheck | null;
   counts: { runs: number; quick: number; full: number; ignored: number };
+  /** The course's locked fields a registration here is checked against (course.yaml); null: no course. */
+  course?: ICourseInForce | null;
 }
 
 export interface IJournalEntry {
@@ -325,4 +327,19 @@ export interface IAttemptPatch {
   attempt: number;
   patch: string;
   truncated: boolean;
+}
+
+/** A course file's locked fields (`core.course.Course.to_dict`), as the experiment detail names them. */
+export interface ICourseInForce {
+  course?: string;
+  metric?: string;
+  success?: string;
+  baseline?: string;
+  seeds?: number | number[];
+  budget?: number;
+  data?: { [file: string]: string };
+  /** The file's name (never its path) and hash; `error` when it cannot be read. */
+  file?: string;
+  sha256?: string;
+  error?: string;
 }

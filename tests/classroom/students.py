@@ -141,6 +141,15 @@ def recomputed(exp: Experiment) -> None:
     write_lines(exp.log_jsonl, out)
 
 
+def reused(exp: Experiment) -> None:
+    """Two configurations explored on seeds 0-2, the best named the treatment, then "confirmed" on the same seeds."""
+    register(exp, 0.9)
+    seeds(exp, [0.95, 0.96, 0.97], params={"lr": 0.1})
+    seeds(exp, [0.85, 0.86, 0.84], params={"lr": 0.2})
+    register(exp, 0.9, reason="lr=0.1 was the best: confirm it", extra="treatment: lr=0.1\n")
+    seeds(exp, [0.95, 0.96, 0.97], params={"lr": 0.1})
+
+
 def off_course(exp: Experiment) -> None:
     """Judges a metric the course did not fix (registered where no course file was in force)."""
     exp.register(
@@ -156,6 +165,7 @@ CASES = {
     "quickonly": quick_only,
     "reordered": reordered,
     "recomputed": recomputed,
+    "reused": reused,
     "offcourse": off_course,
 }
 

@@ -18,9 +18,24 @@ from tests.classroom.students import CASES, Clock, build_student
 STAMP = "2026-11-21 10:00:00.000000 UTC"
 
 
+# Thirty students: one of each case under the case's name, and more of the common cases (``proper2``, ...),
+# each extra in the next of the layouts in turn
+EXTRA = {"proper": 7, "loosened": 4, "ignored": 4, "quickonly": 3, "reused": 4}
+STUDENTS = len(CASES) + sum(EXTRA.values())
+
+
+def _place(tmp, layout: str, name: str):
+    return {
+        "homes": tmp / "home" / name / "ml101",
+        "nbgrader": tmp / "exchange" / "ml101" / "inbound" / f"{name}+a1+{STAMP}",
+        "submitted": tmp / "course" / "submitted" / name / "a1",
+        "shared": tmp / "shared" / name,
+    }[layout]
+
+
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
-    """One student per case, spread over the three layouts, collected and reported once."""
+    """Thirty students (each case at least once), spread over the three layouts, collected and reported once."""
     mp = pytest.MonkeyPatch()
     Clock(mp)
     mp.delenv("MLEXP_ROOT", raising=False)
@@ -38,9 +53,19 @@ def klass(tmp_path_factory):
         "reordered": tmp / "course" / "submitted" / "reordered" / "a1",
         "recomputed": tmp / "shared" / "recomputed",
         "offcourse": tmp / "shared" / "offcourse",
+        "reused": tmp / "shared" / "reused",
     }
     for case, place in places.items():
         shutil.copytree(tmp / "build" / case / "experiments", place / "experiments")
+    extras, turn = {}, 0
+    for case, n in EXTRA.items():
+        for k in range(2, n + 2):
+            name = f"{case}{k}"
+            build_student(tmp / "build" / name, case)
+            layout = ("homes", "nbgrader", "submitted", "shared")[turn % 4]
+            turn += 1
+            shutil.copytree(tmp / "build" / name / "experiments", _place(tmp, layout, name) / "experiments")
+            extras[name] = (case, layout)
     (tmp / "class").mkdir()
     (tmp / "class" / "course.yaml").write_text("course: ml101\nmetric: val_acc\nseeds: 3\nbaseline: lr=0.1\n")
     sources = [
@@ -52,13 +77,24 @@ def klass(tmp_path_factory):
     c = collect(sources, tmp / "class")
     written = write_class_report(tmp / "class", html=True)
     audits, _, _ = build(tmp / "class")
-    yield {"tmp": tmp, "built": built, "collection": c, "written": written, "audits": {a.student: a for a in audits}}
+    yield {
+        "tmp": tmp,
+        "built": built,
+        "extras": extras,
+        "collection": c,
+        "written": written,
+        "audits": {a.student: a for a in audits},
+    }
     mp.undo()
 
 
 def test_every_case_is_collected_from_its_layout(klass):
     layouts = {k: v["layout"] for k, v in klass["collection"].students.items()}
-    assert layouts == {
+    assert len(layouts) == STUDENTS == 30
+    assert {k: layouts[k] for k, (_, layout) in klass["extras"].items()} == {
+        k: layout for k, (_, layout) in klass["extras"].items()
+    }
+    assert {k: layouts[k] for k in CASES} == {
         "proper": "homes",
         "loosened": "homes",
         "ignored": "nbgrader",
@@ -66,6 +102,7 @@ def test_every_case_is_collected_from_its_layout(klass):
         "reordered": "submitted",
         "recomputed": "shared",
         "offcourse": "shared",
+        "reused": "shared",
     }
 
 
@@ -106,20 +143,37 @@ def test_the_cases_are_stated(klass):
     assert any("chain recomputed" in f.text for f in rec.verification.broken)  # ...the anchors do not
     assert a["offcourse"].course and "the metric is locked to val_acc" in a["offcourse"].course[0]
     assert "contradicts course" in a["offcourse"].flags()
-    assert all(not x.course for k, x in a.items() if k != "offcourse")
+    reuse = a["reused"]
+    assert reuse.verdict.decision == "inconclusive" and "not confirmatory" in reuse.verdict.reason
+    # naming the treatment after the exploration is a change after runs; its seeds re-run are the flag here
+    assert reuse.flags() == ["changed after runs", "reused exploration seeds"] and reuse.reused_seeds == [
+        "lr=0.1 [full]: seed 0, 1, 2"
+    ]
+    assert all("reused exploration seeds" not in x.flags() for k, x in a.items() if k.rstrip("0123456789") != "reused")
+    assert all(not x.course for k, x in a.items() if k.rstrip("0123456789") != "offcourse")
+
+
+def test_every_student_of_a_case_is_stated_as_the_case(klass):
+    a = klass["audits"]
+    assert len(a) == 30
+    for name, (case, _) in klass["extras"].items():
+        assert (a[name].verdict.decision, a[name].flags()) == (a[case].verdict.decision, a[case].flags()), name
 
 
 def test_the_notebook_csv_and_html_state_it_and_cite_files_with_no_absolute_path(klass):
     tmp = klass["tmp"]
     nb = nbformat.read(tmp / "class" / "class_report.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells)
-    assert "## Verdicts across the class\n\n- inconclusive: 1\n- supported: 6" in text and "- record altered: 2" in text
+    assert (
+        "## Verdicts across the class\n\n- inconclusive: 10\n- supported: 20" in text and "- record altered: 2" in text
+    )
     assert "### loosened" in text and "⚠ Changed after runs: criterion loosened" in text
     assert "With the ignored runs counted: **" in text and "**different**" in text
     assert "- entry 1: registered v1: success val_acc >= 0.99" in text
     assert "updated to v2" in text and "reason: 0.99 was too ambitious" in text
     assert "full runs started, 3 full runs completed" in text  # a stretch of runs, one line
     assert "Under the first version the verdict would read: **" in text
+    assert "⚠ Reused exploration seeds: lr=0.1 [full\\]: seed 0, 1, 2 ran before the treatment" in text
     assert "NOT verified" in text and "snapshots/0001/students/reordered/experiments/warmup/research_log.jsonl" in text
     html = (tmp / "class" / "class_report.html").read_text()
     for body in (text, html, (tmp / "class" / "class_table.csv").read_text()):

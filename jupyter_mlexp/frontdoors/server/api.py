@@ -13,7 +13,8 @@ import json
 import os
 from pathlib import Path
 
-from jupyter_mlexp.core import journal_index, views
+from jupyter_mlexp.core import course as course_file
+from jupyter_mlexp.core import journal_index, memo, views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.journal import TAGS
@@ -92,11 +93,28 @@ def experiment_detail_json(root: Path, name: str) -> str:
 def experiment_detail_answer(root: Path, name: str) -> stamped.Answer:
     """:func:`experiment_detail_json` with its stamp (``?since=`` it answers "unchanged")."""
     exp = open_experiment(root, name)
-    return stamped.cached_answer("detail", exp, lambda runs: _detail(exp, runs))
+    course = course_fields(exp)
+    # the course file is not in the record's stamp: its hash names the kept answer instead
+    kind = "detail" if course is None else f"detail:{course.get('sha256') or course.get('error')}"
+    return stamped.cached_answer(kind, exp, lambda runs: {**_detail(exp, runs), "course": course})
 
 
 def _detail(exp: Experiment, runs: list[RunInfo]) -> dict:
     return views.status_dict(exp, runs)
+
+
+def course_fields(exp: Experiment) -> dict | None:
+    """The course's locked fields a registration in ``exp``'s workspace is checked against (``course.yaml``
+    at the workspace root, or ``$MLEXP_COURSE``), for the sidebar's card; ``{"error": ...}`` when the file
+    cannot be read; None without one. The file is named, not its path."""
+    path = course_file.locate(exp.base.parent, exp.base.parent)
+    if path is None:
+        return None
+    try:
+        course = memo.cached(str(path), "course", course_file.load)
+    except (OSError, MlexpError) as err:
+        return {"file": path.name, "error": str(err).replace(str(path.parent), "").lstrip("/")}
+    return {**course.to_dict(), "file": path.name, "sha256": course.sha256}
 
 
 def journal_page(

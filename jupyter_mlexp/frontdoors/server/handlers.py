@@ -239,10 +239,11 @@ ROUTES = [
 
 def setup_handlers(web_app) -> None:
     """Mount the API under ``<base_url>/mlexp/api/``."""
+    from jupyter_mlexp.frontdoors.server.class_handlers import ROUTES as CLASS_ROUTES  # the class view
     from jupyter_mlexp.frontdoors.server.run_handlers import ROUTES as RUN_ROUTES  # it builds on MlexpHandler
 
     base_url = web_app.settings["base_url"]
-    routes = ROUTES + RUN_ROUTES
+    routes = ROUTES + RUN_ROUTES + CLASS_ROUTES
     handlers: list[tuple[str, type[APIHandler]]] = [
         (url_path_join(base_url, *NAMESPACE, path) + "/?$", handler) for path, handler in routes
     ]

@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { formatValue } from '../format';
 import { ICoreVerdict, ICriterionCheck, IExperimentDetail, IForest } from '../tokens';
+import { CourseFields } from './CourseFields';
 import { ForestPlot } from './ForestPlot';
 
 export interface IHypothesisCardProps {
@@ -130,6 +131,7 @@ export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
           No hypothesis registered for <code>{detail.name}</code> yet: register one with a{' '}
           <code>%%hypothesis {detail.name}</code> cell.
         </p>
+        {detail.course && <CourseFields course={detail.course} />}
       </section>
     );
   }
@@ -155,6 +157,7 @@ export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
           </Fact>
         )}
       </dl>
+      {detail.course && <CourseFields course={detail.course} />}
       {v && <CoreVerdict v={v} headline={detail.headline} forest={detail.forest} />}
     </section>
   );

@@ -1,0 +1,92 @@
+import { InputDialog, ReactWidget, UseSignal } from '@jupyterlab/apputils';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { flaskIcon } from '../icon';
+import { ClassView } from './ClassView';
+import { ClassViewModel, IClassViewState, listClassWorkspaces } from './model';
+
+let panels = 0;
+
+/** The main-area panel with a collected class, read-only. */
+export class ClassViewPanel extends ReactWidget {
+  constructor(
+    readonly model: ClassViewModel,
+    private readonly _openPath: (path: string) => void
+  ) {
+    super();
+    const dir = model.state.dir;
+    this.id = `jp-mlexp-class-${++panels}`;
+    this.addClass('jp-mlexp-class-panel');
+    this.title.icon = flaskIcon;
+    this.title.label = `Class: ${dir}`;
+    this.title.caption = `The collected class in ${dir}: verdicts and audit flags (read-only)`;
+    this.title.closable = true;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.visible = true;
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.visible = this.isVisible;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.visible = false;
+  }
+
+  protected render(): JSX.Element {
+    const m = this.model;
+    return (
+      <UseSignal signal={m.stateChanged} initialArgs={m.state}>
+        {(_, state) => (
+          <ClassView
+            state={state as IClassViewState}
+            onSort={c => m.setSort(c)}
+            onFlag={f => m.setFlag(f)}
+            onToggle={k => m.toggle(k)}
+            onRefresh={() => void m.refresh().catch(() => undefined)}
+            onOpenReport={name => this._openPath(m.reportPath(name))}
+          />
+        )}
+      </UseSignal>
+    );
+  }
+}
+
+/**
+ * The class workspace to open: the command's `path`, else the one found under the server root, else
+ * the user's pick among those found (or a folder typed in when none is). Null: cancelled.
+ */
+export async function askClassFolder(path?: unknown): Promise<string | null> {
+  if (typeof path === 'string' && path.length > 0) {
+    return path;
+  }
+  let found: string[] = [];
+  try {
+    found = await listClassWorkspaces();
+  } catch {
+    found = [];
+  }
+  if (found.length === 1) {
+    return found[0];
+  }
+  const answer =
+    found.length > 1
+      ? await InputDialog.getItem({ title: 'Open Class View', label: 'Class workspace', items: found })
+      : await InputDialog.getText({
+          title: 'Open Class View',
+          label: 'Class workspace (the --out folder of mlexp class collect, relative to the server root)',
+          placeholder: 'ml101-class'
+        });
+  return answer.button.accept && answer.value ? answer.value : null;
+}
