@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { formatValue } from '../format';
 import { IForest, IForestRow } from '../tokens';
+import { useTrans } from '../trans';
 
 /** Rows drawn in the narrow sidebar; the report's figure shows up to 20. */
 const MAX_ROWS = 8;
@@ -20,6 +21,7 @@ function short(text: string, max: number): string {
  * as a dashed line; the configuration the verdict is about is marked with a diamond.
  */
 export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null {
+  const trans = useTrans();
   const rows = forest.configurations.slice(0, MAX_ROWS);
   if (rows.length === 0) {
     return null;
@@ -38,9 +40,11 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
   const plot = WIDTH - LABEL - PAD;
   const x = (v: number) => LABEL + ((v - lo) / (hi - lo)) * plot;
   const height = rows.length * ROW + 16;
-  const title =
-    `${forest.relative ? `Δ ${forest.metric} (difference to the baseline)` : forest.metric}: ` +
-    `each configuration's estimate and the verdict's one-sided bound, against ${forest.criterion}`;
+  const title = trans.__(
+    "%1: each configuration's estimate and the verdict's one-sided bound, against %2",
+    forest.relative ? trans.__('Δ %1 (difference to the baseline)', forest.metric) : forest.metric,
+    forest.criterion
+  );
   return (
     <figure className="jp-mlexp-forest">
       <svg width="100%" viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={title}>
@@ -61,7 +65,7 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
       </svg>
       {forest.configurations.length > MAX_ROWS && (
         <figcaption className="jp-mlexp-muted">
-          {MAX_ROWS} of {forest.configurations.length} configurations; the report shows more.
+          {trans.__('%1 of %2 configurations; the report shows more.', MAX_ROWS, forest.configurations.length)}
         </figcaption>
       )}
     </figure>
@@ -75,16 +79,21 @@ function ForestRow(props: {
   lo: number;
   hi: number;
 }): JSX.Element {
+  const trans = useTrans();
   const { row, y, x } = props;
   const cls = row.subject ? 'jp-mlexp-forest-subject' : row.judged ? 'jp-mlexp-forest-judged' : 'jp-mlexp-forest-other';
   const cx = x(row.estimate);
   const level =
     row.bound_level === null
       ? ''
-      : `, ${(row.bound_level * 100).toPrecision(4).replace(/\.?0+$/, '')}% bound ${formatValue(row.bound)}`;
+      : trans.__(
+          ', %1%% bound %2',
+          (row.bound_level * 100).toPrecision(4).replace(/\.?0+$/, ''),
+          formatValue(row.bound)
+        );
   return (
     <g className={cls}>
-      <title>{`${row.configuration}: ${formatValue(row.estimate)} (n = ${row.n}${level})`}</title>
+      <title>{trans.__('%1: %2 (n = %3%4)', row.configuration, formatValue(row.estimate), row.n, level)}</title>
       <text x={2} y={y + 4} className="jp-mlexp-forest-label">
         {(row.subject ? '◆ ' : '') + short(row.configuration, 14)}
       </text>
