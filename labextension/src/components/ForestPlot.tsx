@@ -16,6 +16,17 @@ function short(text: string, max: number): string {
 }
 
 /**
+ * The labels as drawn: a ` [stage]` that every configuration's label ends with tells them no
+ * apart and would take the narrow label column, so it is left off (each row's tooltip keeps it).
+ */
+export function drawnLabels(labels: string[]): string[] {
+  const suffix = labels[0]?.match(/ \[[^\]]*\]$/)?.[0];
+  return suffix && labels.every(l => l.endsWith(suffix) && l.length > suffix.length)
+    ? labels.map(l => l.slice(0, -suffix.length))
+    : labels;
+}
+
+/**
  * The verdict's forest, drawn from the server's numbers (`core.forest`, the same as the report's figure):
  * each configuration's estimate, its one-sided bound as an arrow to the edge, the criterion's threshold
  * as a dashed line; the configuration the verdict is about is marked with a diamond.
@@ -26,6 +37,7 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
   if (rows.length === 0) {
     return null;
   }
+  const labels = drawnLabels(rows.map(r => r.configuration));
   const xs = [
     forest.threshold,
     ...rows.map(r => r.estimate),
@@ -57,7 +69,15 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
           y2={height - 14}
         />
         {rows.map((r, i) => (
-          <ForestRow key={r.configuration} row={r} y={i * ROW + ROW / 2} x={x} lo={LABEL} hi={WIDTH - PAD} />
+          <ForestRow
+            key={r.configuration}
+            row={r}
+            label={labels[i]}
+            y={i * ROW + ROW / 2}
+            x={x}
+            lo={LABEL}
+            hi={WIDTH - PAD}
+          />
         ))}
         <text className="jp-mlexp-forest-axis" x={x(forest.threshold)} y={height - 3} textAnchor="middle">
           {formatValue(forest.threshold)}
@@ -74,6 +94,7 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
 
 function ForestRow(props: {
   row: IForestRow;
+  label: string;
   y: number;
   x: (v: number) => number;
   lo: number;
@@ -95,7 +116,7 @@ function ForestRow(props: {
     <g className={cls}>
       <title>{trans.__('%1: %2 (n = %3%4)', row.configuration, formatValue(row.estimate), row.n, level)}</title>
       <text x={2} y={y + 4} className="jp-mlexp-forest-label">
-        {(row.subject ? '◆ ' : '') + short(row.configuration, 14)}
+        {(row.subject ? '◆ ' : '') + short(props.label, 14)}
       </text>
       {row.bound !== null && (
         <line
