@@ -2,11 +2,15 @@
 
 Kept attempts are filled and joined by the running best (a step line), discarded ones
 hollow, crashed ones a cross on the worse edge (they have no value); each point is
-the mean over seeds with ±1 sd. Written as WebP beside the loop's record.
+the mean over seeds with ±1 sd. Written as WebP beside the loop's record each time an
+attempt is recorded (and by ``mlexp loop status``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 
 from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, LoopState
@@ -58,7 +62,15 @@ def write_figure(state: LoopState, path: Path) -> Path:
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="webp")
+    # replaced at once: the sidebar may be reading the old one while a new attempt draws it again
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fig.savefig(out, format="webp")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     return path
 
 

@@ -9,7 +9,7 @@ import nbformat
 from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.fsio import writes_confined_to
-from jupyter_mlexp.report import figures, notebook, summaries
+from jupyter_mlexp.report import figures, loops, notebook, summaries
 from jupyter_mlexp.report.keep import BACKUP_SUFFIX, keep_hand_edits, refuse_links
 from jupyter_mlexp.report.load import load_experiment
 from jupyter_mlexp.report.output import write_text
@@ -48,7 +48,8 @@ def _write_report(exp: Experiment, html: bool, baseline: str | dict | None, forc
     folder = exp.path
     figs, notes = figures.make_figures(data, folder / figures.FIGURES_DIR)
     paths = summaries.write_summaries(data, verdict, folder)
-    nb = notebook.build(data, verdict, figs, notes, paths, folder)
+    loop_sections = loops.loop_sections(folder, folder / figures.FIGURES_DIR)
+    nb = notebook.build(data, verdict, figs, notes, paths, folder, loop_sections)
     note = keep_hand_edits(nb, target, force=force)
     write_text(target, nbformat.writes(nb))
     if html:

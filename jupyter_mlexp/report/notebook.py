@@ -19,6 +19,7 @@ from jupyter_mlexp.report.discussion import FINISHED_BAD, discussion
 from jupyter_mlexp.report.figures import FigureInfo
 from jupyter_mlexp.report.groups import baseline_group, best_group, comparand, label, mode_groups, total_duration
 from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.loops import LoopSection, attachment
 from jupyter_mlexp.report.rerun import digest, rerun_tables
 from jupyter_mlexp.report.safe import code as _code
 from jupyter_mlexp.report.safe import markup as _markup
@@ -367,8 +368,9 @@ def build(
     fig_notes: list[str],
     summary_paths: dict,
     report_dir: Path,
+    loops: list[LoopSection] | None = None,
 ) -> nbformat.NotebookNode:
-    """The report notebook, validated."""
+    """The report notebook, validated; a section for each of the experiment's keep/discard ``loops``."""
     exp = data.experiment
     skipped = data.skipped_lines()
     lessons_rel = "../lessons.md"
@@ -396,6 +398,11 @@ def build(
                 + "."
             )
         )
+    for loop in loops or []:
+        cell = md(loop.markdown)
+        if loop.figure is not None:
+            cell["attachments"] = attachment(loop.figure)
+        cells.append(cell)
     cells.append(md(discussion(data, skipped, lessons_rel)))
     cells.append(md(conclusion(data, verdict)))
     built = digest(f"{verdict.decision}: {verdict.reason}")

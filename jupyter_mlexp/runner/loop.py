@@ -248,7 +248,7 @@ def _crash(a: Attempt, reason: str, tail: str = "") -> None:
 
 
 def end_attempt(loop: Loop, state: LoopState, a: Attempt, t0: float | None = None, restore: bool = True) -> None:
-    """Restore the branch unless kept, then record: state, results row, research log event."""
+    """Restore the branch unless kept, then record: state, results row, research log event, figure."""
     best = state.best()
     if restore and a.status != KEEP and best is not None:
         a.kept_aside = loop.repo.restore(best.commit, edits_ref(a.n)) or a.kept_aside
@@ -278,6 +278,19 @@ def end_attempt(loop: Loop, state: LoopState, a: Attempt, t0: float | None = Non
         lines=[a.lines_added, a.lines_removed],
         run_ids=a.run_ids,
     )
+    refresh_figure(loop, state)
+
+
+def refresh_figure(loop: Loop, state: LoopState) -> None:
+    """Draw ``progress.webp`` again from the record just written, so it never lags the attempts.
+
+    The attempt is recorded before this runs: a figure that cannot be written (a full disk, a
+    ``loops/`` folder that leads out) loses nothing, and ``mlexp loop status`` draws it again and
+    says why it cannot."""
+    from jupyter_mlexp.core.loop_figure import write_figure
+
+    with contextlib.suppress(OSError, MlexpError):
+        write_figure(state, loop.files.figure)
 
 
 def recover(loop: Loop, state: LoopState) -> list[Attempt]:

@@ -1,6 +1,7 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator } from '@jupyterlab/translation';
 
 import { registerClassView } from './classview/command';
 import { hasSession, KernelFollower, kernelOf } from './follow';
@@ -9,6 +10,7 @@ import { MlexpRunsPanel } from './runsPanel';
 import { RunsViewModel } from './runsModel';
 import { DEFAULT_SETTINGS, IMlexpSettings, readSettings } from './settings';
 import { MlexpSidebar } from './sidebar';
+import { bundleOf } from './trans';
 
 const OPEN_COMMAND = 'jupyter-mlexp:open';
 const OPEN_RUNS_COMMAND = 'jupyter-mlexp:open-runs';
@@ -18,13 +20,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlexp:sidebar',
   description: 'A sidebar with the hypothesis, journal, runs and ignored runs of an experiment, and a runs table.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
   ) => {
+    const trans = bundleOf(translator);
     // Follow the notebook (or console) last active in the main area: its kernel's current experiment.
     // The kernel tells its experiment over a comm; nothing runs in the user's kernel.
     let lastWithKernel: unknown = null;
@@ -57,7 +61,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (!runsPanel || runsPanel.isDisposed) {
         const runsModel = new RunsViewModel(model);
         onRunsModel(runsModel);
-        runsPanel = new MlexpRunsPanel(runsModel, openRunFile);
+        runsPanel = new MlexpRunsPanel(runsModel, openRunFile, trans);
         app.shell.add(runsPanel, 'main');
       }
       app.shell.activateById(runsPanel.id);
@@ -66,15 +70,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
-    const sidebar = new MlexpSidebar(model, { openRuns, openPath });
+    const sidebar = new MlexpSidebar(model, { openRuns, openPath }, trans);
     app.shell.add(sidebar, 'left', { rank: 600 });
     restorer?.add(sidebar, sidebar.id);
     app.commands.addCommand(OPEN_COMMAND, {
-      label: 'Show the Experiments Sidebar',
+      label: trans.__('Show the Experiments Sidebar'),
       execute: () => app.shell.activateById(sidebar.id)
     });
     app.commands.addCommand(OPEN_RUNS_COMMAND, {
-      label: 'Open the Runs Table',
+      label: trans.__('Open the Runs Table'),
       execute: () => openRuns()
     });
     // The Settings Editor's "Experiments" page, applied as it changes.
@@ -106,8 +110,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         })
         .catch(reason => console.warn('jupyter-mlexp: settings not loaded, using the defaults', reason));
     }
-    palette?.addItem({ command: OPEN_COMMAND, category: 'Experiments' });
-    palette?.addItem({ command: OPEN_RUNS_COMMAND, category: 'Experiments' });
+    palette?.addItem({ command: OPEN_COMMAND, category: trans.__('Experiments') });
+    palette?.addItem({ command: OPEN_RUNS_COMMAND, category: trans.__('Experiments') });
     // The instructor's view of a collected class (src/classview/).
     registerClassView(app, palette, openPath);
   }

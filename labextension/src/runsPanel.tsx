@@ -1,4 +1,5 @@
 import { ReactWidget, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
@@ -6,19 +7,21 @@ import { RunsView } from './components/RunsView';
 import { flaskIcon } from './icon';
 import { askIgnoreReason } from './ignoreDialog';
 import { IRunsViewState, RunsViewModel } from './runsModel';
+import { english, TransContext } from './trans';
 
 /** The main-area panel with the runs table; it shows the experiment picked in the sidebar. */
 export class MlexpRunsPanel extends ReactWidget {
   constructor(
     readonly model: RunsViewModel,
-    private readonly _openPath: (path: string) => void
+    private readonly _openPath: (path: string) => void,
+    private readonly _trans: TranslationBundle = english
   ) {
     super();
     this.id = 'jp-mlexp-runs';
     this.addClass('jp-mlexp-runs-panel');
     this.title.icon = flaskIcon;
-    this.title.label = 'Runs';
-    this.title.caption = 'Runs of the experiment: sort, filter, group, compare, curves';
+    this.title.label = _trans.__('Runs');
+    this.title.caption = _trans.__('Runs of the experiment: sort, filter, group, compare, curves');
     this.title.closable = true;
     model.stateChanged.connect(this._retitle);
     this._retitle();
@@ -47,41 +50,43 @@ export class MlexpRunsPanel extends ReactWidget {
   protected render(): JSX.Element {
     const m = this.model;
     return (
-      <UseSignal signal={m.stateChanged} initialArgs={m.state}>
-        {(_, state) => (
-          <RunsView
-            state={state as IRunsViewState}
-            curveRuns={m.curveRuns()}
-            onSort={c => m.setSort(c)}
-            onFilter={f => m.setFilter(f)}
-            onGrouped={g => m.setGrouped(g)}
-            onSelect={(ids, on) => m.select(ids, on)}
-            onClearSelection={() => m.clearSelection()}
-            onOpenRun={id => void m.openRun(id)}
-            onIgnoreSelected={() => void this._ignoreSelected()}
-            onCurveMetric={metric => m.setCurveMetric(metric)}
-            onOpenPath={this._openPath}
-            onOpenAttempt={(tag, n) => void m.openAttempt(tag, n)}
-            onClosePatch={() => m.closePatch()}
-          />
-        )}
-      </UseSignal>
+      <TransContext.Provider value={this._trans}>
+        <UseSignal signal={m.stateChanged} initialArgs={m.state}>
+          {(_, state) => (
+            <RunsView
+              state={state as IRunsViewState}
+              curveRuns={m.curveRuns()}
+              onSort={c => m.setSort(c)}
+              onFilter={f => m.setFilter(f)}
+              onGrouped={g => m.setGrouped(g)}
+              onSelect={(ids, on) => m.select(ids, on)}
+              onClearSelection={() => m.clearSelection()}
+              onOpenRun={id => void m.openRun(id)}
+              onIgnoreSelected={() => void this._ignoreSelected()}
+              onCurveMetric={metric => m.setCurveMetric(metric)}
+              onOpenPath={this._openPath}
+              onOpenAttempt={(tag, n) => void m.openAttempt(tag, n)}
+              onClosePatch={() => m.closePatch()}
+            />
+          )}
+        </UseSignal>
+      </TransContext.Provider>
     );
   }
 
   private _retitle = (): void => {
     const name = this.model.state.experiment;
-    this.title.label = name ? `Runs: ${name}` : 'Runs';
+    this.title.label = name ? this._trans.__('Runs: %1', name) : this._trans.__('Runs');
   };
 
   private async _ignoreSelected(): Promise<void> {
-    const reason = await askIgnoreReason(this.model.state.selection);
+    const reason = await askIgnoreReason(this.model.state.selection, this._trans);
     if (reason === null) {
       return;
     }
     const failed = await this.model.ignoreSelected(reason);
     if (failed.length > 0) {
-      void showErrorMessage('Some runs were not ignored', { message: failed.join('\n') });
+      void showErrorMessage(this._trans.__('Some runs were not ignored'), { message: failed.join('\n') });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { Dialog, ReactWidget, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
@@ -7,6 +8,7 @@ import { flaskIcon } from './icon';
 import { askIgnoreReason } from './ignoreDialog';
 import { MlexpModel } from './model';
 import { IIgnoredRun, IMlexpState, IRun } from './tokens';
+import { english, TransContext } from './trans';
 
 /** What the sidebar asks of the application: the runs table, and a file in a tab. */
 export interface ISidebarActions {
@@ -18,13 +20,14 @@ export interface ISidebarActions {
 export class MlexpSidebar extends ReactWidget {
   constructor(
     readonly model: MlexpModel,
-    private readonly _actions: ISidebarActions | null = null
+    private readonly _actions: ISidebarActions | null = null,
+    private readonly _trans: TranslationBundle = english
   ) {
     super();
     this.id = 'jp-mlexp-sidebar';
     this.addClass('jp-mlexp-sidebar');
     this.title.icon = flaskIcon;
-    this.title.caption = 'Experiments: hypothesis, journal, runs';
+    this.title.caption = _trans.__('Experiments: hypothesis, journal, runs');
   }
 
   dispose(): void {
@@ -48,65 +51,75 @@ export class MlexpSidebar extends ReactWidget {
   }
 
   protected render(): JSX.Element {
+    const trans = this._trans;
     return (
-      <UseSignal signal={this.model.stateChanged} initialArgs={this.model.state}>
-        {(_, state) => (
-          <Panel
-            state={state as IMlexpState}
-            onSelect={name => void this.model.select(name)}
-            onRefresh={() => void this.model.refresh().catch(() => undefined)}
-            onJournalQuery={change => void this.model.setJournalQuery(change)}
-            onAddEntry={(text, tags) =>
-              this._report('Could not add the journal entry', this.model.addJournalEntry(text, tags))
-            }
-            onIgnore={run => void this._ignore(run)}
-            onUnignore={run => void this._unignore(run)}
-            onOpenRuns={this._actions ? runId => this._actions?.openRuns(runId) : undefined}
-            onBuildReport={this._actions ? () => void this._buildReport() : undefined}
-            onOpenAttempt={(tag, n) => void this.model.openAttempt(tag, n)}
-            onClosePatch={() => this.model.closePatch()}
-          />
-        )}
-      </UseSignal>
+      <TransContext.Provider value={trans}>
+        <UseSignal signal={this.model.stateChanged} initialArgs={this.model.state}>
+          {(_, state) => (
+            <Panel
+              state={state as IMlexpState}
+              onSelect={name => void this.model.select(name)}
+              onRefresh={() => void this.model.refresh().catch(() => undefined)}
+              onJournalQuery={change => void this.model.setJournalQuery(change)}
+              onAddEntry={(text, tags) =>
+                this._report(trans.__('Could not add the journal entry'), this.model.addJournalEntry(text, tags))
+              }
+              onIgnore={run => void this._ignore(run)}
+              onUnignore={run => void this._unignore(run)}
+              onOpenRuns={this._actions ? runId => this._actions?.openRuns(runId) : undefined}
+              onBuildReport={this._actions ? () => void this._buildReport() : undefined}
+              onOpenAttempt={(tag, n) => void this.model.openAttempt(tag, n)}
+              onClosePatch={() => this.model.closePatch()}
+            />
+          )}
+        </UseSignal>
+      </TransContext.Provider>
     );
   }
 
   private async _ignore(run: IRun): Promise<void> {
-    const reason = await askIgnoreReason([run.run_id]);
+    const reason = await askIgnoreReason([run.run_id], this._trans);
     if (reason === null) {
       return;
     }
-    await this._report(`Could not ignore run ${run.run_id}`, this.model.ignoreRun(run.run_id, reason));
+    await this._report(this._trans.__('Could not ignore run %1', run.run_id), this.model.ignoreRun(run.run_id, reason));
   }
 
   private async _unignore(run: IRun | IIgnoredRun): Promise<void> {
+    const trans = this._trans;
     const reason = 'reason' in run ? run.reason : run.ignored_reason;
     const result = await showDialog({
-      title: `Count run ${run.run_id} again?`,
-      body: `It was ignored because: ${reason ?? '(no reason recorded)'}`,
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Count again' })]
+      title: trans.__('Count run %1 again?', run.run_id),
+      body: trans.__('It was ignored because: %1', reason ?? trans.__('(no reason recorded)')),
+      buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.okButton({ label: trans.__('Count again') })]
     });
     if (result.button.accept) {
-      await this._report(`Could not count run ${run.run_id} again`, this.model.unignoreRun(run.run_id));
+      await this._report(trans.__('Could not count run %1 again', run.run_id), this.model.unignoreRun(run.run_id));
     }
   }
 
   /** Build report.ipynb on the server, then open it. */
   private async _buildReport(): Promise<void> {
+    const trans = this._trans;
     const answer = await this.model.buildReport();
     if (!answer) {
-      void showErrorMessage('Could not build the report', { message: this.model.state.error ?? 'unknown error' });
+      void showErrorMessage(trans.__('Could not build the report'), {
+        message: this.model.state.error ?? trans.__('unknown error')
+      });
       return;
     }
     if (answer.note) {
-      void showDialog({ title: 'Report built', body: answer.note, buttons: [Dialog.okButton()] });
+      void showDialog({ title: trans.__('Report built'), body: answer.note, buttons: [Dialog.okButton()] });
     }
     if (answer.open_path) {
       this._actions?.openPath(answer.open_path);
     } else {
       await showDialog({
-        title: 'Report built',
-        body: `${answer.report} was written in the experiment folder, outside the folder this server serves.`,
+        title: trans.__('Report built'),
+        body: trans.__(
+          '%1 was written in the experiment folder, outside the folder this server serves.',
+          answer.report
+        ),
         buttons: [Dialog.okButton()]
       });
     }

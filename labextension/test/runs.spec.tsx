@@ -402,8 +402,8 @@ describe('CurveChart', () => {
     const legend = container.querySelector('figcaption')!.textContent!;
     expect(legend).toContain('s (sampled: 3 of 10000000 points)');
     expect(legend).toContain('l (sampled: 3334 of 10000 points)'); // thinned to draw: every third point
-    expect(legend).toContain('b (1 points)');
-    expect(pointsLabel({ label: 'x', points: [[0, 1]], total: 1 }, 1)).toBe('1 points');
+    expect(legend).toContain('b (1 point)');
+    expect(pointsLabel({ label: 'x', points: [[0, 1]], total: 1 }, 1)).toBe('1 point');
   });
 
   it('thins long curves, keeping the last point', () => {

@@ -69,7 +69,14 @@ def _free_port() -> int:
 class Lab:
     """A running ``jupyter lab``: its URL, token, root folder and log."""
 
-    def __init__(self, root: Path, home: Path, extra_args: list[str] = (), theme: str = "JupyterLab Light"):
+    def __init__(
+        self,
+        root: Path,
+        home: Path,
+        extra_args: list[str] = (),
+        theme: str = "JupyterLab Light",
+        collaboration: bool = False,
+    ):
         self.root = root
         # No news prompt over the screenshot; the theme under test.
         settings = home / "settings" / "@jupyterlab" / "apputils-extension"
@@ -109,6 +116,9 @@ class Lab:
             f"--LabApp.user_settings_dir={home / 'settings'}",
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # jupyter-collaboration (a dev dependency) turns real-time collaboration on wherever it is
+            # installed; the tests run without it unless they ask (test_collaboration.py)
+            *([] if collaboration else ["--YDocExtension.disable_rtc=True"]),
             *extra_args,
         ]
         self._log = open(self.log_path, "w")
@@ -161,10 +171,12 @@ def start_lab(tmp_path):
         )
     labs: list[Lab] = []
 
-    def start(root: Path, extra_args: list[str] = (), theme: str = "JupyterLab Light") -> Lab:
+    def start(
+        root: Path, extra_args: list[str] = (), theme: str = "JupyterLab Light", collaboration: bool = False
+    ) -> Lab:
         home = tmp_path / f"home{len(labs)}"
         home.mkdir()
-        lab = Lab(root, home, list(extra_args), theme)
+        lab = Lab(root, home, list(extra_args), theme, collaboration)
         labs.append(lab)
         lab.wait_ready()
         return lab

@@ -1,7 +1,9 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import uPlot from 'uplot';
 
 import { formatValue } from '../format';
+import { english, useTrans } from '../trans';
 
 /** One line of the chart, with an optional band (a configuration's ± spread over seeds). */
 export interface ICurve {
@@ -80,7 +82,14 @@ function themeColor(el: Element, name: string, fallback: string): string {
   return getComputedStyle(el).getPropertyValue(name).trim() || fallback;
 }
 
-function options(metric: string, plot: IPlotData, el: Element, width: number, height: number): uPlot.Options {
+function options(
+  metric: string,
+  plot: IPlotData,
+  el: Element,
+  width: number,
+  height: number,
+  trans: TranslationBundle = english
+): uPlot.Options {
   const text = themeColor(el, '--jp-ui-font-color1', '#333');
   const grid = themeColor(el, '--jp-border-color2', '#ddd');
   const font = `11px ${themeColor(el, '--jp-ui-font-family', 'sans-serif')}`;
@@ -99,9 +108,9 @@ function options(metric: string, plot: IPlotData, el: Element, width: number, he
     legend: { show: false }, // the readout below says step and values; the legend names the curves
     cursor: { drag: { x: true, y: false }, points: { size: 6 } },
     scales: { x: { time: false } },
-    axes: [axis('step'), { ...axis(metric), size: 60 }],
+    axes: [axis(trans.__('step')), { ...axis(metric), size: 60 }],
     series: [
-      { label: 'step' },
+      { label: trans.__('step') },
       ...plot.series.map(s => {
         const color = CURVE_COLORS[s.curve % CURVE_COLORS.length];
         return s.edge
@@ -117,7 +126,12 @@ function options(metric: string, plot: IPlotData, el: Element, width: number, he
 }
 
 /** The values under the cursor: the step, and each curve's value there (with its ± spread for a band). */
-export function readout(curves: ICurve[], plot: IPlotData, idx: number | null | undefined): string | null {
+export function readout(
+  curves: ICurve[],
+  plot: IPlotData,
+  idx: number | null | undefined,
+  trans: TranslationBundle = english
+): string | null {
   if (idx === null || idx === undefined || idx < 0 || idx >= plot.data[0].length) {
     return null;
   }
@@ -128,7 +142,7 @@ export function readout(curves: ICurve[], plot: IPlotData, idx: number | null | 
     const spread = typeof hi === 'number' && typeof v === 'number' ? ` ± ${formatValue(hi - v)}` : '';
     return `${c.label}: ${typeof v === 'number' ? formatValue(v) + spread : '–'}`;
   });
-  return [`step ${formatValue(plot.data[0][idx])}`, ...parts].join(' · ');
+  return [trans.__('step %1', formatValue(plot.data[0][idx])), ...parts].join(' · ');
 }
 
 /**
@@ -159,12 +173,13 @@ function useWidthAndTheme(holder: React.RefObject<HTMLDivElement>, drawn: boolea
 }
 
 /** How many points a curve has and, when fewer are drawn (the server's sample, or thinned here), how many. */
-export function pointsLabel(curve: ICurve, drawn: number): string {
+export function pointsLabel(curve: ICurve, drawn: number, trans: TranslationBundle = english): string {
   const total = Math.max(curve.total ?? 0, curve.points.length);
-  return drawn < total ? `sampled: ${drawn} of ${total} points` : `${total} points`;
+  return drawn < total ? trans.__('sampled: %1 of %2 points', drawn, total) : trans._n('%1 point', '%1 points', total);
 }
 
 function Legend({ metric, curves, plot }: { metric: string; curves: ICurve[]; plot: IPlotData }): JSX.Element {
+  const trans = useTrans();
   const drawn = (i: number) => plot.data[i + 1].filter(v => v !== null).length;
   return (
     <figcaption className="jp-mlexp-legend">
@@ -172,7 +187,7 @@ function Legend({ metric, curves, plot }: { metric: string; curves: ICurve[]; pl
       {curves.map((c, i) => (
         <span key={c.label} className="jp-mlexp-legend-item" data-band={c.band ? 'yes' : 'no'}>
           <span className="jp-mlexp-swatch" style={{ background: CURVE_COLORS[i % CURVE_COLORS.length] }} />
-          {c.label} <span className="jp-mlexp-muted">({pointsLabel(c, drawn(i))})</span>
+          {c.label} <span className="jp-mlexp-muted">({pointsLabel(c, drawn(i), trans)})</span>
         </span>
       ))}
     </figcaption>
@@ -180,6 +195,7 @@ function Legend({ metric, curves, plot }: { metric: string; curves: ICurve[]; pl
 }
 
 export function CurveChart(props: ICurveChartProps): JSX.Element {
+  const trans = useTrans();
   const height = props.height ?? 260;
   const holder = React.useRef<HTMLDivElement>(null);
   const chart = React.useRef<uPlot | null>(null);
@@ -195,7 +211,7 @@ export function CurveChart(props: ICurveChartProps): JSX.Element {
     if (!el || width <= 0 || !hasPoints) {
       return;
     }
-    const opts = options(props.metric, plot, el, width, height);
+    const opts = options(props.metric, plot, el, width, height, trans);
     opts.hooks = { setCursor: [u => setHover(u.cursor.idx ?? null)] };
     const u = new uPlot(opts, plot.data as uPlot.AlignedData, el);
     chart.current = u;
@@ -216,19 +232,28 @@ export function CurveChart(props: ICurveChartProps): JSX.Element {
   }, [width, height]);
 
   if (!hasPoints) {
-    return <p className="jp-mlexp-muted jp-mlexp-chart-empty">No {props.metric} logged yet for these runs.</p>;
+    return (
+      <p className="jp-mlexp-muted jp-mlexp-chart-empty">
+        {trans.__('No %1 logged yet for these runs.', props.metric)}
+      </p>
+    );
   }
-  const value = readout(props.curves, plot, hover);
+  const value = readout(props.curves, plot, hover, trans);
   return (
     <figure
       className="jp-mlexp-chart"
       data-curves={props.curves.length}
       data-bands={plot.bands.length}
-      aria-label={`${props.metric} against step`}
+      aria-label={trans.__('%1 against step', props.metric)}
     >
-      <div ref={holder} className="jp-mlexp-chart-canvas" role="img" aria-label={`${props.metric} against step`} />
+      <div
+        ref={holder}
+        className="jp-mlexp-chart-canvas"
+        role="img"
+        aria-label={trans.__('%1 against step', props.metric)}
+      />
       <div className="jp-mlexp-chart-readout" aria-live="off">
-        {value ?? 'Hover the chart to read step and values; drag to zoom, double-click to reset.'}
+        {value ?? trans.__('Hover the chart to read step and values; drag to zoom, double-click to reset.')}
       </div>
       <Legend metric={props.metric} curves={props.curves} plot={plot} />
     </figure>

@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { IExperimentSummary } from '../tokens';
+import { useTrans } from '../trans';
 
 export interface IExperimentPickerProps {
   experiments: IExperimentSummary[];
@@ -11,9 +12,10 @@ export interface IExperimentPickerProps {
 
 export function ExperimentPicker(props: IExperimentPickerProps): JSX.Element {
   const { experiments, selected } = props;
+  const trans = useTrans();
   return (
     <div className="jp-mlexp-picker">
-      <label htmlFor="jp-mlexp-experiment">Experiment</label>
+      <label htmlFor="jp-mlexp-experiment">{trans.__('Experiment')}</label>
       <select
         id="jp-mlexp-experiment"
         className="jp-mlexp-select"
@@ -21,14 +23,14 @@ export function ExperimentPicker(props: IExperimentPickerProps): JSX.Element {
         disabled={experiments.length === 0}
         onChange={event => props.onSelect(event.target.value)}
       >
-        {experiments.length === 0 && <option value="">(none)</option>}
+        {experiments.length === 0 && <option value="">{trans.__('(none)')}</option>}
         {experiments.map(e => (
           <option key={e.name} value={e.name} title={e.statement ?? e.error ?? ''}>
             {e.name}
           </option>
         ))}
       </select>
-      <button className="jp-mlexp-button" title="Refresh now" onClick={props.onRefresh}>
+      <button className="jp-mlexp-button" title={trans.__('Refresh now')} onClick={props.onRefresh}>
         ⟳
       </button>
     </div>

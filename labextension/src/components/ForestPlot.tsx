@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { formatValue } from '../format';
 import { IForest, IForestRow } from '../tokens';
+import { useTrans } from '../trans';
 
 /** Rows drawn in the narrow sidebar; the report's figure shows up to 20. */
 const MAX_ROWS = 8;
@@ -15,15 +16,28 @@ function short(text: string, max: number): string {
 }
 
 /**
+ * The labels as drawn: a ` [stage]` that every configuration's label ends with tells them no
+ * apart and would take the narrow label column, so it is left off (each row's tooltip keeps it).
+ */
+export function drawnLabels(labels: string[]): string[] {
+  const suffix = labels[0]?.match(/ \[[^\]]*\]$/)?.[0];
+  return suffix && labels.every(l => l.endsWith(suffix) && l.length > suffix.length)
+    ? labels.map(l => l.slice(0, -suffix.length))
+    : labels;
+}
+
+/**
  * The verdict's forest, drawn from the server's numbers (`core.forest`, the same as the report's figure):
  * each configuration's estimate, its one-sided bound as an arrow to the edge, the criterion's threshold
  * as a dashed line; the configuration the verdict is about is marked with a diamond.
  */
 export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null {
+  const trans = useTrans();
   const rows = forest.configurations.slice(0, MAX_ROWS);
   if (rows.length === 0) {
     return null;
   }
+  const labels = drawnLabels(rows.map(r => r.configuration));
   const xs = [
     forest.threshold,
     ...rows.map(r => r.estimate),
@@ -38,9 +52,11 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
   const plot = WIDTH - LABEL - PAD;
   const x = (v: number) => LABEL + ((v - lo) / (hi - lo)) * plot;
   const height = rows.length * ROW + 16;
-  const title =
-    `${forest.relative ? `Δ ${forest.metric} (difference to the baseline)` : forest.metric}: ` +
-    `each configuration's estimate and the verdict's one-sided bound, against ${forest.criterion}`;
+  const title = trans.__(
+    "%1: each configuration's estimate and the verdict's one-sided bound, against %2",
+    forest.relative ? trans.__('Δ %1 (difference to the baseline)', forest.metric) : forest.metric,
+    forest.criterion
+  );
   return (
     <figure className="jp-mlexp-forest">
       <svg width="100%" viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={title}>
@@ -53,7 +69,15 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
           y2={height - 14}
         />
         {rows.map((r, i) => (
-          <ForestRow key={r.configuration} row={r} y={i * ROW + ROW / 2} x={x} lo={LABEL} hi={WIDTH - PAD} />
+          <ForestRow
+            key={r.configuration}
+            row={r}
+            label={labels[i]}
+            y={i * ROW + ROW / 2}
+            x={x}
+            lo={LABEL}
+            hi={WIDTH - PAD}
+          />
         ))}
         <text className="jp-mlexp-forest-axis" x={x(forest.threshold)} y={height - 3} textAnchor="middle">
           {formatValue(forest.threshold)}
@@ -61,7 +85,7 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
       </svg>
       {forest.configurations.length > MAX_ROWS && (
         <figcaption className="jp-mlexp-muted">
-          {MAX_ROWS} of {forest.configurations.length} configurations; the report shows more.
+          {trans.__('%1 of %2 configurations; the report shows more.', MAX_ROWS, forest.configurations.length)}
         </figcaption>
       )}
     </figure>
@@ -70,23 +94,29 @@ export function ForestPlot({ forest }: { forest: IForest }): JSX.Element | null 
 
 function ForestRow(props: {
   row: IForestRow;
+  label: string;
   y: number;
   x: (v: number) => number;
   lo: number;
   hi: number;
 }): JSX.Element {
+  const trans = useTrans();
   const { row, y, x } = props;
   const cls = row.subject ? 'jp-mlexp-forest-subject' : row.judged ? 'jp-mlexp-forest-judged' : 'jp-mlexp-forest-other';
   const cx = x(row.estimate);
   const level =
     row.bound_level === null
       ? ''
-      : `, ${(row.bound_level * 100).toPrecision(4).replace(/\.?0+$/, '')}% bound ${formatValue(row.bound)}`;
+      : trans.__(
+          ', %1%% bound %2',
+          (row.bound_level * 100).toPrecision(4).replace(/\.?0+$/, ''),
+          formatValue(row.bound)
+        );
   return (
     <g className={cls}>
-      <title>{`${row.configuration}: ${formatValue(row.estimate)} (n = ${row.n}${level})`}</title>
+      <title>{trans.__('%1: %2 (n = %3%4)', row.configuration, formatValue(row.estimate), row.n, level)}</title>
       <text x={2} y={y + 4} className="jp-mlexp-forest-label">
-        {(row.subject ? '◆ ' : '') + short(row.configuration, 14)}
+        {(row.subject ? '◆ ' : '') + short(props.label, 14)}
       </text>
       {row.bound !== null && (
         <line

@@ -3,6 +3,7 @@ import * as React from 'react';
 import { formatValue } from '../format';
 import { ICoreVerdict, ICriterionCheck, IExperimentDetail, IForest } from '../tokens';
 import { CourseFields } from './CourseFields';
+import { useTrans } from '../trans';
 import { ForestPlot } from './ForestPlot';
 
 export interface IHypothesisCardProps {
@@ -34,21 +35,22 @@ function CoreVerdict({
   headline?: string | null;
   forest?: IForest | null;
 }): JSX.Element {
+  const trans = useTrans();
   const intervals = Object.entries(v.intervals ?? {});
   const rest = headline ? headline.split(' · ').slice(1).join(' · ') : '';
   return (
-    <div className="jp-mlexp-verdict-block" aria-label="Verdict">
+    <div className="jp-mlexp-verdict-block" aria-label={trans.__('Verdict')}>
       <div className="jp-mlexp-headline" title={headline ?? v.reason}>
         <span className={verdictClass(v.decision)}>{v.decision}</span>{' '}
         {rest ? (
           <span className="jp-mlexp-headline-rest">{rest}</span>
         ) : (
-          v.mode && <span className="jp-mlexp-muted">over the {v.mode} runs</span>
+          v.mode && <span className="jp-mlexp-muted">{trans.__('over the %1 runs', v.mode)}</span>
         )}
       </div>
       {forest && <ForestPlot forest={forest} />}
       <details className="jp-mlexp-verdict-why">
-        <summary>Why{v.mode ? ` (the ${v.mode} runs)` : ''}</summary>
+        <summary>{v.mode ? trans.__('Why (the %1 runs)', v.mode) : trans.__('Why')}</summary>
         <div className="jp-mlexp-verdict-reason">{v.reason}</div>
         {intervals.length > 0 && (
           <ul className="jp-mlexp-intervals">
@@ -72,12 +74,13 @@ function CoreVerdict({
 
 /** One run's check against the success criterion: labelled as such, never as the verdict. */
 function CriterionCheck({ c }: { c: ICriterionCheck }): JSX.Element {
+  const trans = useTrans();
   return (
     <>
-      <span className="jp-mlexp-muted">criterion check </span>
+      <span className="jp-mlexp-muted">{trans.__('criterion check')} </span>
       <span className={`jp-mlexp-crit jp-mlexp-crit-${c.result.replace(/\s+/g, '-')}`}>{c.result}</span>{' '}
       <span className="jp-mlexp-muted">
-        {c.metric} = {formatValue(c.value)} in {c.mode} run <code>{c.run_id}</code>
+        {trans.__('%1 = %2 in %3 run', c.metric, formatValue(c.value), c.mode)} <code>{c.run_id}</code>
       </span>
     </>
   );
@@ -85,6 +88,7 @@ function CriterionCheck({ c }: { c: ICriterionCheck }): JSX.Element {
 
 function CardHead({ detail, busy, onBuildReport }: IHypothesisCardProps): JSX.Element {
   const h = detail.hypothesis!;
+  const trans = useTrans();
   return (
     <div className="jp-mlexp-card-head">
       <span className="jp-mlexp-version" title={h.update_reason ?? ''}>
@@ -93,17 +97,17 @@ function CardHead({ detail, busy, onBuildReport }: IHypothesisCardProps): JSX.El
       <span className="jp-mlexp-stage">{h.stage}</span>
       {detail.history.length > 1 && (
         <span className="jp-mlexp-muted" title={detail.history.map(x => `v${x.version}: ${x.statement}`).join('\n')}>
-          {detail.history.length} versions
+          {trans._n('%1 version', '%1 versions', detail.history.length)}
         </span>
       )}
       {onBuildReport && (
         <button
           className="jp-mlexp-button jp-mlexp-small jp-mlexp-report-button"
           disabled={busy}
-          title="Judge the runs and write report.ipynb, then open it"
+          title={trans.__('Judge the runs and write report.ipynb, then open it')}
           onClick={onBuildReport}
         >
-          Build report
+          {trans.__('Build report')}
         </button>
       )}
     </div>
@@ -123,13 +127,14 @@ function Fact({ term, children, className }: { term: string; children: React.Rea
 /** The current hypothesis: claim, success criterion, version and, when runs tell, the verdict. */
 export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
   const { detail } = props;
+  const trans = useTrans();
   const h = detail.hypothesis;
   if (!h) {
     return (
       <section className="jp-mlexp-card jp-mlexp-hypothesis">
         <p>
-          No hypothesis registered for <code>{detail.name}</code> yet: register one with a{' '}
-          <code>%%hypothesis {detail.name}</code> cell.
+          {trans.__('No hypothesis registered for')} <code>{detail.name}</code> {trans.__('yet: register one with a')}{' '}
+          <code>%%hypothesis {detail.name}</code> {trans.__('cell.')}
         </p>
         {detail.course && <CourseFields course={detail.course} />}
       </section>
@@ -138,21 +143,21 @@ export function HypothesisCard(props: IHypothesisCardProps): JSX.Element {
   // A server that sent something else under `verdict` (an old per-run check) shows no verdict at all.
   const v = isCoreVerdict(detail.verdict) ? detail.verdict : null;
   return (
-    <section className="jp-mlexp-card jp-mlexp-hypothesis" aria-label="Hypothesis">
+    <section className="jp-mlexp-card jp-mlexp-hypothesis" aria-label={trans.__('Hypothesis')}>
       <CardHead {...props} />
       <p className="jp-mlexp-statement">{h.statement}</p>
       <dl className="jp-mlexp-criteria">
-        <Fact term="Success">
+        <Fact term={trans.__('Success')}>
           <code>{h.success}</code>
         </Fact>
         {h.failure && (
-          <Fact term="Failure">
+          <Fact term={trans.__('Failure')}>
             <code>{h.failure}</code>
           </Fact>
         )}
-        <Fact term="Metrics">{h.metrics.join(', ')}</Fact>
+        <Fact term={trans.__('Metrics')}>{h.metrics.join(', ')}</Fact>
         {detail.criterion_check && (
-          <Fact term="Latest run" className="jp-mlexp-criterion-check">
+          <Fact term={trans.__('Latest run')} className="jp-mlexp-criterion-check">
             <CriterionCheck c={detail.criterion_check} />
           </Fact>
         )}

@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { IIgnoredList, IIgnoredRun } from '../tokens';
+import { useTrans } from '../trans';
 
 export interface IIgnoredRunsProps {
   ignored: IIgnoredList;
@@ -11,13 +12,14 @@ export interface IIgnoredRunsProps {
 /** Runs left out of every statistic, each with the reason given. */
 export function IgnoredRuns(props: IIgnoredRunsProps): JSX.Element {
   const { ignored } = props;
+  const trans = useTrans();
   return (
-    <section className="jp-mlexp-section jp-mlexp-ignored" aria-label="Ignored runs">
+    <section className="jp-mlexp-section jp-mlexp-ignored" aria-label={trans.__('Ignored runs')}>
       <h3>
-        Ignored runs <span className="jp-mlexp-muted">({ignored.ignored.length})</span>
+        {trans.__('Ignored runs')} <span className="jp-mlexp-muted">({ignored.ignored.length})</span>
       </h3>
       {ignored.ignored.length === 0 ? (
-        <p className="jp-mlexp-muted">No run is ignored.</p>
+        <p className="jp-mlexp-muted">{trans.__('No run is ignored.')}</p>
       ) : (
         <ul className="jp-mlexp-ignored-list">
           {ignored.ignored.map(i => (
@@ -31,7 +33,7 @@ export function IgnoredRuns(props: IIgnoredRunsProps): JSX.Element {
                     disabled={props.busy}
                     onClick={() => props.onUnignore(i)}
                   >
-                    Count again
+                    {trans.__('Count again')}
                   </button>
                 )}
               </div>
@@ -42,7 +44,9 @@ export function IgnoredRuns(props: IIgnoredRunsProps): JSX.Element {
       )}
       {ignored.warnings.length > 0 && (
         <details className="jp-mlexp-warnings">
-          <summary>{ignored.warnings.length} warning(s) about IGNORED_RUNS.md</summary>
+          <summary>
+            {trans._n('%1 warning about IGNORED_RUNS.md', '%1 warnings about IGNORED_RUNS.md', ignored.warnings.length)}
+          </summary>
           <ul>
             {ignored.warnings.slice(0, 20).map((w, i) => (
               <li key={i}>{w}</li>

@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { formatTime } from '../format';
 import { IJournalEntry, IJournalPage, IJournalQuery } from '../tokens';
+import { useTrans } from '../trans';
 
 export interface IJournalProps {
   journal: IJournalPage;
@@ -17,13 +18,14 @@ export interface IJournalProps {
 export const ENTRY_PREVIEW_CHARS = 280;
 
 function Entry({ entry }: { entry: IJournalEntry }): JSX.Element {
+  const trans = useTrans();
   const [open, setOpen] = React.useState(false);
   const long = entry.text.length > ENTRY_PREVIEW_CHARS;
   const text = long && !open ? `${entry.text.slice(0, ENTRY_PREVIEW_CHARS).trimEnd()}…` : entry.text;
   return (
     <li className="jp-mlexp-entry">
       <div className="jp-mlexp-entry-head">
-        <time className="jp-mlexp-muted">{formatTime(entry.timestamp, true, 'undated')}</time>
+        <time className="jp-mlexp-muted">{formatTime(entry.timestamp, true, trans.__('undated'))}</time>
         {entry.tags.map(tag => (
           <span key={tag} className={`jp-mlexp-tag jp-mlexp-tag-${tag.toLowerCase()}`}>
             {tag}
@@ -33,7 +35,7 @@ function Entry({ entry }: { entry: IJournalEntry }): JSX.Element {
       <div className="jp-mlexp-entry-text">{text}</div>
       {long && (
         <button className="jp-mlexp-link jp-mlexp-expand" aria-expanded={open} onClick={() => setOpen(!open)}>
-          {open ? 'Show less' : 'Show all'}
+          {open ? trans.__('Show less') : trans.__('Show all')}
         </button>
       )}
     </li>
@@ -42,6 +44,7 @@ function Entry({ entry }: { entry: IJournalEntry }): JSX.Element {
 
 /** The add-entry box: text, one tag from the server's list, Ctrl/Shift+Enter or the button to add. */
 function AddEntry(props: Pick<IJournalProps, 'entryTags' | 'busy' | 'onAdd'>): JSX.Element {
+  const trans = useTrans();
   const [text, setText] = React.useState('');
   const [tag, setTag] = React.useState('');
   const add = async () => {
@@ -53,8 +56,8 @@ function AddEntry(props: Pick<IJournalProps, 'entryTags' | 'busy' | 'onAdd'>): J
     <div className="jp-mlexp-add-entry">
       <textarea
         className="jp-mlexp-input"
-        placeholder="What did you notice?"
-        aria-label="New journal entry"
+        placeholder={trans.__('What did you notice?')}
+        aria-label={trans.__('New journal entry')}
         value={text}
         rows={2}
         onChange={event => setText(event.target.value)}
@@ -68,13 +71,13 @@ function AddEntry(props: Pick<IJournalProps, 'entryTags' | 'busy' | 'onAdd'>): J
       <div className="jp-mlexp-row">
         <select
           className="jp-mlexp-select"
-          aria-label="Tag of the new entry"
-          title={props.entryTags.length === 0 ? 'Tags arrive with the journal from the server' : undefined}
+          aria-label={trans.__('Tag of the new entry')}
+          title={props.entryTags.length === 0 ? trans.__('Tags arrive with the journal from the server') : undefined}
           disabled={props.entryTags.length === 0}
           value={tag}
           onChange={e => setTag(e.target.value)}
         >
-          <option value="">no tag</option>
+          <option value="">{trans.__('no tag')}</option>
           {props.entryTags.map(t => (
             <option key={t} value={t}>
               {t}
@@ -86,7 +89,7 @@ function AddEntry(props: Pick<IJournalProps, 'entryTags' | 'busy' | 'onAdd'>): J
           disabled={props.busy || !text.trim()}
           onClick={() => void add()}
         >
-          Add entry
+          {trans.__('Add entry')}
         </button>
       </div>
     </div>
@@ -95,6 +98,7 @@ function AddEntry(props: Pick<IJournalProps, 'entryTags' | 'busy' | 'onAdd'>): J
 
 /** The tag filter and the search box; the search goes to the server once typing pauses. */
 function Filters({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'query' | 'onQuery'>): JSX.Element {
+  const trans = useTrans();
   const currentQ = query.q;
   const [search, setSearch] = React.useState(query.q);
   React.useEffect(() => {
@@ -109,11 +113,11 @@ function Filters({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'q
     <div className="jp-mlexp-row jp-mlexp-filters">
       <select
         className="jp-mlexp-select"
-        aria-label="Filter by tag"
+        aria-label={trans.__('Filter by tag')}
         value={query.tag}
         onChange={event => onQuery({ tag: event.target.value })}
       >
-        <option value="">all tags</option>
+        <option value="">{trans.__('all tags')}</option>
         {tags.map(t => (
           <option key={t} value={t}>
             {t} ({journal.tags[t]})
@@ -123,8 +127,8 @@ function Filters({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'q
       <input
         className="jp-mlexp-input"
         type="search"
-        placeholder="Search the journal"
-        aria-label="Search the journal"
+        placeholder={trans.__('Search the journal')}
+        aria-label={trans.__('Search the journal')}
         value={search}
         onChange={event => setSearch(event.target.value)}
       />
@@ -133,6 +137,7 @@ function Filters({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'q
 }
 
 function Pager({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'query' | 'onQuery'>): JSX.Element {
+  const trans = useTrans();
   const first = journal.total === 0 ? 0 : journal.offset + 1;
   const last = journal.offset + journal.entries.length;
   return (
@@ -142,29 +147,34 @@ function Pager({ journal, query, onQuery }: Pick<IJournalProps, 'journal' | 'que
         disabled={journal.offset === 0}
         onClick={() => onQuery({ offset: Math.max(0, journal.offset - query.limit) })}
       >
-        Newer
+        {trans.__('Newer')}
       </button>
-      <span className="jp-mlexp-muted">
-        {first}–{last} of {journal.total}
-      </span>
+      <span className="jp-mlexp-muted">{trans.__('%1–%2 of %3', first, last, journal.total)}</span>
       <button
         className="jp-mlexp-button"
         disabled={last >= journal.total}
         onClick={() => onQuery({ offset: journal.offset + query.limit })}
       >
-        Older
+        {trans.__('Older')}
       </button>
     </div>
   );
 }
 
 function Warnings({ warnings }: { warnings: string[] }): JSX.Element | null {
+  const trans = useTrans();
   if (warnings.length === 0) {
     return null;
   }
   return (
     <details className="jp-mlexp-warnings">
-      <summary>{warnings.length} line(s) of JOURNAL.md read as best we could</summary>
+      <summary>
+        {trans._n(
+          '%1 line of JOURNAL.md read as best we could',
+          '%1 lines of JOURNAL.md read as best we could',
+          warnings.length
+        )}
+      </summary>
       <ul>
         {warnings.slice(0, 20).map((w, i) => (
           <li key={i}>{w}</li>
@@ -177,13 +187,16 @@ function Warnings({ warnings }: { warnings: string[] }): JSX.Element | null {
 /** The journal, newest first, one page at a time, with a tag filter, a search box and an add-entry box. */
 export function Journal(props: IJournalProps): JSX.Element {
   const { journal, query } = props;
+  const trans = useTrans();
   return (
-    <section className="jp-mlexp-section jp-mlexp-journal" aria-label="Journal">
-      <h3>Journal</h3>
+    <section className="jp-mlexp-section jp-mlexp-journal" aria-label={trans.__('Journal')}>
+      <h3>{trans.__('Journal')}</h3>
       <AddEntry entryTags={props.entryTags} busy={props.busy} onAdd={props.onAdd} />
       <Filters journal={journal} query={query} onQuery={props.onQuery} />
       {journal.entries.length === 0 ? (
-        <p className="jp-mlexp-muted">{query.tag || query.q ? 'No entry matches.' : 'No journal entries yet.'}</p>
+        <p className="jp-mlexp-muted">
+          {query.tag || query.q ? trans.__('No entry matches.') : trans.__('No journal entries yet.')}
+        </p>
       ) : (
         <ul className="jp-mlexp-entries">
           {journal.entries.map(e => (

@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { formatValue } from '../format';
 import { IAttemptPatch, ILoop, ILoopAttempt } from '../tokens';
+import { useTrans } from '../trans';
 
 export interface ILoopViewProps {
   loops: ILoop[];
@@ -47,34 +48,36 @@ export function Diff({ text }: { text: string }): JSX.Element {
 
 /** One attempt's diff with its title and a close button: the runs panel's and the sidebar's. */
 export function AttemptPatch({ patch, onClose }: { patch: IAttemptPatch; onClose: () => void }): JSX.Element {
+  const trans = useTrans();
   return (
-    <div className="jp-mlexp-patch" aria-label={`Diff of attempt ${patch.attempt}`}>
+    <div className="jp-mlexp-patch" aria-label={trans.__('Diff of attempt %1', patch.attempt)}>
       <div className="jp-mlexp-row">
         <h4>
-          Attempt {patch.attempt} of <code>{patch.tag}</code>
+          {trans.__('Attempt %1 of', patch.attempt)} <code>{patch.tag}</code>
         </h4>
         <button className="jp-mlexp-button jp-mlexp-small" onClick={onClose}>
-          Close diff
+          {trans.__('Close diff')}
         </button>
       </div>
       <Diff text={patch.patch} />
-      {patch.truncated && <p className="jp-mlexp-muted">(cut: the diff is longer)</p>}
+      {patch.truncated && <p className="jp-mlexp-muted">{trans.__('(cut: the diff is longer)')}</p>}
     </div>
   );
 }
 
 function LoopTable({ loop, props }: { loop: ILoop; props: ILoopViewProps }): JSX.Element {
+  const trans = useTrans();
   const rows = loop.attempts_list ?? [];
   return (
     <table className="jp-mlexp-compare-table jp-mlexp-loop-table">
       <thead>
         <tr>
           <th scope="col">#</th>
-          <th scope="col">status</th>
-          <th scope="col">change</th>
-          <th scope="col">{loop.metric ?? 'metric'}</th>
-          <th scope="col">decision</th>
-          <th scope="col">best so far</th>
+          <th scope="col">{trans.__('status')}</th>
+          <th scope="col">{trans.__('change')}</th>
+          <th scope="col">{loop.metric ?? trans.__('metric')}</th>
+          <th scope="col">{trans.__('decision')}</th>
+          <th scope="col">{trans.__('best so far')}</th>
         </tr>
       </thead>
       <tbody>
@@ -88,10 +91,10 @@ function LoopTable({ loop, props }: { loop: ILoop; props: ILoopViewProps }): JSX
               {a.has_patch ? (
                 <button
                   className="jp-mlexp-link"
-                  title={`Show the diff of attempt ${a.attempt}`}
+                  title={trans.__('Show the diff of attempt %1', a.attempt)}
                   onClick={() => props.onOpenAttempt(loop.tag, a.attempt)}
                 >
-                  {a.description || `attempt ${a.attempt}`}
+                  {a.description || trans.__('attempt %1', a.attempt)}
                 </button>
               ) : (
                 a.description
@@ -109,12 +112,13 @@ function LoopTable({ loop, props }: { loop: ILoop; props: ILoopViewProps }): JSX
 
 /** The keep/discard loops: attempts in order with status, metric and decision, the running best, a diff on click. */
 export function LoopView(props: ILoopViewProps): JSX.Element | null {
+  const trans = useTrans();
   if (props.loops.length === 0) {
     return null;
   }
   return (
-    <section className="jp-mlexp-card jp-mlexp-loops" aria-label="Loops">
-      <h3>Loops</h3>
+    <section className="jp-mlexp-card jp-mlexp-loops" aria-label={trans.__('Loops')}>
+      <h3>{trans.__('Loops')}</h3>
       {props.loops.map(loop => (
         <div key={loop.tag} className="jp-mlexp-loop" data-loop={loop.tag}>
           <h4>
@@ -123,8 +127,8 @@ export function LoopView(props: ILoopViewProps): JSX.Element | null {
               <span className="jp-mlexp-warning">{loop.problem}</span>
             ) : (
               <span className="jp-mlexp-muted">
-                {loop.metric} ({loop.direction}), {loop.attempts} attempts
-                {loop.best ? `, best: attempt ${loop.best.attempt} at ${formatValue(loop.best.mean)}` : ''}
+                {loop.metric} ({loop.direction}), {trans._n('%1 attempt', '%1 attempts', loop.attempts ?? 0)}
+                {loop.best ? trans.__(', best: attempt %1 at %2', loop.best.attempt, formatValue(loop.best.mean)) : ''}
               </span>
             )}
           </h4>

@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { IIgnoredRun, IJournalQuery, IMlexpState, IRun } from '../tokens';
+import { useTrans } from '../trans';
 import { ExperimentPicker } from './ExperimentPicker';
 import { HypothesisCard } from './HypothesisCard';
 import { IgnoredRuns } from './IgnoredRuns';
@@ -28,13 +29,14 @@ export interface IPanelProps {
 
 /** The active notebook's kernel works on another experiment than the one shown. */
 function KernelNote({ name, onSelect }: { name: string; onSelect: (name: string) => void }): JSX.Element {
+  const trans = useTrans();
   return (
     <div className="jp-mlexp-row jp-mlexp-kernel-note">
       <span className="jp-mlexp-muted">
-        The active notebook&apos;s kernel works on <code>{name}</code>.
+        {trans.__("The active notebook's kernel works on")} <code>{name}</code>.
       </span>
       <button className="jp-mlexp-button jp-mlexp-small" onClick={() => onSelect(name)}>
-        Show it
+        {trans.__('Show it')}
       </button>
     </div>
   );
@@ -43,11 +45,12 @@ function KernelNote({ name, onSelect }: { name: string; onSelect: (name: string)
 /** The whole sidebar, drawn from the model's state; every action goes back through a callback. */
 export function Panel(props: IPanelProps): JSX.Element {
   const { state } = props;
+  const trans = useTrans();
   const empty = state.status === 'ready' && state.experiments.length === 0;
   return (
     <div className="jp-mlexp-panel">
       <header className="jp-mlexp-title">
-        <h2>Experiments</h2>
+        <h2>{trans.__('Experiments')}</h2>
       </header>
       <StatusBanner status={state.status} error={state.error} />
       {state.status !== 'missing-extension' && (
@@ -63,8 +66,8 @@ export function Panel(props: IPanelProps): JSX.Element {
       )}
       {empty && (
         <p className="jp-mlexp-muted jp-mlexp-empty">
-          No experiment under <code>{state.root}</code>. Register one with a <code>%%hypothesis NAME</code> cell (after{' '}
-          <code>%load_ext jupyter_mlexp</code>).
+          {trans.__('No experiment under')} <code>{state.root}</code>. {trans.__('Register one with a')}{' '}
+          <code>%%hypothesis NAME</code> {trans.__('cell (after')} <code>%load_ext jupyter_mlexp</code>).
         </p>
       )}
       {state.detail && <HypothesisCard detail={state.detail} busy={state.busy} onBuildReport={props.onBuildReport} />}

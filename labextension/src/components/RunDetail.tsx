@@ -3,6 +3,7 @@ import * as React from 'react';
 import { formatDuration, formatTime } from '../format';
 import { cellText } from '../table';
 import { IRunDetail } from '../tokens';
+import { useTrans } from '../trans';
 
 export interface IRunDetailProps {
   detail: IRunDetail | null;
@@ -21,40 +22,42 @@ function humanSize(bytes: number): string {
 /** One run's page: a failed run's error first, then its parameters, files (opened in a tab) and log tails. */
 export function RunDetail(props: IRunDetailProps): JSX.Element {
   const { detail } = props;
+  const trans = useTrans();
   const notebook = detail?.open_paths['output.ipynb'] ?? null;
   return (
-    <section className="jp-mlexp-card jp-mlexp-run-detail" aria-label={`Run ${props.runId}`}>
+    <section className="jp-mlexp-card jp-mlexp-run-detail" aria-label={trans.__('Run %1', props.runId)}>
       <div className="jp-mlexp-card-head">
         <h3>
-          Run <code>{props.runId}</code>
+          {trans.__('Run')} <code>{props.runId}</code>
         </h3>
         {detail && <span className={`jp-mlexp-status jp-mlexp-status-${detail.run.status}`}>{detail.run.status}</span>}
         {notebook && (
           <button className="jp-mlexp-button jp-mlexp-primary" onClick={() => props.onOpenPath(notebook)}>
-            Open output.ipynb
+            {trans.__('Open output.ipynb')}
           </button>
         )}
-        <button className="jp-mlexp-button" aria-label="Close the run" onClick={props.onClose}>
-          Close
+        <button className="jp-mlexp-button" aria-label={trans.__('Close the run')} onClick={props.onClose}>
+          {trans.__('Close')}
         </button>
       </div>
-      {!detail && <p className="jp-mlexp-muted">Loading…</p>}
+      {!detail && <p className="jp-mlexp-muted">{trans.__('Loading…')}</p>}
       {detail && <RunBody detail={detail} onOpenPath={props.onOpenPath} />}
     </section>
   );
 }
 
 function RunError({ error }: { error: NonNullable<IRunDetail['error']> }): JSX.Element {
+  const trans = useTrans();
   return (
     <div className="jp-mlexp-run-error" role="alert">
       <strong>
-        {error.name ?? 'Error'}
-        {error.cell !== undefined && error.cell !== null ? ` in cell ${String(error.cell)}` : ''}:
+        {error.name ?? trans.__('Error')}
+        {error.cell !== undefined && error.cell !== null ? trans.__(' in cell %1', String(error.cell)) : ''}:
       </strong>{' '}
       {error.message}
       {error.traceback && (
         <details>
-          <summary>Traceback</summary>
+          <summary>{trans.__('Traceback')}</summary>
           <pre>{error.traceback}</pre>
         </details>
       )}
@@ -63,19 +66,20 @@ function RunError({ error }: { error: NonNullable<IRunDetail['error']> }): JSX.E
 }
 
 function RunFacts({ run }: { run: IRunDetail['run'] }): JSX.Element {
+  const trans = useTrans();
   return (
     <dl className="jp-mlexp-criteria">
-      <dt>Configuration</dt>
+      <dt>{trans.__('Configuration')}</dt>
       <dd>{run.config}</dd>
-      <dt>Seed</dt>
+      <dt>{trans.__('Seed')}</dt>
       <dd>{cellText(run.seed)}</dd>
-      <dt>Started</dt>
+      <dt>{trans.__('Started')}</dt>
       <dd>{formatTime(run.started, true, '–')}</dd>
-      <dt>Duration</dt>
+      <dt>{trans.__('Duration')}</dt>
       <dd>{formatDuration(run.duration_s)}</dd>
       {run.ignored && (
         <>
-          <dt>Ignored</dt>
+          <dt>{trans.__('Ignored')}</dt>
           <dd>{run.ignored_reason}</dd>
         </>
       )}
@@ -107,13 +111,14 @@ function RunFiles({ detail, onOpenPath }: { detail: IRunDetail; onOpenPath: (pat
 
 /** A run's page: its error first, then what it ran with, its files (opened in a tab) and its logs. */
 function RunBody({ detail, onOpenPath }: { detail: IRunDetail; onOpenPath: (path: string) => void }): JSX.Element {
+  const trans = useTrans();
   const error = detail.error;
   return (
     <>
       {error && <RunError error={error} />}
       {detail.run.problem && <p className="jp-mlexp-warning">{detail.run.problem}</p>}
       <RunFacts run={detail.run} />
-      <h4>Files</h4>
+      <h4>{trans.__('Files')}</h4>
       <RunFiles detail={detail} onOpenPath={onOpenPath} />
       {Object.entries(detail.logs).map(([name, text]) => (
         <details key={name} className="jp-mlexp-log" open={name === 'stdout.txt' && !!error}>

@@ -1,3 +1,4 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { formatDuration, formatTime } from '../format';
@@ -15,6 +16,7 @@ import {
   groupRuns
 } from '../table';
 import { IGroupsAnswer, IRunsTable, ITableRun } from '../tokens';
+import { english, useTrans } from '../trans';
 import { WindowedList } from './WindowedList';
 
 export const GRID_ROW_HEIGHT = 28;
@@ -43,7 +45,26 @@ function template(columns: IColumn[]): string {
   return [`${SELECT_WIDTH}px`, ...columns.map(c => `${c.width}px`)].join(' ');
 }
 
+/** A column's heading in the user's language: the fixed columns' names translated, parameters and metrics as named. */
+function headerLabel(c: IColumn, trans: TranslationBundle): string {
+  if (c.id.includes(':')) {
+    return c.label;
+  }
+  const names: { [label: string]: string } = {
+    run: trans.__('run'),
+    configuration: trans.__('configuration'),
+    status: trans.__('status'),
+    mode: trans.__('mode'),
+    seed: trans.__('seed'),
+    stage: trans.__('stage'),
+    started: trans.__('started'),
+    duration: trans.__('duration')
+  };
+  return names[c.label] ?? c.label;
+}
+
 function Header(props: { columns: IColumn[]; sort: ISort | null; onSort: (c: string) => void }): JSX.Element {
+  const trans = useTrans();
   return (
     <div
       className="jp-mlexp-grid-row jp-mlexp-grid-head"
@@ -56,8 +77,12 @@ function Header(props: { columns: IColumn[]; sort: ISort | null; onSort: (c: str
         const direction = sorted ? (props.sort!.descending ? 'descending' : 'ascending') : 'none';
         return (
           <span key={c.id} role="columnheader" aria-sort={direction} className={c.numeric ? 'jp-mlexp-num' : ''}>
-            <button className="jp-mlexp-sort" title={`Sort by ${c.label}`} onClick={() => props.onSort(c.id)}>
-              {c.label}
+            <button
+              className="jp-mlexp-sort"
+              title={trans.__('Sort by %1', headerLabel(c, trans))}
+              onClick={() => props.onSort(c.id)}
+            >
+              {headerLabel(c, trans)}
               {sorted ? (props.sort!.descending ? ' ▼' : ' ▲') : ''}
             </button>
           </span>
@@ -169,6 +194,7 @@ function rowKeys(props: IRowProps, open: () => void, tick: () => void) {
 
 function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
   const { run, columns } = props;
+  const trans = useTrans();
   const ticked = props.selection.includes(run.run_id);
   const open = () => props.onOpen(run.run_id);
   const ref = useRovingFocus(props.active);
@@ -188,7 +214,7 @@ function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
       data-row-index={props.index}
       tabIndex={props.active ? 0 : -1}
       aria-selected={props.openRun === run.run_id}
-      title={run.ignored ? `ignored: ${run.ignored_reason ?? ''}` : run.run_id}
+      title={run.ignored ? trans.__('ignored: %1', run.ignored_reason ?? '') : run.run_id}
       onClick={open}
       onFocus={() => props.onFocusRow(props.index)}
       onKeyDown={rowKeys(props, open, () => props.onSelect([run.run_id], !ticked))}
@@ -197,7 +223,7 @@ function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
         <input
           type="checkbox"
           tabIndex={-1}
-          aria-label={`Select run ${run.run_id}`}
+          aria-label={trans.__('Select run %1', run.run_id)}
           checked={ticked}
           onChange={e => props.onSelect([run.run_id], e.target.checked)}
         />
@@ -211,13 +237,15 @@ function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
             className={`${c.numeric ? 'jp-mlexp-num' : ''} ${c.id === 'status' ? `jp-mlexp-status-${run.status}` : ''}`}
           >
             {live ? (
-              <span className="jp-mlexp-live" title={`live: the latest value logged, at step ${live.step}`}>
+              <span className="jp-mlexp-live" title={trans.__('live: the latest value logged, at step %1', live.step)}>
                 {cellText(live.value)}
               </span>
             ) : (
               runCell(run, c)
             )}
-            {c.id === 'status' && run.ignored && <span className="jp-mlexp-ignored-mark"> · ignored</span>}
+            {c.id === 'status' && run.ignored && (
+              <span className="jp-mlexp-ignored-mark"> · {trans.__('ignored')}</span>
+            )}
           </span>
         );
       })}
@@ -225,13 +253,13 @@ function RunRow(props: { run: ITableRun } & IRowProps): JSX.Element {
   );
 }
 
-function groupCell(group: IConfigGroup, column: IColumn): string {
+function groupCell(group: IConfigGroup, column: IColumn, trans: TranslationBundle = english): string {
   if (column.id === 'run_id') {
     return group.config;
   }
   if (column.id === 'status') {
-    const runs = `${group.runs.length} run${group.runs.length === 1 ? '' : 's'}`;
-    return group.counted === group.runs.length ? runs : `${group.counted} of ${runs} counted`;
+    const runs = trans._n('%1 run', '%1 runs', group.runs.length);
+    return group.counted === group.runs.length ? runs : trans.__('%1 of %2 counted', group.counted, runs);
   }
   if (column.id === 'mode') {
     return group.mode;
@@ -247,6 +275,7 @@ function groupCell(group: IConfigGroup, column: IColumn): string {
 
 /** A configuration's row: Enter or Space ticks all its runs (compared, their curves drawn as mean ± spread). */
 function GroupRow(props: { group: IConfigGroup } & IRowProps): JSX.Element {
+  const trans = useTrans();
   const ids = props.group.runs.map(r => r.run_id);
   const ticked = ids.every(id => props.selection.includes(id));
   const label = `${props.group.mode} ${props.group.config}`;
@@ -261,7 +290,7 @@ function GroupRow(props: { group: IConfigGroup } & IRowProps): JSX.Element {
       data-row-index={props.index}
       tabIndex={props.active ? 0 : -1}
       aria-selected={ticked}
-      title={`${label}: ${ids.join(', ')} (Enter to compare)`}
+      title={trans.__('%1: %2 (Enter to compare)', label, ids.join(', '))}
       onFocus={() => props.onFocusRow(props.index)}
       onKeyDown={rowKeys(props, tick, tick)}
     >
@@ -269,14 +298,14 @@ function GroupRow(props: { group: IConfigGroup } & IRowProps): JSX.Element {
         <input
           type="checkbox"
           tabIndex={-1}
-          aria-label={`Select configuration ${label}`}
+          aria-label={trans.__('Select configuration %1', label)}
           checked={ticked}
           onChange={e => props.onSelect(ids, e.target.checked)}
         />
       </span>
       {props.columns.map(c => (
         <span key={c.id} role="gridcell" className={c.numeric ? 'jp-mlexp-num' : ''}>
-          {groupCell(props.group, c)}
+          {groupCell(props.group, c, trans)}
         </span>
       ))}
     </div>

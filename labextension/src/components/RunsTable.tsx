@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { formatValue } from '../format';
 import { IRun, IRunList } from '../tokens';
+import { useTrans } from '../trans';
 import { WindowedList } from './WindowedList';
 
 export const RUN_ROW_HEIGHT = 26;
@@ -27,14 +28,15 @@ function RunRow(props: {
   onOpenRuns?: (runId?: string) => void;
 }) {
   const { run } = props;
+  const trans = useTrans();
   return (
     <div
       className={`jp-mlexp-run ${run.ignored ? 'jp-mlexp-run-ignored' : ''}`}
       data-run-id={run.run_id}
       title={[
         run.run_id,
-        run.config && `configuration: ${run.config}`,
-        run.ignored_reason && `ignored: ${run.ignored_reason}`
+        run.config && trans.__('configuration: %1', run.config),
+        run.ignored_reason && trans.__('ignored: %1', run.ignored_reason)
       ]
         .filter(Boolean)
         .join('\n')}
@@ -42,7 +44,7 @@ function RunRow(props: {
       {props.onOpenRuns ? (
         <button
           className="jp-mlexp-link jp-mlexp-run-id"
-          aria-label={`Open run ${run.run_id} in the runs table`}
+          aria-label={trans.__('Open run %1 in the runs table', run.run_id)}
           onClick={() => props.onOpenRuns?.(run.run_id)}
         >
           <code>{shortRunId(run.run_id)}</code>
@@ -54,11 +56,11 @@ function RunRow(props: {
       <span className="jp-mlexp-run-value">{formatValue(run.primary_value)}</span>
       {run.ignored ? (
         <button className="jp-mlexp-button jp-mlexp-small" disabled={props.busy} onClick={() => props.onUnignore(run)}>
-          Count
+          {trans.__('Count')}
         </button>
       ) : (
         <button className="jp-mlexp-button jp-mlexp-small" disabled={props.busy} onClick={() => props.onIgnore(run)}>
-          Ignore
+          {trans.__('Ignore')}
         </button>
       )}
     </div>
@@ -68,19 +70,22 @@ function RunRow(props: {
 function RunGroup(props: IRunsTableProps & { mode: string; title: string }): JSX.Element {
   // Newest first: the run just finished is the one a researcher looks for.
   const runs = props.runs.runs.filter(r => r.mode === props.mode).reverse();
+  const trans = useTrans();
   return (
     <div className={`jp-mlexp-run-group jp-mlexp-runs-${props.mode}`}>
       <h4>
         {props.title} <span className="jp-mlexp-muted">({runs.length})</span>
       </h4>
       {runs.length === 0 ? (
-        <p className="jp-mlexp-muted">No {props.mode} runs yet.</p>
+        <p className="jp-mlexp-muted">
+          {props.mode === 'full' ? trans.__('No full runs yet.') : trans.__('No quick runs yet.')}
+        </p>
       ) : (
         <>
           <div className="jp-mlexp-run jp-mlexp-run-header" role="row">
-            <span>run</span>
-            <span>status</span>
-            <span>{props.runs.primary_metric ?? 'primary'}</span>
+            <span>{trans.__('run')}</span>
+            <span>{trans.__('status')}</span>
+            <span>{props.runs.primary_metric ?? trans.__('primary')}</span>
             <span />
           </div>
           <WindowedList
@@ -106,18 +111,19 @@ function RunGroup(props: IRunsTableProps & { mode: string; title: string }): JSX
 
 /** Quick and full runs apart, each with status, primary metric and an ignore / count-again action. */
 export function RunsTable(props: IRunsTableProps): JSX.Element {
+  const trans = useTrans();
   return (
-    <section className="jp-mlexp-section jp-mlexp-runs" aria-label="Runs">
+    <section className="jp-mlexp-section jp-mlexp-runs" aria-label={trans.__('Runs')}>
       <div className="jp-mlexp-row">
-        <h3>Runs</h3>
+        <h3>{trans.__('Runs')}</h3>
         {props.onOpenRuns && (
           <button className="jp-mlexp-button jp-mlexp-small" onClick={() => props.onOpenRuns?.()}>
-            Open runs table
+            {trans.__('Open runs table')}
           </button>
         )}
       </div>
-      <RunGroup {...props} mode="full" title="Full runs" />
-      <RunGroup {...props} mode="quick" title="Quick runs" />
+      <RunGroup {...props} mode="full" title={trans.__('Full runs')} />
+      <RunGroup {...props} mode="quick" title={trans.__('Quick runs')} />
     </section>
   );
 }

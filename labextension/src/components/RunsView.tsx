@@ -13,6 +13,7 @@ import {
   sortRuns
 } from '../table';
 import { IGroupsAnswer, IRunsTable, ITableRun } from '../tokens';
+import { useTrans } from '../trans';
 import { CurveChart, ICurve } from './CurveChart';
 import { LoopView } from './LoopView';
 import { RunDetail } from './RunDetail';
@@ -36,24 +37,25 @@ export interface IRunsViewProps {
 
 function Toolbar(props: IRunsViewProps & { table: IRunsTable }): JSX.Element {
   const { filter, grouped } = props.state;
+  const trans = useTrans();
   const statuses = React.useMemo(() => Array.from(new Set(props.table.runs.map(r => r.status))).sort(), [props.table]);
   return (
-    <div className="jp-mlexp-toolbar" role="toolbar" aria-label="Filter the runs">
+    <div className="jp-mlexp-toolbar" role="toolbar" aria-label={trans.__('Filter the runs')}>
       <input
         className="jp-mlexp-input jp-mlexp-filter"
         type="search"
-        aria-label="Filter runs"
-        placeholder="text or param=value"
+        aria-label={trans.__('Filter runs')}
+        placeholder={trans.__('text or param=value')}
         value={filter.text}
         onChange={e => props.onFilter({ text: e.target.value })}
       />
       <select
         className="jp-mlexp-select"
-        aria-label="Status"
+        aria-label={trans.__('Status')}
         value={filter.status}
         onChange={e => props.onFilter({ status: e.target.value })}
       >
-        <option value="">any status</option>
+        <option value="">{trans.__('any status')}</option>
         {statuses.map(s => (
           <option key={s} value={s}>
             {s}
@@ -62,47 +64,46 @@ function Toolbar(props: IRunsViewProps & { table: IRunsTable }): JSX.Element {
       </select>
       <select
         className="jp-mlexp-select"
-        aria-label="Mode"
+        aria-label={trans.__('Mode')}
         value={filter.mode}
         onChange={e => props.onFilter({ mode: e.target.value })}
       >
-        <option value="">quick and full</option>
-        <option value="quick">quick</option>
-        <option value="full">full</option>
+        <option value="">{trans.__('quick and full')}</option>
+        <option value="quick">{trans.__('quick')}</option>
+        <option value="full">{trans.__('full')}</option>
       </select>
       <select
         className="jp-mlexp-select"
-        aria-label="Ignored runs"
+        aria-label={trans.__('Ignored runs')}
         value={filter.ignored}
         onChange={e => props.onFilter({ ignored: e.target.value as IRunFilter['ignored'] })}
       >
-        <option value="all">counted and ignored</option>
-        <option value="counted">counted only</option>
-        <option value="ignored">ignored only</option>
+        <option value="all">{trans.__('counted and ignored')}</option>
+        <option value="counted">{trans.__('counted only')}</option>
+        <option value="ignored">{trans.__('ignored only')}</option>
       </select>
       <label className="jp-mlexp-check">
         <input type="checkbox" checked={grouped} onChange={e => props.onGrouped(e.target.checked)} />
-        Group by configuration
+        {trans.__('Group by configuration')}
       </label>
     </div>
   );
 }
 
 function SelectionBar(props: IRunsViewProps): JSX.Element | null {
+  const trans = useTrans();
   const n = props.state.selection.length;
   if (n === 0) {
     return null;
   }
   return (
     <div className="jp-mlexp-row jp-mlexp-selection" aria-live="polite">
-      <span>
-        {n} run{n === 1 ? '' : 's'} selected
-      </span>
+      <span>{trans._n('%1 run selected', '%1 runs selected', n)}</span>
       <button className="jp-mlexp-button" disabled={props.state.busy} onClick={props.onIgnoreSelected}>
-        Ignore selected…
+        {trans.__('Ignore selected…')}
       </button>
       <button className="jp-mlexp-button" onClick={props.onClearSelection}>
-        Clear selection
+        {trans.__('Clear selection')}
       </button>
     </div>
   );
@@ -116,6 +117,7 @@ export function CompareTable(props: {
   groups?: IGroupsAnswer | null;
 }): JSX.Element {
   const { table, runs } = props;
+  const trans = useTrans();
   const groups = props.grouped ? groupRuns(runs, table.metrics, props.groups ?? null) : null;
   const columns = groups
     ? groups.map(g => ({
@@ -131,8 +133,8 @@ export function CompareTable(props: {
   const metricText = (i: number, m: string) =>
     groups ? formatStat(groups[i].metrics[m]) : cellText(columns[i].run.metrics[m]);
   return (
-    <section className="jp-mlexp-card jp-mlexp-compare" aria-label="Compare runs">
-      <h3>Compare{groups ? ' configurations (mean ± spread over counted runs)' : ''}</h3>
+    <section className="jp-mlexp-card jp-mlexp-compare" aria-label={trans.__('Compare runs')}>
+      <h3>{groups ? trans.__('Compare configurations (mean ± spread over counted runs)') : trans.__('Compare')}</h3>
       <div className="jp-mlexp-scroll-x">
         <table className="jp-mlexp-compare-table">
           <thead>
@@ -202,16 +204,17 @@ export function curvesOf(state: IRunsViewState, runIds: string[]): ICurve[] {
 
 function Curves(props: IRunsViewProps & { table: IRunsTable }): JSX.Element | null {
   const { state } = props;
+  const trans = useTrans();
   if (props.curveRuns.length === 0) {
     return null;
   }
   return (
-    <section className="jp-mlexp-card jp-mlexp-curves" aria-label="Curves">
+    <section className="jp-mlexp-card jp-mlexp-curves" aria-label={trans.__('Curves')}>
       <div className="jp-mlexp-row">
-        <h3>Curves</h3>
+        <h3>{trans.__('Curves')}</h3>
         <select
           className="jp-mlexp-select"
-          aria-label="Metric to plot"
+          aria-label={trans.__('Metric to plot')}
           value={state.curveMetric ?? ''}
           onChange={e => props.onCurveMetric(e.target.value)}
         >
@@ -229,16 +232,15 @@ function Curves(props: IRunsViewProps & { table: IRunsTable }): JSX.Element | nu
 
 function ViewHeader(props: { state: IRunsViewState; shown: number }): JSX.Element {
   const { state } = props;
+  const trans = useTrans();
   return (
     <>
       <header className="jp-mlexp-title">
         <h2>
-          Runs of <code>{state.experiment}</code>
+          {trans.__('Runs of')} <code>{state.experiment}</code>
         </h2>
         {state.table && (
-          <span className="jp-mlexp-muted">
-            {props.shown} of {state.table.runs.length} shown
-          </span>
+          <span className="jp-mlexp-muted">{trans.__('%1 of %2 shown', props.shown, state.table.runs.length)}</span>
         )}
       </header>
       {state.error && (
@@ -246,7 +248,7 @@ function ViewHeader(props: { state: IRunsViewState; shown: number }): JSX.Elemen
           {state.error}
         </div>
       )}
-      {!state.table && !state.error && <p className="jp-mlexp-muted">Loading…</p>}
+      {!state.table && !state.error && <p className="jp-mlexp-muted">{trans.__('Loading…')}</p>}
     </>
   );
 }
@@ -275,6 +277,7 @@ function Lower(props: IRunsViewProps & { table: IRunsTable; ticked: ITableRun[] 
 /** The runs table panel: filters, the table, the open run, curves and the comparison of ticked runs. */
 export function RunsView(props: IRunsViewProps): JSX.Element {
   const { state } = props;
+  const trans = useTrans();
   const table = state.table;
   // Memoised: a poll that changed nothing, a tick or a curve's new points do not re-sort 10,000 runs.
   const shown = React.useMemo(
@@ -286,7 +289,9 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
     return table ? table.runs.filter(r => chosen.has(r.run_id)) : [];
   }, [table, state.selection]);
   if (!state.experiment) {
-    return <p className="jp-mlexp-muted jp-mlexp-empty">Pick an experiment in the Experiments sidebar.</p>;
+    return (
+      <p className="jp-mlexp-muted jp-mlexp-empty">{trans.__('Pick an experiment in the Experiments sidebar.')}</p>
+    );
   }
   return (
     <div className="jp-mlexp-panel jp-mlexp-runs-view">

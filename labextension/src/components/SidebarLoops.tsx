@@ -1,7 +1,10 @@
 import * as React from 'react';
 
 import { formatValue } from '../format';
+import type { TranslationBundle } from '@jupyterlab/translation';
+
 import { IAttemptPatch, ILoop, ILoopAttempt, ILoopList } from '../tokens';
+import { useTrans } from '../trans';
 import { AttemptPatch, metricText } from './LoopView';
 
 /** How many of a loop's latest attempts the sidebar lists (the runs panel lists them all). */
@@ -14,25 +17,27 @@ export interface ISidebarLoopsProps {
   onClosePatch: () => void;
 }
 
-function bestText(loop: ILoop): string {
+function bestText(loop: ILoop, trans: TranslationBundle): string {
   const best = loop.best;
   if (!best || best.mean === null) {
-    return 'no kept attempt yet';
+    return trans.__('no kept attempt yet');
   }
   const spread = best.sd !== null && best.sd !== undefined ? ` ± ${formatValue(best.sd)}` : '';
-  const commit = best.commit ? ` at ${best.commit.slice(0, 7)}` : '';
-  return `best ${formatValue(best.mean)}${spread} (attempt ${best.attempt}${commit})`;
+  return best.commit
+    ? trans.__('best %1 (attempt %2 at %3)', formatValue(best.mean) + spread, best.attempt, best.commit.slice(0, 7))
+    : trans.__('best %1 (attempt %2)', formatValue(best.mean) + spread, best.attempt);
 }
 
 function AttemptItem(props: { tag: string; a: ILoopAttempt; onOpen: (tag: string, n: number) => void }) {
   const { a } = props;
+  const trans = useTrans();
   const label = `#${a.attempt}`;
   return (
     <li className="jp-mlexp-loop-attempt" data-attempt={a.attempt} title={a.description}>
       {a.has_patch ? (
         <button
           className="jp-mlexp-link"
-          aria-label={`Show the diff of attempt ${a.attempt}: ${a.description}`}
+          aria-label={trans.__('Show the diff of attempt %1: %2', a.attempt, a.description)}
           onClick={() => props.onOpen(props.tag, a.attempt)}
         >
           {label}
@@ -48,6 +53,7 @@ function AttemptItem(props: { tag: string; a: ILoopAttempt; onOpen: (tag: string
 }
 
 function LoopSummary({ loop, onOpenAttempt }: { loop: ILoop; onOpenAttempt: (tag: string, n: number) => void }) {
+  const trans = useTrans();
   const counts = loop.counts ?? {};
   const latest = (loop.attempts_list ?? []).slice(-SIDEBAR_ATTEMPTS).reverse();
   return (
@@ -58,16 +64,20 @@ function LoopSummary({ loop, onOpenAttempt }: { loop: ILoop; onOpenAttempt: (tag
           <span className="jp-mlexp-warning">{loop.problem}</span>
         ) : (
           <span className="jp-mlexp-loop-counts">
-            {['keep', 'discard', 'crash'].map(s => `${counts[s] ?? 0} ${s}`).join(' · ')}
+            {[
+              trans.__('%1 keep', counts['keep'] ?? 0),
+              trans.__('%1 discard', counts['discard'] ?? 0),
+              trans.__('%1 crash', counts['crash'] ?? 0)
+            ].join(' · ')}
           </span>
         )}
       </div>
       {!loop.problem && (
         <>
           <div className="jp-mlexp-loop-best jp-mlexp-muted">
-            {loop.metric}: {bestText(loop)}
+            {loop.metric}: {bestText(loop, trans)}
           </div>
-          <ol className="jp-mlexp-loop-attempts" aria-label={`Latest attempts of loop ${loop.tag}`}>
+          <ol className="jp-mlexp-loop-attempts" aria-label={trans.__('Latest attempts of loop %1', loop.tag)}>
             {latest.map(a => (
               <AttemptItem key={a.attempt} tag={loop.tag} a={a} onOpen={onOpenAttempt} />
             ))}
@@ -80,13 +90,14 @@ function LoopSummary({ loop, onOpenAttempt }: { loop: ILoop; onOpenAttempt: (tag
 
 /** The sidebar's compact view of the keep/discard loops; nothing when the experiment has none. */
 export function SidebarLoops(props: ISidebarLoopsProps): JSX.Element | null {
+  const trans = useTrans();
   const loops = props.loops?.loops ?? [];
   if (loops.length === 0) {
     return null;
   }
   return (
-    <section className="jp-mlexp-section jp-mlexp-sidebar-loops" aria-label="Loops">
-      <h3>Loops</h3>
+    <section className="jp-mlexp-section jp-mlexp-sidebar-loops" aria-label={trans.__('Loops')}>
+      <h3>{trans.__('Loops')}</h3>
       {loops.map(loop => (
         <LoopSummary key={loop.tag} loop={loop} onOpenAttempt={props.onOpenAttempt} />
       ))}
