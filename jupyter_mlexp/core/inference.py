@@ -136,3 +136,19 @@ def detectable(est: Estimate, level: float, power: float = POWER) -> float:
         else:
             lo = mid
     return hi * est.se
+
+
+def on_scale(transform: str, x: float) -> float | None:
+    """``x`` on the registered ``transform``'s scale: ``logit`` (x in (0, 1)) or ``log`` (x > 0); None outside."""
+    if transform == "logit":
+        return math.log(x / (1.0 - x)) if 0.0 < x < 1.0 else None
+    if transform == "log":
+        return math.log(x) if x > 0.0 else None
+    raise ValueError(f"unknown transform {transform!r}")
+
+
+def from_scale(transform: str, y: float) -> float:
+    """The inverse of :func:`on_scale`: a value on the transform's scale back on the metric's."""
+    if transform == "logit":
+        return 1.0 / (1.0 + math.exp(-y)) if y >= 0 else math.exp(y) / (1.0 + math.exp(y))
+    return math.exp(y)

@@ -508,3 +508,32 @@ def favourable_outlier(a: Arm, base: Arm | None, crit: Criterion) -> tuple[Any, 
         return a.seeds[i], z, None
     greater = p_greater(got, crit.value)
     return a.seeds[i], z, (greater if crit.higher_is_better else 1 - greater)
+
+
+NEAR_BOUND_SD = 4.0  # a mean fewer sd than this from the metric's bound on the favourable side: skewed noise
+
+
+def near_bound(a: Arm, crit: Criterion) -> tuple[str, str] | None:
+    """Why the arm's seed noise is likely skewed and the transform that fits, or None: an absolute criterion whose favourable side is a
+    bound the values cannot pass, with the mean fewer than ``NEAR_BOUND_SD`` sd from it. Higher is better and
+    every value in [0, 1] (a proportion: an accuracy): the bound is 1; lower is better and every value ≥ 0 (a
+    loss, an error rate, a time): the bound is 0. The noise of such a metric piles up against the bound and
+    has a long tail away from it, which 3-10 seeds rarely show: the t test says "supported" too often.
+    """
+    if crit.relative or a.n < 2 or not a.sd:
+        return None
+    mean, sd = a.mean or 0.0, a.sd
+    if crit.higher_is_better and all(0.0 <= x <= 1.0 for x in a.values):
+        gap, edge, fix = (1.0 - mean) / sd, 1, "logit"
+    elif not crit.higher_is_better and all(x >= 0.0 for x in a.values):
+        gap, edge, fix = mean / sd, 0, "logit" if all(x <= 1.0 for x in a.values) else "log"
+    else:
+        return None
+    if gap >= NEAR_BOUND_SD:
+        return None
+    return (
+        f"`{a.label}`: the mean {fmt_number(mean)} is {gap:.2g} sd from {crit.metric}'s bound {edge} "
+        f"(fewer than {NEAR_BOUND_SD:g}): seed noise this close to a bound is skewed and the t test's normal model "
+        f"does not hold; register 'transform: {fix}'",
+        fix,
+    )
