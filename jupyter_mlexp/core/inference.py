@@ -7,6 +7,7 @@ Plain floats in, plain floats out; scipy's Student t (``scipy.special.stdtr`` /
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,3 +153,48 @@ def from_scale(transform: str, y: float) -> float:
     if transform == "logit":
         return 1.0 / (1.0 + math.exp(-y)) if y >= 0 else math.exp(y) / (1.0 + math.exp(y))
     return math.exp(y)
+
+
+_GRID = 401  # points of the integration over the score at a look (Simpson; boundaries agree with gsDesign to 1e-4)
+
+
+def _simpson(grid: np.ndarray) -> np.ndarray:
+    """Simpson's weights of an evenly spaced grid of an odd number of points."""
+    w = np.ones(len(grid))
+    w[1:-1:2], w[2:-1:2] = 4.0, 2.0
+    return w * (grid[1] - grid[0]) / 3
+
+
+@functools.lru_cache(maxsize=64)
+def obrien_fleming(looks: tuple[int, ...], alpha: float) -> tuple[float, ...]:
+    """The one-sided nominal p-value boundary of each look of a group-sequential plan.
+
+    Lan–DeMets O'Brien–Fleming-type alpha spending: by information fraction t = n / N (N the last look) the
+    plan has spent α(t) = 2 − 2Φ(z_{1−α/2} / √t) in all (α(1) = α). Look j's boundary c_j solves
+    P(Z₁ < c₁, …, Z_{j−1} < c_{j−1}, Z_j ≥ c_j) = α(t_j) − α(t_{j−1}) under the null for the standardized
+    means Z_j = S_j / √n_j of independent normal increments (numerical integration over S on a grid, as
+    Armitage, McPherson & Rowe 1969); the nominal p-value boundary is 1 − Φ(c_j). A look is crossed when the
+    look's one-sided p is below it: at most α over every look (the t test at each look in place of z).
+    """
+    last = looks[-1]
+    za = float(special.ndtri(1 - alpha / 2))
+    spent = [2 - 2 * float(special.ndtr(za / math.sqrt(n / last))) for n in looks]
+    c = [float(special.ndtri(1 - spent[0]))]
+    sd = math.sqrt(looks[0])
+    grid = np.linspace(-8 * math.sqrt(last), c[0] * sd, _GRID)
+    dens = np.exp(-0.5 * (grid / sd) ** 2) / (sd * math.sqrt(2 * math.pi))  # the score's density, continuing
+    for j in range(1, len(looks)):
+        target = spent[j] - spent[j - 1]
+        step = math.sqrt(looks[j] - looks[j - 1])
+        root = math.sqrt(looks[j])
+        mass = dens * _simpson(grid)
+        lo, hi = 0.0, 12.0
+        for _ in range(60):  # bisection: the probability of crossing falls as the boundary rises
+            mid = (lo + hi) / 2
+            crossing = float(np.sum(mass * (1 - special.ndtr((mid * root - grid) / step))))
+            lo, hi = (mid, hi) if crossing > target else (lo, mid)
+        c.append(hi)
+        new = np.linspace(-8 * math.sqrt(last), hi * root, _GRID)
+        kernel = np.exp(-0.5 * ((new[:, None] - grid[None, :]) / step) ** 2) / (step * math.sqrt(2 * math.pi))
+        dens, grid = kernel @ mass, new
+    return tuple(1 - float(special.ndtr(x)) for x in c)

@@ -25,7 +25,7 @@ from typing import Any
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.hypothesis import BASELINE_STAGE, Criterion, Hypothesis
 from jupyter_mlexp.core.idea_files import registration_problem, registrations
-from jupyter_mlexp.core.inference import TEST_ONE_SAMPLE, on_scale
+from jupyter_mlexp.core.inference import TEST_ONE_SAMPLE, obrien_fleming, on_scale
 from jupyter_mlexp.core.observations import Observation, config_key
 from jupyter_mlexp.core.verdict_arms import (
     Arm,
@@ -96,6 +96,9 @@ class Verdict:
     ignored_after_seen: list[dict[str, Any]] = field(default_factory=list)
     with_ignored: dict[str, Any] | None = None  # the verdict with the runs ignored after their value was seen
     decided_by_ignoring: bool = False  # supported only without those runs: made inconclusive for it
+    looks: list[int] = field(default_factory=list)  # a registered sequential plan's looks (seeds per configuration)
+    look: int | None = None  # the look judged (1-based): the last one every tested arm reached
+    boundary: float | None = None  # that look's nominal one-sided p boundary (O'Brien–Fleming spending)
 
     @property
     def outcome(self) -> str:
@@ -116,6 +119,8 @@ class Verdict:
         out = [("verdict", f"{self.decision} — {self.reason}")]
         if self.test:
             out.append(("test", f"{self.test}, level {self.level:g}; model: {self.model}"))
+        if self.look is not None:
+            out.append(("plan", self.look_text()))
         if self.family_size is not None and self.family_size > 1 and not self.confirmatory:
             extra = f" ({len(self.family)} of them quick or failed only)" if self.family else ""
             out.append(
@@ -129,6 +134,13 @@ class Verdict:
         if self.earlier_runs:
             out.append(("earlier", f"{len(self.earlier_runs)} run(s) under earlier hypothesis versions: exploratory"))
         return out
+
+    def look_text(self) -> str:
+        """``sequential: look 2 of 3 (n = 5 of 3, 5, 10), O'Brien–Fleming boundary p < 0.00545``."""
+        return (
+            f"sequential: look {self.look} of {len(self.looks)} (n = {self.plan} of {', '.join(map(str, self.looks))}"
+            f"), O'Brien–Fleming boundary p < {fmt_number(self.boundary, 3)}"
+        )
 
     def text(self, indent: str = "") -> str:
         """:meth:`summary` as aligned plain text (``mlexp status``, ``mlexp runs``, ``%mlexp status``)."""
@@ -163,6 +175,9 @@ class Verdict:
             "ignored_after_seen": self.ignored_after_seen,
             "with_ignored": self.with_ignored,
             "decided_by_ignoring": self.decided_by_ignoring,
+            "looks": self.looks,
+            "look": self.look,
+            "boundary": self.boundary,
         }
 
 
@@ -318,6 +333,8 @@ def _decide(
     need = h.seeds_needed
     tested = cands + ([base] if crit.relative and base else [])
     _plan(v, h, cands, base if crit.relative else None, need, ctx)
+    if h.looks:
+        need = _look(v, h, tested, cands, base if crit.relative else None, ctx)
     bad = [(a, o) for a in tested for o in a.runs if o.run_id in outside]
     if bad:
         a, o = bad[0]
@@ -357,10 +374,24 @@ def _decide(
         if k > 1
         else "exploratory: the one configuration run, no treatment registered"
     )
-    v.test = test_arms(cands, base if crit.relative else None, crit, h.level, need, len(untested))
+    level = h.level if v.boundary is None else 1 - v.boundary  # a sequential look: its boundary is the α
+    v.test = test_arms(cands, base if crit.relative else None, crit, level, need, len(untested))
     if v.test is None:
         v.test = TEST_ONE_SAMPLE
     _conclude(v, crit, h, fail)
+
+
+def _look(v: Verdict, h: Hypothesis, tested: list[Arm], cands: list[Arm], base: Arm | None, ctx: _Context) -> int:
+    """A sequential plan: the last look every tested arm reached (by plan seeds attempted, whatever became of
+    them), its boundary, and the arms re-planned on that look's seeds (later ones reported, not pooled)."""
+    reach = min(a.n + a.nonfinite + a.missing + len(a.failed_seeds) for a in tested)
+    j = max((i for i, n in enumerate(h.looks) if n <= reach), default=0)
+    need = h.looks[j]
+    if need != h.seeds_needed:
+        _plan(v, h, cands, base, need, ctx)
+    v.looks, v.look, v.plan = list(h.looks), j + 1, need
+    v.boundary = obrien_fleming(tuple(h.looks), round(1 - h.level, 12))[j]
+    return need
 
 
 def _on_scale(
@@ -586,8 +617,9 @@ def _check_measured(arms: list[Arm], crit: Criterion, confirmatory: bool) -> Non
 
 def _conclude(v: Verdict, crit: Criterion, h: Hypothesis, fail: Criterion | None) -> None:
     alpha = 1 - h.level
+    to_pass = alpha if v.boundary is None else v.boundary  # a sequential look's boundary in place of α
     cands = v.candidates
-    passed = [a for a in cands if a.p_adjusted is not None and a.p_adjusted < alpha]
+    passed = [a for a in cands if a.p_adjusted is not None and a.p_adjusted < to_pass]
     best = min(cands, key=lambda a: 1.0 if a.p is None else a.p)
     shown = passed or (cands if len(cands) <= MAX_DESCRIBED else [best])
     where = "; ".join(a.describe(crit) for a in shown[:MAX_DESCRIBED])
@@ -602,7 +634,7 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis, fail: Criterion | None
             continue
         seed, z, p_without = got
         scale = (a.p_adjusted or 0.0) / a.p if a.p else 1.0  # Holm's multiplier of this candidate
-        if p_without is not None and p_without * scale < alpha:
+        if p_without is not None and p_without * scale < to_pass:
             continue
         passed.remove(a)
         without = "no t bound" if p_without is None else f"p = {fmt_number(p_without * scale, 3)}"
@@ -638,6 +670,18 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis, fail: Criterion | None
                 where += f"; and {len(passed) - MAX_DESCRIBED} more (see the candidates)"
         v.decision, v.judged = SUPPORTED, passed
         v.reason = f"{v.selection}: {where} meets `{crit}` at level {h.level:g}{corr}"
+        if v.look is not None:
+            v.reason += f", at {v.look_text().removeprefix('sequential: ')}"
+        return
+    if v.look is not None and v.look < len(v.looks):  # an interim look not crossed: the plan goes on
+        nxt = v.looks[v.look]
+        after = obrien_fleming(tuple(v.looks), round(alpha, 12))[v.look]
+        v.judged = [best]
+        v.reason = f"{v.selection}: {v.look_text()} not crossed{corr}; {where}"
+        v.would_decide = (
+            f"run seeds up to the next look of the registered plan: n = {nxt} per configuration (look "
+            f"{v.look + 1} of {len(v.looks)}, boundary p < {fmt_number(after, 3)})"
+        )
         return
     refuted = all(a.p_against is not None and a.p_against < alpha for a in cands)
     v.judged = [best]
