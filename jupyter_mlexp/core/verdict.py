@@ -203,9 +203,11 @@ def judge(
     every: list[Observation] = []  # under this hypothesis, any status: the accounting
     current: list[Observation] = []  # under this hypothesis, counted: the test
     earlier: list[str] = []
+    version, sha = h.version, h.content_sha256
     for o in observations:
         counted = o.status == "completed" and o.ignored is None  # Observation.counted, inline (hot)
-        if h.covers(o.version, o.sha256):
+        # h.covers(o.version, o.sha256), inline (hot)
+        if (o.version is None or o.version == version) and (o.sha256 is None or o.sha256 == sha):
             every.append(o)
             if counted:
                 current.append(o)
@@ -335,7 +337,7 @@ def _decide(
     _plan(v, h, cands, base if crit.relative else None, need, ctx)
     if h.looks:
         need = _look(v, h, tested, cands, base if crit.relative else None, ctx)
-    bad = [(a, o) for a in tested for o in a.runs if o.run_id in outside]
+    bad = [(a, o) for a in tested for o in a.runs if o.run_id in outside] if outside else []
     if bad:
         a, o = bad[0]
         raise Undecidable(
