@@ -33,6 +33,7 @@ KEYS = (
     "reason",
     "looks",
     "transform",
+    "scale",
 )
 #: ``transform:`` values: the scale the verdict's t test is computed on (``docs/report.md``, step 4b)
 TRANSFORMS = ("logit", "log")
@@ -192,6 +193,7 @@ class Hypothesis:
     level: float = DEFAULT_LEVEL  # confidence level of the verdict's one-sided bound
     transform: str | None = None  # ``transform: logit|log``: the t test is on that scale of the primary criterion
     looks: list[int] = field(default_factory=list)  # ``looks: 3, 5, 10``: a group-sequential plan
+    scale: list[str] = field(default_factory=list)  # ``scale: epochs, frac``: parameters that only scale the budget
     # Set by the experiment when stored.
     version: int = 0
     created: str | None = None
@@ -215,10 +217,11 @@ class Hypothesis:
         "level",
         "transform",
         "looks",
+        "scale",
     )
     #: Content fields added later: left out of :meth:`content` at their default, so the hash of every
     #: hypothesis registered before they existed is unchanged.
-    OPTIONAL_FIELDS: ClassVar[dict[str, Any]] = {"transform": None, "looks": []}
+    OPTIONAL_FIELDS: ClassVar[dict[str, Any]] = {"transform": None, "looks": [], "scale": []}
 
     @property
     def seeds_needed(self) -> int:
@@ -354,6 +357,7 @@ _FIELD_TYPES = {
     "update_reason": (str, type(None)),
     "transform": (str, type(None)),
     "looks": (list,),
+    "scale": (list,),
 }
 
 
@@ -363,7 +367,7 @@ def _check_field(key: str, value: Any) -> None:
     if types is None:
         return
     bad = not isinstance(value, types) or isinstance(value, bool)
-    if not bad and key in ("metrics", "data"):
+    if not bad and key in ("metrics", "data", "scale"):
         bad = not all(isinstance(x, str) for x in value) or (key == "metrics" and not value)
     if not bad and key in ("seeds", "looks"):
         bad = not all(isinstance(x, int) and not isinstance(x, bool) for x in value)
@@ -373,6 +377,7 @@ def _check_field(key: str, value: Any) -> None:
             "data": "a list of paths",
             "seeds": "a list of whole numbers",
             "looks": "a list of whole numbers",
+            "scale": "a list of parameter names",
         }
         expected = want.get(key, "a string" if str in types else "a whole number")
         raise HypothesisError(f"field {key!r} must be {expected}, not {type(value).__name__} {value!r:.40}")
@@ -469,6 +474,7 @@ def parse_body(body: str) -> Hypothesis:
         level=parse_level(values.get("level", "")),
         transform=parse_transform(values.get("transform", "")),
         looks=parse_looks(values.get("looks", "")),
+        scale=parse_scale(values.get("scale", "")),
         update_reason=values.get("reason") or None,
     )
     return hyp.validate()
@@ -523,6 +529,18 @@ def parse_transform(text: str) -> str | None:
             "an accuracy, values in (0, 1)), 'transform: log' (a positive value such as a loss) or 'transform: none'"
         )
     return name
+
+
+def parse_scale(text: str) -> list[str]:
+    """``scale: epochs, frac``: parameters whose ``%%run_quick`` overrides only scale the budget."""
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    bad = [n for n in names if not re.fullmatch(r"[A-Za-z_]\w*", n)]
+    if bad:
+        raise HypothesisError(
+            f"scale: {bad[0]!r} is not a parameter name: list the parameters that only scale a run's budget, "
+            "for example 'scale: epochs, frac'"
+        )
+    return names
 
 
 def parse_looks(text: str) -> list[int]:

@@ -365,7 +365,7 @@ def _decide(
             f"too few seeds: `{a.label}`: {crit.metric} = {fmt(a)}; the verdict needs n ≥ {need} per "
             f"configuration ({a.plan_text()})"
         )
-    untested = [] if v.confirmatory else _family(ctx.every, v.mode, arms, cands)
+    untested = [] if v.confirmatory else _family(ctx.every, v.mode, arms, cands, h.scale)
     v.family = untested
     k = len(cands) + len(untested)
     v.family_size = k
@@ -486,11 +486,20 @@ def _seen_before(
     return out
 
 
-def _family(every: list[Observation], mode: str, arms: list[Arm], cands: list[Arm]) -> list[str]:
+def _family(
+    every: list[Observation], mode: str, arms: list[Arm], cands: list[Arm], scale: Sequence[str] = ()
+) -> list[str]:
     """Configurations run under this version that are neither a candidate nor the baseline: quick runs
-    (their configuration without the overrides that only scale the run), failed or ignored ones."""
-    cand_keys = {a.config for a in cands}
-    others = {a.config for a in arms} - cand_keys  # the baseline(s)
+    (their configuration without the overrides that only scale the run: overrides of a parameter the judged
+    runs do not set, and of a parameter registered under ``scale:``, whose value then does not tell
+    configurations apart), failed or ignored ones."""
+    budget = set(scale)
+
+    def unscaled(params: dict[str, Any]) -> str:
+        return config_key({k: val for k, val in params.items() if k not in budget})
+
+    cand_keys = {a.config for a in cands} | ({unscaled(a.params) for a in cands} if budget else set())
+    others = ({a.config for a in arms} | ({unscaled(a.params) for a in arms} if budget else set())) - cand_keys
     method: set[str] | None = None  # parameters the judged runs set (computed when a quick run needs it)
     out: list[str] = []
     for o in every:
@@ -500,6 +509,8 @@ def _family(every: list[Observation], mode: str, arms: list[Arm], cands: list[Ar
             if method is None:
                 method = {k for r in every if r.mode == mode for k in r.params}
             drop = set(o.overrides) - method
+            if budget & set(o.overrides):  # a registered budget parameter was scaled: compared without them all
+                drop |= budget
             key = config_key({k: val for k, val in o.params.items() if k not in drop})
         if key not in cand_keys and key not in others and key not in out:
             out.append(key)

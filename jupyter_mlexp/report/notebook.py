@@ -132,6 +132,8 @@ def introduction(data: ReportData, verdict: Verdict | None = None) -> str:
         )
     if h.looks:
         lines.append(f"- **Sequential plan (registered):** looks at {_text(', '.join(map(str, h.looks)))} seeds")
+    if h.scale:
+        lines.append(f"- **Budget parameters (registered, `scale:`):** {_text(', '.join(h.scale))}")
     for change in verdict.criterion_changes if verdict else []:
         lines.append(f"- ⚠ **{change}**")
     lines += ["", "### Evolution of the idea", ""]

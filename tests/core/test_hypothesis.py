@@ -135,3 +135,10 @@ def test_transform_is_parsed_validated_and_in_the_version():
 def test_a_transform_that_cannot_apply_is_refused(lines, message):
     with pytest.raises(HypothesisError, match=message):
         parse_body("A claim.\n" + lines)
+
+
+def test_scale_names_the_budget_parameters():
+    h = parse_body("A claim.\nsuccess: acc >= 0.95\nmetrics: acc\nscale: epochs, frac\n")
+    assert h.scale == ["epochs", "frac"] and h.content()["scale"] == ["epochs", "frac"]
+    with pytest.raises(HypothesisError, match="not a parameter name"):
+        parse_body("A claim.\nsuccess: acc >= 0.95\nmetrics: acc\nscale: epochs, 2x\n")

@@ -70,3 +70,24 @@ def test_the_report_table_shows_each_seed_raw_and_on_the_scale():
         r.run({"lr": 0.1}, s, x)
     table = candidates_table(r.judge())
     assert "0: 0.97 → 3.476" in table and "2: 0.99 → 4.595" in table
+
+
+def _quick_then_full(scale: list[str]):
+    """A quick run of the defaults with `epochs` scaled down, then the full runs of the defaults (epochs 15)."""
+    h = hypothesis(n_seeds=3)
+    h.scale = scale
+    h.content_sha256 = h.content_hash()
+    r = Record(h)
+    r.run({"lr": 0.1, "epochs": 15}, 0, 0.5, mode="quick", overrides={"epochs": 1})
+    for s, x in enumerate([0.5, 0.7, 0.6]):
+        r.run({"lr": 0.1, "epochs": 15}, s, x)
+    return r
+
+
+def test_a_registered_scale_parameter_does_not_make_a_quick_run_a_configuration_of_its_own():
+    assert _quick_then_full([]).judge().family_size == 2  # epochs is a parameter the full runs set: its own
+    v = _quick_then_full(["epochs"]).judge()
+    assert v.family_size == 1 and v.family == []
+    # an override of a parameter not named under scale: still a configuration of its own
+    r = _quick_then_full(["frac"])
+    assert r.judge().family_size == 2
