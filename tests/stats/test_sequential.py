@@ -50,3 +50,17 @@ def test_seeds_beyond_the_last_look_are_reported_not_pooled():
 def test_looks_are_registered_with_the_hypothesis():
     h = parse_body("A claim.\nsuccess: m >= 0.95\nmetrics: m\nlooks: 3, 5, 10\n")
     assert h.looks == [3, 5, 10] and h.seeds_needed == 10 and h.content()["looks"] == [3, 5, 10]
+
+
+def test_changing_the_looks_or_the_transform_after_runs_is_called_out():
+    from jupyter_mlexp.core.verdict_history import _rule_changes
+
+    old = {"success": "m >= 0", "looks": [3, 5, 10]}
+    assert _rule_changes(old, {"success": "m >= 0", "looks": [3, 5, 20]}) == [
+        "seeds per configuration raised: changed from 10 to 20",
+        "sequential plan changed: from `3, 5, 10` to `3, 5, 20`",
+    ]
+    assert _rule_changes({"success": "m >= 0"}, {"success": "m >= 0", "transform": "logit"}) == [
+        "transform changed: from `none` to `logit`"
+    ]
+    assert _rule_changes({"success": "m >= 0"}, {"success": "m >= 0", "looks": [], "transform": None}) == []
