@@ -543,7 +543,7 @@ def near_bound(a: Arm, crit: Criterion) -> tuple[str, str] | None:
         gap, edge, fix = mean / sd, 0, "logit" if all(x <= 1.0 for x in a.values) else "log"
     else:
         return None
-    if gap >= NEAR_BOUND_SD:
+    if gap >= NEAR_BOUND_SD * (1 - 1e-9):  # up to rounding: 0.03, 0.04, 0.05 are 4 sd from 0, not 3.999999999999999
         return None
     return (
         f"`{a.label}`: the mean {fmt_number(mean)} is {gap:.2g} sd from {crit.metric}'s bound {edge} "

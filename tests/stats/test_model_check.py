@@ -32,7 +32,7 @@ def test_an_accuracy_near_1_is_not_supported_on_the_normal_model():
 
 def test_a_loss_near_0_is_not_supported_on_the_normal_model():
     r = _with(None, "m <= 2")
-    for s, x in enumerate([0.3, 0.5, 0.4]):
+    for s, x in enumerate([0.2, 0.4, 0.3]):
         r.run({"lr": 0.1}, s, x)
     v = r.judge()
     assert v.decision == INCONCLUSIVE and "'transform: logit'" in v.reason  # values in [0, 1]: logit fits
@@ -91,3 +91,10 @@ def test_a_registered_scale_parameter_does_not_make_a_quick_run_a_configuration_
     # an override of a parameter not named under scale: still a configuration of its own
     r = _quick_then_full(["frac"])
     assert r.judge().family_size == 2
+
+
+def test_exactly_4_sd_from_the_bound_is_not_near_it_whatever_the_rounding():
+    r = _with(None, "m <= 0.1")
+    for s, x in enumerate([0.05, 0.04, 0.03]):  # mean / sd computes to 3.999999999999999
+        r.run({"lr": 0.1}, s, x)
+    assert r.judge().decision == SUPPORTED
