@@ -392,6 +392,8 @@ def _look(v: Verdict, h: Hypothesis, tested: list[Arm], cands: list[Arm], base: 
     if need != h.seeds_needed:
         _plan(v, h, cands, base, need, ctx)
     v.looks, v.look, v.plan = list(h.looks), j + 1, need
+    for a in tested:
+        a.plan_label = f"look {j + 1}"
     v.boundary = obrien_fleming(tuple(h.looks), round(1 - h.level, 12))[j]
     return need
 

@@ -70,6 +70,7 @@ class Arm:
     nonfinite_seeds: list[Any] = field(default_factory=list)  # plan seeds whose value is NaN/inf
     extra_seeds: list[Any] = field(default_factory=list)  # completed seeds beyond the plan: reported, not pooled
     reused_seeds: list[Any] = field(default_factory=list)  # seeds run before the treatment was registered
+    plan_label: str = "the plan"  # what the plan is called: ``look 2`` of a sequential plan
 
     @property
     def label(self) -> str:
@@ -153,7 +154,7 @@ class Arm:
         """``3 of the plan's 3 seeds``, with what is missing and what was left out."""
         if self.plan is None:
             return ""
-        parts = [f"{self.n} of the plan's {self.plan} seeds"]
+        parts = [f"{self.n} of {self.plan_label}'s {self.plan} seeds"]
         if self.failed_seeds:
             parts.append(
                 "no completed run for seed "
@@ -163,7 +164,7 @@ class Arm:
         if self.nonfinite_seeds:
             parts.append(f"NaN/inf at seed {', '.join(map(str, self.nonfinite_seeds))}")
         if self.extra_seeds:
-            parts.append(f"{len(self.extra_seeds)} seed(s) beyond the plan reported, not pooled")
+            parts.append(f"{len(self.extra_seeds)} seed(s) beyond {self.plan_label} reported, not pooled")
         if self.reused_seeds:
             parts.append(
                 f"seed {', '.join(map(str, self.reused_seeds))} left out: run before the treatment was registered"

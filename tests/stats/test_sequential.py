@@ -33,6 +33,7 @@ def _sequential(values, looks=(3, 5, 10)):
 def test_the_verdict_says_which_look_and_its_boundary():
     v = _sequential([1.0, 1.2, 0.8, 1.1])  # 4 seeds: look 1 (n = 3); the 4th is reported, not pooled
     assert v.look == 1 and v.plan == 3 and v.candidates[0].n == 3 and v.candidates[0].extra_seeds == [3]
+    assert "3 of look 1's 3 seeds; 1 seed(s) beyond look 1 reported, not pooled" in " ".join(v.flags)
     assert v.decision == INCONCLUSIVE and "look 1 of 3" in v.reason and "not crossed" in v.reason
     assert v.would_decide is not None and "n = 5 per configuration (look 2 of 3" in v.would_decide
     assert ("plan", v.look_text()) in v.summary() and "O'Brien–Fleming boundary p < 0.000346" in v.look_text()
