@@ -12,7 +12,7 @@ import math
 import operator
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyter_mlexp.core.assignments import AssignmentError, looks_like_assignments, parse_assignments
 from jupyter_mlexp.core.errors import HypothesisError
@@ -32,7 +32,11 @@ KEYS = (
     "level",
     "reason",
     "looks",
+    "transform",
+    "scale",
 )
+#: ``transform:`` values: the scale the verdict's t test is computed on (``docs/report.md``, step 4b)
+TRANSFORMS = ("logit", "log")
 DEFAULT_SEEDS = 3
 DEFAULT_LEVEL = 0.95
 MIN_LEVEL = 0.8  # a lower confidence level is not a verdict worth the name
@@ -187,6 +191,9 @@ class Hypothesis:
     treatments: list[dict[str, Any]] = field(default_factory=list)
     n_seeds: int | None = None  # ``seeds: N``: seeds per configuration the verdict needs
     level: float = DEFAULT_LEVEL  # confidence level of the verdict's one-sided bound
+    transform: str | None = None  # ``transform: logit|log``: the t test is on that scale of the primary criterion
+    looks: list[int] = field(default_factory=list)  # ``looks: 3, 5, 10``: a group-sequential plan
+    scale: list[str] = field(default_factory=list)  # ``scale: epochs, frac``: parameters that only scale the budget
     # Set by the experiment when stored.
     version: int = 0
     created: str | None = None
@@ -208,12 +215,20 @@ class Hypothesis:
         "treatments",
         "n_seeds",
         "level",
+        "transform",
+        "looks",
+        "scale",
     )
+    #: Content fields added later: left out of :meth:`content` at their default, so the hash of every
+    #: hypothesis registered before they existed is unchanged.
+    OPTIONAL_FIELDS: ClassVar[dict[str, Any]] = {"transform": None, "looks": [], "scale": []}
 
     @property
     def seeds_needed(self) -> int:
         """The plan: seeds per configuration the verdict judges (``seeds: N``, else the planned seeds, else 3);
         seeds beyond it are reported, not pooled (``docs/report.md``, step 2b)."""
+        if self.looks:
+            return self.looks[-1]
         return self.n_seeds or len(self.seeds) or DEFAULT_SEEDS
 
     @property
@@ -261,7 +276,11 @@ class Hypothesis:
         return Criterion.parse(self.failure, "failure") if self.failure else None
 
     def content(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.CONTENT_FIELDS}
+        out = {k: getattr(self, k) for k in self.CONTENT_FIELDS}
+        for key, default in self.OPTIONAL_FIELDS.items():
+            if out[key] == default:
+                del out[key]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -315,6 +334,8 @@ class Hypothesis:
             )
         if self.n_seeds is not None and self.n_seeds < 2:
             raise HypothesisError("seeds: N needs N ≥ 2: one seed has no spread to judge")
+        _check_transform(self.transform, Criterion.parse(self.success, "success"))
+        _check_looks(self.looks, self.n_seeds, self.seeds)
         self.statement = statement
         return self
 
@@ -334,6 +355,9 @@ _FIELD_TYPES = {
     "created": (str, type(None)),
     "last_updated": (str, type(None)),
     "update_reason": (str, type(None)),
+    "transform": (str, type(None)),
+    "looks": (list,),
+    "scale": (list,),
 }
 
 
@@ -343,12 +367,18 @@ def _check_field(key: str, value: Any) -> None:
     if types is None:
         return
     bad = not isinstance(value, types) or isinstance(value, bool)
-    if not bad and key in ("metrics", "data"):
+    if not bad and key in ("metrics", "data", "scale"):
         bad = not all(isinstance(x, str) for x in value) or (key == "metrics" and not value)
-    if not bad and key == "seeds":
+    if not bad and key in ("seeds", "looks"):
         bad = not all(isinstance(x, int) and not isinstance(x, bool) for x in value)
     if bad:
-        want = {"metrics": "a list of names", "data": "a list of paths", "seeds": "a list of whole numbers"}
+        want = {
+            "metrics": "a list of names",
+            "data": "a list of paths",
+            "seeds": "a list of whole numbers",
+            "looks": "a list of whole numbers",
+            "scale": "a list of parameter names",
+        }
         expected = want.get(key, "a string" if str in types else "a whole number")
         raise HypothesisError(f"field {key!r} must be {expected}, not {type(value).__name__} {value!r:.40}")
 
@@ -428,11 +458,6 @@ def parse_body(body: str) -> Hypothesis:
             values[key] = m["value"].strip()
         else:
             statement_lines.append(line.strip())
-    if values.get("looks"):
-        raise HypothesisError(
-            "looks: a sequential plan (adding seeds after looking, with a group-sequential boundary) is not "
-            "available yet: register a fixed plan, 'seeds: N', and run N seeds per configuration"
-        )
     seeds, n_seeds = parse_seeds(values.get("seeds", ""))
     hyp = Hypothesis(
         statement=" ".join(statement_lines),
@@ -447,6 +472,9 @@ def parse_body(body: str) -> Hypothesis:
         treatments=treatments,
         n_seeds=n_seeds,
         level=parse_level(values.get("level", "")),
+        transform=parse_transform(values.get("transform", "")),
+        looks=parse_looks(values.get("looks", "")),
+        scale=parse_scale(values.get("scale", "")),
         update_reason=values.get("reason") or None,
     )
     return hyp.validate()
@@ -488,3 +516,77 @@ def parse_level(text: str) -> float:
         return _number(text.strip())
     except ValueError:
         raise HypothesisError(f"level must be a confidence level such as 0.95 or 95%, got {text!r}") from None
+
+
+def parse_transform(text: str) -> str | None:
+    """``transform: logit`` / ``log`` (``none``, or no line: the raw scale)."""
+    name = text.strip().lower()
+    if name in ("", "none"):
+        return None
+    if name not in TRANSFORMS:
+        raise HypothesisError(
+            f"transform {text.strip()!r} is not one the verdict knows: use 'transform: logit' (a proportion such as "
+            "an accuracy, values in (0, 1)), 'transform: log' (a positive value such as a loss) or 'transform: none'"
+        )
+    return name
+
+
+def parse_scale(text: str) -> list[str]:
+    """``scale: epochs, frac``: parameters whose ``%%run_quick`` overrides only scale the budget."""
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    bad = [n for n in names if not re.fullmatch(r"[A-Za-z_]\w*", n)]
+    if bad:
+        raise HypothesisError(
+            f"scale: {bad[0]!r} is not a parameter name: list the parameters that only scale a run's budget, "
+            "for example 'scale: epochs, frac'"
+        )
+    return names
+
+
+def parse_looks(text: str) -> list[int]:
+    """``looks: 3, 5, 10``: the numbers of seeds per configuration at which the verdict may be looked at."""
+    if not text.strip():
+        return []
+    try:
+        return [int(s) for s in _split_list(text)]
+    except ValueError:
+        raise HypothesisError(
+            f"looks must be increasing numbers of seeds separated by commas ('looks: 3, 5, 10'), got {text!r}"
+        ) from None
+
+
+def _check_transform(transform: str | None, crit: Criterion) -> None:
+    if transform is None:
+        return
+    if transform not in TRANSFORMS:
+        raise HypothesisError(f"transform {transform!r} is not one of {', '.join(TRANSFORMS)} (or none)")
+    if crit.relative:
+        if crit.value != 0:
+            raise HypothesisError(
+                f"transform: {transform} with the relative criterion `{crit}`: a margin on the raw scale has no "
+                f"meaning on the {transform} scale; register the margin as 0 ('{crit.metric} {crit.op} baseline') "
+                "or drop the transform"
+            )
+        return
+    if transform == "logit" and not 0 < crit.value < 1:
+        raise HypothesisError(
+            f"transform: logit needs a threshold in (0, 1) (a proportion such as an accuracy); `{crit}` is not"
+        )
+    if transform == "log" and not crit.value > 0:
+        raise HypothesisError(f"transform: log needs a positive threshold (a loss, a time); `{crit}` is not")
+
+
+def _check_looks(looks: list[int], n_seeds: int | None, seeds: list[int]) -> None:
+    if not looks:
+        return
+    if len(looks) < 2 or looks[0] < 2 or any(b <= a for a, b in zip(looks, looks[1:])):
+        raise HypothesisError(
+            f"looks {', '.join(map(str, looks))}: a sequential plan needs at least two increasing numbers of "
+            "seeds, the first at least 2 (for example 'looks: 3, 5, 10')"
+        )
+    planned = n_seeds or len(seeds) or None
+    if planned is not None and planned != looks[-1]:
+        raise HypothesisError(
+            f"seeds: {planned} and looks: {', '.join(map(str, looks))} disagree: with a sequential plan the last "
+            f"look is the plan's number of seeds (drop the seeds line, or make it {looks[-1]})"
+        )

@@ -25,7 +25,7 @@ from typing import Any
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.hypothesis import BASELINE_STAGE, Criterion, Hypothesis
 from jupyter_mlexp.core.idea_files import registration_problem, registrations
-from jupyter_mlexp.core.inference import TEST_ONE_SAMPLE
+from jupyter_mlexp.core.inference import TEST_ONE_SAMPLE, obrien_fleming, on_scale
 from jupyter_mlexp.core.observations import Observation, config_key
 from jupyter_mlexp.core.verdict_arms import (
     Arm,
@@ -36,6 +36,7 @@ from jupyter_mlexp.core.verdict_arms import (
     fmt_number,
     group_arms,
     matching,
+    near_bound,
     pick_baseline,
     power_seeds,
     same_value,
@@ -48,6 +49,10 @@ from jupyter_mlexp.core.verdict_history import criterion_changes
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 MODEL = "normal seed noise: each seed's value is an independent draw around the configuration's mean (t test)"
+MODEL_ON_SCALE = (
+    "normal seed noise of {t}({m}) (registered 'transform: {t}'): each seed's {t}({m}) is an independent draw "
+    "around the configuration's mean on that scale (t test; the criterion on that scale: `{c}`)"
+)
 MAX_DESCRIBED = 3  # candidates named in the reason; the rest are in ``candidates``
 __all__ = [
     "SUPPORTED",
@@ -91,6 +96,9 @@ class Verdict:
     ignored_after_seen: list[dict[str, Any]] = field(default_factory=list)
     with_ignored: dict[str, Any] | None = None  # the verdict with the runs ignored after their value was seen
     decided_by_ignoring: bool = False  # supported only without those runs: made inconclusive for it
+    looks: list[int] = field(default_factory=list)  # a registered sequential plan's looks (seeds per configuration)
+    look: int | None = None  # the look judged (1-based): the last one every tested arm reached
+    boundary: float | None = None  # that look's nominal one-sided p boundary (O'Brien–Fleming spending)
 
     @property
     def outcome(self) -> str:
@@ -111,6 +119,8 @@ class Verdict:
         out = [("verdict", f"{self.decision} — {self.reason}")]
         if self.test:
             out.append(("test", f"{self.test}, level {self.level:g}; model: {self.model}"))
+        if self.look is not None:
+            out.append(("plan", self.look_text()))
         if self.family_size is not None and self.family_size > 1 and not self.confirmatory:
             extra = f" ({len(self.family)} of them quick or failed only)" if self.family else ""
             out.append(
@@ -124,6 +134,13 @@ class Verdict:
         if self.earlier_runs:
             out.append(("earlier", f"{len(self.earlier_runs)} run(s) under earlier hypothesis versions: exploratory"))
         return out
+
+    def look_text(self) -> str:
+        """``sequential: look 2 of 3 (n = 5 of 3, 5, 10), O'Brien–Fleming boundary p < 0.00545``."""
+        return (
+            f"sequential: look {self.look} of {len(self.looks)} (n = {self.plan} of {', '.join(map(str, self.looks))}"
+            f"), O'Brien–Fleming boundary p < {fmt_number(self.boundary, 3)}"
+        )
 
     def text(self, indent: str = "") -> str:
         """:meth:`summary` as aligned plain text (``mlexp status``, ``mlexp runs``, ``%mlexp status``)."""
@@ -158,6 +175,9 @@ class Verdict:
             "ignored_after_seen": self.ignored_after_seen,
             "with_ignored": self.with_ignored,
             "decided_by_ignoring": self.decided_by_ignoring,
+            "looks": self.looks,
+            "look": self.look,
+            "boundary": self.boundary,
         }
 
 
@@ -183,9 +203,11 @@ def judge(
     every: list[Observation] = []  # under this hypothesis, any status: the accounting
     current: list[Observation] = []  # under this hypothesis, counted: the test
     earlier: list[str] = []
+    version, sha = h.version, h.content_sha256
     for o in observations:
         counted = o.status == "completed" and o.ignored is None  # Observation.counted, inline (hot)
-        if h.covers(o.version, o.sha256):
+        # h.covers(o.version, o.sha256), inline (hot)
+        if (o.version is None or o.version == version) and (o.sha256 is None or o.sha256 == sha):
             every.append(o)
             if counted:
                 current.append(o)
@@ -284,6 +306,11 @@ def _decide(
     crit = h.success_criterion
     if crit.op == "==":
         raise Undecidable(f"`{crit}` cannot be judged over seeds: register a one-sided criterion (>=, >, <=, <)")
+    fail = h.failure_criterion
+    outside: dict[str, float] = {}  # run id -> a value the registered transform cannot take
+    if h.transform:
+        current, crit, fail = _on_scale(h.transform, current, crit, fail, outside)
+        v.model = MODEL_ON_SCALE.format(t=h.transform, m=h.success_criterion.metric, c=crit)
     if not current:
         if v.earlier_runs:
             raise Undecidable(
@@ -308,6 +335,17 @@ def _decide(
     need = h.seeds_needed
     tested = cands + ([base] if crit.relative and base else [])
     _plan(v, h, cands, base if crit.relative else None, need, ctx)
+    if h.looks:
+        need = _look(v, h, tested, cands, base if crit.relative else None, ctx)
+    bad = [(a, o) for a in tested for o in a.runs if o.run_id in outside] if outside else []
+    if bad:
+        a, o = bad[0]
+        raise Undecidable(
+            f"transform: {h.transform} cannot take seed {o.seed} of `{a.label}`: {h.success_criterion.metric} = "
+            f"{fmt_number(outside[o.run_id])} ({'logit needs values in (0, 1)' if h.transform == 'logit' else 'log needs values > 0'}"
+            f"{f'; {len(bad) - 1} more seed(s) too' if len(bad) > 1 else ''}): register 'transform: none' or "
+            "another transform as a new version"
+        )
     v.flags = seed_flags(tested) + _evidence_flags(tested)  # only the arms tested
     reused = [a for a in cands if a.reused_seeds and a.n < need] if v.confirmatory else []
     if reused:
@@ -327,7 +365,7 @@ def _decide(
             f"too few seeds: `{a.label}`: {crit.metric} = {fmt(a)}; the verdict needs n ≥ {need} per "
             f"configuration ({a.plan_text()})"
         )
-    untested = [] if v.confirmatory else _family(ctx.every, v.mode, arms, cands)
+    untested = [] if v.confirmatory else _family(ctx.every, v.mode, arms, cands, h.scale)
     v.family = untested
     k = len(cands) + len(untested)
     v.family_size = k
@@ -338,10 +376,57 @@ def _decide(
         if k > 1
         else "exploratory: the one configuration run, no treatment registered"
     )
-    v.test = test_arms(cands, base if crit.relative else None, crit, h.level, need, len(untested))
+    level = h.level if v.boundary is None else 1 - v.boundary  # a sequential look: its boundary is the α
+    v.test = test_arms(cands, base if crit.relative else None, crit, level, need, len(untested))
     if v.test is None:
         v.test = TEST_ONE_SAMPLE
-    _conclude(v, crit, h)
+    _conclude(v, crit, h, fail)
+
+
+def _look(v: Verdict, h: Hypothesis, tested: list[Arm], cands: list[Arm], base: Arm | None, ctx: _Context) -> int:
+    """A sequential plan: the last look every tested arm reached (by plan seeds attempted, whatever became of
+    them), its boundary, and the arms re-planned on that look's seeds (later ones reported, not pooled)."""
+    reach = min(a.n + a.nonfinite + a.missing + len(a.failed_seeds) for a in tested)
+    j = max((i for i, n in enumerate(h.looks) if n <= reach), default=0)
+    need = h.looks[j]
+    if need != h.seeds_needed:
+        _plan(v, h, cands, base, need, ctx)
+    v.looks, v.look, v.plan = list(h.looks), j + 1, need
+    for a in tested:
+        a.plan_label = f"look {j + 1}"
+    v.boundary = obrien_fleming(tuple(h.looks), round(1 - h.level, 12))[j]
+    return need
+
+
+def _on_scale(
+    transform: str, current: list[Observation], crit: Criterion, fail: Criterion | None, outside: dict[str, float]
+) -> tuple[list[Observation], Criterion, Criterion | None]:
+    """The counted runs with the criterion metric's value on the registered transform's scale (under the name
+    ``logit(m)``), and the criteria on that scale (a failure criterion on the same metric too). A value the
+    transform cannot take becomes NaN and its run id goes to ``outside``."""
+    metric = crit.metric
+    name = f"{transform}({metric})"
+
+    def moved(c: Criterion) -> Criterion:
+        if c.relative:  # margin 0 (checked at registration): the difference of the means on the scale
+            return Criterion(name, c.op, c.value, relative=True)
+        y = on_scale(transform, c.value)
+        if y is None:
+            raise Undecidable(f"transform: {transform} cannot take the threshold of `{c}`")
+        return Criterion(name, c.op, y)
+
+    out = []
+    for o in current:
+        got = o.finals.get(metric)
+        if got is not None:
+            y = on_scale(transform, got[0]) if math.isfinite(got[0]) else got[0]
+            if y is None:
+                outside[o.run_id] = got[0]
+                y = math.nan
+            o = replace(o, finals={**o.finals, name: (y, got[1])})
+        out.append(o)
+    same = fail is not None and fail.metric == metric and fail.relative == crit.relative
+    return out, moved(crit), moved(fail) if same and fail is not None else fail
 
 
 def _plan(v: Verdict, h: Hypothesis, cands: list[Arm], base: Arm | None, need: int, ctx: _Context) -> None:
@@ -403,11 +488,20 @@ def _seen_before(
     return out
 
 
-def _family(every: list[Observation], mode: str, arms: list[Arm], cands: list[Arm]) -> list[str]:
+def _family(
+    every: list[Observation], mode: str, arms: list[Arm], cands: list[Arm], scale: Sequence[str] = ()
+) -> list[str]:
     """Configurations run under this version that are neither a candidate nor the baseline: quick runs
-    (their configuration without the overrides that only scale the run), failed or ignored ones."""
-    cand_keys = {a.config for a in cands}
-    others = {a.config for a in arms} - cand_keys  # the baseline(s)
+    (their configuration without the overrides that only scale the run: overrides of a parameter the judged
+    runs do not set, and of a parameter registered under ``scale:``, whose value then does not tell
+    configurations apart), failed or ignored ones."""
+    budget = set(scale)
+
+    def unscaled(params: dict[str, Any]) -> str:
+        return config_key({k: val for k, val in params.items() if k not in budget})
+
+    cand_keys = {a.config for a in cands} | ({unscaled(a.params) for a in cands} if budget else set())
+    others = ({a.config for a in arms} | ({unscaled(a.params) for a in arms} if budget else set())) - cand_keys
     method: set[str] | None = None  # parameters the judged runs set (computed when a quick run needs it)
     out: list[str] = []
     for o in every:
@@ -417,6 +511,8 @@ def _family(every: list[Observation], mode: str, arms: list[Arm], cands: list[Ar
             if method is None:
                 method = {k for r in every if r.mode == mode for k in r.params}
             drop = set(o.overrides) - method
+            if budget & set(o.overrides):  # a registered budget parameter was scaled: compared without them all
+                drop |= budget
             key = config_key({k: val for k, val in o.params.items() if k not in drop})
         if key not in cand_keys and key not in others and key not in out:
             out.append(key)
@@ -534,10 +630,11 @@ def _check_measured(arms: list[Arm], crit: Criterion, confirmatory: bool) -> Non
     )
 
 
-def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
+def _conclude(v: Verdict, crit: Criterion, h: Hypothesis, fail: Criterion | None) -> None:
     alpha = 1 - h.level
+    to_pass = alpha if v.boundary is None else v.boundary  # a sequential look's boundary in place of α
     cands = v.candidates
-    passed = [a for a in cands if a.p_adjusted is not None and a.p_adjusted < alpha]
+    passed = [a for a in cands if a.p_adjusted is not None and a.p_adjusted < to_pass]
     best = min(cands, key=lambda a: 1.0 if a.p is None else a.p)
     shown = passed or (cands if len(cands) <= MAX_DESCRIBED else [best])
     where = "; ".join(a.describe(crit) for a in shown[:MAX_DESCRIBED])
@@ -552,7 +649,7 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
             continue
         seed, z, p_without = got
         scale = (a.p_adjusted or 0.0) / a.p if a.p else 1.0  # Holm's multiplier of this candidate
-        if p_without is not None and p_without * scale < alpha:
+        if p_without is not None and p_without * scale < to_pass:
             continue
         passed.remove(a)
         without = "no t bound" if p_without is None else f"p = {fmt_number(p_without * scale, 3)}"
@@ -560,7 +657,22 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
             f"`{a.label}` meets `{crit}` only with seed {seed}, an outlier (modified z = {z:.3g} > 3.5); "
             f"without it {without}"
         )
-    v.flags += outlying
+    skewed = [] if h.transform else [(a, nb) for a in passed if (nb := near_bound(a, crit)) is not None]
+    for a, _ in skewed:  # near a bound the normal model does not hold: not supported on it (docs/report.md)
+        passed.remove(a)
+    v.flags += outlying + [text for _, (text, _) in skewed]
+    if skewed and not passed:
+        first, (why, fix) = skewed[0]
+        v.decision, v.judged = INCONCLUSIVE, [first]
+        v.reason = f"{v.selection}: the t test passes but its model does not hold: {why}; {where}" + (
+            f"; and {len(skewed) - 1} more configuration(s) alike" if len(skewed) > 1 else ""
+        )
+        v.would_decide = (
+            f"register 'transform: {fix}' as a new version (the claim is then judged on the mean of "
+            f"{fix}({crit.metric}), where seed noise near a bound is close to normal) and run it on fresh seeds "
+            f"(--seeds fresh:{h.seeds_needed})"
+        )
+        return
     if outlying and not passed:
         v.decision, v.judged = INCONCLUSIVE, [best]
         v.reason = f"{v.selection}: supported only with an outlying seed: {'; '.join(outlying)}; {where}"
@@ -573,9 +685,20 @@ def _conclude(v: Verdict, crit: Criterion, h: Hypothesis) -> None:
                 where += f"; and {len(passed) - MAX_DESCRIBED} more (see the candidates)"
         v.decision, v.judged = SUPPORTED, passed
         v.reason = f"{v.selection}: {where} meets `{crit}` at level {h.level:g}{corr}"
+        if v.look is not None:
+            v.reason += f", at {v.look_text().removeprefix('sequential: ')}"
+        return
+    if v.look is not None and v.look < len(v.looks):  # an interim look not crossed: the plan goes on
+        nxt = v.looks[v.look]
+        after = obrien_fleming(tuple(v.looks), round(alpha, 12))[v.look]
+        v.judged = [best]
+        v.reason = f"{v.selection}: {v.look_text()} not crossed{corr}; {where}"
+        v.would_decide = (
+            f"run seeds up to the next look of the registered plan: n = {nxt} per configuration (look "
+            f"{v.look + 1} of {len(v.looks)}, boundary p < {fmt_number(after, 3)})"
+        )
         return
     refuted = all(a.p_against is not None and a.p_against < alpha for a in cands)
-    fail = h.failure_criterion
     v.judged = [best]
     if refuted:
         v.decision = NOT_SUPPORTED

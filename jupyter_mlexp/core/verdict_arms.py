@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,11 +14,13 @@ from jupyter_mlexp.core.inference import (
     MAX_SEEDS,
     Estimate,
     bound,
+    bounds_many,
     detectable,
     holm,
     mean_sd,
     one_sample,
     p_greater,
+    p_greater_many,
     paired,
     seeds_for_power,
     welch,
@@ -30,7 +34,7 @@ def fmt_number(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Arm:
     """One configuration (within a stage and mode) over its seeds, and its test against the criterion."""
 
@@ -66,6 +70,7 @@ class Arm:
     nonfinite_seeds: list[Any] = field(default_factory=list)  # plan seeds whose value is NaN/inf
     extra_seeds: list[Any] = field(default_factory=list)  # completed seeds beyond the plan: reported, not pooled
     reused_seeds: list[Any] = field(default_factory=list)  # seeds run before the treatment was registered
+    plan_label: str = "the plan"  # what the plan is called: ``look 2`` of a sequential plan
 
     @property
     def label(self) -> str:
@@ -149,7 +154,7 @@ class Arm:
         """``3 of the plan's 3 seeds``, with what is missing and what was left out."""
         if self.plan is None:
             return ""
-        parts = [f"{self.n} of the plan's {self.plan} seeds"]
+        parts = [f"{self.n} of {self.plan_label}'s {self.plan} seeds"]
         if self.failed_seeds:
             parts.append(
                 "no completed run for seed "
@@ -159,7 +164,7 @@ class Arm:
         if self.nonfinite_seeds:
             parts.append(f"NaN/inf at seed {', '.join(map(str, self.nonfinite_seeds))}")
         if self.extra_seeds:
-            parts.append(f"{len(self.extra_seeds)} seed(s) beyond the plan reported, not pooled")
+            parts.append(f"{len(self.extra_seeds)} seed(s) beyond {self.plan_label} reported, not pooled")
         if self.reused_seeds:
             parts.append(
                 f"seed {', '.join(map(str, self.reused_seeds))} left out: run before the treatment was registered"
@@ -203,7 +208,7 @@ def seed_key(o: Observation) -> str:
 def by_start(obs: Sequence[Observation]) -> Sequence[Observation]:
     """``obs`` ordered by start time (then run id): the earliest run of a seed is the one that counts."""
     keys = [(o.started or "", o.run_id) for o in obs]
-    if all(keys[i] <= keys[i + 1] for i in range(len(keys) - 1)):  # read in that order already (run ids are times)
+    if all(map(operator.le, keys, itertools.islice(keys, 1, None))):  # read in that order already (ids are times)
         return obs
     order = sorted(range(len(obs)), key=keys.__getitem__)
     return [obs[i] for i in order]
@@ -355,12 +360,14 @@ def pick_baseline(arms: list[Arm], crit: Criterion) -> Arm | None:
 def seed_flags(arms: list[Arm]) -> list[str]:
     """Unequal seed counts or different seed sets among the arms compared."""
     out = []
-    counts = {a.label: a.n for a in arms}
-    if len(set(counts.values())) > 1:
+    if len({a.n for a in arms}) > 1:
+        counts = {a.label: a.n for a in arms}
         out.append("unequal numbers of seeds: " + ", ".join(f"`{k}` n = {n}" for k, n in counts.items()))
-    sets = {tuple(sorted(map(str, a.seeds))) for a in arms}
-    if len(sets) > 1:
-        out.append("configurations ran different seed sets")
+    first = arms[0].seeds if arms else []
+    if any(a.seeds != first for a in arms):  # the common case, the same seeds in the same order, needs no sort
+        sets = {tuple(sorted(map(str, a.seeds))) for a in arms}
+        if len(sets) > 1:
+            out.append("configurations ran different seed sets")
     return out
 
 
@@ -388,9 +395,11 @@ def test_arms(
     ``untested``: configurations of the family that have no arm here (run under the hypothesis, in quick
     mode or failed): each counts in Holm's k as p = 1."""
     tests = []
+    todo: list[tuple[Arm, Estimate]] = []  # testable: their p-values are computed together (one scipy call)
+    threshold, lower = crit.value, crit.higher_is_better
     for a in cands:
-        a.threshold, a.lower = crit.value, crit.higher_is_better
-        est = estimate(a, base) if a.n >= need else None
+        a.threshold, a.lower = threshold, lower
+        est = estimate(a, base) if len(a.values) >= need else None
         if est is None:
             a.note = a.note or f"too few seeds (n = {a.n}; needs {need})"
             continue
@@ -403,26 +412,32 @@ def test_arms(
                 else "zero variance: every seed gave the same value, so no t bound exists (check the seeding)"
             )
             continue
-        greater = p_greater(est, crit.value)
-        a.p, a.p_against = (greater, 1 - greater) if a.lower else (1 - greater, greater)
-    adjusted = holm([a.p for a in cands] + [None] * untested)
+        todo.append((a, est))
+    for (a, _), greater in zip(todo, p_greater_many([est for _, est in todo], threshold)):
+        a.p, a.p_against = (greater, 1 - greater) if lower else (1 - greater, greater)
+    ps = [a.p for a in cands]
+    adjusted = holm(ps + [None] * untested)
     alpha = 1 - level
     k = len(cands) + untested
-    order = sorted(range(len(cands)), key=lambda i: _p_or_one(cands[i].p))  # the untested sort last (p = 1)
+    sort_key = [1.0 if p is None else p for p in ps]
+    order = sorted(range(len(cands)), key=sort_key.__getitem__)  # the untested sort last (p = 1)
     stopped: float | None = None  # the level of Holm's first step that did not reject
+    shown: list[Arm] = []  # arms with a bound: computed together (one scipy call)
     for rank, i in enumerate(order):
         a = cands[i]
         a.p_adjusted = adjusted[i]
         step = 1 - alpha / (k - rank)  # Holm's step: the level this rank is tested at
-        if stopped is None and not _p_or_one(a.p) < alpha / (k - rank):
+        if stopped is None and not sort_key[i] < alpha / (k - rank):
             stopped = step
         if a.p is None or a.estimate is None:
             continue
         # From the first step Holm does not reject onward every bound is at that step's level, so a
         # bound clears the threshold exactly when its adjusted p is below alpha.
         a.bound_level = step if stopped is None else stopped
-        est = Estimate(a.estimate, a.se or 0.0, a.df or 1.0, a.test or "")
-        a.bound = bound(est, a.bound_level, a.lower)
+        shown.append(a)
+    ests = [Estimate(a.estimate or 0.0, a.se or 0.0, a.df or 1.0, a.test or "") for a in shown]
+    for a, got in zip(shown, bounds_many(ests, [a.bound_level or 0.0 for a in shown], [a.lower for a in shown])):
+        a.bound = got
     return tests[0] if tests and len(set(tests)) == 1 else (", ".join(sorted(set(tests))) or None)
 
 
@@ -508,3 +523,32 @@ def favourable_outlier(a: Arm, base: Arm | None, crit: Criterion) -> tuple[Any, 
         return a.seeds[i], z, None
     greater = p_greater(got, crit.value)
     return a.seeds[i], z, (greater if crit.higher_is_better else 1 - greater)
+
+
+NEAR_BOUND_SD = 4.0  # a mean fewer sd than this from the metric's bound on the favourable side: skewed noise
+
+
+def near_bound(a: Arm, crit: Criterion) -> tuple[str, str] | None:
+    """Why the arm's seed noise is likely skewed and the transform that fits, or None: an absolute criterion whose favourable side is a
+    bound the values cannot pass, with the mean fewer than ``NEAR_BOUND_SD`` sd from it. Higher is better and
+    every value in [0, 1] (a proportion: an accuracy): the bound is 1; lower is better and every value ≥ 0 (a
+    loss, an error rate, a time): the bound is 0. The noise of such a metric piles up against the bound and
+    has a long tail away from it, which 3-10 seeds rarely show: the t test says "supported" too often.
+    """
+    if crit.relative or a.n < 2 or not a.sd:
+        return None
+    mean, sd = a.mean or 0.0, a.sd
+    if crit.higher_is_better and all(0.0 <= x <= 1.0 for x in a.values):
+        gap, edge, fix = (1.0 - mean) / sd, 1, "logit"
+    elif not crit.higher_is_better and all(x >= 0.0 for x in a.values):
+        gap, edge, fix = mean / sd, 0, "logit" if all(x <= 1.0 for x in a.values) else "log"
+    else:
+        return None
+    if gap >= NEAR_BOUND_SD * (1 - 1e-9):  # up to rounding: 0.03, 0.04, 0.05 are 4 sd from 0, not 3.999999999999999
+        return None
+    return (
+        f"`{a.label}`: the mean {fmt_number(mean)} is {gap:.2g} sd from {crit.metric}'s bound {edge} "
+        f"(fewer than {NEAR_BOUND_SD:g}): seed noise this close to a bound is skewed and the t test's normal model "
+        f"does not hold; register 'transform: {fix}'",
+        fix,
+    )

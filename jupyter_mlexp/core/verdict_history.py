@@ -35,7 +35,9 @@ def _direction(old: str, new: str) -> str:
 
 
 def _seeds_needed(hyp: dict[str, Any]) -> int:
-    n, planned = hyp.get("n_seeds"), hyp.get("seeds")
+    n, planned, looks = hyp.get("n_seeds"), hyp.get("seeds"), hyp.get("looks")
+    if isinstance(looks, list) and looks and isinstance(looks[-1], int):
+        return looks[-1]
     if isinstance(n, int) and n > 0:
         return n
     return len(planned) if isinstance(planned, list) and planned else DEFAULT_SEEDS
@@ -55,6 +57,13 @@ def _arms(hyp: dict[str, Any], key: str) -> str:
     return str(value) if value else "none"
 
 
+def _listed(value: Any) -> str:
+    """``looks`` / ``transform`` as registered: ``3, 5, 10``, ``logit``, or ``none``."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return str(value) if value else "none"
+
+
 def _rule_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What changed in how the verdict is judged, besides the criterion: ``(what direction: from → to)``."""
     out = []
@@ -67,6 +76,10 @@ def _rule_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     na, nb = _seeds_needed(old), _seeds_needed(new)
     if na != nb:
         out.append(f"seeds per configuration {'lowered' if nb < na else 'raised'}: changed from {na} to {nb}")
+    for key, what in (("looks", "sequential plan"), ("transform", "transform")):
+        ta, tb = _listed(old.get(key)), _listed(new.get(key))
+        if ta != tb:
+            out.append(f"{what} changed: from `{ta}` to `{tb}`")
     for key, what in (("treatments", "treatment"), ("baseline", "baseline")):
         ta, tb = _arms(old, key), _arms(new, key)
         if ta != tb:

@@ -27,7 +27,7 @@ from jupyter_mlexp.report.safe import one_line, quote
 from jupyter_mlexp.report.safe import text as _text
 from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import cite, comparison_table, md_table, methods_table, results_tables
-from jupyter_mlexp.report.verdict import Verdict, fmt, fmt_number
+from jupyter_mlexp.report.verdict import Arm, Verdict, fmt, fmt_number
 
 # -- sections ----------------------------------------------------------------------------------
 
@@ -127,6 +127,14 @@ def introduction(data: ReportData, verdict: Verdict | None = None) -> str:
     for t in h.treatments:
         lines.append(f"- **Treatment (registered):** {_code(', '.join(f'{k}={v}' for k, v in t.items()))}")
     lines.append(f"- **Seeds per configuration the verdict needs:** {h.seeds_needed}; **level:** {h.level:g}")
+    if h.transform:
+        lines.append(
+            f"- **Transform (registered):** the t test is on {_code(f'{h.transform}({h.success_criterion.metric})')}"
+        )
+    if h.looks:
+        lines.append(f"- **Sequential plan (registered):** looks at {_text(', '.join(map(str, h.looks)))} seeds")
+    if h.scale:
+        lines.append(f"- **Budget parameters (registered, `scale:`):** {_text(', '.join(h.scale))}")
     for change in verdict.criterion_changes if verdict else []:
         lines.append(f"- ⚠ **{change}**")
     lines += ["", "### Evolution of the idea", ""]
@@ -244,12 +252,27 @@ def failure_discussion(v: Verdict, failure: str) -> str:
     return f"{head}{rule}. {shown}{' …' if len(arms) > MAX_NAMES else ''}; {decided}."
 
 
+def _per_seed(a: Arm) -> str:
+    """``seed: value`` of the plan's seeds; on a registered transform's scale, ``seed: raw → value``."""
+    raw = a.metric.partition("(")[2][:-1] if a.metric.endswith(")") else ""
+    before = {str(o.seed): o.finals[raw][0] for o in a.runs if raw in o.finals}
+    return (
+        ", ".join(
+            f"{seed}: {fmt_number(before[str(seed)])} → {fmt_number(x)}"
+            if str(seed) in before
+            else f"{seed}: {fmt_number(x)}"
+            for seed, x in zip(a.seeds, a.values)
+        )
+        or "—"
+    )
+
+
 def candidates_table(v: Verdict) -> str:
     rows = [
         [
             a.label,
             fmt(a),
-            ", ".join(f"{seed}: {fmt_number(x)}" for seed, x in zip(a.seeds, a.values)) or "—",
+            _per_seed(a),
             a.test or "—",
             fmt_number(a.estimate),
             a.interval_text() + ("" if a.bound_level is None else f" ({a.bound_level * 100:.4g}%)"),

@@ -111,3 +111,34 @@ def test_idea_json_is_plain_and_diffable(experiment):
     data = json.loads(experiment.idea_json.read_text())
     assert data["statement"].startswith("Dropout") and data["version"] == 1
     assert data["metrics"] == ["val_acc", "loss"]
+
+
+def test_transform_is_parsed_validated_and_in_the_version():
+    h = parse_body("A claim.\nsuccess: acc >= 0.95\nmetrics: acc\ntransform: logit\n")
+    assert h.transform == "logit" and h.content()["transform"] == "logit"
+    assert parse_body("A claim.\nsuccess: loss <= 0.2\nmetrics: loss\ntransform: None\n").transform is None
+    plain = parse_body("A claim.\nsuccess: acc >= 0.95\nmetrics: acc\n")
+    assert h.content_hash() != plain.content_hash()  # a transform is part of what was registered
+    # a hypothesis registered before the field existed hashes as it did: the field is left out at its default
+    assert "transform" not in plain.content() and "looks" not in plain.content()
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        ("success: acc >= 0.95\nmetrics: acc\ntransform: sqrt\n", "not one the verdict knows"),
+        ("success: acc >= 95\nmetrics: acc\ntransform: logit\n", r"threshold in \(0, 1\)"),
+        ("success: loss <= 0\nmetrics: loss\ntransform: log\n", "positive threshold"),
+        ("success: acc >= baseline + 0.01\nmetrics: acc\ntransform: logit\n", "margin"),
+    ],
+)
+def test_a_transform_that_cannot_apply_is_refused(lines, message):
+    with pytest.raises(HypothesisError, match=message):
+        parse_body("A claim.\n" + lines)
+
+
+def test_scale_names_the_budget_parameters():
+    h = parse_body("A claim.\nsuccess: acc >= 0.95\nmetrics: acc\nscale: epochs, frac\n")
+    assert h.scale == ["epochs", "frac"] and h.content()["scale"] == ["epochs", "frac"]
+    with pytest.raises(HypothesisError, match="not a parameter name"):
+        parse_body("A claim.\nsuccess: acc >= 0.95\nmetrics: acc\nscale: epochs, 2x\n")

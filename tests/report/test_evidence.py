@@ -177,7 +177,8 @@ def test_two_argument_lists_of_a_script_are_two_configurations(workspace):
         ("A claim.\nsuccess: m >= 0.95\nfailure: m <= 0.97\nmetrics: m\n", "can both hold"),
         ("A claim.\nsuccess: loss < baseline\nfailure: loss < baseline + 0.1\nmetrics: loss\n", "can both hold"),
         ("LR reaches 0.95 accuracy and trains in under 1 second.\nsuccess: acc >= 0.95\nmetrics: acc\n", "bundles"),
-        ("A claim.\nsuccess: m >= 0.95\nmetrics: m\nlooks: 3, 5, 10\n", "not available yet"),
+        ("A claim.\nsuccess: m >= 0.95\nmetrics: m\nlooks: 5, 3\n", "two increasing numbers"),
+        ("A claim.\nsuccess: m >= 0.95\nmetrics: m\nseeds: 5\nlooks: 3, 10\n", "disagree"),
     ],
 )
 def test_criteria_that_mean_one_thing(body, message):

@@ -151,6 +151,34 @@ def test_rerunning_the_same_seeds():
     )
 
 
+def _sequential_case(effect: float) -> Callable[[np.random.Generator], bool]:
+    """`looks: 3, 5, 10`, the verdict looked at after every seed up to 12: supported at any look."""
+    h = hypothesis()
+    h.looks, h.n_seeds = [3, 5, 10], None
+    h.content_sha256 = h.content_hash()
+
+    def case(rng):
+        r = Record(h)
+        for s, x in enumerate(rng.normal(effect, 1, 12)):
+            r.run({"lr": 0.1}, s, float(x))
+            if s >= 2 and r.judge().decision == SUPPORTED:
+                return True
+        return False
+
+    return case
+
+
+def test_a_sequential_plan_looked_at_after_every_seed():
+    check("sequential plan (looks 3, 5, 10), looked at after every seed to 12", _sequential_case(0.0), sims=250)
+
+
+def test_a_sequential_plan_keeps_its_power():
+    """A true mean 1 sd above the threshold: a fixed plan of 10 seeds finds it 0.85 of the time."""
+    got = rate(_sequential_case(1.0), 200)
+    print(f"sequential plan, power at 1 sd: {got:.3f}")
+    assert got >= 0.75
+
+
 def _explore(rng, r: Record, configs: int, mode: str, overrides: dict | None = None) -> tuple[np.ndarray, int]:
     """``configs`` configurations on seeds 0..2, seed noise shared by every run of a (configuration, seed)."""
     z = rng.normal(0, 1, (configs, 3))
@@ -278,21 +306,59 @@ def test_diverging_seeds_are_outcomes_not_gaps():
     check("10% of seeds diverge (NaN)", case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not handled: the t test is optimistic under skewed seed noise (no skew rule or registered transform)",
-)
-def test_skewed_seed_noise():
-    """accuracy = 1 − lognormal error, threshold at the true mean: the t test says supported too often."""
-    mean = 1 - math.exp(0.5)  # E[1 - lognormal(0, 1)]
+SKEW_SCALE = 0.02  # accuracy = 1 - 0.02·error, loss = 0.02·error: values where such metrics live
+
+
+def _skewed(kind: str, transform: str | None = None) -> tuple[str, Callable[[np.random.Generator, int], np.ndarray]]:
+    """The success criterion at the null's boundary and a draw of seed values: ``error`` is lognormal(0, 1).
+
+    Without a transform the claim is about the mean, so the threshold is the true mean (1 - c·e^0.5 or
+    c·e^0.5); with one it is about the mean on the transform's scale, so the threshold is the back-transform
+    of that scale's true mean (log: c·e^0 exactly; logit: estimated once from a million draws)."""
+    c = SKEW_SCALE
+    if kind == "accuracy":
+        if transform == "logit":
+            big = 1 - c * np.random.default_rng(0).lognormal(0, 1, 1_000_000)
+            big = big[big > 0]  # an error above 1/c (p ≈ 5e-5): no logit; the verdict says so when it happens
+            thr = float(1 / (1 + np.exp(-np.mean(np.log(big / (1 - big))))))
+        else:
+            thr = 1 - c * math.exp(0.5)
+        return f"m >= {thr!r}", lambda rng, n: 1 - c * rng.lognormal(0, 1, n)
+    thr = c if transform == "log" else c * math.exp(0.5)
+    return f"m <= {thr!r}", lambda rng, n: c * rng.lognormal(0, 1, n)
+
+
+def _skewed_case(kind: str, n: int, transform: str | None = None) -> Callable[[np.random.Generator], bool]:
+    success, draw = _skewed(kind, transform)
+    h = hypothesis(n_seeds=n, success=success)
+    if transform:
+        h.transform = transform
+        h.content_sha256 = h.content_hash()
 
     def case(rng):
-        r = Record(hypothesis(success=f"m >= {mean}"))
-        for s, e in enumerate(rng.lognormal(0, 1, 3)):
-            r.run({"lr": 0.1}, s, float(1 - e))
+        r = Record(h)
+        for s, x in enumerate(draw(rng, n)):
+            r.run({"lr": 0.1}, s, float(x))
         return r.judge().decision == SUPPORTED
 
-    check("skewed noise (1 - lognormal)", case)
+    return case
+
+
+@pytest.mark.parametrize("kind", ["accuracy", "loss"])
+@pytest.mark.parametrize("n", [3, 5, 10])
+def test_skewed_seed_noise(kind, n):
+    """accuracy = 1 − c·lognormal error (loss = c·lognormal), threshold at the true mean: the t test alone
+    says supported 0.20-0.26 of the time (the near-a-bound rule, docs/report.md step 4b, makes it inconclusive)."""
+    check(f"skewed noise ({kind}, n={n})", _skewed_case(kind, n))
+
+
+@pytest.mark.parametrize("kind, transform", [("accuracy", "logit"), ("loss", "log")])
+@pytest.mark.parametrize("n", [3, 5])
+def test_skewed_seed_noise_under_a_registered_transform(kind, transform, n):
+    """With 'transform: logit' / 'log' registered the claim is about the mean on that scale: at its
+    boundary the rate is α (not vacuous: above 0.01)."""
+    got = check(f"skewed noise ({kind}, n={n}), transform: {transform}", _skewed_case(kind, n, transform))
+    assert got > 0.01
 
 
 def test_two_argument_lists_are_two_configurations():
