@@ -74,9 +74,9 @@ def in_fresh_process(argv: list[str], env: dict[str, str]) -> tuple[float, float
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.core import memo
-    from jupyter_mlexp.core.metric_curves import read_since
-    from jupyter_mlexp.core.metric_lines import read_summaries
+    from jupyter_mlexp.core.record import memo
+    from jupyter_mlexp.core.record.metric_curves import read_since
+    from jupyter_mlexp.core.record.metric_lines import read_summaries
     from jupyter_mlexp.frontdoors.server import run_views
 
     root = Path(tempfile.mkdtemp(prefix="mlexp-bench-lines-"))

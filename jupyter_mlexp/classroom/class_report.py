@@ -20,9 +20,9 @@ import nbformat
 
 from jupyter_mlexp.classroom.audit import ExperimentAudit, audit_student, scrub
 from jupyter_mlexp.classroom.collect import CollectError, collected_heads, iter_students, read_index, snapshots
-from jupyter_mlexp.core import course as course_file
-from jupyter_mlexp.core.fsio import atomic_write_text
-from jupyter_mlexp.core.hypothesis import parse_config
+from jupyter_mlexp.core.record import course as course_file
+from jupyter_mlexp.core.record.fsio import atomic_write_text
+from jupyter_mlexp.core.record.hypothesis import parse_config
 from jupyter_mlexp.report import safe
 
 NOTEBOOK, HTML, CSV = "class_report.ipynb", "class_report.html", "class_table.csv"

@@ -13,9 +13,9 @@ import math
 
 from jupyter_mlexp.report.groups import Group, counted_groups
 from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.report_verdict import SUPPORTED, judge
 from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import md_table
-from jupyter_mlexp.report.verdict import SUPPORTED, judge
 
 FORMATS = ("md", "csv", "latex")
 SUPPORTS = "supports the claim"  # the mark of a configuration the verdict supports

@@ -16,13 +16,13 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     from jupyter_mlexp.core.errors import MlexpError
     from jupyter_mlexp.core.experiment import Experiment
-    from jupyter_mlexp.runner import loop_run
+    from jupyter_mlexp.loop import attempt_run as loop_run
 
     spec = json.loads((sys.argv[1:] if argv is None else argv)[0])
     command, seeds = list(spec["command"]), [int(s) for s in spec["seeds"]]
     try:
         if loop_run.is_notebook(command):
-            from jupyter_mlexp.runner.api import SweepInterrupted, run_sweep
+            from jupyter_mlexp.runner.run_api import SweepInterrupted, run_sweep
 
             try:
                 result = run_sweep(

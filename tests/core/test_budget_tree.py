@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlexp.core.quickrun import execute_run
+from jupyter_mlexp.core.execution.quickrun import execute_run
 
 
 def _alive(pid: int) -> bool:

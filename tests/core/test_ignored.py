@@ -75,7 +75,7 @@ def test_long_runs_of_spaces_are_read_in_linear_time(experiment):
     few hundredths of a second now."""
     import time
 
-    from jupyter_mlexp.core.ignored import read_ignored
+    from jupyter_mlexp.core.record.ignored import read_ignored
 
     spaces = " " * 2000
     lines = [f"- `run-{i}`:{spaces}x{spaces}(ignored{spaces}" for i in range(2000)]

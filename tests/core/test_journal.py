@@ -2,7 +2,7 @@ import multiprocessing as mp
 import os
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.journal import read_journal
+from jupyter_mlexp.core.record.journal import read_journal
 
 HAND_WRITTEN = """# Journal
 

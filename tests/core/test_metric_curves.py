@@ -7,7 +7,7 @@ import json
 import pytest
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.metric_curves import read_since as read_metrics_since
+from jupyter_mlexp.core.record.metric_curves import read_since as read_metrics_since
 
 
 def line(name, value, step) -> str:

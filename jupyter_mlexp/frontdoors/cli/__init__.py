@@ -12,8 +12,23 @@ import argparse
 import sys
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.workspace import pin_root
-from jupyter_mlexp.frontdoors.cli import agents, classroom, experiment, loop, report, run
+from jupyter_mlexp.core.record.workspace import pin_root
+from jupyter_mlexp.frontdoors.cli import (
+    agents,
+    classroom,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    experiment_cmds as experiment,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    loop_cmds as loop,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    report_cmds as report,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    run_cmds as run,
+)
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -74,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as err:  # a full disk, a read-only folder, no permission, too many files: one line
-        from jupyter_mlexp.core.fsio import system_error
+        from jupyter_mlexp.core.record.fsio import system_error
 
         known = system_error(err)
         if known is None:

@@ -13,7 +13,7 @@ EXIT_FINDINGS = 1  # mlexp verify: the record does not match itself (the finding
 
 def cmd_verify(args) -> int:
     from jupyter_mlexp.core.errors import MlexpError
-    from jupyter_mlexp.core.verification import verify_experiment
+    from jupyter_mlexp.core.record.verification import verify_experiment
 
     if args.experiment:
         exps = [Experiment(args.experiment).require()]
@@ -47,7 +47,7 @@ def cmd_class_report(args) -> int:
 
 
 def cmd_course_init(args) -> int:
-    from jupyter_mlexp.core.course import init_course
+    from jupyter_mlexp.core.record.course import init_course
 
     path = init_course(
         args.path,

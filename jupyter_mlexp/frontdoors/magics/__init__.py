@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jupyter_mlexp.frontdoors.magics import report as _report  # noqa: F401  (registers %mlexp report/conclude)
-from jupyter_mlexp.frontdoors.magics.experiment import ExperimentMagics
+from jupyter_mlexp.frontdoors.magics import report_magics as _report  # noqa: F401  (registers %mlexp report/conclude)
+from jupyter_mlexp.frontdoors.magics.experiment_magics import ExperimentMagics
 
 
 def load_ipython_extension(ipython) -> None:

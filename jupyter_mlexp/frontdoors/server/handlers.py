@@ -1,4 +1,4 @@
-"""HTTP adapters over :mod:`jupyter_mlexp.frontdoors.server.api`, mounted under ``<base_url>/mlexp/api/``.
+"""HTTP adapters over :mod:`jupyter_mlexp.frontdoors.server.record_views`, mounted under ``<base_url>/mlexp/api/``.
 
 One base class translates errors once: an :class:`MlexpError` becomes its
 ``http_status`` and a JSON ``{"message": ...}``; a body that is not a JSON
@@ -18,8 +18,9 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.fsio import confined_to, system_error
-from jupyter_mlexp.frontdoors.server import api, stamped
+from jupyter_mlexp.core.record.fsio import confined_to, system_error
+from jupyter_mlexp.frontdoors.server import record_views as api
+from jupyter_mlexp.frontdoors.server import stamped
 
 NAMESPACE = ("mlexp", "api")
 

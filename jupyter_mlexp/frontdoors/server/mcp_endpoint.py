@@ -54,7 +54,7 @@ class McpHandler(APIHandler):
 
     @property
     def root(self) -> Path:
-        from jupyter_mlexp.frontdoors.server.api import workspace_root
+        from jupyter_mlexp.frontdoors.server.record_views import workspace_root
 
         return workspace_root(self.settings.get("server_root_dir") or ".")
 
