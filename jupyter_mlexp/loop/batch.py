@@ -32,8 +32,8 @@ from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.record.journal import now_iso
 from jupyter_mlexp.loop import attempt_run as loop_run
 from jupyter_mlexp.loop import decision as rules
-from jupyter_mlexp.loop.driver import Loop, check_budget, end_attempt, recover
 from jupyter_mlexp.loop.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopState, attempt_ref, edits_ref
+from jupyter_mlexp.loop.session import Loop, check_budget, end_attempt, recover
 from jupyter_mlexp.runner.process import tie_to_parent
 
 POLL_S = 0.1

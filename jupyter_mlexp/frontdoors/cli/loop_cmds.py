@@ -99,7 +99,7 @@ def cmd_try(args) -> int:
         if not args.notebook.endswith(".ipynb"):
             raise MlexpError(f"{args.notebook!r} is not a notebook: put a command after '--'")
         command = [args.notebook]
-    opened = loop.open_loop()
+    opened = open_loop()
     if args.worktree:
         from jupyter_mlexp.loop.batch import try_worktree
 
@@ -113,7 +113,7 @@ def cmd_try(args) -> int:
 def cmd_revive(args) -> int:
     from jupyter_mlexp.loop import driver as loop
 
-    opened = loop.open_loop()
+    opened = open_loop()
     a = loop.revive(
         opened,
         args.attempt,
@@ -132,7 +132,7 @@ def cmd_batch(args) -> int:
     refs, command = list(args.refs), list(args.command_argv or [])
     if not command and refs and refs[-1].endswith(".ipynb"):
         refs, command = refs[:-1], [refs[-1]]  # mlexp loop batch REF ... NOTEBOOK
-    opened = loop.open_loop()
+    opened = open_loop()
     done = try_batch(
         opened, refs, command, jobs=args.jobs, seeds=_seeds(args.seeds), budget=args.budget, scheduler=args.scheduler
     )
@@ -148,7 +148,7 @@ def cmd_batch(args) -> int:
 def cmd_status(args) -> int:
     from jupyter_mlexp.loop import driver as loop
 
-    out = loop.status(loop.open_loop(), figure=not args.no_figure)
+    out = loop.status(open_loop(), figure=not args.no_figure)
     if args.json:
         print(json.dumps(out))
         return EXIT_OK
@@ -187,7 +187,7 @@ def cmd_status(args) -> int:
 def cmd_show(args) -> int:
     from jupyter_mlexp.loop import driver as loop
 
-    text, recovered = loop.show(loop.open_loop(), args.attempt)
+    text, recovered = loop.show(open_loop(), args.attempt)
     for a in recovered:
         print(
             f"mlexp: recovered attempt {a.n}: recorded as crash, branch back on the best kept commit", file=sys.stderr

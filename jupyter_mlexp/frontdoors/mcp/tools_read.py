@@ -217,7 +217,7 @@ def register(server: MCPServer, st: State) -> None:
         """The keep/discard loop on the checked-out branch: best so far, counts, noise floor, attempts (newest first)."""
         from jupyter_mlexp.loop import driver as loop
 
-        out = loop.status(loop.open_loop(cwd=st.workspace.root), figure=False)
+        out = loop.status(open_loop(cwd=st.workspace.root), figure=False)
         out["record"] = st.workspace.relative(out["record"])
         out["attempts_list"] = list(reversed(out["attempts_list"]))
         return answer(out, items="attempts_list", limit=limit, offset=offset, tool="loop_status", args={"limit": limit})

@@ -318,7 +318,7 @@ def register(server: MCPServer, st: State) -> None:
         (a discarded change is kept under refs/mlexp/attempts, never lost). Waits, with progress."""
         from jupyter_mlexp.loop import driver as loop
 
-        opened = loop.open_loop(cwd=st.workspace.root)
+        opened = open_loop(cwd=st.workspace.root)
         if bool(notebook) == bool(command):
             raise MlexpError("give either command (a list like ['python', 'train.py']) or notebook")
         args = ["loop", "try", "--json", "-m", description]
