@@ -11,6 +11,7 @@ verdict's ``criterion_changes``; the audit of the log is
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.record import course as course_file
+from jupyter_mlexp.core.record.fsio import read_record_text
 from jupyter_mlexp.core.record.hypothesis import Hypothesis
 from jupyter_mlexp.core.record.idea_files import registrations
 from jupyter_mlexp.core.record.logchain import Head
@@ -128,11 +130,9 @@ def _course_check(exp: Experiment, hyp: Hypothesis | None, course: course_file.C
 
 def _events(exp: Experiment) -> list[Event]:
     """The order of events as the log records them (entry numbers and lines of research_log.jsonl)."""
-    from jupyter_mlexp.core.record.fsio import read_record_text
 
     out = []
     text = read_record_text(exp.log_jsonl) or ""
-    import json
 
     n = 0
     for lineno, line in enumerate(text.split("\n"), 1):

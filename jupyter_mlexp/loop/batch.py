@@ -325,7 +325,7 @@ def _worktree(loop: Loop, path: Path, sha: str) -> None:
 def _arm_process(
     loop: Loop, tree: Path, arm: str, command: list[str], seeds: list[int], batch_id: str, budget, scheduler=None
 ) -> dict:
-    """How to start one arm: ``python -m jupyter_mlexp.runner SPEC`` (:mod:`jupyter_mlexp.runner.__main__`)."""
+    """How to start one arm: ``python -m jupyter_mlexp.loop SPEC`` (:mod:`jupyter_mlexp.loop.__main__`)."""
     rel = loop.cwd.relative_to(loop.repo.root) if loop.cwd.is_relative_to(loop.repo.root) else Path()
     spec = {
         "experiment": loop.experiment.name,
@@ -336,7 +336,7 @@ def _arm_process(
         "command": list(command),
         "label": f"mlexp loop (batch {batch_id}, arm {arm})",
     }
-    argv = [sys.executable, "-m", "jupyter_mlexp.runner", json.dumps(spec)]
+    argv = [sys.executable, "-m", "jupyter_mlexp.loop", json.dumps(spec)]
     root = tree if loop.repo.record_rel else loop.experiment.base.parent
     return {"argv": argv, "cwd": tree / rel, "env": {**os.environ, "MLEXP_ROOT": str(root)}}
 

@@ -23,6 +23,7 @@ from jupyter_mlexp.core.record.journal import now_iso
 from jupyter_mlexp.loop import attempt_run as loop_run
 from jupyter_mlexp.loop import decision as rules
 from jupyter_mlexp.loop.batch import confirm_beside
+from jupyter_mlexp.loop.loop_figure import write_figure
 from jupyter_mlexp.loop.loop_git import Repo
 from jupyter_mlexp.loop.loop_state import (
     KEEP,
@@ -243,7 +244,6 @@ def _diff(loop: Loop, n: int) -> str:
 
 def status(loop: Loop, figure: bool = True) -> dict:
     """Best so far, counts, noise floor and the attempts; the figure written beside the record."""
-    from jupyter_mlexp.loop.loop_figure import write_figure
 
     state, recovered, busy = recover_if_idle(loop)
     out = rules.summary(state)

@@ -30,8 +30,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from scipy import special
-
 from jupyter_mlexp.core.stats.inference import Estimate, bound, mean_sd, p_greater
 
 TEST_POOLED = "t on the loop's pooled seed sd (one-sided)"
@@ -106,6 +104,8 @@ def arm_variance(values: Sequence[float], noise: Noise) -> float:
     """The variance a confirmation uses for the attempt's arm: the loop's, unless the arm's own spread
     is larger beyond chance (F test at ``NOISIER_F``: own / pooled above the F quantile), then its own,
     so that a change that makes the noise larger is not judged on the quieter loop's."""
+    from scipy import special  # lazily: scipy.special is ~0.3 s of every command that imports the verdict
+
     var = noise.sd**2
     if len(values) < 2:
         return var

@@ -25,6 +25,9 @@ from typing import Any
 from jupyter_mlexp.core.errors import RecordBusyError, RecordError
 from jupyter_mlexp.core.record.fsio import append_text, atomic_write_json, check_inside, read_record_text
 from jupyter_mlexp.core.record.workspace import check_name
+from jupyter_mlexp.core.stats.inference import mean_sd
+from jupyter_mlexp.core.stats.verdict_arms import fmt_spread
+from jupyter_mlexp.loop.keep_rule import default_extra_seeds
 
 BRANCH_PREFIX = "autoresearch/"
 KEEP, DISCARD, CRASH = "keep", "discard", "crash"
@@ -78,7 +81,6 @@ class Settings:
         """Fresh seeds a screened win is confirmed on (``confirm``, or its default)."""
         if self.confirm is not None:
             return self.confirm
-        from jupyter_mlexp.loop.keep_rule import default_extra_seeds
 
         return default_extra_seeds(len(self.seeds))
 
@@ -126,20 +128,17 @@ class Attempt:
     # the verdict's statistics, imported when first used: every mlexp command imports this module
     @property
     def mean(self) -> float | None:
-        from jupyter_mlexp.core.stats.inference import mean_sd
 
         return mean_sd(self.values)[0] if self.values else None
 
     @property
     def sd(self) -> float | None:
-        from jupyter_mlexp.core.stats.inference import mean_sd
 
         return mean_sd(self.values)[1] if self.values else None
 
     @property
     def spread(self) -> str:
         """``0.3426 ± 0.035 (n = 3)``: the verdict's way of writing a mean over seeds."""
-        from jupyter_mlexp.core.stats.verdict_arms import fmt_spread
 
         return fmt_spread(self.mean, self.sd, len(self.values))
 

@@ -195,4 +195,3 @@ def recover_if_idle(loop: Loop) -> tuple[LoopState, list[Attempt], bool]:
             return state, recover(loop, state), False
     except RecordBusyError:
         return loop.load(), [], True
-

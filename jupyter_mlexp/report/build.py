@@ -11,6 +11,7 @@ from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.record.fsio import writes_confined_to
 from jupyter_mlexp.report import figures, summaries
 from jupyter_mlexp.report import report_notebook as notebook
+from jupyter_mlexp.report.html import write_html as write_safe_html
 from jupyter_mlexp.report.keep import BACKUP_SUFFIX, keep_hand_edits, refuse_links
 from jupyter_mlexp.report.load import load_experiment
 from jupyter_mlexp.report.output import write_text
@@ -72,6 +73,5 @@ def refuse_wrong_kinds(target: Path, figures_dir: Path, html: bool) -> None:
 
 def write_html(nb: nbformat.NotebookNode, target: Path) -> Path:
     """``report.html``, sanitised: no script from the record runs when it is opened (report.html)."""
-    from jupyter_mlexp.report.html import write_html as write_safe_html  # nbconvert: loaded only when asked
 
     return write_safe_html(nb, target)

@@ -20,6 +20,7 @@ from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.record.assignments import AssignmentError, parse_assignments
 from jupyter_mlexp.core.record.hypothesis import Hypothesis
 from jupyter_mlexp.core.record.idea_files import REGISTRATION_EVENTS
+from jupyter_mlexp.core.record.lessons import read_lessons
 from jupyter_mlexp.core.record.shapes import text_list, text_or_none
 from jupyter_mlexp.core.stats.observations import (  # the one reader lives in core.observations; re-exported
     DEFAULT_CONFIG,
@@ -32,6 +33,7 @@ from jupyter_mlexp.core.stats.observations import (  # the one reader lives in c
     recorded_hypothesis,
     run_params,
 )
+from jupyter_mlexp.report.report_errors import BaselineRegisteredError
 
 __all__ = ["DEFAULT_CONFIG", "NAN", "config_key", "read_metrics", "load_experiment", "ReportData", "RunData"]
 
@@ -200,7 +202,6 @@ def parse_baseline(text: str | dict | None) -> dict | None:
 
 def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> ReportData:
     """Read the whole record of ``exp`` (runs of every status, ignored ones marked)."""
-    from jupyter_mlexp.core.record.lessons import read_lessons
 
     exp.require()
     try:
@@ -211,8 +212,6 @@ def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> Repo
     if named is not None and hyp is not None:
         spec = hyp.baseline_spec
         if spec.params is not None or spec.stage is not None:
-            from jupyter_mlexp.report.report_errors import BaselineRegisteredError
-
             raise BaselineRegisteredError(
                 f"a baseline is registered (`baseline: {spec}`, hypothesis v{hyp.version}) and the verdict and the "
                 "report use it; --baseline cannot replace it after the runs (re-register a change with a reason instead)"

@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
+from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.record.hypothesis import Criterion
 from jupyter_mlexp.core.stats.headline import headline
 from jupyter_mlexp.report.discussion import FINISHED_BAD, discussion
 from jupyter_mlexp.report.figures import FigureInfo
@@ -219,8 +221,6 @@ def conclusion(data: ReportData, verdict: Verdict) -> str:
 
 def failure_discussion(v: Verdict, failure: str) -> str:
     """The registered failure criterion, held against each candidate's mean, and whether it decided."""
-    from jupyter_mlexp.core.errors import MlexpError
-    from jupyter_mlexp.core.record.hypothesis import Criterion
 
     head = f"**Failure criterion** {_code(failure)} (registered before the runs"
     try:

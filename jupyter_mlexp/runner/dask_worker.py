@@ -22,6 +22,7 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Any, NamedTuple
 
+from jupyter_mlexp.runner.execute import run_one
 from jupyter_mlexp.runner.kernel_launch import kernel_env
 from jupyter_mlexp.runner.kernels import KernelPool
 
@@ -119,7 +120,6 @@ class WorkerRuntime:
 
     def run(self, spec, ctx, wanted=lambda: True):
         """One run on the warm pool; stopped (recorded ``interrupted``) once ``wanted()`` turns false."""
-        from jupyter_mlexp.runner.execute import run_one
 
         key = pool_key(ctx)
 

@@ -9,6 +9,7 @@ log into this run.
 
 from __future__ import annotations
 
+import ast
 import copy
 import logging
 import os
@@ -89,8 +90,6 @@ def _type_name(param) -> str:
     if param.inferred_type_name not in ("None", None):
         return param.inferred_type_name
     try:
-        import ast
-
         value = ast.literal_eval(param.default)
     except (ValueError, SyntaxError, TypeError):
         return "None"

@@ -31,6 +31,7 @@ from jupyter_mlexp.core.record.workspace import find_root, name_from_path
 from jupyter_mlexp.core.stats.fresh import fresh_seeds, parse_fresh, rerun_note
 from jupyter_mlexp.runner import notebook_io as nbio
 from jupyter_mlexp.runner.execute import SweepContext
+from jupyter_mlexp.runner.executors import connect, end_leftovers, run_dask, run_local
 from jupyter_mlexp.runner.progress import Progress
 from jupyter_mlexp.runner.sweep import RunSpec, expand, parse_grid, parse_params, parse_seeds, read_params_file
 
@@ -235,7 +236,6 @@ def _client(scheduler: str | Any | None) -> tuple[Any, Any]:
         return None, None
     if not isinstance(scheduler, str):
         return scheduler, None
-    from jupyter_mlexp.runner.executors import connect
 
     client = connect(scheduler)
     return client, client
@@ -251,7 +251,6 @@ def _dispatch(
     progress: bool | None,
 ) -> SweepResult:
     """Run the planned ``specs`` on this machine or on the Dask ``client``; end what a stop left running."""
-    from jupyter_mlexp.runner.executors import end_leftovers, run_dask, run_local
 
     bar = Progress(len(specs), enabled=True if progress is None else progress)
     stats: dict = {}

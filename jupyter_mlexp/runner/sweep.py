@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.record.assignments import AssignmentError, parse_axis
 
@@ -121,7 +123,6 @@ def read_params_file(path: str | os.PathLike | None) -> dict[str, Any]:
     """A YAML mapping of parameters (papermill's ``-f``)."""
     if not path:
         return {}
-    import yaml
 
     path = Path(path)
     try:

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlexp.core.record.fsio import atomic_write_json
+
 
 @functools.lru_cache(maxsize=1)
 def _static() -> dict:
@@ -307,8 +309,6 @@ def data_hashes(paths, cache_file: Path | None = None) -> dict[str, dict]:
         _hash_memo[key] = digest
         out[str(p)] = {"sha256": digest, "size": st.st_size}
     if changed and cache_file is not None:
-        from jupyter_mlexp.core.record.fsio import atomic_write_json
-
         try:
             atomic_write_json(cache_file, disk)
         except OSError:

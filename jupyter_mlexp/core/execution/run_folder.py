@@ -26,9 +26,11 @@ from typing import IO, TYPE_CHECKING, Any
 from jupyter_mlexp.core.errors import InvalidNameError, MetricValueError, RecordError
 from jupyter_mlexp.core.execution import procs
 from jupyter_mlexp.core.execution.flusher import FLUSH_EVERY, FLUSHER, is_own_thread  # noqa: F401 - public here too
+from jupyter_mlexp.core.execution.printed import PrintedMetrics
 from jupyter_mlexp.core.execution.run_log import close_run_log, open_run_log
 from jupyter_mlexp.core.record import authorship
 from jupyter_mlexp.core.record.fsio import SYSTEM_ERRNOS, atomic_write_json, read_json_record, write_error
+from jupyter_mlexp.core.record.hypothesis import criterion_check as check
 from jupyter_mlexp.core.record.metric_lines import (  # noqa: F401 - summarize and fold_nonfinite are public here too
     check_step,
     check_value,
@@ -320,7 +322,6 @@ class Run:
     def log_printed_metrics(self, printed: str | PrintedMetrics, wanted=None, skip=()) -> None:
         """Log the ``name: value`` lines of ``printed`` (text, or already parsed as it came), but names in
         ``skip`` (already logged through the API) and, when ``wanted`` is given, names outside it."""
-        from jupyter_mlexp.core.execution.printed import PrintedMetrics
 
         parsed = PrintedMetrics.of(printed) if isinstance(printed, str) else printed
         for name, p in parsed.by_name.items():
@@ -348,7 +349,6 @@ class Run:
         """Check this run's last value against the success criterion (``met`` / ``not met`` /
         ``not logged``), stored as ``criterion_check``. Not the experiment's verdict, which
         is judged over seeds and configurations."""
-        from jupyter_mlexp.core.record.hypothesis import criterion_check as check
 
         value = (self.summary.get(criterion.metric) or {}).get("last")
         self.manifest["criterion_check"] = result = check(criterion, value)

@@ -8,6 +8,7 @@ label for people, never a permission.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -69,7 +70,6 @@ def init_shared(root: Path, group: str | None = None) -> Path:
     """``mlexp init --shared``: make ``root/experiments`` a folder its group can share: owned by
     ``group`` (else the root's group), setgid (new files and folders inherit the group), group
     read/write/search."""
-    import shutil
 
     root = Path(root)
     folder = root / "experiments"

@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from jupyter_mlexp.core.errors import HypothesisError, MlexpError
+from jupyter_mlexp.core.execution.provenance import file_sha256
 from jupyter_mlexp.core.record.fsio import atomic_write_text
 from jupyter_mlexp.core.record.hypothesis import Criterion, Hypothesis, parse_config
 
@@ -71,7 +74,6 @@ class Course:
 
 
 def load(path: Path | str) -> Course:
-    import yaml
 
     path = Path(path)
     try:
@@ -188,9 +190,6 @@ def init_course(
     force: bool = False,
 ) -> Path:
     """Write ``folder/course.yaml`` (data files hashed now); refuses to replace one unless ``force``."""
-    import yaml
-
-    from jupyter_mlexp.core.execution.provenance import file_sha256
 
     path = Path(folder) / FILENAME
     if path.exists() and not force:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlexp.core.errors import RecordError
-from jupyter_mlexp.core.record.fsio import append_text_held, check_confined, locked
+from jupyter_mlexp.core.record.fsio import append_text_held, check_confined, locked, read_record_text
 
 SEQ, PREV = "seq", "prev_sha256"
 _TAIL_CHUNK = 1 << 16
@@ -262,6 +262,5 @@ def check(text: str, name: str = "research_log.jsonl") -> ChainCheck:
 
 def read_check(path: Path) -> ChainCheck:
     """:func:`check` of the log at ``path`` (an absent log is an empty one)."""
-    from jupyter_mlexp.core.record.fsio import read_record_text
 
     return check(read_record_text(Path(path)) or "", Path(path).name)

@@ -11,9 +11,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-from scipy import special  # not scipy.stats: its import costs ~0.6 s of every mlexp command
-
 TEST_ONE_SAMPLE = "one-sample t (one-sided)"
 TEST_WELCH = "Welch t (one-sided)"
 TEST_PAIRED = "paired t over shared seeds (one-sided)"
@@ -72,6 +69,8 @@ def paired(a: Sequence[float], b: Sequence[float]) -> Estimate | None:
 
 def quantile(level: float, df: float) -> float:
     """The Student t quantile t_{level, df}."""
+    from scipy import special  # lazily: scipy.special is ~0.3 s of every command that imports the verdict
+
     return float(special.stdtrit(df, level))
 
 
@@ -83,6 +82,8 @@ def bound(est: Estimate, level: float, lower: bool) -> float:
 
 def p_greater(est: Estimate, threshold: float) -> float:
     """One-sided p of H1: true value > threshold (t = (value - threshold) / se, df)."""
+    from scipy import special  # lazily: scipy.special is ~0.3 s of every command that imports the verdict
+
     if est.se == 0.0:
         return float("nan")
     return float(special.stdtr(est.df, -(est.value - threshold) / est.se))
@@ -113,6 +114,9 @@ def seeds_for_power(distance: float, sd: float, level: float, arms: int = 1, pow
     One arm: one-sample t (df = n - 1, se = sd/√n). Two arms: equal n, se = sd·√(2/n), df = 2n - 2,
     ``sd`` the pooled one. None when the distance is 0 or more than ``MAX_SEEDS`` would be needed.
     """
+    import numpy as np  # lazily, as scipy.special: ~0.3 s of every command that imports the verdict
+    from scipy import special
+
     if distance <= 0 or sd <= 0:
         return None
     n = np.arange(2, MAX_SEEDS + 1, dtype=float)
@@ -127,6 +131,8 @@ def detectable(est: Estimate, level: float, power: float = POWER) -> float:
     """Smallest true distance the current n detects with exactly ``power``: the non-centrality δ with
     P(T' > t_level) = power for the non-central t T' (df, δ), times se (bisection; (t_level + t_power)·se
     is the usual approximation and starts it)."""
+    from scipy import special  # lazily: scipy.special is ~0.3 s of every command that imports the verdict
+
     crit = quantile(level, est.df)
     lo, hi = 0.0, 2 * (crit + quantile(power, est.df)) + 10.0
     for _ in range(80):

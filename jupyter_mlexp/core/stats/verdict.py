@@ -22,16 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.record.hypothesis import BASELINE_STAGE, Criterion, Hypothesis
 from jupyter_mlexp.core.record.idea_files import registration_problem, registrations
-from jupyter_mlexp.core.stats.inference import TEST_ONE_SAMPLE
-from jupyter_mlexp.core.stats.observations import Observation, config_key
+from jupyter_mlexp.core.stats.inference import TEST_ONE_SAMPLE, p_greater
+from jupyter_mlexp.core.stats.observations import Observation, config_key, load_observations
 from jupyter_mlexp.core.stats.verdict_arms import (
     Arm,
     ambiguous,
     apply_plan,
+    estimate,
     favourable_outlier,
+    fill,
     fmt,
     fmt_number,
     group_arms,
@@ -44,7 +46,7 @@ from jupyter_mlexp.core.stats.verdict_arms import (
     test_arms,
     would_decide,
 )
-from jupyter_mlexp.core.stats.verdict_history import criterion_changes
+from jupyter_mlexp.core.stats.verdict_history import criterion_changes, experiment_changes
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 MODEL = "normal seed noise: each seed's value is an independent draw around the configuration's mean (t test)"
@@ -628,8 +630,6 @@ def _would_decide(v: Verdict, best: Arm, crit: Criterion, level: float) -> str |
 def _failure_met(cands: list[Arm], base: Arm | None, fail: Criterion, level: float, need: int) -> bool:
     """Every candidate meets the failure criterion at ``level`` (one-sided t, on whatever metric it names,
     absolute or relative to the baseline), on the same plan seeds the success criterion was judged on."""
-    from jupyter_mlexp.core.stats.inference import p_greater
-    from jupyter_mlexp.core.stats.verdict_arms import estimate, fill
 
     def on(a: Arm) -> Arm:
         sub = Arm(a.config, a.stage, a.params, fail.metric)
@@ -667,9 +667,6 @@ def _between(v: Verdict, best: Arm, crit: Criterion, fail: Criterion | None) -> 
 
 def judge_experiment(exp: Any, baseline: dict[str, Any] | None = None) -> Verdict:
     """The verdict of an :class:`~jupyter_mlexp.core.experiment.Experiment`, read from its files."""
-    from jupyter_mlexp.core.errors import NoHypothesisError
-    from jupyter_mlexp.core.stats.observations import load_observations
-    from jupyter_mlexp.core.stats.verdict_history import experiment_changes
 
     try:
         hyp = exp.hypothesis

@@ -10,8 +10,12 @@ from jupyter_mlexp.core import views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.execution import lifecycle
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.record import authorship
 from jupyter_mlexp.core.record.hypothesis import parse_body
 from jupyter_mlexp.core.record.journal import TAGS
+from jupyter_mlexp.core.record.workspace import experiments_dir
+from jupyter_mlexp.core.stats.headline import headline
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK
 
 
@@ -91,10 +95,7 @@ def cmd_runs(args) -> int:
     lifecycle.end_stale_runs(exp)  # runs whose process died are ended from what they left on disk
     verdict = None
     if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
-        from jupyter_mlexp.core.stats.verdict import judge_experiment  # scipy: loaded only when asked
-
         verdict = judge_experiment(exp)
-    from jupyter_mlexp.core.stats.headline import headline
 
     if args.json:  # the runs as the sidebar gets them, and the verdict with its headline
         print(
@@ -140,8 +141,6 @@ def cmd_journal(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from jupyter_mlexp.core.record import authorship
-    from jupyter_mlexp.core.record.workspace import experiments_dir
 
     if not args.shared:
         raise MlexpError("mlexp init sets up a folder shared by a group: mlexp init --shared [--group GROUP]")

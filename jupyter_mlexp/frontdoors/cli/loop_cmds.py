@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.stats.verdict_arms import fmt_spread
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK, EXIT_RUNS_FAILED
+from jupyter_mlexp.frontdoors.cli.experiment_cmds import default_experiment
 from jupyter_mlexp.loop.loop_state import CRASH, Attempt
 
 TAIL_SHOWN = 3
@@ -29,7 +31,6 @@ def _seeds(text: str | None) -> list[int] | None:
 
 
 def cmd_start(args) -> int:
-    from jupyter_mlexp.frontdoors.cli.experiment_cmds import default_experiment
     from jupyter_mlexp.loop import driver as loop
 
     state = loop.start(
@@ -91,6 +92,7 @@ def _report(a: Attempt, args, metric: str) -> int:
 
 def cmd_try(args) -> int:
     from jupyter_mlexp.loop import driver as loop
+    from jupyter_mlexp.loop.session import open_loop
 
     command = list(args.command_argv or [])
     if args.notebook and command:
@@ -112,6 +114,7 @@ def cmd_try(args) -> int:
 
 def cmd_revive(args) -> int:
     from jupyter_mlexp.loop import driver as loop
+    from jupyter_mlexp.loop.session import open_loop
 
     opened = open_loop()
     a = loop.revive(
@@ -126,8 +129,8 @@ def cmd_revive(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from jupyter_mlexp.loop import driver as loop
     from jupyter_mlexp.loop.batch import try_batch
+    from jupyter_mlexp.loop.session import open_loop
 
     refs, command = list(args.refs), list(args.command_argv or [])
     if not command and refs and refs[-1].endswith(".ipynb"):
@@ -147,6 +150,7 @@ def cmd_batch(args) -> int:
 
 def cmd_status(args) -> int:
     from jupyter_mlexp.loop import driver as loop
+    from jupyter_mlexp.loop.session import open_loop
 
     out = loop.status(open_loop(), figure=not args.no_figure)
     if args.json:
@@ -158,8 +162,6 @@ def cmd_status(args) -> int:
     if best is None:
         print("  best: none yet; next: the unmodified baseline")
     else:
-        from jupyter_mlexp.core.stats.verdict_arms import fmt_spread
-
         spread = fmt_spread(best["mean"], best["sd"], len(best["seeds"]))
         print(f"  best: attempt {best['attempt']} {spread} at {best['commit'][:12]} ({best['description']})")
     least = out["least_improvement"]
@@ -186,6 +188,7 @@ def cmd_status(args) -> int:
 
 def cmd_show(args) -> int:
     from jupyter_mlexp.loop import driver as loop
+    from jupyter_mlexp.loop.session import open_loop
 
     text, recovered = loop.show(open_loop(), args.attempt)
     for a in recovered:

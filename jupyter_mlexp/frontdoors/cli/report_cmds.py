@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.record.lessons import add_lesson, lessons_path
+from jupyter_mlexp.core.stats.headline import headline
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK
 from jupyter_mlexp.frontdoors.cli.experiment_cmds import add_experiment_argument, default_experiment, named
 
@@ -21,8 +25,6 @@ def cmd_report(args) -> int:
         return EXIT_OK
     path, note = write_report(exp, html=args.html, baseline=args.baseline, force=args.force)
     print(f"{exp.name}: report written to {path}" + (f" and {path.with_suffix('.html')}" if args.html else ""))
-    from jupyter_mlexp.core.stats.headline import headline
-    from jupyter_mlexp.core.stats.verdict import judge_experiment  # the record was just read: its files are memoised
 
     print(f"  verdict: {headline(judge_experiment(exp))}")
     if note:
@@ -40,8 +42,6 @@ def cmd_conclude(args) -> int:
 
 
 def cmd_lesson(args) -> int:
-    from jupyter_mlexp.core.experiment import Experiment
-    from jupyter_mlexp.core.record.lessons import add_lesson, lessons_path
 
     exp = Experiment(args.experiment).require() if args.experiment else None
     if args.run and exp is not None:

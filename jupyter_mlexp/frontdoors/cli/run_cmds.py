@@ -13,7 +13,10 @@ import shlex
 import sys
 
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.execution.lifecycle import never_logged
+from jupyter_mlexp.core.stats.fresh import fresh_seeds, parse_fresh, rerun_note
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNS_FAILED
+from jupyter_mlexp.frontdoors.cli.experiment_cmds import default_experiment
 
 
 class _Formatter(logging.Formatter):
@@ -84,7 +87,6 @@ def _sweep(args) -> int:
         ids = stop.result.interrupted
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) if ids else 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    from jupyter_mlexp.core.execution.lifecycle import never_logged
 
     unlogged = never_logged(result.runs)
     if args.json:
@@ -116,8 +118,6 @@ def _sweep(args) -> int:
 
 
 def cmd_run_script(args) -> int:
-    from jupyter_mlexp.core.stats.fresh import fresh_seeds, parse_fresh, rerun_note
-    from jupyter_mlexp.frontdoors.cli.experiment_cmds import default_experiment
     from jupyter_mlexp.runner.script import QUIET, ScriptInterrupted, run_script
     from jupyter_mlexp.runner.sweep import expand, parse_grid, parse_params, parse_seeds
 
@@ -167,7 +167,6 @@ def cmd_run_script(args) -> int:
         print(f"mlexp: interrupted; runs marked interrupted: {', '.join(ids) or 'none'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     bad = [r for r in runs if not r.ok]
-    from jupyter_mlexp.core.execution.lifecycle import never_logged
 
     unlogged = never_logged(runs)
     if args.json:

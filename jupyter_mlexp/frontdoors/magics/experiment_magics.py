@@ -26,6 +26,7 @@ from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.record.fsio import system_error
 from jupyter_mlexp.core.record.parameters import names_from_history, names_from_notebook
 from jupyter_mlexp.core.record.workspace import name_from_path
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.frontdoors.magics.follow import KernelAnnouncer
 
 #: ``%mlexp <sub> ...`` handlers: ``fn(magics, argv) -> None``. Other modules add to it.
@@ -288,8 +289,6 @@ def _runs(m: ExperimentMagics, argv):
     exp = m.experiment(_name_only("%mlexp runs", argv))
     display(Markdown(views.markdown_table(views.run_rows(exp))))
     if exp.idea_json.exists():  # the experiment's one verdict under its runs (not a run's criterion check)
-        from jupyter_mlexp.core.stats.verdict import judge_experiment  # scipy: loaded only when asked
-
         print(judge_experiment(exp).text())
 
 

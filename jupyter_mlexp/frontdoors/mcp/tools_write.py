@@ -316,7 +316,7 @@ def register(server: MCPServer, st: State) -> None:
     ) -> CallToolResult:
         """Commit the working tree's change, run it per seed, and keep or discard it by the loop's test
         (a discarded change is kept under refs/mlexp/attempts, never lost). Waits, with progress."""
-        from jupyter_mlexp.loop import driver as loop
+        from jupyter_mlexp.loop.session import open_loop
 
         opened = open_loop(cwd=st.workspace.root)
         if bool(notebook) == bool(command):
