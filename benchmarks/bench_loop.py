@@ -45,6 +45,7 @@ def _repo(root: Path, n_files: int) -> None:
 def _overheads(n_files: int) -> list[float]:
     from jupyter_mlexp import Experiment
     from jupyter_mlexp.loop import driver as loop
+    from jupyter_mlexp.loop.session import open_loop
 
     old_cwd, old_root = os.getcwd(), os.environ.get("MLEXP_ROOT")
     with tempfile.TemporaryDirectory() as tmp:

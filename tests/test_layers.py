@@ -61,6 +61,9 @@ LAZY_INTERNAL = {
     ("jupyter_mlexp/loop/attempt_run.py", "jupyter_mlexp.runner"): "loop status",
     # Dask is an extra: its modules load when a sweep is sent to a scheduler
     ("jupyter_mlexp/runner/", "jupyter_mlexp.runner.dask_"): "the dask extra",
+    # a Dask worker imports dask_worker before its plugin keeps jsonschema's slow optional modules
+    # (0.8-1.4 s of rfc3987_syntax) out; the run's modules follow the plugin
+    ("jupyter_mlexp/runner/dask_worker.py", "jupyter_mlexp.runner.execute"): "Dask worker start",
 }
 #: The one import across layers, with its reason: the kernel-side half of the runner runs inside the
 #: kernel and preloads what ``%load_ext jupyter_mlexp`` loads, so that a run's sweep of the modules it
