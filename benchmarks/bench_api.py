@@ -32,7 +32,7 @@ HYPOTHESIS = "Dropout 0.3 improves validation accuracy on the toy set\nsuccess: 
 def make_record(root: Path) -> Path:
     """The experiment ``bench``: journal and run folders written in bulk, in the core's formats."""
     from jupyter_mlexp.core.experiment import Experiment
-    from jupyter_mlexp.core.journal import HEADER, format_entry
+    from jupyter_mlexp.core.record.journal import HEADER, format_entry
 
     exp = Experiment("bench", root)
     exp.register(HYPOTHESIS)
@@ -140,7 +140,7 @@ BIG_MB = 50
 def make_big_journal(root: Path) -> Path:
     """Experiment ``big``: a JOURNAL.md of about BIG_MB megabytes (entries of ~500 characters)."""
     from jupyter_mlexp.core.experiment import Experiment
-    from jupyter_mlexp.core.journal import HEADER, format_entry
+    from jupyter_mlexp.core.record.journal import HEADER, format_entry
 
     exp = Experiment("big", root)
     exp.register(HYPOTHESIS)
@@ -158,7 +158,7 @@ def make_big_journal(root: Path) -> Path:
 
 def _big_journal_figures(server: Server, journal: Path) -> list[dict]:
     """A page of the 50 MB journal over REST: newest page, a page deep in the history, a tag page."""
-    from jupyter_mlexp.core.journal import page_entries, read_journal
+    from jupyter_mlexp.core.record.journal import page_entries, read_journal
 
     url = "/mlexp/api/experiments/big/journal?limit=50"
     t0 = time.perf_counter()
@@ -198,7 +198,7 @@ def _big_journal_figures(server: Server, journal: Path) -> list[dict]:
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.core.journal import read_journal
+    from jupyter_mlexp.core.record.journal import read_journal
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -25,7 +25,7 @@ CONFIGS, SEEDS = 10, 5
 
 def build(root: Path) -> Path:
     from jupyter_mlexp.classroom.collect import collect
-    from jupyter_mlexp.core import lifecycle
+    from jupyter_mlexp.core.execution import lifecycle
     from jupyter_mlexp.core.experiment import Experiment
 
     one = root / "build"
@@ -66,7 +66,7 @@ def run() -> list[dict]:
     from jupyter_mlexp.classroom.class_report import write_class_report
     from jupyter_mlexp.classroom.collect import iter_students, snapshots
     from jupyter_mlexp.core.experiment import Experiment
-    from jupyter_mlexp.core.verdict import judge_experiment
+    from jupyter_mlexp.core.stats.verdict import judge_experiment
 
     tmp = Path(tempfile.mkdtemp(prefix="mlexp-bench-class-"))
     try:

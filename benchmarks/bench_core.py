@@ -59,7 +59,7 @@ def log_metric_cost() -> list[dict]:
     import json
 
     from jupyter_mlexp import Experiment
-    from jupyter_mlexp.core import tracking
+    from jupyter_mlexp.core.execution import tracking
 
     n = 100_000
     with tempfile.TemporaryDirectory() as root:
@@ -132,7 +132,7 @@ def _big_record(root: str, scale: int):
     import json
 
     from jupyter_mlexp import Experiment
-    from jupyter_mlexp.core.journal import format_entry
+    from jupyter_mlexp.core.record.journal import format_entry
 
     os.environ["MLEXP_ROOT"] = root
     exp = Experiment("big")

@@ -15,8 +15,8 @@ def ignored_listing() -> list[dict]:
     """Listing an IGNORED_RUNS.md of 200,000 lines, one in ten with 2 x 200 spaces (the lines that made
     the old single pattern backtrack), vs reading the file and splitting each line: the first reading
     (parsed) and a listing again of the unchanged file (the sidebar's polls: compared, not parsed)."""
-    from jupyter_mlexp.core import ignored
-    from jupyter_mlexp.core.ignored import read_ignored
+    from jupyter_mlexp.core.record import ignored
+    from jupyter_mlexp.core.record.ignored import read_ignored
 
     spaces = " " * 200
     lines = []
@@ -111,7 +111,7 @@ def journal_report() -> list[dict]:
     import time
 
     from jupyter_mlexp import Experiment
-    from jupyter_mlexp.report.api import write_report
+    from jupyter_mlexp.report.build import write_report
 
     with tempfile.TemporaryDirectory() as tmp:
         exp = Experiment("j", root=tmp)

@@ -44,7 +44,8 @@ def _repo(root: Path, n_files: int) -> None:
 
 def _overheads(n_files: int) -> list[float]:
     from jupyter_mlexp import Experiment
-    from jupyter_mlexp.runner import loop
+    from jupyter_mlexp.loop import driver as loop
+    from jupyter_mlexp.loop.session import open_loop
 
     old_cwd, old_root = os.getcwd(), os.environ.get("MLEXP_ROOT")
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,7 +58,7 @@ def _overheads(n_files: int) -> list[float]:
             exp.register("A change lowers val_loss.\nsuccess: val_loss < 0.4\nmetrics: val_loss\n")
             # --confirm 0: the figure is the loop's own bookkeeping per attempt, not a confirmation's runs
             loop.start("b", exp, seeds=[0], min_delta=0.0, confirm=0)
-            opened = loop.open_loop()
+            opened = open_loop()
             command = [sys.executable, "train.py"]
             loop.try_attempt(opened, "baseline", command)
             out = []

@@ -56,7 +56,7 @@ def run() -> list[dict]:
         return [{"name": "mcp_runs_round_trip_ms", "skipped": "pip install 'jupyter-mlexp[agents]'"}]
     from jupyter_mlexp.core import views
     from jupyter_mlexp.core.experiment import Experiment
-    from jupyter_mlexp.core.verdict import judge_experiment
+    from jupyter_mlexp.core.stats.verdict import judge_experiment
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

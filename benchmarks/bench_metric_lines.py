@@ -75,9 +75,9 @@ def in_fresh_process(argv: list[str], env: dict[str, str]) -> tuple[float, float
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.core import memo
-    from jupyter_mlexp.core.metric_curves import read_since
-    from jupyter_mlexp.core.metric_lines import read_summaries
+    from jupyter_mlexp.core.record import memo
+    from jupyter_mlexp.core.record.metric_curves import read_since
+    from jupyter_mlexp.core.record.metric_lines import read_summaries
     from jupyter_mlexp.frontdoors.server import run_views
 
     root = Path(tempfile.mkdtemp(prefix="mlexp-bench-lines-"))
@@ -117,7 +117,7 @@ def run() -> list[dict]:
                 return n
             offset = chunk.next_offset
 
-    from jupyter_mlexp.core import metric_curves
+    from jupyter_mlexp.core.record import metric_curves
 
     memo.clear()
     whole = median_time(chunks, repeat=1, warmup=0)

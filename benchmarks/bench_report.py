@@ -31,7 +31,7 @@ def build_records(root: Path, n_runs: int) -> object:
     """An experiment with ``n_runs`` completed full runs (configurations of 3 seeds), files written directly."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     from jupyter_mlexp.core.experiment import Experiment
-    from jupyter_mlexp.core.hypothesis import Hypothesis
+    from jupyter_mlexp.core.record.hypothesis import Hypothesis
 
     exp = Experiment("bench", root=root)
     exp.register(
@@ -183,7 +183,7 @@ def floor(exp, out_dir: Path) -> None:
 
 def run() -> list[dict]:
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from jupyter_mlexp.report.api import build_report
+    from jupyter_mlexp.report.build import build_report
 
     tmp = Path(tempfile.mkdtemp(prefix="mlexp-bench-report-"))
     try:

@@ -45,8 +45,8 @@ def make_record(root: Path):
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.core.metric_curves import read_since as read_metrics_since
-    from jupyter_mlexp.core.metric_lines import read_summaries
+    from jupyter_mlexp.core.record.metric_curves import read_since as read_metrics_since
+    from jupyter_mlexp.core.record.metric_lines import read_summaries
     from jupyter_mlexp.frontdoors.server import run_views, stamped
 
     root = Path(tempfile.mkdtemp(prefix="mlexp-bench-table-"))
@@ -91,7 +91,8 @@ def run() -> list[dict]:
 
 def _sidebar_polls(root: Path) -> list[dict]:
     """The sidebar's own endpoints (the card with the verdict, the runs lists) polled while nothing changed."""
-    from jupyter_mlexp.frontdoors.server import api, stamped
+    from jupyter_mlexp.frontdoors.server import record_views as api
+    from jupyter_mlexp.frontdoors.server import stamped
 
     out = []
     for kind, answer in (("detail", api.experiment_detail_json), ("runs", api.list_runs_json)):

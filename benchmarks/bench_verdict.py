@@ -98,11 +98,11 @@ def _timed(fns: dict, repeat: int = 5) -> dict[str, float]:
 
 
 def run() -> list[dict]:
-    from jupyter_mlexp.core import memo
-    from jupyter_mlexp.core.observations import load_observations
-    from jupyter_mlexp.core.verdict import judge, judge_experiment
+    from jupyter_mlexp.core.record import memo
+    from jupyter_mlexp.core.stats.observations import load_observations
+    from jupyter_mlexp.core.stats.verdict import judge, judge_experiment
     from jupyter_mlexp.report.load import load_experiment
-    from jupyter_mlexp.report.verdict import judge as report_judge
+    from jupyter_mlexp.report.report_verdict import judge as report_judge
 
     with tempfile.TemporaryDirectory() as root:
         exp = _record(root)

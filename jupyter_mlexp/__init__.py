@@ -7,9 +7,9 @@ mlexp`` gives the logging API (``mlexp.log_metric``, ``mlexp.log_array``).
 from __future__ import annotations
 
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.execution.tracking import artifact_path, attach_batch_run, log_array, log_metric
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.core.tracking import artifact_path, attach_batch_run, log_array, log_metric
+from jupyter_mlexp.core.record.hypothesis import Hypothesis
 
 __version__ = "0.1.0"
 __all__ = [
@@ -43,7 +43,7 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(server_app):
     """Mount the REST API; imported lazily so kernels never import jupyter_server."""
-    from jupyter_mlexp.core.workspace import pin_root
+    from jupyter_mlexp.core.record.workspace import pin_root
     from jupyter_mlexp.frontdoors.server.handlers import setup_handlers
 
     pin_root()  # a relative $MLEXP_ROOT means the server's folder, for its kernels too

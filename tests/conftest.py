@@ -11,7 +11,7 @@ def workspace(tmp_path, monkeypatch):
     monkeypatch.setenv("MLEXP_ROOT", str(tmp_path))
     for var in ("MLEXP_RUN_DIR", "MLEXP_MODE", "MLEXP_EXPERIMENT"):
         monkeypatch.delenv(var, raising=False)
-    from jupyter_mlexp.core import tracking
+    from jupyter_mlexp.core.execution import tracking
 
     tracking._active.clear()
     tracking._batch.update(run=None, mode=None, experiment=None, checked=False)

@@ -347,7 +347,7 @@ def test_magic_writes(fuzz_root, _shell, capsys):
 
 def test_report(fuzz_root):
     from jupyter_mlexp.core.errors import MlexpError
-    from jupyter_mlexp.report.api import build_report
+    from jupyter_mlexp.report.build import build_report
 
     root, names = fuzz_root
     before = snapshot(root)

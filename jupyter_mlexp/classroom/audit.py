@@ -1,16 +1,17 @@
 """One student's experiment as the class report states it: facts read through the core, each with its file.
 
 Nothing here decides a verdict or re-derives a rule: the verdict is the core's
-:func:`~jupyter_mlexp.core.verdict.judge_experiment`; the verdict "with the ignored runs" and
-"under the first version" are the same :func:`~jupyter_mlexp.core.verdict.judge` called on other
+:func:`~jupyter_mlexp.core.stats.verdict.judge_experiment`; the verdict "with the ignored runs" and
+"under the first version" are the same :func:`~jupyter_mlexp.core.stats.verdict.judge` called on other
 inputs (the ignored runs counted; the first registered hypothesis); the changes after runs are the
 verdict's ``criterion_changes``; the audit of the log is
-:func:`~jupyter_mlexp.core.verification.verify_experiment` with the heads each collection kept.
+:func:`~jupyter_mlexp.core.record.verification.verify_experiment` with the heads each collection kept.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,16 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import course as course_file
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.core.idea_files import registrations
-from jupyter_mlexp.core.logchain import Head
-from jupyter_mlexp.core.observations import Observation, load_observations
-from jupyter_mlexp.core.verdict import Verdict, judge, judge_experiment
-from jupyter_mlexp.core.verdict_history import experiment_changes
-from jupyter_mlexp.core.verification import Anchor, Verification, verify_experiment
+from jupyter_mlexp.core.record import course as course_file
+from jupyter_mlexp.core.record.fsio import read_record_text
+from jupyter_mlexp.core.record.hypothesis import Hypothesis
+from jupyter_mlexp.core.record.idea_files import registrations
+from jupyter_mlexp.core.record.logchain import Head
+from jupyter_mlexp.core.record.verification import Anchor, Verification, verify_experiment
+from jupyter_mlexp.core.stats.observations import Observation, load_observations
+from jupyter_mlexp.core.stats.verdict import Verdict, judge, judge_experiment
+from jupyter_mlexp.core.stats.verdict_history import experiment_changes
 
 _HOME = re.compile(r"(?:/home|/Users|/root|/var/home)(?:/[^/\s'\"`]+)?")
 _ABS = re.compile(r"(?<![\w.~])/(?:tmp|private|mnt|srv|data|scratch|opt)/[^\s'\"`]*")
@@ -86,7 +88,7 @@ class ExperimentAudit:
     @property
     def reused_seeds(self) -> list[str]:
         """Configurations whose confirming runs re-ran seeds the exploration saw (the verdict's seed rule:
-        :attr:`~jupyter_mlexp.core.verdict_arms.Arm.reused_seeds`), ``label: seed 0, 1, 2`` each."""
+        :attr:`~jupyter_mlexp.core.stats.verdict_arms.Arm.reused_seeds`), ``label: seed 0, 1, 2`` each."""
         v = self.verdict
         if v is None:
             return []
@@ -139,11 +141,9 @@ def _course_check(exp: Experiment, hyp: Hypothesis | None, course: course_file.C
 
 def _events(exp: Experiment) -> list[Event]:
     """The order of events as the log records them (entry numbers and lines of research_log.jsonl)."""
-    from jupyter_mlexp.core.fsio import read_record_text
 
     out = []
     text = read_record_text(exp.log_jsonl) or ""
-    import json
 
     n = 0
     for lineno, line in enumerate(text.split("\n"), 1):

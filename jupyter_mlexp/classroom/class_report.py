@@ -20,10 +20,11 @@ import nbformat
 
 from jupyter_mlexp.classroom.audit import ExperimentAudit, audit_student, scrub
 from jupyter_mlexp.classroom.collect import CollectError, collected_heads, iter_students, read_index, snapshots
-from jupyter_mlexp.core import course as course_file
-from jupyter_mlexp.core.fsio import atomic_write_text
-from jupyter_mlexp.core.hypothesis import parse_config
+from jupyter_mlexp.core.record import course as course_file
+from jupyter_mlexp.core.record.fsio import atomic_write_text
+from jupyter_mlexp.core.record.hypothesis import parse_config
 from jupyter_mlexp.report import safe
+from jupyter_mlexp.report.html import write_html
 
 NOTEBOOK, HTML, CSV = "class_report.ipynb", "class_report.html", "class_table.csv"
 COLUMNS = (
@@ -252,8 +253,6 @@ def write_class_report(out: Path | str, html: bool = True, course_path: Path | s
     atomic_write_text(base / NOTEBOOK, nbformat.writes(nb) + "\n", durable=False)
     atomic_write_text(base / CSV, csv_text(table_rows(audits)), durable=False)
     if html:
-        from jupyter_mlexp.report.html import write_html
-
         written.append(write_html(nb, base / HTML))
     return written
 

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import logchain
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.fsio import atomic_write_json, write_error
-from jupyter_mlexp.core.workspace import EXPERIMENTS_DIR
+from jupyter_mlexp.core.record import logchain
+from jupyter_mlexp.core.record.fsio import atomic_write_json, write_error
+from jupyter_mlexp.core.record.workspace import EXPERIMENTS_DIR
 
 SNAPSHOTS = "snapshots"
 STUDENTS = "students"

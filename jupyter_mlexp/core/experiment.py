@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import authorship, lessons, logchain, memo
-from jupyter_mlexp.core import course as course_file
-from jupyter_mlexp.core import ignored as ignored_file
-from jupyter_mlexp.core import journal as journal_file
 from jupyter_mlexp.core.errors import (
     AlreadyIgnoredError,
     ExperimentNotFoundError,
@@ -27,7 +23,12 @@ from jupyter_mlexp.core.errors import (
     RecordError,
     RunNotFoundError,
 )
-from jupyter_mlexp.core.fsio import (
+from jupyter_mlexp.core.execution.run_folder import MODES, Run
+from jupyter_mlexp.core.record import authorship, lessons, logchain, memo
+from jupyter_mlexp.core.record import course as course_file
+from jupyter_mlexp.core.record import ignored as ignored_file
+from jupyter_mlexp.core.record import journal as journal_file
+from jupyter_mlexp.core.record.fsio import (
     MAX_JSON_BYTES,
     append_text,
     atomic_write_json,
@@ -39,8 +40,8 @@ from jupyter_mlexp.core.fsio import (
     read_json_record,
     read_jsonl,
 )
-from jupyter_mlexp.core.hypothesis import Hypothesis, parse_body
-from jupyter_mlexp.core.idea_files import (
+from jupyter_mlexp.core.record.hypothesis import Hypothesis, parse_body
+from jupyter_mlexp.core.record.idea_files import (
     describe_changes,
     last_registered_version,
     registration_problem,
@@ -49,12 +50,11 @@ from jupyter_mlexp.core.idea_files import (
     render_idea_md,
     render_planned,
 )
-from jupyter_mlexp.core.journal import now_iso
-from jupyter_mlexp.core.run import MODES, Run
-from jupyter_mlexp.core.run_record import migrate
-from jupyter_mlexp.core.runinfo import RunInfo, is_stale
-from jupyter_mlexp.core.shapes import manifest_problem, text_list
-from jupyter_mlexp.core.workspace import check_name, experiments_dir
+from jupyter_mlexp.core.record.journal import now_iso
+from jupyter_mlexp.core.record.run_record import migrate
+from jupyter_mlexp.core.record.runinfo import RunInfo, is_stale
+from jupyter_mlexp.core.record.shapes import manifest_problem, text_list
+from jupyter_mlexp.core.record.workspace import check_name, experiments_dir
 
 __all__ = ["Experiment", "Registration", "RunInfo"]
 

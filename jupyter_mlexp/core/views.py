@@ -8,10 +8,14 @@ from typing import Any
 
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import Criterion, Hypothesis, criterion_check
-from jupyter_mlexp.core.journal import check_tags
-from jupyter_mlexp.core.observations import Observation, config_key, run_params
-from jupyter_mlexp.core.runinfo import RunInfo
+from jupyter_mlexp.core.record.hypothesis import Criterion, Hypothesis, criterion_check
+from jupyter_mlexp.core.record.journal import check_tags
+from jupyter_mlexp.core.record.runinfo import RunInfo
+from jupyter_mlexp.core.stats.forest import forest
+from jupyter_mlexp.core.stats.headline import headline
+from jupyter_mlexp.core.stats.observations import Observation, config_key, run_params
+from jupyter_mlexp.core.stats.verdict import judge_experiment
+from jupyter_mlexp.core.stats.verdict_arms import group_arms
 
 RUN_COLUMNS = ("run_id", "mode", "stage", "status", "seed", "params", "duration_s", "primary", "ignored")
 
@@ -69,8 +73,6 @@ def markdown_table(rows: list[dict], columns=RUN_COLUMNS) -> str:
 
 
 def status_text(exp: Experiment) -> str:
-    from jupyter_mlexp.core.headline import headline
-    from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when a status is asked for
 
     try:
         h = exp.hypothesis
@@ -146,9 +148,6 @@ def _hypothesis(exp: Experiment) -> Hypothesis | None:
 def status_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str, Any]:
     """The experiment at a glance: hypothesis, its history, the one verdict, the latest criterion check,
     counts (the sidebar's card; ``mlexp status --json``). ``runs``: :meth:`Experiment.runs`, if read."""
-    from jupyter_mlexp.core.forest import forest
-    from jupyter_mlexp.core.headline import headline
-    from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when a status is asked for
 
     runs = exp.runs() if runs is None else runs
     hyp = _hypothesis(exp)
@@ -193,7 +192,6 @@ def config_groups(obs: list[Observation], metrics: list[str]) -> list[dict[str, 
     """The runs table's groups, counted as the verdict counts (``verdict_arms.group_arms``): per (mode,
     stage, configuration) each seed once, the earliest completed run of it that is not ignored; each
     metric's mean, sd and n over those runs. The frontend shows these numbers and computes none."""
-    from jupyter_mlexp.core.verdict_arms import group_arms
 
     out: dict[tuple[str, str, str], dict[str, Any]] = {}
     for mode in sorted({o.mode for o in obs}):

@@ -14,7 +14,8 @@ import ipywidgets as widgets
 
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.journal import TAGS, page_entries
+from jupyter_mlexp.core.record.journal import TAGS, page_entries
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 
 JOURNAL_PAGE = 20
 RUNS_SHOWN = 50  # newest runs per mode drawn in the table; the picker still offers every run
@@ -36,8 +37,6 @@ def _fmt(value) -> str:
 
 def _verdict_html(exp: Experiment) -> str:
     """The experiment's one verdict (core.verdict), the lines ``mlexp status`` prints, as HTML rows."""
-    from jupyter_mlexp.core.verdict import judge_experiment  # scipy: loaded when the panel is drawn
-
     rows = "".join(
         f"<tr><th style='text-align:left;vertical-align:top'>{_esc(label)}</th><td>{_esc(text)}</td></tr>"
         for label, text in judge_experiment(exp).summary()

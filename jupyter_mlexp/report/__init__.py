@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def build_report(*args, **kwargs):
-    from jupyter_mlexp.report.api import build_report as _build
+    from jupyter_mlexp.report.build import build_report as _build
 
     return _build(*args, **kwargs)
 

@@ -14,7 +14,7 @@ matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.inference import one_sample, quantile
+from jupyter_mlexp.core.stats.inference import one_sample, quantile
 from jupyter_mlexp.report.figure_base import (
     LINESTYLES,
     MARKERS,
@@ -26,6 +26,7 @@ from jupyter_mlexp.report.figure_base import (
 )
 from jupyter_mlexp.report.groups import Group, baseline_group, label
 from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.report_verdict import judge
 
 
 def _threshold(data: ReportData, metric: str, chosen: list[Group], mode: str) -> tuple[float, str] | None:
@@ -111,7 +112,6 @@ def comparison_points(
 def _difference_arms(data: ReportData, metric: str, mode: str) -> tuple[list, Any]:
     """The verdict's tested candidates and its baseline when its criterion is relative (their difference
     decides), else ``([], None)``."""
-    from jupyter_mlexp.report.verdict import judge
 
     v = judge(data)
     if not v.relative or v.baseline is None or v.mode != mode or not v.candidates or v.candidates[0].metric != metric:

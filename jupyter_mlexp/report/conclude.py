@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.verdict_arms import fmt
-from jupyter_mlexp.report.errors import ReportError
+from jupyter_mlexp.core.stats.verdict_arms import fmt
 from jupyter_mlexp.report.groups import total_duration
 from jupyter_mlexp.report.load import load_experiment
+from jupyter_mlexp.report.report_errors import ReportError
+from jupyter_mlexp.report.report_verdict import judge
 from jupyter_mlexp.report.tables import cite
-from jupyter_mlexp.report.verdict import judge
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?")
 

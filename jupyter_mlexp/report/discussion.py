@@ -6,7 +6,7 @@ Every text taken from the record (journal entries, reasons, errors, warnings) is
 
 from __future__ import annotations
 
-from jupyter_mlexp.core.journal import TAGS
+from jupyter_mlexp.core.record.journal import TAGS
 from jupyter_mlexp.report.load import ReportData
 from jupyter_mlexp.report.safe import code as _code
 from jupyter_mlexp.report.safe import markup as _markup

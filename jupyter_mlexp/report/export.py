@@ -11,11 +11,12 @@ import csv
 import io
 import math
 
+from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.report.groups import Group, counted_groups
 from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.report_verdict import SUPPORTED, judge
 from jupyter_mlexp.report.stats import fmt_summary
 from jupyter_mlexp.report.tables import md_table
-from jupyter_mlexp.report.verdict import SUPPORTED, judge
 
 FORMATS = ("md", "csv", "latex")
 SUPPORTS = "supports the claim"  # the mark of a configuration the verdict supports
@@ -25,8 +26,6 @@ JUDGED = "judged, not supported"
 def results_table(data: ReportData, fmt: str = "md") -> str:
     """The results table as Markdown, CSV or LaTeX (booktabs)."""
     if fmt not in FORMATS:
-        from jupyter_mlexp.core.errors import MlexpError
-
         raise MlexpError(f"unknown table format {fmt!r}: use one of {', '.join(FORMATS)}")
     groups = [g for gs in counted_groups(data).values() for g in gs]
     metrics = data.logged_metrics([r for g in groups for r in g.runs])

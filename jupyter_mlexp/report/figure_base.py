@@ -15,11 +15,11 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure
 
-from jupyter_mlexp.core.fsio import check_writable_here, mode_for_new_file, write_error
-from jupyter_mlexp.report.errors import MetricNotLoggedError
+from jupyter_mlexp.core.record.fsio import check_writable_here, mode_for_new_file, write_error
 from jupyter_mlexp.report.groups import Group, baseline_group, label, mode_groups, rank_key
 from jupyter_mlexp.report.load import ReportData
 from jupyter_mlexp.report.output import write_json
+from jupyter_mlexp.report.report_errors import MetricNotLoggedError
 
 FIGURES_DIR = "figures"
 MAX_FIGURES = 5

@@ -20,7 +20,6 @@ matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure
 
 from jupyter_mlexp.report.comparison_figure import comparison_points
-from jupyter_mlexp.report.errors import MetricNotLoggedError
 from jupyter_mlexp.report.figure_base import (  # re-exported: the report's callers name them from here
     FIGURES_DIR,
     LINESTYLES,
@@ -39,6 +38,7 @@ from jupyter_mlexp.report.figure_base import (  # re-exported: the report's call
 from jupyter_mlexp.report.forest_figure import forest_plot
 from jupyter_mlexp.report.groups import label
 from jupyter_mlexp.report.load import ReportData
+from jupyter_mlexp.report.report_errors import MetricNotLoggedError
 
 __all__ = [
     "FIGURES_DIR",

@@ -1,7 +1,7 @@
 """The verdict's forest plot: each configuration the verdict tested, its estimate with the verdict's own
 one-sided interval, against the success criterion's threshold; the configuration the verdict is about marked.
 
-Drawn only from the :class:`~jupyter_mlexp.core.verdict.Verdict`'s arms (the estimate, the bound and the
+Drawn only from the :class:`~jupyter_mlexp.core.stats.verdict.Verdict`'s arms (the estimate, the bound and the
 level each was tested at, after Holm's correction where there are several), so the figure's interval and
 the text's bound are the same numbers. For a relative criterion the axis is the difference to the baseline
 and the threshold is the registered margin.
@@ -16,12 +16,12 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 from matplotlib.figure import Figure
 
-from jupyter_mlexp.core.forest import forest, point, shown
-from jupyter_mlexp.core.headline import shorten, subject
-from jupyter_mlexp.report.errors import MetricNotLoggedError
+from jupyter_mlexp.core.stats.forest import forest, point, shown
+from jupyter_mlexp.core.stats.headline import shorten, subject
 from jupyter_mlexp.report.figure_base import PALETTE, _save
 from jupyter_mlexp.report.load import ReportData
-from jupyter_mlexp.report.verdict import judge
+from jupyter_mlexp.report.report_errors import MetricNotLoggedError
+from jupyter_mlexp.report.report_verdict import judge
 
 MUTED = "#7F7F7F"
 

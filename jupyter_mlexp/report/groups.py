@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from jupyter_mlexp.report.errors import BaselineNotFoundError
+from jupyter_mlexp.core.record.hypothesis import Criterion
 from jupyter_mlexp.report.load import ReportData, RunData
+from jupyter_mlexp.report.report_errors import BaselineNotFoundError
 from jupyter_mlexp.report.stats import Comparison, Summary, compare, summarize
 
 BASELINE_STAGE = "baselines"
@@ -70,8 +71,6 @@ def higher_is_better(data: ReportData, metric: str) -> bool:
     if h is not None:
         for text in (h.success, h.failure):
             try:
-                from jupyter_mlexp.core.hypothesis import Criterion
-
                 c = Criterion.parse(text or "")
             except Exception:
                 continue

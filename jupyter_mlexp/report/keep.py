@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 
 from jupyter_mlexp.core.errors import RecordError
-from jupyter_mlexp.core.fsio import check_confined
-from jupyter_mlexp.report.errors import ReportError
+from jupyter_mlexp.core.record.fsio import check_confined
+from jupyter_mlexp.report.report_errors import ReportError
 
 BACKUP_SUFFIX = ".bak"
 

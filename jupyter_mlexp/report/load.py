@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core.assignments import AssignmentError, parse_assignments
 from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.core.idea_files import REGISTRATION_EVENTS
-from jupyter_mlexp.core.observations import (  # the one reader lives in core.observations; re-exported
+from jupyter_mlexp.core.record.assignments import AssignmentError, parse_assignments
+from jupyter_mlexp.core.record.hypothesis import Hypothesis
+from jupyter_mlexp.core.record.idea_files import REGISTRATION_EVENTS
+from jupyter_mlexp.core.record.lessons import read_lessons
+from jupyter_mlexp.core.record.shapes import text_list, text_or_none
+from jupyter_mlexp.core.stats.observations import (  # the one reader lives in core.observations; re-exported
     DEFAULT_CONFIG,
     NAN,
     Observation,
@@ -31,7 +33,7 @@ from jupyter_mlexp.core.observations import (  # the one reader lives in core.ob
     recorded_hypothesis,
     run_params,
 )
-from jupyter_mlexp.core.shapes import text_list, text_or_none
+from jupyter_mlexp.report.report_errors import BaselineRegisteredError
 
 __all__ = ["DEFAULT_CONFIG", "NAN", "config_key", "read_metrics", "load_experiment", "ReportData", "RunData"]
 
@@ -187,7 +189,7 @@ def _history_event(ev: dict) -> dict:
 
 
 def parse_baseline(text: str | dict | None) -> dict | None:
-    """``KEY=VALUE,...`` (the one grammar of :mod:`jupyter_mlexp.core.assignments`) to a dict."""
+    """``KEY=VALUE,...`` (the one grammar of :mod:`jupyter_mlexp.core.record.assignments`) to a dict."""
     if text is None or isinstance(text, dict):
         return text
     if not text.strip():
@@ -200,7 +202,6 @@ def parse_baseline(text: str | dict | None) -> dict | None:
 
 def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> ReportData:
     """Read the whole record of ``exp`` (runs of every status, ignored ones marked)."""
-    from jupyter_mlexp.core.lessons import read_lessons
 
     exp.require()
     try:
@@ -211,8 +212,6 @@ def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> Repo
     if named is not None and hyp is not None:
         spec = hyp.baseline_spec
         if spec.params is not None or spec.stage is not None:
-            from jupyter_mlexp.report.errors import BaselineRegisteredError
-
             raise BaselineRegisteredError(
                 f"a baseline is registered (`baseline: {spec}`, hypothesis v{hyp.version}) and the verdict and the "
                 "report use it; --baseline cannot replace it after the runs (re-register a change with a reason instead)"

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.loop_figure import write_figure
-from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopFiles, LoopState
+from jupyter_mlexp.loop.loop_figure import write_figure
+from jupyter_mlexp.loop.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopFiles, LoopState
+from jupyter_mlexp.report.report_verdict import fmt_number
 from jupyter_mlexp.report.safe import code as _code
 from jupyter_mlexp.report.safe import text as _text
 from jupyter_mlexp.report.tables import md_table
-from jupyter_mlexp.report.verdict import fmt_number
 
 #: attempts listed in a loop's table: every kept one, then the latest others up to this many
 MAX_ATTEMPT_ROWS = 60

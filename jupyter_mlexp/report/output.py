@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core.fsio import atomic_write_text
+from jupyter_mlexp.core.record.fsio import atomic_write_text
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from jupyter_mlexp.core.verdict_arms import fmt_number, fmt_spread
+from jupyter_mlexp.core.stats.verdict_arms import fmt_number, fmt_spread
 
 TEST_WELCH = "Welch's t-test (two-sided)"
 TEST_BOOTSTRAP = "bootstrap 95% CI of the difference of means"

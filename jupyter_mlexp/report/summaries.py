@@ -22,7 +22,7 @@ from jupyter_mlexp.report.groups import (
 )
 from jupyter_mlexp.report.load import ReportData
 from jupyter_mlexp.report.output import write_json
-from jupyter_mlexp.report.verdict import Verdict
+from jupyter_mlexp.report.report_verdict import Verdict
 
 ABLATION_STAGE = "ablations"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from jupyter_mlexp.core.run_record import RunRecord
+from jupyter_mlexp.core.record.run_record import RunRecord
 from jupyter_mlexp.report.groups import (
     baseline_group,
     comparand,

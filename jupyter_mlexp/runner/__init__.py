@@ -16,7 +16,7 @@ __all__ = ["run_notebook", "run_sweep", "SweepResult", "SweepInterrupted"]
 
 def __getattr__(name):
     if name in __all__:
-        from jupyter_mlexp.runner import api
+        from jupyter_mlexp.runner import run_api as api
 
         return getattr(api, name)
     raise AttributeError(name)

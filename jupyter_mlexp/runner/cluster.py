@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from jupyter_mlexp.core.errors import MlexpError
 
 KEYS = ("class", "kwargs", "scale", "adapt")
@@ -26,7 +28,6 @@ KEYS = ("class", "kwargs", "scale", "adapt")
 
 def read_spec(path: str | Path) -> dict[str, Any]:
     """The YAML file as a checked dict; a wrong file is one line saying what to write."""
-    import yaml
 
     try:
         text = Path(path).read_text(encoding="utf-8")

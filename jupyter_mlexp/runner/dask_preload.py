@@ -56,7 +56,7 @@ RUN_IMPORTS = (  # what a kernel start needs first
     "jupyter_client.manager",
     "jupyter_mlexp.runner.executors",
     "jupyter_mlexp.runner.execute",
-    "jupyter_mlexp.core.hypothesis",
+    "jupyter_mlexp.core.record.hypothesis",
     "nbclient",
     "nbclient.exceptions",
     "papermill.parameterize",

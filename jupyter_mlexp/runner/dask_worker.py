@@ -119,6 +119,8 @@ class WorkerRuntime:
 
     def run(self, spec, ctx, wanted=lambda: True):
         """One run on the warm pool; stopped (recorded ``interrupted``) once ``wanted()`` turns false."""
+        # here, not at the top: the worker's plugin imports this module before it keeps jsonschema's
+        # slow optional modules out (runner/dask_preload.py); execute imports nbformat, which imports them
         from jupyter_mlexp.runner.execute import run_one
 
         key = pool_key(ctx)

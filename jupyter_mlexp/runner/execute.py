@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core import lifecycle
+from jupyter_mlexp.core.execution import lifecycle
+from jupyter_mlexp.core.execution.lifecycle import RunResult
+from jupyter_mlexp.core.execution.run_folder import FINAL_STATUSES, Run
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.lifecycle import RunResult
-from jupyter_mlexp.core.parameters import overwritten
-from jupyter_mlexp.core.run import FINAL_STATUSES, Run
-from jupyter_mlexp.runner import notebook as nbio
+from jupyter_mlexp.core.record.parameters import overwritten
+from jupyter_mlexp.runner import notebook_io as nbio
 from jupyter_mlexp.runner.kernels import Kernel, KernelPool
 from jupyter_mlexp.runner.sweep import RunSpec
 

@@ -19,11 +19,11 @@ import socket
 from collections import deque
 from collections.abc import Callable
 
-from jupyter_mlexp.core import lifecycle
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.execution import lifecycle
+from jupyter_mlexp.core.execution.lifecycle import RunResult, not_started
+from jupyter_mlexp.core.execution.run_folder import Run
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.lifecycle import RunResult, not_started
-from jupyter_mlexp.core.run import Run
 from jupyter_mlexp.runner.execute import SweepContext, run_one
 from jupyter_mlexp.runner.kernel_launch import kernel_env
 from jupyter_mlexp.runner.kernels import KernelPool

@@ -19,6 +19,10 @@ import sys
 import threading
 import warnings
 
+from jupyter_mlexp.core.execution import tracking
+from jupyter_mlexp.core.execution.flusher import is_own_thread
+from jupyter_mlexp.core.record.parameters import seen_values
+
 _base: dict | None = None
 _SIGNALS = [s for s in ("SIGINT", "SIGTERM", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGHUP") if hasattr(signal, s)]
 
@@ -34,9 +38,6 @@ def snapshot() -> bool:
     global _base
     if "debugpy" in sys.modules and sys.modules["debugpy"] is None:  # blocked while the kernel booted (kernels.py)
         del sys.modules["debugpy"]
-    import jupyter_mlexp
-    import jupyter_mlexp.core.quickrun
-    import jupyter_mlexp.frontdoors.magics  # noqa: F401  (what %load_ext jupyter_mlexp loads)
 
     ip = _shell()
     _base = {
@@ -76,7 +77,6 @@ def _local_modules(new: set[str]) -> tuple[list[str], list[str]]:
 def end_run(reset_after: bool) -> list[str]:
     """The run's end inside the kernel, in one round trip: write what the batch run logged, then
     (``reset_after``) :func:`reset`; the reasons the kernel must be replaced (empty: reusable)."""
-    from jupyter_mlexp.core import tracking
 
     _read_back_parameters()
     tracking.flush_batch_run()  # an error here reaches the runner: the kernel is not reused
@@ -91,8 +91,6 @@ def end_run(reset_after: bool) -> list[str]:
 def _read_back_parameters() -> None:
     """The values the notebook's parameters have now, the run over: what the code really used
     (the runner compares them with what it injected). Kept in run.json's ``params_seen``."""
-    from jupyter_mlexp.core import tracking
-    from jupyter_mlexp.core.parameters import seen_values
 
     run = tracking.batch_context()[0]
     names = tracking.batch_parameters()
@@ -107,8 +105,6 @@ def reset() -> list[str]:
     ip = _shell()
     _restore_namespace(ip, _base)
     _restore_process(_base)
-
-    from jupyter_mlexp.core import tracking
 
     tracking.attach_batch_run(None, None, None)
     del tracking._active[:]
@@ -159,7 +155,6 @@ def _restore_process(base: dict) -> None:
 
 def _leftovers(base: dict) -> list[str]:
     """What a reset cannot undo (threads still running, local compiled modules); drops local pure modules."""
-    from jupyter_mlexp.core.flusher import is_own_thread
 
     reasons: list[str] = []
     alive = [

@@ -17,7 +17,7 @@ import time
 import weakref
 from typing import Any
 
-from jupyter_mlexp.core import lifecycle, procs, proctree
+from jupyter_mlexp.core.execution import lifecycle, procs, proctree
 
 KILL_GRACE_S = 5.0
 
@@ -147,7 +147,7 @@ class Guard:
         return self
 
     def identity(self) -> dict[str, Any]:
-        """What the run records of its guard: :func:`~jupyter_mlexp.core.lifecycle.end_stale_runs` waits for it."""
+        """What the run records of its guard: :func:`~jupyter_mlexp.core.execution.lifecycle.end_stale_runs` waits for it."""
         return {"pid": self.proc.pid, "pid_start": procs.start_time(self.proc.pid)}
 
     def arm(self, pgid: int) -> None:

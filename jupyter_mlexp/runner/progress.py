@@ -10,7 +10,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from jupyter_mlexp.core.lifecycle import RunResult
+from jupyter_mlexp.core.execution.lifecycle import RunResult
 from jupyter_mlexp.runner.sweep import RunSpec
 
 if TYPE_CHECKING:

@@ -28,12 +28,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from jupyter_mlexp.core import lifecycle, provenance
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.execution import lifecycle, provenance
+from jupyter_mlexp.core.execution.lifecycle import RunResult
+from jupyter_mlexp.core.execution.printed import PrintedMetrics
+from jupyter_mlexp.core.execution.run_folder import MODES
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.lifecycle import RunResult
-from jupyter_mlexp.core.printed import PrintedMetrics
-from jupyter_mlexp.core.run import MODES
 from jupyter_mlexp.runner.process import (
     Command,
     Guard,

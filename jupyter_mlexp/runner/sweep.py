@@ -3,7 +3,7 @@
 A sweep is the cross product of every grid axis and every seed; each point is
 one :class:`RunSpec`. ``-p`` values are parsed the way papermill's ``-p`` parses them
 (``True``/``False``/``None``, int, float, else the string as written, quotes included);
-``--grid`` values by the one ``NAME=VALUE`` grammar of :mod:`jupyter_mlexp.core.assignments`
+``--grid`` values by the one ``NAME=VALUE`` grammar of :mod:`jupyter_mlexp.core.record.assignments`
 (Python literals: ``[64,64]``, ``'a,b'``; ``nan``; a bare word is a string). A value that cannot be read, or that
 does not fit the type the notebook's parameters cell declares, is an error
 before anything runs.
@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlexp.core.assignments import AssignmentError, parse_axis
+import yaml
+
 from jupyter_mlexp.core.errors import MlexpError
+from jupyter_mlexp.core.record.assignments import AssignmentError, parse_axis
 
 
 class SweepError(MlexpError, ValueError):
@@ -61,7 +63,7 @@ def resolve_value(text: str) -> Any:
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
     """``["lr=0.1,0.01", "layers=[64],[64,64]"]`` -> ``{"lr": [0.1, 0.01], "layers": [[64], [64, 64]]}``.
 
-    Each value is read by the one ``NAME=VALUE`` grammar (:mod:`jupyter_mlexp.core.assignments`)."""
+    Each value is read by the one ``NAME=VALUE`` grammar (:mod:`jupyter_mlexp.core.record.assignments`)."""
     grid: dict[str, list[Any]] = {}
     for raw in items or ():
         try:
@@ -121,7 +123,6 @@ def read_params_file(path: str | os.PathLike | None) -> dict[str, Any]:
     """A YAML mapping of parameters (papermill's ``-f``)."""
     if not path:
         return {}
-    import yaml
 
     path = Path(path)
     try:

@@ -1,6 +1,6 @@
 /**
  * Response types of the REST API under `<base_url>/mlexp/api/`.
- * They mirror `jupyter_mlexp/frontdoors/server/api.py`; `docs/rest-api.yaml` documents them.
+ * They mirror `jupyter_mlexp/frontdoors/server/record_views.py`; `docs/rest-api.yaml` documents them.
  */
 
 export interface IExperimentSummary {

@@ -41,7 +41,7 @@ export const detail: IExperimentDetail = {
 };
 
 /**
- * The server's `entry_tags` (Python's `jupyter_mlexp.core.journal.TAGS`), as a journal page carries them.
+ * The server's `entry_tags` (Python's `jupyter_mlexp.core.record.journal.TAGS`), as a journal page carries them.
  * tests/server/test_frontend_fixtures.py fails when the two differ.
  */
 export const ENTRY_TAGS = ['WEIRD', 'HUNCH', 'TODO', 'RESOLVED', 'LESSON'];

@@ -275,7 +275,7 @@ def test_the_core_s_advice_becomes_a_tool_call_in_one_place(workspace):
     with pytest.raises(MlexpError) as missing:
         Experiment("x").require()
     assert "call hypothesis_register with name='x'" in next_step(str(missing.value))
-    from jupyter_mlexp.core.idea_files import FIX
+    from jupyter_mlexp.core.record.idea_files import FIX
 
     assert next_step(FIX) == "call hypothesis_register with the intended fields and a reason"
     for said in (next_step(str(gate.value)), next_step(str(reason)), next_step(str(missing.value))):

@@ -213,7 +213,7 @@ def test_runs_table_sort_filter_open_compare_curves_ignore(page: Page, start_lab
 
 
 LOOP = r"""
-from jupyter_mlexp.core.loop_state import Attempt, LoopFiles, LoopState, Settings
+from jupyter_mlexp.loop.loop_state import Attempt, LoopFiles, LoopState, Settings
 exp = Experiment("digits-momentum")
 files = LoopFiles(exp.path, "tune")
 files.path.mkdir(parents=True)

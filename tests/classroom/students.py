@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from jupyter_mlexp.core import lifecycle
+from jupyter_mlexp.core.execution import lifecycle
 from jupyter_mlexp.core.experiment import Experiment
 
 HYPOTHESIS = """Warm-up raises validation accuracy on digits.
@@ -28,7 +28,7 @@ class Clock:
     def __init__(self, monkeypatch, start: str = "2026-11-20T10:00:00+00:00"):
         self.now = dt.datetime.fromisoformat(start)
         monkeypatch.setattr("jupyter_mlexp.core.experiment.now_iso", self.iso_seconds)
-        from jupyter_mlexp.core import run as run_module
+        from jupyter_mlexp.core.execution import run_folder as run_module
 
         # a run's start and end too (``Run.create`` passes the time it read: the clock replaces it)
         monkeypatch.setattr(run_module, "iso", lambda ts=None: self.iso_ms())
@@ -126,7 +126,7 @@ def recomputed(exp: Experiment) -> None:
     import hashlib
     import json
 
-    from jupyter_mlexp.core import logchain
+    from jupyter_mlexp.core.record import logchain
 
     loosened(exp)
     out, prev = [], None

@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_mlexp.classroom.class_report import build, write_class_report
 from jupyter_mlexp.classroom.collect import collect
-from jupyter_mlexp.core.verdict import judge_experiment
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.frontdoors.cli import main
 from tests.classroom.students import CASES, Clock, build_student
 

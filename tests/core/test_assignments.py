@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from jupyter_mlexp.core.assignments import AssignmentError, parse_assignment
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.hypothesis import parse_config, parse_treatment
-from jupyter_mlexp.core.quickrun import parse_overrides
+from jupyter_mlexp.core.execution.quickrun import parse_overrides
+from jupyter_mlexp.core.record.assignments import AssignmentError, parse_assignment
+from jupyter_mlexp.core.record.hypothesis import parse_config, parse_treatment
 from jupyter_mlexp.report.load import parse_baseline
 from jupyter_mlexp.runner.sweep import parse_grid, parse_params
 

@@ -2,8 +2,8 @@
 
 import json
 
-from jupyter_mlexp.core import tracking
-from jupyter_mlexp.core.quickrun import execute_run
+from jupyter_mlexp.core.execution import tracking
+from jupyter_mlexp.core.execution.quickrun import execute_run
 
 
 def test_cells_add_to_the_runner_run_and_never_revert_its_status(experiment):
@@ -31,7 +31,7 @@ def test_cells_add_to_the_runner_run_and_never_revert_its_status(experiment):
     assert on_disk["metrics_summary"]["loss"] == {"last": 0.95, "min": 0.5, "max": 0.95, "n": 2, "step": 1}
 
     # The runner ends the run; a late flush from the kernel (e.g. at exit) must not undo that.
-    from jupyter_mlexp.core.run import Run
+    from jupyter_mlexp.core.execution.run_folder import Run
 
     parent = Run.attach(run.path)
     experiment.finish_run(parent, "completed")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlexp.core.quickrun import execute_run
+from jupyter_mlexp.core.execution.quickrun import execute_run
 
 
 def _alive(pid: int) -> bool:
@@ -64,7 +64,7 @@ def test_the_budget_ends_the_cells_processes_and_names_its_threads(experiment):
 
 
 def _new_alive(before: set[int]) -> set[int]:
-    from jupyter_mlexp.core.proctree import _descendant_pids
+    from jupyter_mlexp.core.execution.proctree import _descendant_pids
 
     return {pid for pid in _descendant_pids() if pid not in before and _alive(pid)}
 
@@ -83,7 +83,7 @@ def _until(check, seconds: float = 15.0) -> bool:
 def test_the_budget_ends_a_pool_that_respawns_its_workers(experiment):
     """A pool the cell keeps (no ``with``): its handler thread starts a new worker for each one that dies,
     so ending the workers found once left their replacements running."""
-    from jupyter_mlexp.core.proctree import _descendant_pids
+    from jupyter_mlexp.core.execution.proctree import _descendant_pids
 
     before = set(_descendant_pids())
     kept: dict = {}

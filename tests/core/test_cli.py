@@ -83,7 +83,7 @@ def test_status_runs_and_run_offer_json_for_agents(experiment, capsys):
     own output stays in its run's stdout.txt."""
     import json
 
-    from jupyter_mlexp.core.verdict import judge_experiment
+    from jupyter_mlexp.core.stats.verdict import judge_experiment
 
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)

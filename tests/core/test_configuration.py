@@ -13,7 +13,7 @@ from IPython.testing.globalipapp import start_ipython
 from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.observations import config_key
+from jupyter_mlexp.core.stats.observations import config_key
 
 HYP = "C = 1.0 is enough.\nsuccess: acc >= 0.5\nmetrics: acc\ntreatment: C=1.0\n"
 
@@ -85,7 +85,7 @@ def test_an_interactive_run_records_the_parameters_cell_values(ip, tmp_path, mon
     for seed in range(3):
         ip.run_cell_magic("run_quick", f"--seed {seed}", "print(f'acc: {0.6 if C >= 1 else 0.4}')\n")
     assert _params() == [{"C": 1.0, "epochs": 3}] * 3
-    from jupyter_mlexp.core.verdict import judge_experiment
+    from jupyter_mlexp.core.stats.verdict import judge_experiment
 
     verdict = judge_experiment(Experiment("cfg"))
     assert "never run" not in verdict.text() and "was never" not in verdict.text()
@@ -119,7 +119,7 @@ def test_run_quick_values_with_spaces_and_lists(ip):
 
 
 def test_only_papermills_own_injected_cell_marks_the_parameters_in_the_history():
-    from jupyter_mlexp.core.parameters import names_from_history
+    from jupyter_mlexp.core.record.parameters import names_from_history
 
     # the example notebook's parameters cell starts '# Parameters: ...': not papermill's injected cell
     assert names_from_history(["", "import os\nroot = 1", "# Parameters: papermill replaces these\nalpha = 1"]) == []

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from jupyter_mlexp.core import course as course_file
 from jupyter_mlexp.core.errors import HypothesisError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.record import course as course_file
 from jupyter_mlexp.frontdoors.cli import main
 
 GOOD = "Warm-up raises validation accuracy.\nsuccess: val_acc >= 0.9\nmetrics: val_acc\nseeds: 3\n"

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from jupyter_mlexp.core import fsio
 from jupyter_mlexp.core.errors import DiskFullError, MetricValueError, RecordBusyError, RecordError
-from jupyter_mlexp.core.journal import HEADER, read_journal
+from jupyter_mlexp.core.record import fsio
+from jupyter_mlexp.core.record.journal import HEADER, read_journal
 from jupyter_mlexp.frontdoors.cli import main
 
 
@@ -181,7 +181,7 @@ def test_a_full_disk_on_a_rewrite_keeps_the_old_file(experiment, monkeypatch):
 
 @pytest.mark.parametrize("which", ["journal", "lessons"])
 def test_concurrent_first_appends_write_the_header_once(experiment, which):
-    from jupyter_mlexp.core import lessons
+    from jupyter_mlexp.core.record import lessons
 
     path = experiment.journal_md if which == "journal" else lessons.lessons_path()
     path.unlink(missing_ok=True)
@@ -232,7 +232,7 @@ def _running_run(experiment, pid, pid_start):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 def test_a_zombie_run_process_is_stale(experiment):
-    from jupyter_mlexp.core.procs import start_time
+    from jupyter_mlexp.core.execution.procs import start_time
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     started = start_time(child.pid)
@@ -248,7 +248,7 @@ def test_a_zombie_run_process_is_stale(experiment):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 def test_a_pid_now_owned_by_another_process_is_stale(experiment):
-    from jupyter_mlexp.core.procs import start_time
+    from jupyter_mlexp.core.execution.procs import start_time
 
     mine = start_time(os.getpid())
     rid = _running_run(experiment, os.getpid(), mine - 1)  # this PID, but started at another time

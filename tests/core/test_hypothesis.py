@@ -4,7 +4,7 @@ import pytest
 
 from jupyter_mlexp import Experiment
 from jupyter_mlexp.core.errors import HypothesisError, InvalidNameError, NoHypothesisError, RecordError
-from jupyter_mlexp.core.hypothesis import Criterion, criterion_check, parse_body
+from jupyter_mlexp.core.record.hypothesis import Criterion, criterion_check, parse_body
 
 
 def test_parse_body_reads_claim_and_keys():

@@ -76,7 +76,7 @@ def test_long_runs_of_spaces_are_read_in_linear_time(experiment):
     few hundredths of a second now."""
     import time
 
-    from jupyter_mlexp.core.ignored import read_ignored
+    from jupyter_mlexp.core.record.ignored import read_ignored
 
     spaces = " " * 2000
     lines = [f"- `run-{i}`:{spaces}x{spaces}(ignored{spaces}" for i in range(2000)]
@@ -93,7 +93,7 @@ def test_the_one_pattern_for_written_lines_reads_what_the_line_parser_reads():
     """Lines as mlexp writes them skip the per-line parser; on any line, seeded, both must agree."""
     import random
 
-    from jupyter_mlexp.core import ignored
+    from jupyter_mlexp.core.record import ignored
 
     rng = random.Random(21)
     pieces = [
@@ -143,7 +143,7 @@ def test_the_one_pattern_for_written_lines_reads_what_the_line_parser_reads():
 
 def test_an_unchanged_file_is_listed_again_without_parsing_it_and_a_change_is_seen(experiment, monkeypatch):
     """The sidebar lists IGNORED_RUNS.md at each poll: 200,000 lines parsed once, then compared."""
-    from jupyter_mlexp.core import ignored
+    from jupyter_mlexp.core.record import ignored
 
     lines = [f"- `20261201-000000-{i:06x}`: a reason (ignored 2026-12-01T00:00:00+00:00)" for i in range(200_000)]
     experiment.ignored_md.write_text("\n".join(lines) + "\n")
@@ -165,7 +165,7 @@ def test_an_unchanged_file_is_listed_again_without_parsing_it_and_a_change_is_se
 def test_each_ignore_names_its_author_and_an_old_line_reads_as_unknown(experiment, monkeypatch):
     import json
 
-    from jupyter_mlexp.core import authorship
+    from jupyter_mlexp.core.record import authorship
 
     me = authorship.unix_user()
     a, b = _run(experiment), _run(experiment)

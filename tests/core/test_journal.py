@@ -2,7 +2,7 @@ import multiprocessing as mp
 import os
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.journal import read_journal
+from jupyter_mlexp.core.record.journal import read_journal
 
 HAND_WRITTEN = """# Journal
 
@@ -95,7 +95,7 @@ def test_empty_entry_refused(experiment):
 
 
 def test_each_entry_names_its_author_and_an_old_entry_reads_as_unknown(experiment, monkeypatch):
-    from jupyter_mlexp.core import authorship
+    from jupyter_mlexp.core.record import authorship
 
     me = authorship.unix_user()
     old = "\n## 2026-11-01T10:00:00+00:00 [HUNCH] Warmup (by hand)\n\nwritten before authors were recorded\n"

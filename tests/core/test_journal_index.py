@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from jupyter_mlexp.core import journal_index
-from jupyter_mlexp.core.journal import HEADER, append_entry, page_entries, read_journal
+from jupyter_mlexp.core.record import journal_index
+from jupyter_mlexp.core.record.journal import HEADER, append_entry, page_entries, read_journal
 
 ODD = [
     HEADER,

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from jupyter_mlexp.core import logchain
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.verification import Anchor, verify_experiment
+from jupyter_mlexp.core.record import logchain
+from jupyter_mlexp.core.record.verification import Anchor, verify_experiment
 from jupyter_mlexp.frontdoors.cli import main
 from tests.classroom.students import Clock, log_lines, register, run, seeds, write_lines
 

@@ -7,7 +7,7 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.fsio import read_jsonl
+from jupyter_mlexp.core.record.fsio import read_jsonl
 
 HYP = "Dropout 0.2 improves validation accuracy on digits.\nsuccess: val_acc >= 0.9\nmetrics: val_acc, loss\n"
 
@@ -201,7 +201,7 @@ def _walk(widget):
 
 
 def test_panel_subcommand_displays_the_widget(ip, monkeypatch):
-    from jupyter_mlexp.frontdoors.magics import experiment as magics_module
+    from jupyter_mlexp.frontdoors.magics import experiment_magics as magics_module
 
     shown = []
     monkeypatch.setattr(magics_module, "display", shown.append)

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from jupyter_mlexp.core import memo
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.observations import read_metrics
-from jupyter_mlexp.core.verdict import judge_experiment
+from jupyter_mlexp.core.record import memo
+from jupyter_mlexp.core.stats.observations import read_metrics
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.metric_curves import read_since as read_metrics_since
+from jupyter_mlexp.core.record.metric_curves import read_since as read_metrics_since
 
 
 def line(name, value, step) -> str:
@@ -94,7 +94,7 @@ def test_an_unreadable_metrics_file_is_a_record_error_naming_it(tmp_path):
 
 
 def _fresh(path, **kw):
-    from jupyter_mlexp.core import metric_curves
+    from jupyter_mlexp.core.record import metric_curves
 
     metric_curves._kept.clear()
     return read_metrics_since(path, **kw)
@@ -105,7 +105,7 @@ def test_a_sampled_curve_read_again_decodes_only_the_lines_added_and_matches_a_f
     tens of seconds each)."""
     import random
 
-    from jupyter_mlexp.core import metric_curves
+    from jupyter_mlexp.core.record import metric_curves
 
     rng = random.Random(21)
     path = tmp_path / "metrics.jsonl"

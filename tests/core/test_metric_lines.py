@@ -16,9 +16,9 @@ import random
 import numpy as np
 import pytest
 
-from jupyter_mlexp.core import metric_curves, metric_lines
 from jupyter_mlexp.core.errors import MetricValueError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.record import metric_curves, metric_lines
 
 HYP = "Dropout improves accuracy on the toy set\nsuccess: acc >= 0.85\nmetrics: acc, loss\n"
 
@@ -122,8 +122,8 @@ def test_one_odd_file_gives_the_same_values_on_every_surface(tmp_path, capsys, m
     assert summary["loss"] == {"last": 0.25, "min": 0.25, "max": 1.0, "n": 2, "step": 1}
 
     # the observations the verdict judges, and the verdict itself
-    from jupyter_mlexp.core.observations import load_observations
-    from jupyter_mlexp.core.verdict import judge_experiment
+    from jupyter_mlexp.core.stats.observations import load_observations
+    from jupyter_mlexp.core.stats.verdict import judge_experiment
 
     obs = {o.run_id: o for o in load_observations(exp)}
     assert obs["f-1"].finals["acc"] == (0.9, f"{rel}:10")
@@ -159,7 +159,7 @@ def test_one_odd_file_gives_the_same_values_on_every_surface(tmp_path, capsys, m
     assert "acc=0.9" in out or "0.9" in out
 
     # the report: its data, its figures and its tables
-    from jupyter_mlexp.report.api import build_report
+    from jupyter_mlexp.report.build import build_report
     from jupyter_mlexp.report.load import load_experiment
 
     data = load_experiment(exp)
@@ -218,9 +218,9 @@ def test_a_line_longer_than_a_block_is_one_malformed_line_and_the_next_lines_kee
 def test_a_file_read_before_is_still_refused_once_confined(tmp_path, monkeypatch):
     """The REST API confines reads to the workspace; a metrics file the memo kept from an unconfined
     read (same process) must not be served through a symlink out of it."""
-    from jupyter_mlexp.core import memo
-    from jupyter_mlexp.core.fsio import confined_to
-    from jupyter_mlexp.core.observations import read_finals, read_metrics
+    from jupyter_mlexp.core.record import memo
+    from jupyter_mlexp.core.record.fsio import confined_to
+    from jupyter_mlexp.core.stats.observations import read_finals, read_metrics
 
     monkeypatch.setattr(memo, "SETTLE_S", 0.0)  # keep the parse at once
     outside = tmp_path / "outside" / "metrics.jsonl"

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.hypothesis import Criterion, criterion_check
-from jupyter_mlexp.core.journal import TAGS
+from jupyter_mlexp.core.record.hypothesis import Criterion, criterion_check
+from jupyter_mlexp.core.record.journal import TAGS
 from jupyter_mlexp.frontdoors.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
+from jupyter_mlexp.core.execution.printed import PrintedMetrics, parse_stdout_metrics
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.printed import PrintedMetrics, parse_stdout_metrics
 
 TEXT = (
     "epoch 1\n"

@@ -3,8 +3,8 @@
 import subprocess
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core import provenance
-from jupyter_mlexp.core.workspace import find_root
+from jupyter_mlexp.core.execution import provenance
+from jupyter_mlexp.core.record.workspace import find_root
 
 
 def git(repo, *args):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.record_stamp import pid_alive, runs_stamp
+from jupyter_mlexp.core.record.record_stamp import pid_alive, runs_stamp
 
 
 def test_stamp_changes_when_the_runs_change(tmp_path):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlexp.core import lessons
 from jupyter_mlexp.core.experiment import RunInfo
-from jupyter_mlexp.core.journal import TAGS
+from jupyter_mlexp.core.record import lessons
+from jupyter_mlexp.core.record.journal import TAGS
 from jupyter_mlexp.frontdoors.cli import main
 
 
@@ -75,7 +75,7 @@ def test_magic_records_the_lesson_once(experiment) -> None:
 
 @pytest.mark.parametrize("tags", [["todo"], ["LESSON"]])
 def test_journal_page_names_the_entry_tags(experiment, tags) -> None:
-    from jupyter_mlexp.frontdoors.server import api
+    from jupyter_mlexp.frontdoors.server import record_views as api
 
     page = api.add_journal_entry(experiment.base.parent, "digits", "check the loader", tags)
     assert page["entry_tags"] == list(TAGS)

@@ -6,7 +6,7 @@ import pytest
 
 from jupyter_mlexp.core.errors import MetricValueError, NoActiveRunError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.fsio import atomic_write_json, read_jsonl
+from jupyter_mlexp.core.record.fsio import atomic_write_json, read_jsonl
 
 
 def test_all_metrics_on_disk_when_run_ends(experiment):
@@ -69,7 +69,7 @@ def test_atomic_replace_keeps_old_content_on_crash(tmp_path):
 
 
 def test_manifest_captures_reproducibility_fields(experiment, tmp_path):
-    from jupyter_mlexp.core import provenance
+    from jupyter_mlexp.core.execution import provenance
 
     data = tmp_path / "train.csv"
     data.write_text("a,b\n1,2\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.run_record import GitState, RunRecord, migrate
+from jupyter_mlexp.core.record.run_record import GitState, RunRecord, migrate
 
 HYP = "Dropout improves accuracy on the toy set\nsuccess: acc >= 0.9\nmetrics: acc\n"
 
@@ -71,7 +71,7 @@ def test_a_run_json_nested_too_deep_is_one_line_for_the_process_that_attaches(tm
     import pytest
 
     from jupyter_mlexp.core.errors import RecordError
-    from jupyter_mlexp.core.run import Run
+    from jupyter_mlexp.core.execution.run_folder import Run
 
     exp = Experiment("demo", tmp_path)
     exp.register(HYP)

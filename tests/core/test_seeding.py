@@ -15,7 +15,7 @@ def manual_seed(seed):
 
 SCRIPT = textwrap.dedent("""
     import sys
-    from jupyter_mlexp.core.seeding import pending, seed_everything
+    from jupyter_mlexp.core.execution.seeding import pending, seed_everything
 
     seed_everything(3)
     assert "torch" not in sys.modules and "numpy" not in sys.modules, "imported only to be seeded"
@@ -46,7 +46,7 @@ def test_a_library_that_cannot_be_seeded_still_imports(tmp_path):
     (tmp_path / "torch" / "__init__.py").write_text("def manual_seed(seed):\n    raise RuntimeError('no')\nOK = 1\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
     script = (
-        "import warnings\nfrom jupyter_mlexp.core.seeding import seed_everything\nseed_everything(1)\n"
+        "import warnings\nfrom jupyter_mlexp.core.execution.seeding import seed_everything\nseed_everything(1)\n"
         "with warnings.catch_warnings(record=True) as w:\n    warnings.simplefilter('always')\n    import torch\n"
         "assert torch.OK == 1 and 'could not seed torch' in str(w[0].message)\nprint('ok')"
     )

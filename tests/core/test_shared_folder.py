@@ -106,8 +106,8 @@ def test_two_users_share_one_folder(two_users, capfd, tmp_path, monkeypatch):
     (run_json,) = exp.glob("quick/*/run.json")
     assert json.loads(run_json.read_text())["author"]["user"] == bob
     # every journal entry, ignore line and idea.json names its author
-    from jupyter_mlexp.core.ignored import read_ignored
-    from jupyter_mlexp.core.journal import read_journal
+    from jupyter_mlexp.core.record.ignored import read_ignored
+    from jupyter_mlexp.core.record.journal import read_journal
 
     entries = read_journal(exp / "JOURNAL.md").entries
     assert next(e for e in entries if e.text == "bob was here").author == {"user": bob}

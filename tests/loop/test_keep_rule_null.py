@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 import random
 
-from jupyter_mlexp.core import loop as rules
-from jupyter_mlexp.core.loop_state import KEEP, Attempt, LoopState, Settings
-from jupyter_mlexp.runner.loop_batch import decide_batch
-from jupyter_mlexp.runner.loop_run import Measured
+from jupyter_mlexp.loop import decision as rules
+from jupyter_mlexp.loop.attempt_run import Measured
+from jupyter_mlexp.loop.batch import decide_batch
+from jupyter_mlexp.loop.loop_state import KEEP, Attempt, LoopState, Settings
 
 LEVEL = 0.95
 ALPHA = 1 - LEVEL

@@ -10,7 +10,7 @@ from conftest import attempt, edit, git, mlexp
 from PIL import Image
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.loop_state import RESULTS_COLUMNS, LoopFiles
+from jupyter_mlexp.loop.loop_state import RESULTS_COLUMNS, LoopFiles
 
 
 def files() -> LoopFiles:
@@ -129,7 +129,7 @@ def test_bad_input_is_refused_before_anything_is_committed(started, capsys):
 
 
 def test_the_loop_as_plain_data_for_a_view(started, capsys):
-    from jupyter_mlexp.core.loop_view import attempt_patch, loops
+    from jupyter_mlexp.loop.loop_view import attempt_patch, loops
 
     attempt(capsys, "baseline")
     edit(started, SHIFT=0.001)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlexp.runner.loop_run import TAIL_LINES
+from jupyter_mlexp.loop.attempt_run import TAIL_LINES
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "loop" / "train.py"
 MLEXP = str(Path(sys.executable).with_name("mlexp"))

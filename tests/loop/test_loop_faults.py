@@ -13,7 +13,7 @@ import pytest
 from conftest import attempt, edit, git, mlexp
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.loop_state import LoopFiles
+from jupyter_mlexp.loop.loop_state import LoopFiles
 
 
 def files() -> LoopFiles:
@@ -213,7 +213,7 @@ def test_ctrl_c_records_a_crash_and_restores_the_branch(started, capsys):
 
 
 def test_a_batch_left_in_flight_is_recovered_as_crashes(started, capsys):
-    from jupyter_mlexp.core.loop_state import Attempt
+    from jupyter_mlexp.loop.loop_state import Attempt
 
     root = started
     attempt(capsys, "baseline")

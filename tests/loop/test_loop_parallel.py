@@ -12,8 +12,8 @@ import time
 from conftest import PYTHON, attempt, edit, git, mlexp
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core import procs
-from jupyter_mlexp.core.loop_state import LoopFiles
+from jupyter_mlexp.core.execution import procs
+from jupyter_mlexp.loop.loop_state import LoopFiles
 
 
 def files(tag: str = "t1") -> LoopFiles:
@@ -44,12 +44,12 @@ def test_a_batch_winner_is_confirmed_on_fresh_seeds(repo, capsys):
     assert sorted(p["arm"] for p in arms) == ["1"] * 6 + ["reference"] * 6  # the reference re-ran them too
 
 
-def test_an_arm_starts_the_runner_not_a_front_door(started, capsys):
-    from jupyter_mlexp.runner.loop import open_loop
-    from jupyter_mlexp.runner.loop_batch import _arm_process
+def test_an_arm_is_the_loops_own_process_not_a_front_door(started, capsys):
+    from jupyter_mlexp.loop.batch import _arm_process
+    from jupyter_mlexp.loop.session import open_loop
 
     spec = _arm_process(open_loop(), started, "1", ["python3", "train.py"], [0], "b", None)
-    assert "jupyter_mlexp.runner" in spec["argv"] and not any("frontdoors" in a for a in spec["argv"])
+    assert "jupyter_mlexp.loop" in spec["argv"] and not any("frontdoors" in a for a in spec["argv"])
 
 
 def _arm_runs(arm: str):

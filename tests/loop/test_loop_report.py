@@ -10,7 +10,7 @@ from conftest import attempt, edit, mlexp
 from PIL import Image
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.loop_state import LoopFiles
+from jupyter_mlexp.loop.loop_state import LoopFiles
 from jupyter_mlexp.report import build_report
 
 

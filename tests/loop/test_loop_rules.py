@@ -11,8 +11,8 @@ from pathlib import Path
 from conftest import attempt, edit, git, mlexp, write_notebook
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core import loop as rules
-from jupyter_mlexp.core.loop_state import Attempt, LoopState, Settings
+from jupyter_mlexp.loop import decision as rules
+from jupyter_mlexp.loop.loop_state import Attempt, LoopState, Settings
 
 
 def settings(**kw) -> Settings:
@@ -221,9 +221,9 @@ def test_a_batch_of_notebook_attempts(repo, capsys):
 
 
 def test_an_attempts_mean_and_spread_are_the_verdicts():
-    from jupyter_mlexp.core.inference import mean_sd
-    from jupyter_mlexp.core.loop_state import result_row
-    from jupyter_mlexp.core.verdict_arms import fmt_spread
+    from jupyter_mlexp.core.stats.inference import mean_sd
+    from jupyter_mlexp.core.stats.verdict_arms import fmt_spread
+    from jupyter_mlexp.loop.loop_state import result_row
 
     same = made(1, [0.1, 0.1, 0.1])
     assert (same.mean, same.sd) == mean_sd([0.1, 0.1, 0.1]) and same.sd == 0.0  # no rounding spread

@@ -10,7 +10,7 @@ import sys
 from conftest import attempt, edit, git, mlexp
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.loop_state import Attempt, LoopFiles
+from jupyter_mlexp.loop.loop_state import Attempt, LoopFiles
 
 
 def files() -> LoopFiles:

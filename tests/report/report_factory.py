@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import Hypothesis
+from jupyter_mlexp.core.record.hypothesis import Hypothesis
 
 STARTED = "2026-11-20T10:00:00.000+00:00"
 

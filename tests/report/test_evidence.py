@@ -11,8 +11,8 @@ import pytest
 from report_factory import make_experiment, write_run
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.core.verdict import judge_experiment
+from jupyter_mlexp.core.record.hypothesis import Hypothesis
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.frontdoors.cli import main
 
 # val_acc by seed: deterministic, so a re-run of a seed gives the same value again
@@ -183,7 +183,7 @@ def test_two_argument_lists_of_a_script_are_two_configurations(workspace):
 )
 def test_criteria_that_mean_one_thing(body, message):
     from jupyter_mlexp.core.errors import HypothesisError
-    from jupyter_mlexp.core.hypothesis import parse_body
+    from jupyter_mlexp.core.record.hypothesis import parse_body
 
     with pytest.raises(HypothesisError, match=message):
         parse_body(body)
@@ -246,7 +246,7 @@ def test_wording_matches_the_numbers(workspace):
 
 
 def test_the_abstract_says_how_many_runs_the_verdict_judged(workspace):
-    from jupyter_mlexp.report.api import build_report
+    from jupyter_mlexp.report.build import build_report
 
     exp = make_experiment(workspace)
     write_run(

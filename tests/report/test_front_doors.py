@@ -4,13 +4,13 @@ import nbformat
 import pytest
 from report_factory import make_experiment, seeds, write_run
 
-import jupyter_mlexp.frontdoors.magics.report  # noqa: F401  (registers %mlexp report, conclude)
-from jupyter_mlexp.core import lessons
+import jupyter_mlexp.frontdoors.magics.report_magics  # noqa: F401  (registers %mlexp report, conclude)
 from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.core.record import lessons
 from jupyter_mlexp.frontdoors.cli import main
-from jupyter_mlexp.frontdoors.magics.experiment import SUBCOMMANDS
+from jupyter_mlexp.frontdoors.magics.experiment_magics import SUBCOMMANDS
 from jupyter_mlexp.report.conclude import conclude, expected_value
-from jupyter_mlexp.report.errors import ReportError
+from jupyter_mlexp.report.report_errors import ReportError
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import nbformat
 import pytest
 from report_factory import make_experiment, seeds
 
-from jupyter_mlexp.core.headline import MAX_CHARS, headline
-from jupyter_mlexp.core.verdict import judge_experiment
+from jupyter_mlexp.core.stats.headline import MAX_CHARS, headline
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.frontdoors.cli import main
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.report.build import build_report
 from jupyter_mlexp.report.safe import text
 
 

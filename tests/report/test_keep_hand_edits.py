@@ -5,7 +5,7 @@ import pytest
 from report_factory import make_experiment, seeds
 
 from jupyter_mlexp.frontdoors.cli import main
-from jupyter_mlexp.report.api import build_report, write_report
+from jupyter_mlexp.report.build import build_report, write_report
 from jupyter_mlexp.report.keep import ReportEditedError
 
 

@@ -12,11 +12,11 @@ import pytest
 from IPython.testing import globalipapp
 from report_factory import make_experiment, seeds
 
-from jupyter_mlexp.core.verdict import judge_experiment
+from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.frontdoors.cli import main
-from jupyter_mlexp.frontdoors.server.api import experiment_detail
+from jupyter_mlexp.frontdoors.server.record_views import experiment_detail
 from jupyter_mlexp.frontdoors.widgets import panel
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.report.build import build_report
 
 DEMO = [0.9644, 0.9622, 0.9489]
 

@@ -10,10 +10,10 @@ from report_factory import make_experiment, seeds, write_run
 from scipy import stats as sps
 
 from jupyter_mlexp.report import figures, stats
-from jupyter_mlexp.report.api import build_report
-from jupyter_mlexp.report.errors import BaselineNotFoundError, MetricNotLoggedError
+from jupyter_mlexp.report.build import build_report
 from jupyter_mlexp.report.load import load_experiment
-from jupyter_mlexp.report.verdict import judge
+from jupyter_mlexp.report.report_errors import BaselineNotFoundError, MetricNotLoggedError
+from jupyter_mlexp.report.report_verdict import judge
 
 
 def sections(path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.report.build import build_report
 
 
 def test_a_long_journal_gives_a_small_report(workspace):

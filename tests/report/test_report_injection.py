@@ -16,10 +16,10 @@ import nbformat
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from report_factory import seeds, write_run
 
-from jupyter_mlexp.core import lessons
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.core.record import lessons
+from jupyter_mlexp.core.record.hypothesis import Hypothesis
+from jupyter_mlexp.report.build import build_report
 
 PAYLOADS = [
     "<script>alert('PWNED0')</script>",

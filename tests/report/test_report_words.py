@@ -7,7 +7,7 @@ from __future__ import annotations
 import nbformat
 from report_factory import make_experiment, seeds
 
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.report.build import build_report
 
 
 def _text(exp) -> str:

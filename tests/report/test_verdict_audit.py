@@ -8,10 +8,10 @@ from report_factory import make_experiment, seeds
 from scipy import stats as sps
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.verdict import judge_experiment
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.core.stats.verdict import judge_experiment
+from jupyter_mlexp.report.build import build_report
 from jupyter_mlexp.report.load import load_experiment
-from jupyter_mlexp.report.verdict import judge
+from jupyter_mlexp.report.report_verdict import judge
 
 BODY = "Warm-up raises validation accuracy\nmetrics: val_acc, loss\nstage: full\n"
 

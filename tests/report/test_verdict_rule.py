@@ -9,12 +9,12 @@ from scipy import stats as sps
 
 from jupyter_mlexp.core.errors import HypothesisError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import Criterion, parse_body
-from jupyter_mlexp.core.inference import holm
-from jupyter_mlexp.core.verdict import judge_experiment
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.core.record.hypothesis import Criterion, parse_body
+from jupyter_mlexp.core.stats.inference import holm
+from jupyter_mlexp.core.stats.verdict import judge_experiment
+from jupyter_mlexp.report.build import build_report
 from jupyter_mlexp.report.load import load_experiment
-from jupyter_mlexp.report.verdict import judge
+from jupyter_mlexp.report.report_verdict import judge
 
 DEMO = [0.9644, 0.9622, 0.9489]
 

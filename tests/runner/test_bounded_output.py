@@ -32,7 +32,7 @@ def test_following_32_mib_of_output_takes_a_few_mib(tmp_path):
 def test_printed_values_are_not_held_in_memory_when_spooled(tmp_path):
     """Every printed value was also kept in a list: a script printing millions of `loss: x` lines grew
     the runner by tens of bytes a line. Spooled to the run folder, they are read back when needed."""
-    from jupyter_mlexp.core.printed import PrintedMetrics
+    from jupyter_mlexp.core.execution.printed import PrintedMetrics
 
     pm = PrintedMetrics(spool=tmp_path)
     pm.feed("".join(f"loss: {i}\n" for i in range(10_000)) + "loss: nan\n")

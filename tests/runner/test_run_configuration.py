@@ -9,9 +9,9 @@ import pytest
 from runner_helpers import manifests
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.observations import config_key, run_params
+from jupyter_mlexp.core.stats.observations import config_key, run_params
 from jupyter_mlexp.frontdoors.cli import main
-from jupyter_mlexp.runner.api import plan
+from jupyter_mlexp.runner.run_api import plan
 
 pytestmark = pytest.mark.slow
 

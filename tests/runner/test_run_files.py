@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core import provenance
-from jupyter_mlexp.core.quickrun import execute_run
+from jupyter_mlexp.core.execution import provenance
+from jupyter_mlexp.core.execution.quickrun import execute_run
 from jupyter_mlexp.frontdoors.cli import main
 
 TRAIN = textwrap.dedent("""
@@ -116,7 +116,7 @@ def test_a_quick_run_keeps_its_files_and_artifact_path(project):
 
 def test_runs_at_the_same_time_in_one_folder_are_flagged(project):
     """Two runs of this process overlapping in one folder: a file both wrote may be either's."""
-    from jupyter_mlexp.core import lifecycle
+    from jupyter_mlexp.core.execution import lifecycle
 
     exp = Experiment("cmd")
     a = lifecycle.start(exp, "quick", source="test", workdir=project)
@@ -135,7 +135,7 @@ def test_runs_at_the_same_time_in_one_folder_are_flagged(project):
 
 
 def test_the_reports_environment_names_the_installed_environment_hash():
-    from jupyter_mlexp.core.run_record import RunRecord
+    from jupyter_mlexp.core.record.run_record import RunRecord
     from jupyter_mlexp.report.tables import _env
 
     env = {"python": "3.11.7", "platform": "Linux", "packages": {"numpy": "2.0"}, "packages_sha256": "ab" * 32}

@@ -10,7 +10,7 @@ import pytest
 
 from jupyter_mlexp import Experiment
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.observations import config_key, run_params
+from jupyter_mlexp.core.stats.observations import config_key, run_params
 from jupyter_mlexp.frontdoors.cli import main
 
 TRAIN = textwrap.dedent("""

@@ -12,7 +12,7 @@ import pytest
 from runner_helpers import alive, wait_for
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core import lifecycle
+from jupyter_mlexp.core.execution import lifecycle
 from jupyter_mlexp.frontdoors.cli import main
 from jupyter_mlexp.runner import script as script_runner
 

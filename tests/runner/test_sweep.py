@@ -102,8 +102,8 @@ def test_fresh_seeds_and_the_rerun_note_are_planned_before_any_kernel(nb, ws):
     """`--seeds fresh:N` picks seeds no point of the sweep ever ran; seeds that already ran are named in a
     warning of the sweep (each seed counts once in the verdict)."""
     from jupyter_mlexp import Experiment
-    from jupyter_mlexp.core import lifecycle
-    from jupyter_mlexp.runner.api import plan
+    from jupyter_mlexp.core.execution import lifecycle
+    from jupyter_mlexp.runner.run_api import plan
 
     exp = Experiment("exp")
     for seed in (0, 2):

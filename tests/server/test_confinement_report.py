@@ -11,7 +11,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyter_mlexp.core.errors import RecordError
-from jupyter_mlexp.report.api import build_report
+from jupyter_mlexp.report.build import build_report
 
 SECRET = "TOPSECRET-7731"
 API = ("mlexp", "api")

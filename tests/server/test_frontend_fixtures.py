@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.journal import TAGS
-from jupyter_mlexp.frontdoors.server import api
+from jupyter_mlexp.core.record.journal import TAGS
+from jupyter_mlexp.frontdoors.server import record_views as api
 
 FIXTURES = Path(__file__).resolve().parents[2] / "labextension" / "test" / "fixtures.ts"
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlexp.frontdoors.server import handlers
+from jupyter_mlexp.frontdoors.server import base as handlers
 
 API = ("mlexp", "api")
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlexp.core.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopFiles, LoopState, Settings
+from jupyter_mlexp.loop.loop_state import CRASH, DISCARD, KEEP, Attempt, LoopFiles, LoopState, Settings
 
 API = ("mlexp", "api")
 

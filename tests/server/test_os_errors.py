@@ -14,7 +14,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyter_mlexp import Experiment
-from jupyter_mlexp.core import fsio
+from jupyter_mlexp.core.record import fsio
 from jupyter_mlexp.frontdoors.cli import main
 
 API = ("mlexp", "api")
@@ -82,7 +82,7 @@ def test_unignore_on_a_full_disk_is_not_applied(record, monkeypatch, capsys):
 def test_a_magic_says_one_line_on_too_many_open_files(record, monkeypatch):
     from IPython.core.error import UsageError
 
-    from jupyter_mlexp.frontdoors.magics.experiment import user_errors
+    from jupyter_mlexp.frontdoors.magics.experiment_magics import user_errors
 
     exp, _ = record
 

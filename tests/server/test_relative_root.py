@@ -33,7 +33,7 @@ def _kernel_root(cwd: Path) -> str:
     try:
         out: list[str] = []
         kc.execute_interactive(
-            "from jupyter_mlexp.core.workspace import find_root; print(find_root())",
+            "from jupyter_mlexp.core.record.workspace import find_root; print(find_root())",
             output_hook=lambda msg: out.append(msg["content"].get("text", "")),
             timeout=60,
         )
@@ -58,4 +58,7 @@ def test_the_cli_resolves_a_relative_root_against_its_own_folder(tmp_path, monke
     assert main(["hypothesis", "e", "--statement", "Warmup helps.", "--success", "acc >= 0.9", "--metrics", "acc"]) == 0
     assert os.environ["MLEXP_ROOT"] == str(tmp_path.resolve() / "rec")
     assert (tmp_path / "rec" / "experiments" / "e" / "idea.json").is_file()
-    assert sys.modules["jupyter_mlexp.core.workspace"].find_root(tmp_path / "elsewhere") == tmp_path.resolve() / "rec"
+    assert (
+        sys.modules["jupyter_mlexp.core.record.workspace"].find_root(tmp_path / "elsewhere")
+        == tmp_path.resolve() / "rec"
+    )

@@ -261,7 +261,8 @@ def test_table_cache_answers_unchanged_polls_and_sees_every_change(tmp_path, mon
 
 
 def test_one_read_of_the_runs_serves_the_sidebar_list_and_the_table(tmp_path, monkeypatch):
-    from jupyter_mlexp.frontdoors.server import api, run_views
+    from jupyter_mlexp.frontdoors.server import record_views as api
+    from jupyter_mlexp.frontdoors.server import run_views
 
     exp = Experiment("demo", tmp_path)
     exp.register("x improves y\nsuccess: acc >= 0.9\nmetrics: acc")
@@ -299,7 +300,7 @@ def test_table_cache_sees_a_running_run_whose_process_died(tmp_path):
 async def test_table_groups_count_runs_as_the_verdict_does(jp_fetch, workspace):
     """The grouped table's mean ± sd and counts are the server's, by the verdict's counting: a second run of
     a seed is a copy (not counted), a failed or ignored run does not count, and the numbers are the arm's."""
-    from jupyter_mlexp.core.verdict import judge_experiment
+    from jupyter_mlexp.core.stats.verdict import judge_experiment
 
     exp = Experiment("demo")
     exp.register("Label smoothing improves accuracy\nsuccess: acc >= 0.8\nmetrics: acc\nseeds: 3\n")

@@ -9,7 +9,7 @@ import sys
 import time
 
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.frontdoors.server import api
+from jupyter_mlexp.frontdoors.server import record_views as api
 
 HYPOTHESIS = "x improves y\nsuccess: acc >= 0.9\nmetrics: acc"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jupyter_mlexp.core.verdict import INCONCLUSIVE, SUPPORTED
+from jupyter_mlexp.core.stats.verdict import INCONCLUSIVE, SUPPORTED
 from tests.stats.test_null_harness import Record, hypothesis
 
 
@@ -63,7 +63,7 @@ def test_a_value_the_transform_cannot_take_makes_it_inconclusive():
 
 
 def test_the_report_table_shows_each_seed_raw_and_on_the_scale():
-    from jupyter_mlexp.report.notebook import candidates_table
+    from jupyter_mlexp.report.report_notebook import candidates_table
 
     r = _with("logit", "m >= 0.9")
     for s, x in enumerate([0.97, 0.98, 0.99]):

@@ -2,8 +2,8 @@
 
 Each case simulates experiments whose true effect is zero (the mean sits exactly on the criterion's
 threshold: the boundary of the null, where a one-sided test at level 0.95 says "supported" 5 % of the
-time) and runs each one through :func:`jupyter_mlexp.core.verdict.judge`, the function every surface
-calls, on in-memory observations built as :func:`~jupyter_mlexp.core.observations.observation` builds
+time) and runs each one through :func:`jupyter_mlexp.core.stats.verdict.judge`, the function every surface
+calls, on in-memory observations built as :func:`~jupyter_mlexp.core.stats.observations.observation` builds
 them from run.json. A case passes when its false-"supported" rate is at most α + 3 Monte-Carlo standard
 errors. Seeded: the same numbers every run. ``docs/report.md`` lists the rates this measured.
 """
@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pytest
 
-from jupyter_mlexp.core.hypothesis import Hypothesis
-from jupyter_mlexp.core.observations import Observation
-from jupyter_mlexp.core.verdict import SUPPORTED, Verdict, judge
+from jupyter_mlexp.core.record.hypothesis import Hypothesis
+from jupyter_mlexp.core.stats.observations import Observation
+from jupyter_mlexp.core.stats.verdict import SUPPORTED, Verdict, judge
 
 pytestmark = pytest.mark.slow  # about 30 s of CPU: thousands of verdicts
 

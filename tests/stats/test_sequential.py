@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from scipy.special import ndtri
 
-from jupyter_mlexp.core.hypothesis import parse_body
-from jupyter_mlexp.core.inference import obrien_fleming
-from jupyter_mlexp.core.verdict import INCONCLUSIVE, SUPPORTED
+from jupyter_mlexp.core.record.hypothesis import parse_body
+from jupyter_mlexp.core.stats.inference import obrien_fleming
+from jupyter_mlexp.core.stats.verdict import INCONCLUSIVE, SUPPORTED
 from tests.stats.test_null_harness import Record, hypothesis
 
 
@@ -54,7 +54,7 @@ def test_looks_are_registered_with_the_hypothesis():
 
 
 def test_changing_the_looks_or_the_transform_after_runs_is_called_out():
-    from jupyter_mlexp.core.verdict_history import _rule_changes
+    from jupyter_mlexp.core.stats.verdict_history import _rule_changes
 
     old = {"success": "m >= 0", "looks": [3, 5, 10]}
     assert _rule_changes(old, {"success": "m >= 0", "looks": [3, 5, 20]}) == [

@@ -9,11 +9,28 @@ for a user's mistake.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.workspace import pin_root
-from jupyter_mlexp.frontdoors.cli import agents, classroom, experiment, loop, report, run
+from jupyter_mlexp.core.record.fsio import system_error
+from jupyter_mlexp.core.record.workspace import pin_root
+from jupyter_mlexp.frontdoors.cli import (
+    agents,
+    classroom,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    experiment_cmds as experiment,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    loop_cmds as loop,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    report_cmds as report,
+)
+from jupyter_mlexp.frontdoors.cli import (
+    run_cmds as run,
+)
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -58,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     if args.root:
-        import os
-
         os.environ["MLEXP_ROOT"] = args.root
     pin_root()  # a relative root is this command's folder, for the kernels and scripts it starts too
     try:
@@ -74,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as err:  # a full disk, a read-only folder, no permission, too many files: one line
-        from jupyter_mlexp.core.fsio import system_error
-
         known = system_error(err)
         if known is None:
             raise
@@ -85,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
-    import os
 
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

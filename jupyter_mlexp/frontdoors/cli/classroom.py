@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
+from jupyter_mlexp.core.record.course import init_course
+from jupyter_mlexp.core.record.verification import verify_experiment
 from jupyter_mlexp.frontdoors.cli.exits import EXIT_OK
 
 EXIT_FINDINGS = 1  # mlexp verify: the record does not match itself (the findings are printed)
 
 
 def cmd_verify(args) -> int:
-    from jupyter_mlexp.core.errors import MlexpError
-    from jupyter_mlexp.core.verification import verify_experiment
 
     if args.experiment:
         exps = [Experiment(args.experiment).require()]
@@ -47,7 +48,6 @@ def cmd_class_report(args) -> int:
 
 
 def cmd_course_init(args) -> int:
-    from jupyter_mlexp.core.course import init_course
 
     path = init_course(
         args.path,

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.fsio import atomic_write_text
+from jupyter_mlexp.core.record.fsio import atomic_write_text
 from jupyter_mlexp.frontdoors.mcp.protocol import PROTOCOL
 
 BEGIN = "<!-- jupyter-mlexp:begin (written by mlexp agent-setup; edits inside are replaced on the next run) -->"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.workspace import ENV_ROOT, inside
+from jupyter_mlexp.core.record.workspace import ENV_ROOT, inside
 
 
 class OutsideWorkspaceError(MlexpError):

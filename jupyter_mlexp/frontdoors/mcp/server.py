@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ResourceError
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.workspace import experiments_dir
+from jupyter_mlexp.core.record.workspace import experiments_dir
 from jupyter_mlexp.frontdoors.mcp import answers, tools_read, tools_write
 from jupyter_mlexp.frontdoors.mcp.confine import Workspace
 from jupyter_mlexp.frontdoors.mcp.jobs import Jobs

@@ -12,11 +12,16 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from jupyter_mlexp.core import lifecycle, views
+from jupyter_mlexp.core import views
+from jupyter_mlexp.core.execution import lifecycle
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.frontdoors.cli.experiment import default_experiment
+from jupyter_mlexp.core.stats.observations import load_observations
+from jupyter_mlexp.core.stats.verdict import judge_experiment
+from jupyter_mlexp.core.stats.verdict_arms import fmt, group_arms
+from jupyter_mlexp.frontdoors.cli.experiment_cmds import default_experiment
 from jupyter_mlexp.frontdoors.mcp.answers import answer
 from jupyter_mlexp.frontdoors.mcp.state import State, guarded
+from jupyter_mlexp.frontdoors.server import stamped
 
 READ = ToolAnnotations(read_only_hint=True)
 LOG_TAIL_CHARS = 1200
@@ -31,8 +36,6 @@ def record(exp: Experiment) -> dict[str, Any]:
     """``views.runs_dict`` and the verdict's dict, read once and kept while the record's stamp holds
     (the REST API's cache): a warm ``runs`` call costs a few stat calls, not 1,000 run.json reads.
     Runs whose process died are ended first, as ``mlexp runs`` does. Shared: copy before changing."""
-    from jupyter_mlexp.core.verdict import judge_experiment
-    from jupyter_mlexp.frontdoors.server import stamped
 
     def build(infos: list) -> dict[str, Any]:
         judged = judge_experiment(exp).to_dict() if exp.idea_json.exists() else None
@@ -55,8 +58,6 @@ def verdict_brief(exp: Experiment) -> dict[str, Any] | None:
 
 def arms(exp: Experiment, mode: str | None) -> list[dict[str, Any]]:
     """Counted runs grouped by configuration, mean ± sd over seeds: the verdict's own grouping."""
-    from jupyter_mlexp.core.observations import load_observations
-    from jupyter_mlexp.core.verdict_arms import fmt, group_arms
 
     metric = exp.hypothesis.primary_metric
     obs = load_observations(exp)
@@ -214,9 +215,10 @@ def register(server: MCPServer, st: State) -> None:
     @guarded
     def loop_status(limit: Limit = 10, offset: Offset = 0) -> CallToolResult:
         """The keep/discard loop on the checked-out branch: best so far, counts, noise floor, attempts (newest first)."""
-        from jupyter_mlexp.runner import loop
+        from jupyter_mlexp.loop import driver as loop
+        from jupyter_mlexp.loop.session import open_loop
 
-        out = loop.status(loop.open_loop(cwd=st.workspace.root), figure=False)
+        out = loop.status(open_loop(cwd=st.workspace.root), figure=False)
         out["record"] = st.workspace.relative(out["record"])
         out["attempts_list"] = list(reversed(out["attempts_list"]))
         return answer(out, items="attempts_list", limit=limit, offset=offset, tool="loop_status", args={"limit": limit})

@@ -18,9 +18,9 @@ from pydantic import Field
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
-from jupyter_mlexp.core.hypothesis import parse_body
-from jupyter_mlexp.core.journal import TAGS
-from jupyter_mlexp.frontdoors.cli.experiment import default_experiment, hypothesis_body
+from jupyter_mlexp.core.record.hypothesis import parse_body
+from jupyter_mlexp.core.record.journal import TAGS
+from jupyter_mlexp.frontdoors.cli.experiment_cmds import default_experiment, hypothesis_body
 from jupyter_mlexp.frontdoors.mcp.answers import answer
 from jupyter_mlexp.frontdoors.mcp.jobs import Job, follow
 from jupyter_mlexp.frontdoors.mcp.state import State, guarded
@@ -267,7 +267,7 @@ def register(server: MCPServer, st: State) -> None:
         force: bool = False,
     ) -> CallToolResult:
         """Build the report notebook from the logged runs; returns its path and the verdict."""
-        from jupyter_mlexp.report.api import write_report
+        from jupyter_mlexp.report.build import write_report
 
         exp = default_experiment(experiment)
         path, note = write_report(exp, baseline=baseline, force=force)
@@ -286,7 +286,7 @@ def register(server: MCPServer, st: State) -> None:
         confirm: int = 0,
     ) -> CallToolResult:
         """Start a keep/discard loop: branch autoresearch/TAG in the workspace's git repository, rules fixed now."""
-        from jupyter_mlexp.runner import loop
+        from jupyter_mlexp.loop import driver as loop
 
         state = loop.start(
             tag,
@@ -316,9 +316,9 @@ def register(server: MCPServer, st: State) -> None:
     ) -> CallToolResult:
         """Commit the working tree's change, run it per seed, and keep or discard it by the loop's test
         (a discarded change is kept under refs/mlexp/attempts, never lost). Waits, with progress."""
-        from jupyter_mlexp.runner import loop
+        from jupyter_mlexp.loop.session import open_loop
 
-        opened = loop.open_loop(cwd=st.workspace.root)
+        opened = open_loop(cwd=st.workspace.root)
         if bool(notebook) == bool(command):
             raise MlexpError("give either command (a list like ['python', 'train.py']) or notebook")
         args = ["loop", "try", "--json", "-m", description]

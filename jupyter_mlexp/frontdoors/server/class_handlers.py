@@ -22,11 +22,11 @@ import tornado.web
 
 from jupyter_mlexp.classroom import class_view as view
 from jupyter_mlexp.classroom.collect import INDEX, snapshots
-from jupyter_mlexp.core import course as course_file
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.workspace import inside
-from jupyter_mlexp.frontdoors.server.api import OutsideRootError
-from jupyter_mlexp.frontdoors.server.handlers import BadRequest, MlexpHandler
+from jupyter_mlexp.core.record import course as course_file
+from jupyter_mlexp.core.record.workspace import inside
+from jupyter_mlexp.frontdoors.server.base import BadRequest, MlexpHandler
+from jupyter_mlexp.frontdoors.server.record_views import OutsideRootError
 
 MAX_KEPT = 8
 

@@ -1,6 +1,6 @@
 """JSON views of an experiment's keep/discard loops for the sidebar: attempts in order, and one attempt's diff.
 
-Read-only, through :mod:`jupyter_mlexp.core.loop_view` (no git, no lock). Paths are relative
+Read-only, through :mod:`jupyter_mlexp.loop.loop_view` (no git, no lock). Paths are relative
 to the experiment.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jupyter_mlexp.core import loop_view
-from jupyter_mlexp.core.loop_state import LoopFiles
-from jupyter_mlexp.core.workspace import inside
+from jupyter_mlexp.core.record.workspace import inside
 from jupyter_mlexp.frontdoors.server import stamped
-from jupyter_mlexp.frontdoors.server.api import OutsideRootError, open_experiment
+from jupyter_mlexp.frontdoors.server.record_views import OutsideRootError, open_experiment
+from jupyter_mlexp.loop import loop_view
+from jupyter_mlexp.loop.loop_state import LoopFiles
 
 MAX_PATCH_CHARS = 200_000
 

@@ -18,6 +18,9 @@ from typing import Any
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
+from jupyter_mlexp.frontdoors.mcp.server import build
+from jupyter_mlexp.frontdoors.server.record_views import workspace_root
+
 _SERVERS: dict[Path, Any] = {}
 
 
@@ -26,8 +29,6 @@ async def _manager(root: Path) -> Any:
     kept = _SERVERS.get(root)
     if kept is None:
         from mcp.server.transport_security import TransportSecuritySettings
-
-        from jupyter_mlexp.frontdoors.mcp.server import build
 
         server, _ = build(root)
         # Host/Origin checks are for servers that have no authentication; this route has Jupyter's
@@ -54,7 +55,6 @@ class McpHandler(APIHandler):
 
     @property
     def root(self) -> Path:
-        from jupyter_mlexp.frontdoors.server.api import workspace_root
 
         return workspace_root(self.settings.get("server_root_dir") or ".")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import tornado.web
 
 from jupyter_mlexp.frontdoors.server import loop_views, run_views
-from jupyter_mlexp.frontdoors.server.handlers import _SEG, BadRequest, MlexpHandler
+from jupyter_mlexp.frontdoors.server.base import SEG, BadRequest, MlexpHandler
 
 
 class _ServerRootMixin(MlexpHandler):
@@ -42,25 +42,19 @@ class RunDetailHandler(_ServerRootMixin):
 class RunMetricsHandler(MlexpHandler):
     @tornado.web.authenticated
     async def get(self, name: str, run_id: str):
-        try:
-            offset = self.int_argument("offset", 0)
-            points = self.int_argument("points", 0) or None  # a sampled curve of at most this many points a metric
-            if points is not None and not 2 <= points <= run_views.MAX_POINTS:
-                raise BadRequest(f"query parameter 'points' must be between 2 and {run_views.MAX_POINTS}")
-        except BadRequest as err:
-            return await self.fail(err)
+        offset = self.int_argument("offset", 0)
+        points = self.int_argument("points", 0) or None  # a sampled curve of at most this many points a metric
+        if points is not None and not 2 <= points <= run_views.MAX_POINTS:
+            raise BadRequest(f"query parameter 'points' must be between 2 and {run_views.MAX_POINTS}")
         await self.answer(run_views.run_metrics, name, run_id, offset, points)
 
 
 class ReportHandler(_ServerRootMixin):
     @tornado.web.authenticated
     async def post(self, name: str):
-        try:
-            force = self.json_body().get("force", False)
-            if not isinstance(force, bool):
-                raise BadRequest("'force' must be true or false")
-        except BadRequest as err:
-            return await self.fail(err)
+        force = self.json_body().get("force", False)
+        if not isinstance(force, bool):
+            raise BadRequest("'force' must be true or false")
         await self.answer(run_views.build_report, name, self.server_root, force, status=201)
 
 
@@ -77,11 +71,11 @@ class AttemptPatchHandler(MlexpHandler):
 
 
 ROUTES = [
-    (f"experiments/{_SEG}/table", RunsTableHandler),
-    (f"experiments/{_SEG}/table/groups", RunsGroupsHandler),
-    (f"experiments/{_SEG}/runs/{_SEG}", RunDetailHandler),
-    (f"experiments/{_SEG}/runs/{_SEG}/metrics", RunMetricsHandler),
-    (f"experiments/{_SEG}/report", ReportHandler),
-    (f"experiments/{_SEG}/loops", LoopsHandler),
-    (f"experiments/{_SEG}/loops/{_SEG}/attempts/([0-9]{{1,6}})/patch", AttemptPatchHandler),
+    (f"experiments/{SEG}/table", RunsTableHandler),
+    (f"experiments/{SEG}/table/groups", RunsGroupsHandler),
+    (f"experiments/{SEG}/runs/{SEG}", RunDetailHandler),
+    (f"experiments/{SEG}/runs/{SEG}/metrics", RunMetricsHandler),
+    (f"experiments/{SEG}/report", ReportHandler),
+    (f"experiments/{SEG}/loops", LoopsHandler),
+    (f"experiments/{SEG}/loops/{SEG}/attempts/([0-9]{{1,6}})/patch", AttemptPatchHandler),
 ]

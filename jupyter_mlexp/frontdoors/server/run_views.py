@@ -1,6 +1,6 @@
 """JSON views for the runs table, one run's page, its curves and the report button; no web framework here.
 
-Like :mod:`jupyter_mlexp.frontdoors.server.api`, each function takes the workspace root and
+Like :mod:`jupyter_mlexp.frontdoors.server.record_views`, each function takes the workspace root and
 plain arguments. Paths in answers are relative: to the experiment for the record, and to the
 Jupyter server's root for the files the frontend opens in a tab (None when outside it).
 """
@@ -13,12 +13,12 @@ from pathlib import Path
 
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.metric_curves import read_since
-from jupyter_mlexp.core.observations import config_key, load_observations, run_params
+from jupyter_mlexp.core.record.metric_curves import read_since
+from jupyter_mlexp.core.record.workspace import inside
+from jupyter_mlexp.core.stats.observations import config_key, load_observations, run_params
 from jupyter_mlexp.core.views import config_groups
-from jupyter_mlexp.core.workspace import inside
 from jupyter_mlexp.frontdoors.server import stamped
-from jupyter_mlexp.frontdoors.server.api import OutsideRootError, open_experiment
+from jupyter_mlexp.frontdoors.server.record_views import OutsideRootError, open_experiment
 
 LOG_FILES = ("run.log", "stdout.txt", "stderr.txt")
 LOG_TAIL_CHARS = 20_000
@@ -206,7 +206,7 @@ def build_report(root: Path, name: str, server_root: Path | None = None, force: 
 
     Cells added by hand are kept; hand-edited generated cells refuse the build (409) unless ``force``.
     """
-    from jupyter_mlexp.report.api import write_report
+    from jupyter_mlexp.report.build import write_report
 
     exp = open_experiment(root, name)
     target, note = write_report(exp, force=force)

@@ -1,6 +1,6 @@
 """Answers the sidebar and the runs table poll for, kept while the record's stamp says nothing changed.
 
-A poll while nothing changed costs a few stat calls (:func:`~jupyter_mlexp.core.record_stamp.runs_stamp`),
+A poll while nothing changed costs a few stat calls (:func:`~jupyter_mlexp.core.record.record_stamp.runs_stamp`),
 not a re-read of every run. With runs going, an answer is also rebuilt at least every
 :data:`RUNNING_TTL_S` seconds and as soon as one of their processes is gone, so a dead run
 shows as stale soon though no file changed.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
-from jupyter_mlexp.core.record_stamp import pid_alive, runs_stamp
+from jupyter_mlexp.core.record.record_stamp import pid_alive, runs_stamp
 
 MAX_CACHED = 24
 T = TypeVar("T")

@@ -1,0 +1,208 @@
+"""What the verdict is judged on: each counted run's configuration, seed and final metric values.
+
+One reader for every surface: the report (through :mod:`jupyter_mlexp.report.load`),
+the REST endpoint, ``mlexp status`` and the widgets all get a run's final value of
+a metric here: the last value it logged in ``metrics.jsonl`` (cited ``file:line``),
+else the ``last`` of ``metrics_summary`` in ``run.json``. NaN/inf are kept (a ``null`` last is NaN).
+The lines are read by :mod:`jupyter_mlexp.core.record.metric_lines`, the one codec of ``metrics.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlexp.core.errors import RecordError
+from jupyter_mlexp.core.record import memo
+from jupyter_mlexp.core.record.fsio import check_confined
+from jupyter_mlexp.core.record.metric_lines import NAN, Series, read_series, read_summaries
+
+if TYPE_CHECKING:
+    from jupyter_mlexp.core.experiment import Experiment, RunInfo
+
+DEFAULT_CONFIG = "(no parameters)"
+
+
+def config_key(params: dict[str, Any] | None) -> str:
+    """A configuration's name: its parameters without the seed, sorted, ``k=v, ...``."""
+    items = sorted((k, v) for k, v in (params or {}).items() if k != "seed")
+    if not items:
+        return DEFAULT_CONFIG
+    return ", ".join(f"{k}={_value_text(v)}" for k, v in items)
+
+
+def same_value(value: Any, wanted: Any) -> bool:
+    """A parameter's recorded value is the one named (``0.1`` and ``"0.1"`` are the same)."""
+    return bool(value == wanted or str(value) == str(wanted))
+
+
+def _value_text(v: Any) -> str:
+    """A parameter's value as ``json.dumps`` writes it; strings bare. Whole numbers skip the encoder (hot)."""
+    if isinstance(v, str):
+        return v
+    if type(v) is int:
+        return str(v)
+    if type(v) is float and v - v == 0.0:  # finite: json.dumps writes float.__repr__ (hot: every row's label)
+        return repr(v)
+    return json.dumps(v)
+
+
+def run_params(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
+    merged = {**(manifest.get("params") or {}), **(manifest.get("overrides") or {})}
+    return {k: v for k, v in merged.items() if k != "seed"}
+
+
+def read_metrics(path: Path | str) -> tuple[Series, list[tuple[int, str]]]:
+    """``{name: [(step, value, line)]}`` and skipped ``(line, reason)``; NaN/inf kept (as NaN/±inf).
+
+    Read by :mod:`jupyter_mlexp.core.record.metric_lines` (the one codec of ``metrics.jsonl``). An
+    unchanged file is parsed once per process (:mod:`jupyter_mlexp.core.record.memo`): the result is
+    shared, read-only. Every point is kept: for a run's final values alone, use :func:`read_finals`.
+    """
+    try:
+        check_confined(path)  # before the memo: a file parsed unconfined is not served confined
+        return memo.cached(str(path), "metrics", _parse_metrics)
+    except FileNotFoundError:
+        return {}, []
+    except RecordError as err:  # a symlink out of the workspace, a folder where the file belongs: not read
+        return {}, [(0, str(err))]
+    except OSError as err:
+        return {}, [(0, f"cannot be read ({err.strerror or type(err).__name__})")]
+
+
+def _parse_metrics(file: str) -> tuple[Series, list[tuple[int, str]]]:
+    series, problems = read_series(file)
+    return series, problems.lines()
+
+
+def read_finals(path: Path | str) -> tuple[dict[str, tuple[float, int]], list[tuple[int, str]]]:
+    """Each metric's last value and its line, streamed (memory does not grow with the file), and the
+    skipped ``(line, reason)``. The same values as the last point of :func:`read_metrics`."""
+    try:
+        check_confined(path)
+        return memo.cached(str(path), "finals", _parse_finals, any_size=True)
+    except FileNotFoundError:
+        return {}, []
+    except RecordError as err:
+        return {}, [(0, str(err))]
+    except OSError as err:
+        return {}, [(0, f"cannot be read ({err.strerror or type(err).__name__})")]
+
+
+def _parse_finals(file: str) -> tuple[dict[str, tuple[float, int]], list[tuple[int, str]]]:
+    summaries, problems = read_summaries(file)
+    return {name: (s.last, s.line) for name, s in summaries.items()}, problems.lines()
+
+
+def final_values(series: Series, manifest: dict[str, Any], rel: str) -> dict[str, tuple[float, str]]:
+    """``{metric: (last value, "file:line")}``; a metric whose metrics.jsonl is gone falls back to
+    the ``metrics_summary`` of run.json, cited as such. ``rel``: the run folder, relative."""
+    return cited_finals({name: points[-1][1:] for name, points in series.items()}, manifest, rel)
+
+
+def cited_finals(
+    lasts: dict[str, tuple[float, int]], manifest: dict[str, Any], rel: str
+) -> dict[str, tuple[float, str]]:
+    """:func:`final_values` from each metric's ``(last value, line)`` (:func:`read_finals`)."""
+    finals: dict[str, tuple[float, str]] = {}
+    for name, (value, line) in lasts.items():
+        finals[name] = (value, f"{rel}/metrics.jsonl:{line}")
+    for name, s in (manifest.get("metrics_summary") or {}).items():
+        if name not in finals and isinstance(s, dict) and "last" in s:
+            last = s.get("last")
+            finals[name] = (NAN if last is None else float(last), f"{rel}/run.json")
+    return finals
+
+
+@dataclass
+class Observation:
+    """One counted run as the verdict sees it."""
+
+    run_id: str
+    mode: str
+    stage: str
+    params: dict[str, Any]
+    seed: Any
+    finals: dict[str, tuple[float, str]] = field(default_factory=dict)
+    version: int | None = None  # hypothesis version in force when it started (None: not recorded)
+    started: str | None = None
+    sha256: str | None = None  # content_sha256 of that hypothesis, as the run recorded it
+    config: str = ""
+    status: str = "completed"  # the run's final status (the verdict accounts for failed seeds of a judged arm)
+    ignored: str | None = None  # the reason, when the run is ignored
+    overrides: dict[str, Any] = field(default_factory=dict)  # a quick run's %%run_quick overrides
+    manifest: dict[str, Any] | None = None  # run.json, read only: what differed between two runs of one seed
+
+    @property
+    def counted(self) -> bool:
+        """Enters the verdict's test: completed and not ignored."""
+        return self.status == "completed" and self.ignored is None
+
+    def __post_init__(self) -> None:
+        if not self.config:
+            self.config = config_key(self.params)
+
+
+def recorded_hypothesis(manifest: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The hypothesis version and content hash a run recorded when it started (None: not recorded)."""
+    version, sha = manifest.get("hypothesis_version"), manifest.get("hypothesis_sha256")
+    return (
+        version if isinstance(version, int) and not isinstance(version, bool) else None,
+        sha if isinstance(sha, str) else None,
+    )
+
+
+def observation(
+    info: RunInfo,
+    rel: str,
+    finals: dict[str, tuple[float, str]],
+    params: dict[str, Any] | None = None,
+    config: str = "",
+) -> Observation:
+    """``info`` as the verdict sees it; ``params`` and ``config`` when the caller has them already."""
+    m = info.manifest
+    version, sha = recorded_hypothesis(m)
+    return Observation(
+        run_id=info.run_id,
+        mode=info.mode,
+        stage=m.get("stage") or "(none)",
+        params=run_params(m) if params is None else params,
+        config=config,
+        seed=m.get("seed"),
+        finals=finals,
+        version=version,
+        started=m.get("started"),
+        sha256=sha,
+        status=info.status,
+        ignored=info.ignored_reason,
+        overrides=_overrides(m),
+        manifest=m,
+    )
+
+
+def _overrides(manifest: dict[str, Any]) -> dict[str, Any]:
+    got = manifest.get("overrides")
+    return got if isinstance(got, dict) else {}
+
+
+def counted(info: RunInfo) -> bool:
+    """Enters the verdict: completed and not ignored."""
+    return info.status == "completed" and not info.ignored
+
+
+def load_observations(exp: Experiment, runs: list[RunInfo] | None = None, *, every: bool = False) -> list[Observation]:
+    """Every counted run of ``exp`` (of ``runs``, when the caller has read them) with its final metric values;
+    ``every``: every run, failed and ignored ones too (the verdict accounts for each of them)."""
+    out = []
+    top = len(str(exp.path)) + 1
+    for info in exp.runs(include_ignored=True) if runs is None else runs:
+        if not every and not counted(info):
+            continue
+        rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
+        lasts, _ = read_finals(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)
+        out.append(observation(info, rel, cited_finals(lasts, info.manifest, rel)))
+    return out
