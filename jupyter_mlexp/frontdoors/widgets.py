@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 import ipywidgets as widgets
 
+from jupyter_mlexp.core import ignoring, journaling
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.record.journal import TAGS, page_entries
@@ -124,7 +125,7 @@ class ExperimentPanel(widgets.VBox):
 
     # -- actions -------------------------------------------------------------------------------
     def add_entry(self, text: str, tags: Iterable[str] = ()) -> bool:
-        if self._do(lambda: self.experiment.add_journal(text, tags), "journal entry added"):
+        if self._do(lambda: journaling.add_entry(self.experiment, text, tags), "journal entry added"):
             self.new_text.value = ""
             self.offset = 0
             self.refresh(keep_status=True)
@@ -135,7 +136,8 @@ class ExperimentPanel(widgets.VBox):
         if not run_id:
             return self._say("pick a run first", error=True)
         if self._do(
-            lambda: self.experiment.ignore(run_id, reason, replace=True), f"run {run_id} ignored (IGNORED_RUNS.md)"
+            lambda: ignoring.ignore(self.experiment, run_id, reason, replace=True),
+            f"run {run_id} ignored (IGNORED_RUNS.md)",
         ):
             self.reason.value = ""
             self.refresh(keep_status=True)
@@ -145,7 +147,7 @@ class ExperimentPanel(widgets.VBox):
     def unignore(self, run_id: str | None) -> bool:
         if not run_id:
             return self._say("pick a run first", error=True)
-        if self._do(lambda: self.experiment.unignore(run_id), f"run {run_id} counts again"):
+        if self._do(lambda: ignoring.unignore(self.experiment, run_id), f"run {run_id} counts again"):
             self.refresh(keep_status=True)
             return True
         return False

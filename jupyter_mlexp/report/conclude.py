@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from jupyter_mlexp.core import journaling
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.stats.verdict_arms import fmt
 from jupyter_mlexp.report.groups import total_duration
@@ -86,7 +87,7 @@ def conclude(exp: Experiment, learning: str, next: str | None = None, baseline: 
     lines.append(f"Learning: {learning}")
     lines.append(f"Next step: {next_step or '(not given)'}")
     text = "\n".join(lines)
-    exp.add_journal(text, tags=["COMPLETED"], event=False)
+    journaling.add_entry(exp, text, tags=["COMPLETED"], event=False)
     exp.log_event(
         "experiment_concluded", verdict=v.decision, hypothesis_version=h.version, learning=learning, next=next_step
     )

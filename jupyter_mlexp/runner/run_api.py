@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlexp.core import registration
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.execution import lifecycle, provenance
 from jupyter_mlexp.core.execution.lifecycle import RunResult
@@ -142,7 +143,7 @@ def _experiment(src: nbio.SourceNotebook, name: str | None, root) -> Experiment:
     exp = Experiment(name, root)
     if src.hypothesis_body is not None:
         # the cell's own 'reason:' line is the only reason: a changed hypothesis with runs needs one
-        reg = exp.register(parse_body(src.hypothesis_body))
+        reg = registration.register(exp, parse_body(src.hypothesis_body))
         if reg.changed:
             log.info(
                 "experiment %s: hypothesis v%d registered from %s", exp.name, reg.hypothesis.version, src.path.name

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
-from jupyter_mlexp.core.execution import artifacts, procs, provenance
+from jupyter_mlexp.core.execution import artifacts, procs, provenance, run_entries
 from jupyter_mlexp.core.execution.printed import SPOOL_PREFIX, PrintedMetrics
 from jupyter_mlexp.core.execution.run_folder import Run, error_record
 from jupyter_mlexp.core.experiment import Experiment
@@ -128,7 +128,8 @@ def start(
     before = artifacts.snapshot(workdir, skip=[experiment.base]) if workdir is not None else None
     if workdir is not None:
         extra["workdir"] = str(Path(workdir).resolve())
-    run = experiment.start_run(
+    run = run_entries.open_run(
+        experiment,
         mode,
         params=dict(params or {}),
         seed=seed,
@@ -247,7 +248,7 @@ def finish(
     if not description:
         command = str(run.manifest.get("command") or "")
         description = command.splitlines()[0][:80] if command else ""
-    experiment.finish_run(run, status, description=description, **extra)
+    run_entries.close_run(experiment, run, status, description=description, **extra)
     return result_of(run, hyp)
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from jupyter_mlexp.core import views
+from jupyter_mlexp.core import ignoring, journaling, registration, views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.execution import lifecycle
 from jupyter_mlexp.core.experiment import Experiment
@@ -72,7 +72,7 @@ def cmd_hypothesis(args) -> int:
         text = sys.stdin.read() if args.file == "-" else read_user_file(args.file)
     else:
         text = hypothesis_body(args)
-    reg = Experiment(args.name).register(parse_body(text), reason=args.reason, force=args.force)
+    reg = registration.register(Experiment(args.name), parse_body(text), reason=args.reason, force=args.force)
     h = reg.hypothesis
     state = "registered" if reg.created else ("updated to" if reg.changed else "unchanged at")
     print(f"{args.name}: hypothesis {state} v{h.version} · success: {h.success}")
@@ -114,14 +114,14 @@ def cmd_runs(args) -> int:
 
 def cmd_ignore(args) -> int:
     exp = default_experiment(args.experiment)
-    exp.ignore(args.run_id, args.reason, replace=args.replace)
+    ignoring.ignore(exp, args.run_id, args.reason, replace=args.replace)
     print(f"{exp.name}: run {args.run_id} ignored: {args.reason}")
     return EXIT_OK
 
 
 def cmd_unignore(args) -> int:
     exp = default_experiment(args.experiment)
-    exp.unignore(args.run_id)
+    ignoring.unignore(exp, args.run_id)
     print(f"{exp.name}: run {args.run_id} counts again")
     return EXIT_OK
 
@@ -133,7 +133,7 @@ def cmd_journal(args) -> int:
         text = " ".join(args.text)
         if text == "-":
             text = sys.stdin.read()
-        exp.add_journal(text, args.tag or [])
+        journaling.add_entry(exp, text, args.tag or [])
         print(f"{exp.name}: journal entry added")
     else:
         print(views.journal_text(exp, args.limit, (args.tag or [None])[0]))

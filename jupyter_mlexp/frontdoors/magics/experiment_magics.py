@@ -17,7 +17,7 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments, parse_argstring
 from IPython.display import Markdown, display
 
-from jupyter_mlexp.core import views
+from jupyter_mlexp.core import ignoring, journaling, registration, views
 from jupyter_mlexp.core.errors import MlexpError, RunTimeoutError
 from jupyter_mlexp.core.execution import tracking
 from jupyter_mlexp.core.execution.lifecycle import never_logged
@@ -107,7 +107,7 @@ class ExperimentMagics(Magics):
         if not name:
             raise UsageError("name the experiment: %%hypothesis NAME")
         exp = Experiment(name)
-        reg = exp.register(cell, reason=args.reason, force=args.force)
+        reg = registration.register(exp, cell, reason=args.reason, force=args.force)
         self.current = exp.name
         h = reg.hypothesis
         if reg.created:
@@ -190,7 +190,7 @@ class ExperimentMagics(Magics):
             print("journal cell skipped: this notebook is executed by the batch runner")
             return
         tags = [t.strip("[]").upper() for t in args.tags if t.strip("[]")]
-        entry = exp.add_journal(cell, tags)  # a LESSON entry also goes to lessons.md (the core's rule)
+        entry = journaling.add_entry(exp, cell, tags)  # a LESSON entry also goes to lessons.md (the core's rule)
         print(f"journal entry added to {exp.journal_md} " + entry.strip().splitlines()[0].removeprefix("## "))
 
     # -- %mlexp -------------------------------------------------------------------------------
@@ -300,14 +300,14 @@ def _ignore(m: ExperimentMagics, argv):
     p.add_argument("--replace", action="store_true", help="replace the reason of a run already ignored")
     args = p.parse_args(argv)
     reason = " ".join(args.reason)
-    m.experiment().ignore(args.run_id, reason, replace=args.replace)
+    ignoring.ignore(m.experiment(), args.run_id, reason, replace=args.replace)
     print(f"run {args.run_id} ignored: {reason}")
 
 
 @subcommand("unignore")
 def _unignore(m: ExperimentMagics, argv):
     run_id = _name_only("%mlexp unignore", argv, required=True)
-    m.experiment().unignore(run_id)
+    ignoring.unignore(m.experiment(), run_id)
     print(f"run {run_id} counts again")
 
 

@@ -16,6 +16,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from jupyter_mlexp.core import ignoring, journaling, registration
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.record.hypothesis import parse_body
@@ -149,7 +150,7 @@ def register(server: MCPServer, st: State) -> None:
             level=level,
             expected=expected,
         )
-        reg = Experiment(name).register(parse_body(hypothesis_body(fields)), reason=reason)
+        reg = registration.register(Experiment(name), parse_body(hypothesis_body(fields)), reason=reason)
         h = reg.hypothesis
         state = "registered" if reg.created else ("changed" if reg.changed else "unchanged")
         data = {"name": name, "state": state, "version": h.version, "success": h.success, "changes": reg.changes}
@@ -244,7 +245,7 @@ def register(server: MCPServer, st: State) -> None:
         """Add a journal entry: what looked weird, a hunch, a to-do, a lesson."""
         exp = default_experiment(experiment)
         _ = exp.hypothesis  # the journal belongs to a registered experiment
-        exp.add_journal(text, tags or [])
+        journaling.add_entry(exp, text, tags or [])
         return answer({"experiment": exp.name, "added": True, "tags": [t.upper() for t in tags or []]})
 
     @server.tool(annotations=WRITES)
@@ -256,7 +257,7 @@ def register(server: MCPServer, st: State) -> None:
     ) -> CallToolResult:
         """Exclude a run from every statistic, with a reason; the verdict is judged again without it."""
         exp = default_experiment(experiment)
-        exp.ignore(run_id, reason)
+        ignoring.ignore(exp, run_id, reason)
         return answer({"experiment": exp.name, "ignored": run_id, "reason": reason, "verdict": verdict_brief(exp)})
 
     @server.tool(annotations=WRITES)

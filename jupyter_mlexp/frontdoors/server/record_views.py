@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from jupyter_mlexp.core import views
+from jupyter_mlexp.core import ignoring, journaling, views
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.record import course as course_file
@@ -128,7 +128,7 @@ def journal_page(
 
 def add_journal_entry(root: Path, name: str, text: str, tags: list[str]) -> dict:
     exp = open_experiment(root, name)
-    exp.add_journal(text, tags)
+    journaling.add_entry(exp, text, tags)
     return journal_page(root, name, limit=1)
 
 
@@ -160,12 +160,12 @@ def list_ignored(root: Path, name: str) -> dict:
 def ignore_run(root: Path, name: str, run_id: str, reason: str) -> dict:
     exp = open_experiment(root, name)
     # the panel's ignore is an explicit choice of run and reason: it replaces an earlier reason (kept in the history)
-    return {"ignored": exp.ignore(run_id, reason, replace=True).to_dict()}
+    return {"ignored": ignoring.ignore(exp, run_id, reason, replace=True).to_dict()}
 
 
 def unignore_run(root: Path, name: str, run_id: str) -> dict:
     exp = open_experiment(root, name)
-    exp.unignore(run_id)
+    ignoring.unignore(exp, run_id)
     return {"unignored": run_id}
 
 
