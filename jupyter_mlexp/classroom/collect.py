@@ -4,9 +4,10 @@ Sources come in three layouts (``docs/classroom.md``):
 
 - **homes**: a student's folder, or a glob over them (``/home/*/course101``): the key is the path
   component the glob's first wildcard matched (``alice``), else the folder's name;
-- **nbgrader**: an exchange's ``inbound/`` (``STUDENT+ASSIGNMENT+TIMESTAMP/``, split as nbgrader
-  splits it, ``rsplit('+', 2)``; the latest submission per student and assignment) or a course's
-  ``submitted/STUDENT/ASSIGNMENT/``;
+- **nbgrader**: an exchange's ``inbound/`` (``STUDENT+ASSIGNMENT+TIMESTAMP+RANDOM/`` as nbgrader 0.9's
+  ``submit`` names a submission, or ``STUDENT+ASSIGNMENT+TIMESTAMP/`` without its random suffix, split
+  from the right so a student id may hold a ``+``; the latest submission per student and assignment)
+  or a course's ``submitted/STUDENT/ASSIGNMENT/``;
 - **shared**: a course folder with one sub-folder per student.
 
 Nothing is written into a source (no lock file, no cache): files are opened read-only and without
@@ -41,7 +42,10 @@ STUDENTS = "students"
 INDEX = "collection.json"
 LAYOUTS = ("homes", "nbgrader", "submitted", "shared")
 SEARCH_DEPTH = 4  # how deep below a student's folder an experiments/ folder is looked for
-NBGRADER_TIME = "%Y-%m-%d %H:%M:%S.%f %Z"
+# nbgrader's Exchange.timestamp_format, "%Y-%m-%d %H:%M:%S.%f %Z", in the course's Exchange.timezone:
+# the zone's name is not read (one course's inbound has one zone)
+_NBGRADER_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(?: \S+)?")
+_NBGRADER_SUFFIX = re.compile(r"[A-Za-z0-9_-]+")  # ExchangeSubmit.add_random_string: urlsafe base64
 _GLOB = re.compile(r"[*?\[]")
 _KEY_BAD = re.compile(r"[^A-Za-z0-9_.+@\-]")
 
@@ -158,20 +162,43 @@ def _homes(source: str) -> list[Found]:
     return out
 
 
-def _nbgrader_time(stamp: str) -> tuple[int, Any]:
+def _nbgrader_time(stamp: str) -> dt.datetime | None:
+    m = _NBGRADER_TIME.fullmatch(stamp)
+    if m is None:
+        return None
+    day, clock, fraction = m.groups()
     try:
-        return (1, dt.datetime.strptime(stamp, NBGRADER_TIME))
+        return dt.datetime.strptime(f"{day} {clock}{fraction or '.0'}", "%Y-%m-%d %H:%M:%S.%f")
     except ValueError:
-        return (0, stamp)
+        return None
+
+
+def submission_name(name: str) -> tuple[str, str, str] | None:
+    """``(student, assignment, timestamp)`` of an nbgrader inbound folder's name; None when it is none.
+
+    nbgrader 0.9's ``submit`` appends a random suffix (``STUDENT+ASSIGNMENT+TIMESTAMP+RANDOM``), which
+    its own collect splits off with ``rsplit('+', 3)``; without it (``add_random_string`` off, or an
+    older nbgrader) the name is ``STUDENT+ASSIGNMENT+TIMESTAMP``, split with ``rsplit('+', 2)``. Split
+    from the right either way, so a student id may hold a ``+``.
+    """
+    parts = name.rsplit("+", 3)
+    if len(parts) == 4 and _nbgrader_time(parts[2]) and _NBGRADER_SUFFIX.fullmatch(parts[3]):
+        return parts[0], parts[1], parts[2]
+    if name.count("+") < 2:
+        return None
+    student, assignment, stamp = name.rsplit("+", 2)
+    return student, assignment, stamp
 
 
 def _inbound(inbound: Path) -> list[Found]:
     latest: dict[tuple[str, str], tuple[tuple[int, Any], Path]] = {}
     for child in sorted(inbound.iterdir()):
-        if not child.is_dir() or child.is_symlink() or child.name.count("+") < 2:
+        parsed = submission_name(child.name)
+        if parsed is None or not child.is_dir() or child.is_symlink():
             continue
-        student, assignment, stamp = child.name.rsplit("+", 2)  # as nbgrader splits it: ids may hold '+'
-        when = _nbgrader_time(stamp)
+        student, assignment, stamp = parsed
+        parsed_time = _nbgrader_time(stamp)
+        when: tuple[int, Any] = (1, parsed_time) if parsed_time else (0, stamp)
         key = (student, assignment)
         if key not in latest or when > latest[key][0]:
             latest[key] = (when, child)

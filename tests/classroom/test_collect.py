@@ -72,6 +72,26 @@ def test_nbgrader_inbound_latest_per_student_and_assignment_split_as_nbgrader_do
     assert c.students["dana+x"]["assignments"] == ["a1"] and c.students["dana+x"]["layout"] == "nbgrader"
 
 
+def test_nbgrader_inbound_with_the_random_suffix_nbgrader_submit_adds(tmp_path, built):
+    # nbgrader 0.9 `submit` names a submission STUDENT+ASSIGNMENT+TIMESTAMP+RANDOM by default
+    # (ExchangeSubmit.add_random_string; nbgrader's collect splits it with rsplit('+', 3)); the
+    # timestamp is in the course's zone (Exchange.timezone), not always UTC
+    inbound = tmp_path / "exchange" / "ml101" / "inbound"
+    berlin = "2026-11-2{} 11:00:00.000000 CET"
+    shutil.copytree(
+        built("dana-old", "quickonly"), inbound / f"dana+x+a1+{berlin.format(1)}+TEvz3cIc7i-W" / "experiments"
+    )
+    shutil.copytree(built("dana-new"), inbound / f"dana+x+a1+{berlin.format(2)}+q_9Zk2mLw0aB" / "experiments")
+    shutil.copytree(built("eve"), inbound / f"eve+a1+{STAMP.format(1)}+AAAAAAAAAAAA" / "experiments")
+    shutil.copytree(built("flo"), inbound / f"flo+a1+{STAMP.format(1)}" / "experiments")  # add_random_string off
+    found = discover(str(inbound))
+    assert [(f.student, f.assignment, berlin.format(2) in f.root.name) for f in found] == [
+        ("dana+x", "a1", True),
+        ("eve", "a1", False),
+        ("flo", "a1", False),
+    ]
+
+
 def test_nbgrader_submitted_and_a_shared_folder(tmp_path, built):
     shutil.copytree(built("fay"), tmp_path / "course" / "submitted" / "fay" / "a1" / "experiments")
     shutil.copytree(built("gus"), tmp_path / "shared" / "gus" / "experiments")
