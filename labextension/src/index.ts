@@ -113,7 +113,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette?.addItem({ command: OPEN_COMMAND, category: trans.__('Experiments') });
     palette?.addItem({ command: OPEN_RUNS_COMMAND, category: trans.__('Experiments') });
     // The instructor's view of a collected class (src/classview/).
-    registerClassView(app, palette, openPath);
+    registerClassView(app, palette, openPath, trans);
   }
 };
 

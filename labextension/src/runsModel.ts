@@ -2,15 +2,35 @@ import * as actions from './actions';
 import { experimentPath, requestAPI } from './handler';
 import { MlexpModel } from './model';
 import { IPollOptions, PolledModel, requestPolled } from './polledModel';
-import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk } from './table';
+import { EMPTY_FILTER, ICurveData, IRunFilter, ISort, mergeChunk, sampledCurve } from './table';
 import { IAttemptPatch, IGroupsAnswer, ILoop, IMetricChunk, IRunDetail, IRunsTable } from './tokens';
 
 const NO_LOOPS: ILoop[] = [];
 
 /** Reads per poll and run before the rest waits for the next poll (a large file comes in chunks). */
 const MAX_CHUNKS_PER_POLL = 20;
+/** Points a metric of a sampled curve has (the server's `?points=`): about what the chart draws of a curve. */
+export const SAMPLE_POINTS = 4000;
+/**
+ * Points a metric of a curve may hold as logged; a longer curve is held as the server's sample. Whole curves
+ * keep the runs' steps aligned for a configuration's mean curve; past this, they cost memory and draw the same.
+ */
+export const MAX_WHOLE_POINTS = 100000;
 /** Running runs whose latest values the table shows live (their metrics.jsonl read from an offset, as curves). */
 const MAX_LIVE_RUNS = 12;
+
+/**
+ * A curve held that should be asked for sampled: a sample followed by more new lines than a sample has, or
+ * a curve as logged whose file, read to its end, would hold more than MAX_WHOLE_POINTS points of a metric.
+ */
+function tooLong(data: ICurveData): boolean {
+  if (data.total) {
+    return Object.values(data.tail ?? {}).some(n => n > SAMPLE_POINTS);
+  }
+  const most = Math.max(0, ...Object.values(data.series).map(p => p.length));
+  const share = data.offset > 0 && data.size ? data.size / data.offset : 1;
+  return most * share > MAX_WHOLE_POINTS;
+}
 
 export interface IRunsViewState {
   experiment: string | null;
@@ -224,25 +244,42 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     }
     for (const runId of new Set([...this.curveRuns(), ...this.liveRuns()])) {
       const known = this._state.curves[runId];
-      if (known && known.status !== 'running' && known.status !== 'unknown') {
+      const going = known?.status === 'running' || known?.status === 'unknown';
+      if (known && !going && known.offset >= (known.size ?? 0)) {
         continue;
       }
-      let data = known;
-      for (let i = 0; i < MAX_CHUNKS_PER_POLL; i++) {
-        const offset = data?.offset ?? 0;
-        const chunk = await requestAPI<IMetricChunk>(
-          `${experimentPath(name, 'runs', runId, 'metrics')}?offset=${offset}`
-        );
-        data = mergeChunk(data, chunk);
-        if (chunk.next_offset >= chunk.size) {
-          break;
-        }
-      }
-      if (name !== this._state.experiment || !data) {
+      const data = await this._readCurve(experimentPath(name, 'runs', runId, 'metrics'), known);
+      if (name !== this._state.experiment) {
         return;
       }
       this._update({ curves: { ...this._state.curves, [runId]: data } });
     }
+  }
+
+  /**
+   * A curve's new lines as logged, in chunks from where the last read stopped, while they fit in this poll's
+   * reads and the curve stays short; else the whole curve sampled by the server, whose later lines are then
+   * followed as logged until they are many (the server goes on from its last sample: it reads only new lines).
+   */
+  private async _readCurve(url: string, known: ICurveData | undefined): Promise<ICurveData> {
+    let data = known;
+    for (let i = 1; i <= MAX_CHUNKS_PER_POLL; i++) {
+      const chunk = await requestAPI<IMetricChunk>(`${url}?offset=${data?.offset ?? 0}`);
+      data = mergeChunk(data, chunk);
+      const rest = chunk.size - chunk.next_offset;
+      const read = chunk.next_offset - chunk.offset;
+      if (rest <= 0 || read <= 0) {
+        // at the end, or a running run's last line half written (it waits for the next poll)
+        if (!tooLong(data)) {
+          return data;
+        }
+        break;
+      }
+      if (rest > read * (MAX_CHUNKS_PER_POLL - i) || tooLong(data)) {
+        break; // the rest would not fit in this poll's reads, or the curve would be too long to hold whole
+      }
+    }
+    return sampledCurve(await requestAPI<IMetricChunk>(`${url}?offset=0&points=${SAMPLE_POINTS}`));
   }
 
   /** The groups (stamped: an unchanged answer is the very object held, nothing re-renders). */

@@ -304,15 +304,41 @@ export interface ICurveData {
   offset: number;
   status: string;
   series: Series;
+  /** The file's bytes at the last read: the curve is whole once `offset` reached them. */
+  size?: number;
+  /** Set when the server sampled the curve: the points each metric logged in all (more than `series` holds). */
+  total?: { [metric: string]: number };
+  /** Points appended as logged after the server's sample, by metric (a fresh sample is asked once they are many). */
+  tail?: { [metric: string]: number };
 }
 
-/** Add a chunk read from `offset` to what was known (start over when the server says the file was replaced). */
+/**
+ * Add a chunk read from `offset` to what was known (start over when the server says the file was replaced).
+ * After a sampled curve the points come as logged: each metric's total and tail count them.
+ */
 export function mergeChunk(known: ICurveData | undefined, chunk: IMetricChunk): ICurveData {
-  const base: Series = chunk.reset || !known ? {} : { ...known.series };
+  const fresh = chunk.reset || !known;
+  const series: Series = fresh ? {} : { ...known.series };
+  const total = fresh || !known.total ? null : { ...known.total };
+  const tail = fresh || !known.tail ? {} : { ...known.tail };
   for (const [name, points] of Object.entries(chunk.series)) {
-    base[name] = base[name] ? base[name].concat(points) : points;
+    series[name] = series[name] ? series[name].concat(points) : points;
+    if (total) {
+      total[name] = (total[name] ?? 0) + points.length;
+      tail[name] = (tail[name] ?? 0) + points.length;
+    }
   }
-  return { offset: chunk.next_offset, status: chunk.status, series: base };
+  const data: ICurveData = { offset: chunk.next_offset, status: chunk.status, series, size: chunk.size };
+  return total ? { ...data, total, tail } : data;
+}
+
+/** The server's sample of a whole curve (`?points=N`): its points, and how many each metric logged in all. */
+export function sampledCurve(chunk: IMetricChunk): ICurveData {
+  const total: { [metric: string]: number } = {};
+  for (const [name, points] of Object.entries(chunk.series)) {
+    total[name] = Math.max(chunk.points?.[name] ?? 0, points.length);
+  }
+  return { offset: chunk.next_offset, status: chunk.status, series: chunk.series, size: chunk.size, total, tail: {} };
 }
 
 /** Mean and ± one spread at each step the runs share, for a configuration's curve. */

@@ -100,6 +100,13 @@ export interface IExperimentDetail extends IStamped {
   course?: ICourseInForce | null;
 }
 
+/** Who wrote an entry or a line: the Unix user (authoritative) and JUPYTERHUB_USER beside it when it was set (a
+ * label, not a permission). Null for one written before authors were recorded. */
+export interface IAuthor {
+  user: string;
+  jupyterhub_user?: string;
+}
+
 export interface IJournalEntry {
   timestamp: string | null;
   tags: string[];
@@ -107,6 +114,11 @@ export interface IJournalEntry {
   title: string;
   text: string;
   line: number;
+  author?: IAuthor | null;
+  /** Characters of the whole entry text. */
+  length?: number;
+  /** The text was cut to the page's share (it ends with "…"); JOURNAL.md keeps it whole. */
+  truncated?: boolean;
 }
 
 export interface IJournalPage {
@@ -155,6 +167,7 @@ export interface IIgnoredRun {
   when: string | null;
   line: number | null;
   source: string;
+  author?: IAuthor | null;
 }
 
 export interface IIgnoredList {
@@ -269,7 +282,7 @@ export interface IRunDetail {
   open_paths: { [file: string]: string | null };
 }
 
-/** Metric points from a byte offset of a run's metrics.jsonl on. */
+/** Metric points from a byte offset of a run's metrics.jsonl on; with `?points=N`, the rest of the file sampled. */
 export interface IMetricChunk {
   run_id: string;
   status: string;
@@ -278,6 +291,15 @@ export interface IMetricChunk {
   next_offset: number;
   size: number;
   reset: boolean;
+  /** Lines that were not a metric record (skipped), and NaN/inf values read (counted, not drawn). */
+  skipped?: number;
+  nonfinite?: number;
+  /** A metric had more points than asked for: `series` holds the lowest and highest point of each bucket. */
+  sampled?: boolean;
+  /** Per metric, the finite points read (more than `series` holds when sampled). */
+  points?: { [metric: string]: number };
+  /** One line naming the file and its first malformed line, when lines were skipped. */
+  problem?: string | null;
 }
 
 export interface IReportAnswer {

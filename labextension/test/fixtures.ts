@@ -1,3 +1,4 @@
+import { IClassAnswer, IClassRow } from '../src/classview/tokens';
 import {
   IAttemptPatch,
   IExperimentDetail,
@@ -253,4 +254,80 @@ export const runsGroups: IGroupsAnswer = {
       metrics: { acc: { mean: 0.7, sd: null, n: 1 }, loss: null }
     }
   ]
+};
+
+/** A collected class (`GET class?dir=`): five students, each flag once, one with HTML in its record. */
+export function classRow(student: string, change: Partial<IClassRow> = {}): IClassRow {
+  return {
+    student,
+    experiment: 'warmup',
+    verdict: 'supported',
+    n: 'lr=0.1 [full]: n=3',
+    reason: 'the lower bound 0.93 is above 0.9',
+    verdict_with_ignored: 'supported',
+    verdict_first_version: null,
+    runs: { quick: 1, full: 3, failed: 0, ignored: 0 },
+    hypothesis_versions: 1,
+    statement: 'Warm-up raises validation accuracy on digits.',
+    success: 'val_acc >= 0.9',
+    verified: true,
+    flags: [],
+    findings: [],
+    changed_after_runs: [],
+    ignored: [],
+    reused_seeds: [],
+    course: [],
+    problem: null,
+    source: `snapshots/0001/students/${student}/experiments/warmup/`,
+    ...change
+  };
+}
+
+export const CLASS_ROWS = [
+  classRow('proper'),
+  classRow('loosened', {
+    flags: ['changed after runs'],
+    changed_after_runs: ['criterion loosened after 3 runs: val_acc >= 0.99 → val_acc >= 0.9 (0.99 was too ambitious)'],
+    verdict_first_version: 'not supported',
+    hypothesis_versions: 2
+  }),
+  classRow('reordered', {
+    verified: false,
+    flags: ['record altered'],
+    findings: ['✗ research_log.jsonl:1: entry 1: it carries seq 2 where 1 follows (entries were moved)']
+  }),
+  classRow('quickonly', {
+    verdict: 'inconclusive',
+    n: 'n=0',
+    runs: { quick: 4, full: 0, failed: 1, ignored: 0 },
+    flags: ['no full runs']
+  }),
+  classRow('<b>mallory</b>', {
+    verdict: 'inconclusive',
+    flags: ['ignored run changes verdict', 'reused exploration seeds'],
+    statement: '<img src=x onerror="window.pwned=1">',
+    ignored: [{ run_id: 'r1', reason: '<script>window.pwned=1</script>' }],
+    reused_seeds: ['lr=0.1 [full]: seed 0, 1, 2'],
+    runs: { quick: 0, full: 3, failed: 0, ignored: 1 },
+    verdict_with_ignored: 'not supported'
+  })
+];
+
+export const CLASS_ANSWER: IClassAnswer = {
+  dir: 'teaching/ml101-class',
+  collection: 2,
+  time: '2026-11-21T10:00:00+00:00',
+  snapshots: 2,
+  students: 5,
+  course: { course: 'ml101', metric: 'val_acc', baseline: 'lr=0.1', seeds: 3, budget: 60 },
+  verdicts: { inconclusive: 2, supported: 3 },
+  flags: {
+    'changed after runs': 1,
+    'ignored run changes verdict': 1,
+    'no full runs': 1,
+    'record altered': 1,
+    'reused exploration seeds': 1
+  },
+  reports: ['class_report.ipynb', 'class_table.csv'],
+  rows: CLASS_ROWS
 };

@@ -4,10 +4,10 @@ import { createRoot, Root } from 'react-dom/client';
 
 import { CurveChart, ICurve, plotData, pointsLabel, readout, thin } from '../src/components/CurveChart';
 import { HypothesisCard } from '../src/components/HypothesisCard';
-import { IRunsViewProps, RunsView } from '../src/components/RunsView';
+import { curvesOf, IRunsViewProps, RunsView } from '../src/components/RunsView';
 import * as handler from '../src/handler';
 import { MlexpModel } from '../src/model';
-import { IRunsViewState, RunsViewModel } from '../src/runsModel';
+import { IRunsViewState, MAX_WHOLE_POINTS, RunsViewModel } from '../src/runsModel';
 import { EMPTY_FILTER } from '../src/table';
 import { IMetricChunk, IRunDetail } from '../src/tokens';
 import { detail, experiments, ignored, journal, runs, runsGroups, runsTable } from './fixtures';
@@ -590,6 +590,174 @@ describe('RunsViewModel', () => {
     ]);
     await model.refresh(); // completed and read to the end: no more reads
     expect(metricCalls()).toHaveLength(3);
+  });
+
+  const metricCalls = () => requestAPI.mock.calls.map(c => c[0] as string).filter(p => p.includes('/metrics'));
+
+  /** The server's sampled answer: the whole file, `total` points logged, `points` of them served. */
+  function sample(points: [number, number][], total: number, size: number, status = 'completed'): IMetricChunk {
+    return { ...chunk(points, 0, size, size, status), sampled: points.length < total, points: { acc: total } };
+  }
+
+  it("asks for a long finished run's curve sampled, and says how many points it has in all", async () => {
+    // 4 MiB read of 400 MiB: the rest would take 99 more reads, more than a poll makes
+    const first = chunk([[0, 0.1]], 0, 4 << 20, 400 << 20, 'completed');
+    const sampled = sample(
+      [
+        [0, 0.1],
+        [5000000, 0.9],
+        [9999999, 0.5]
+      ],
+      10000000,
+      400 << 20
+    );
+    serve([first, sampled]);
+    const { model } = await models();
+    await model.refresh();
+    await model.openRun('r-4');
+    expect(metricCalls()).toEqual([
+      'experiments/demo/runs/r-4/metrics?offset=0',
+      'experiments/demo/runs/r-4/metrics?offset=0&points=4000'
+    ]);
+    const curve = model.state.curves['r-4'];
+    expect(curve.series.acc).toEqual(sampled.series.acc);
+    expect(curve.total).toEqual({ acc: 10000000 });
+    expect(curvesOf(model.state, ['r-4'])).toEqual([{ label: 'r-4', points: sampled.series.acc, total: 10000000 }]);
+    await model.refresh(); // finished and read to its end: left alone
+    expect(metricCalls()).toHaveLength(2);
+  });
+
+  it("reads a finished curve as logged when it fits in one poll's reads, and sampled when it does not", async () => {
+    // 20 reads of 10 bytes: a 200-byte file is read whole in one poll, a 201-byte one would need a 21st read
+    const reads = (size: number) =>
+      Array.from({ length: 20 }, (_, i) => chunk([[i, i / 100]], i * 10, i * 10 + 10, size, 'completed'));
+    serve(reads(200));
+    let { model } = await models();
+    await model.refresh();
+    await model.openRun('r-4');
+    expect(metricCalls()).toHaveLength(20);
+    expect(model.state.curves['r-4'].series.acc).toHaveLength(20);
+    expect(model.state.curves['r-4'].total).toBeUndefined();
+
+    requestAPI.mockReset();
+    const sampled = sample(
+      [
+        [0, 0],
+        [20, 0.2]
+      ],
+      21,
+      201
+    );
+    serve([reads(201)[0], sampled]); // the fake answers in order: the sample comes second
+    ({ model } = await models());
+    await model.refresh();
+    await model.openRun('r-4');
+    expect(metricCalls()).toEqual([
+      'experiments/demo/runs/r-4/metrics?offset=0',
+      'experiments/demo/runs/r-4/metrics?offset=0&points=4000'
+    ]);
+    expect(model.state.curves['r-4'].series.acc).toEqual(sampled.series.acc);
+    expect(model.state.curves['r-4'].total).toEqual({ acc: 21 });
+  });
+
+  it('holds a growing curve sampled once a metric has more points than it holds whole', async () => {
+    const steps = (from: number, n: number) => Array.from({ length: n }, (_, i) => [from + i, 0.5] as [number, number]);
+    const sampled = sample(
+      [
+        [0, 0.5],
+        [MAX_WHOLE_POINTS, 0.5]
+      ],
+      MAX_WHOLE_POINTS + 1,
+      2000,
+      'running'
+    );
+    serve([
+      chunk(steps(0, MAX_WHOLE_POINTS), 0, 1000, 1000),
+      chunk(steps(MAX_WHOLE_POINTS, 1), 1000, 2000, 2000),
+      sampled
+    ]);
+    const { model } = await models();
+    await model.refresh();
+    await model.openRun('r-4');
+    expect(model.state.curves['r-4'].total).toBeUndefined(); // as logged: at the limit, not past it
+    await model.refresh();
+    expect(metricCalls().slice(1)).toEqual([
+      'experiments/demo/runs/r-4/metrics?offset=1000',
+      'experiments/demo/runs/r-4/metrics?offset=0&points=4000'
+    ]);
+    expect(model.state.curves['r-4'].series.acc).toHaveLength(2);
+    expect(model.state.curves['r-4'].total).toEqual({ acc: MAX_WHOLE_POINTS + 1 });
+  });
+
+  it("follows a sampled running run's new lines, and asks for a fresh sample once they are many", async () => {
+    const first = chunk([[0, 0.1]], 0, 4 << 20, 400 << 20);
+    const sampled = sample(
+      [
+        [0, 0.1],
+        [9999999, 0.5]
+      ],
+      10000000,
+      400 << 20,
+      'running'
+    );
+    const next = chunk(
+      [
+        [10000000, 0.4],
+        [10000001, 0.3]
+      ],
+      400 << 20,
+      (400 << 20) + 40,
+      (400 << 20) + 40
+    );
+    const many = Array.from({ length: 4001 }, (_, i) => [10000002 + i, 0.2] as [number, number]);
+    const burst = chunk(many, (400 << 20) + 40, (401 << 20) + 40, (401 << 20) + 40);
+    const fresh = sample(
+      [
+        [0, 0.1],
+        [10004002, 0.2]
+      ],
+      10004003,
+      (401 << 20) + 40,
+      'running'
+    );
+    serve([first, sampled, next, burst, fresh]);
+    const { model } = await models();
+    await model.refresh();
+    await model.openRun('r-4');
+    await model.refresh(); // the two new lines, as logged, after the sample
+    let curve = model.state.curves['r-4'];
+    expect(curve.series.acc).toEqual([...sampled.series.acc, ...next.series.acc]);
+    expect(curve.total).toEqual({ acc: 10000002 });
+    expect(metricCalls()[2]).toBe(`experiments/demo/runs/r-4/metrics?offset=${400 << 20}`);
+    await model.refresh(); // 4001 new lines: more than a sample holds, so a fresh sample replaces them
+    expect(metricCalls().slice(3)).toEqual([
+      `experiments/demo/runs/r-4/metrics?offset=${(400 << 20) + 40}`,
+      'experiments/demo/runs/r-4/metrics?offset=0&points=4000'
+    ]);
+    curve = model.state.curves['r-4'];
+    expect(curve.series.acc).toEqual(fresh.series.acc);
+    expect(curve.total).toEqual({ acc: 10004003 });
+  });
+
+  it('keeps a short curve as logged, without a total', async () => {
+    serve([chunk([[0, 0.1]], 0, 10, 20, 'completed'), chunk([[1, 0.2]], 10, 20, 20, 'completed')]);
+    const { model } = await models();
+    await model.refresh();
+    await model.openRun('r-4');
+    expect(metricCalls()).toEqual([
+      'experiments/demo/runs/r-4/metrics?offset=0',
+      'experiments/demo/runs/r-4/metrics?offset=10'
+    ]);
+    expect(model.state.curves['r-4'].total).toBeUndefined();
+    expect(curvesOf(model.state, ['r-4'])).toEqual([
+      {
+        label: 'r-4',
+        points: [
+          [0, 0.1],
+          [1, 0.2]
+        ]
+      }
+    ]);
   });
 
   it('sorts (metrics best first), selects, and ignores the ticked runs with one reason', async () => {

@@ -3,12 +3,16 @@ import * as React from 'react';
 import { act } from 'react';
 import { createRoot, Root } from 'react-dom/client';
 
+import { ClassView } from '../src/classview/ClassView';
+import { arrange, IClassViewState } from '../src/classview/model';
+import { CourseFields } from '../src/components/CourseFields';
 import { IPanelProps, Panel } from '../src/components/Panel';
 import { IRunsViewProps, RunsView } from '../src/components/RunsView';
 import { IRunsViewState } from '../src/runsModel';
+import { ICourseInForce } from '../src/tokens';
 import { EMPTY_FILTER } from '../src/table';
 import { bundleOf, DOMAIN, english, TransContext } from '../src/trans';
-import { loops, patch, readyState, runsGroups, runsTable } from './fixtures';
+import { CLASS_ANSWER, classRow, loops, patch, readyState, runsGroups, runsTable } from './fixtures';
 
 /** A language in which every translatable string is upper case; what the server sent keeps its case. */
 const upper: TranslationBundle = {
@@ -120,6 +124,41 @@ function untranslated(data: unknown): string[] {
   return Array.from(new Set(shownWords().filter(w => !known.includes(w))));
 }
 
+/** The values in `data` (its keys left out: a key such as `metric` must not vouch for a label). */
+function valuesOf(data: unknown): unknown[] {
+  if (Array.isArray(data)) {
+    return data.flatMap(valuesOf);
+  }
+  return data !== null && typeof data === 'object' ? Object.values(data).flatMap(valuesOf) : [data];
+}
+
+function classState(change: Partial<IClassViewState> = {}): IClassViewState {
+  const rows = [
+    ...CLASS_ANSWER.rows,
+    classRow('terse', { ignored: [{ run_id: 'r9', reason: '' }], runs: { quick: 0, full: 3, failed: 1, ignored: 1 } })
+  ];
+  const data = { ...CLASS_ANSWER, verdicts: { ...CLASS_ANSWER.verdicts, '': 1 }, rows };
+  return {
+    dir: data.dir,
+    status: 'ready',
+    error: null,
+    data,
+    sort: { column: 'student', descending: false },
+    flag: 'record altered',
+    rows: arrange(rows, { column: 'student', descending: false }, null),
+    open: 'terse/warmup',
+    ...change
+  };
+}
+
+const classHandlers = {
+  onSort: jest.fn(),
+  onFlag: jest.fn(),
+  onToggle: jest.fn(),
+  onRefresh: jest.fn(),
+  onOpenReport: jest.fn()
+};
+
 describe('translation', () => {
   it("loads this package's domain from JupyterLab's translator, English without one", () => {
     const translator = fakeTranslator();
@@ -178,6 +217,42 @@ describe('translation', () => {
       expect(untranslated(props.state)).toEqual([]);
     }
     expect(container.textContent).toContain('HOVER THE CHART');
+  });
+
+  it("draws the class view in the translator's language, the students' records as they came", () => {
+    const states = [
+      classState(),
+      classState({ open: 'loosened/warmup', sort: { column: 'flags', descending: true }, flag: null }),
+      classState({ open: '<b>mallory</b>/warmup' }),
+      classState({ data: null, status: 'loading' }),
+      classState({ data: null, status: 'error', error: "'x' is not a class workspace" })
+    ];
+    for (const state of states) {
+      render(<ClassView state={state} {...classHandlers} />, upper);
+      expect(untranslated(valuesOf(state))).toEqual([]);
+    }
+    render(<ClassView state={states[0]} {...classHandlers} />, upper);
+    const text = container.textContent ?? '';
+    for (const word of ['STUDENT', 'AUDIT FLAGS', 'READ-ONLY', 'REFRESH', 'HYPOTHESIS', '(NO REASON)', 'NO VERDICT']) {
+      expect(text).toContain(word);
+    }
+    expect(text).toContain('Warm-up raises validation accuracy on digits.'); // a student's words
+    expect(text).toContain('class_table.csv');
+  });
+
+  it("draws a course's locked fields in the translator's language", () => {
+    const courses: ICourseInForce[] = [
+      CLASS_ANSWER.course!,
+      { course: 'ml101', success: 'val_acc >= 0.9', seeds: [0, 1, 2], data: { 'digits.csv': 'ab12' }, file: 'c.yaml' },
+      { file: 'course.yaml' },
+      { file: 'course.yaml', error: 'course.yaml is not valid YAML' }
+    ];
+    for (const course of courses) {
+      render(<CourseFields course={course} />, upper);
+      expect(untranslated([valuesOf(course), Object.keys(course.data ?? {})])).toEqual([]); // data files: named by keys
+    }
+    render(<CourseFields course={courses[0]} />, upper);
+    expect(container.textContent).toBe('COURSE ml101: METRIC val_acc, BASELINE lr=0.1, SEEDS 3, BUDGET 60 S');
   });
 
   it('says the same in English without a translator', () => {

@@ -274,6 +274,42 @@ def test_runs_table_dark_loops_and_report_button(page: Page, start_lab, tmp_path
     assert (root / "experiments" / "digits-momentum" / "report.ipynb").is_file()
 
 
+LONG_RUN = """
+import json, math
+exp = Experiment("long-curve")
+exp.register({hypothesis!r})
+run = exp.start_run("full", run_id="f-long", params={{"lr": 0.1}}, seed=0)
+# written straight to metrics.jsonl (as the core writes it): 200,000 lines, a decay with a spike every 20,000 steps
+with open(run.path / "metrics.jsonl", "w") as fh:
+    for step in range({lines}):
+        value = 0.2 + 0.8 / (1 + step / 2000) + (0.3 if step % 20000 == 0 else 0.02 * math.sin(step / 50))
+        fh.write(json.dumps({{"name": "val_loss", "value": value, "step": step, "time": 1765000000.0 + step}}) + "\\n")
+exp.finish_run(run, "completed")
+"""
+
+
+def test_runs_table_samples_a_long_curve(page: Page, start_lab, tmp_path, artifacts):
+    """A run of 200,000 metric lines: its curve is the server's sample of the whole file, and says so."""
+    root = tmp_path / "root"
+    root.mkdir()
+    lines = 200_000
+    kernel_side(root, LONG_RUN.format(hypothesis=HYPOTHESIS, lines=lines))
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/metrics" in r.url else None)
+    lab = start_lab(root)
+    open_sidebar(page, lab)
+    page.locator("#jp-mlexp-sidebar button", has_text="Open runs table").click()
+    panel = page.locator("#jp-mlexp-runs")
+    panel.locator('.jp-mlexp-grid-run[data-run-id="f-long"]').click(timeout=30_000)
+    legend = panel.locator(".jp-mlexp-legend-item", has_text="f-long")
+    expect(legend).to_contain_text(re.compile(rf"sampled: \d+ of {lines} points"), timeout=30_000)
+    drawn = int(re.search(r"sampled: (\d+) of", legend.inner_text()).group(1))
+    assert 1000 < drawn <= 4000, drawn
+    assert any("points=4000" in url for url in asked), asked  # the server sampled the whole file
+    panel.locator(".jp-mlexp-curves").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "runs-table-sampled-curve.png"))
+
+
 def make_many_runs(root: Path, n: int) -> None:
     """``n`` finished runs written straight to disk (as the core would), to time the page, not the writer."""
     kernel_side(

@@ -186,7 +186,12 @@ export function curvesOf(state: IRunsViewState, runIds: string[]): ICurve[] {
   const byId = new Map(table.runs.map(r => [r.run_id, r]));
   const pointsOf = (id: string) => state.curves[id]?.series[metric] ?? [];
   if (!state.grouped) {
-    return runIds.filter(id => pointsOf(id).length > 0).map(id => ({ label: id, points: pointsOf(id) }));
+    return runIds
+      .filter(id => pointsOf(id).length > 0)
+      .map(id => {
+        const total = state.curves[id]?.total?.[metric];
+        return total === undefined ? { label: id, points: pointsOf(id) } : { label: id, points: pointsOf(id), total };
+      });
   }
   const groups = new Map<string, string[]>();
   for (const id of runIds) {
