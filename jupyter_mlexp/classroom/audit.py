@@ -69,6 +69,7 @@ class ExperimentAudit:
     course: list[str] = field(default_factory=list)
     problem: str | None = None
     observations: list[Observation] = field(default_factory=list)  # the counted runs, as the verdict reads them
+    missing: list[str] = field(default_factory=list)  # files the collection could not bring (nbgrader's size limit)
 
     def cite(self, rel: str = "") -> str:
         return f"{self.where}/{rel}" if rel else f"{self.where}/"
@@ -117,6 +118,8 @@ class ExperimentAudit:
             out.append("contradicts course")
         if self.problem:
             out.append("unreadable")
+        if self.missing:
+            out.append("files missing")
         return out
 
 

@@ -19,7 +19,15 @@ from typing import Any
 import nbformat
 
 from jupyter_mlexp.classroom.audit import ExperimentAudit, audit_student, scrub
-from jupyter_mlexp.classroom.collect import CollectError, collected_heads, iter_students, read_index, snapshots
+from jupyter_mlexp.classroom.collect import (
+    EXPERIMENTS_DIR,
+    INDEX,
+    CollectError,
+    collected_heads,
+    iter_students,
+    read_index,
+    snapshots,
+)
 from jupyter_mlexp.core.record import course as course_file
 from jupyter_mlexp.core.record.fsio import atomic_write_text
 from jupyter_mlexp.core.record.hypothesis import parse_config
@@ -62,10 +70,15 @@ def build(out: Path | str, course_path: Path | str | None = None) -> tuple[list[
     def heads_of(student: str, experiment: str):
         return collected_heads(base, student, experiment)
 
+    index = read_index(latest)
+    skipped = [line for line in index.get("skipped") or [] if isinstance(line, str)]
     audits: list[ExperimentAudit] = []
     for student, root in iter_students(latest):
-        audits += audit_student(student, root, base, heads_of, course)
-    return audits, read_index(latest), course
+        for a in audit_student(student, root, base, heads_of, course):
+            prefix = f"{a.student}/{EXPERIMENTS_DIR}/{a.experiment}/"
+            a.missing = [line[len(prefix) :] for line in skipped if line.startswith(prefix) and ": missing" in line]
+            audits.append(a)
+    return audits, index, course
 
 
 def table_rows(audits: list[ExperimentAudit]) -> list[dict[str, Any]]:
@@ -211,6 +224,8 @@ def _student_md(a: ExperimentAudit) -> str:
         out.append(f"**Journal tags**: {tags} (`{a.cite('JOURNAL.md')}`)")
     for c in a.course:
         out.append(f"⚠ Course: {safe.text(c)} (`{a.cite()}`)")
+    for m in a.missing:
+        out.append(f"⚠ Missing from the collection: {safe.text(m)} (the collection's `{INDEX}`)")
     return "\n\n".join(out)
 
 

@@ -70,6 +70,7 @@ def _row(a: ExperimentAudit, row: dict[str, Any]) -> dict[str, Any]:
         "ignored": [{"run_id": run_id, "reason": reason} for run_id, reason in a.ignored],
         "reused_seeds": [scrub(s) for s in a.reused_seeds],
         "course": [scrub(c) for c in a.course],
+        "missing": [scrub(m) for m in a.missing],
         "problem": a.problem,
         "source": row["source"],
     }

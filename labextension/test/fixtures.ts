@@ -277,6 +277,7 @@ export function classRow(student: string, change: Partial<IClassRow> = {}): ICla
     ignored: [],
     reused_seeds: [],
     course: [],
+    missing: [],
     problem: null,
     source: `snapshots/0001/students/${student}/experiments/warmup/`,
     ...change

@@ -174,7 +174,7 @@ def test_the_class_report_states_each_student_s_case(course, where):
     eli = audits["eli"]  # the latest submission: three full seeds, not the quick run alone
     assert eli.verdict.decision == "supported" and eli.runs["full"] == 3 and eli.flags() == []
     fay = audits["fay"]  # her third run's metrics.jsonl was left out: its run.json's summary counts
-    assert fay.verdict.decision == "supported" and fay.runs["full"] == 3 and fay.flags() == []
+    assert fay.verdict.decision == "supported" and fay.runs["full"] == 3 and fay.flags() == ["files missing"]
     run_id = course["big"].parent.name
     assert [s for s in fay.verdict.sources if run_id in s] == [f"full/{run_id}/run.json"], fay.verdict.sources
 
@@ -194,3 +194,21 @@ def test_a_file_nbgrader_left_out_for_its_size_is_reported_missing(course, capsy
     assert main(["class", "collect", str(course["tmp"] / "exchange" / COURSE), "--out", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
     assert f"{rel}: missing" in out and ": 6 students, 6 experiments" in out
+
+
+def test_the_class_report_names_a_file_nbgrader_left_out(course):
+    # the instructor reads it where they grade, not only in the collect's output
+    from jupyter_mlexp.classroom.class_report import notebook, table_rows
+
+    audits, index, crs = build(course["collections"]["inbound"].out)
+    fay = next(a for a in audits if a.student == "fay")
+    rel = f"full/{course['big'].parent.name}/metrics.jsonl"
+    assert fay.missing == [
+        f"{rel}: missing (its run.json summarises metrics; nbgrader drops files over its max_file_size)"
+    ]
+    assert "files missing" in fay.flags()
+    row = next(r for r in table_rows(audits) if r["student"] == "fay")
+    assert "files missing" in row["flags"]
+    text = "\n".join(c.source for c in notebook(audits, index, crs).cells)
+    assert f"⚠ Missing from the collection: {rel}" in text
+    assert all(not a.missing for a in audits if a.student != "fay")

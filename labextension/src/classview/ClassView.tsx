@@ -71,7 +71,7 @@ function List({ title, items }: { title: string; items: string[] }): JSX.Element
   );
 }
 
-/** What a row's verdict and flags rest on: reason, findings, changes, ignored runs, seeds, course. */
+/** What a row's verdict and flags rest on: reason, findings, changes, ignored runs, seeds, course, missing files. */
 function Details({ row }: { row: IClassRow }): JSX.Element {
   const trans = useTrans();
   const ignored = row.ignored.map(i => `${i.run_id}: ${i.reason || trans.__('(no reason)')}`);
@@ -107,6 +107,7 @@ function Details({ row }: { row: IClassRow }): JSX.Element {
       <List title={trans.__('Ignored runs')} items={ignored} />
       <List title={trans.__('Seeds of the exploration re-run')} items={row.reused_seeds} />
       <List title={trans.__('Contradicts the course file')} items={row.course} />
+      <List title={trans.__('Missing from the collection')} items={row.missing} />
       <div className="jp-mlexp-muted">
         {trans.__('Files:')} <code>{row.source}</code>
       </div>

@@ -33,6 +33,8 @@ export interface IClassRow {
   reused_seeds: string[];
   /** How the experiment contradicts the course file, one phrase each. */
   course: string[];
+  /** Files the collection could not bring (nbgrader's size limit), one line each. */
+  missing: string[];
   problem: string | null;
   /** The experiment's folder, relative to the class workspace. */
   source: string;
