@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import figure, median_time
+from benchmarks.common import figure, median_time, peak_mb_of
 
 
 def ignored_listing() -> list[dict]:
@@ -68,7 +68,6 @@ def _runner_peak_mb(root: Path, mib: int) -> float:
     import os
     import subprocess
     import sys
-    import time
 
     cmd = [sys.executable, "-m", "jupyter_mlexp.frontdoors.cli", "run", "--experiment", "big", "--json"]
     proc = subprocess.Popen(
@@ -77,18 +76,9 @@ def _runner_peak_mb(root: Path, mib: int) -> float:
         stdout=subprocess.DEVNULL,
         env={**os.environ, "MLEXP_ROOT": str(root)},
     )
-    peak_kb = 0
-    while proc.poll() is None:
-        try:
-            with open(f"/proc/{proc.pid}/status", encoding="ascii") as fh:
-                for line in fh:
-                    if line.startswith("VmHWM:"):
-                        peak_kb = max(peak_kb, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.02)
+    peak = peak_mb_of(proc)
     assert proc.returncode == 0
-    return peak_kb / 1024
+    return peak
 
 
 def script_output_memory() -> dict:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import figure, median_time
+from benchmarks.common import figure, median_time, peak_mb_of
 
 N_LINES = int(os.environ.get("MLEXP_BENCH_METRIC_LINES", "1000000"))
 HYPOTHESIS = "Momentum 0.9 lowers validation loss\nsuccess: val_loss <= 0.3\nmetrics: val_loss, acc\n"
@@ -66,12 +66,11 @@ def in_fresh_process(argv: list[str], env: dict[str, str]) -> tuple[float, float
     """Wall seconds and peak resident memory (MB) of a fresh process."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = peak_mb_of(proc)
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 2):
         raise RuntimeError(f"{argv} exited {proc.returncode}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, peak
 
 
 def run() -> list[dict]:

@@ -30,3 +30,22 @@ def figure(name: str, value: float, unit: str, anchor_value: float | None, goal:
         "goal": goal,
         **extra,
     }
+
+
+def peak_mb_of(proc) -> float:
+    """Wait for ``proc`` (a ``subprocess.Popen``) and return its peak resident memory in MB: its own
+    ``VmHWM``, read while it runs. Not ``wait4``'s ``ru_maxrss``: a child forked from this process
+    starts at this process's size and keeps that figure through ``exec``."""
+    import time
+
+    peak_kb = 0
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    return peak_kb / 1024
