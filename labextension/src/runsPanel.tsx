@@ -1,6 +1,5 @@
-import { ReactWidget, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
+import { showErrorMessage, UseSignal } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { RunsView } from './components/RunsView';
@@ -8,15 +7,16 @@ import { flaskIcon } from './icon';
 import { askIgnoreReason } from './ignoreDialog';
 import { IRunsViewState, RunsViewModel } from './runsModel';
 import { english, TransContext } from './trans';
+import { PolledPanel } from './polledPanel';
 
 /** The main-area panel with the runs table; it shows the experiment picked in the sidebar. */
-export class MlexpRunsPanel extends ReactWidget {
+export class MlexpRunsPanel extends PolledPanel<RunsViewModel> {
   constructor(
-    readonly model: RunsViewModel,
+    model: RunsViewModel,
     private readonly _openPath: (path: string) => void,
     private readonly _trans: TranslationBundle = english
   ) {
-    super();
+    super(model);
     this.id = 'jp-mlexp-runs';
     this.addClass('jp-mlexp-runs-panel');
     this.title.icon = flaskIcon;
@@ -25,26 +25,6 @@ export class MlexpRunsPanel extends ReactWidget {
     this.title.closable = true;
     model.stateChanged.connect(this._retitle);
     this._retitle();
-  }
-
-  dispose(): void {
-    this.model.dispose();
-    super.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.visible = true;
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.model.visible = this.isVisible;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.visible = false;
   }
 
   protected render(): JSX.Element {

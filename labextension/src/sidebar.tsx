@@ -1,6 +1,5 @@
-import { Dialog, ReactWidget, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
+import { Dialog, showDialog, showErrorMessage, UseSignal } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { Panel } from './components/Panel';
@@ -9,6 +8,7 @@ import { askIgnoreReason } from './ignoreDialog';
 import { MlexpModel } from './model';
 import { IIgnoredRun, IMlexpState, IRun } from './tokens';
 import { english, TransContext } from './trans';
+import { PolledPanel } from './polledPanel';
 
 /** What the sidebar asks of the application: the runs table, and a file in a tab. */
 export interface ISidebarActions {
@@ -17,37 +17,17 @@ export interface ISidebarActions {
 }
 
 /** The left-sidebar widget: draws the model's state and asks the user what actions need (a reason). */
-export class MlexpSidebar extends ReactWidget {
+export class MlexpSidebar extends PolledPanel<MlexpModel> {
   constructor(
-    readonly model: MlexpModel,
+    model: MlexpModel,
     private readonly _actions: ISidebarActions | null = null,
     private readonly _trans: TranslationBundle = english
   ) {
-    super();
+    super(model);
     this.id = 'jp-mlexp-sidebar';
     this.addClass('jp-mlexp-sidebar');
     this.title.icon = flaskIcon;
     this.title.caption = _trans.__('Experiments: hypothesis, journal, runs');
-  }
-
-  dispose(): void {
-    this.model.dispose();
-    super.dispose();
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.model.visible = this.isVisible;
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.visible = true;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.visible = false;
   }
 
   protected render(): JSX.Element {

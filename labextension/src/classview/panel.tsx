@@ -1,23 +1,23 @@
-import { InputDialog, ReactWidget, UseSignal } from '@jupyterlab/apputils';
+import { InputDialog, UseSignal } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { flaskIcon } from '../icon';
 import { english, TransContext } from '../trans';
 import { ClassView } from './ClassView';
 import { ClassViewModel, IClassViewState, listClassWorkspaces } from './model';
+import { PolledPanel } from '../polledPanel';
 
 let panels = 0;
 
 /** The main-area panel with a collected class, read-only. */
-export class ClassViewPanel extends ReactWidget {
+export class ClassViewPanel extends PolledPanel<ClassViewModel> {
   constructor(
-    readonly model: ClassViewModel,
+    model: ClassViewModel,
     private readonly _openPath: (path: string) => void,
     private readonly _trans: TranslationBundle = english
   ) {
-    super();
+    super(model);
     const dir = model.state.dir;
     this.id = `jp-mlexp-class-${++panels}`;
     this.addClass('jp-mlexp-class-panel');
@@ -25,26 +25,6 @@ export class ClassViewPanel extends ReactWidget {
     this.title.label = _trans.__('Class: %1', dir);
     this.title.caption = _trans.__('The collected class in %1: verdicts and audit flags (read-only)', dir);
     this.title.closable = true;
-  }
-
-  dispose(): void {
-    this.model.dispose();
-    super.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.visible = true;
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.model.visible = this.isVisible;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.visible = false;
   }
 
   protected render(): JSX.Element {
