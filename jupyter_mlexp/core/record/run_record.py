@@ -77,33 +77,87 @@ class RunRecord:
     command: str | None = None
     source: str | None = None
     notebook: str | None = None
+    experiment: str | None = None
+    hypothesis_version: int | None = None  # the hypothesis in force when the run started (None: not recorded)
+    hypothesis_sha256: str | None = None  # its content hash, as the run recorded it
+    host: str | None = None  # where the run's process ran
+    pid: int | None = None  # that process (with ``pid_start``, its start time: a reused pid is another process)
+    pid_start: float | None = None
+    started_ts: float | None = None  # ``started`` as a Unix time
+    sweep_id: str | None = None
+    description: str | None = None
+    peak_memory_gb: float | None = None
+    log_head: dict[str, Any] | None = None  # the research log's head when the run started (its anchor)
+    problem: str | None = None  # why the run.json is listed as corrupt ("quick/ID/run.json: ...")
+    params_injected: dict[str, Any] = field(default_factory=dict)  # what was injected, when the notebook changed it
+    params_overwritten: dict[str, Any] = field(default_factory=dict)  # name: {"injected": ..., "used": ...}
+    artifacts: list[Any] = field(default_factory=list)
+    exit_code: int | None = None  # a script's exit code
+    guard: dict[str, Any] = field(default_factory=dict)  # the process putting a script's command down: pid, pid_start
+    kernel: dict[str, Any] = field(default_factory=dict)  # a notebook run's kernel: pid
 
     @classmethod
-    def from_manifest(cls, m: dict[str, Any]) -> RunRecord:
-        """The typed view of a (migrated, shape-checked) manifest."""
-        git = m.get("git")
+    def from_manifest(cls, m: Any) -> RunRecord:
+        """The typed view of a (migrated, shape-checked) manifest. Each field of the wrong type reads as
+        missing (None, or empty), so no reader meets a ``TypeError``; a manifest that is not an object
+        reads as empty."""
+        if not isinstance(m, dict):
+            return cls(None, None, None)
+        g = m.get
+        git = g("git")
+        error = g("error")
+        notebook = g("notebook")
         return cls(
-            run_id=m.get("run_id"),
-            mode=m.get("mode"),
-            status=m.get("status"),
-            stage=m.get("stage"),
-            params=_dict(m.get("params")),
-            overrides=_dict(m.get("overrides")),
-            seed=m.get("seed"),
-            started=m.get("started"),
-            ended=m.get("ended"),
-            duration_s=m.get("duration_s"),
-            budget_s=m.get("budget_s"),
-            criterion_check=m.get("criterion_check"),
-            metrics_summary={k: s for k, s in _dict(m.get("metrics_summary")).items() if isinstance(s, dict)},
+            run_id=_text(g("run_id")),
+            mode=_text(g("mode")),
+            status=_text(g("status")),
+            stage=_text(g("stage")),
+            params=_dict(g("params")),
+            overrides=_dict(g("overrides")),
+            seed=g("seed"),
+            started=_text(g("started")),
+            ended=_text(g("ended")),
+            duration_s=_num(g("duration_s")),
+            budget_s=_num(g("budget_s")),
+            criterion_check=_text(g("criterion_check")),
+            metrics_summary={k: s for k, s in _dict(g("metrics_summary")).items() if isinstance(s, dict)},
             git=GitState(**{k: git.get(k) for k in GitState.__slots__}) if isinstance(git, dict) and git else None,
-            error=m.get("error") if isinstance(m.get("error"), dict) else None,
-            environment=_dict(m.get("environment")),
-            data=_dict(m.get("data")),
-            command=_text(m.get("command")),
-            source=_text(m.get("source")),
-            notebook=str(m["notebook"]) if m.get("notebook") else None,
+            error=error if isinstance(error, dict) else None,
+            environment=_dict(g("environment")),
+            data=_dict(g("data")),
+            command=_text(g("command")),
+            source=_text(g("source")),
+            notebook=str(notebook) if notebook else None,
+            experiment=_text(g("experiment")),
+            hypothesis_version=_int(g("hypothesis_version")),
+            hypothesis_sha256=_text(g("hypothesis_sha256")),
+            host=_text(g("host")),
+            pid=_int(g("pid")),
+            pid_start=_num(g("pid_start")),
+            started_ts=_num(g("started_ts")),
+            sweep_id=_text(g("sweep_id")),
+            description=_text(g("description")),
+            peak_memory_gb=_num(g("peak_memory_gb")),
+            log_head=_dict(g("log_head")) or None,
+            problem=_text(g("problem")),
+            params_injected=_dict(g("params_injected")),
+            params_overwritten=_dict(g("params_overwritten")),
+            artifacts=_list(g("artifacts")),
+            exit_code=_int(g("exit_code")),
+            guard=_dict(g("guard")),
+            kernel=_dict(g("kernel")),
         )
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """The configuration: the parameters, plus the ``%%run_quick`` overrides a quick run applied (no seed)."""
+        merged = {**self.params, **self.overrides} if self.overrides else self.params
+        return {k: v for k, v in merged.items() if k != "seed"}
+
+    def error_message(self) -> str | None:
+        """The recorded error's message, if any."""
+        message = self.error.get("message") if self.error else None
+        return message if isinstance(message, str) else None
 
     def last(self, metric: str | None) -> float | None:
         """The last value of ``metric`` in ``metrics_summary`` (None: not logged, or NaN/inf)."""
@@ -117,3 +171,15 @@ class RunRecord:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None  # bool is not an int here
+
+
+def _num(value: Any) -> float | None:
+    return value if (type(value) is float or type(value) is int) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
