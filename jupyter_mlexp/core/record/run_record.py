@@ -121,7 +121,7 @@ class RunRecord:
             budget_s=_num(g("budget_s")),
             criterion_check=_text(g("criterion_check")),
             metrics_summary={k: s for k, s in _dict(g("metrics_summary")).items() if isinstance(s, dict)},
-            git=GitState(**{k: git.get(k) for k in GitState.__slots__}) if isinstance(git, dict) and git else None,
+            git=_git(git) if isinstance(git, dict) and git else None,
             error=error if isinstance(error, dict) else None,
             environment=_dict(g("environment")),
             data=_dict(g("data")),
@@ -171,6 +171,18 @@ class RunRecord:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _git(git: dict[str, Any]) -> GitState:
+    dirty = git.get("dirty")
+    return GitState(
+        repo=_text(git.get("repo")),
+        commit=_text(git.get("commit")),
+        branch=_text(git.get("branch")),
+        dirty=dirty if isinstance(dirty, bool) else None,
+        diff_sha256=_text(git.get("diff_sha256")),
+        note=_text(git.get("note")),
+    )
 
 
 def _int(value: Any) -> int | None:
