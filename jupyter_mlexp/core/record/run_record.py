@@ -77,24 +77,12 @@ class RunRecord:
     command: str | None = None
     source: str | None = None
     notebook: str | None = None
-    experiment: str | None = None
     hypothesis_version: int | None = None  # the hypothesis in force when the run started (None: not recorded)
     hypothesis_sha256: str | None = None  # its content hash, as the run recorded it
-    host: str | None = None  # where the run's process ran
-    pid: int | None = None  # that process (with ``pid_start``, its start time: a reused pid is another process)
-    pid_start: float | None = None
-    started_ts: float | None = None  # ``started`` as a Unix time
-    sweep_id: str | None = None
-    description: str | None = None
-    peak_memory_gb: float | None = None
-    log_head: dict[str, Any] | None = None  # the research log's head when the run started (its anchor)
     problem: str | None = None  # why the run.json is listed as corrupt ("quick/ID/run.json: ...")
-    params_injected: dict[str, Any] = field(default_factory=dict)  # what was injected, when the notebook changed it
-    params_overwritten: dict[str, Any] = field(default_factory=dict)  # name: {"injected": ..., "used": ...}
-    artifacts: list[Any] = field(default_factory=list)
-    exit_code: int | None = None  # a script's exit code
-    guard: dict[str, Any] = field(default_factory=dict)  # the process putting a script's command down: pid, pid_start
-    kernel: dict[str, Any] = field(default_factory=dict)  # a notebook run's kernel: pid
+    #: The manifest itself, for the properties below: each is typed when it is read, since most surfaces
+    #: read few of them and the listing builds a record for every run (read eagerly, they made it slower).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_manifest(cls, m: Any) -> RunRecord:
@@ -128,25 +116,81 @@ class RunRecord:
             command=_text(g("command")),
             source=_text(g("source")),
             notebook=str(notebook) if notebook else None,
-            experiment=_text(g("experiment")),
             hypothesis_version=_int(g("hypothesis_version")),
             hypothesis_sha256=_text(g("hypothesis_sha256")),
-            host=_text(g("host")),
-            pid=_int(g("pid")),
-            pid_start=_num(g("pid_start")),
-            started_ts=_num(g("started_ts")),
-            sweep_id=_text(g("sweep_id")),
-            description=_text(g("description")),
-            peak_memory_gb=_num(g("peak_memory_gb")),
-            log_head=_dict(g("log_head")) or None,
             problem=_text(g("problem")),
-            params_injected=_dict(g("params_injected")),
-            params_overwritten=_dict(g("params_overwritten")),
-            artifacts=_list(g("artifacts")),
-            exit_code=_int(g("exit_code")),
-            guard=_dict(g("guard")),
-            kernel=_dict(g("kernel")),
+            raw=m,
         )
+
+    @property
+    def experiment(self) -> str | None:
+        return _text(self.raw.get("experiment"))
+
+    @property
+    def host(self) -> str | None:
+        """Where the run's process ran."""
+        return _text(self.raw.get("host"))
+
+    @property
+    def pid(self) -> int | None:
+        """The run's process (with :attr:`pid_start`, its start time: a reused pid is another process)."""
+        return _int(self.raw.get("pid"))
+
+    @property
+    def pid_start(self) -> float | None:
+        return _num(self.raw.get("pid_start"))
+
+    @property
+    def started_ts(self) -> float | None:
+        """``started`` as a Unix time."""
+        return _num(self.raw.get("started_ts"))
+
+    @property
+    def sweep_id(self) -> str | None:
+        return _text(self.raw.get("sweep_id"))
+
+    @property
+    def description(self) -> str | None:
+        return _text(self.raw.get("description"))
+
+    @property
+    def peak_memory_gb(self) -> float | None:
+        return _num(self.raw.get("peak_memory_gb"))
+
+    @property
+    def log_head(self) -> dict[str, Any] | None:
+        """The research log's head when the run started (its anchor in the log's hash chain)."""
+        return _dict(self.raw.get("log_head")) or None
+
+    @property
+    def params_injected(self) -> dict[str, Any]:
+        """What was injected, when the notebook's values are recorded as the parameters."""
+        return _dict(self.raw.get("params_injected"))
+
+    @property
+    def params_overwritten(self) -> dict[str, Any]:
+        """``{name: {"injected", "used"}}``: the injected parameters the notebook assigned again."""
+        return _dict(self.raw.get("params_overwritten"))
+
+    @property
+    def artifacts(self) -> list[Any]:
+        """The files the run kept: ``[{"path", "bytes"}]``."""
+        return _list(self.raw.get("artifacts"))
+
+    @property
+    def exit_code(self) -> int | None:
+        """A script's exit code."""
+        return _int(self.raw.get("exit_code"))
+
+    @property
+    def guard(self) -> dict[str, Any]:
+        """The process putting a script's command down: ``pid``, ``pid_start``."""
+        return _dict(self.raw.get("guard"))
+
+    @property
+    def kernel(self) -> dict[str, Any]:
+        """A notebook run's kernel: ``pid``."""
+        return _dict(self.raw.get("kernel"))
 
     @property
     def configuration(self) -> dict[str, Any]:
