@@ -11,6 +11,8 @@ The page side (first page on screen, sorting) is timed by ``tests/browser/test_r
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,8 +24,8 @@ NEW_LINES = 100
 HYPOTHESIS = "Momentum 0.9 lowers validation loss\nsuccess: val_loss <= 0.3\nmetrics: val_loss, acc\n"
 
 
-def make_record(root: Path):
-    """``N_RUNS`` finished runs written in the core's format, and one run with ``N_LINES`` metric lines."""
+def make_record(root: Path, n_runs: int = N_RUNS, n_lines: int = N_LINES):
+    """``n_runs`` finished runs written in the core's format, and one run with ``n_lines`` metric lines."""
     from jupyter_mlexp.core.experiment import Experiment
 
     exp = Experiment("bench", root)
@@ -32,14 +34,14 @@ def make_record(root: Path):
     live.log_metric("val_loss", 1.0)
     exp.finish_run(live, "completed")
     manifest = json.loads((live.path / "run.json").read_text())
-    for i in range(N_RUNS):
-        folder = exp.path / "full" / f"r-{i:05d}"
+    for i in range(n_runs):
+        folder = exp.path / "full" / f"r-{i:06d}"
         folder.mkdir()
-        loss = 0.2 + (i * 7919 % N_RUNS) / N_RUNS
+        loss = 0.2 + (i * 7919 % n_runs) / n_runs
         summary = {"val_loss": {"last": loss, "min": loss, "max": loss, "n": 1, "step": 0}}
         run = {**manifest, "run_id": folder.name, "seed": i % 5, "params": {"momentum": [0.5, 0.9][i % 2]}}
         (folder / "run.json").write_text(json.dumps({**run, "metrics_summary": summary}))
-    lines = "".join(json.dumps({"name": "val_loss", "value": 1 / (s + 1), "step": s}) + "\n" for s in range(N_LINES))
+    lines = "".join(json.dumps({"name": "val_loss", "value": 1 / (s + 1), "step": s}) + "\n" for s in range(n_lines))
     (live.path / "metrics.jsonl").write_text(lines)
     return exp, live.path / "metrics.jsonl"
 
@@ -86,7 +88,50 @@ def run() -> list[dict]:
         ),
         figure("live_curve_update_100_of_1M_lines", update, "s", whole, "reads only the new lines"),
         *_sidebar_polls(root),
+        *_scaling(fresh, anchor),
     ]
+
+
+def _sizes() -> list[int]:
+    """The table's sizes to time besides 10,000: ``MLEXP_BENCH_TABLE_RUNS`` (``1000,100000``); 1,000 by
+    default (100,000 runs take minutes to write and to read: measured only when asked)."""
+    text = os.environ.get("MLEXP_BENCH_TABLE_RUNS", "1000")
+    return sorted({int(n) for n in text.split(",") if n.strip()} - {N_RUNS})
+
+
+def _scaling(fresh_10k: float, anchor_10k: float) -> list[dict]:
+    """The fresh table at other sizes: linear when the time per run stays that of 10,000 runs."""
+    from jupyter_mlexp.frontdoors.server import run_views, stamped
+
+    out = []
+    per_run_10k = fresh_10k / (N_RUNS + 1)
+    for n in _sizes():
+        root = Path(tempfile.mkdtemp(prefix=f"mlexp-bench-table-{n}-"))
+        exp, _ = make_record(root, n, 10)
+
+        def direct_read(exp=exp):
+            return [json.loads(p.read_text()) for p in exp.path.glob("full/*/run.json")]
+
+        def fresh_table(root=root):
+            stamped.clear()
+            return run_views.runs_table_json(root, "bench")
+
+        anchor = median_time(direct_read, repeat=3)
+        fresh = median_time(fresh_table, repeat=3)
+        shutil.rmtree(root, ignore_errors=True)
+        out.append(
+            figure(
+                f"runs_table_fresh_{n}_runs",
+                fresh,
+                "s",
+                anchor,
+                "linear in the runs: the time per run near that of 10,000 runs",
+                us_per_run=round(fresh / (n + 1) * 1e6, 1),
+                us_per_run_10000=round(per_run_10k * 1e6, 1),
+                anchor_10000=anchor_10k,
+            )
+        )
+    return out
 
 
 def _sidebar_polls(root: Path) -> list[dict]:

@@ -128,15 +128,11 @@ def _course_check(exp: Experiment, hyp: Hypothesis | None, course: course_file.C
         return []
     out = [f"idea.json: {c}" for c in course_file.contradictions(hyp, course)]
     if course.budget is not None:
-        over = [r.run_id for r in runs if r.mode == "quick" and (r.manifest.get("budget_s") or 0) > course.budget]
+        over = [r.run_id for r in runs if r.mode == "quick" and (r.record.budget_s or 0) > course.budget]
         if over:
             out.append(f"{len(over)} quick run(s) with a budget over the course's {course.budget:g} s (e.g. {over[0]})")
     for name, sha in course.data.items():
-        bad = [
-            r.run_id
-            for r in runs
-            if name in (r.manifest.get("data") or {}) and (r.manifest["data"][name] or {}).get("sha256") != sha
-        ]
+        bad = [r.run_id for r in runs if name in r.record.data and (r.record.data[name] or {}).get("sha256") != sha]
         if bad:
             out.append(f"{len(bad)} run(s) read a {name} whose hash is not the course's (e.g. {bad[0]}/run.json)")
     return out

@@ -35,6 +35,7 @@ from typing import Any
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.record import logchain
 from jupyter_mlexp.core.record.fsio import atomic_write_json, write_error
+from jupyter_mlexp.core.record.run_record import RunRecord
 from jupyter_mlexp.core.record.workspace import EXPERIMENTS_DIR
 
 SNAPSHOTS = "snapshots"
@@ -344,7 +345,7 @@ def _missing_metrics(exp_dir: Path, label: str) -> list[str]:
                 m = json.loads(manifest.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if isinstance(m, dict) and m.get("metrics_summary"):
+            if RunRecord.from_manifest(m).metrics_summary:
                 out.append(
                     f"{label}/{mode}/{run.name}/metrics.jsonl: missing (its run.json summarises metrics; "
                     "nbgrader drops files over its max_file_size)"

@@ -47,7 +47,7 @@ from jupyter_mlexp.core.record.idea_files import (
 )
 from jupyter_mlexp.core.record.journal import now_iso
 from jupyter_mlexp.core.record.run_record import migrate
-from jupyter_mlexp.core.record.runinfo import RunInfo, is_stale
+from jupyter_mlexp.core.record.runinfo import RunInfo
 from jupyter_mlexp.core.record.shapes import manifest_problem, text_list
 from jupyter_mlexp.core.record.workspace import check_name, experiments_dir
 from jupyter_mlexp.core.registration import Registration
@@ -185,27 +185,15 @@ class Experiment:
         out: list[RunInfo] = []
         for path, in_ignored_dir in self.run_dirs():
             manifest = self._read_manifest(path)
-            run_id = manifest.get("run_id") or path.name
-            status = manifest.get("status", "unknown")
-            if status == "running" and is_stale(manifest):
-                status = "stale"
             reason = None
             if in_ignored_dir:
                 reason = f"placed under {path.parent.relative_to(self.path)}/"
-            if run_id in listed:
-                reason = listed[run_id].reason
-            info = RunInfo(
-                run_id,
-                manifest.get("mode") or path.parent.name,
-                status,
-                path,
-                manifest,
-                ignored_reason=reason,
-                problem=manifest.get("problem"),
-            )
+            info = RunInfo.listed(path, manifest, reason)
+            if info.run_id in listed:
+                info.ignored_reason = listed[info.run_id].reason
             if include_ignored or not info.ignored:
                 out.append(info)
-        out.sort(key=lambda r: (r.manifest.get("started") or "", r.run_id))
+        out.sort(key=lambda r: (r.record.started or "", r.run_id))
         return out
 
     def _read_manifest(self, path: Path) -> dict:

@@ -13,7 +13,7 @@ from jupyter_mlexp.core.record.journal import check_tags
 from jupyter_mlexp.core.record.runinfo import RunInfo
 from jupyter_mlexp.core.stats.forest import forest
 from jupyter_mlexp.core.stats.headline import headline
-from jupyter_mlexp.core.stats.observations import Observation, config_key, run_params
+from jupyter_mlexp.core.stats.observations import Observation, config_key
 from jupyter_mlexp.core.stats.verdict import judge_experiment
 from jupyter_mlexp.core.stats.verdict_arms import group_arms
 
@@ -37,7 +37,7 @@ def run_rows(exp: Experiment) -> list[dict]:
                 "status": d["status"],
                 "seed": "" if d["seed"] is None else str(d["seed"]),
                 # the configuration as the report names it (a quick run's includes its %%run_quick overrides)
-                "params": config_key(run_params(info.manifest)),
+                "params": config_key(info.record.configuration),
                 "duration_s": "" if d["duration_s"] is None else f"{d['duration_s']:.2f}",
                 "primary": "" if value is None else f"{primary}={value:.6g}",
                 "ignored": ("yes: " + d["ignored_reason"]) if d["ignored"] else "",
@@ -183,7 +183,7 @@ def runs_dict(exp: Experiment, runs: list[RunInfo] | None = None) -> dict[str, A
     for r in exp.runs() if runs is None else runs:
         d = r.to_dict(primary)
         d["path"] = d["path"][prefix:].replace(os.sep, "/")  # relative: no absolute server paths in answers
-        d.setdefault("config", config_key(run_params(r.manifest)))  # the one label (observations.config_key)
+        d.setdefault("config", config_key(r.record.configuration))  # the one label (observations.config_key)
         out.append(d)
     return {"primary_metric": primary, "runs": out}
 

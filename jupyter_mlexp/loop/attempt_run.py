@@ -19,6 +19,7 @@ from pathlib import Path
 from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.execution.lifecycle import RunResult
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
+from jupyter_mlexp.core.record.run_record import RunRecord
 
 TAIL_LINES = 20
 
@@ -162,10 +163,10 @@ def _value(result: RunResult, metric: str) -> tuple[float | None, str]:
     if not result.path:
         return None, "the run did not start"
     try:
-        manifest = json.loads((Path(result.path) / "run.json").read_text(encoding="utf-8"))
+        record = RunRecord.from_manifest(json.loads((Path(result.path) / "run.json").read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None, "its run.json cannot be read"
-    summary = (manifest.get("metrics_summary") or {}).get(metric) or {}
+    summary = record.metrics_summary.get(metric) or {}
     last = summary.get("last")
     if isinstance(last, (int, float)) and math.isfinite(last):
         return float(last), ""
@@ -202,14 +203,14 @@ def tail_of_run_dir(path: Path) -> str:
 def measured_from_runs(runs: Sequence[RunInfo], metric: str) -> Measured:
     """A :class:`Measured` from runs already recorded (a parallel arm's), in seed order."""
     out = Measured(run_ids=[r.run_id for r in runs])
-    for info in sorted(runs, key=lambda r: r.manifest.get("seed") or 0):
-        m = info.manifest
+    for info in sorted(runs, key=lambda r: r.record.seed or 0):
+        r = info.record
         value = info.primary(metric)
-        seed = m.get("seed")
-        if m.get("peak_memory_gb") is not None:
-            out.memory_gb = max(out.memory_gb or 0.0, float(m["peak_memory_gb"]))
+        seed = r.seed
+        if r.peak_memory_gb is not None:
+            out.memory_gb = max(out.memory_gb or 0.0, float(r.peak_memory_gb))
         if info.status != "completed" or not isinstance(value, (int, float)) or not math.isfinite(value):
-            why = (m.get("error") or {}).get("message") or f"no finite {metric} printed or logged"
+            why = r.error_message() or f"no finite {metric} printed or logged"
             out.crash = out.crash or f"seed {seed}: {info.status}: {why}"
             out.log_tail = out.log_tail or tail_of_run_dir(info.path)
             continue

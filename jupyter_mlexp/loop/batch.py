@@ -307,10 +307,10 @@ def _run_arms(
             if tree.exists():
                 loop.repo.remove_worktree(tree)
         shutil.rmtree(base, ignore_errors=True)
-    runs = [r for r in loop.experiment.runs() if (r.manifest.get("params") or {}).get("loop_batch") == batch_id]
+    runs = [r for r in loop.experiment.runs() if r.record.params.get("loop_batch") == batch_id]
     out = {}
     for arm in arms:
-        mine = [r for r in runs if str(r.manifest["params"].get("arm")) == arm]
+        mine = [r for r in runs if str(r.record.params.get("arm")) == arm]
         out[arm] = loop_run.measured_from_runs(mine, state.settings.metric)
     return out
 

@@ -140,9 +140,9 @@ def _runs_in_flight(loop: Loop, state: LoopState, a: Attempt, param: str, value:
     found = [
         r
         for r in loop.experiment.runs()
-        if str((r.manifest.get("params") or {}).get(param)) == str(value)
+        if str(r.record.params.get(param)) == str(value)
         and r.run_id not in taken
-        and (since is None or (_when(r.manifest.get("started")) or since) >= since)
+        and (since is None or (_when(r.record.started) or since) >= since)
     ]
     a.run_ids = list(dict.fromkeys([*a.run_ids, *(r.run_id for r in found)]))
     if found:

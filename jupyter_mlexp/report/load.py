@@ -31,7 +31,6 @@ from jupyter_mlexp.core.stats.observations import (  # the one reader lives in c
     observation,
     read_metrics,
     recorded_hypothesis,
-    run_params,
 )
 from jupyter_mlexp.report.report_errors import BaselineRegisteredError
 
@@ -60,7 +59,7 @@ class RunData:
     @property
     def params(self) -> dict:
         """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
-        return run_params(self.info.manifest)
+        return self.info.record.configuration
 
     @property
     def observation(self) -> Observation:
@@ -82,7 +81,7 @@ def load_run(info: RunInfo, exp_dir: Path) -> RunData:
     data.config = config_key(data.params)
     data.series, data.skipped = read_metrics(os.path.join(info.path, "metrics.jsonl"))
     # A run whose metrics.jsonl is gone still has its summary in run.json: used and cited as such.
-    data.finals = final_values(data.series, info.manifest, rel)
+    data.finals = final_values(data.series, info.record, rel)
     return data
 
 
@@ -125,7 +124,7 @@ class ReportData:
         if got is None:
             h = self.hypothesis
             got = self.cache["current"] = [
-                r for r in self.counted if h is None or h.covers(*recorded_hypothesis(r.manifest))
+                r for r in self.counted if h is None or h.covers(*recorded_hypothesis(r.info.record))
             ]
         return got
 

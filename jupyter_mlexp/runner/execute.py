@@ -239,7 +239,7 @@ def _finish_run(
     exp: Experiment, run: Run, st: _Exec, spec: RunSpec, peak: float | None, reasons: list[str]
 ) -> RunResult:
     """End the run through the life cycle, unless someone already ended it; its result."""
-    already = run.manifest.get("status")
+    already = run.record.status
     if already in FINAL_STATUSES:  # someone (Ctrl-C on the client of a Dask sweep) ended it first
         st.status = already
         run.stop_log()

@@ -163,11 +163,11 @@ def end_leftovers(ctx: SweepContext, status: str, message: str) -> list[str]:
     ended = []
     host = socket.gethostname()
     for info in exp.runs():
-        m = info.manifest
-        if m.get("sweep_id") != ctx.sweep_id or m.get("status") != "running":
+        r = info.record
+        if r.sweep_id != ctx.sweep_id or r.status != "running":
             continue
-        pid = (m.get("kernel") or {}).get("pid")
-        if pid and m.get("host") == host:
+        pid = r.kernel.get("pid")
+        if pid and r.host == host:
             try:
                 os.kill(int(pid), signal.SIGKILL)
             except (OSError, ValueError):

@@ -292,7 +292,7 @@ def run_notebook(
 
 
 def _interrupted(exp: Experiment, sweep_id: str) -> list[str]:
-    return [i.run_id for i in exp.runs() if i.manifest.get("sweep_id") == sweep_id and i.status == "interrupted"]
+    return [i.run_id for i in exp.runs() if i.record.sweep_id == sweep_id and i.status == "interrupted"]
 
 
 def _command(path: Path, mode: str) -> str:

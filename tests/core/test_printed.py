@@ -96,3 +96,33 @@ def test_names_the_run_already_logged_continue_their_steps(tmp_path):
     rows = [json.loads(x) for x in (run.path / "metrics.jsonl").read_text().splitlines()]
     assert [(r["name"], r["value"], r["step"]) for r in rows] == [("loss", 9.0, 0), ("loss", 1.0, 1), ("loss", 2.0, 2)]
     assert run.summary["loss"] == {"last": 2.0, "min": 1.0, "max": 9.0, "n": 3, "step": 2}
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        '{"name": "loss", "value": true, "step": 9}',  # a truth value: refused by the codec, 1.0 by a reader of its own
+        '{"name": "loss", "value": null, "nonfinite": ["inf"], "step": 9}',  # an odd kind: NaN, not a TypeError
+        '{"name": "loss", "value": 1' + "0" * 400 + ', "step": 9}',  # too large for a float: skipped
+        '{"name": "loss", "value": 0.5, "step": "9"}',  # a step that is not a whole number: skipped
+        '{"name": "loss", "value": null, "nonfinite": "-inf", "step": 9}',
+    ],
+)
+def test_spooled_values_are_read_back_by_the_one_codec(tmp_path, odd):
+    """The values a run's spooled printed lines give are the ones metrics.jsonl's codec reads from the
+    same lines: the spool was parsed by a reader of its own, which took ``true`` as 1.0 and raised on
+    an odd ``nonfinite``."""
+    from jupyter_mlexp.core.record.metric_lines import read_series
+
+    pm = PrintedMetrics(spool=tmp_path)
+    pm.feed("loss: 0.25\nloss: 1\n")
+    pm.close()
+    p = pm.by_name["loss"]
+    assert p.spool is not None
+    with open(p.spool, "a", encoding="utf-8") as fh:
+        fh.write(odd + "\n")
+    series, _ = read_series(p.spool)
+    codec = [v for _, v, _ in series["loss"]]
+    got = list(p.iter_values())
+    assert [repr(v) for v in got] == [repr(v) for v in codec]
+    assert got[:2] == [0.25, 1.0]

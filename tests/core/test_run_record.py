@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.record.run_record import GitState, RunRecord, migrate
@@ -83,3 +85,90 @@ def test_a_run_json_nested_too_deep_is_one_line_for_the_process_that_attaches(tm
     run.reload(rebuild_summary=True)  # the runner reading back a dead process's run: keeps what it had
     assert run.manifest["run_id"] == "f-1"
     run.stop_log()
+
+
+# -- one reader: no module outside the codec reads run.json with a string key ----------------------------------
+
+PKG = Path(__file__).resolve().parents[2] / "jupyter_mlexp"
+#: The codec and the writers: run_record reads the dict into a RunRecord, shapes checks it, run_folder builds it.
+CODEC = {"core/record/run_record.py", "core/record/shapes.py", "core/execution/run_folder.py"}
+
+
+def _is_manifest(node: ast.AST, aliases: set[str]) -> bool:
+    """``X.manifest``, a name ``manifest``, or a name bound to ``X.manifest`` in the same module."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "manifest"
+    return isinstance(node, ast.Name) and (node.id == "manifest" or node.id in aliases)
+
+
+def manifest_reads(source: str) -> list[int]:
+    """The lines where ``source`` reads a run's manifest with a string key: ``.get(...)`` or ``[...]`` read."""
+    tree = ast.parse(source)
+    aliases = {
+        t.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute) and node.value.attr == "manifest"
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            if _is_manifest(node.func.value, aliases):
+                out.append(node.lineno)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _is_manifest(node.value, aliases):
+            out.append(node.lineno)
+    return sorted(out)
+
+
+def test_no_module_outside_the_codec_reads_run_json_with_a_string_key() -> None:
+    found = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG).as_posix()
+        if rel.startswith("labextension/") or rel in CODEC:
+            continue
+        found += [f"{rel}:{line}" for line in manifest_reads(path.read_text(encoding="utf-8"))]
+    assert found == [], "read run.json through RunRecord (info.record, run.record), not the dict: " + ", ".join(found)
+
+
+def test_the_check_sees_each_way_of_reading_the_dict() -> None:
+    source = (
+        "def f(info, run):\n"
+        "    a = info.manifest.get('seed')\n"
+        "    b = run.manifest['status']\n"
+        "    m = info.manifest\n"
+        "    c = m.get('host')\n"
+        "    d = m['pid']\n"
+        "    run.manifest['error'] = None\n"  # a write: the life cycle writes the dict
+        "    e = info.record.seed\n"
+    )
+    assert manifest_reads(source) == [2, 3, 5, 6]
+
+
+def test_a_field_of_the_wrong_type_reads_as_missing() -> None:
+    odd = {
+        "run_id": 5,
+        "status": ["done"],
+        "hypothesis_version": True,
+        "hypothesis_sha256": 3,
+        "pid": "12",
+        "pid_start": "x",
+        "host": 1,
+        "peak_memory_gb": "1GB",
+        "duration_s": False,
+        "params": [1],
+        "overrides": "x",
+        "metrics_summary": {"acc": 0.5, "loss": {"last": 0.1}},
+        "git": {"commit": 5},
+        "error": "boom",
+        "artifacts": {"a": 1},
+        "log_head": [1],
+        "params_overwritten": 1,
+    }
+    r = RunRecord.from_manifest(odd)
+    assert (r.run_id, r.status, r.hypothesis_version, r.hypothesis_sha256, r.pid, r.pid_start, r.host) == (None,) * 7
+    assert (r.peak_memory_gb, r.duration_s, r.error, r.log_head, r.error_message()) == (None,) * 5
+    assert (r.params, r.overrides, r.artifacts, r.params_overwritten) == ({}, {}, [], {})
+    assert r.metrics_summary == {"loss": {"last": 0.1}} and r.configuration == {}
+    assert r.git is not None and r.git.commit is None and r.git.describe() == "no commit"
+    assert RunRecord.from_manifest(["not", "an", "object"]).status is None

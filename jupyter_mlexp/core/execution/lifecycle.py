@@ -28,6 +28,7 @@ from jupyter_mlexp.core.experiment import Experiment
 from jupyter_mlexp.core.record import logchain
 from jupyter_mlexp.core.record.fsio import locked
 from jupyter_mlexp.core.record.hypothesis import NOT_MEASURED, Hypothesis
+from jupyter_mlexp.core.record.run_record import RunRecord
 from jupyter_mlexp.core.record.runinfo import is_stale
 
 #: run id -> (working directory, its files at the run's start), for the runs this process started
@@ -246,7 +247,7 @@ def finish(
     elif listed := artifacts.listing(run.path):
         run.manifest["artifacts"] = listed
     if not description:
-        command = str(run.manifest.get("command") or "")
+        command = run.record.command or ""
         description = command.splitlines()[0][:80] if command else ""
     run_entries.close_run(experiment, run, status, description=description, **extra)
     return result_of(run, hyp)
@@ -273,23 +274,23 @@ def never_logged(results: Sequence[RunResult]) -> str | None:
 
 def result_of(run: Run, hyp: Hypothesis | None = None, **executor: Any) -> RunResult:
     """The :class:`RunResult` of ``run`` as its manifest stands now."""
-    m = run.manifest
+    r = run.record
     primary = hyp.primary_metric if hyp is not None else None
     return RunResult(
         run_id=run.run_id,
         mode=run.mode,
-        status=str(m.get("status")),
+        status=str(r.status),
         path=str(run.path),
-        seed=m.get("seed"),
-        params=dict(m.get("params") or {}),
-        duration_s=float(m.get("duration_s") or 0.0),
-        error=m.get("error"),
+        seed=r.seed,
+        params=dict(r.params),
+        duration_s=float(r.duration_s or 0.0),
+        error=r.error,
         primary_metric=primary,
         primary_value=(run.summary.get(primary or "") or {}).get("last"),
         criterion=str(hyp.success_criterion) if hyp is not None else None,
-        criterion_check=m.get("criterion_check"),
-        peak_memory_gb=m.get("peak_memory_gb"),
-        exit_code=m.get("exit_code"),
+        criterion_check=r.criterion_check,
+        peak_memory_gb=r.peak_memory_gb,
+        exit_code=r.exit_code,
         **executor,
     )
 
@@ -336,10 +337,9 @@ def _end_stale(experiment: Experiment, path: Path) -> bool:
         with locked(path / "run.json"):
             run = Run(path, {})
             run.reload()
-            m = run.manifest
-            guard = m.get("guard")
-            guard = guard if isinstance(guard, dict) else {}
-            if m.get("status") != "running" or not is_stale(m):
+            r = run.record
+            guard = r.guard
+            if r.status != "running" or not is_stale(r):
                 return False
             if guard.get("pid") and not procs.is_gone(int(guard["pid"]), guard.get("pid_start")):
                 return False  # still putting the command down
@@ -350,15 +350,15 @@ def _end_stale(experiment: Experiment, path: Path) -> bool:
                 printed = ""
             for spooled in path.glob(SPOOL_PREFIX + "*"):  # the dead runner's half-written copies
                 spooled.unlink(missing_ok=True)
-            finish(experiment, run, "failed", error=GONE, printed=printed, at=_last_sign_of_life(path, m))
+            finish(experiment, run, "failed", error=GONE, printed=printed, at=_last_sign_of_life(path, r))
             return True
     except (MlexpError, OSError, ValueError, TypeError):
         return False
 
 
-def _last_sign_of_life(path: Path, manifest: dict) -> float:
+def _last_sign_of_life(path: Path, record: RunRecord) -> float:
     """When the run last wrote anything: the newest of its files' modification times."""
-    times = [float(manifest.get("started_ts") or 0.0)]
+    times = [float(record.started_ts or 0.0)]
     for name in ("stdout.txt", "metrics.jsonl", "run.log", "output.ipynb"):
         try:
             times.append(os.stat(path / name).st_mtime)

@@ -11,8 +11,7 @@ of the run only filters by name and writes. The rule for a line is the one of
 
 from __future__ import annotations
 
-import json
-import math
+import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -21,7 +20,16 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
-from jupyter_mlexp.core.record.metric_lines import fold_nonfinite, nonfinite_kind, number_lines, quoted, summarize
+from jupyter_mlexp.core.record.metric_lines import (
+    MetricProblems,
+    decode_block,
+    fold_nonfinite,
+    line_blocks,
+    nonfinite_kind,
+    number_lines,
+    quoted,
+    summarize,
+)
 from jupyter_mlexp.core.record.metric_lines import line as metric_line
 
 #: A value: a JSON number (kept as printed in metrics.jsonl), else any other float Python reads.
@@ -48,7 +56,6 @@ def _has_rare_breaks(text: str) -> bool:
 
 #: A metric's lines spooled into the run folder while the run goes (``PrintedMetrics(spool=...)``).
 SPOOL_PREFIX = ".printed-"
-_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 MAX_LINE = 1 << 16  # a line longer than this (64 KiB) without its end is not a metric: not kept
 
 
@@ -88,11 +95,11 @@ class Printed:
             fh = open(self.spool, "rb")
         except FileNotFoundError:
             return
-        with fh:
-            for line in fh:
-                rec = json.loads(line)
-                value = rec.get("value")
-                yield float(_NONFINITE.get(rec.get("nonfinite"), math.nan) if value is None else value)
+        with fh:  # read back by the one codec of metrics.jsonl, a block at a time (bounded memory)
+            problems = MetricProblems()
+            for data, _ in line_blocks(fh, 0, os.fstat(fh.fileno()).st_size, True):
+                for point in decode_block(data, 1, problems):
+                    yield point[3]
 
     def data(self) -> bytes:
         """Every ``metrics.jsonl`` line, in order."""

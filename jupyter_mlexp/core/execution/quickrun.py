@@ -216,7 +216,7 @@ def _add_to_batch_run(
     the runner ends that run (its life cycle), so this only records the cell's progress."""
     if mode == "full":
         budget = None  # the runner's whole-notebook budget governs full runs
-    runner_seed = run.manifest.get("seed")
+    runner_seed = run.record.seed
     runner_seed = runner_seed if isinstance(runner_seed, int) and not isinstance(runner_seed, bool) else 0
     seen = dict(applied)
     notes = []

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlexp.core.execution.run_folder import Run
 from jupyter_mlexp.core.record.fsio import locked
+from jupyter_mlexp.core.record.run_record import RunRecord
 
 if TYPE_CHECKING:
     from jupyter_mlexp.core.experiment import Experiment
@@ -15,50 +16,46 @@ if TYPE_CHECKING:
 RESULTS_COLUMNS = ("run_id", "commit", "primary_metric", "memory_gb", "status", "description")
 
 
-def open_run(exp: Experiment, mode: str, **manifest: Any) -> Run:
-    """Create a new run folder under ``quick/`` or ``full/``. The gate: needs a hypothesis."""
+def open_run(exp: Experiment, mode: str, **fields: Any) -> Run:
+    """Create a new run folder under ``quick/`` or ``full/``. The gate: needs a hypothesis. ``fields``:
+    what the caller gives the new ``run.json``."""
     hyp = exp.hypothesis
-    manifest.setdefault("stage", hyp.stage)
-    manifest.setdefault("experiment", exp.name)
-    manifest.setdefault("hypothesis_version", hyp.version)
+    fields.setdefault("stage", hyp.stage)
+    fields.setdefault("experiment", exp.name)
+    fields.setdefault("hypothesis_version", hyp.version)
     if hyp.content_sha256:
-        manifest.setdefault("hypothesis_sha256", hyp.content_sha256)
-    manifest.setdefault("host", socket.gethostname())
-    run = Run.create(exp.path, mode, manifest)
-    exp.log_event("run_started", run_id=run.run_id, mode=mode, params=manifest.get("params"), seed=manifest.get("seed"))
+        fields.setdefault("hypothesis_sha256", hyp.content_sha256)
+    fields.setdefault("host", socket.gethostname())
+    run = Run.create(exp.path, mode, fields)
+    exp.log_event("run_started", run_id=run.run_id, mode=mode, params=fields.get("params"), seed=fields.get("seed"))
     return run
 
 
 def close_run(exp, run: Run, status: str, error: BaseException | None = None, description: str = "", **extra) -> dict:
     """End ``run``, append its event and its ``results.tsv`` row."""
     manifest = run.finish(status, error, **extra)
+    ended = RunRecord.from_manifest(manifest)
     ev = {"completed": "run_completed", "failed": "run_failed", "timeout": "run_timeout"}.get(status, f"run_{status}")
-    exp.log_event(
-        ev,
-        run_id=run.run_id,
-        mode=run.mode,
-        duration_s=manifest.get("duration_s"),
-        error=(manifest.get("error") or {}).get("message"),
-    )
+    exp.log_event(ev, run_id=run.run_id, mode=run.mode, duration_s=ended.duration_s, error=ended.error_message())
     append_result(exp, run, description)
     return manifest
 
 
 def append_result(exp: Experiment, run: Run, description: str = "") -> None:
-    m = run.manifest
+    r = run.record
     try:
         primary = exp.hypothesis.primary_metric
     except Exception:
         primary = None
-    value = (m.get("metrics_summary") or {}).get(primary or "", {}).get("last")
-    mem = m.get("peak_memory_gb")
+    value = r.last(primary)
+    mem = r.peak_memory_gb
     row = [
         run.run_id,
-        ((m.get("git") or {}).get("commit") or "")[:12],
+        ((r.git.commit if r.git else None) or "")[:12],
         "" if value is None else f"{value:.6g}",
         "" if mem is None else f"{mem:.3f}",
-        m.get("status", ""),
-        " ".join((description or m.get("description") or "").split())[:200],
+        r.status or "",
+        " ".join((description or r.description or "").split())[:200],
     ]
     line = "\t".join(c.replace("\t", " ") for c in row) + "\n"
     with locked(exp.results_tsv):

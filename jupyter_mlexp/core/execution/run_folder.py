@@ -41,6 +41,7 @@ from jupyter_mlexp.core.record.metric_lines import (  # noqa: F401 - summarize a
     summarize,
 )
 from jupyter_mlexp.core.record.metric_lines import line as metric_line
+from jupyter_mlexp.core.record.run_record import RunRecord
 from jupyter_mlexp.core.record.workspace import check_name
 
 if TYPE_CHECKING:
@@ -93,6 +94,11 @@ class Run:
             summary = manifest["metrics_summary"] = {}
         self._manifest = manifest
         self.summary: dict[str, dict] = summary
+
+    @property
+    def record(self) -> RunRecord:
+        """The manifest as it stands now, typed (:class:`RunRecord`): what readers of a live run read."""
+        return RunRecord.from_manifest(self._manifest)
 
     # -- identity ---------------------------------------------------------------------------
     @property

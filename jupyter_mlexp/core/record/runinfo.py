@@ -23,6 +23,27 @@ class RunInfo:
     ignored_reason: str | None = None
     problem: str | None = None  # why run.json is shown as corrupt: "quick/ID/run.json: ..."
 
+    @classmethod
+    def listed(cls, path: Path, manifest: dict, ignored_reason: str | None = None) -> RunInfo:
+        """The run in ``path`` as a listing shows it, from its (migrated) ``manifest`` read through
+        :class:`RunRecord`: its id and mode fall back to the folder's names, a dead ``running`` run is
+        ``stale``."""
+        record = RunRecord.from_manifest(manifest)
+        status = record.status or "unknown"
+        if status == "running" and is_stale(record):
+            status = "stale"
+        info = cls(
+            record.run_id or path.name,
+            record.mode or path.parent.name,
+            status,
+            path,
+            manifest,
+            ignored_reason=ignored_reason,
+            problem=record.problem,
+        )
+        info.__dict__["record"] = record  # the cached property, already known
+        return info
+
     @cached_property
     def record(self) -> RunRecord:
         """The manifest, typed (:mod:`jupyter_mlexp.core.record.run_record`): what the surfaces read."""
@@ -58,9 +79,9 @@ class RunInfo:
         }
 
 
-def is_stale(manifest: dict) -> bool:
+def is_stale(record: RunRecord) -> bool:
     """A ``running`` run whose process on this host is gone (exited, a zombie, or its PID reused)."""
-    pid = manifest.get("pid")
-    if not pid or manifest.get("host") not in (None, socket.gethostname()):
+    pid = record.pid
+    if not pid or record.host not in (None, socket.gethostname()):
         return False
-    return procs.is_gone(int(pid), manifest.get("pid_start"))
+    return procs.is_gone(pid, record.pid_start)

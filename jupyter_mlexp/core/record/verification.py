@@ -105,7 +105,7 @@ def verify_experiment(
         runs = exp.runs(include_ignored=True)
     run_anchors = []
     for info in runs:
-        h = Head.from_dict(info.manifest.get("log_head"))
+        h = Head.from_dict(info.record.log_head)
         if h is not None:
             run_anchors.append(Anchor(h, f"{_rel(info.path, exp.path)}/run.json"))
     every = [*run_anchors, *anchors]
@@ -202,7 +202,7 @@ def _check_runs(chain: ChainCheck, runs: Sequence[Any], base: Path) -> list[Find
             )
             continue
         i = at
-        h = Head.from_dict(info.manifest.get("log_head"))
+        h = Head.from_dict(info.record.log_head)
         if h is not None and i + 1 <= h.seq:
             out.append(
                 Finding(
@@ -212,7 +212,7 @@ def _check_runs(chain: ChainCheck, runs: Sequence[Any], base: Path) -> list[Find
                     f"{LOG}:{chain.lines[i]}",
                 )
             )
-        version = info.manifest.get("hypothesis_version")
+        version = info.record.hypothesis_version
         if type(version) is int and version in registered and registered[version] > i:
             out.append(
                 Finding(

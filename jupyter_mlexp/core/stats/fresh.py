@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlexp.core.errors import MlexpError
-from jupyter_mlexp.core.stats.observations import run_params, same_value
+from jupyter_mlexp.core.stats.observations import same_value
 
 if TYPE_CHECKING:
     from jupyter_mlexp.core.experiment import Experiment
@@ -36,10 +36,10 @@ def seeds_run(exp: Experiment, configs: Iterable[Mapping[str, Any]]) -> set[int]
     wanted = [dict(c) for c in configs] or [{}]
     out: set[int] = set()
     for info in exp.runs(include_ignored=True):
-        seed = info.manifest.get("seed")
+        seed = info.record.seed
         if not isinstance(seed, int) or isinstance(seed, bool):
             continue
-        params = run_params(info.manifest)
+        params = info.record.configuration
         if any(all(k in params and same_value(params[k], v) for k, v in c.items()) for c in wanted):
             out.add(seed)
     return out

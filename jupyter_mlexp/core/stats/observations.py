@@ -19,6 +19,7 @@ from jupyter_mlexp.core.errors import RecordError
 from jupyter_mlexp.core.record import memo
 from jupyter_mlexp.core.record.fsio import check_confined
 from jupyter_mlexp.core.record.metric_lines import NAN, Series, read_series, read_summaries
+from jupyter_mlexp.core.record.run_record import RunRecord
 
 if TYPE_CHECKING:
     from jupyter_mlexp.core.experiment import Experiment, RunInfo
@@ -50,10 +51,11 @@ def _value_text(v: Any) -> str:
     return json.dumps(v)
 
 
-def run_params(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
-    merged = {**(manifest.get("params") or {}), **(manifest.get("overrides") or {})}
-    return {k: v for k, v in merged.items() if k != "seed"}
+def run_params(manifest: dict[str, Any] | RunRecord) -> dict[str, Any]:
+    """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied
+    (:attr:`RunRecord.configuration`; a listed run has it as ``info.record.configuration``)."""
+    record = manifest if isinstance(manifest, RunRecord) else RunRecord.from_manifest(manifest)
+    return record.configuration
 
 
 def read_metrics(path: Path | str) -> tuple[Series, list[tuple[int, str]]]:
@@ -98,21 +100,19 @@ def _parse_finals(file: str) -> tuple[dict[str, tuple[float, int]], list[tuple[i
     return {name: (s.last, s.line) for name, s in summaries.items()}, problems.lines()
 
 
-def final_values(series: Series, manifest: dict[str, Any], rel: str) -> dict[str, tuple[float, str]]:
+def final_values(series: Series, record: RunRecord, rel: str) -> dict[str, tuple[float, str]]:
     """``{metric: (last value, "file:line")}``; a metric whose metrics.jsonl is gone falls back to
     the ``metrics_summary`` of run.json, cited as such. ``rel``: the run folder, relative."""
-    return cited_finals({name: points[-1][1:] for name, points in series.items()}, manifest, rel)
+    return cited_finals({name: points[-1][1:] for name, points in series.items()}, record, rel)
 
 
-def cited_finals(
-    lasts: dict[str, tuple[float, int]], manifest: dict[str, Any], rel: str
-) -> dict[str, tuple[float, str]]:
+def cited_finals(lasts: dict[str, tuple[float, int]], record: RunRecord, rel: str) -> dict[str, tuple[float, str]]:
     """:func:`final_values` from each metric's ``(last value, line)`` (:func:`read_finals`)."""
     finals: dict[str, tuple[float, str]] = {}
     for name, (value, line) in lasts.items():
         finals[name] = (value, f"{rel}/metrics.jsonl:{line}")
-    for name, s in (manifest.get("metrics_summary") or {}).items():
-        if name not in finals and isinstance(s, dict) and "last" in s:
+    for name, s in record.metrics_summary.items():
+        if name not in finals and "last" in s:
             last = s.get("last")
             finals[name] = (NAN if last is None else float(last), f"{rel}/run.json")
     return finals
@@ -135,7 +135,7 @@ class Observation:
     status: str = "completed"  # the run's final status (the verdict accounts for failed seeds of a judged arm)
     ignored: str | None = None  # the reason, when the run is ignored
     overrides: dict[str, Any] = field(default_factory=dict)  # a quick run's %%run_quick overrides
-    manifest: dict[str, Any] | None = None  # run.json, read only: what differed between two runs of one seed
+    record: RunRecord | None = None  # run.json: what differed between two runs of one seed
 
     @property
     def counted(self) -> bool:
@@ -147,13 +147,9 @@ class Observation:
             self.config = config_key(self.params)
 
 
-def recorded_hypothesis(manifest: dict[str, Any]) -> tuple[int | None, str | None]:
+def recorded_hypothesis(record: RunRecord) -> tuple[int | None, str | None]:
     """The hypothesis version and content hash a run recorded when it started (None: not recorded)."""
-    version, sha = manifest.get("hypothesis_version"), manifest.get("hypothesis_sha256")
-    return (
-        version if isinstance(version, int) and not isinstance(version, bool) else None,
-        sha if isinstance(sha, str) else None,
-    )
+    return record.hypothesis_version, record.hypothesis_sha256
 
 
 def observation(
@@ -164,29 +160,23 @@ def observation(
     config: str = "",
 ) -> Observation:
     """``info`` as the verdict sees it; ``params`` and ``config`` when the caller has them already."""
-    m = info.manifest
-    version, sha = recorded_hypothesis(m)
+    r = info.record
     return Observation(
         run_id=info.run_id,
         mode=info.mode,
-        stage=m.get("stage") or "(none)",
-        params=run_params(m) if params is None else params,
+        stage=r.stage or "(none)",
+        params=r.configuration if params is None else params,
         config=config,
-        seed=m.get("seed"),
+        seed=r.seed,
         finals=finals,
-        version=version,
-        started=m.get("started"),
-        sha256=sha,
+        version=r.hypothesis_version,
+        started=r.started,
+        sha256=r.hypothesis_sha256,
         status=info.status,
         ignored=info.ignored_reason,
-        overrides=_overrides(m),
-        manifest=m,
+        overrides=r.overrides,
+        record=r,
     )
-
-
-def _overrides(manifest: dict[str, Any]) -> dict[str, Any]:
-    got = manifest.get("overrides")
-    return got if isinstance(got, dict) else {}
 
 
 def counted(info: RunInfo) -> bool:
@@ -204,5 +194,5 @@ def load_observations(exp: Experiment, runs: list[RunInfo] | None = None, *, eve
             continue
         rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
         lasts, _ = read_finals(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)
-        out.append(observation(info, rel, cited_finals(lasts, info.manifest, rel)))
+        out.append(observation(info, rel, cited_finals(lasts, info.record, rel)))
     return out

@@ -25,6 +25,7 @@ from typing import Any
 from jupyter_mlexp.core.errors import MlexpError, NoHypothesisError
 from jupyter_mlexp.core.record.hypothesis import BASELINE_STAGE, Criterion, Hypothesis
 from jupyter_mlexp.core.record.idea_files import registration_problem, registrations
+from jupyter_mlexp.core.record.run_record import GitState, RunRecord
 from jupyter_mlexp.core.stats.inference import TEST_ONE_SAMPLE, obrien_fleming, on_scale, p_greater
 from jupyter_mlexp.core.stats.observations import Observation, config_key, load_observations
 from jupyter_mlexp.core.stats.verdict_arms import (
@@ -532,7 +533,7 @@ def _evidence_flags(arms: list[Arm]) -> list[str]:
             out.append(
                 f"non-determinism: seed {d['seed']} of `{a.label}` gave {fmt_number(was)} (run {d['counted_run']}, "
                 f"counted) and {fmt_number(d['value'])} (run {d['run_id']}); differed: "
-                f"{_differences(first.manifest if first else None, _manifest(a, d['run_id']))}"
+                f"{_differences(first.record if first else None, _record(a, d['run_id']))}"
             )
         if a.duplicates:
             out.append(
@@ -544,29 +545,28 @@ def _evidence_flags(arms: list[Arm]) -> list[str]:
     return out
 
 
-def _manifest(a: Arm, run_id: str) -> dict[str, Any] | None:
+def _record(a: Arm, run_id: str) -> RunRecord | None:
     for o in a.duplicate_runs:
         if o.run_id == run_id:
-            return o.manifest
+            return o.record
     return None
 
 
-def _differences(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+def _differences(a: RunRecord | None, b: RunRecord | None) -> str:
     """What two runs of one seed recorded differently (code, environment, data, command)."""
     if a is None or b is None:
         return "provenance not recorded"
     out = []
-    ga, gb = a.get("git") or {}, b.get("git") or {}
+    ga, gb = a.git or GitState(), b.git or GitState()
     for key in ("commit", "dirty", "diff_sha256"):
-        if isinstance(ga, dict) and isinstance(gb, dict) and ga.get(key) != gb.get(key):
-            out.append(f"git {key} {str(ga.get(key))[:12]} → {str(gb.get(key))[:12]}")
-    ea, eb = a.get("environment") or {}, b.get("environment") or {}
-    if isinstance(ea, dict) and isinstance(eb, dict):
-        for key in sorted(set(ea) | set(eb)):
-            if ea.get(key) != eb.get(key):
-                out.append(f"environment {key}")
+        if getattr(ga, key) != getattr(gb, key):
+            out.append(f"git {key} {str(getattr(ga, key))[:12]} → {str(getattr(gb, key))[:12]}")
+    ea, eb = a.environment, b.environment
+    for key in sorted(set(ea) | set(eb)):
+        if ea.get(key) != eb.get(key):
+            out.append(f"environment {key}")
     for key in ("data", "command", "params", "overrides"):
-        if a.get(key) != b.get(key):
+        if getattr(a, key) != getattr(b, key):
             out.append(key)
     return ", ".join(out) or "nothing recorded (code, environment, data, command are the same)"
 

@@ -122,4 +122,4 @@ def experiment_changes(exp: Any, runs: Sequence[Any] | None = None, events: Sequ
     if events is None:
         events = registrations(exp.events())
     runs = exp.runs(include_ignored=True) if runs is None else runs
-    return criterion_changes(events, [r.manifest.get("started") for r in runs])
+    return criterion_changes(events, [r.record.started for r in runs])

@@ -155,19 +155,17 @@ def register(server: MCPServer, st: State) -> None:
         """One run: parameters, metrics, status, error, provenance and a bounded tail of its log (never the whole log)."""
         exp = default_experiment(experiment)
         info = exp.get_run(run_id)
-        m = info.manifest
-        git = m.get("git") or {}
-        env = m.get("environment") or {}
+        r = info.record
         data = {
             "run": views.runs_dict(exp, [info])["runs"][0],
-            "metrics": m.get("metrics_summary") or {},
-            "error": m.get("error"),
+            "metrics": r.metrics_summary,
+            "error": r.error,
             "provenance": {
-                "git_commit": git.get("commit"),
-                "git_dirty": git.get("dirty"),
-                "python": env.get("python"),
-                "command": m.get("command"),
-                "hypothesis_version": m.get("hypothesis_version"),
+                "git_commit": r.git.commit if r.git else None,
+                "git_dirty": r.git.dirty if r.git else None,
+                "python": r.environment.get("python"),
+                "command": r.command,
+                "hypothesis_version": r.hypothesis_version,
             },
             "log": log_tail(info.path, tail_chars),
             "files": st.workspace.relative(info.path),

@@ -15,7 +15,7 @@ from jupyter_mlexp.core.errors import MlexpError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.record.metric_curves import read_since
 from jupyter_mlexp.core.record.workspace import inside
-from jupyter_mlexp.core.stats.observations import config_key, load_observations, run_params
+from jupyter_mlexp.core.stats.observations import config_key, load_observations
 from jupyter_mlexp.core.views import config_groups
 from jupyter_mlexp.frontdoors.server import stamped
 from jupyter_mlexp.frontdoors.server.record_views import OutsideRootError, open_experiment
@@ -38,7 +38,7 @@ def _table_row(info: RunInfo, exp: Experiment, primary: str | None) -> dict:
     row = info.to_dict(primary)
     row["path"] = info.path.relative_to(exp.path).as_posix()
     row["metrics"] = info.record.lasts()
-    params = run_params(info.manifest)
+    params = info.record.configuration
     row["config"] = config_key(params)
     row["config_params"] = params
     return row
@@ -60,8 +60,7 @@ def _slim_row(info: RunInfo) -> dict:
     """A run in the table, each fact once: ``params`` is the configuration (parameters and a quick run's
     overrides, no seed); the primary metric is in ``metrics``; the folder is ``<mode>/<run_id>``."""
     r = info.record
-    m = info.manifest
-    params = run_params(m)
+    params = r.configuration
     row = {
         "run_id": info.run_id,
         "mode": info.mode,
@@ -80,8 +79,8 @@ def _slim_row(info: RunInfo) -> dict:
         "ignored_reason": info.ignored_reason,
         "problem": info.problem,
         # the files the run kept (artifacts/...), and which injected parameters the notebook overwrote
-        "artifacts": [a.get("path") for a in m.get("artifacts") or [] if isinstance(a, dict)],
-        "params_overwritten": m.get("params_overwritten"),
+        "artifacts": [a.get("path") for a in r.artifacts if isinstance(a, dict)],
+        "params_overwritten": r.params_overwritten,
     }
     row.update((k, v) for k, v in extra.items() if v)
     return row
@@ -122,7 +121,9 @@ def groups_answer(root: Path, name: str) -> stamped.Answer:
         _, wanted = _metrics_of(exp)
         logged = sorted({m for r in infos for m in r.record.lasts()} - set(wanted))
         obs = load_observations(exp, infos, every=True)
-        members = {o.run_id: o.config for o in obs if o.config != config_key(run_params(o.manifest or {}))}
+        members = {
+            o.run_id: o.config for o in obs if o.config != config_key(o.record.configuration if o.record else {})
+        }
         return {"groups": config_groups(obs, wanted + logged), "members": members}
 
     return stamped.cached_answer("groups", exp, build)

@@ -87,7 +87,7 @@ def _read(exp: Experiment) -> tuple[_Read, bool]:
     running = [r for r in infos if r.status == "running"]
     stamp = runs_stamp(exp.path, [r.path for r in running])
     host = socket.gethostname()
-    pids = [r.manifest.get("pid") for r in running if r.manifest.get("host") in (None, host)]
+    pids = [r.record.pid for r in running if r.record.host in (None, host)]
     read = _Read(stamp, infos, [r.path for r in running], [p for p in pids if p])
     if stamp[:2] != before[:2]:
         return read, False  # the record changed while it was read: answer, but do not keep it
