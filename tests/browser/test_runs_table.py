@@ -272,6 +272,18 @@ def test_runs_table_dark_loops_and_report_button(page: Page, start_lab, tmp_path
     sidebar.locator("button", has_text="Build report").click()
     expect(page.locator(".lm-TabBar-tab", has_text="report.ipynb")).to_be_visible(timeout=60_000)
     assert (root / "experiments" / "digits-momentum" / "report.ipynb").is_file()
+    # The report as Lab shows it, with the verdict's headline at its top, in the dark theme and the light one.
+    report = page.locator(".jp-NotebookPanel:visible")
+    main = page.locator("#jp-main-dock-panel")  # the panel's own picture leaves out the theme's background
+    expect(report.locator(".jp-RenderedMarkdown").first).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1000)  # the rest of the cells and the theme's CSS settle before the picture
+    main.screenshot(path=str(artifacts / "report-dark.png"))
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Light$")).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "true", timeout=20_000)
+    page.wait_for_timeout(1000)
+    main.screenshot(path=str(artifacts / "report-light.png"))
 
 
 LONG_RUN = """
