@@ -76,6 +76,20 @@ class Arm:
     def label(self) -> str:
         return f"{self.config} [{self.stage}]"
 
+    def take(self, o: Observation) -> None:
+        """Count ``o`` as one of the arm's seeds: its value, or why it has none (missing, NaN/inf)."""
+        self.runs.append(o)
+        got = o.finals.get(self.metric)
+        if got is None:
+            self.missing += 1
+        elif not math.isfinite(got[0]):
+            self.nonfinite += 1
+            self.nonfinite_seeds.append(o.seed)
+        else:
+            self.values.append(got[0])
+            self.seeds.append(o.seed)
+            self.sources.append(got[1])
+
     @property
     def n(self) -> int:
         return len(self.values)
@@ -231,17 +245,7 @@ def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
         first = a.firsts.get(key)
         if first is None:
             a.firsts[key] = o
-            a.runs.append(o)
-            got = o.finals.get(metric)
-            if got is None:
-                a.missing += 1
-            elif not math.isfinite(got[0]):
-                a.nonfinite += 1
-                a.nonfinite_seeds.append(o.seed)
-            else:
-                a.values.append(got[0])
-                a.seeds.append(o.seed)
-                a.sources.append(got[1])
+            a.take(o)
             continue
         a.duplicate_runs.append(o)
         mine, theirs = _value(o, metric), _value(first, metric)
@@ -264,19 +268,8 @@ def fill(a: Arm, keys: Sequence[str]) -> None:
     a.nonfinite_seeds = []
     for key in keys:
         o = a.firsts.get(key)
-        if o is None:
-            continue
-        a.runs.append(o)
-        got = o.finals.get(a.metric)
-        if got is None:
-            a.missing += 1
-        elif not math.isfinite(got[0]):
-            a.nonfinite += 1
-            a.nonfinite_seeds.append(o.seed)
-        else:
-            a.values.append(got[0])
-            a.seeds.append(o.seed)
-            a.sources.append(got[1])
+        if o is not None:
+            a.take(o)
 
 
 def apply_plan(
