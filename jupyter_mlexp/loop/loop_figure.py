@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from jupyter_mlexp.core.record.fsio import check_writable_here
 from jupyter_mlexp.loop.loop_state import CRASH, DISCARD, KEEP, LoopState
 
 COLORS = {KEEP: "#1b7f3b", DISCARD: "#8c8c8c", CRASH: "#c0392b"}
@@ -61,7 +62,9 @@ def write_figure(state: LoopState, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
+    check_writable_here(path)  # as the report's figures: never through a symlink out of the record
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable_here(path)  # the folder just made, or found, is still inside
     # replaced at once: the sidebar may be reading the old one while a new attempt draws it again
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

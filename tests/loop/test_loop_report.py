@@ -91,3 +91,19 @@ def test_a_loop_whose_record_cannot_be_read_is_named_not_fatal(fast, capsys):
     nb = nbformat.read(build_report("tune"), as_version=4)
     (cell,) = [c for c in nb.cells if c.source.startswith("## Loop `t1`")]
     assert "cannot be read" in cell.source and "loops/t1/loop.json" in cell.source
+
+
+def test_the_loop_figure_is_not_written_through_a_symlink_out_of_the_record(fast, capsys, tmp_path_factory):
+    # the report's figures and the loop's progress.webp are written the same way: never through a link out
+    from jupyter_mlexp.core.errors import OutsideRecordError
+    from jupyter_mlexp.core.record.fsio import writes_confined_to
+    from jupyter_mlexp.loop.loop_figure import write_figure
+
+    attempt(capsys, "baseline")
+    exp = Experiment("tune")
+    outside = tmp_path_factory.mktemp("outside")
+    (exp.path / "figures").symlink_to(outside, target_is_directory=True)
+    state = LoopFiles(exp.path, "t1").load()
+    with writes_confined_to(exp.path), pytest.raises(OutsideRecordError):
+        write_figure(state, exp.path / "figures" / "loop-t1.webp")
+    assert list(outside.iterdir()) == []
