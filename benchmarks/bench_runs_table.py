@@ -58,7 +58,7 @@ def run() -> list[dict]:
         return [json.loads(p.read_text()) for p in exp.path.glob("full/*/run.json")]
 
     def fresh_table():
-        stamped.clear()
+        _cold(stamped)
         return run_views.runs_table_json(root, "bench")
 
     anchor = median_time(direct_read, repeat=3)
@@ -92,6 +92,16 @@ def run() -> list[dict]:
     ]
 
 
+def _cold(stamped) -> None:
+    """As in a process that has read nothing yet: no cached answer, no parsed file, no kept verdict."""
+    from jupyter_mlexp.core.record import memo
+    from jupyter_mlexp.core.stats.verdict import forget
+
+    stamped.clear()
+    memo.clear()
+    forget()
+
+
 def _sizes() -> list[int]:
     """The table's sizes to time besides 10,000: ``MLEXP_BENCH_TABLE_RUNS`` (``1000,100000``); 1,000 by
     default (100,000 runs take minutes to write and to read: measured only when asked)."""
@@ -113,7 +123,7 @@ def _scaling(fresh_10k: float, anchor_10k: float) -> list[dict]:
             return [json.loads(p.read_text()) for p in exp.path.glob("full/*/run.json")]
 
         def fresh_table(root=root):
-            stamped.clear()
+            _cold(stamped)
             return run_views.runs_table_json(root, "bench")
 
         anchor = median_time(direct_read, repeat=3)

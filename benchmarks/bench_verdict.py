@@ -11,8 +11,11 @@ family) and a Holm step-down, over the values already in memory.
 - ``verdict_all_surfaces_1000x5_s``: every surface's path to the verdict, from the files: the REST
   experiment detail, ``mlexp status``/``runs`` and the panel (``judge_experiment``, then ``to_dict`` as
   JSON, the text and the panel's rows) and the report's (``load_experiment`` + ``report.verdict.judge``),
-  one after the other in one process that starts cold: files parsed once are reused while unchanged
-  (``core.memo``), as in the server answering the sidebar and building the report.
+  one after the other in one process that starts cold. One loader serves them all: the listing, each
+  run's observation and the verdict are kept while their files keep their stat (``core.memo``,
+  ``Experiment.runs``, ``verdict.judge_once``), so the report's path shares the first surface's read.
+- ``verdict_cold_N_runs_s``: ``judge_experiment`` cold at other sizes (``MLEXP_BENCH_VERDICT_RUNS``),
+  to show the time per run stays flat.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ CONFIGS, SEEDS = 1_000, 5
 THRESHOLD = 0.9
 
 
-def _record(root: str):
+def _record(root: str, configs: int = CONFIGS):
     from jupyter_mlexp import Experiment
 
     os.environ["MLEXP_ROOT"] = root
@@ -39,7 +42,7 @@ def _record(root: str):
     exp.register(f"A grid of noise.\nsuccess: val_acc >= 0.9\nmetrics: val_acc\nstage: full\nseeds: {SEEDS}\n")
     rng = random.Random(0)
     version, sha = exp.hypothesis.version, exp.hypothesis.content_sha256
-    for c in range(CONFIGS):
+    for c in range(configs):
         for s in range(SEEDS):
             d = exp.path / "full" / f"c{c:04d}-s{s}"
             d.mkdir(parents=True)
@@ -100,7 +103,7 @@ def _timed(fns: dict, repeat: int = 5) -> dict[str, float]:
 def run() -> list[dict]:
     from jupyter_mlexp.core.record import memo
     from jupyter_mlexp.core.stats.observations import load_observations
-    from jupyter_mlexp.core.stats.verdict import judge, judge_experiment
+    from jupyter_mlexp.core.stats.verdict import forget, judge, judge_experiment
     from jupyter_mlexp.report.load import load_experiment
     from jupyter_mlexp.report.report_verdict import judge as report_judge
 
@@ -118,16 +121,18 @@ def run() -> list[dict]:
 
         def cold():
             memo.clear()  # a new process: nothing parsed yet
+            forget()
             return judge_experiment(exp)
 
         def surfaces():
             memo.clear()  # the first surface reads every file; the others reuse what did not change
+            forget()
             got = judge_experiment(exp)  # the core surfaces judge once, from the files
             json.dumps(got.to_dict())  # the REST answer (the sidebar)
             got.text()  # mlexp status / runs, %mlexp status / runs
             got.summary()  # the ipywidgets panel's rows
-            report = report_judge(load_experiment(exp))  # the report's path: its own read, the same judge
-            assert report.decision == got.decision
+            report = report_judge(load_experiment(exp))  # the report's path: the same loader and verdict
+            assert report is got  # one verdict, shared by every surface
 
         med = _timed(
             {
@@ -137,10 +142,51 @@ def run() -> list[dict]:
                 "anchor": lambda: _scipy_loop(values),
             }
         )
+    scaling = _scaling(med["cold"] / (CONFIGS * SEEDS))
     extra = {"configurations": CONFIGS, "seeds": SEEDS, "decision": v.decision}
     goal = "at most 1.5x (anchor: the statistics alone, scipy ttest_1samp + Holm in a hand-written loop, in memory)"
     return [
         figure("verdict_stats_1000x5_s", med["stats"], "s", med["anchor"], goal, **extra),
         figure("verdict_one_surface_cold_1000x5_s", med["cold"], "s", med["anchor"], goal, **extra),
         figure("verdict_all_surfaces_1000x5_s", med["surfaces"], "s", med["anchor"], goal, **extra),
+        *scaling,
     ]
+
+
+def _sizes() -> list[int]:
+    """Numbers of runs to judge cold besides 5,000: ``MLEXP_BENCH_VERDICT_RUNS`` (``1000,100000``); 1,000
+    by default (100,000 runs take minutes to write: measured only when asked)."""
+    text = os.environ.get("MLEXP_BENCH_VERDICT_RUNS", "1000")
+    return sorted({int(n) for n in text.split(",") if n.strip()} - {CONFIGS * SEEDS})
+
+
+def _scaling(per_run_5000: float) -> list[dict]:
+    """The cold verdict at other sizes: linear when the time per run stays that of 5,000 runs (anchor:
+    a plain read of the same files)."""
+    from jupyter_mlexp.core.record import memo
+    from jupyter_mlexp.core.stats.verdict import forget, judge_experiment
+
+    out = []
+    for n in _sizes():
+        with tempfile.TemporaryDirectory() as root:
+            exp = _record(root, max(1, n // SEEDS))
+            time.sleep(memo.SETTLE_S + 0.1)
+
+            def cold(exp=exp):
+                memo.clear()
+                forget()
+                return judge_experiment(exp)
+
+            med = _timed({"cold": cold, "anchor": lambda exp=exp: _read_plain(exp)}, repeat=3)
+        out.append(
+            figure(
+                f"verdict_cold_{n}_runs_s",
+                med["cold"],
+                "s",
+                med["anchor"],
+                "linear in the runs: the time per run near that of 5,000 runs (anchor: a plain read of the files)",
+                us_per_run=round(med["cold"] / n * 1e6, 1),
+                us_per_run_5000=round(per_run_5000 * 1e6, 1),
+            )
+        )
+    return out

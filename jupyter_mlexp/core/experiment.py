@@ -15,7 +15,9 @@ and ``full/``. See ``docs/record-format.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from jupyter_mlexp.core.record import journal as journal_file
 from jupyter_mlexp.core.record.fsio import (
     MAX_JSON_BYTES,
     check_confined,
+    confinement,
     parse_json_record,
     read_json_record,
     read_jsonl,
@@ -46,8 +49,8 @@ from jupyter_mlexp.core.record.idea_files import (
     registrations,
 )
 from jupyter_mlexp.core.record.journal import now_iso
-from jupyter_mlexp.core.record.run_record import migrate
-from jupyter_mlexp.core.record.runinfo import RunInfo
+from jupyter_mlexp.core.record.run_record import RunRecord, migrate
+from jupyter_mlexp.core.record.runinfo import RunInfo, is_stale
 from jupyter_mlexp.core.record.shapes import manifest_problem, text_list
 from jupyter_mlexp.core.record.workspace import check_name, experiments_dir
 from jupyter_mlexp.core.registration import Registration
@@ -159,60 +162,99 @@ class Experiment:
 
     def run_dirs(self) -> Iterable[tuple[Path, bool]]:
         """(run folder, placed under ignored/) for every folder holding a run.json."""
+        return [(Path(p), in_dir) for p, in_dir, _ in self._scan()]
 
-        def scan(folder: Path, ignored: bool, depth: int):
+    def _scan(self) -> list[tuple[str, bool, os.stat_result]]:
+        """(run folder, placed under ignored/, the stat of its run.json) for every folder holding one."""
+        out: list[tuple[str, bool, os.stat_result]] = []
+
+        def scan(folder: str, ignored: bool, depth: int) -> None:
             try:
-                children = list(os.scandir(folder))
+                with os.scandir(folder) as it:
+                    children = list(it)
             except OSError:
                 return
             for child in children:
                 if not child.is_dir(follow_symlinks=False):
                     continue
-                p = Path(child.path)
-                if os.path.exists(os.path.join(child.path, "run.json")):
-                    yield p, ignored
-                elif depth > 0 and (child.name in IGNORED_DIRS or child.name in MODES):
-                    yield from scan(p, ignored or child.name in IGNORED_DIRS, depth - 1)
+                try:
+                    st = os.stat(child.path + "/run.json")
+                except OSError:
+                    if depth > 0 and (child.name in IGNORED_DIRS or child.name in MODES):
+                        scan(child.path, ignored or child.name in IGNORED_DIRS, depth - 1)
+                    continue
+                out.append((child.path, ignored, st))
 
+        base = str(self.path)
         for mode in MODES:
-            yield from scan(self.path / mode, False, 1)
+            scan(os.path.join(base, mode), False, 1)
         for name in IGNORED_DIRS:
-            yield from scan(self.path / name, True, 2)
+            scan(os.path.join(base, name), True, 2)
+        return out
 
     def runs(self, include_ignored: bool = True) -> list[RunInfo]:
-        """Every run, oldest first, with ignored state and ``stale`` for a dead ``running`` one."""
-        listed, _ = ignored_file.read_ignored(self.ignored_md)
-        out: list[RunInfo] = []
-        for path, in_ignored_dir in self.run_dirs():
-            manifest = self._read_manifest(path)
-            reason = None
-            if in_ignored_dir:
-                reason = f"placed under {path.parent.relative_to(self.path)}/"
-            info = RunInfo.listed(path, manifest, reason)
-            if info.run_id in listed:
-                info.ignored_reason = listed[info.run_id].reason
+        """Every run, oldest first, with ignored state and ``stale`` for a dead ``running`` one.
+
+        The listing is kept (:func:`.record.memo.derived`) while every ``run.json`` and
+        ``IGNORED_RUNS.md`` keep their stat: the surfaces that list or judge the same experiment one
+        after the other (the sidebar, ``mlexp status``, the report) read it once. The
+        :class:`RunInfo` objects are shared: read-only.
+        """
+        entries = self._scan()
+        now = time.time_ns()
+        try:
+            ist = os.stat(self.ignored_md)
+        except OSError:
+            ignored_key, keep = None, True
+        else:
+            ignored_key, keep = memo.stamp(ist), memo.settled(ist, now)
+        keep = keep and all(memo.settled(st, now) for _, _, st in entries)
+        key = (confinement(), ignored_key, [(p, d, memo.stamp(st)) for p, d, st in entries])
+        every = memo.derived("runs", str(self.path), key, lambda: self._list(entries), keep)
+        out = []
+        for info in every:
+            if info.status == "running" and is_stale(info.record):  # its process ended since the listing
+                record, info = info.record, dataclasses.replace(info, status="stale")
+                info.__dict__["record"] = record
             if include_ignored or not info.ignored:
                 out.append(info)
+        return out
+
+    def _list(self, entries: list[tuple[str, bool, os.stat_result]]) -> list[RunInfo]:
+        listed, _ = ignored_file.read_ignored(self.ignored_md)
+        top = len(str(self.path)) + 1
+        out: list[RunInfo] = []
+        for folder, in_ignored_dir, st in entries:
+            path = Path(folder)
+            manifest, record = self._read_manifest(path, st)
+            info = RunInfo.listed(path, manifest, None, record)
+            if in_ignored_dir:
+                info.placed = os.path.dirname(folder)[top:].replace(os.sep, "/")
+                info.ignored_reason = f"placed under {info.placed}/"
+            if info.run_id in listed:
+                info.ignored_reason = listed[info.run_id].reason
+            out.append(info)
         out.sort(key=lambda r: (r.record.started or "", r.run_id))
         return out
 
-    def _read_manifest(self, path: Path) -> dict:
-        """``path/run.json``, or a stand-in with status ``corrupt`` naming the file and what is wrong."""
+    def _read_manifest(self, path: Path, st: os.stat_result | None = None) -> tuple[dict, RunRecord | None]:
+        """``path/run.json`` and its record, or a stand-in with status ``corrupt`` naming the file and what
+        is wrong (its record None). ``st``: the file's stat, when the caller has just taken it."""
         problem: str | None
         file = os.path.join(path, "run.json")
         try:
             check_confined(file)
-            manifest, problem = memo.cached(file, "manifest", _parse_manifest)
+            manifest, problem, record = memo.cached(file, "manifest", _parse_manifest, st=st)
         except RecordError:
             problem = "a symlink leading out of the workspace; not read"
         except (OSError, ValueError, RecursionError) as err:
             problem = "not valid JSON" if not isinstance(err, OSError) else (err.strerror or type(err).__name__)
         else:
             if problem is None:
-                return manifest
+                return manifest, record
         mode = path.parent.name if path.parent.name in MODES else None
         where = (path / "run.json").relative_to(self.path).as_posix()
-        return {"run_id": path.name, "mode": mode, "status": "corrupt", "problem": f"{where}: {problem}"}
+        return {"run_id": path.name, "mode": mode, "status": "corrupt", "problem": f"{where}: {problem}"}, None
 
     def get_run(self, run_id: str) -> RunInfo:
         check_name(run_id, "run id")
@@ -222,23 +264,17 @@ class Experiment:
         raise RunNotFoundError(f"no run {run_id!r} in experiment {self.name!r} (see `mlexp runs {self.name}`)")
 
     # -- ignored runs -----------------------------------------------------------------------
-    def ignored(self) -> tuple[list[ignored_file.IgnoredRun], list[str]]:
-        """Ignored runs (listed or placed under ignored/) and warnings, e.g. ids that match no run."""
+    def ignored(self, runs: list[RunInfo] | None = None) -> tuple[list[ignored_file.IgnoredRun], list[str]]:
+        """Ignored runs (listed or placed under ignored/) and warnings, e.g. ids that match no run.
+        ``runs``: :meth:`runs`, when the caller has just listed them."""
         listed, warnings = ignored_file.read_ignored(self.ignored_md)
         out = list(listed.values())
         known = set()
-        for path, in_dir in self.run_dirs():
-            known.add(path.name)
-            if in_dir and path.name not in listed:
-                out.append(
-                    ignored_file.IgnoredRun(
-                        path.name,
-                        f"placed under {path.parent.relative_to(self.path)}/",
-                        None,
-                        None,
-                        str(path.parent.relative_to(self.path)),
-                    )
-                )
+        for info in self.runs() if runs is None else runs:
+            name = info.path.name
+            known.add(name)
+            if info.placed is not None and name not in listed:
+                out.append(ignored_file.IgnoredRun(name, f"placed under {info.placed}/", None, None, info.placed))
         for rid in listed:
             if rid not in known:
                 warnings.append(f"IGNORED_RUNS.md:{listed[rid].line}: run {rid!r} does not exist in this experiment")
@@ -253,15 +289,19 @@ class Experiment:
         ignoring.unignore(self, run_id)
 
 
-def _parse_manifest(file: str) -> tuple[Any, str | None]:
-    """A run.json parsed, and why it cannot serve as a manifest (None when it can); shared: read-only."""
-    with open(file, encoding="utf-8") as fh:
+def _parse_manifest(file: str) -> tuple[Any, str | None, RunRecord | None]:
+    """A run.json parsed, why it cannot serve as a manifest (None when it can) and its typed record
+    (None when it cannot); shared: read-only."""
+    with open(file, "rb", buffering=0) as fh:  # bytes: json reads UTF-8 itself, without a text layer
         # read(size) with a 64 MB size allocates that much for each small file: ask the size first
         big = os.fstat(fh.fileno()).st_size > MAX_JSON_BYTES
-        text = fh.read(MAX_JSON_BYTES + 1) if big else fh.read()
+        data = fh.read(MAX_JSON_BYTES + 1) if big else fh.readall()
     try:
-        manifest = parse_json_record(text, "run.json")
+        manifest = parse_json_record(data, "run.json")
     except RecordError as err:
-        return None, str(err).removeprefix("run.json ").removesuffix("; fix or restore it")
+        return None, str(err).removeprefix("run.json ").removesuffix("; fix or restore it"), None
     problem = manifest_problem(manifest)
-    return (manifest if problem else migrate(manifest)), problem
+    if problem:
+        return manifest, problem, None
+    manifest = migrate(manifest)
+    return manifest, None, RunRecord.from_manifest(manifest)

@@ -19,7 +19,7 @@ from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
 from jupyter_mlexp.core.record.assignments import AssignmentError, parse_assignments
 from jupyter_mlexp.core.record.hypothesis import Hypothesis
-from jupyter_mlexp.core.record.idea_files import REGISTRATION_EVENTS
+from jupyter_mlexp.core.record.idea_files import REGISTRATION_EVENTS, registrations
 from jupyter_mlexp.core.record.lessons import read_lessons
 from jupyter_mlexp.core.record.shapes import text_list, text_or_none
 from jupyter_mlexp.core.stats.observations import (  # the one reader lives in core.observations; re-exported
@@ -27,26 +27,28 @@ from jupyter_mlexp.core.stats.observations import (  # the one reader lives in c
     NAN,
     Observation,
     config_key,
-    final_values,
-    observation,
     read_metrics,
     recorded_hypothesis,
+    run_observation,
+    run_problems,
 )
 from jupyter_mlexp.report.report_errors import BaselineRegisteredError
 
 __all__ = ["DEFAULT_CONFIG", "NAN", "config_key", "read_metrics", "load_experiment", "ReportData", "RunData"]
 
 
-@dataclass
 class RunData:
-    """One run as the report sees it. ``series[name]`` is ``[(step, value, line), ...]``."""
+    """One run as the report sees it: the core's :class:`Observation` of it (the verdict's final values,
+    from the one loader) and, read when a figure asks, its every point: ``series[name]`` is
+    ``[(step, value, line), ...]``."""
 
-    info: RunInfo
-    rel: str  # run folder relative to the experiment folder, posix
-    series: dict[str, list[tuple]] = field(default_factory=dict)
-    skipped: list[tuple[int, str]] = field(default_factory=list)
-    finals: dict[str, tuple[float, str]] = field(default_factory=dict)  # name -> (last value, "file:line")
-    config: str = ""  # config_key(params), computed once
+    __slots__ = ("info", "rel", "observation", "_series")
+
+    def __init__(self, info: RunInfo, rel: str, observation: Observation) -> None:
+        self.info = info
+        self.rel = rel  # run folder relative to the experiment folder, posix
+        self.observation = observation  # this run as the core verdict sees it (the same final values)
+        self._series: dict[str, list[tuple]] | None = None
 
     run_id = property(lambda self: self.info.run_id)
     mode = property(lambda self: self.info.mode)
@@ -55,16 +57,29 @@ class RunData:
     manifest = property(lambda self: self.info.manifest)
     stage = property(lambda self: self.info.record.stage or "(none)")
     seed = property(lambda self: self.info.record.seed)
+    config = property(lambda self: self.observation.config)  # config_key(params)
+
+    @property
+    def finals(self) -> dict[str, tuple[float, str]]:
+        """name -> (last value, "file:line"); a run whose metrics.jsonl is gone: its run.json summary."""
+        return self.observation.finals
+
+    @property
+    def series(self) -> dict[str, list[tuple]]:
+        """Every point of each metric (read once, when a figure first asks)."""
+        if self._series is None:
+            self._series = read_metrics(os.path.join(self.info.path, "metrics.jsonl"))[0]
+        return self._series
+
+    @property
+    def skipped(self) -> list[tuple[int, str]]:
+        """``(line, reason)`` of the lines of metrics.jsonl that are not metric records."""
+        return run_problems(self.info)
 
     @property
     def params(self) -> dict:
         """The configuration: parameters, plus the ``%%run_quick`` overrides a quick run applied."""
         return self.info.record.configuration
-
-    @property
-    def observation(self) -> Observation:
-        """This run as the core verdict sees it (same final values)."""
-        return observation(self.info, self.rel, self.finals, self.params, self.config)
 
     manifest_file = property(lambda self: f"{self.rel}/run.json")
     metrics_file = property(lambda self: f"{self.rel}/metrics.jsonl")
@@ -75,14 +90,15 @@ class RunData:
         return self.status == "completed" and not self.ignored
 
 
-def load_run(info: RunInfo, exp_dir: Path) -> RunData:
-    rel = info.path.relative_to(exp_dir).as_posix()
-    data = RunData(info, rel)
-    data.config = config_key(data.params)
-    data.series, data.skipped = read_metrics(os.path.join(info.path, "metrics.jsonl"))
-    # A run whose metrics.jsonl is gone still has its summary in run.json: used and cited as such.
-    data.finals = final_values(data.series, info.record, rel)
-    return data
+def load_runs(exp: Experiment, runs: list[RunInfo]) -> list[RunData]:
+    """``runs`` of ``exp`` (:meth:`Experiment.runs`) through the one loader of what the verdict judges
+    (:func:`jupyter_mlexp.core.stats.observations.run_observation`)."""
+    top = len(str(exp.path)) + 1
+    out = []
+    for info in runs:
+        obs = run_observation(info, top)
+        out.append(RunData(info, str(info.path)[top:].replace("\\", "/"), obs))
+    return out
 
 
 @dataclass
@@ -107,6 +123,8 @@ class ReportData:
     ignored_warnings: list[str]
     lessons: list  # lessons.Lesson of this experiment
     baseline_params: dict | None = None  # the user's --baseline, parsed: descriptive only, chosen after the runs
+    #: research_log.jsonl's registration events as the verdict reads them (:func:`registrations`)
+    registrations: list[dict] = field(default_factory=list)
     cache: dict = field(default_factory=dict, repr=False)  # derived numbers, computed once per report
 
     @property
@@ -215,9 +233,10 @@ def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> Repo
                 f"a baseline is registered (`baseline: {spec}`, hypothesis v{hyp.version}) and the verdict and the "
                 "report use it; --baseline cannot replace it after the runs (re-register a change with a reason instead)"
             )
-    runs = [load_run(info, exp.path) for info in exp.runs(include_ignored=True)]
+    listed = exp.runs(include_ignored=True)
+    runs = load_runs(exp, listed)
     journal = exp.journal()
-    ignored, ignored_warnings = exp.ignored()
+    ignored, ignored_warnings = exp.ignored(listed)
     lessons = [x for x in read_lessons(exp.base.parent) if x.experiment == exp.name]
     return ReportData(
         experiment=exp,
@@ -230,6 +249,7 @@ def load_experiment(exp: Experiment, baseline: str | dict | None = None) -> Repo
         ignored_warnings=ignored_warnings,
         lessons=lessons,
         baseline_params=named,
+        registrations=registrations(exp.events()),
     )
 
 

@@ -8,8 +8,7 @@ registration events and the criterion's history, and caches the result per repor
 
 from __future__ import annotations
 
-from jupyter_mlexp.core.stats.verdict import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Arm, Verdict
-from jupyter_mlexp.core.stats.verdict import judge as core_judge
+from jupyter_mlexp.core.stats.verdict import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Arm, Verdict, judge_once
 from jupyter_mlexp.core.stats.verdict_arms import fmt, fmt_number
 from jupyter_mlexp.core.stats.verdict_history import criterion_changes
 from jupyter_mlexp.report.groups import baseline_group
@@ -20,24 +19,26 @@ __all__ = ["SUPPORTED", "NOT_SUPPORTED", "INCONCLUSIVE", "Arm", "Verdict", "judg
 
 def changes(data: ReportData) -> list[str]:
     """ "criterion changed from … to … after N runs", from research_log.jsonl and the runs' start times."""
-    events = [c.value for c in data.history if isinstance(c.value, dict)]
-    return criterion_changes(events, [r.info.record.started for r in data.runs])
+    return criterion_changes(data.registrations, [r.info.record.started for r in data.runs])
 
 
 def judge(data: ReportData) -> Verdict:
-    """The experiment's verdict on the counted runs of ``data`` (computed once per report)."""
+    """The experiment's verdict on the counted runs of ``data`` (computed once per report, and shared with
+    the other surfaces that judge the same record: :func:`~jupyter_mlexp.core.stats.verdict.judge_once`)."""
     got = data.cache.get("verdict")
     if isinstance(got, Verdict):
         return got
     if data.baseline_params is not None:
         baseline_group(data, data.main_mode)  # a --baseline no run has is the user's error: raised here
-    # --baseline is descriptive only (chosen after the runs): the verdict uses the registered baseline
-    v = core_judge(
+    # --baseline is descriptive only (chosen after the runs): the verdict uses the registered baseline.
+    # The same arguments as judge_experiment's, read by the same readers: one verdict on every surface.
+    regs = data.registrations if data.hypothesis else []
+    v = judge_once(
         [r.observation for r in data.runs],  # every run: the verdict accounts for failed and ignored ones
         data.hypothesis,
         runs_made=sum(1 for r in data.runs if not r.ignored),
         changes=changes(data) if data.hypothesis else (),
-        registrations=[c.value for c in data.history],
+        registrations=regs,
     )
     data.cache["verdict"] = v
     return v

@@ -99,3 +99,58 @@ def test_the_record_readers_see_a_changed_run(tmp_path, settled):
     series, _ = read_metrics(exp.path / "full" / "r1" / "metrics.jsonl")
     assert [v for _, v, _ in series["acc"]] == [0.951, 0.1]
     assert judge_experiment(exp).to_dict() != first.to_dict()
+
+
+def _three_runs(tmp_path):
+    exp = Experiment("demo", tmp_path)
+    exp.register("x improves y\nsuccess: acc >= 0.9\nmetrics: acc\nseeds: 3")
+    for seed in range(3):
+        run = exp.start_run("full", run_id=f"r{seed}", params={"lr": 0.1}, seed=seed)
+        run.log_metric("acc", 0.95 + seed * 0.001)
+        exp.finish_run(run, "completed")
+    return exp
+
+
+def test_every_surface_reads_the_record_once_and_shows_one_verdict(tmp_path, settled):
+    from jupyter_mlexp.core.stats.observations import load_observations
+    from jupyter_mlexp.report.load import load_experiment
+    from jupyter_mlexp.report.report_verdict import judge as report_judge
+
+    exp = _three_runs(tmp_path)
+    verdict = judge_experiment(exp)  # mlexp status, the sidebar
+    listed = exp.runs()
+    assert [a is b for a, b in zip(listed, exp.runs())] == [True] * 3  # one listing, kept while unchanged
+    observed = load_observations(exp, every=True)
+    assert all(a is b for a, b in zip(observed, load_observations(exp, every=True)))
+    data = load_experiment(exp)  # the report: the same runs, the same observations, the same verdict
+    assert [r.observation for r in data.runs] == observed and all(
+        r.observation is o for r, o in zip(data.runs, observed)
+    )
+    assert report_judge(data) is verdict
+    # a change is seen by all of them: an ignore rewrites IGNORED_RUNS.md
+    exp.ignore("r2", "the data loader was broken")
+    after = judge_experiment(exp)
+    assert after is not verdict and after.to_dict() != verdict.to_dict()
+    assert [r.ignored for r in exp.runs()] == [False, False, True]
+    assert report_judge(load_experiment(exp)) is after
+
+
+def test_a_kept_listing_still_sees_a_running_run_whose_process_ended(tmp_path, settled):
+    import subprocess
+    import sys
+
+    from jupyter_mlexp.core.execution import procs
+
+    exp = _three_runs(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        manifest = exp.path / "full" / "r1" / "run.json"
+        data = json.loads(manifest.read_text())
+        data.update(status="running", pid=child.pid, pid_start=procs.start_time(child.pid))
+        manifest.write_text(json.dumps(data))
+        assert [r.status for r in exp.runs()] == ["completed", "running", "completed"]
+        assert [r.status for r in exp.runs()] == ["completed", "running", "completed"]  # from the kept listing
+    finally:
+        child.kill()
+        child.wait()
+    assert [r.status for r in exp.runs()] == ["completed", "stale", "completed"]  # run.json did not change

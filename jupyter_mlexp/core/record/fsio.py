@@ -52,6 +52,11 @@ def confined_to(root: Path) -> Iterator[None]:
         _CONFINED.reset(token)
 
 
+def confinement() -> Path | None:
+    """The folder reads are confined to now (:func:`confined_to`), if any: part of a cached listing's key."""
+    return _CONFINED.get()
+
+
 def check_confined(path: Path | str) -> None:
     """Raise :class:`OutsideRecordError` when confined and ``path`` resolves outside the confinement."""
     jail = _CONFINED.get()
@@ -127,19 +132,22 @@ MAX_JSON_BYTES = 64 << 20
 MAX_JSON_DEPTH = 64
 
 
-def parse_json_record(text: str, what: str | Path = "the file") -> Any:
-    """``text`` parsed, or a :class:`RecordError` naming ``what``: not JSON, nested deeper than
-    :data:`MAX_JSON_DEPTH`, or larger than :data:`MAX_JSON_BYTES`."""
+def parse_json_record(text: str | bytes, what: str | Path = "the file") -> Any:
+    """``text`` parsed (bytes: UTF-8), or a :class:`RecordError` naming ``what``: not JSON, not UTF-8,
+    nested deeper than :data:`MAX_JSON_DEPTH`, or larger than :data:`MAX_JSON_BYTES`."""
     if len(text) > MAX_JSON_BYTES:
         raise RecordError(f"{what} is larger than {MAX_JSON_BYTES >> 20} MB; not read (fix or restore it)")
     try:
         data = json.loads(text)
     except RecursionError:
         raise RecordError(f"{what} is nested too deep to be a record; fix or restore it") from None
+    except UnicodeDecodeError:
+        raise RecordError(f"{what} is not valid JSON (not UTF-8 text); fix or restore it") from None
     except ValueError as err:
         raise RecordError(f"{what} is not valid JSON ({getattr(err, 'msg', err)}); fix or restore it") from None
     # nesting needs an opening bracket per level: a record with few of them cannot be too deep (no walk)
-    if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _deeper_than(data, MAX_JSON_DEPTH):
+    brackets = text.count(b"{") + text.count(b"[") if isinstance(text, bytes) else text.count("{") + text.count("[")
+    if brackets > MAX_JSON_DEPTH and _deeper_than(data, MAX_JSON_DEPTH):
         raise RecordError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels; fix or restore it")
     return data
 

@@ -26,17 +26,53 @@ MAX_ENTRIES = 50_000  # least recently used beyond this are dropped
 MAX_BYTES = 1 << 20  # larger files are parsed each time (a long metrics.jsonl)
 
 _lock = threading.Lock()
-_entries: OrderedDict[tuple[str, str], tuple[tuple[int, int, int, int], Any]] = OrderedDict()
+_entries: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
 
 
-def cached(path: str, kind: str, parse: Callable[[str], T], any_size: bool = False) -> T:
+def stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What identifies a file's content for the memo: inode, size, modification and change times."""
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def settled(st: os.stat_result, now_ns: int | None = None) -> bool:
+    """The file was last changed more than ``SETTLE_S`` ago: its stat can stand for its content."""
+    return (time.time_ns() if now_ns is None else now_ns) - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLE_S * 1e9
+
+
+def derived(kind: str, name: str, key: Any, build: Callable[[], T], keep: bool) -> T:
+    """``build()``, or what it gave for ``(kind, name)`` when ``key`` (the stamps of every file it read,
+    made by the caller) is the same as then. ``keep``: every file in ``key`` is settled, so the result
+    may be kept. What comes back is shared between callers: read-only."""
+    slot = (kind, name)
+    with _lock:
+        hit = _entries.get(slot)
+        if hit is not None and hit[0] == key:
+            _entries.move_to_end(slot)
+            return hit[1]
+    value = build()
+    with _lock:
+        if keep:
+            _entries[slot] = (key, value)
+            _entries.move_to_end(slot)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+        else:
+            _entries.pop(slot, None)
+    return value
+
+
+def cached(
+    path: str, kind: str, parse: Callable[[str], T], any_size: bool = False, st: os.stat_result | None = None
+) -> T:
     """``parse(path)``, or what it gave for this file when its stat has not changed since.
 
     ``kind`` names the parser, so one file read two ways keeps two entries. ``any_size``: what
-    ``parse`` keeps is small whatever the file's size (a summary), so large files are kept too. Errors
-    from ``os.stat`` or ``parse`` propagate unchanged and nothing is kept.
+    ``parse`` keeps is small whatever the file's size (a summary), so large files are kept too. ``st``:
+    the file's stat when the caller has just taken it. Errors from ``os.stat`` or ``parse`` propagate
+    unchanged and nothing is kept.
     """
-    st = os.stat(path)
+    if st is None:
+        st = os.stat(path)
     key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     slot = (kind, path)
     with _lock:
@@ -45,8 +81,7 @@ def cached(path: str, kind: str, parse: Callable[[str], T], any_size: bool = Fal
             _entries.move_to_end(slot)
             return hit[1]
     value = parse(path)
-    settled = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLE_S * 1e9
-    if settled and (any_size or st.st_size <= MAX_BYTES):
+    if settled(st) and (any_size or st.st_size <= MAX_BYTES):
         with _lock:
             _entries[slot] = (key, value)
             _entries.move_to_end(slot)

@@ -288,7 +288,7 @@ def line_blocks(fh: IO[bytes], start: int, stop: int, whole: bool) -> Iterator[t
 def open_metrics(path: str | os.PathLike) -> IO[bytes] | None:
     check_confined(os.fspath(path))  # the REST API reads through here: a symlink out of the workspace is refused
     try:
-        return open(path, "rb")
+        return open(path, "rb", buffering=0)  # reads are whole blocks: no buffer copy (a third of a small file's read)
     except FileNotFoundError:
         return None
     except OSError as exc:  # a folder, no permission: one message naming the file
@@ -309,6 +309,13 @@ def point_blocks(
         return
     with fh:
         size = os.fstat(fh.fileno()).st_size
+        if start == 0 and size <= BLOCK:  # the common small file: one read, one block (no line can be too long)
+            data = fh.read(size)
+            if not whole:
+                data = data[: data.rfind(b"\n") + 1]
+            if data:
+                yield decode_block(data, 1, problems)
+            return
         lineno = 1
         for data, _ in line_blocks(fh, start, size, whole):
             yield decode_block(data, lineno, problems)

@@ -22,13 +22,17 @@ class RunInfo:
     manifest: dict
     ignored_reason: str | None = None
     problem: str | None = None  # why run.json is shown as corrupt: "quick/ID/run.json: ..."
+    placed: str | None = None  # the folder under ignored/ it was moved to (relative to the experiment), if any
 
     @classmethod
-    def listed(cls, path: Path, manifest: dict, ignored_reason: str | None = None) -> RunInfo:
+    def listed(
+        cls, path: Path, manifest: dict, ignored_reason: str | None = None, record: RunRecord | None = None
+    ) -> RunInfo:
         """The run in ``path`` as a listing shows it, from its (migrated) ``manifest`` read through
-        :class:`RunRecord`: its id and mode fall back to the folder's names, a dead ``running`` run is
-        ``stale``."""
-        record = RunRecord.from_manifest(manifest)
+        :class:`RunRecord` (``record``, when the caller has it): its id and mode fall back to the
+        folder's names, a dead ``running`` run is ``stale``."""
+        if record is None:
+            record = RunRecord.from_manifest(manifest)
         status = record.status or "unknown"
         if status == "running" and is_stale(record):
             status = "stale"

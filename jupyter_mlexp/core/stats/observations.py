@@ -100,14 +100,10 @@ def _parse_finals(file: str) -> tuple[dict[str, tuple[float, int]], list[tuple[i
     return {name: (s.last, s.line) for name, s in summaries.items()}, problems.lines()
 
 
-def final_values(series: Series, record: RunRecord, rel: str) -> dict[str, tuple[float, str]]:
-    """``{metric: (last value, "file:line")}``; a metric whose metrics.jsonl is gone falls back to
-    the ``metrics_summary`` of run.json, cited as such. ``rel``: the run folder, relative."""
-    return cited_finals({name: points[-1][1:] for name, points in series.items()}, record, rel)
-
-
 def cited_finals(lasts: dict[str, tuple[float, int]], record: RunRecord, rel: str) -> dict[str, tuple[float, str]]:
-    """:func:`final_values` from each metric's ``(last value, line)`` (:func:`read_finals`)."""
+    """``{metric: (last value, "file:line")}`` from each metric's ``(last value, line)`` (:func:`read_finals`);
+    a metric whose metrics.jsonl is gone falls back to the ``metrics_summary`` of run.json, cited as such.
+    ``rel``: the run folder, relative."""
     finals: dict[str, tuple[float, str]] = {}
     for name, (value, line) in lasts.items():
         finals[name] = (value, f"{rel}/metrics.jsonl:{line}")
@@ -186,13 +182,35 @@ def counted(info: RunInfo) -> bool:
 
 def load_observations(exp: Experiment, runs: list[RunInfo] | None = None, *, every: bool = False) -> list[Observation]:
     """Every counted run of ``exp`` (of ``runs``, when the caller has read them) with its final metric values;
-    ``every``: every run, failed and ignored ones too (the verdict accounts for each of them)."""
+    ``every``: every run, failed and ignored ones too (the verdict accounts for each of them).
+
+    The one loader of what the verdict judges: the report, the REST API, ``mlexp status`` and the
+    widgets all come here. A run whose listing and ``metrics.jsonl`` did not change since the last
+    call gives the same (shared, read-only) :class:`Observation` again.
+    """
     out = []
     top = len(str(exp.path)) + 1
     for info in exp.runs(include_ignored=True) if runs is None else runs:
         if not every and not counted(info):
             continue
-        rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
-        lasts, _ = read_finals(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)
-        out.append(observation(info, rel, cited_finals(lasts, info.record, rel)))
+        out.append(run_observation(info, top))
     return out
+
+
+def run_observation(info: RunInfo, top: int) -> Observation:
+    """``info``'s :class:`Observation`: its final values read through :func:`read_finals`; ``top``: the
+    length of the experiment folder's path plus one (the run folder's path, relative, follows it)."""
+    lasts, _ = read_finals(os.path.join(info.path, "metrics.jsonl"))  # a str: no Path per run (hot)
+    kept = info.__dict__.get("_observation")
+    if kept is not None and kept[0] is lasts and kept[1] == top:  # the same parse of the same file: unchanged
+        return kept[2]
+    rel = str(info.path)[top:].replace("\\", "/")  # the run folder relative to the experiment
+    obs = observation(info, rel, cited_finals(lasts, info.record, rel))
+    info.__dict__["_observation"] = (lasts, top, obs)
+    return obs
+
+
+def run_problems(info: RunInfo) -> list[tuple[int, str]]:
+    """The ``(line, reason)`` of ``info``'s ``metrics.jsonl`` lines that are not metric records (the
+    same read as :func:`run_observation`'s)."""
+    return read_finals(os.path.join(info.path, "metrics.jsonl"))[1]

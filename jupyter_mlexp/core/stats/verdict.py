@@ -18,6 +18,7 @@ was logged is called out with the verdict with it (``docs/report.md``, steps 2a-
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -58,6 +59,7 @@ MODEL_ON_SCALE = (
 )
 MAX_DESCRIBED = 3  # candidates named in the reason; the rest are in ``candidates``
 __all__ = [
+    "judge_once",
     "SUPPORTED",
     "NOT_SUPPORTED",
     "INCONCLUSIVE",
@@ -802,4 +804,52 @@ def judge_experiment(exp: Any, baseline: dict[str, Any] | None = None) -> Verdic
     made = sum(1 for r in runs if not r.ignored)
     regs = registrations(exp.events()) if hyp else []
     changes = experiment_changes(exp, runs, regs) if hyp else ()
-    return judge(obs, hyp, baseline=baseline, runs_made=made, changes=changes, registrations=regs)
+    return judge_once(obs, hyp, baseline=baseline, runs_made=made, changes=changes, registrations=regs)
+
+
+_REMEMBER = 4  # verdicts kept: a few experiments judged in turn (the sidebar's, the class view's)
+_remembered: list[tuple[tuple[Any, ...], Verdict]] = []
+_remembered_lock = threading.Lock()
+
+
+def judge_once(
+    observations: Sequence[Observation],
+    hypothesis: Hypothesis | None,
+    *,
+    baseline: dict[str, Any] | None = None,
+    runs_made: int | None = None,
+    changes: Sequence[str] = (),
+    registrations: Sequence[dict[str, Any]] | None = None,
+) -> Verdict:
+    """:func:`judge`, or the verdict it gave for the same arguments a moment ago: the same observation
+    objects (the one loader gives the same object again for a run whose files did not change,
+    :func:`~jupyter_mlexp.core.stats.observations.run_observation`) and equal other arguments. So the
+    surfaces that show one experiment one after the other (``mlexp status``, the sidebar, the report)
+    share one verdict. What comes back is shared: read-only."""
+    obs = tuple(observations)  # kept with the verdict: while kept, no other object can take their ids
+    key = (
+        tuple(map(id, obs)),
+        hypothesis,
+        baseline,
+        runs_made,
+        tuple(changes),
+        None if registrations is None else list(registrations),
+        obs,
+    )
+    with _remembered_lock:
+        for kept, verdict in _remembered:
+            if kept[:-1] == key[:-1]:
+                return verdict
+    verdict = judge(
+        obs, hypothesis, baseline=baseline, runs_made=runs_made, changes=changes, registrations=registrations
+    )
+    with _remembered_lock:
+        _remembered.append((key, verdict))
+        del _remembered[:-_REMEMBER]
+    return verdict
+
+
+def forget() -> None:
+    """Forget the verdicts :func:`judge_once` keeps (benchmarks that time a cold read)."""
+    with _remembered_lock:
+        _remembered.clear()
