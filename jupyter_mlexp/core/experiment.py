@@ -209,8 +209,12 @@ class Experiment:
         else:
             ignored_key, keep = memo.stamp(ist), memo.settled(ist, now)
         keep = keep and all(memo.settled(st, now) for _, _, st in entries)
-        key = (confinement(), ignored_key, [(p, d, memo.stamp(st)) for p, d, st in entries])
-        every = memo.derived("runs", str(self.path), key, lambda: self._list(entries), keep)
+        stamps = {p: memo.stamp(st) for p, _, st in entries}
+        key = (confinement(), ignored_key, [(p, d, stamps[p]) for p, d, _ in entries])
+        slot = str(self.path)
+        before = memo.previous("runs", slot)
+        kept = before[1][1] if before is not None and before[0][0] == key[0] else {}
+        every, _ = memo.derived("runs", slot, key, lambda: self._list(entries, stamps, kept), keep)
         out = []
         for info in every:
             if info.status == "running" and is_stale(info.record):  # its process ended since the listing
@@ -220,22 +224,43 @@ class Experiment:
                 out.append(info)
         return out
 
-    def _list(self, entries: list[tuple[str, bool, os.stat_result]]) -> list[RunInfo]:
+    def _list(
+        self,
+        entries: list[tuple[str, bool, os.stat_result]],
+        stamps: dict[str, tuple[int, int, int, int]],
+        kept: dict[str, tuple[tuple[int, int, int, int], RunInfo]],
+    ) -> tuple[list[RunInfo], dict[str, tuple[tuple[int, int, int, int], RunInfo]]]:
+        """The listing, and each run by folder with its run.json's stamp. ``kept``: the last listing's runs
+        by folder; a run whose run.json kept its stamp and whose ignored state is the same is that very
+        object again (with what was derived from it), so one new run costs one parse, not a re-read."""
         listed, _ = ignored_file.read_ignored(self.ignored_md)
         top = len(str(self.path)) + 1
         out: list[RunInfo] = []
+        by_folder = {}
         for folder, in_ignored_dir, st in entries:
-            path = Path(folder)
-            manifest, record = self._read_manifest(path, st)
-            info = RunInfo.listed(path, manifest, None, record)
-            if in_ignored_dir:
-                info.placed = os.path.dirname(folder)[top:].replace(os.sep, "/")
-                info.ignored_reason = f"placed under {info.placed}/"
-            if info.run_id in listed:
-                info.ignored_reason = listed[info.run_id].reason
+            placed = os.path.dirname(folder)[top:].replace(os.sep, "/") if in_ignored_dir else None
+            old = kept.get(folder)
+            if old is not None and old[0] == stamps[folder]:
+                info = old[1]
+                reason = listed[info.run_id].reason if info.run_id in listed else None
+                if reason is None and placed is not None:
+                    reason = f"placed under {placed}/"
+                if reason != info.ignored_reason or placed != info.placed:
+                    typed, info = info.record, dataclasses.replace(info, ignored_reason=reason, placed=placed)
+                    info.__dict__["record"] = typed
+            else:
+                path = Path(folder)
+                manifest, record = self._read_manifest(path, st)
+                info = RunInfo.listed(path, manifest, None, record)
+                info.placed = placed
+                if placed is not None:
+                    info.ignored_reason = f"placed under {placed}/"
+                if info.run_id in listed:
+                    info.ignored_reason = listed[info.run_id].reason
             out.append(info)
+            by_folder[folder] = (stamps[folder], info)
         out.sort(key=lambda r: (r.record.started or "", r.run_id))
-        return out
+        return out, by_folder
 
     def _read_manifest(self, path: Path, st: os.stat_result | None = None) -> tuple[dict, RunRecord | None]:
         """``path/run.json`` and its record, or a stand-in with status ``corrupt`` naming the file and what

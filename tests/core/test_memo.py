@@ -131,8 +131,16 @@ def test_every_surface_reads_the_record_once_and_shows_one_verdict(tmp_path, set
     exp.ignore("r2", "the data loader was broken")
     after = judge_experiment(exp)
     assert after is not verdict and after.to_dict() != verdict.to_dict()
-    assert [r.ignored for r in exp.runs()] == [False, False, True]
+    now = exp.runs()
+    assert [r.ignored for r in now] == [False, False, True]
+    assert now[0] is listed[0] and now[1] is listed[1] and now[2] is not listed[2]  # only what changed is new
     assert report_judge(load_experiment(exp)) is after
+    # a new run: the listing parses its run.json alone, the others are the same objects
+    run = exp.start_run("full", run_id="r3", params={"lr": 0.1}, seed=3)
+    run.log_metric("acc", 0.96)
+    exp.finish_run(run, "completed")
+    grown = exp.runs()
+    assert [r.run_id for r in grown] == ["r0", "r1", "r2", "r3"] and all(a is b for a, b in zip(grown, now))
 
 
 def test_a_kept_listing_still_sees_a_running_run_whose_process_ended(tmp_path, settled):

@@ -61,6 +61,13 @@ def derived(kind: str, name: str, key: Any, build: Callable[[], T], keep: bool) 
     return value
 
 
+def previous(kind: str, name: str) -> tuple[Any, Any] | None:
+    """The ``(key, value)`` kept for ``(kind, name)`` by :func:`derived`, whatever its key: what a
+    rebuild may reuse of the parts that did not change."""
+    with _lock:
+        return _entries.get((kind, name))
+
+
 def cached(
     path: str, kind: str, parse: Callable[[str], T], any_size: bool = False, st: os.stat_result | None = None
 ) -> T:
