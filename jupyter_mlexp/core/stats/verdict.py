@@ -205,16 +205,19 @@ def judge(
     h = hypothesis
     every: list[Observation] = []  # under this hypothesis, any status: the accounting
     current: list[Observation] = []  # under this hypothesis, counted: the test
+    uncounted: list[Observation] = []  # under this hypothesis, not ignored, not completed: the plan's attempts
     earlier: list[str] = []
     version, sha = h.version, h.content_sha256
     for o in observations:
-        counted = o.status == "completed" and o.ignored is None  # Observation.counted, inline (hot)
         # h.covers(o.version, o.sha256), inline (hot)
         if (o.version is None or o.version == version) and (o.sha256 is None or o.sha256 == sha):
             every.append(o)
-            if counted:
-                current.append(o)
-        elif counted:
+            if o.ignored is None:  # Observation.counted, inline (hot)
+                if o.status == "completed":
+                    current.append(o)
+                else:
+                    uncounted.append(o)
+        elif o.status == "completed" and o.ignored is None:
             earlier.append(o.run_id)
     mode = "full" if any(o.mode == "full" for o in current) else "quick"
     v = Verdict(INCONCLUSIVE, "", h.success, mode, level=h.level, hypothesis_version=h.version)
@@ -227,7 +230,7 @@ def judge(
     try:
         if hand_edit:
             raise Undecidable(hand_edit)
-        _decide(v, h, current, baseline, runs_made, _Context(observations, every, registrations))
+        _decide(v, h, current, baseline, runs_made, _Context(observations, every, uncounted, registrations))
     except Undecidable as err:
         v.decision, v.reason = INCONCLUSIVE, str(err)
     if mode == "quick" and current:
@@ -243,6 +246,7 @@ class _Context:
 
     observations: Sequence[Observation]
     every: list[Observation]  # runs under the current version, any status
+    uncounted: list[Observation]  # of those, the ones neither completed nor ignored
     registrations: Sequence[dict[str, Any]] | None
 
 
@@ -435,21 +439,20 @@ def _on_scale(
 def _plan(v: Verdict, h: Hypothesis, cands: list[Arm], base: Arm | None, need: int, ctx: _Context) -> None:
     """Each tested arm judged on its plan: the first ``need`` seeds it attempted (fresh ones, for a
     registered treatment), each seed once; failed seeds stay in the plan, extra seeds are reported."""
-    uncounted: dict[tuple[str, str], list[Observation]] = {}  # attempts that did not complete (not ignored)
-    for o in ctx.every:
-        if o.mode == v.mode and o.ignored is None and o.status != "completed":
+    uncounted: dict[tuple[str, str], list[Observation]] = {}  # attempts that did not complete, by arm
+    for o in ctx.uncounted:
+        if o.mode == v.mode:
             uncounted.setdefault((o.stage, o.config), []).append(o)
-
-    def attempts(a: Arm) -> list[Observation]:
-        return [*a.firsts.values(), *a.duplicate_runs, *uncounted.get((a.stage, a.config), ())]
-
     since = _registered_since(h, ctx.registrations) if v.confirmatory else None
     for a in cands:
-        reused = set() if since is None else _seen_before(a, h, since, ctx.observations)
-        apply_plan(a, attempts(a), need, reused)
+        reused = _NONE if since is None else _seen_before(a, h, since, ctx.observations)
+        apply_plan(a, need, uncounted.get((a.stage, a.config), ()), reused)
     if base is not None:
         prefer = [seed_key(o) for o in cands[0].runs] if cands else []
-        apply_plan(base, attempts(base), need, prefer=prefer)
+        apply_plan(base, need, uncounted.get((base.stage, base.config), ()), prefer=prefer)
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _registered_since(h: Hypothesis, regs: Sequence[dict[str, Any]] | None) -> list[tuple[dict[str, Any], int]]:
@@ -505,6 +508,8 @@ def _family(
 
     cand_keys = {a.config for a in cands} | ({unscaled(a.params) for a in cands} if budget else set())
     others = ({a.config for a in arms} | ({unscaled(a.params) for a in arms} if budget else set())) - cand_keys
+    if sum([len(a.firsts) + len(a.duplicate_runs) for a in arms]) == len(every):
+        return []  # the common case: every run is in an arm (hot)
     method: set[str] | None = None  # parameters the judged runs set (computed when a quick run needs it)
     out: list[str] = []
     for o in every:
