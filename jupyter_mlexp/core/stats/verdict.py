@@ -12,7 +12,8 @@ configurations; otherwise it is exploratory and Holm-corrected over the k config
 hypothesis saw. What it counts: each (configuration, seed) once (the earliest completed run), the
 plan's first ``seeds: N`` seeds attempted (failed and NaN ones stay in the plan; extra ones are
 reported, not pooled), fresh seeds only for a registered treatment, and a run ignored after its value
-was logged is called out with the verdict with it (``docs/report.md``, steps 2a-2b, 4, 4a).
+was logged is called out with the verdict with it (``docs/report.md``, steps 2a-2b, 4, 4a). Full runs
+are judged when any counts; quick runs alone only suggest: the verdict on them is inconclusive (step 1).
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ class Verdict:
     looks: list[int] = field(default_factory=list)  # a registered sequential plan's looks (seeds per configuration)
     look: int | None = None  # the look judged (1-based): the last one every tested arm reached
     boundary: float | None = None  # that look's nominal one-sided p boundary (O'Brien–Fleming spending)
+    # quick runs alone: what they would decide (decision, reason, would_decide); the verdict is inconclusive
+    quick_suggests: dict[str, Any] | None = None
 
     @property
     def outcome(self) -> str:
@@ -181,6 +184,7 @@ class Verdict:
             "looks": self.looks,
             "look": self.look,
             "boundary": self.boundary,
+            "quick_suggests": self.quick_suggests,
         }
 
 
@@ -234,10 +238,26 @@ def judge(
     except Undecidable as err:
         v.decision, v.reason = INCONCLUSIVE, str(err)
     if mode == "quick" and current:
-        v.reason += " (judged on quick, scaled-down runs: no full run counts yet)"
+        _quick_only(v, h)
     if not _alt and not hand_edit:
         _ignored_after_seen(v, h, observations, every, baseline, runs_made, changes, registrations)
     return v
+
+
+def _quick_only(v: Verdict, h: Hypothesis) -> None:
+    """Quick runs alone cannot decide the claim: the verdict is inconclusive, and says what they suggest
+    (kept in ``quick_suggests``) and what would decide it: full runs (``docs/report.md``, step 1)."""
+    v.quick_suggests = {"decision": v.decision, "reason": v.reason, "would_decide": v.would_decide}
+    v.decision = INCONCLUSIVE
+    v.reason = (
+        "no full run counts yet, and quick, scaled-down runs (%%run_quick's overrides, a time budget) measure "
+        "another quantity than the claim, so they cannot decide it; the quick runs suggest "
+        f"{v.quick_suggests['decision']}: {v.quick_suggests['reason']}"
+    )
+    v.would_decide = (
+        f"run the notebook (or script) of the quick runs full, on fresh seeds: `mlexp run --full --seeds "
+        f"fresh:{h.seeds_needed} ...`; full runs are judged, quick runs only suggest"
+    )
 
 
 @dataclass
