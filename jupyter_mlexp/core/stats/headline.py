@@ -19,13 +19,16 @@ LABEL_CHARS = 32  # a configuration's label is shortened with an ellipsis past t
 
 
 def headline(verdict: Verdict) -> str:
-    """The one line: ``DECISION · effect, interval vs threshold · n = N · configuration`` (< 120 characters).
+    """The one line: ``DECISION · effect, interval vs threshold · n = N · configuration`` (< 120 characters);
+    ``INCONCLUSIVE (quick runs only) · ...`` when no full run counts.
 
     With several configurations it is about the registered treatment (the first one registered that the
     verdict judged); exploratory, about the best one. Without any judged configuration (nothing measured,
     too few runs to test) the line carries the verdict's reason, shortened.
     """
     word = verdict.decision.upper()
+    if verdict.quick_suggests is not None:  # an interval that clears the threshold on quick runs decides nothing
+        word += " (quick runs only)"
     arm = subject(verdict)
     if arm is None:
         return shorten(f"{word} · {verdict.reason}", MAX_CHARS)

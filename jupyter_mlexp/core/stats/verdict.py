@@ -12,7 +12,8 @@ configurations; otherwise it is exploratory and Holm-corrected over the k config
 hypothesis saw. What it counts: each (configuration, seed) once (the earliest completed run), the
 plan's first ``seeds: N`` seeds attempted (failed and NaN ones stay in the plan; extra ones are
 reported, not pooled), fresh seeds only for a registered treatment, and a run ignored after its value
-was logged is called out with the verdict with it (``docs/report.md``, steps 2a-2b, 4, 4a).
+was logged is called out with the verdict with it (``docs/report.md``, steps 2a-2b, 4, 4a). Full runs
+are judged when any counts; quick runs alone only suggest: the verdict on them is inconclusive (step 1).
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class Verdict:
     looks: list[int] = field(default_factory=list)  # a registered sequential plan's looks (seeds per configuration)
     look: int | None = None  # the look judged (1-based): the last one every tested arm reached
     boundary: float | None = None  # that look's nominal one-sided p boundary (O'Brien–Fleming spending)
+    # quick runs alone: what they would decide (decision, reason, would_decide); the verdict is inconclusive
+    quick_suggests: dict[str, Any] | None = None
 
     @property
     def outcome(self) -> str:
@@ -183,6 +186,7 @@ class Verdict:
             "looks": self.looks,
             "look": self.look,
             "boundary": self.boundary,
+            "quick_suggests": self.quick_suggests,
         }
 
 
@@ -207,16 +211,19 @@ def judge(
     h = hypothesis
     every: list[Observation] = []  # under this hypothesis, any status: the accounting
     current: list[Observation] = []  # under this hypothesis, counted: the test
+    uncounted: list[Observation] = []  # under this hypothesis, not ignored, not completed: the plan's attempts
     earlier: list[str] = []
     version, sha = h.version, h.content_sha256
     for o in observations:
-        counted = o.status == "completed" and o.ignored is None  # Observation.counted, inline (hot)
         # h.covers(o.version, o.sha256), inline (hot)
         if (o.version is None or o.version == version) and (o.sha256 is None or o.sha256 == sha):
             every.append(o)
-            if counted:
-                current.append(o)
-        elif counted:
+            if o.ignored is None:  # Observation.counted, inline (hot)
+                if o.status == "completed":
+                    current.append(o)
+                else:
+                    uncounted.append(o)
+        elif o.status == "completed" and o.ignored is None:
             earlier.append(o.run_id)
     mode = "full" if any(o.mode == "full" for o in current) else "quick"
     v = Verdict(INCONCLUSIVE, "", h.success, mode, level=h.level, hypothesis_version=h.version)
@@ -229,14 +236,30 @@ def judge(
     try:
         if hand_edit:
             raise Undecidable(hand_edit)
-        _decide(v, h, current, baseline, runs_made, _Context(observations, every, registrations))
+        _decide(v, h, current, baseline, runs_made, _Context(observations, every, uncounted, registrations))
     except Undecidable as err:
         v.decision, v.reason = INCONCLUSIVE, str(err)
     if mode == "quick" and current:
-        v.reason += " (judged on quick, scaled-down runs: no full run counts yet)"
+        _quick_only(v, h)
     if not _alt and not hand_edit:
         _ignored_after_seen(v, h, observations, every, baseline, runs_made, changes, registrations)
     return v
+
+
+def _quick_only(v: Verdict, h: Hypothesis) -> None:
+    """Quick runs alone cannot decide the claim: the verdict is inconclusive, and says what they suggest
+    (kept in ``quick_suggests``) and what would decide it: full runs (``docs/report.md``, step 1)."""
+    v.quick_suggests = {"decision": v.decision, "reason": v.reason, "would_decide": v.would_decide}
+    v.decision = INCONCLUSIVE
+    v.reason = (
+        "no full run counts yet, and quick, scaled-down runs (%%run_quick's overrides, a time budget) measure "
+        "another quantity than the claim, so they cannot decide it; the quick runs suggest "
+        f"{v.quick_suggests['decision']}: {v.quick_suggests['reason']}"
+    )
+    v.would_decide = (
+        f"run the notebook (or script) of the quick runs full, on fresh seeds: `mlexp run --full --seeds "
+        f"fresh:{h.seeds_needed} ...`; full runs are judged, quick runs only suggest"
+    )
 
 
 @dataclass
@@ -245,6 +268,7 @@ class _Context:
 
     observations: Sequence[Observation]
     every: list[Observation]  # runs under the current version, any status
+    uncounted: list[Observation]  # of those, the ones neither completed nor ignored
     registrations: Sequence[dict[str, Any]] | None
 
 
@@ -437,21 +461,20 @@ def _on_scale(
 def _plan(v: Verdict, h: Hypothesis, cands: list[Arm], base: Arm | None, need: int, ctx: _Context) -> None:
     """Each tested arm judged on its plan: the first ``need`` seeds it attempted (fresh ones, for a
     registered treatment), each seed once; failed seeds stay in the plan, extra seeds are reported."""
-    uncounted: dict[tuple[str, str], list[Observation]] = {}  # attempts that did not complete (not ignored)
-    for o in ctx.every:
-        if o.mode == v.mode and o.ignored is None and o.status != "completed":
+    uncounted: dict[tuple[str, str], list[Observation]] = {}  # attempts that did not complete, by arm
+    for o in ctx.uncounted:
+        if o.mode == v.mode:
             uncounted.setdefault((o.stage, o.config), []).append(o)
-
-    def attempts(a: Arm) -> list[Observation]:
-        return [*a.firsts.values(), *a.duplicate_runs, *uncounted.get((a.stage, a.config), ())]
-
     since = _registered_since(h, ctx.registrations) if v.confirmatory else None
     for a in cands:
-        reused = set() if since is None else _seen_before(a, h, since, ctx.observations)
-        apply_plan(a, attempts(a), need, reused)
+        reused = _NONE if since is None else _seen_before(a, h, since, ctx.observations)
+        apply_plan(a, need, uncounted.get((a.stage, a.config), ()), reused)
     if base is not None:
         prefer = [seed_key(o) for o in cands[0].runs] if cands else []
-        apply_plan(base, attempts(base), need, prefer=prefer)
+        apply_plan(base, need, uncounted.get((base.stage, base.config), ()), prefer=prefer)
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _registered_since(h: Hypothesis, regs: Sequence[dict[str, Any]] | None) -> list[tuple[dict[str, Any], int]]:
@@ -507,6 +530,8 @@ def _family(
 
     cand_keys = {a.config for a in cands} | ({unscaled(a.params) for a in cands} if budget else set())
     others = ({a.config for a in arms} | ({unscaled(a.params) for a in arms} if budget else set())) - cand_keys
+    if sum([len(a.firsts) + len(a.duplicate_runs) for a in arms]) == len(every):
+        return []  # the common case: every run is in an arm (hot)
     method: set[str] | None = None  # parameters the judged runs set (computed when a quick run needs it)
     out: list[str] = []
     for o in every:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,19 +76,22 @@ class Arm:
     def label(self) -> str:
         return f"{self.config} [{self.stage}]"
 
-    def take(self, o: Observation) -> None:
-        """Count ``o`` as one of the arm's seeds: its value, or why it has none (missing, NaN/inf)."""
-        self.runs.append(o)
-        got = o.finals.get(self.metric)
-        if got is None:
-            self.missing += 1
-        elif not math.isfinite(got[0]):
-            self.nonfinite += 1
-            self.nonfinite_seeds.append(o.seed)
-        else:
-            self.values.append(got[0])
-            self.seeds.append(o.seed)
-            self.sources.append(got[1])
+    def take(self, runs: Collection[Observation]) -> None:
+        """Count each of ``runs``, in order, as one of the arm's seeds: its value, or why it has none
+        (missing, NaN/inf)."""
+        self.runs.extend(runs)
+        metric, values, seeds, sources = self.metric, self.values, self.seeds, self.sources
+        for o in runs:
+            got = o.finals.get(metric)
+            if got is None:
+                self.missing += 1
+            elif not math.isfinite(got[0]):
+                self.nonfinite += 1
+                self.nonfinite_seeds.append(o.seed)
+            else:
+                values.append(got[0])
+                seeds.append(o.seed)
+                sources.append(got[1])
 
     @property
     def n(self) -> int:
@@ -245,7 +248,6 @@ def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
         first = a.firsts.get(key)
         if first is None:
             a.firsts[key] = o
-            a.take(o)
             continue
         a.duplicate_runs.append(o)
         mine, theirs = _value(o, metric), _value(first, metric)
@@ -254,6 +256,8 @@ def group_arms(obs: Sequence[Observation], mode: str, metric: str) -> list[Arm]:
         a.duplicates.append(
             {"run_id": o.run_id, "seed": o.seed, "value": shown, "counted_run": first.run_id, "differs": not same}
         )
+    for a in arms.values():  # each seed's earliest run, in the order the seeds were first seen
+        a.take(a.firsts.values())
     return list(arms.values())
 
 
@@ -266,39 +270,33 @@ def fill(a: Arm, keys: Sequence[str]) -> None:
     """Set the arm's runs and values to its counted runs of the seeds ``keys``, in that order."""
     a.runs, a.values, a.seeds, a.sources, a.nonfinite, a.missing = [], [], [], [], 0, 0
     a.nonfinite_seeds = []
-    for key in keys:
-        o = a.firsts.get(key)
-        if o is not None:
-            a.take(o)
+    a.take([a.firsts[key] for key in keys if key in a.firsts])
 
 
 def apply_plan(
     a: Arm,
-    attempts: Sequence[Observation],
     need: int,
-    reused: set[str] = frozenset(),  # type: ignore[assignment]
+    uncounted: Sequence[Observation] = (),
+    reused: set[str] | frozenset[str] = frozenset(),
     prefer: Sequence[str] = (),
 ) -> None:
     """Judge the arm on its plan: the first ``need`` seeds attempted (any status, not ignored), in start
-    order, leaving out ``reused`` seed keys; ``prefer``: seed keys to take instead when the arm has each
-    of them completed (a baseline on its candidate's seeds, so the comparison can be paired)."""
-    if not reused and not prefer and len(attempts) == len(a.firsts) <= need:
-        # the common case: every attempt completed once (the counted runs are among the attempts), within the
-        # plan; group_arms filled the arm in start order
+    order, leaving out ``reused`` seed keys. The attempts are the arm's counted runs, their later re-runs
+    and ``uncounted``: the configuration's runs that did not complete (not ignored). ``prefer``: seed keys
+    to take instead when the arm has each of them completed (a baseline on its candidate's seeds, so the
+    comparison can be paired)."""
+    if not reused and not prefer and not uncounted and not a.duplicate_runs and len(a.firsts) <= need:
+        # the common case: every attempt completed once, within the plan; group_arms filled the arm in start order
         a.plan, a.failed_seeds, a.extra_seeds, a.reused_seeds = need, [], [], []
         return
     order: list[str] = []
     status: dict[str, list[str]] = {}
-    for o in by_start(attempts):
+    for o in by_start([*a.firsts.values(), *a.duplicate_runs, *uncounted]):
         key = seed_key(o)
         if key not in status:
             order.append(key)
             status[key] = []
         status[key].append(o.status)
-    for key in a.firsts:  # a counted run the caller did not list still counts as attempted
-        if key not in status:
-            order.append(key)
-            status[key] = ["completed"]
     a.reused_seeds = [_seed_of(a, k) for k in order if k in reused]
     fresh = [k for k in order if k not in reused]
     if prefer and len(prefer) >= min(need, len(fresh)) and all(k in a.firsts for k in prefer):
@@ -376,10 +374,6 @@ def estimate(a: Arm, base: Arm | None) -> Estimate | None:
     return welch(a.values, base.values)
 
 
-def _p_or_one(p: float | None) -> float:
-    return 1.0 if p is None else p
-
-
 def test_arms(
     cands: list[Arm], base: Arm | None, crit: Criterion, level: float, need: int, untested: int = 0
 ) -> str | None:
@@ -428,7 +422,8 @@ def test_arms(
         # bound clears the threshold exactly when its adjusted p is below alpha.
         a.bound_level = step if stopped is None else stopped
         shown.append(a)
-    ests = [Estimate(a.estimate or 0.0, a.se or 0.0, a.df or 1.0, a.test or "") for a in shown]
+    tested = {id(a): est for a, est in todo}  # the estimates just computed, not built anew (hot)
+    ests = [tested.get(id(a)) or Estimate(a.estimate or 0.0, a.se or 0.0, a.df or 1.0, a.test or "") for a in shown]
     for a, got in zip(shown, bounds_many(ests, [a.bound_level or 0.0 for a in shown], [a.lower for a in shown])):
         a.bound = got
     return tests[0] if tests and len(set(tests)) == 1 else (", ".join(sorted(set(tests))) or None)
