@@ -47,6 +47,12 @@ export interface ICoreVerdict {
   intervals?: { [label: string]: string };
   test?: string | null;
   would_decide?: string | null;
+  /** Quick runs alone: what they suggest (the verdict itself is inconclusive until full runs count). */
+  quick_suggests?: {
+    decision: string;
+    reason: string;
+    would_decide?: string | null;
+  } | null;
   flags?: string[];
   sources?: string[];
 }

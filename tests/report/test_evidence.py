@@ -271,3 +271,11 @@ def test_a_result_that_holds_only_with_an_outlying_seed_is_not_supported(workspa
     assert v.candidates[0].p == pytest.approx(0.042, abs=0.001)
     assert v.decision == "inconclusive" and "only with seed 6, an outlier (modified z = 4.4" in v.reason
     assert "without it p = 0.063" in v.reason and "normal seed noise" in v.model
+
+
+def test_holms_first_step_level_is_never_printed_as_1():
+    from jupyter_mlexp.core.stats.verdict import level_text
+
+    assert level_text(1 - 0.05 / 1000) == "0.99995"
+    assert level_text(1 - 0.05 / 3) == "0.9833"
+    assert level_text(0.95) == "0.95"

@@ -773,8 +773,15 @@ def _would_decide(v: Verdict, best: Arm, crit: Criterion, level: float) -> str |
     return (
         f"register `treatment: {named}` and run it on fresh seeds (confirmatory: no correction for k): {text}; "
         f"kept exploratory over k = {k}, {f'about {strict}' if strict else 'no number of'} seeds per configuration "
-        f"at Holm's first step (level {strict_level:.4g})"
+        f"at Holm's first step (level {level_text(strict_level)})"
     )
+
+
+def level_text(level: float) -> str:
+    """A confidence level with the digits that tell it from 1: 0.9833 (k = 3), 0.99995 (k = 1,000)."""
+    gap = 1 - level
+    digits = 4 if gap <= 0 else max(4, math.ceil(-math.log10(gap)) + 2)
+    return f"{level:.{digits}g}"
 
 
 def _failure_met(cands: list[Arm], base: Arm | None, fail: Criterion, level: float, need: int) -> bool:

@@ -53,7 +53,8 @@ def verdict_brief(exp: Experiment) -> dict[str, Any] | None:
     v = record(exp)["verdict"]
     if v is None:
         return None
-    return {k: v[k] for k in ("decision", "reason", "criterion", "mode", "n_per_arm", "intervals", "would_decide")}
+    keys = ("decision", "reason", "criterion", "mode", "n_per_arm", "intervals", "would_decide", "quick_suggests")
+    return {k: v[k] for k in keys}
 
 
 def arms(exp: Experiment, mode: str | None) -> list[dict[str, Any]]:
