@@ -39,6 +39,7 @@ NAN = float("nan")
 NONFINITE = {"nan": NAN, "inf": math.inf, "-inf": -math.inf}
 BLOCK = 4 << 20  # bytes decoded at once: bounds a reader's memory whatever the file's length
 MAX_LISTED = 20  # malformed lines listed by line number; the rest are only counted
+PIECE = 4096  # lines decoded by one json.loads call
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -189,15 +190,21 @@ def _loads(text: str) -> Any:
 
 
 def _records(lines: list[str]) -> list[Any]:
-    """Each line decoded (a reason string for a line that is not JSON). One ``json.loads`` for the
-    whole block when it is all good; line by line otherwise, so exactly the bad lines are lost."""
+    """Each line decoded (a reason string for a line that is not JSON). One ``json.loads`` for each
+    :data:`PIECE` lines when they are all good; line by line otherwise, so exactly the bad lines are
+    lost. (One call holds the interpreter: a piece keeps other threads waiting milliseconds, not a block's tenth of a second.)"""
+    if len(lines) > PIECE:
+        out: list[Any] = []
+        for i in range(0, len(lines), PIECE):
+            out.extend(_records(lines[i : i + PIECE]))
+        return out
     try:
         records = _loads("[" + ",".join(lines) + "]")
         if len(records) == len(lines):
             return records
     except ValueError:
         pass
-    out: list[Any] = []
+    out = []
     for text in lines:
         if not text.strip():
             out.append(_BLANK)
