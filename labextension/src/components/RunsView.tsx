@@ -190,7 +190,12 @@ export function curvesOf(state: IRunsViewState, runIds: string[]): ICurve[] {
       .filter(id => pointsOf(id).length > 0)
       .map(id => {
         const total = state.curves[id]?.total?.[metric];
-        return total === undefined ? { label: id, points: pointsOf(id) } : { label: id, points: pointsOf(id), total };
+        if (total === undefined) {
+          return { label: id, points: pointsOf(id) };
+        }
+        return state.curves[id]?.approximate
+          ? { label: id, points: pointsOf(id), total, approximate: true }
+          : { label: id, points: pointsOf(id), total };
       });
   }
   const groups = new Map<string, string[]>();
