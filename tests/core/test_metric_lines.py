@@ -235,3 +235,39 @@ def test_a_file_read_before_is_still_refused_once_confined(tmp_path, monkeypatch
         for read in (read_finals, read_metrics):
             got, skipped = read(link)
             assert got == {} and "refused" in skipped[0][1]
+
+
+def test_the_readers_of_mlexp_runs_and_of_curves_hold_a_block_not_the_file(tmp_path, monkeypatch):
+    """``mlexp runs``/``status`` and the server's listing read each run's finals by :func:`read_summaries`,
+    the curve by ``read_since``: memory is a few blocks however long the file (a guard: reading the
+    whole file, as ``read_series`` does for the report, would hold it all)."""
+    import tracemalloc
+
+    monkeypatch.setattr(metric_lines, "BLOCK", 16 << 10)
+    path = tmp_path / "metrics.jsonl"
+    names = [metric_lines.quoted(n) for n in ("loss", "acc", "lr")]
+    with open(path, "w") as fh:
+        fh.write("".join(metric_lines.line(names[i % 3], 1 / (i + 1), i // 3, 1.7e9) for i in range(24_000)))
+    assert path.stat().st_size > 100 * metric_lines.BLOCK
+    for read in (
+        lambda: metric_lines.read_summaries(path),
+        lambda: metric_curves.read_since(path, sample=100, whole=True, exact=True),
+    ):
+        metric_curves._kept.clear()
+        tracemalloc.start()
+        try:
+            got = read()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert got  # read to the end
+        assert peak < 20 * metric_lines.BLOCK, peak
+    summaries, _ = metric_lines.read_summaries(path)
+    assert summaries["loss"].n == 8_000 and summaries["lr"].line == 24_000
+    tracemalloc.start()
+    try:
+        metric_lines.read_series(path)
+        whole = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert whole > 100 * metric_lines.BLOCK  # the guard can tell: a reader that keeps every point fails it
