@@ -252,3 +252,25 @@ def test_an_approximate_read_counts_bad_lines_and_nan_without_line_numbers_it_do
     assert metric_curves.settle(timeout=60)
     exact = read_metrics_since(path, sample=100, whole=True)
     assert exact.skipped == 200 and exact.nonfinite == 1 and exact.problem.startswith(f"{path}: line 1: not JSON")
+
+
+def test_a_read_of_the_ended_run_goes_on_from_the_reads_made_while_it_ran(tmp_path, monkeypatch):
+    """The sidebar reads a running run's curve (``whole=False``), then the run ends (``whole=True``): the
+    second read decodes only what the first did not, a last line without its newline included."""
+    from jupyter_mlexp.core.record import metric_curves
+
+    path = tmp_path / "metrics.jsonl"
+    _write_bulk(path, 2000)
+    metric_curves._kept.clear()
+    running = read_metrics_since(path, sample=100)
+    with open(path, "a") as fh:
+        fh.write('{"name":"loss","value":0.125,"step":2000,"time":1.0}')  # cut by the end: no newline
+    decoded: list[int] = []
+    real = metric_curves.decode_block
+    monkeypatch.setattr(metric_curves, "decode_block", lambda data, *a: decoded.append(len(data)) or real(data, *a))
+    ended = read_metrics_since(path, sample=100, whole=True)
+    assert decoded == [path.stat().st_size - running.next_offset]
+    assert ended.points["loss"] == 2001 and ended.series["loss"][-1] == (2000, 0.125)
+    monkeypatch.setattr(metric_curves, "decode_block", real)
+    metric_curves._kept.clear()
+    assert ended.to_dict() == read_metrics_since(path, sample=100, whole=True).to_dict()
