@@ -251,6 +251,28 @@ describe('RunsView', () => {
     expect(container.querySelector('.jp-mlexp-selection')!.textContent).toContain('2 runs selected');
   });
 
+  it('says which curves are a first look at a long file, even one whose metric the look missed', () => {
+    const curves = {
+      'r-1': {
+        offset: 10,
+        size: 10,
+        status: 'completed',
+        series: { loss: [[0, 0.5]] as [number, number][] },
+        total: { loss: 1000000 },
+        approximate: true
+      },
+      'r-3': { offset: 10, status: 'running', series: { acc: [[0, 0.4]] as [number, number][] } }
+    };
+    const state = viewState({ selection: ['r-1', 'r-3'], curves });
+    render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-3'] })} />);
+    expect(container.querySelectorAll('.jp-mlexp-curves .jp-mlexp-legend-item')).toHaveLength(1); // acc: r-3 only
+    expect(container.querySelector('.jp-mlexp-first-look')!.textContent).toBe(
+      'r-1: a first look at a long file, read in parts; the exact curve follows'
+    );
+    render(<RunsView {...viewProps({ state: viewState({ selection: ['r-3'], curves }), curveRuns: ['r-3'] })} />);
+    expect(container.querySelector('.jp-mlexp-first-look')).toBeNull();
+  });
+
   it('compares configurations when grouped: mean ± spread per configuration', () => {
     const state = viewState({ grouped: true, groups: runsGroups, selection: ['r-1', 'r-2', 'r-3'] });
     render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-2', 'r-3'] })} />);
