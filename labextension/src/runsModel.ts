@@ -245,7 +245,7 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
     for (const runId of new Set([...this.curveRuns(), ...this.liveRuns()])) {
       const known = this._state.curves[runId];
       const going = known?.status === 'running' || known?.status === 'unknown';
-      if (known && !going && known.offset >= (known.size ?? 0)) {
+      if (known && !going && known.offset >= (known.size ?? 0) && !known.approximate) {
         continue;
       }
       const data = await this._readCurve(experimentPath(name, 'runs', runId, 'metrics'), known);
@@ -262,6 +262,10 @@ export class RunsViewModel extends PolledModel<IRunsViewState> {
    * followed as logged until they are many (the server goes on from its last sample: it reads only new lines).
    */
   private async _readCurve(url: string, known: ICurveData | undefined): Promise<ICurveData> {
+    if (known?.approximate) {
+      // the server's first look at a long file: ask for its sample again until the server has read it exactly
+      return sampledCurve(await requestAPI<IMetricChunk>(`${url}?offset=0&points=${SAMPLE_POINTS}`));
+    }
     let data = known;
     for (let i = 1; i <= MAX_CHUNKS_PER_POLL; i++) {
       const chunk = await requestAPI<IMetricChunk>(`${url}?offset=${data?.offset ?? 0}`);

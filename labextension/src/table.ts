@@ -310,6 +310,8 @@ export interface ICurveData {
   total?: { [metric: string]: number };
   /** Points appended as logged after the server's sample, by metric (a fresh sample is asked once they are many). */
   tail?: { [metric: string]: number };
+  /** The server's first look at a long file (parts of it, `total` estimated): its exact sample is asked next. */
+  approximate?: boolean;
 }
 
 /**
@@ -338,7 +340,15 @@ export function sampledCurve(chunk: IMetricChunk): ICurveData {
   for (const [name, points] of Object.entries(chunk.series)) {
     total[name] = Math.max(chunk.points?.[name] ?? 0, points.length);
   }
-  return { offset: chunk.next_offset, status: chunk.status, series: chunk.series, size: chunk.size, total, tail: {} };
+  const data = {
+    offset: chunk.next_offset,
+    status: chunk.status,
+    series: chunk.series,
+    size: chunk.size,
+    total,
+    tail: {}
+  };
+  return chunk.approximate ? { ...data, approximate: true } : data;
 }
 
 /** Mean and ± one spread at each step the runs share, for a configuration's curve. */

@@ -306,6 +306,11 @@ export interface IMetricChunk {
   points?: { [metric: string]: number };
   /** One line naming the file and its first malformed line, when lines were skipped. */
   problem?: string | null;
+  /**
+   * The first sampled read of a long file: evenly spaced parts of it, `points` (and `skipped`, `nonfinite`)
+   * estimated. The server reads it exactly meanwhile: ask for the sample again.
+   */
+  approximate?: boolean;
 }
 
 export interface IReportAnswer {

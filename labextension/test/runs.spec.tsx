@@ -251,6 +251,28 @@ describe('RunsView', () => {
     expect(container.querySelector('.jp-mlexp-selection')!.textContent).toContain('2 runs selected');
   });
 
+  it('says which curves are a first look at a long file, even one whose metric the look missed', () => {
+    const curves = {
+      'r-1': {
+        offset: 10,
+        size: 10,
+        status: 'completed',
+        series: { loss: [[0, 0.5]] as [number, number][] },
+        total: { loss: 1000000 },
+        approximate: true
+      },
+      'r-3': { offset: 10, status: 'running', series: { acc: [[0, 0.4]] as [number, number][] } }
+    };
+    const state = viewState({ selection: ['r-1', 'r-3'], curves });
+    render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-3'] })} />);
+    expect(container.querySelectorAll('.jp-mlexp-curves .jp-mlexp-legend-item')).toHaveLength(1); // acc: r-3 only
+    expect(container.querySelector('.jp-mlexp-first-look')!.textContent).toBe(
+      'r-1: a first look at a long file, read in parts; the exact curve follows'
+    );
+    render(<RunsView {...viewProps({ state: viewState({ selection: ['r-3'], curves }), curveRuns: ['r-3'] })} />);
+    expect(container.querySelector('.jp-mlexp-first-look')).toBeNull();
+  });
+
   it('compares configurations when grouped: mean ± spread per configuration', () => {
     const state = viewState({ grouped: true, groups: runsGroups, selection: ['r-1', 'r-2', 'r-3'] });
     render(<RunsView {...viewProps({ state, curveRuns: ['r-1', 'r-2', 'r-3'] })} />);
@@ -404,6 +426,9 @@ describe('CurveChart', () => {
     expect(legend).toContain('l (sampled: 3334 of 10000 points)'); // thinned to draw: every third point
     expect(legend).toContain('b (1 point)');
     expect(pointsLabel({ label: 'x', points: [[0, 1]], total: 1 }, 1)).toBe('1 point');
+    expect(pointsLabel({ ...sample, approximate: true }, 3)).toBe(
+      'sampled: 3 of about 10000000 points, read in parts; the exact sample follows'
+    );
   });
 
   it('thins long curves, keeping the last point', () => {
@@ -625,6 +650,48 @@ describe('RunsViewModel', () => {
     expect(curvesOf(model.state, ['r-4'])).toEqual([{ label: 'r-4', points: sampled.series.acc, total: 10000000 }]);
     await model.refresh(); // finished and read to its end: left alone
     expect(metricCalls()).toHaveLength(2);
+  });
+
+  it("asks a long curve's sample again while the server's answer is a first look, then leaves it alone", async () => {
+    const first = chunk([[0, 0.1]], 0, 4 << 20, 400 << 20, 'completed');
+    const look = {
+      ...sample(
+        [
+          [0, 0.1],
+          [9999999, 0.5]
+        ],
+        9990000,
+        400 << 20
+      ),
+      approximate: true
+    };
+    const exact = sample(
+      [
+        [0, 0.1],
+        [5000000, 0.9],
+        [9999999, 0.5]
+      ],
+      10000000,
+      400 << 20
+    );
+    serve([first, look, exact]);
+    const { model } = await models();
+    await model.refresh();
+    await model.openRun('r-4');
+    expect(model.state.curves['r-4'].approximate).toBe(true);
+    expect(curvesOf(model.state, ['r-4'])).toEqual([
+      { label: 'r-4', points: look.series.acc, total: 9990000, approximate: true }
+    ]);
+    await model.refresh(); // finished and read to its end, but only looked at: its sample again, nothing else
+    expect(metricCalls()).toEqual([
+      'experiments/demo/runs/r-4/metrics?offset=0',
+      'experiments/demo/runs/r-4/metrics?offset=0&points=4000',
+      'experiments/demo/runs/r-4/metrics?offset=0&points=4000'
+    ]);
+    expect(model.state.curves['r-4'].approximate).toBeUndefined();
+    expect(curvesOf(model.state, ['r-4'])).toEqual([{ label: 'r-4', points: exact.series.acc, total: 10000000 }]);
+    await model.refresh(); // exact and read to its end: left alone
+    expect(metricCalls()).toHaveLength(3);
   });
 
   it("reads a finished curve as logged when it fits in one poll's reads, and sampled when it does not", async () => {

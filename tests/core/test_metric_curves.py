@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -133,3 +134,143 @@ def test_a_sampled_curve_read_again_decodes_only_the_lines_added_and_matches_a_f
     path.with_name("new.jsonl").replace(path)
     assert read_metrics_since(path, sample=100).series == {"loss": [(0, 1.0)]}
     assert read_metrics_since(path, sample=100, whole=True).series == {"loss": [(0, 1.0)]}
+
+
+def _write_bulk(path, steps: int, start: int = 0) -> None:
+    """``steps`` steps of loss, acc and lr as ``log_metric`` writes them, written in bulk (fast)."""
+    from jupyter_mlexp.core.record.metric_lines import line as metric_line
+    from jupyter_mlexp.core.record.metric_lines import quoted
+
+    names = [quoted("loss"), quoted("acc"), quoted("lr")]
+    with open(path, "a") as fh:
+        fh.write(
+            "".join(
+                metric_line(q, v, s, 1.7e9 + s)
+                for s in range(start, start + steps)
+                for q, v in zip(names, (1 / (s + 1), (s * 7919 % 1000) / 1000, 0.1 * 0.99 ** (s // 100)))
+            )
+        )
+
+
+def test_the_first_sampled_read_of_a_long_file_is_a_marked_sample_of_its_whole_range_and_a_later_one_exact(
+    tmp_path, monkeypatch
+):
+    """The first sampled read decoded every line (ten million lines: 49 s before the answer). Past
+    EXACT_BYTES it reads evenly spaced windows, answers them marked approximate, and the exact sample
+    is computed in the background for the next read; the foreground decodes at most a few windows."""
+    import threading
+
+    from jupyter_mlexp.core.record import metric_curves
+
+    monkeypatch.setattr(metric_curves, "EXACT_BYTES", 1 << 20)
+    monkeypatch.setattr(metric_curves, "WINDOWS", 64)
+    path = tmp_path / "metrics.jsonl"
+    steps = 30_000
+    _write_bulk(path, steps)
+    size = path.stat().st_size
+    assert size > 6 << 20
+    me, decoded = threading.get_ident(), []
+    real = metric_curves.decode_block
+
+    def spy(data, *a):
+        if threading.get_ident() == me:
+            decoded.append(len(data))
+        return real(data, *a)
+
+    monkeypatch.setattr(metric_curves, "decode_block", spy)
+    metric_curves._kept.clear()
+    first = read_metrics_since(path, sample=500, whole=True)
+    assert first.approximate and first.sampled and first.to_dict()["approximate"]
+    assert sum(decoded) <= metric_curves.WINDOWS * metric_curves.WINDOW < size // 2
+    assert set(first.series) == {"loss", "acc", "lr"}
+    for name, pts in first.series.items():
+        assert 100 <= len(pts) <= 500
+        steps_seen = [s for s, _ in pts]
+        assert steps_seen == sorted(steps_seen)
+        assert steps_seen[0] < steps // 100 and steps_seen[-1] > steps - steps // 100, name  # the whole range
+        assert abs(first.points[name] - steps) < steps // 10  # an estimate, said to be one
+    assert all(v == 1 / (s + 1) for s, v in first.series["loss"])  # points as logged, none made up
+    assert metric_curves.settle(timeout=60)
+    decoded.clear()
+    exact = read_metrics_since(path, sample=500, whole=True)
+    assert not exact.approximate and exact.sampled and exact.points == {"loss": steps, "acc": steps, "lr": steps}
+    assert decoded == []  # the background read kept where it stopped: nothing left to decode
+    # the same as a read that decodes every line in the foreground
+    metric_curves._kept.clear()
+    assert exact.to_dict() == read_metrics_since(path, sample=500, whole=True, exact=True).to_dict()
+    # a grown file: only the new lines (fewer than EXACT_BYTES) are decoded, and the answer stays exact
+    _write_bulk(path, 1000, start=steps)
+    decoded.clear()
+    grown = read_metrics_since(path, sample=500, whole=True)
+    assert not grown.approximate and grown.points["loss"] == steps + 1000
+    assert sum(decoded) == path.stat().st_size - size
+
+
+def test_exact_reads_in_the_background_are_bounded_in_number(tmp_path, monkeypatch):
+    """Many long curves asked at once: at most MAX_BACKGROUND exact reads run at a time; the other
+    curves are answered approximate until a later read finds a place free."""
+    import threading
+
+    from jupyter_mlexp.core.record import metric_curves
+
+    monkeypatch.setattr(metric_curves, "EXACT_BYTES", 64 << 10)
+    me, gate = threading.get_ident(), threading.Event()
+    real = metric_curves.decode_block
+
+    def held(*a):  # the background reads wait at the gate; this thread's windows go through
+        if threading.get_ident() != me:
+            gate.wait(60)
+        return real(*a)
+
+    monkeypatch.setattr(metric_curves, "decode_block", held)
+    paths = [tmp_path / f"m{i}.jsonl" for i in range(metric_curves.MAX_BACKGROUND + 3)]
+    for p in paths:
+        _write_bulk(p, 3000)
+    metric_curves._kept.clear()
+    try:
+        assert all(read_metrics_since(p, sample=100, whole=True).approximate for p in paths)
+        assert len(metric_curves._running) == metric_curves.MAX_BACKGROUND
+    finally:
+        gate.set()
+    assert metric_curves.settle(timeout=60)
+    again = [read_metrics_since(p, sample=100, whole=True).approximate for p in paths]
+    assert again == [False] * metric_curves.MAX_BACKGROUND + [True] * 3
+    assert metric_curves.settle(timeout=60)
+
+
+def test_an_approximate_read_counts_bad_lines_and_nan_without_line_numbers_it_does_not_know(tmp_path, monkeypatch):
+    from jupyter_mlexp.core.record import metric_curves
+
+    monkeypatch.setattr(metric_curves, "EXACT_BYTES", 64 << 10)
+    path = tmp_path / "metrics.jsonl"
+    body = "".join(line("loss", 0.5, s) if s % 100 else "not json\n" for s in range(20_000))
+    path.write_text(body + line("loss", float("nan"), 20_000))
+    metric_curves._kept.clear()
+    chunk = read_metrics_since(path, sample=100, whole=True)
+    assert chunk.approximate and chunk.skipped > 0 and chunk.nonfinite >= 1  # the last window holds the NaN
+    assert chunk.problem.startswith(f"{path}: not JSON (") and not re.search(r"line \d", chunk.problem)
+    assert metric_curves.settle(timeout=60)
+    exact = read_metrics_since(path, sample=100, whole=True)
+    assert exact.skipped == 200 and exact.nonfinite == 1 and exact.problem.startswith(f"{path}: line 1: not JSON")
+
+
+def test_a_read_of_the_ended_run_goes_on_from_the_reads_made_while_it_ran(tmp_path, monkeypatch):
+    """The sidebar reads a running run's curve (``whole=False``), then the run ends (``whole=True``): the
+    second read decodes only what the first did not, a last line without its newline included."""
+    from jupyter_mlexp.core.record import metric_curves
+
+    path = tmp_path / "metrics.jsonl"
+    _write_bulk(path, 2000)
+    metric_curves._kept.clear()
+    running = read_metrics_since(path, sample=100)
+    with open(path, "a") as fh:
+        fh.write('{"name":"loss","value":0.125,"step":2000,"time":1.0}')  # cut by the end: no newline
+    decoded: list[int] = []
+    real = metric_curves.decode_block
+    monkeypatch.setattr(metric_curves, "decode_block", lambda data, *a: decoded.append(len(data)) or real(data, *a))
+    ended = read_metrics_since(path, sample=100, whole=True)
+    assert decoded == [path.stat().st_size - running.next_offset]
+    assert ended.points["loss"] == 2001 and ended.series["loss"][-1] == (2000, 0.125)
+    monkeypatch.setattr(metric_curves, "decode_block", real)
+    metric_curves._kept.clear()
+    assert ended.to_dict() == read_metrics_since(path, sample=100, whole=True).to_dict()

@@ -235,3 +235,88 @@ def test_a_file_read_before_is_still_refused_once_confined(tmp_path, monkeypatch
         for read in (read_finals, read_metrics):
             got, skipped = read(link)
             assert got == {} and "refused" in skipped[0][1]
+
+
+def test_the_readers_of_mlexp_runs_and_of_curves_hold_a_block_not_the_file(tmp_path, monkeypatch):
+    """``mlexp runs``/``status`` and the server's listing read each run's finals by :func:`read_summaries`,
+    the curve by ``read_since``: memory is a few blocks however long the file (a guard: reading the
+    whole file, as ``read_series`` does for the report, would hold it all)."""
+    import tracemalloc
+
+    monkeypatch.setattr(metric_lines, "BLOCK", 16 << 10)
+    path = tmp_path / "metrics.jsonl"
+    names = [metric_lines.quoted(n) for n in ("loss", "acc", "lr")]
+    with open(path, "w") as fh:
+        fh.write("".join(metric_lines.line(names[i % 3], 1 / (i + 1), i // 3, 1.7e9) for i in range(24_000)))
+    assert path.stat().st_size > 100 * metric_lines.BLOCK
+    for read in (
+        lambda: metric_lines.read_summaries(path),
+        lambda: metric_curves.read_since(path, sample=100, whole=True, exact=True),
+    ):
+        metric_curves._kept.clear()
+        tracemalloc.start()
+        try:
+            got = read()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert got  # read to the end
+        assert peak < 20 * metric_lines.BLOCK, peak
+    summaries, _ = metric_lines.read_summaries(path)
+    assert summaries["loss"].n == 8_000 and summaries["lr"].line == 24_000
+    tracemalloc.start()
+    try:
+        metric_lines.read_series(path)
+        whole = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert whole > 100 * metric_lines.BLOCK  # the guard can tell: a reader that keeps every point fails it
+
+
+def test_the_summaries_fold_the_same_points_as_the_block_decoder(tmp_path, monkeypatch):
+    """read_summaries folds records as it decodes them (its own loop, for speed): on a file of every
+    odd shape across many blocks it gives what folding :func:`point_blocks` gives, line numbers too."""
+    monkeypatch.setattr(metric_lines, "BLOCK", 4 << 10)
+    rng = random.Random(24)
+    odd = [
+        "not json\n",
+        "\n",
+        "   \n",
+        '{"name":"acc","value":true,"step":1}\n',
+        '{"name":"acc","value":"0.5","step":1}\n',
+        '{"name":"acc","value":2,"step":"3"}\n',
+        '{"name": "acc", "value": 7, "step": 4}\n',
+        '{"name":"acc","value":null,"nonfinite":"-inf","step":5}\n',
+        '{"name":"acc","value":NaN,"step":6}\n',
+        '{"name":"","value":1.0,"step":1}\n',
+        "[1, 2]\n",
+        '{"name":"acc","value":1e999,"step":7}\n',
+        "x" * 5000 + "\n",  # longer than a block
+    ]
+    names = [metric_lines.quoted(n) for n in ("loss", "acc", "lr")]
+    lines = []
+    for i in range(3000):
+        lines.append(
+            rng.choice(odd) if rng.random() < 0.1 else metric_lines.line(rng.choice(names), rng.random(), i, 1.0)
+        )
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(lines) + '{"name":"loss","value":0.25,"step":9999}')  # cut: no newline
+    problems = metric_lines.MetricProblems()
+    folded: dict[str, list] = {}
+    for block in metric_lines.point_blocks(path, problems):
+        for lineno, name, step, v in block:
+            s = folded.setdefault(name, [v, lineno, step, 0, None, None, 0])
+            s[:3] = [v, lineno, step]
+            if math.isfinite(v):
+                s[3] += 1
+                s[4] = v if s[4] is None else min(s[4], v)
+                s[5] = v if s[5] is None else max(s[5], v)
+            else:
+                s[6] += 1
+    summaries, got_problems = metric_lines.read_summaries(path)
+    assert {
+        n: [getattr(s, f) for f in ("last", "line", "step", "n", "min", "max", "nonfinite")]
+        for n, s in summaries.items()
+    } == folded
+    assert (got_problems.count, got_problems.listed) == (problems.count, problems.listed) and problems.count > 100
+    assert summaries["loss"].step == 9999 and summaries["acc"].nonfinite > 0

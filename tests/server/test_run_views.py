@@ -169,6 +169,29 @@ async def test_a_long_curve_is_served_sampled_on_the_server_and_says_so(jp_fetch
         assert code == 400 and "points" in err["message"]
 
 
+async def test_the_first_read_of_a_very_long_curve_is_an_approximate_sample_then_exact(jp_fetch, record, monkeypatch):
+    """The first sampled read of a long file answers at once from evenly spaced parts of it, marked
+    ``approximate`` (counts estimated); an answer after the server's exact read is exact."""
+    from jupyter_mlexp.core.record import metric_curves
+
+    monkeypatch.setattr(metric_curves, "EXACT_BYTES", 64 << 10)
+    monkeypatch.setattr(metric_curves, "WINDOWS", 16)
+    monkeypatch.setattr(metric_curves, "WINDOW", 2 << 10)
+    exp, _ = record
+    run = exp.start_run("full", run_id="f-huge", params={"lr": 0.1}, seed=6)
+    for step in range(20_000):
+        run.log_metric("loss", 1 / (step + 1), step=step)
+    exp.finish_run(run, "completed")
+    metric_curves._kept.clear()
+    _, first = await get(jp_fetch, "experiments", "demo", "runs", "f-huge", "metrics", points="100")
+    assert first["approximate"] and first["sampled"] and abs(first["points"]["loss"] - 20_000) < 2_000
+    steps = [s for s, _ in first["series"]["loss"]]
+    assert steps[0] == 0 and steps[-1] == 19_999 and all(v == 1 / (s + 1) for s, v in first["series"]["loss"])
+    assert metric_curves.settle(timeout=60)
+    _, exact = await get(jp_fetch, "experiments", "demo", "runs", "f-huge", "metrics", points="100")
+    assert not exact["approximate"] and exact["points"] == {"loss": 20_000}
+
+
 async def test_report_button_builds_report_ipynb(jp_fetch, record, jp_root_dir):
     r = await jp_fetch(*API, "experiments", "demo", "report", method="POST", body="{}")
     data = json.loads(r.body)

@@ -12,6 +12,8 @@ export interface ICurve {
   band?: { step: number; lo: number; hi: number }[];
   /** The points the run logged when `points` is the server's sample of them (its answer's `points`). */
   total?: number;
+  /** `total` is an estimate: the server's first look at a long file, read in parts. */
+  approximate?: boolean;
 }
 
 export interface ICurveChartProps {
@@ -175,6 +177,9 @@ function useWidthAndTheme(holder: React.RefObject<HTMLDivElement>, drawn: boolea
 /** How many points a curve has and, when fewer are drawn (the server's sample, or thinned here), how many. */
 export function pointsLabel(curve: ICurve, drawn: number, trans: TranslationBundle = english): string {
   const total = Math.max(curve.total ?? 0, curve.points.length);
+  if (curve.approximate) {
+    return trans.__('sampled: %1 of about %2 points, read in parts; the exact sample follows', drawn, total);
+  }
   return drawn < total ? trans.__('sampled: %1 of %2 points', drawn, total) : trans._n('%1 point', '%1 points', total);
 }
 

@@ -190,7 +190,12 @@ export function curvesOf(state: IRunsViewState, runIds: string[]): ICurve[] {
       .filter(id => pointsOf(id).length > 0)
       .map(id => {
         const total = state.curves[id]?.total?.[metric];
-        return total === undefined ? { label: id, points: pointsOf(id) } : { label: id, points: pointsOf(id), total };
+        if (total === undefined) {
+          return { label: id, points: pointsOf(id) };
+        }
+        return state.curves[id]?.approximate
+          ? { label: id, points: pointsOf(id), total, approximate: true }
+          : { label: id, points: pointsOf(id), total };
       });
   }
   const groups = new Map<string, string[]>();
@@ -213,6 +218,8 @@ function Curves(props: IRunsViewProps & { table: IRunsTable }): JSX.Element | nu
   if (props.curveRuns.length === 0) {
     return null;
   }
+  // a first look at a long file (the server's windows): a metric logged rarely may be missing from it
+  const looking = props.curveRuns.filter(id => state.curves[id]?.approximate);
   return (
     <section className="jp-mlexp-card jp-mlexp-curves" aria-label={trans.__('Curves')}>
       <div className="jp-mlexp-row">
@@ -231,6 +238,11 @@ function Curves(props: IRunsViewProps & { table: IRunsTable }): JSX.Element | nu
         </select>
       </div>
       <CurveChart metric={state.curveMetric ?? ''} curves={curvesOf(state, props.curveRuns)} />
+      {looking.length > 0 && (
+        <p className="jp-mlexp-muted jp-mlexp-first-look">
+          {trans.__('%1: a first look at a long file, read in parts; the exact curve follows', looking.join(', '))}
+        </p>
+      )}
     </section>
   );
 }
