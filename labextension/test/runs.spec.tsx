@@ -492,6 +492,55 @@ describe('HypothesisCard verdict at a glance', () => {
   });
 });
 
+describe('HypothesisCard on quick runs alone', () => {
+  const quickSuggests = {
+    decision: 'supported',
+    reason: '`lr=0.1`: val_acc = 0.9617 (n = 3) meets `val_acc >= 0.95`',
+    would_decide: null
+  };
+  const verdict = {
+    decision: 'inconclusive',
+    reason:
+      'no full run counts yet, and quick, scaled-down runs ... cannot decide it; the quick runs suggest supported: ...',
+    mode: 'quick',
+    would_decide:
+      'run the notebook (or script) of the quick runs full, on fresh seeds: `mlexp run --full --seeds fresh:3 ...`',
+    quick_suggests: quickSuggests
+  };
+  const headline = 'INCONCLUSIVE (quick runs only) · val_acc 0.9617, 97.5% CI [0.9529, ∞) vs >= 0.95 · n = 3 · lr=0.1';
+
+  it('keeps the decision inconclusive, says quick runs only, and shows the suggestion as a secondary line', () => {
+    render(<HypothesisCard detail={{ ...detail, verdict, headline }} />);
+    const line = container.querySelector('.jp-mlexp-headline')!;
+    expect(line.textContent).toBe(
+      'inconclusive quick runs only · val_acc 0.9617, 97.5% CI [0.9529, ∞) vs >= 0.95 · n = 3 · lr=0.1'
+    );
+    // one verdict badge on the card, and it is the decision
+    const badges = container.querySelectorAll('.jp-mlexp-verdict');
+    expect(badges).toHaveLength(1);
+    expect(badges[0].className).toContain('jp-mlexp-verdict-inconclusive');
+    const suggests = container.querySelector('.jp-mlexp-quick-suggests')!;
+    expect(suggests.closest('details')).toBeNull(); // in view, not folded under "Why"
+    expect(suggests.textContent).toMatch(/^Quick runs suggest: supported — /);
+    expect(suggests.getAttribute('title')).toBe(quickSuggests.reason);
+    const decide = container.querySelector('.jp-mlexp-quick-decide')!;
+    expect(decide.closest('details')).toBeNull();
+    expect(decide.textContent).toContain('full, on fresh seeds');
+    expect(decide.querySelector('code')!.textContent).toBe('mlexp run --full --seeds fresh:3 ...');
+    // said once: not again under "Why"
+    expect(container.querySelector('details.jp-mlexp-verdict-why')!.textContent).not.toContain('fresh seeds');
+  });
+
+  it('shows no suggestion line when full runs decide', () => {
+    const full = { decision: 'supported', reason: 'the lower bound is above 0.95', mode: 'full', would_decide: 'x' };
+    render(<HypothesisCard detail={{ ...detail, verdict: full, headline: 'SUPPORTED · val_acc 0.96 · n = 3' }} />);
+    expect(container.querySelector('.jp-mlexp-quick-suggests')).toBeNull();
+    expect(container.querySelector('.jp-mlexp-quick-decide')).toBeNull();
+    expect(container.querySelector('.jp-mlexp-verdict-qualifier')).toBeNull();
+    expect(container.querySelector('.jp-mlexp-headline')!.textContent).toBe('supported val_acc 0.96 · n = 3');
+  });
+});
+
 function row(configuration: string, estimate: number, bound: number, subject: boolean) {
   return {
     configuration,

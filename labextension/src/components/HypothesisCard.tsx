@@ -22,9 +22,60 @@ function verdictClass(word: string): string {
   return `jp-mlexp-verdict jp-mlexp-verdict-${word.replace(/\s+/g, '-')}`;
 }
 
+/** Text with `code` spans (the server's sentences quote commands and labels in backticks) as `<code>`. */
+function WithCode({ text }: { text: string }): JSX.Element {
+  return <>{text.split('`').map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part))}</>;
+}
+
+/**
+ * The headline's first part is the decision, with the server's qualifier when there is one
+ * (`INCONCLUSIVE (quick runs only)`): the decision goes in the badge, the qualifier beside it.
+ */
+export function splitHeadline(headline: string, decision: string): { qualifier: string; rest: string } {
+  const [first, ...others] = headline.split(' · ');
+  const qualified = first.toLowerCase().startsWith(decision.toLowerCase());
+  const qualifier = qualified
+    ? first
+        .slice(decision.length)
+        .trim()
+        .replace(/^\((.*)\)$/, '$1')
+    : '';
+  return { qualifier, rest: others.join(' · ') };
+}
+
+/**
+ * Quick runs alone: what they suggest, as a secondary line under the (inconclusive) decision, outlined so it
+ * never reads as the verdict's badge, and what would decide it (full runs on fresh seeds), both in view.
+ */
+function QuickSuggests({
+  q,
+  wouldDecide
+}: {
+  q: NonNullable<ICoreVerdict['quick_suggests']>;
+  wouldDecide?: string | null;
+}) {
+  const trans = useTrans();
+  return (
+    <>
+      <div className="jp-mlexp-quick-suggests" title={q.reason}>
+        <span className="jp-mlexp-quick-label">{trans.__('Quick runs suggest:')}</span>{' '}
+        <span className={`jp-mlexp-suggests jp-mlexp-suggests-${q.decision.replace(/\s+/g, '-')}`}>{q.decision}</span>
+        {' — '}
+        {trans.__('scaled-down runs, not the verdict')}
+      </div>
+      {wouldDecide && (
+        <div className="jp-mlexp-quick-decide">
+          <span className="jp-mlexp-quick-label">{trans.__('To decide:')}</span> <WithCode text={wouldDecide} />
+        </div>
+      )}
+    </>
+  );
+}
+
 /**
  * The one verdict engine's answer: its headline (the same line on every surface) and the forest, with the
  * reasoning (reason, each configuration's interval, what would decide it) one click away; flags stay in view.
+ * On quick runs alone, what they suggest and what would decide it stay in view as well.
  */
 function CoreVerdict({
   v,
@@ -37,17 +88,21 @@ function CoreVerdict({
 }): JSX.Element {
   const trans = useTrans();
   const intervals = Object.entries(v.intervals ?? {});
-  const rest = headline ? headline.split(' · ').slice(1).join(' · ') : '';
+  const { qualifier, rest } = headline ? splitHeadline(headline, v.decision) : { qualifier: '', rest: '' };
+  const quick = v.quick_suggests ?? null;
   return (
     <div className="jp-mlexp-verdict-block" aria-label={trans.__('Verdict')}>
       <div className="jp-mlexp-headline" title={headline ?? v.reason}>
         <span className={verdictClass(v.decision)}>{v.decision}</span>{' '}
+        {qualifier && <span className="jp-mlexp-verdict-qualifier">{qualifier}</span>}
+        {qualifier && rest && <span className="jp-mlexp-muted"> · </span>}
         {rest ? (
           <span className="jp-mlexp-headline-rest">{rest}</span>
         ) : (
-          v.mode && <span className="jp-mlexp-muted">{trans.__('over the %1 runs', v.mode)}</span>
+          !qualifier && v.mode && <span className="jp-mlexp-muted">{trans.__('over the %1 runs', v.mode)}</span>
         )}
       </div>
+      {quick && <QuickSuggests q={quick} wouldDecide={v.would_decide} />}
       {forest && <ForestPlot forest={forest} />}
       <details className="jp-mlexp-verdict-why">
         <summary>{v.mode ? trans.__('Why (the %1 runs)', v.mode) : trans.__('Why')}</summary>
@@ -61,7 +116,7 @@ function CoreVerdict({
             ))}
           </ul>
         )}
-        {v.would_decide && <div className="jp-mlexp-muted">{v.would_decide}</div>}
+        {v.would_decide && !quick && <div className="jp-mlexp-muted">{v.would_decide}</div>}
       </details>
       {(v.flags ?? []).map(flag => (
         <div key={flag} className="jp-mlexp-warning">
