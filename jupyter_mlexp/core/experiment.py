@@ -234,6 +234,16 @@ class Experiment:
         by folder; a run whose run.json kept its stamp and whose ignored state is the same is that very
         object again (with what was derived from it), so one new run costs one parse, not a re-read."""
         listed, _ = ignored_file.read_ignored(self.ignored_md)
+        with memo.bulk():
+            return self._build(entries, stamps, kept, listed)
+
+    def _build(
+        self,
+        entries: list[tuple[str, bool, os.stat_result]],
+        stamps: dict[str, tuple[int, int, int, int]],
+        kept: dict[str, tuple[tuple[int, int, int, int], RunInfo]],
+        listed: dict[str, ignored_file.IgnoredRun],
+    ) -> tuple[list[RunInfo], dict[str, tuple[tuple[int, int, int, int], RunInfo]]]:
         top = len(str(self.path)) + 1
         out: list[RunInfo] = []
         by_folder = {}

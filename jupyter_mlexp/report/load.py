@@ -17,6 +17,7 @@ from typing import Any
 
 from jupyter_mlexp.core.errors import NoHypothesisError, RecordError
 from jupyter_mlexp.core.experiment import Experiment, RunInfo
+from jupyter_mlexp.core.record import memo
 from jupyter_mlexp.core.record.assignments import AssignmentError, parse_assignments
 from jupyter_mlexp.core.record.hypothesis import Hypothesis
 from jupyter_mlexp.core.record.idea_files import REGISTRATION_EVENTS, registrations
@@ -95,9 +96,10 @@ def load_runs(exp: Experiment, runs: list[RunInfo]) -> list[RunData]:
     (:func:`jupyter_mlexp.core.stats.observations.run_observation`)."""
     top = len(str(exp.path)) + 1
     out = []
-    for info in runs:
-        obs = run_observation(info, top)
-        out.append(RunData(info, str(info.path)[top:].replace("\\", "/"), obs))
+    with memo.bulk():
+        for info in runs:
+            obs = run_observation(info, top)
+            out.append(RunData(info, str(info.path)[top:].replace("\\", "/"), obs))
     return out
 
 

@@ -162,3 +162,29 @@ def test_a_kept_listing_still_sees_a_running_run_whose_process_ended(tmp_path, s
         child.kill()
         child.wait()
     assert [r.status for r in exp.runs()] == ["completed", "stale", "completed"]  # run.json did not change
+
+
+def test_a_bulk_read_pauses_the_cyclic_collector_and_always_restores_it(tmp_path, settled):
+    import gc
+
+    exp = _three_runs(tmp_path)
+    assert gc.isenabled()
+    with memo.bulk():
+        assert not gc.isenabled()
+        with memo.bulk():  # nested: the outer one restores it
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), memo.bulk():
+        raise RuntimeError("a reader failed")
+    assert gc.isenabled()
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        exp.runs()
+        judge_experiment(exp)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    memo.clear()
+    judge_experiment(exp)
+    assert gc.isenabled()

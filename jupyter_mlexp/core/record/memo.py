@@ -12,11 +12,13 @@ What comes back is shared between callers: treat it as read-only.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -27,6 +29,21 @@ MAX_BYTES = 1 << 20  # larger files are parsed each time (a long metrics.jsonl)
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """While many record files are parsed at once (a listing, every run's final values): no cyclic
+    garbage collection. Its passes over a heap that grows with every parsed file cost a seventh of a cold
+    verdict on 5,000 runs; parsed records hold no reference cycles, so reference counting frees them."""
+    was = gc.isenabled()
+    if was:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def stamp(st: os.stat_result) -> tuple[int, int, int, int]:

@@ -190,10 +190,12 @@ def load_observations(exp: Experiment, runs: list[RunInfo] | None = None, *, eve
     """
     out = []
     top = len(str(exp.path)) + 1
-    for info in exp.runs(include_ignored=True) if runs is None else runs:
-        if not every and not counted(info):
-            continue
-        out.append(run_observation(info, top))
+    listed = exp.runs(include_ignored=True) if runs is None else runs
+    with memo.bulk():
+        for info in listed:
+            if not every and not counted(info):
+                continue
+            out.append(run_observation(info, top))
     return out
 
 
