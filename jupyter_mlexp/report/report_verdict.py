@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from jupyter_mlexp.core.stats.verdict import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Arm, Verdict, judge_once
 from jupyter_mlexp.core.stats.verdict_arms import fmt, fmt_number
-from jupyter_mlexp.core.stats.verdict_history import criterion_changes
+from jupyter_mlexp.core.stats.verdict_history import experiment_changes
 from jupyter_mlexp.report.groups import baseline_group
 from jupyter_mlexp.report.load import ReportData
 
@@ -19,7 +19,7 @@ __all__ = ["SUPPORTED", "NOT_SUPPORTED", "INCONCLUSIVE", "Arm", "Verdict", "judg
 
 def changes(data: ReportData) -> list[str]:
     """ "criterion changed from … to … after N runs", from research_log.jsonl and the runs' start times."""
-    return criterion_changes(data.registrations, [r.info.record.started for r in data.runs])
+    return experiment_changes(data.experiment, [r.info for r in data.runs], data.registrations)
 
 
 def judge(data: ReportData) -> Verdict:

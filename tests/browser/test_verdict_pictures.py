@@ -23,15 +23,16 @@ seeds: 0, 1, 2
 VALUES = {0.1: (0.962, 0.958, 0.965), 0.05: (0.941, 0.952, 0.934), 0.01: (0.902, 0.911, 0.893)}
 
 
-def make_record(root) -> None:
+def make_record(root, values: dict = VALUES, mode: str = "full") -> None:
+    """The digits-lr experiment: ``values[lr]`` are the seeds' val_acc, every run in ``mode``."""
     kernel_side(
         root,
         f"""
         exp = Experiment("digits-lr")
         exp.register({HYPOTHESIS!r})
-        for lr, values in {VALUES!r}.items():
+        for lr, values in {values!r}.items():
             for seed, value in enumerate(values):
-                run = exp.start_run("full", params={{"lr": lr}}, seed=seed)
+                run = exp.start_run({mode!r}, params={{"lr": lr}}, seed=seed)
                 run.log_metric("val_acc", value)
                 exp.finish_run(run, "completed")
         """,

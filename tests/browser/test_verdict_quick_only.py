@@ -12,38 +12,19 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_sidebar import kernel_side, open_sidebar  # tests/browser is on sys.path (rootdir-relative)
+from test_sidebar import open_sidebar  # tests/browser is on sys.path (rootdir-relative)
+from test_verdict_pictures import make_record  # the same experiment, in quick mode
 
 pytestmark = pytest.mark.browser
 
-HYPOTHESIS = """A learning rate of 0.1 reaches 0.95 validation accuracy on digits
-success: val_acc >= 0.95
-metrics: val_acc
-seeds: 0, 1, 2
-"""
 # On quick runs lr=0.1 clears 0.95 with room (97.5% lower bound 0.9529): they would support the claim.
 VALUES = {0.1: (0.962, 0.958, 0.965), 0.05: (0.941, 0.952, 0.934)}
-
-
-def make_record(root) -> None:
-    kernel_side(
-        root,
-        f"""
-        exp = Experiment("digits-lr")
-        exp.register({HYPOTHESIS!r})
-        for lr, values in {VALUES!r}.items():
-            for seed, value in enumerate(values):
-                run = exp.start_run("quick", params={{"lr": lr}}, seed=seed)
-                run.log_metric("val_acc", value)
-                exp.finish_run(run, "completed")
-        """,
-    )
 
 
 def test_quick_only_card_reads_inconclusive_with_the_suggestion_aside(page: Page, start_lab, tmp_path, artifacts):
     root = tmp_path / "root"
     root.mkdir()
-    make_record(root)
+    make_record(root, VALUES, mode="quick")
     lab = start_lab(root)
     open_sidebar(page, lab, width=380)
     block = page.locator("#jp-mlexp-sidebar .jp-mlexp-verdict-block")
